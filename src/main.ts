@@ -1,0 +1,55 @@
+// The command-line entry point, and the only file that calls process.exit. Each command lives in
+// src/cli/ and is loaded on demand, so `latchkey proxy` never loads the identity provider.
+import { ConfigError } from './config/problems.ts';
+import { isAppError } from './core/errors.ts';
+
+type CommandModule = { run(argv: string[]): Promise<number | void> };
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  serve: { summary: 'run identity provider, proxy and static site in one process', load: () => import('./cli/serve.ts') },
+  id: { summary: 'run the identity provider (a drop-in for Pocket ID)', load: () => import('./cli/id.ts') },
+  proxy: { summary: 'run the forward-auth proxy (a drop-in for oauth2-proxy)', load: () => import('./cli/proxy.ts') },
+  'setup-link': { summary: 'print the one-time link that creates the first admin', load: () => import('./cli/setup-link.ts') },
+  'one-time-link': { summary: 'print a one-time sign-in link for a user (recovery)', load: () => import('./cli/one-time-link.ts') },
+  user: { summary: 'add, list, change and remove users', load: () => import('./cli/user.ts') },
+  client: { summary: 'add, list and remove OIDC clients', load: () => import('./cli/client.ts') },
+  'api-key': { summary: 'create and revoke admin API keys', load: () => import('./cli/api-key.ts') },
+  'rotate-keys': { summary: 'start signing with a new key; the old one stays published for a while', load: () => import('./cli/rotate-keys.ts') },
+  healthcheck: { summary: 'exit 0 when the local server answers /healthz (for containers)', load: () => import('./cli/healthcheck.ts') },
+  version: { summary: 'print the version', load: () => import('./cli/version.ts') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return ['usage: latchkey <command> [options]', '', ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`), '', 'latchkey <command> --help shows its options.'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`latchkey: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const module = await command.load();
+    return (await module.run(rest)) ?? 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`latchkey ${name}: ${error.message}`);
+      return 2;
+    }
+    if (isAppError(error) && error.status < 500) {
+      console.error(`latchkey ${name}: ${error.message}`);
+      return 1;
+    }
+    console.error(`latchkey ${name}: failed`, error);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

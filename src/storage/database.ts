@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { AppError } from '../core/errors.ts';
+import { migrationProvider } from './migrations/index.ts';
+import type { Schema } from './schema.ts';
+import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
+
+export type Db = Kysely<Schema>;
+export type DbOrTransaction = Kysely<Schema> | Transaction<Schema>;
+
+export interface Database {
+  db: Db;
+  kind: 'sqlite' | 'postgres';
+  /** The SQLite file, for backup; null for PostgreSQL. */
+  sqlitePath: string | null;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns int8 as text by default; our bigints are millisecond times, well inside 2^53.
+pg.types.setTypeParser(20, (text) => Number(text));
+
+export const isPostgresUrl = (connection: string): boolean => /^postgres(ql)?:\/\//i.test(connection);
+
+/** Parses `DB_CONNECTION_STRING`: a postgres:// URL, or a SQLite file path (`file:` prefix allowed). */
+export function sqlitePathOf(connection: string): string {
+  const path = connection.replace(/^file:/, '').replace(/\?.*$/, '');
+  return path === ':memory:' ? path : resolve(path);
+}
+
+export async function openDatabase(connection: string): Promise<Database> {
+  if (isPostgresUrl(connection)) {
+    const pool = new pg.Pool({ connectionString: connection, max: 10 });
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', sqlitePath: null, close: () => db.destroy() };
+  }
+  const path = sqlitePathOf(connection);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Kysely<Schema>({ dialect: createSqliteDialect(openSqlite(path)) });
+  return { db, kind: 'sqlite', sqlitePath: path === ':memory:' ? null : path, close: () => db.destroy() };
+}
+
+/** Applies every pending migration; kysely's lock table keeps two instances from racing. */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw new AppError('migration_failed', 500, 'The database could not be upgraded.', { cause: error });
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Opens and migrates: what every server command does at start. */
+export async function openMigratedDatabase(connection: string): Promise<Database> {
+  const database = await openDatabase(connection);
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
