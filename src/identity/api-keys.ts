@@ -1,0 +1,44 @@
+import type { Clock } from '../core/clock.ts';
+import { badRequest, notFound } from '../core/errors.ts';
+import { sha256Base64url } from '../core/crypto.ts';
+import { randomId, randomToken } from '../core/random.ts';
+import type { Db } from '../storage/database.ts';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+/** Admin API keys (Pocket ID's `X-API-KEY`): shown once, stored as a SHA-256 hash. */
+export function createApiKeys(db: Db, clock: Clock) {
+  return {
+    async create(input: { name: string; createdBy?: string | null; expiresAt?: number | null }): Promise<{ key: string; apiKey: ApiKey }> {
+      const name = input.name.trim();
+      if (!name || name.length > 100) throw badRequest('invalid_api_key', 'Give the API key a name of 1–100 characters.');
+      const key = `lk_${randomToken(32)}`;
+      const row = { id: randomId(), name, key_hash: sha256Base64url(key), created_by: input.createdBy ?? null, created_at: clock.nowMs(), expires_at: input.expiresAt ?? null, last_used_at: null };
+      await db.insertInto('api_keys').values(row).execute();
+      return { key, apiKey: { id: row.id, name, createdAt: row.created_at, expiresAt: row.expires_at, lastUsedAt: null } };
+    },
+    async verify(key: string | undefined): Promise<ApiKey | null> {
+      if (!key || key.length > 200) return null;
+      const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', sha256Base64url(key)).executeTakeFirst();
+      if (!row || (row.expires_at !== null && row.expires_at <= clock.nowMs())) return null;
+      await db.updateTable('api_keys').set({ last_used_at: clock.nowMs() }).where('id', '=', row.id).execute();
+      return { id: row.id, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at, lastUsedAt: row.last_used_at };
+    },
+    async list(): Promise<ApiKey[]> {
+      const rows = await db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
+      return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, expiresAt: r.expires_at, lastUsedAt: r.last_used_at }));
+    },
+    async revoke(id: string): Promise<void> {
+      const result = await db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
+      if (!Number(result.numDeletedRows)) throw notFound('This API key');
+    },
+  };
+}
+
+export type ApiKeys = ReturnType<typeof createApiKeys>;

@@ -1,0 +1,192 @@
+import type { Clock } from '../core/clock.ts';
+import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
+import { randomId } from '../core/random.ts';
+import type { Db, DbOrTransaction } from '../storage/database.ts';
+import type { UsersTable } from '../storage/schema.ts';
+
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  firstName: string;
+  lastName: string;
+  isAdmin: boolean;
+  disabled: boolean;
+  emailVerified: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewUser {
+  username: string;
+  email?: string | null;
+  firstName?: string;
+  lastName?: string;
+  isAdmin?: boolean;
+  emailVerified?: boolean;
+}
+
+export type UserChanges = Partial<Omit<NewUser, never> & { disabled: boolean }>;
+
+export const displayName = (user: Pick<User, 'firstName' | 'lastName' | 'username'>): string =>
+  [user.firstName, user.lastName].filter(Boolean).join(' ') || user.username;
+
+export function toUser(row: UsersTable): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    isAdmin: row.is_admin === 1,
+    disabled: row.disabled === 1,
+    emailVerified: row.email_verified === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+// Usernames follow Pocket ID's rule: letters, digits and . _ - @, so they work as
+// preferred_username in every client.
+const USERNAME = /^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,49}$/;
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+
+/** Checks every field at once; returns the problems keyed by field, for forms and JSON alike. */
+export function validateUserFields(input: UserChanges): Record<string, string> {
+  const problems: Record<string, string> = {};
+  if (input.username !== undefined && !USERNAME.test(input.username))
+    problems.username = 'Use 1–50 letters, digits, dots, dashes, underscores or @, starting with a letter or digit.';
+  if (input.email !== undefined && input.email !== null && input.email !== '' && (!EMAIL.test(input.email) || input.email.length > 254))
+    problems.email = 'This does not look like an email address.';
+  for (const field of ['firstName', 'lastName'] as const)
+    if (input[field] !== undefined && (input[field] as string).length > 100) problems[field] = 'Keep this under 100 characters.';
+  return problems;
+}
+
+function assertValid(input: UserChanges) {
+  const problems = validateUserFields(input);
+  if (Object.keys(problems).length)
+    throw badRequest('invalid_user', Object.values(problems).join(' '), { fields: problems });
+}
+
+const normaliseEmail = (email: string | null | undefined) => (email ? email.trim().toLowerCase() : null);
+
+async function assertUnique(db: DbOrTransaction, input: UserChanges, exceptId?: string) {
+  if (input.username !== undefined) {
+    const taken = await db.selectFrom('users').select('id').where((eb) => eb(eb.fn('lower', ['username']), '=', input.username!.toLowerCase())).executeTakeFirst();
+    if (taken && taken.id !== exceptId) throw conflict('username_taken', `The username "${input.username}" is already taken.`);
+  }
+  const email = normaliseEmail(input.email);
+  if (email) {
+    const taken = await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+    if (taken && taken.id !== exceptId) throw conflict('email_taken', `Another user already has the email ${email}.`);
+  }
+}
+
+export function createUserStore(db: Db, clock: Clock) {
+  const findRow = (conn: DbOrTransaction, id: string) => conn.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return {
+    async get(id: string): Promise<User | null> {
+      const row = await findRow(db, id);
+      return row ? toUser(row) : null;
+    },
+    async require(id: string): Promise<User> {
+      const row = await findRow(db, id);
+      if (!row) throw notFound('This user');
+      return toUser(row);
+    },
+    /** Finds by username (case-insensitive) or email, as the CLI and admin search accept either. */
+    async findByLogin(login: string): Promise<User | null> {
+      const text = login.trim();
+      const row = await db.selectFrom('users').selectAll()
+        .where((eb) => eb.or([eb(eb.fn('lower', ['username']), '=', text.toLowerCase()), eb('email', '=', text.toLowerCase())]))
+        .executeTakeFirst();
+      return row ? toUser(row) : null;
+    },
+    async list(options: { search?: string; limit?: number; offset?: number } = {}): Promise<User[]> {
+      let query = db.selectFrom('users').selectAll().orderBy('username');
+      if (options.search) {
+        const like = `%${options.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+        query = query.where((eb) => eb.or([
+          eb(eb.fn('lower', ['username']), 'like', like),
+          eb(eb.fn('lower', ['email']), 'like', like),
+          eb(eb.fn('lower', ['first_name']), 'like', like),
+          eb(eb.fn('lower', ['last_name']), 'like', like),
+        ]));
+      }
+      const rows = await query.limit(options.limit ?? 100).offset(options.offset ?? 0).execute();
+      return rows.map(toUser);
+    },
+    async count(): Promise<number> {
+      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async countActiveAdmins(): Promise<number> {
+      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('is_admin', '=', 1).where('disabled', '=', 0).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    /** Creates a user; `conn` lets setup create the first admin inside its own transaction. */
+    async create(input: NewUser, conn: DbOrTransaction = db): Promise<User> {
+      const fields = { ...input, email: normaliseEmail(input.email) };
+      assertValid(fields);
+      await assertUnique(conn, fields);
+      const now = clock.nowMs();
+      const row: UsersTable = {
+        id: randomId(),
+        username: fields.username,
+        email: fields.email,
+        first_name: fields.firstName?.trim() ?? '',
+        last_name: fields.lastName?.trim() ?? '',
+        is_admin: fields.isAdmin ? 1 : 0,
+        disabled: 0,
+        email_verified: fields.emailVerified ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+      };
+      await conn.insertInto('users').values(row).execute();
+      return toUser(row);
+    },
+    async update(id: string, changes: UserChanges): Promise<User> {
+      const fields = { ...changes, ...(changes.email !== undefined ? { email: normaliseEmail(changes.email) } : {}) };
+      assertValid(fields);
+      return db.transaction().execute(async (trx) => {
+        const current = await findRow(trx, id);
+        if (!current) throw notFound('This user');
+        await assertUnique(trx, fields, id);
+        // Never leave the system without an active admin: nobody could manage it then.
+        const losesAdmin = (fields.isAdmin === false || fields.disabled === true) && current.is_admin === 1 && current.disabled === 0;
+        if (losesAdmin && (await countOtherActiveAdmins(trx, id)) === 0)
+          throw new AppError('last_admin', 409, 'This is the only active admin. Make someone else an admin first.');
+        await trx.updateTable('users').set({
+          ...(fields.username !== undefined ? { username: fields.username } : {}),
+          ...(fields.email !== undefined ? { email: fields.email } : {}),
+          ...(fields.firstName !== undefined ? { first_name: fields.firstName.trim() } : {}),
+          ...(fields.lastName !== undefined ? { last_name: fields.lastName.trim() } : {}),
+          ...(fields.isAdmin !== undefined ? { is_admin: fields.isAdmin ? 1 : 0 } : {}),
+          ...(fields.disabled !== undefined ? { disabled: fields.disabled ? 1 : 0 } : {}),
+          ...(fields.emailVerified !== undefined ? { email_verified: fields.emailVerified ? 1 : 0 } : {}),
+          updated_at: clock.nowMs(),
+        }).where('id', '=', id).execute();
+        return toUser((await findRow(trx, id))!);
+      });
+    },
+    async remove(id: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const current = await findRow(trx, id);
+        if (!current) throw notFound('This user');
+        if (current.is_admin === 1 && current.disabled === 0 && (await countOtherActiveAdmins(trx, id)) === 0)
+          throw new AppError('last_admin', 409, 'This is the only active admin and cannot be deleted.');
+        await trx.deleteFrom('users').where('id', '=', id).execute();
+      });
+    },
+  };
+}
+
+async function countOtherActiveAdmins(conn: DbOrTransaction, exceptId: string): Promise<number> {
+  const row = await conn.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('is_admin', '=', 1).where('disabled', '=', 0).where('id', '!=', exceptId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export type UserStore = ReturnType<typeof createUserStore>;
