@@ -82,6 +82,8 @@ export interface OidcClientsTable {
   is_public: number;
   unrestricted: number;
   backchannel_logout_uri: string | null;
+  /** 1 when a confidential client must also use PKCE (public clients always must). */
+  require_pkce: number;
   created_at: number;
   updated_at: number;
 }
@@ -109,6 +111,8 @@ export interface OidcPayloadsTable {
   grant_id: string | null;
   user_code: string | null;
   uid: string | null;
+  /** The payload's accountId (sessions, grants, tokens), so one user's can be found and ended. */
+  account_id: string | null;
   expires_at: number | null;
   consumed_at: number | null;
 }
