@@ -43,6 +43,13 @@ export function createGroupStore(db: Db, clock: Clock) {
         .select('groups.name').where('user_groups.user_id', '=', userId).orderBy('groups.name').execute();
       return rows.map((r) => r.name);
     },
+    /** Throws a clear error naming every group that does not exist. */
+    async assertExist(names: string[]): Promise<void> {
+      const unique = [...new Set(names)];
+      const found = unique.length ? await db.selectFrom('groups').select('name').where('name', 'in', unique).execute() : [];
+      const missing = unique.filter((n) => !found.some((g) => g.name === n));
+      if (missing.length) throw badRequest('unknown_group', `No such group: ${missing.join(', ')}. Create it first.`);
+    },
     /** Replaces a user's memberships with the named groups, creating none: unknown names are an error. */
     async setUserGroups(userId: string, names: string[]): Promise<void> {
       const unique = [...new Set(names)];

@@ -1,0 +1,125 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.ts';
+import { assertSameOrigin, csrfTokenFor, type CsrfOptions } from '../web/csrf.ts';
+import { accountPage, type PasskeyListItem } from '../web/pages/account-page.ts';
+import { oneTimeLinkPage } from '../web/pages/one-time-link-page.ts';
+import { setupPage } from '../web/pages/setup-page.ts';
+import { signInPage } from '../web/pages/sign-in-page.ts';
+import type { Identity } from './index.ts';
+import { safeLocalPath } from './local-redirect.ts';
+import { clearSessionCookie, readSessionToken, setSessionCookie } from './session-cookie.ts';
+import { displayName, type User } from './users.ts';
+
+export interface IdentityRoutesDeps {
+  identity: Identity;
+  appName: string;
+  secureCookies: boolean;
+  sessionTtlSeconds: number;
+  csrf: CsrfOptions;
+  listPasskeys: (userId: string) => Promise<PasskeyListItem[]>;
+  /** Ends the user's sign-in at the OIDC provider too (its own session), then where to go. */
+  onSignOut?: (request: FastifyRequest, reply: FastifyReply, userId: string) => Promise<void>;
+}
+
+const sendPage = (reply: FastifyReply, page: { value: string }, status = 200) =>
+  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value);
+
+/** The signed-in user of a request, or null. Used by every page and by OIDC interactions. */
+export async function currentUser(identity: Identity, request: FastifyRequest, secure: boolean): Promise<{ user: User; sessionId: string } | null> {
+  const session = await identity.sessions.resolve(readSessionToken(request, secure));
+  if (!session) return null;
+  const user = await identity.users.get(session.userId);
+  return user && !user.disabled ? { user, sessionId: session.id } : null;
+}
+
+/** Starts a web session after a successful passkey or link sign-in. */
+export async function signIn(deps: IdentityRoutesDeps, request: FastifyRequest, reply: FastifyReply, user: User, method: string): Promise<void> {
+  const { token } = await deps.identity.sessions.create(user.id, { ip: request.ip, userAgent: request.headers['user-agent'] });
+  setSessionCookie(reply, token, { secure: deps.secureCookies, ttlSeconds: deps.sessionTtlSeconds });
+  await deps.identity.audit.record({ event: 'signin', userId: user.id, ip: request.ip, userAgent: request.headers['user-agent'], details: { method } });
+  request.log.info({ userId: user.id, method }, 'signed in');
+}
+
+export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): void {
+  const { identity, appName } = deps;
+  const csrfToken = (request: FastifyRequest, reply: FastifyReply) => csrfTokenFor(request, reply, deps.csrf);
+
+  app.get('/', async (request, reply) => {
+    const signedIn = await currentUser(identity, request, deps.secureCookies);
+    return reply.redirect(signedIn ? '/account' : '/login', 302);
+  });
+
+  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+    const next = safeLocalPath(request.query.next);
+    if (await currentUser(identity, request, deps.secureCookies)) return reply.redirect(next, 302);
+    csrfToken(request, reply);
+    return sendPage(reply, signInPage({ appName, next }));
+  });
+
+  app.get<{ Querystring: { token?: string } }>('/setup', async (request, reply) => {
+    if (await identity.setup.isComplete()) throw new AppError('setup_closed', 410, 'Setup is already complete. Sign in with your passkey.');
+    const token = request.query.token ?? '';
+    if (!(await identity.setup.linkIsValid(token)))
+      throw new AppError('link_invalid', 400, 'This setup link has expired or is not valid. Run `latchkey setup-link` on the server for a new one.');
+    return sendPage(reply, setupPage({ appName, token, csrfToken: csrfToken(request, reply) }));
+  });
+
+  app.post<{ Body: Record<string, string> }>('/setup', async (request, reply) => {
+    const body = request.body ?? {};
+    assertSameOrigin(request, deps.csrf, body);
+    const values = { username: (body.username ?? '').trim(), email: (body.email ?? '').trim(), firstName: body.firstName ?? '', lastName: body.lastName ?? '' };
+    try {
+      const admin = await identity.setup.complete(body.token ?? '', { ...values, email: values.email || null });
+      await identity.audit.record({ event: 'setup_completed', userId: admin.id, ip: request.ip, userAgent: request.headers['user-agent'] });
+      await signIn(deps, request, reply, admin, 'setup_link');
+      return reply.redirect('/account?welcome=1', 303);
+    } catch (error) {
+      const fields = error instanceof AppError ? (error.details?.fields as Record<string, string> | undefined) : undefined;
+      if (error instanceof AppError && (fields || error.status === 409)) {
+        const fieldErrors = fields ?? { [error.code === 'email_taken' ? 'email' : 'username']: error.message };
+        return sendPage(reply, setupPage({ appName, token: body.token ?? '', values, fieldErrors, csrfToken: csrfToken(request, reply) }), 400);
+      }
+      throw error;
+    }
+  });
+
+  // /lc/:token is where Pocket ID's one-time links point, so links keep their familiar shape.
+  app.get<{ Params: { token: string } }>('/lc/:token', async (request, reply) => {
+    const valid = (await identity.links.peek(request.params.token, 'signin')) !== null;
+    return sendPage(reply, oneTimeLinkPage({ appName, token: request.params.token, csrfToken: csrfToken(request, reply), valid }), valid ? 200 : 400);
+  });
+
+  app.post<{ Body: Record<string, string> }>('/link', async (request, reply) => {
+    const body = request.body ?? {};
+    assertSameOrigin(request, deps.csrf, body);
+    const { userId } = await identity.links.consume(body.token ?? '', 'signin');
+    const user = userId ? await identity.users.get(userId) : null;
+    if (!user || user.disabled) throw new AppError('account_disabled', 403, 'This account is disabled. Ask an admin.');
+    await signIn(deps, request, reply, user, 'one_time_link');
+    return reply.redirect('/account?welcome=1', 303);
+  });
+
+  app.get<{ Querystring: { welcome?: string; added?: string } }>('/account', async (request, reply) => {
+    const signedIn = await currentUser(identity, request, deps.secureCookies);
+    if (!signedIn) return reply.redirect('/login?next=/account', 302);
+    const { user } = signedIn;
+    return sendPage(reply, accountPage({
+      appName, displayName: displayName(user), isAdmin: user.isAdmin, passkeys: await deps.listPasskeys(user.id),
+      csrfToken: csrfToken(request, reply), welcome: request.query.welcome === '1',
+      notice: request.query.added === '1' ? 'Your passkey was added.' : null,
+    }));
+  });
+
+  app.post<{ Body: Record<string, string> }>('/logout', async (request, reply) => {
+    assertSameOrigin(request, deps.csrf, request.body ?? {});
+    const token = readSessionToken(request, deps.secureCookies);
+    const session = await identity.sessions.resolve(token);
+    if (token) await identity.sessions.destroy(token);
+    clearSessionCookie(reply, deps.secureCookies);
+    if (session) {
+      await identity.audit.record({ event: 'signout', userId: session.userId, ip: request.ip, userAgent: request.headers['user-agent'] });
+      if (deps.onSignOut) return deps.onSignOut(request, reply, session.userId);
+    }
+    return reply.redirect('/login', 303);
+  });
+}

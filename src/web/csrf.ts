@@ -1,0 +1,43 @@
+import type {} from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.ts';
+import { timingSafeEqualStrings } from '../core/crypto.ts';
+import { randomToken } from '../core/random.ts';
+
+// Two independent defences for every state-changing request made with cookies:
+// 1. Origin / Sec-Fetch-Site must say the request came from our own pages (Fetch Metadata);
+// 2. a double-submit token: a random cookie that a form field or the x-csrf-token header repeats.
+// Either alone stops classic CSRF; both together survive a browser that omits one signal.
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface CsrfOptions {
+  origin: string;
+  cookieName: string;
+  secureCookies: boolean;
+}
+
+export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, options: CsrfOptions): string {
+  const existing = request.cookies[options.cookieName];
+  if (existing && /^[\w-]{43}$/.test(existing)) return existing;
+  const token = randomToken(32);
+  reply.setCookie(options.cookieName, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: options.secureCookies });
+  request.cookies[options.cookieName] = token;
+  return token;
+}
+
+export const crossSiteRefused = () =>
+  new AppError('cross_site_request', 403, 'This request did not come from this site, so it was refused. Reload the page and try again.');
+
+/** Throws unless a state-changing request is provably from our own origin and carries the token. */
+export function assertSameOrigin(request: FastifyRequest, options: CsrfOptions, body?: { csrf?: unknown }): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw crossSiteRefused();
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== options.origin) throw crossSiteRefused();
+  if (site === undefined && origin === undefined) throw crossSiteRefused();
+  const cookie = request.cookies[options.cookieName];
+  const presented = (typeof body?.csrf === 'string' ? body.csrf : undefined) ?? request.headers['x-csrf-token'];
+  if (!cookie || typeof presented !== 'string' || !timingSafeEqualStrings(cookie, presented)) throw crossSiteRefused();
+}

@@ -1,0 +1,11 @@
+import { html } from '../html.ts';
+import { layout } from '../layout.ts';
+
+export const errorPage = (appName: string) => (v: { status: number; title: string; message: string; requestId: string }) =>
+  layout({ title: v.title, appName }, html`
+<section class="card">
+  <h1>${v.title}</h1>
+  <p role="alert">${v.message}</p>
+  <p class="muted">Reference: <code>${v.requestId}</code></p>
+  <p><a href="/">Back to the start</a></p>
+</section>`);
