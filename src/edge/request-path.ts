@@ -1,0 +1,64 @@
+// Turns a request-target into the one normalised path that is both served and checked against the
+// protected prefixes. Keeping these the same string is what stops `/private/../private/x`,
+// `//private/x` or `/%70rivate/x` from being served without the check.
+//
+// Rules: percent-decode exactly once (RFC 3986 §2.4: decoding twice turns `%252e` into `.`);
+// refuse what a file server has no business receiving: NUL, backslashes, encoded slashes
+// (`%2f`, `%5c`: they would let one segment name two) and malformed percent-encoding or UTF-8;
+// drop empty (`//`) and `.` segments; `..` removes the previous segment and never climbs above
+// the root (RFC 3986 §5.2.4, remove_dot_segments). A trailing slash is kept, because `/dir` and
+// `/dir/` are answered differently (redirect vs index).
+
+export type NormalisedPath =
+  | { ok: true; pathname: string; query: string }
+  | { ok: false; reason: string };
+
+// Characters whose presence sends a path down the slow, careful route.
+const NEEDS_WORK = /[%\\]|\/\/|\/\./;
+
+/** Normalises `requestTarget` (origin-form: `/path?query`, as in `req.url`). */
+export function normaliseRequestPath(requestTarget: string): NormalisedPath {
+  const queryAt = requestTarget.indexOf('?');
+  const rawPath = queryAt === -1 ? requestTarget : requestTarget.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : requestTarget.slice(queryAt);
+  if (rawPath[0] !== '/') return { ok: false, reason: 'the path must start with "/"' };
+  if (rawPath === '/') return { ok: true, pathname: '/', query };
+  if (!NEEDS_WORK.test(rawPath) && !rawPath.includes('\0')) return { ok: true, pathname: rawPath, query };
+
+  if (rawPath.includes('\\')) return { ok: false, reason: 'backslashes are not allowed in paths' };
+  let decoded = rawPath;
+  if (rawPath.includes('%')) {
+    if (/%(?![0-9a-fA-F]{2})/.test(rawPath)) return { ok: false, reason: 'invalid percent-encoding' };
+    if (/%(2f|5c)/i.test(rawPath)) return { ok: false, reason: 'encoded slashes are not allowed in paths' };
+    try {
+      decoded = decodeURIComponent(rawPath);
+    } catch {
+      return { ok: false, reason: 'the path is not valid UTF-8' };
+    }
+  }
+  if (decoded.includes('\0')) return { ok: false, reason: 'NUL bytes are not allowed in paths' };
+
+  const segments: string[] = [];
+  const parts = decoded.split('/');
+  let trailingSlash = false;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i];
+    const isLast = i === parts.length - 1;
+    if (part === '' || part === '.') {
+      if (isLast) trailingSlash = true;
+    } else if (part === '..') {
+      segments.pop();
+      if (isLast) trailingSlash = true;
+    } else {
+      segments.push(part);
+      if (isLast) trailingSlash = false;
+    }
+  }
+  if (segments.length === 0) return { ok: true, pathname: '/', query };
+  return { ok: true, pathname: '/' + segments.join('/') + (trailingSlash ? '/' : ''), query };
+}
+
+/** Percent-encodes a normalised path again for a Location header (each segment on its own). */
+export function encodePathForLocation(pathname: string): string {
+  return pathname.split('/').map(encodeURIComponent).join('/');
+}

@@ -1,0 +1,306 @@
+// The static edge: serves a built site folder (Hugo's public/) as nginx would for this job, with
+// protected prefixes, over plain node:http request/response objects so the hot path stays
+// framework-free (see the speed target in docs and bench/).
+//
+// API
+//   const site = createStaticSite({ root, protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }] });
+//   http.createServer((req, res) => {
+//     const resolution = site.resolve(req.url ?? '/');        // sync: normalise + classify, no disk
+//     if (resolution.kind === 'path' && resolution.protection && !signedInWithGroups(req, resolution.protection))
+//       return sendToSignIn(req, res);                       // the caller's auth, never the edge's
+//     void site.serve(req, res, resolution);                 // never rejects
+//   });
+//   site.close();                                            // drops the cache; nothing else runs
+//
+// - resolve(requestTarget) takes `req.url` (origin-form, query included) and returns
+//   `{ kind: 'invalid', reason }` (answered 400 by serve) or
+//   `{ kind: 'path', pathname, query, protection }`, where `pathname` is the one normalised path
+//   (request-path.ts) that is both served and matched, and `protection` is the longest matching
+//   ProtectedPrefix or null. Protection must be enforced by the caller before serve().
+// - serve(req, res, resolution) answers: 405 (Allow: GET, HEAD) for other methods; 400 for an
+//   invalid path; 301 `/dir` → `/dir/` (query kept); the file with 200/206/304/416; otherwise
+//   404 with the site's own 404 page (notFoundPage, default /404.html) or a built-in one.
+//   Everything under a protected prefix, including its redirects and 404s, is
+//   `Cache-Control: private, no-store`. A file whose real path (behind symlinks) falls under a
+//   different protected prefix than the request is 404, so a public symlink cannot expose it.
+// - matchProtection(pathname) normalises like resolve() and returns the ProtectedPrefix or null
+//   (throws on a path resolve() would refuse).
+//
+// Representation choice: `.br` then `.gz` siblings when Accept-Encoding allows (q=0 respected),
+// with `Vary: Accept-Encoding` on every response for a file that has siblings. A request with a
+// Range header always gets the uncompressed file, so byte positions mean the same thing to every
+// client (resumed downloads, media seeking); Accept-Ranges is sent only with uncompressed bodies.
+import { realpathSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { systemClock } from '../core/clock.ts';
+import type { Clock } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
+import { chooseEncoding } from './accept-encoding.ts';
+import type { PrecompressedEncoding } from './accept-encoding.ts';
+import { ifRangeAllowsRange, isNotModified } from './conditional.ts';
+import { createFileCache } from './file-cache.ts';
+import type { Lookup, Representation } from './file-lookup.ts';
+import { builtInPage } from './built-in-page.ts';
+import { createProtectionMatcher } from './protection.ts';
+import type { ProtectedPrefix } from './protection.ts';
+import { parseRange } from './range.ts';
+import { encodePathForLocation, normaliseRequestPath } from './request-path.ts';
+
+export type { ProtectedPrefix } from './protection.ts';
+
+export interface StaticSiteOptions {
+  /** The built site folder. */
+  root: string;
+  protectedPrefixes?: readonly ProtectedPrefix[];
+  clock?: Clock;
+  /** How long a cached look-up is trusted before the file is checked again. */
+  revalidateAfterMs?: number;
+  /** Files up to this size are kept in memory; larger ones are streamed. */
+  maxCachedFileBytes?: number;
+  maxCacheBytes?: number;
+  maxCacheEntries?: number;
+  /** Site path of the page sent with 404s. */
+  notFoundPage?: string;
+  /** Unexpected I/O errors (answered 500); expected outcomes are never reported here. */
+  onError?: (error: unknown, req: IncomingMessage) => void;
+}
+
+export type Resolution =
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'path'; pathname: string; query: string; protection: ProtectedPrefix | null };
+
+export interface StaticSite {
+  resolve(requestTarget: string): Resolution;
+  serve(req: IncomingMessage, res: ServerResponse, resolution: Resolution): Promise<void>;
+  matchProtection(pathname: string): ProtectedPrefix | null;
+  close(): void;
+}
+
+const NOSNIFF = 'nosniff';
+const NO_STORE = 'private, no-store';
+const ALLOW = 'GET, HEAD';
+
+// Per look-up, computed once: the protection of the real file and ready-made 200 headers.
+interface Prepared {
+  realProtection: ProtectedPrefix | null;
+  okHeaders: Map<string, OutgoingHttpHeaders>;
+}
+
+export function createStaticSite(options: StaticSiteOptions): StaticSite {
+  const rootRealPath = realpathSync(options.root);
+  if (!statSync(rootRealPath).isDirectory()) throw new Error(`site root ${options.root} is not a directory`);
+  const matcher = createProtectionMatcher(options.protectedPrefixes ?? []);
+  const notFoundPath = options.notFoundPage ?? '/404.html';
+  const onError = options.onError ?? ((error: unknown) => console.error('static edge:', error));
+  const cache = createFileCache({
+    rootRealPath,
+    clock: options.clock ?? systemClock,
+    revalidateAfterMs: options.revalidateAfterMs ?? 1000,
+    maxBodyBytes: options.maxCachedFileBytes ?? 256 * 1024,
+    maxTotalBodyBytes: options.maxCacheBytes ?? 64 * 1024 * 1024,
+    maxEntries: options.maxCacheEntries ?? 10_000,
+  });
+  const prepared = new WeakMap<Lookup, Prepared>();
+
+  function prepare(lookup: Lookup & { kind: 'file' }): Prepared {
+    let p = prepared.get(lookup);
+    if (!p) {
+      p = { realProtection: matcher(lookup.realPathname), okHeaders: new Map() };
+      prepared.set(lookup, p);
+    }
+    return p;
+  }
+
+  function resolve(requestTarget: string): Resolution {
+    const normalised = normaliseRequestPath(requestTarget);
+    if (!normalised.ok) return { kind: 'invalid', reason: normalised.reason };
+    return { kind: 'path', pathname: normalised.pathname, query: normalised.query, protection: matcher(normalised.pathname) };
+  }
+
+  async function lookUp(pathname: string): Promise<Lookup> {
+    return cache.peek(pathname) ?? await cache.load(pathname);
+  }
+
+  function sendBuiltIn(req: IncomingMessage, res: ServerResponse, status: number, isProtected: boolean, extra?: OutgoingHttpHeaders) {
+    const body = Buffer.from(builtInPage(status));
+    res.writeHead(status, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': body.length,
+      'x-content-type-options': NOSNIFF,
+      ...(isProtected ? { 'cache-control': NO_STORE } : {}),
+      ...extra,
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  async function sendNotFound(req: IncomingMessage, res: ServerResponse, isProtected: boolean) {
+    const page = await lookUp(notFoundPath);
+    // The 404 page must itself be public, or a 404 could show protected text to anyone.
+    if (page.kind !== 'file' || matcher(notFoundPath) !== null || prepare(page).realProtection !== null || page.identity.body === null)
+      return sendBuiltIn(req, res, 404, isProtected);
+    const encoding = chooseEncoding(req.headers['accept-encoding'], { br: page.br?.body != null, gzip: page.gzip?.body != null });
+    const representation = representationFor(page, encoding);
+    const headers: OutgoingHttpHeaders = {
+      'content-type': page.contentType,
+      'content-length': representation.sizeBytes,
+      'x-content-type-options': NOSNIFF,
+    };
+    if (encoding) headers['content-encoding'] = encoding;
+    if (page.br || page.gzip) headers['vary'] = 'Accept-Encoding';
+    if (isProtected) headers['cache-control'] = NO_STORE;
+    res.writeHead(404, headers);
+    res.end(req.method === 'HEAD' ? undefined : representation.body!);
+  }
+
+  async function respond(req: IncomingMessage, res: ServerResponse, resolution: Resolution, attempt: number): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const isProtected = resolution.kind === 'path' && resolution.protection !== null;
+      return sendBuiltIn(req, res, 405, isProtected, { allow: ALLOW });
+    }
+    if (resolution.kind === 'invalid') return sendBuiltIn(req, res, 400, false);
+    const isProtected = resolution.protection !== null;
+    const lookup = await lookUp(resolution.pathname);
+    if (lookup.kind === 'missing') return sendNotFound(req, res, isProtected);
+    if (lookup.kind === 'redirect') {
+      res.writeHead(301, {
+        location: encodePathForLocation(lookup.pathname) + resolution.query,
+        'content-length': 0,
+        'x-content-type-options': NOSNIFF,
+        ...(isProtected ? { 'cache-control': NO_STORE } : {}),
+      });
+      return void res.end();
+    }
+    const p = prepare(lookup);
+    if (p.realProtection !== null && p.realProtection !== resolution.protection) return sendNotFound(req, res, isProtected);
+    return sendFile(req, res, resolution, lookup, p, attempt);
+  }
+
+  async function sendFile(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' },
+    lookup: Lookup & { kind: 'file' }, p: Prepared, attempt: number): Promise<void> {
+    const isProtected = resolution.protection !== null;
+    const rangeHeader = req.method === 'GET' ? req.headers.range : undefined; // RFC 9110 §14.2: GET only
+    const encoding = rangeHeader === undefined
+      ? chooseEncoding(req.headers['accept-encoding'], { br: lookup.br !== null, gzip: lookup.gzip !== null })
+      : null;
+    const representation = representationFor(lookup, encoding);
+    const okHeaders = okHeadersFor(p, lookup, encoding, isProtected);
+
+    // RFC 9110 §13.2.2: preconditions are evaluated before Range
+    if (isNotModified(req.headers, representation)) {
+      const headers: OutgoingHttpHeaders = { etag: okHeaders.etag, 'last-modified': okHeaders['last-modified'] };
+      if (okHeaders.vary) headers.vary = okHeaders.vary;
+      if (isProtected) headers['cache-control'] = NO_STORE;
+      res.writeHead(304, headers);
+      return void res.end();
+    }
+
+    let status = 200;
+    let start = 0;
+    let end = representation.sizeBytes - 1;
+    let headers = okHeaders;
+    if (rangeHeader !== undefined && ifRangeAllowsRange(req.headers['if-range'] as string | undefined, representation)) {
+      const range = parseRange(rangeHeader, representation.sizeBytes);
+      if (range.kind === 'unsatisfiable') {
+        const { etag, 'last-modified': lastModified, vary, 'cache-control': cacheControl } = okHeaders;
+        res.writeHead(416, {
+          'content-range': `bytes */${representation.sizeBytes}`, // RFC 9110 §15.5.17
+          'content-length': 0,
+          'x-content-type-options': NOSNIFF,
+          etag, 'last-modified': lastModified,
+          ...(vary ? { vary } : {}),
+          ...(cacheControl ? { 'cache-control': cacheControl } : {}),
+        });
+        return void res.end();
+      }
+      if (range.kind === 'partial') {
+        status = 206;
+        start = range.start;
+        end = range.end;
+        headers = { ...okHeaders, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${representation.sizeBytes}` };
+      }
+    }
+
+    if (req.method === 'HEAD') {
+      res.writeHead(status, headers);
+      return void res.end();
+    }
+    if (representation.body !== null) {
+      res.writeHead(status, headers);
+      return void res.end(status === 200 ? representation.body : representation.body.subarray(start, end + 1));
+    }
+    return streamFile(req, res, resolution, representation, status, headers, start, end, attempt);
+  }
+
+  async function streamFile(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' },
+    representation: Representation, status: number, headers: OutgoingHttpHeaders, start: number, end: number, attempt: number) {
+    const handle = await open(representation.path, 'r').catch(() => null);
+    const info = handle ? await handle.stat() : null;
+    const unchanged = info !== null && info.size === representation.sizeBytes && info.mtimeMs === representation.mtimeMs
+      && info.ino === representation.ino;
+    if (!unchanged) {
+      // The file changed between look-up and open (a rebuild): look again rather than send a
+      // Content-Length that no longer matches. Twice in a row means it is still being written.
+      await handle?.close();
+      cache.forget(resolution.pathname);
+      if (attempt === 0) return respond(req, res, resolution, 1);
+      return sendBuiltIn(req, res, 503, resolution.protection !== null, { 'retry-after': '1' });
+    }
+    res.writeHead(status, headers);
+    try {
+      await pipeline(handle!.createReadStream({ start, end }), res);
+    } catch (error) {
+      // A visitor closing the tab mid-download is normal; anything else is a disk problem.
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') onError(error, req);
+    }
+  }
+
+  function okHeadersFor(p: Prepared, lookup: Lookup & { kind: 'file' }, encoding: PrecompressedEncoding | null, isProtected: boolean) {
+    const key = `${encoding ?? 'identity'}${isProtected ? '+private' : ''}`;
+    let headers = p.okHeaders.get(key);
+    if (!headers) {
+      const representation = representationFor(lookup, encoding);
+      headers = {
+        'content-type': lookup.contentType,
+        'content-length': representation.sizeBytes,
+        etag: representation.etag,
+        'last-modified': representation.lastModified,
+        'x-content-type-options': NOSNIFF,
+      };
+      if (encoding) headers['content-encoding'] = encoding;
+      else headers['accept-ranges'] = 'bytes';
+      if (lookup.br || lookup.gzip) headers.vary = 'Accept-Encoding';
+      if (isProtected) headers['cache-control'] = NO_STORE;
+      p.okHeaders.set(key, headers);
+    }
+    return headers;
+  }
+
+  return {
+    resolve,
+    async serve(req, res, resolution) {
+      try {
+        await respond(req, res, resolution, 0);
+      } catch (error) {
+        onError(error, req);
+        if (!res.headersSent) sendBuiltIn(req, res, 500, resolution.kind === 'path' && resolution.protection !== null);
+        else res.destroy();
+      }
+    },
+    matchProtection(pathname) {
+      const normalised = normaliseRequestPath(pathname);
+      if (!normalised.ok) throw new AppError('invalid_path', 400, `This path cannot be served: ${normalised.reason}.`);
+      return matcher(normalised.pathname);
+    },
+    close() {
+      cache.clear();
+    },
+  };
+}
+
+function representationFor(lookup: Lookup & { kind: 'file' }, encoding: PrecompressedEncoding | null): Representation {
+  if (encoding === 'br' && lookup.br) return lookup.br;
+  if (encoding === 'gzip' && lookup.gzip) return lookup.gzip;
+  return lookup.identity;
+}
