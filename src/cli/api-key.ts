@@ -1,0 +1,32 @@
+import { badRequest } from '../core/errors.ts';
+import { parseCommandArgs, print } from './args.ts';
+import { withIdContext } from './id-context.ts';
+
+const HELP = 'usage: latchkey api-key <create --name NAME | list | revoke ID> [--json]\n\nAdmin API keys are sent in the X-API-KEY header. A new key is shown once.';
+
+export async function run(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values, positionals } = parseCommandArgs(rest, { name: { type: 'string' } });
+  if (!action || values.help || action === '--help') {
+    console.log(HELP);
+    return action ? 0 : 2;
+  }
+  return withIdContext(async ({ identity }) => {
+    if (action === 'create') {
+      const { key, apiKey } = await identity.apiKeys.create({ name: values.name ?? '' });
+      print(values.json, { ...apiKey, key }, () => `API key "${apiKey.name}" (id ${apiKey.id}). It is shown only now:\n${key}`);
+      return 0;
+    }
+    if (action === 'list') {
+      const keys = await identity.apiKeys.list();
+      print(values.json, keys, () => keys.map((k) => `${k.id}\t${k.name}\tlast used ${k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : 'never'}`).join('\n') || 'No API keys.');
+      return 0;
+    }
+    if (action === 'revoke') {
+      await identity.apiKeys.revoke(positionals[0] ?? '');
+      print(values.json, { revoked: positionals[0] }, () => `Revoked ${positionals[0]}`);
+      return 0;
+    }
+    throw badRequest('invalid_arguments', `unknown action "${action}"\n\n${HELP}`);
+  });
+}

@@ -1,0 +1,96 @@
+import { badRequest, notFound } from '../core/errors.ts';
+import type { Identity } from '../identity/index.ts';
+import { parseCommandArgs, print } from './args.ts';
+import { withIdContext } from './id-context.ts';
+
+const HELP = `usage: latchkey user <add|list|show|update|disable|enable|remove> …
+
+  user add --username NAME [--email E] [--first-name F] [--last-name L] [--admin] [--group G …]
+  user list [--search TEXT]
+  user show <username|email>
+  user update <username|email> [--email E] [--first-name F] [--last-name L] [--admin | --no-admin] [--group G …]
+  user disable <username|email>      ends their sessions; they cannot sign in
+  user enable <username|email>
+  user remove <username|email>
+
+Add --json to any of them for machine-readable output.`;
+
+const OPTIONS = {
+  username: { type: 'string' }, email: { type: 'string' }, 'first-name': { type: 'string' }, 'last-name': { type: 'string' },
+  admin: { type: 'boolean' }, 'no-admin': { type: 'boolean' }, group: { type: 'string', multiple: true }, search: { type: 'string' },
+} as const;
+
+async function findUser(identity: Identity, login: string | undefined) {
+  if (!login) throw badRequest('invalid_arguments', 'Name the user: latchkey user <command> <username|email>');
+  const user = await identity.users.findByLogin(login);
+  if (!user) throw notFound(`A user "${login}"`);
+  return user;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values, positionals } = parseCommandArgs(rest, OPTIONS);
+  if (!action || values.help || action === '--help') {
+    console.log(HELP);
+    return action ? 0 : 2;
+  }
+  return withIdContext(async ({ identity }) => {
+    const describe = async (user: Awaited<ReturnType<typeof findUser>>) => ({ ...user, groups: await identity.groups.namesForUser(user.id) });
+    const line = (u: Awaited<ReturnType<typeof describe>>) =>
+      `${u.username}\t${u.email ?? '-'}\t${u.isAdmin ? 'admin' : 'user'}${u.disabled ? ' (disabled)' : ''}\t${u.groups.join(',') || '-'}`;
+    switch (action) {
+      case 'add': {
+        if (!values.username) throw badRequest('invalid_arguments', '--username is required');
+        if (values.group?.length) await identity.groups.assertExist(values.group);
+        const user = await identity.users.create({ username: values.username, email: values.email ?? null, firstName: values['first-name'], lastName: values['last-name'], isAdmin: values.admin });
+        if (values.group?.length) await identity.groups.setUserGroups(user.id, values.group);
+        await identity.audit.record({ event: 'user_created', details: { targetUserId: user.id, via: 'cli' } });
+        const shown = await describe(user);
+        print(values.json, shown, () => `Added ${line(shown)}\nGive them a sign-in link: latchkey one-time-link ${user.username}`);
+        return 0;
+      }
+      case 'list': {
+        const users = await Promise.all((await identity.users.list({ search: values.search, limit: 500 })).map(describe));
+        print(values.json, users, () => users.map(line).join('\n') || 'No users yet.');
+        return 0;
+      }
+      case 'show': {
+        const shown = await describe(await findUser(identity, positionals[0]));
+        print(values.json, shown, () => line(shown));
+        return 0;
+      }
+      case 'update': {
+        const user = await findUser(identity, positionals[0]);
+        if (values.group) await identity.groups.assertExist(values.group);
+        const updated = await identity.users.update(user.id, {
+          ...(values.email !== undefined ? { email: values.email || null } : {}),
+          ...(values['first-name'] !== undefined ? { firstName: values['first-name'] } : {}),
+          ...(values['last-name'] !== undefined ? { lastName: values['last-name'] } : {}),
+          ...(values.admin ? { isAdmin: true } : values['no-admin'] ? { isAdmin: false } : {}),
+        });
+        if (values.group) await identity.groups.setUserGroups(user.id, values.group);
+        const shown = await describe(updated);
+        print(values.json, shown, () => `Updated ${line(shown)}`);
+        return 0;
+      }
+      case 'disable':
+      case 'enable': {
+        const user = await findUser(identity, positionals[0]);
+        const updated = await identity.users.update(user.id, { disabled: action === 'disable' });
+        if (action === 'disable') await identity.sessions.destroyAllForUser(user.id);
+        await identity.audit.record({ event: `user_${action}d`, details: { targetUserId: user.id, via: 'cli' } });
+        print(values.json, updated, () => `${action === 'disable' ? 'Disabled' : 'Enabled'} ${user.username}`);
+        return 0;
+      }
+      case 'remove': {
+        const user = await findUser(identity, positionals[0]);
+        await identity.users.remove(user.id);
+        await identity.audit.record({ event: 'user_deleted', details: { targetUserId: user.id, via: 'cli' } });
+        print(values.json, { removed: user.id }, () => `Removed ${user.username} and their passkeys`);
+        return 0;
+      }
+      default:
+        throw badRequest('invalid_arguments', `unknown action "${action}"\n\n${HELP}`);
+    }
+  });
+}
