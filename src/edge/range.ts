@@ -26,8 +26,8 @@ export function parseRange(header: string | undefined, sizeBytes: number): Range
     return { kind: 'partial', start: Math.max(0, sizeBytes - suffixLength), end: sizeBytes - 1 };
   }
   const start = Number(firstText);
-  const end = lastText === '' ? sizeBytes - 1 : Number(lastText);
-  if (end < start) return { kind: 'none' }; // §14.1.1: invalid, so the header is ignored
+  const last = lastText === '' ? Infinity : Number(lastText);
+  if (last < start) return { kind: 'none' }; // §14.1.1: invalid, so the header is ignored
   if (start >= sizeBytes) return { kind: 'unsatisfiable' }; // §14.1.1: first-pos past the end
-  return { kind: 'partial', start, end: Math.min(end, sizeBytes - 1) };
+  return { kind: 'partial', start, end: Math.min(last, sizeBytes - 1) };
 }

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { encodePathForLocation, normaliseRequestPath } from '../../src/edge/request-path.ts';
+
+const pathOf = (target: string) => {
+  const result = normaliseRequestPath(target);
+  assert.ok(result.ok, `expected ${target} to be accepted`);
+  return result.pathname;
+};
+const refused = (target: string) => {
+  const result = normaliseRequestPath(target);
+  assert.equal(result.ok, false, `expected ${target} to be refused`);
+};
+
+describe('normaliseRequestPath', () => {
+  it('keeps an ordinary path and splits off the query string', () => {
+    assert.deepEqual(normaliseRequestPath('/posts/hello/?a=1&b=2'), { ok: true, pathname: '/posts/hello/', query: '?a=1&b=2' });
+  });
+
+  it('resolves ".." without climbing above the root', () => {
+    assert.equal(pathOf('/../../etc/passwd'), '/etc/passwd');
+    assert.equal(pathOf('/private/../private/x'), '/private/x');
+    assert.equal(pathOf('/a/b/..'), '/a/');
+  });
+
+  it('drops "." segments and merges runs of slashes', () => {
+    assert.equal(pathOf('/./private/x'), '/private/x');
+    assert.equal(pathOf('//private///x'), '/private/x');
+    assert.equal(pathOf('/a/.'), '/a/');
+  });
+
+  it('percent-decodes exactly once', () => {
+    assert.equal(pathOf('/%70rivate/x'), '/private/x');
+    assert.equal(pathOf('/a%2520b'), '/a%20b');
+    assert.equal(pathOf('/caf%C3%A9'), '/café');
+  });
+
+  it('treats encoded dots as dot segments after decoding', () => {
+    assert.equal(pathOf('/private/%2e%2e/public'), '/public');
+  });
+
+  it('refuses encoded slashes and backslashes in either case', () => {
+    refused('/private%2fx');
+    refused('/private%2Fx');
+    refused('/private%5cx');
+    refused('/private%5Cx');
+  });
+
+  it('refuses raw backslashes', () => refused('/private\\x'));
+
+  it('refuses NUL bytes, encoded or raw', () => {
+    refused('/index.html%00.txt');
+    refused('/index.html\0');
+  });
+
+  it('refuses malformed percent-encoding', () => {
+    refused('/a%zz');
+    refused('/a%4');
+    refused('/a%');
+  });
+
+  it('refuses percent-encoding that is not UTF-8', () => refused('/a%ff'));
+
+  it('refuses a target that does not start with a slash', () => {
+    refused('http://example.com/');
+    refused('*');
+  });
+
+  it('re-encodes a decoded path for a Location header, segment by segment', () => {
+    assert.equal(encodePathForLocation('/a b/café/'), '/a%20b/caf%C3%A9/');
+  });
+});
