@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
 import { randomId } from '../core/random.ts';
@@ -107,12 +108,9 @@ export function createUserStore(db: Db, clock: Clock) {
       let query = db.selectFrom('users').selectAll().orderBy('username');
       if (options.search) {
         const like = `%${options.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-        query = query.where((eb) => eb.or([
-          eb(eb.fn('lower', ['username']), 'like', like),
-          eb(eb.fn('lower', ['email']), 'like', like),
-          eb(eb.fn('lower', ['first_name']), 'like', like),
-          eb(eb.fn('lower', ['last_name']), 'like', like),
-        ]));
+        // An explicit ESCAPE: SQLite has no default escape character for LIKE, PostgreSQL does.
+        const matches = (column: string) => sql<boolean>`lower(${sql.ref(column)}) like ${like} escape '\\'`;
+        query = query.where((eb) => eb.or([matches('username'), matches('email'), matches('first_name'), matches('last_name')]));
       }
       const rows = await query.limit(options.limit ?? 100).offset(options.offset ?? 0).execute();
       return rows.map(toUser);
