@@ -1,0 +1,38 @@
+import type { IdConfig } from '../config/id-config.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { createIdentity, type Identity } from '../identity/index.ts';
+import { openMigratedDatabase, type Database } from '../storage/database.ts';
+import { createDatabaseStore, sweepExpired, type EphemeralStore } from '../storage/ephemeral-store.ts';
+import { createWebauthn, type Webauthn } from '../webauthn/index.ts';
+
+/** The identity provider's services, wired once; `latchkey id` and `latchkey serve` share them. */
+export interface IdServices {
+  config: Readonly<IdConfig>;
+  clock: Clock;
+  database: Database;
+  store: EphemeralStore;
+  identity: Identity;
+  webauthn: Webauthn;
+  close(): Promise<void>;
+}
+
+const SWEEP_INTERVAL_MS = 5 * 60_000;
+
+export async function createIdServices(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore } = {}): Promise<IdServices> {
+  const clock = options.clock ?? systemClock;
+  const database = await openMigratedDatabase(config.dbConnectionString);
+  const store = options.store ?? createDatabaseStore(database.db, clock);
+  const identity = createIdentity({ db: database.db, clock, sessionTtlSeconds: config.sessionDurationSeconds });
+  const webauthn = createWebauthn({ rpId: config.rpId, rpName: config.appName, origin: config.origin, store, db: database.db, clock });
+  // Expired challenges, codes and sessions are refused at read time; the sweep only keeps tables small.
+  const sweeper = setInterval(() => void sweepExpired(database.db, clock).catch(() => {}), SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  return {
+    config, clock, database, store, identity, webauthn,
+    async close() {
+      clearInterval(sweeper);
+      await store.close();
+      await database.close();
+    },
+  };
+}
