@@ -1,0 +1,201 @@
+import {
+  forwardedHeaders,
+  header,
+  hstsLine,
+  indent,
+  largeCookieBuffers,
+  redirectToHttpsServer,
+  tlsServerHead,
+} from './nginx-parts.ts';
+import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
+
+// The deployment guide's Step 4 (nginx in front of Pocket ID and oauth2-proxy), corrected.
+// docs/reverse-proxies.md explains every difference from the guide.
+
+const SIGN_IN_LOCATION = '/_latchkey/sign-in';
+const authLocation = (index: number) => `/_latchkey/auth/${index}`;
+
+/** The proxy's split session cookie parts: `_oauth2_proxy` alone, or `_0`, `_1` … past 4000 characters. */
+function sessionCookieVariables(plan: DeploymentPlan): string {
+  return ['', '_0', '_1', '_2', '_3'].map((suffix) => `$cookie_${plan.cookieName}${suffix}`).join('');
+}
+
+function httpLevel(plan: DeploymentPlan): string[] {
+  const lines = [
+    'upstream latchkey_id {',
+    `    server ${plan.idUpstream};`,
+    '}',
+    '',
+    'upstream latchkey_proxy {',
+    `    server ${plan.proxyUpstream};`,
+    '}',
+  ];
+  if (plan.accessLogPath)
+    lines.push(
+      '',
+      '# Static files have no backend to hand the identity to, so the access log is where the',
+      '# X-Auth-Request-User the proxy answered with is useful ("who read what").',
+      `log_format latchkey '$remote_addr - $latchkey_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';`,
+    );
+  if (plan.authCacheSeconds > 0)
+    lines.push(
+      '',
+      `# Auth-decision cache (--auth-cache ${plan.authCacheSeconds}s): nginx remembers "allowed" (202) per session`,
+      `# cookie for ${plan.authCacheSeconds} seconds instead of asking the proxy on every request.`,
+      `# REVOCATION DELAY: a user who is removed, loses a group or signs out elsewhere keeps access to`,
+      `# protected pages for up to ${plan.authCacheSeconds} seconds, because nginx does not ask the proxy again.`,
+      `proxy_cache_path ${plan.authCachePath} levels=1:2 keys_zone=latchkey_auth:1m max_size=16m inactive=${Math.max(60, plan.authCacheSeconds * 2)}s use_temp_path=off;`,
+      '',
+      '# Without a session every anonymous visitor would share one cache key, so such requests',
+      '# are neither answered from nor stored in the cache.',
+      `map "${sessionCookieVariables(plan)}$http_authorization" $latchkey_no_session {`,
+      '    "" 1;',
+      '    default 0;',
+      '}',
+    );
+  return lines;
+}
+
+function authCacheLines(plan: DeploymentPlan, index: number): string[] {
+  if (plan.authCacheSeconds === 0) return [];
+  return [
+    '',
+    `# Cached ${plan.authCacheSeconds}s; see the revocation delay note at the top.`,
+    'proxy_cache latchkey_auth;',
+    `proxy_cache_key "$host|rule${index}|${sessionCookieVariables(plan)}|$http_authorization";`,
+    // only 202: a 401 or 403 must reach the proxy again so that signing in takes effect at once
+    `proxy_cache_valid 202 ${plan.authCacheSeconds}s;`,
+    // the proxy marks its answers uncacheable for other caches; this one is keyed by session.
+    // Set-Cookie is deliberately NOT ignored: a refreshed session's answer is never stored.
+    'proxy_ignore_headers Cache-Control Expires X-Accel-Expires;',
+    'proxy_no_cache $latchkey_no_session;',
+    'proxy_cache_bypass $latchkey_no_session;',
+  ];
+}
+
+/** The internal location that asks the proxy about one rule; groups travel as ?allowed_groups=. */
+function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: number): string[] {
+  const query = rule.allowedGroups.length ? `?allowed_groups=${rule.allowedGroups.map(encodeURIComponent).join(',')}` : '';
+  return [
+    `# The auth check for ${rule.prefix}${rule.allowedGroups.length ? ` (groups: ${rule.allowedGroups.join(', ')})` : ' (any signed-in user)'}.`,
+    `location = ${authLocation(index)} {`,
+    ...indent(
+      [
+        'internal;',
+        `proxy_pass http://latchkey_proxy/oauth2/auth${query};`,
+        'proxy_pass_request_body off;',
+        'proxy_set_header Content-Length "";',
+        ...forwardedHeaders,
+        'proxy_set_header X-Forwarded-Uri $request_uri;',
+        // a refreshed session comes back as Set-Cookie on this answer
+        ...largeCookieBuffers,
+        ...authCacheLines(plan, index),
+      ],
+      1,
+    ),
+    '}',
+  ];
+}
+
+function protectedLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: number): string[] {
+  return [
+    `# ^~ makes this prefix win over every regex location: without it a location such as`,
+    `# "location ~* \\.xml$" (feeds, sitemaps) would serve ${rule.prefix}index.xml without auth.`,
+    `location ^~ ${rule.prefix} {`,
+    ...indent(
+      [
+        `auth_request ${authLocation(index)};`,
+        '# No session: show the proxy\'s sign-in, which sends the visitor back here afterwards.',
+        `error_page 401 = ${SIGN_IN_LOCATION};`,
+        // error_page directives are inherited only when a level sets none, so repeat the 404 page
+        'error_page 404 /404.html;',
+        '',
+        plan.accessLogPath
+          ? '# The proxy sends these with --set-xauthrequest; used by the access log below.'
+          : '# The proxy sends these with --set-xauthrequest; use them in a log_format if wanted.',
+        'auth_request_set $latchkey_user $upstream_http_x_auth_request_user;',
+        'auth_request_set $latchkey_email $upstream_http_x_auth_request_email;',
+        '# The proxy refreshes sessions inside /oauth2/auth; pass its Set-Cookie on to the browser.',
+        '# (nginx 1.22 keeps only the first Set-Cookie of the auth answer: keep sessions under 4000',
+        '# characters, one cookie, for refresh to work through nginx.)',
+        'auth_request_set $latchkey_auth_cookie $upstream_http_set_cookie;',
+        'add_header Set-Cookie $latchkey_auth_cookie;',
+        // add_header here hides the server-level ones, so HSTS is repeated
+        hstsLine,
+        '# Private pages must not be kept by shared caches (CDNs, corporate proxies).',
+        'add_header Cache-Control "private" always;',
+        ...(plan.accessLogPath ? [`access_log ${plan.accessLogPath} latchkey;`] : []),
+        '',
+        // root (inherited), not the guide's alias: alias with try_files has long-standing bugs
+        'try_files $uri $uri/ =404;',
+      ],
+      1,
+    ),
+    '}',
+  ];
+}
+
+function siteServer(plan: DeploymentPlan): string[] {
+  const body: string[] = [
+    ...tlsServerHead(plan, [plan.siteHost]),
+    '',
+    `root ${plan.siteRoot};`,
+    'index index.html;',
+    'error_page 404 /404.html;',
+    '',
+    "# The proxy's own endpoints: sign_in, start, callback, sign_out (and auth). ^~ keeps regex",
+    '# locations from taking them over.',
+    'location ^~ /oauth2/ {',
+    ...indent(['proxy_pass http://latchkey_proxy;', ...forwardedHeaders, ...largeCookieBuffers], 1),
+    '}',
+    '',
+    '# Where error_page 401 sends a visitor without a session. Why a header and not',
+    '# "return 302 /oauth2/sign_in?rd=$scheme://$host$request_uri": nginx cannot URL-encode',
+    '# $request_uri, so a page address with a query (?a=1&b=2) would be cut at its first "&" and',
+    '# the rest read as parameters of the sign-in URL. error_page does an internal redirect, which',
+    '# keeps $request_uri as the original request, so the whole address arrives in a header, where',
+    '# nothing needs encoding. The location is internal, so a direct visit to /oauth2/sign_in is',
+    '# never told to come back to /oauth2/sign_in.',
+    `location = ${SIGN_IN_LOCATION} {`,
+    ...indent(
+      [
+        'internal;',
+        'proxy_pass http://latchkey_proxy/oauth2/sign_in;',
+        'proxy_pass_request_body off;',
+        'proxy_set_header Content-Length "";',
+        ...forwardedHeaders,
+        'proxy_set_header X-Auth-Request-Redirect $scheme://$host$request_uri;',
+        ...largeCookieBuffers,
+      ],
+      1,
+    ),
+    '}',
+  ];
+  plan.protectedPrefixes.forEach((rule, i) => body.push('', ...authCheckLocation(plan, rule, i + 1), '', ...protectedLocation(plan, rule, i + 1)));
+  body.push('', '# Public content: no auth.', 'location / {', '    try_files $uri $uri/ =404;', '}');
+  return ['server {', ...indent(body, 1), '}'];
+}
+
+function idServer(plan: DeploymentPlan): string[] {
+  return [
+    '# The identity provider (latchkey id; run it with APP_URL=https://' + plan.idHost + ' TRUST_PROXY=true).',
+    'server {',
+    ...indent([...tlsServerHead(plan, [plan.idHost]), '', 'location / {', ...indent(['proxy_pass http://latchkey_id;', ...forwardedHeaders], 1), '}'], 1),
+    '}',
+  ];
+}
+
+/** nginx in front of `latchkey id` and `latchkey proxy`, serving the site's static files. */
+export function generateNginxConfig(plan: DeploymentPlan): string {
+  return [
+    ...header('latchkey: nginx serves the site, asks `latchkey proxy` before every protected file', plan),
+    ...httpLevel(plan),
+    '',
+    ...redirectToHttpsServer(plan, [plan.siteHost, plan.idHost]),
+    '',
+    ...idServer(plan),
+    '',
+    ...siteServer(plan),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,251 @@
+import { parseGoDurationMs } from '../core/duration.ts';
+import { ConfigError } from '../config/problems.ts';
+
+// What `latchkey generate …` needs to know about a deployment. Every generator is a pure
+// function of this plan, so the same flags always print the same files.
+
+export interface ProtectedPrefix {
+  /** Path prefix with leading and trailing slash, e.g. `/private/`. */
+  prefix: string;
+  /** Groups allowed in; empty = every signed-in user. Sent as `/oauth2/auth?allowed_groups=…`. */
+  allowedGroups: string[];
+}
+
+export interface DeploymentPlan {
+  /** Host name of the identity provider (`latchkey id`), e.g. id.example.com. */
+  idHost: string;
+  /** Host name of the static site, e.g. agents.example.com. */
+  siteHost: string;
+  /** One certificate whose SAN covers both host names (certbot -d site -d id). */
+  tls: { certificate: string; key: string };
+  /** The built site (Hugo's public/ folder) on the edge machine. */
+  siteRoot: string;
+  protectedPrefixes: ProtectedPrefix[];
+  /** host:port where the edge reaches each latchkey process. */
+  idUpstream: string;
+  proxyUpstream: string;
+  serveUpstream: string;
+  /** nginx caches 202 answers of /oauth2/auth this long; 0 = ask the proxy every time. */
+  authCacheSeconds: number;
+  /** proxy_cache_path folder for that cache. */
+  authCachePath: string;
+  /** nginx access log carrying the signed-in user of protected requests; null = nginx's default log. */
+  accessLogPath: string | null;
+  /** Address the edge binds; null = every address (production). Tests use 127.0.0.1. */
+  listenAddress: string | null;
+  httpsPort: number;
+  httpPort: number;
+  /** The proxy's session cookie (--cookie-name); its value keys the auth cache. */
+  cookieName: string;
+  /** OIDC client ID the proxy uses at the identity provider. */
+  clientId: string;
+  /** Container image for compose. */
+  image: string;
+  /** Where systemd units find the checkout (`npm ci` run there). */
+  installDir: string;
+  /** Rollback: the site with no authentication at all. */
+  public: boolean;
+  /** One `latchkey serve` process instead of `id` + `proxy`. */
+  single: boolean;
+}
+
+export const DEFAULT_PLAN: Readonly<DeploymentPlan> = Object.freeze({
+  idHost: 'id.example.com',
+  siteHost: 'agents.example.com',
+  tls: { certificate: '/etc/letsencrypt/live/agents.example.com/fullchain.pem', key: '/etc/letsencrypt/live/agents.example.com/privkey.pem' },
+  siteRoot: '/var/www/agents',
+  protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }],
+  idUpstream: '127.0.0.1:1411',
+  proxyUpstream: '127.0.0.1:4180',
+  serveUpstream: '127.0.0.1:8080',
+  authCacheSeconds: 0,
+  authCachePath: '/var/cache/nginx/latchkey-auth',
+  accessLogPath: '/var/log/nginx/latchkey-access.log',
+  listenAddress: null,
+  httpsPort: 443,
+  httpPort: 80,
+  cookieName: '_oauth2_proxy',
+  clientId: 'latchkey-site',
+  image: 'latchkey:latest',
+  installDir: '/opt/latchkey',
+  public: false,
+  single: false,
+});
+
+/** Where certbot puts a certificate requested as `certbot certonly -d SITE -d ID`. */
+export function defaultTlsFor(siteHost: string): { certificate: string; key: string } {
+  const live = `/etc/letsencrypt/live/${siteHost}`;
+  return { certificate: `${live}/fullchain.pem`, key: `${live}/privkey.pem` };
+}
+
+/** Builds a plan from defaults plus overrides, deriving the certificate paths from siteHost. */
+export function makePlan(overrides: Partial<DeploymentPlan> = {}): DeploymentPlan {
+  return {
+    ...DEFAULT_PLAN,
+    tls: defaultTlsFor(overrides.siteHost ?? DEFAULT_PLAN.siteHost),
+    protectedPrefixes: DEFAULT_PLAN.protectedPrefixes.map((p) => ({ ...p, allowedGroups: [...p.allowedGroups] })),
+    ...overrides,
+  };
+}
+
+// Values end up inside nginx, Caddy, YAML and unit files; refusing anything but plain
+// characters keeps a flag from injecting directives into any of them.
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const UPSTREAM = /^(?:[a-z0-9.-]+|\[[0-9a-f:]+\]):\d{1,5}$/i;
+const SAFE_PATH = /^\/[A-Za-z0-9._\/@+-]*$/;
+const PREFIX = /^\/(?:[A-Za-z0-9._~@+-]+\/)+$/;
+const GROUP = /^[A-Za-z0-9._@-]+$/;
+const COOKIE_NAME = /^[A-Za-z0-9_]+$/; // nginx can only read such a cookie as $cookie_NAME
+const IMAGE = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
+const LISTEN_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i;
+
+type FlagSpec = { takesValue: boolean; help: string };
+
+export const PLAN_FLAGS: Record<string, FlagSpec> = {
+  '--id-host': { takesValue: true, help: `identity provider host name (${DEFAULT_PLAN.idHost})` },
+  '--site-host': { takesValue: true, help: `site host name (${DEFAULT_PLAN.siteHost})` },
+  '--site-root': { takesValue: true, help: `folder of the built site (${DEFAULT_PLAN.siteRoot})` },
+  '--protect': { takesValue: true, help: 'PREFIX[=group1,group2]: a protected prefix, repeatable (/private/)' },
+  '--auth-cache': { takesValue: true, help: 'nginx caches allowed auth answers this long, e.g. 30s (0 = off)' },
+  '--auth-cache-path': { takesValue: true, help: `folder of that cache (${DEFAULT_PLAN.authCachePath})` },
+  '--tls-cert': { takesValue: true, help: 'certificate chain covering both hosts (/etc/letsencrypt/live/SITE/fullchain.pem)' },
+  '--tls-key': { takesValue: true, help: 'its private key (/etc/letsencrypt/live/SITE/privkey.pem)' },
+  '--id-upstream': { takesValue: true, help: `host:port of latchkey id (${DEFAULT_PLAN.idUpstream})` },
+  '--proxy-upstream': { takesValue: true, help: `host:port of latchkey proxy (${DEFAULT_PLAN.proxyUpstream})` },
+  '--serve-upstream': { takesValue: true, help: `host:port of latchkey serve (${DEFAULT_PLAN.serveUpstream})` },
+  '--access-log': { takesValue: true, help: `nginx access log with the signed-in user, or "off" (${DEFAULT_PLAN.accessLogPath})` },
+  '--listen-address': { takesValue: true, help: 'address nginx binds (all addresses)' },
+  '--https-port': { takesValue: true, help: `HTTPS port (${DEFAULT_PLAN.httpsPort})` },
+  '--http-port': { takesValue: true, help: `HTTP port that redirects to HTTPS (${DEFAULT_PLAN.httpPort})` },
+  '--cookie-name': { takesValue: true, help: `the proxy's session cookie (${DEFAULT_PLAN.cookieName})` },
+  '--client-id': { takesValue: true, help: `OIDC client ID of the proxy (${DEFAULT_PLAN.clientId})` },
+  '--image': { takesValue: true, help: `container image (${DEFAULT_PLAN.image})` },
+  '--install-dir': { takesValue: true, help: `latchkey checkout for systemd units (${DEFAULT_PLAN.installDir})` },
+  '--public': { takesValue: false, help: 'rollback: the same site with no authentication' },
+  '--single': { takesValue: false, help: 'one `latchkey serve` process instead of id + proxy' },
+};
+
+/** Splits `--flag=value` and `--flag value`; unknown flags and missing values become problems. */
+function readFlags(argv: string[], problems: string[]): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const spec = PLAN_FLAGS[name];
+    if (!spec) {
+      problems.push(`${name}: unknown flag (see latchkey generate --help)`);
+      continue;
+    }
+    let value: string;
+    if (!spec.takesValue) {
+      if (eq > 0) problems.push(`${name}: takes no value`);
+      value = 'true';
+    } else if (eq > 0) {
+      value = arg.slice(eq + 1);
+    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
+      value = argv[++i];
+    } else {
+      problems.push(`${name}: needs a value`);
+      continue;
+    }
+    values.set(name, [...(values.get(name) ?? []), value]);
+  }
+  return values;
+}
+
+function parseProtect(text: string, problems: string[]): ProtectedPrefix | null {
+  const [rawPrefix, groupText] = text.includes('=') ? [text.slice(0, text.indexOf('=')), text.slice(text.indexOf('=') + 1)] : [text, null];
+  // "/private" protects the folder, not "/privateer", exactly as `latchkey serve` reads it
+  const prefix = rawPrefix.endsWith('/') ? rawPrefix : `${rawPrefix}/`;
+  const before = problems.length;
+  if (!PREFIX.test(prefix) || /\/\.{1,2}\//.test(prefix))
+    problems.push(`--protect: "${rawPrefix}" must be a plain path such as /private/ (letters, digits, . _ ~ @ + -)`);
+  const allowedGroups = groupText === null ? [] : groupText.split(',').map((g) => g.trim()).filter(Boolean);
+  if (groupText !== null && allowedGroups.length === 0) problems.push(`--protect: "${text}" names no group after "="; drop the "=" to allow every signed-in user`);
+  for (const group of allowedGroups) if (!GROUP.test(group)) problems.push(`--protect: group "${group}" may only contain letters, digits and . _ @ -`);
+  return problems.length === before ? { prefix, allowedGroups } : null;
+}
+
+function parsePort(name: string, text: string, problems: string[]): number | null {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    problems.push(`${name}: expected a port from 1 to 65535, got "${text}"`);
+    return null;
+  }
+  return port;
+}
+
+/** Reads `latchkey generate` flags; every bad flag is reported in one ConfigError. */
+export function planFromArgs(argv: string[]): DeploymentPlan {
+  const problems: string[] = [];
+  const flags = readFlags(argv, problems);
+  const last = (name: string) => flags.get(name)?.at(-1);
+  const overrides: Partial<DeploymentPlan> = {};
+
+  const check = (name: string, pattern: RegExp, what: string, apply: (value: string) => void) => {
+    const value = last(name);
+    if (value === undefined) return;
+    if (pattern.test(value)) apply(value);
+    else problems.push(`${name}: "${value}" is not ${what}`);
+  };
+  check('--id-host', HOST_NAME, 'a host name such as id.example.com', (v) => (overrides.idHost = v.toLowerCase()));
+  check('--site-host', HOST_NAME, 'a host name such as agents.example.com', (v) => (overrides.siteHost = v.toLowerCase()));
+  check('--site-root', SAFE_PATH, 'an absolute path', (v) => (overrides.siteRoot = v.replace(/(.)\/$/, '$1')));
+  check('--auth-cache-path', SAFE_PATH, 'an absolute path', (v) => (overrides.authCachePath = v));
+  check('--id-upstream', UPSTREAM, 'host:port', (v) => (overrides.idUpstream = v));
+  check('--proxy-upstream', UPSTREAM, 'host:port', (v) => (overrides.proxyUpstream = v));
+  check('--serve-upstream', UPSTREAM, 'host:port', (v) => (overrides.serveUpstream = v));
+  check('--listen-address', LISTEN_ADDRESS, 'an IP address such as 127.0.0.1', (v) => (overrides.listenAddress = v));
+  check('--cookie-name', COOKIE_NAME, 'a cookie name of letters, digits and _', (v) => (overrides.cookieName = v));
+  check('--client-id', /^[A-Za-z0-9._-]+$/, 'a client ID of letters, digits and . _ -', (v) => (overrides.clientId = v));
+  check('--image', IMAGE, 'an image name such as latchkey:latest', (v) => (overrides.image = v));
+  check('--install-dir', SAFE_PATH, 'an absolute path', (v) => (overrides.installDir = v.replace(/(.)\/$/, '$1')));
+  const accessLog = last('--access-log');
+  if (accessLog === 'off') overrides.accessLogPath = null;
+  else check('--access-log', SAFE_PATH, 'an absolute path or "off"', (v) => (overrides.accessLogPath = v));
+
+  const cert = last('--tls-cert');
+  const key = last('--tls-key');
+  for (const [name, value] of [['--tls-cert', cert], ['--tls-key', key]] as const)
+    if (value !== undefined && !SAFE_PATH.test(value)) problems.push(`${name}: "${value}" is not an absolute path`);
+
+  for (const [name, field] of [['--https-port', 'httpsPort'], ['--http-port', 'httpPort']] as const) {
+    const text = last(name);
+    if (text === undefined) continue;
+    const port = parsePort(name, text, problems);
+    if (port !== null) overrides[field] = port;
+  }
+
+  const cacheText = last('--auth-cache');
+  if (cacheText !== undefined) {
+    const ms = parseGoDurationMs(cacheText);
+    if (ms === null || ms < 0 || ms % 1000 !== 0) problems.push(`--auth-cache: expected whole seconds such as 30s or 1m (0 = off), got "${cacheText}"`);
+    else overrides.authCacheSeconds = ms / 1000;
+  }
+
+  const protectTexts = flags.get('--protect');
+  if (protectTexts) {
+    const rules = protectTexts.map((t) => parseProtect(t, problems)).filter((r): r is ProtectedPrefix => r !== null);
+    const seen = new Set<string>();
+    for (const rule of rules) {
+      if (seen.has(rule.prefix)) problems.push(`--protect: ${rule.prefix} is given twice; give each prefix once with all its groups`);
+      seen.add(rule.prefix);
+    }
+    overrides.protectedPrefixes = rules;
+  }
+
+  overrides.public = flags.has('--public');
+  overrides.single = flags.has('--single');
+  if (overrides.public && overrides.single) problems.push('--public and --single: choose one (--public is the rollback without any latchkey process)');
+  if (overrides.public && protectTexts) problems.push('--public and --protect: the rollback configuration protects nothing; drop --protect');
+
+  const plan = makePlan(overrides);
+  if (cert !== undefined) plan.tls.certificate = cert;
+  if (key !== undefined) plan.tls.key = key;
+  // passkeys are bound to the identity provider's host name, and the proxy owns /oauth2/ on the site
+  if (plan.idHost === plan.siteHost) problems.push(`--id-host and --site-host: both are ${plan.idHost}; the identity provider needs a host of its own`);
+  if (plan.httpsPort === plan.httpPort) problems.push(`--https-port and --http-port: both are ${plan.httpPort}`);
+  if (problems.length) throw new ConfigError(problems);
+  return plan;
+}
