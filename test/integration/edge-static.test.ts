@@ -1,0 +1,496 @@
+// The static edge served by a plain node:http server over a temporary site folder, asserted
+// request by request. Raw request paths (http.request's `path`) keep "..", "//" and
+// percent-encoding exactly as an attacker would send them.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { brotliCompressSync, gunzipSync, brotliDecompressSync, gzipSync } from 'node:zlib';
+import { manualClock } from '../../src/core/clock.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { createStaticSite } from '../../src/edge/static-site.ts';
+import type { StaticSite, StaticSiteOptions } from '../../src/edge/static-site.ts';
+
+interface Reply { status: number; headers: IncomingHttpHeaders; body: Buffer }
+
+function send(port: number, path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const CSS = 'body { color: #222; }\n'.repeat(40);
+const BIG = randomBytes(1024 * 1024 + 123); // above the in-memory limit, so it is streamed
+const SECRET = 'the family recipe';
+
+function buildSite(): string {
+  const root = mkdtempSync(join(tmpdir(), 'latchkey-edge-'));
+  const write = (path: string, content: string | Buffer) => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), content);
+  };
+  write('index.html', '<h1>home</h1>');
+  write('404.html', '<h1>custom not found</h1>');
+  write('css/style.css', CSS);
+  write('css/style.css.gz', gzipSync(CSS));
+  write('css/style.css.br', brotliCompressSync(Buffer.from(CSS)));
+  write('media/big.bin', BIG);
+  write('docs/index.html', '<h1>docs</h1>');
+  mkdirSync(join(root, 'empty'));
+  write('a b.txt', 'spaced');
+  write('private/index.html', '<h1>private home</h1>');
+  write('private/secret.html', `<p>${SECRET}</p>`);
+  write('private/family/index.html', '<h1>family</h1>');
+  write('.env', 'SECRET=1');
+  write('.git/config', '[core]');
+  write('.well-known/security.txt', 'Contact: mailto:a@example.com');
+  symlinkSync('/etc/passwd', join(root, 'passwd-link'));
+  symlinkSync('/etc', join(root, 'etc-link'));
+  symlinkSync(join(root, 'private/secret.html'), join(root, 'public-view.html'));
+  symlinkSync(join(root, '.env'), join(root, 'env.txt'));
+  return root;
+}
+
+// The test's stand-in for the proxy: protected paths need `x-test-auth: yes`.
+async function startServer(site: StaticSite): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const resolution = site.resolve(req.url ?? '/');
+    if (resolution.kind === 'path' && resolution.protection && req.headers['x-test-auth'] !== 'yes') {
+      res.writeHead(401, { 'content-type': 'text/plain' }).end(`sign in for ${resolution.protection.prefix}`);
+      return;
+    }
+    void site.serve(req, res, resolution);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+async function stopServer(server: Server) {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+const AUTH = { 'x-test-auth': 'yes' };
+
+describe('static edge over node:http', () => {
+  let root: string;
+  let site: StaticSite;
+  let server: Server;
+  let port: number;
+  const get = (path: string, headers: Record<string, string> = {}) => send(port, path, { headers });
+
+  before(async () => {
+    root = buildSite();
+    site = createStaticSite({
+      root,
+      protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }],
+    });
+    ({ server, port } = await startServer(site));
+  });
+  after(async () => {
+    await stopServer(server);
+    site.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  describe('files', () => {
+    it('serves the home page from index.html with an HTML content type and nosniff', async () => {
+      const reply = await get('/');
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), '<h1>home</h1>');
+      assert.equal(reply.headers['content-type'], 'text/html; charset=utf-8');
+      assert.equal(reply.headers['x-content-type-options'], 'nosniff');
+      assert.equal(reply.headers['content-length'], '13');
+    });
+
+    it('labels CSS as text/css', async () => {
+      assert.equal((await get('/css/style.css')).headers['content-type'], 'text/css; charset=utf-8');
+    });
+
+    it('sends an nginx-shaped ETag and a Last-Modified date', async () => {
+      const reply = await get('/css/style.css');
+      assert.match(reply.headers.etag!, /^"[0-9a-f]+-[0-9a-f]+"$/);
+      assert.ok(!Number.isNaN(Date.parse(reply.headers['last-modified']!)));
+    });
+
+    it('answers HEAD with the GET headers and no body', async () => {
+      const head = await send(port, '/media/big.bin', { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['content-length'], String(BIG.length));
+      assert.equal(head.body.length, 0);
+    });
+
+    it('streams a large file intact', async () => {
+      const reply = await get('/media/big.bin');
+      assert.equal(reply.headers['content-type'], 'application/octet-stream');
+      assert.ok(reply.body.equals(BIG));
+    });
+
+    it('serves a file whose name contains an encoded space', async () => {
+      assert.equal((await get('/a%20b.txt')).body.toString(), 'spaced');
+    });
+
+    it('refuses methods other than GET and HEAD with 405 and Allow', async () => {
+      const reply = await send(port, '/', { method: 'POST' });
+      assert.equal(reply.status, 405);
+      assert.equal(reply.headers.allow, 'GET, HEAD');
+    });
+  });
+
+  describe('conditional requests', () => {
+    it('answers 304 to a matching If-None-Match, keeping the validators', async () => {
+      const first = await get('/css/style.css');
+      const again = await get('/css/style.css', { 'if-none-match': first.headers.etag! });
+      assert.equal(again.status, 304);
+      assert.equal(again.headers.etag, first.headers.etag);
+      assert.equal(again.body.length, 0);
+    });
+
+    it('answers 304 to If-Modified-Since equal to Last-Modified', async () => {
+      const first = await get('/index.html');
+      assert.equal((await get('/index.html', { 'if-modified-since': first.headers['last-modified']! })).status, 304);
+    });
+
+    it('lets a non-matching If-None-Match win over a matching If-Modified-Since', async () => {
+      const first = await get('/index.html');
+      const reply = await get('/index.html', { 'if-none-match': '"nope"', 'if-modified-since': first.headers['last-modified']! });
+      assert.equal(reply.status, 200);
+    });
+  });
+
+  describe('ranges', () => {
+    it('answers a closed range of a streamed file with 206 and Content-Range', async () => {
+      const reply = await get('/media/big.bin', { range: 'bytes=1000-1999' });
+      assert.equal(reply.status, 206);
+      assert.equal(reply.headers['content-range'], `bytes 1000-1999/${BIG.length}`);
+      assert.equal(reply.headers['content-length'], '1000');
+      assert.ok(reply.body.equals(BIG.subarray(1000, 2000)));
+    });
+
+    it('answers an open-ended range with the rest of the file', async () => {
+      const reply = await get('/media/big.bin', { range: `bytes=${BIG.length - 10}-` });
+      assert.equal(reply.status, 206);
+      assert.ok(reply.body.equals(BIG.subarray(BIG.length - 10)));
+    });
+
+    it('answers a suffix range of a file held in memory with its last bytes', async () => {
+      const reply = await get('/css/style.css', { range: 'bytes=-7' });
+      assert.equal(reply.status, 206);
+      assert.equal(reply.body.toString(), CSS.slice(-7));
+      assert.equal(reply.headers['content-range'], `bytes ${CSS.length - 7}-${CSS.length - 1}/${CSS.length}`);
+    });
+
+    it('answers an unsatisfiable range with 416 and the full length', async () => {
+      const reply = await get('/media/big.bin', { range: `bytes=${BIG.length}-` });
+      assert.equal(reply.status, 416);
+      assert.equal(reply.headers['content-range'], `bytes */${BIG.length}`);
+    });
+
+    it('sends the whole file with 200 for several ranges', async () => {
+      const reply = await get('/css/style.css', { range: 'bytes=0-1,5-6' });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), CSS);
+    });
+
+    it('honours Range when If-Range carries the current ETag', async () => {
+      const { headers } = await get('/media/big.bin', { 'accept-encoding': 'identity' });
+      assert.equal((await get('/media/big.bin', { range: 'bytes=0-9', 'if-range': headers.etag! })).status, 206);
+    });
+
+    it('sends the whole file when If-Range carries a stale ETag', async () => {
+      const reply = await get('/css/style.css', { range: 'bytes=0-9', 'if-range': '"stale-1"' });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.length, CSS.length);
+    });
+
+    it('serves ranges from the uncompressed file even when the client accepts gzip', async () => {
+      const reply = await get('/css/style.css', { range: 'bytes=0-3', 'accept-encoding': 'gzip, br' });
+      assert.equal(reply.status, 206);
+      assert.equal(reply.headers['content-encoding'], undefined);
+      assert.equal(reply.body.toString(), CSS.slice(0, 4));
+      assert.equal(reply.headers.vary, 'Accept-Encoding');
+    });
+
+    it('ignores Range on HEAD (RFC 9110 §14.2)', async () => {
+      assert.equal((await send(port, '/media/big.bin', { method: 'HEAD', headers: { range: 'bytes=0-1' } })).status, 200);
+    });
+  });
+
+  describe('precompressed siblings', () => {
+    it('serves the .br sibling to a client that accepts brotli', async () => {
+      const reply = await get('/css/style.css', { 'accept-encoding': 'gzip, deflate, br' });
+      assert.equal(reply.headers['content-encoding'], 'br');
+      assert.equal(reply.headers['content-type'], 'text/css; charset=utf-8');
+      assert.equal(reply.headers.vary, 'Accept-Encoding');
+      assert.equal(brotliDecompressSync(reply.body).toString(), CSS);
+    });
+
+    it('serves the .gz sibling when brotli is refused with q=0', async () => {
+      const reply = await get('/css/style.css', { 'accept-encoding': 'br;q=0, gzip' });
+      assert.equal(reply.headers['content-encoding'], 'gzip');
+      assert.equal(gunzipSync(reply.body).toString(), CSS);
+    });
+
+    it('gives each encoding its own ETag', async () => {
+      const br = await get('/css/style.css', { 'accept-encoding': 'br' });
+      const plain = await get('/css/style.css');
+      assert.notEqual(br.headers.etag, plain.headers.etag);
+    });
+
+    it('serves the plain file, still with Vary, to a client that accepts no compression', async () => {
+      const reply = await get('/css/style.css', { 'accept-encoding': 'identity' });
+      assert.equal(reply.headers['content-encoding'], undefined);
+      assert.equal(reply.headers.vary, 'Accept-Encoding');
+      assert.equal(reply.body.toString(), CSS);
+    });
+
+    it('sends no Vary for a file without siblings', async () => {
+      assert.equal((await get('/index.html', { 'accept-encoding': 'br' })).headers.vary, undefined);
+    });
+  });
+
+  describe('directories and missing files', () => {
+    it('redirects a directory without its slash to the slash, keeping the query string', async () => {
+      const reply = await get('/docs?lang=en&x=1');
+      assert.equal(reply.status, 301);
+      assert.equal(reply.headers.location, '/docs/?lang=en&x=1');
+    });
+
+    it('serves index.html for a directory with its slash', async () => {
+      assert.equal((await get('/docs/')).body.toString(), '<h1>docs</h1>');
+    });
+
+    it('answers 404, never a listing, for a directory without index.html', async () => {
+      const reply = await get('/empty/');
+      assert.equal(reply.status, 404);
+      assert.equal(reply.body.toString(), '<h1>custom not found</h1>');
+    });
+
+    it('answers a missing file with the site\'s 404.html and status 404', async () => {
+      const reply = await get('/no/such/page/');
+      assert.equal(reply.status, 404);
+      assert.equal(reply.body.toString(), '<h1>custom not found</h1>');
+      assert.equal(reply.headers['content-type'], 'text/html; charset=utf-8');
+    });
+
+    it('answers 404 for a file asked for with a trailing slash', async () => {
+      assert.equal((await get('/index.html/')).status, 404);
+    });
+
+    it('cannot be turned into an open redirect by a leading "//"', async () => {
+      const reply = await get('//docs');
+      assert.equal(reply.status, 301);
+      assert.equal(reply.headers.location, '/docs/');
+    });
+  });
+
+  describe('staying inside the root', () => {
+    for (const path of ['/../../../../etc/passwd', '/css/../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd']) {
+      it(`keeps "${path}" inside the root`, async () => {
+        const reply = await get(path);
+        assert.equal(reply.status, 404);
+        assert.doesNotMatch(reply.body.toString(), /root:/);
+      });
+    }
+
+    it('answers 404 for a symlink to a file outside the root', async () => {
+      const reply = await get('/passwd-link');
+      assert.equal(reply.status, 404);
+      assert.doesNotMatch(reply.body.toString(), /root:/);
+    });
+
+    it('answers 404 for a path through a symlinked directory outside the root', async () => {
+      assert.equal((await get('/etc-link/passwd')).status, 404);
+    });
+
+    it('answers 404 for dotfiles and dot folders', async () => {
+      assert.equal((await get('/.env')).status, 404);
+      assert.equal((await get('/.git/config')).status, 404);
+      assert.equal((await get('/%2eenv')).status, 404);
+    });
+
+    it('answers 404 for a public symlink to a dotfile', async () => {
+      assert.equal((await get('/env.txt')).status, 404);
+    });
+
+    it('serves /.well-known/', async () => {
+      const reply = await get('/.well-known/security.txt');
+      assert.equal(reply.status, 200);
+      assert.match(reply.body.toString(), /Contact/);
+    });
+
+    it('normalises runs of slashes', async () => {
+      assert.equal((await get('//css///style.css')).body.toString(), CSS);
+    });
+
+    for (const [path, why] of [['/a%2fb', 'an encoded slash'], ['/a%5Cb', 'an encoded backslash'], ['/a\\b', 'a backslash'],
+      ['/a%00b', 'a NUL byte'], ['/a%zzb', 'bad percent-encoding'], ['/a%c3', 'truncated UTF-8']]) {
+      it(`answers 400 to a path with ${why}`, async () => {
+        assert.equal((await get(path)).status, 400);
+      });
+    }
+  });
+
+  describe('protected prefixes', () => {
+    it('serves a protected page only after the caller\'s check, marked private, no-store', async () => {
+      assert.equal((await get('/private/secret.html')).status, 401);
+      const reply = await get('/private/secret.html', AUTH);
+      assert.equal(reply.status, 200);
+      assert.match(reply.body.toString(), new RegExp(SECRET));
+      assert.equal(reply.headers['cache-control'], 'private, no-store');
+    });
+
+    it('leaves public pages without Cache-Control', async () => {
+      assert.equal((await get('/')).headers['cache-control'], undefined);
+    });
+
+    for (const path of ['/private/../private/secret.html', '/./private/secret.html', '//private/secret.html',
+      '/%70rivate/secret.html', '/public/../private/secret.html', '/private/./secret.html', '/PRIVATE/secret.html',
+      '/%2e/private/secret.html', '/private']) {
+      it(`protects "${path}"`, async () => {
+        const reply = await get(path);
+        assert.equal(reply.status, 401);
+        assert.doesNotMatch(reply.body.toString(), new RegExp(SECRET));
+      });
+    }
+
+    it('refuses "/private%2fsecret.html" outright instead of serving it', async () => {
+      const reply = await get('/private%2fsecret.html');
+      assert.equal(reply.status, 400);
+      assert.doesNotMatch(reply.body.toString(), new RegExp(SECRET));
+    });
+
+    it('gives the longest prefix to the family section', async () => {
+      assert.equal((await get('/private/family/')).body.toString(), 'sign in for /private/family/');
+    });
+
+    it('redirects "/private" to "/private/" only after the check, without caching', async () => {
+      const reply = await get('/private', AUTH);
+      assert.equal(reply.status, 301);
+      assert.equal(reply.headers.location, '/private/');
+      assert.equal(reply.headers['cache-control'], 'private, no-store');
+    });
+
+    it('marks the 404 page served under a protected prefix private, no-store', async () => {
+      const reply = await get('/private/nothing-here', AUTH);
+      assert.equal(reply.status, 404);
+      assert.equal(reply.body.toString(), '<h1>custom not found</h1>');
+      assert.equal(reply.headers['cache-control'], 'private, no-store');
+    });
+
+    it('answers 404 for a public symlink into the protected section', async () => {
+      const reply = await get('/public-view.html');
+      assert.equal(reply.status, 404);
+      assert.doesNotMatch(reply.body.toString(), new RegExp(SECRET));
+    });
+
+    it('marks 304 answers under a protected prefix private, no-store', async () => {
+      const first = await get('/private/secret.html', AUTH);
+      const again = await get('/private/secret.html', { ...AUTH, 'if-none-match': first.headers.etag! });
+      assert.equal(again.status, 304);
+      assert.equal(again.headers['cache-control'], 'private, no-store');
+    });
+  });
+});
+
+describe('static edge without a 404.html', () => {
+  it('answers missing files with a built-in 404 page', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'latchkey-edge-bare-'));
+    writeFileSync(join(root, 'index.html'), 'hi');
+    const site = createStaticSite({ root });
+    const { server, port } = await startServer(site);
+    try {
+      const reply = await send(port, '/missing');
+      assert.equal(reply.status, 404);
+      assert.match(reply.body.toString(), /Not found/);
+      assert.equal(reply.headers['content-type'], 'text/html; charset=utf-8');
+    } finally {
+      await stopServer(server);
+      site.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('static edge cache', () => {
+  async function withSite(clock: Clock | undefined, body: (ctx: { root: string; port: number }) => Promise<void>, extra: Partial<StaticSiteOptions> = {}) {
+    const root = mkdtempSync(join(tmpdir(), 'latchkey-edge-cache-'));
+    writeFileSync(join(root, 'page.html'), 'version 1');
+    const site = createStaticSite({ root, clock, ...extra });
+    const { server, port } = await startServer(site);
+    try {
+      await body({ root, port });
+    } finally {
+      await stopServer(server);
+      site.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
+  it('keeps answering from memory for less than a second after a file changes', async () => {
+    const clock = manualClock();
+    await withSite(clock, async ({ root, port }) => {
+      assert.equal((await send(port, '/page.html')).body.toString(), 'version 1');
+      writeFileSync(join(root, 'page.html'), 'version 2');
+      clock.advanceMs(999);
+      assert.equal((await send(port, '/page.html')).body.toString(), 'version 1');
+    });
+  });
+
+  it('serves a same-size edit once a second has passed, with a new ETag', async () => {
+    const clock = manualClock();
+    await withSite(clock, async ({ root, port }) => {
+      const first = await send(port, '/page.html');
+      writeFileSync(join(root, 'page.html'), 'version 2');
+      utimesSync(join(root, 'page.html'), new Date(), new Date(Date.now() + 5000)); // a distinct mtime even on coarse file systems
+      clock.advanceMs(1000);
+      const second = await send(port, '/page.html');
+      assert.equal(second.body.toString(), 'version 2');
+      assert.notEqual(second.headers.etag, first.headers.etag);
+    });
+  });
+
+  it('serves a file created after a 404 once a second has passed', async () => {
+    const clock = manualClock();
+    await withSite(clock, async ({ root, port }) => {
+      assert.equal((await send(port, '/new.html')).status, 404);
+      writeFileSync(join(root, 'new.html'), 'fresh');
+      clock.advanceMs(1000);
+      assert.equal((await send(port, '/new.html')).body.toString(), 'fresh');
+    });
+  });
+
+  it('serves a rebuilt file fresh within about a second of real time', async () => {
+    await withSite(undefined, async ({ root, port }) => {
+      assert.equal((await send(port, '/page.html')).body.toString(), 'version 1');
+      writeFileSync(join(root, 'page.html'), 'version 2, longer');
+      await new Promise((resolve) => setTimeout(resolve, 1050));
+      assert.equal((await send(port, '/page.html')).body.toString(), 'version 2, longer');
+    });
+  });
+
+  it('notices a change to a large streamed file', async () => {
+    const clock = manualClock();
+    await withSite(clock, async ({ root, port }) => {
+      writeFileSync(join(root, 'big.bin'), Buffer.alloc(4096, 1));
+      assert.equal((await send(port, '/big.bin')).body.length, 4096);
+      writeFileSync(join(root, 'big.bin'), Buffer.alloc(8192, 2));
+      clock.advanceMs(1000);
+      const reply = await send(port, '/big.bin');
+      assert.equal(reply.body.length, 8192);
+      assert.equal(reply.body[0], 2);
+    }, { maxCachedFileBytes: 1024 });
+  });
+});
