@@ -49,6 +49,11 @@ export interface CeremonyKnobs {
   signCount?: number;
 }
 
+export interface RegistrationKnobs extends CeremonyKnobs {
+  /** Give the new credential this id (base64url) instead of a random one, as a colliding or hijacking authenticator would. */
+  credentialId?: string;
+}
+
 export interface LoginKnobs extends CeremonyKnobs {
   /** The userHandle to return (base64url); null leaves it out. Default: the handle stored at registration. */
   userHandle?: string | null;
@@ -94,7 +99,7 @@ function coseKey(publicKey: KeyObject, algorithm: SoftAlgorithm): Buffer {
   return encodeCbor(new Map<number, number | Buffer>([[1, 3], [3, alg], [-1, bytes(jwk.n)], [-2, bytes(jwk.e)]]));
 }
 
-/** ES256 signatures are ASN.1 DER (WebAuthn §6.5.6); EdDSA takes no digest; RS256 is PKCS#1 v1.5. */
+/** ES256 signatures are ASN.1 DER (WebAuthn §6.5.5); EdDSA takes no digest; RS256 is PKCS#1 v1.5. */
 function signWith(credential: HeldCredential, data: Buffer): Buffer {
   if (credential.algorithm === 'EdDSA') return sign(null, data, credential.privateKey);
   return sign('sha256', data, { key: credential.privateKey, dsaEncoding: 'der' });
@@ -137,7 +142,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions) {
     algorithm,
 
     /** navigator.credentials.create(): authenticatorMakeCredential (WebAuthn §6.3.2), attestation 'none'. */
-    register(creation: PublicKeyCredentialCreationOptionsJSON, knobs: CeremonyKnobs = {}): RegistrationResponseJSON {
+    register(creation: PublicKeyCredentialCreationOptionsJSON, knobs: RegistrationKnobs = {}): RegistrationResponseJSON {
       const rpId = creation.rp.id ?? options.rpId;
       const alg = COSE_ALGORITHM[algorithm];
       if (!creation.pubKeyCredParams.some((param) => param.alg === alg)) {
@@ -150,7 +155,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions) {
       }
       const { privateKey, publicKey } = generateKeyPair(algorithm);
       const credential: HeldCredential = {
-        id: randomBytes(32),
+        id: knobs.credentialId ? Buffer.from(knobs.credentialId, 'base64url') : randomBytes(32),
         rpId,
         userHandle: Buffer.from(creation.user.id, 'base64url'),
         privateKey,
@@ -159,7 +164,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions) {
       };
       credentials.push(credential);
 
-      // Attested credential data (§6.5.2): aaguid ‖ credentialIdLength (2 bytes) ‖ credentialId ‖ COSE key.
+      // Attested credential data (§6.5.1): aaguid ‖ credentialIdLength (2 bytes) ‖ credentialId ‖ COSE key.
       const idLength = Buffer.alloc(2);
       idLength.writeUInt16BE(credential.id.length);
       const attestedCredentialData = Buffer.concat([aaguid, idLength, credential.id, coseKey(publicKey, algorithm)]);
@@ -193,7 +198,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions) {
     login(request: PublicKeyCredentialRequestOptionsJSON, knobs: LoginKnobs = {}): AuthenticationResponseJSON {
       const rpId = request.rpId ?? options.rpId;
       const allowed = new Set((request.allowCredentials ?? []).map((descriptor) => descriptor.id));
-      // §6.3.3 step 6: with an empty allow list, only discoverable credentials for the RP ID qualify.
+      // §6.3.3: with an empty allow list, any discoverable credential for the RP ID qualifies.
       const candidates = credentials.filter((held) => held.rpId === rpId && (allowed.size === 0 || allowed.has(b64u(held.id))));
       const credential = knobs.credentialId
         ? candidates.find((held) => b64u(held.id) === knobs.credentialId)
@@ -207,7 +212,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions) {
         sha256(knobs.rpIdForHash ?? rpId), Buffer.from([flags(knobs, false)]), u32(credential.signCount),
       ]);
       const clientDataJSON = clientData('webauthn.get', request.challenge, knobs);
-      // §6.3.3 step 11: the signature covers authenticatorData ‖ SHA-256(clientDataJSON).
+      // §6.3.3: the assertion signature covers authenticatorData ‖ SHA-256(clientDataJSON).
       const signature = signWith(credential, Buffer.concat([authenticatorData, sha256(clientDataJSON)]));
       if (knobs.tamperSignature) signature[signature.length - 1] ^= 0xff;
       const userHandle = knobs.userHandle === undefined ? b64u(credential.userHandle) : knobs.userHandle;
