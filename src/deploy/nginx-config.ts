@@ -164,7 +164,7 @@ function siteServer(plan: DeploymentPlan): string[] {
         'proxy_pass_request_body off;',
         'proxy_set_header Content-Length "";',
         ...forwardedHeaders,
-        'proxy_set_header X-Auth-Request-Redirect $scheme://$host$request_uri;',
+        `proxy_set_header X-Auth-Request-Redirect $scheme://$host${plan.httpsPort === 443 ? '' : `:${plan.httpsPort}`}$request_uri;`,
         ...largeCookieBuffers,
       ],
       1,

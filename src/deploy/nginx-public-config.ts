@@ -1,0 +1,33 @@
+import { header, indent, redirectToHttpsServer, tlsServerHead } from './nginx-parts.ts';
+import type { DeploymentPlan } from './plan.ts';
+
+// The guide's "Rollback Procedure" as a file instead of commenting out auth_request lines by hand:
+// the same site, same certificate, no authentication. The id host is left out because its
+// services are stopped during a rollback.
+
+/** nginx serving the whole site publicly (rollback). */
+export function generateNginxPublicConfig(plan: DeploymentPlan): string {
+  const server = [
+    ...tlsServerHead(plan, [plan.siteHost]),
+    '',
+    `root ${plan.siteRoot};`,
+    'index index.html;',
+    'error_page 404 /404.html;',
+    '',
+    'location / {',
+    '    try_files $uri $uri/ =404;',
+    '}',
+  ];
+  return [
+    ...header('latchkey ROLLBACK: the site with NO authentication; every page, private ones included, is public', plan),
+    '# Use it only while latchkey is stopped; put the normal configuration back with',
+    '# `latchkey generate nginx` (without --public), then: nginx -t && systemctl reload nginx',
+    '',
+    ...redirectToHttpsServer(plan, [plan.siteHost]),
+    '',
+    'server {',
+    ...indent(server, 1),
+    '}',
+    '',
+  ].join('\n');
+}

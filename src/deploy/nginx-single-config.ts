@@ -1,0 +1,30 @@
+import { forwardedHeaders, header, indent, largeCookieBuffers, redirectToHttpsServer, tlsServerHead } from './nginx-parts.ts';
+import type { DeploymentPlan } from './plan.ts';
+
+// nginx only terminates TLS in front of one `latchkey serve` process, which serves the site,
+// checks protected prefixes and runs the identity provider and the proxy itself. Both host
+// names go to it; it tells them apart by Host, which is why Host is passed on unchanged.
+
+/** nginx in front of `latchkey serve`. */
+export function generateNginxSingleConfig(plan: DeploymentPlan): string {
+  const server = [
+    ...tlsServerHead(plan, [plan.siteHost, plan.idHost]),
+    '',
+    'location / {',
+    ...indent(['proxy_pass http://latchkey_serve;', ...forwardedHeaders, ...largeCookieBuffers], 1),
+    '}',
+  ];
+  return [
+    ...header('latchkey: nginx terminates TLS in front of one `latchkey serve` process', plan),
+    'upstream latchkey_serve {',
+    `    server ${plan.serveUpstream};`,
+    '}',
+    '',
+    ...redirectToHttpsServer(plan, [plan.siteHost, plan.idHost]),
+    '',
+    'server {',
+    ...indent(server, 1),
+    '}',
+    '',
+  ].join('\n');
+}
