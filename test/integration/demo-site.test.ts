@@ -25,9 +25,10 @@ const words = (text: string) => ` ${text.toLowerCase().replace(/&[a-z]+;|&#\d+;/
  * Titles, descriptions, opening words of each paragraph and URL of every private page. Section
  * titles ("Private", "Family") are left out: the public menu names the sections on purpose.
  */
-function privateMarkers(): string[] {
+function privateMarkers(contentFolder = 'content/private', withSections = true): string[] {
   const markers: string[] = [];
-  for (const file of filesUnder(join(demo, 'content/private'))) {
+  for (const file of filesUnder(join(demo, contentFolder))) {
+    if (!withSections && file.endsWith('_index.md')) continue;
     const source = readFileSync(file, 'utf8');
     const [, frontMatter, body] = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(source)!;
     const isSection = file.endsWith('_index.md');
@@ -64,6 +65,18 @@ describe('demo site', () => {
     for (const file of publicFiles) {
       const text = readFileSync(file, 'utf8');
       for (const marker of markers) {
+        if (marker.startsWith('/')) assert.ok(!text.includes(marker), `${relative(built, file)} links to ${marker}`);
+        else assert.ok(!words(text).includes(words(marker)), `${relative(built, file)} contains "${marker}"`);
+      }
+    }
+  });
+
+  it('keeps the family pages out of the rest of the private section, whose readers may not be in the family group', () => {
+    const familyMarkers = privateMarkers('content/private/family', false);
+    assert.ok(familyMarkers.length >= 3);
+    for (const file of privateFiles.filter((f) => !relative(built, f).startsWith('private/family/'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const marker of familyMarkers) {
         if (marker.startsWith('/')) assert.ok(!text.includes(marker), `${relative(built, file)} links to ${marker}`);
         else assert.ok(!words(text).includes(words(marker)), `${relative(built, file)} contains "${marker}"`);
       }
