@@ -1,0 +1,462 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ConfigError, type Env } from '../../src/config/problems.ts';
+import { buildProxyConfig, loadProxyConfig, proxyHelpText } from '../../src/config/proxy-config.ts';
+import { envNameOf, PROXY_OPTIONS } from '../../src/config/proxy-options.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-proxy-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let fileCount = 0;
+const writeTemp = (content: string, name = `file-${++fileCount}`): string => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+
+const cookieSecretBytes = randomBytes(32);
+const cookieSecret = cookieSecretBytes.toString('base64url');
+/** The options every configuration needs, so a test can vary one thing. */
+const required = ['--client-id=site', '--client-secret=s3cret', '--oidc-issuer-url=https://id.example.com', `--cookie-secret=${cookieSecret}`, '--email-domain=*'];
+
+const load = (argv: string[], env: Env = {}) => loadProxyConfig({ argv, env });
+
+/** The problems a failing load reports (fails the test if it does not fail). */
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    return error.problems;
+  }
+  assert.fail('expected the configuration to be refused');
+}
+
+describe('loadProxyConfig', () => {
+  it('loads the deployment guide\'s Step 3 flags exactly as written, with real secrets', () => {
+    const clientSecret = randomBytes(24).toString('base64url');
+    const guideSecret = randomBytes(32).toString('base64');
+    const config = load([
+      '--provider=oidc',
+      '--client-id=pocket-id-client',
+      `--client-secret=${clientSecret}`,
+      '--oidc-issuer-url=https://id.ch3ngl0rd.com',
+      '--redirect-url=https://agents.ch3ngl0rd.com/oauth2/callback',
+      `--cookie-secret=${guideSecret}`,
+      '--cookie-secure=true',
+      '--cookie-name=_oauth2_proxy',
+      '--email-domain=*',
+      '--upstream=static://200',
+      '--skip-provider-button=true',
+      '--pass-authorization-header=true',
+      '--set-authorization-header=true',
+      '--pass-access-token=true',
+      '--cookie-csrf-per-request=true',
+      '--cookie-csrf-expire=5m',
+    ]);
+    assert.equal(config.clientId, 'pocket-id-client');
+    assert.equal(config.clientSecret, clientSecret);
+    assert.equal(config.oidcIssuerUrl, 'https://id.ch3ngl0rd.com');
+    assert.equal(config.redirectUrl, 'https://agents.ch3ngl0rd.com/oauth2/callback');
+    assert.deepEqual(config.cookie.secret, Buffer.from(guideSecret, 'base64'));
+    assert.equal(config.cookie.name, '_oauth2_proxy');
+    assert.deepEqual(config.emailDomains, ['*']);
+    assert.deepEqual(config.upstreams, [{ kind: 'static', statusCode: 200 }]);
+    assert.equal(config.skipProviderButton && config.passAuthorizationHeader && config.setAuthorizationHeader && config.passAccessToken, true);
+    assert.equal(config.cookie.csrfPerRequest, true);
+    assert.equal(config.cookie.csrfExpireSeconds, 300);
+  });
+
+  it('applies oauth2-proxy\'s defaults, with S256 PKCE on', () => {
+    const config = load(required);
+    assert.equal(config.cookie.name, '_oauth2_proxy');
+    assert.equal(config.cookie.secure, true);
+    assert.equal(config.cookie.httpOnly, true);
+    assert.equal(config.cookie.path, '/');
+    assert.equal(config.cookie.expireSeconds, 168 * 3600);
+    assert.equal(config.cookie.refreshSeconds, 0);
+    assert.equal(config.cookie.csrfExpireSeconds, 15 * 60);
+    assert.equal(config.cookie.sameSite, '');
+    assert.deepEqual(config.scopes, ['openid', 'email', 'profile']);
+    assert.deepEqual(config.httpAddress, { host: '127.0.0.1', port: 4180 });
+    assert.equal(config.proxyPrefix, '/oauth2');
+    assert.equal(config.pingPath, '/ping');
+    assert.equal(config.readyPath, '/ready');
+    assert.equal(config.codeChallengeMethod, 'S256');
+    assert.equal(config.oidcEmailClaim, 'email');
+    assert.equal(config.oidcGroupsClaim, 'groups');
+    assert.equal(config.sessionStoreType, 'cookie');
+    assert.equal(config.logLevel, 'info');
+  });
+
+  it('returns a frozen configuration', () => {
+    const config = load(required);
+    assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.cookie));
+  });
+
+  describe('precedence', () => {
+    const file = writeTemp('cookie_name = "from_file"\ncookie_path = "/file"\ncookie_samesite = "strict"\n');
+    const env = { OAUTH2_PROXY_CONFIG: file, OAUTH2_PROXY_COOKIE_NAME: 'from_env', OAUTH2_PROXY_COOKIE_PATH: '/env' };
+
+    it('takes a flag over the environment, the file and the default', () => {
+      assert.equal(load([...required, '--cookie-name=from_flag'], env).cookie.name, 'from_flag');
+    });
+
+    it('takes the environment over the file', () => {
+      assert.equal(load(required, env).cookie.name, 'from_env');
+    });
+
+    it('takes the file over the default', () => {
+      const config = load([...required, `--config=${file}`]);
+      assert.equal(config.cookie.name, 'from_file');
+      assert.equal(config.cookie.sameSite, 'strict');
+    });
+  });
+
+  describe('cookie secret', () => {
+    it('accepts standard base64 with + and / as `openssl rand -base64 32` prints it', () => {
+      const bytes = Buffer.from('fbff' + randomBytes(30).toString('hex'), 'hex');
+      const openssl = bytes.toString('base64');
+      assert.match(openssl, /^\+\/.*=$/); // the shape oauth2-proxy refuses
+      assert.deepEqual(load([...required, `--cookie-secret=${openssl}`]).cookie.secret, bytes);
+    });
+
+    it('accepts base64url without padding', () => {
+      assert.deepEqual(load(required).cookie.secret, cookieSecretBytes);
+    });
+
+    it('uses a 16-character secret that is no AES length in base64 as its raw bytes, as oauth2-proxy does', () => {
+      assert.deepEqual(load([...required, '--cookie-secret=0123456789abcdef']).cookie.secret, Buffer.from('0123456789abcdef'));
+    });
+
+    it('decodes a 32-character base64url secret to 24 bytes, as oauth2-proxy does', () => {
+      const text = randomBytes(24).toString('base64url');
+      assert.equal(text.length, 32);
+      assert.equal(load([...required, `--cookie-secret=${text}`]).cookie.secret.length, 24);
+    });
+
+    it('refuses a secret that decodes to 33 bytes, naming the flag and the variable and how to make one', () => {
+      const problems = problemsOf(() => load([...required, `--cookie-secret=${randomBytes(33).toString('base64')}`]));
+      assert.equal(problems.length, 1);
+      assert.match(problems[0], /^--cookie-secret \/ OAUTH2_PROXY_COOKIE_SECRET: must be 16, 24 or 32 bytes.*33 bytes/);
+      assert.match(problems[0], /openssl rand -base64 32/);
+    });
+
+    it('reads --cookie-secret-file, ignoring the trailing newline', () => {
+      const file = writeTemp(`${cookieSecret}\n`);
+      const argv = required.filter((arg) => !arg.startsWith('--cookie-secret')).concat(`--cookie-secret-file=${file}`);
+      assert.deepEqual(load(argv).cookie.secret, cookieSecretBytes);
+    });
+  });
+
+  describe('flags', () => {
+    it('reads --name value as well as --name=value', () => {
+      assert.equal(load([...required, '--cookie-name', 'spaced']).cookie.name, 'spaced');
+    });
+
+    it('reads a bare boolean flag as true and --flag=false as false', () => {
+      const config = load([...required, '--set-xauthrequest', '--cookie-secure=false']);
+      assert.equal(config.setXAuthRequest, true);
+      assert.equal(config.cookie.secure, false);
+    });
+
+    it('collects a repeated list flag and splits commas', () => {
+      const config = load([...required, '--allowed-group=a', '--allowed-group=b,c']);
+      assert.deepEqual(config.allowedGroups, ['a', 'b', 'c']);
+    });
+
+    it('refuses an unknown flag and suggests the closest known one', () => {
+      const problems = problemsOf(() => load([...required, '--cookie-secrue=true']));
+      assert.deepEqual(problems.length, 1);
+      assert.match(problems[0], /^--cookie-secrue: unknown option; did you mean --cookie-secure\?/);
+    });
+
+    it('refuses an oauth2-proxy flag latchkey does not implement by name, without a stray-argument error for its value', () => {
+      const problems = problemsOf(() => load([...required, '--htpasswd-file', '/etc/htpasswd', '--ssl-insecure-skip-verify']));
+      assert.equal(problems.length, 2);
+      assert.match(problems[0], /^--htpasswd-file: not supported by latchkey/);
+      assert.match(problems[1], /^--ssl-insecure-skip-verify: not supported by latchkey/);
+    });
+
+    it('refuses `--bool false`, which oauth2-proxy would read as true, and shows the right spelling', () => {
+      const problems = problemsOf(() => load([...required, '--cookie-secure', 'false']));
+      assert.deepEqual(problems, ['unexpected argument "false"; write --cookie-secure=false']);
+    });
+
+    it('refuses a provider other than oidc, naming it', () => {
+      const problems = problemsOf(() => load([...required, '--provider=github']));
+      assert.match(problems[0], /^--provider \/ OAUTH2_PROXY_PROVIDER: "github" is not supported by latchkey/);
+    });
+  });
+
+  describe('environment', () => {
+    it('reads OAUTH2_PROXY_* variables, with lists comma-separated', () => {
+      const config = load(required, { OAUTH2_PROXY_WHITELIST_DOMAINS: '.example.com, *.example.org', OAUTH2_PROXY_REVERSE_PROXY: 'true' });
+      assert.deepEqual(config.whitelistDomains, ['.example.com', '.example.org']);
+      assert.equal(config.reverseProxy, true);
+    });
+
+    it('refuses an unknown OAUTH2_PROXY_ variable and suggests the plural one oauth2-proxy expects', () => {
+      const problems = problemsOf(() => load(required, { OAUTH2_PROXY_EMAIL_DOMAIN: 'example.com' }));
+      assert.match(problems[0], /^OAUTH2_PROXY_EMAIL_DOMAIN: unknown variable; did you mean OAUTH2_PROXY_EMAIL_DOMAINS\?/);
+    });
+
+    it('refuses an unsupported oauth2-proxy variable by name', () => {
+      const problems = problemsOf(() => load(required, { OAUTH2_PROXY_SKIP_JWT_BEARER_TOKENS: 'true' }));
+      assert.match(problems[0], /^OAUTH2_PROXY_SKIP_JWT_BEARER_TOKENS \(--skip-jwt-bearer-tokens\): not supported by latchkey/);
+    });
+
+    it('leaves variables without the OAUTH2_PROXY_ prefix alone', () => {
+      assert.equal(load(required, { PATH: '/usr/bin', OAUTH2_PROXYISH: 'x' }).clientId, 'site');
+    });
+  });
+
+  describe('secrets from files', () => {
+    const withoutClientSecret = required.filter((arg) => !arg.startsWith('--client-secret'));
+
+    it('reads --client-secret-file', () => {
+      const file = writeTemp('from-file\n');
+      assert.equal(load([...withoutClientSecret, `--client-secret-file=${file}`]).clientSecret, 'from-file');
+    });
+
+    it('reads OAUTH2_PROXY_CLIENT_SECRET_FILE', () => {
+      const file = writeTemp('from-env-file');
+      assert.equal(load(withoutClientSecret, { OAUTH2_PROXY_CLIENT_SECRET_FILE: file }).clientSecret, 'from-env-file');
+    });
+
+    it('reads any string option from NAME_FILE, such as OAUTH2_PROXY_REDIS_CONNECTION_URL_FILE', () => {
+      const file = writeTemp('redis://:pw@127.0.0.1:6379/0\n');
+      const config = load([...required, '--session-store-type=redis'], { OAUTH2_PROXY_REDIS_CONNECTION_URL_FILE: file });
+      assert.equal(config.redisConnectionUrl, 'redis://:pw@127.0.0.1:6379/0');
+    });
+
+    it('refuses a client secret given both directly and as a file', () => {
+      const file = writeTemp('other');
+      const problems = problemsOf(() => load([...required, `--client-secret-file=${file}`]));
+      assert.match(problems[0], /--client-secret-file are both set/);
+    });
+
+    it('reports an unreadable secret file with its path', () => {
+      const problems = problemsOf(() => load([...withoutClientSecret, `--client-secret-file=${join(dir, 'missing')}`]));
+      assert.match(problems[0], /^--client-secret-file \/ OAUTH2_PROXY_CLIENT_SECRET_FILE: cannot read .*missing \(ENOENT\)/);
+    });
+  });
+
+  describe('config file', () => {
+    it('reads oauth2-proxy TOML keys, lists as arrays or comma-separated strings', () => {
+      const file = writeTemp([
+        'email_domains = ["example.com", "Example.ORG"]',
+        'upstreams = "static://202"',
+        'cookie_secure = false',
+        'cookie_expire = "12h"',
+        'skip_auth_routes = ["GET=^/public/"]',
+        'http_address = "0.0.0.0:4181"',
+      ].join('\n'));
+      const config = load([...required.filter((arg) => !arg.startsWith('--email-domain')), `--config=${file}`]);
+      assert.deepEqual(config.emailDomains, ['example.com', 'example.org']);
+      assert.deepEqual(config.upstreams, [{ kind: 'static', statusCode: 202 }]);
+      assert.equal(config.cookie.secure, false);
+      assert.equal(config.cookie.expireSeconds, 12 * 3600);
+      assert.equal(config.skipAuthRoutes[0].method, 'GET');
+      assert.deepEqual(config.httpAddress, { host: '0.0.0.0', port: 4181 });
+    });
+
+    it('refuses an unknown key, suggesting the plural key oauth2-proxy uses', () => {
+      const file = writeTemp('email_domain = ["*"]\n');
+      const problems = problemsOf(() => load([...required, `--config=${file}`]));
+      assert.match(problems[0], /^email_domain in .*: unknown key; did you mean email_domains\?/);
+    });
+
+    it('refuses an unsupported key by name', () => {
+      const file = writeTemp('pass_basic_auth = false\n');
+      const problems = problemsOf(() => load([...required, `--config=${file}`]));
+      assert.match(problems[0], /^pass_basic_auth in .* \(--pass-basic-auth\): not supported by latchkey/);
+    });
+
+    it('names the file and the value\'s key when a value from it is wrong', () => {
+      const file = writeTemp('cookie_samesite = "sometimes"\n', 'bad.cfg');
+      const problems = problemsOf(() => load([...required, `--config=${file}`]));
+      assert.match(problems[0], /^--cookie-samesite \/ OAUTH2_PROXY_COOKIE_SAMESITE \(config file bad\.cfg\): must be lax, strict, none or ""/);
+    });
+
+    it('reports a TOML syntax error with its line', () => {
+      const file = writeTemp('client_id = "a"\ncookie_name = \n');
+      const problems = problemsOf(() => load([...required, `--config=${file}`]));
+      assert.match(problems[0], /line 2/);
+    });
+
+    it('reports a missing config file', () => {
+      const problems = problemsOf(() => load([...required, `--config=${join(dir, 'nope.cfg')}`]));
+      assert.match(problems[0], /^--config \/ OAUTH2_PROXY_CONFIG: cannot read .*nope\.cfg/);
+    });
+  });
+
+  describe('durations', () => {
+    it('reads Go durations', () => {
+      const config = load([...required, '--cookie-expire=1h30m', '--cookie-refresh=1h', '--cookie-csrf-expire=90s']);
+      assert.equal(config.cookie.expireSeconds, 5400);
+      assert.equal(config.cookie.refreshSeconds, 3600);
+      assert.equal(config.cookie.csrfExpireSeconds, 90);
+    });
+
+    it('accepts --cookie-expire=0 as a browser-session cookie', () => {
+      assert.equal(load([...required, '--cookie-expire=0']).cookie.expireSeconds, 0);
+    });
+
+    it('refuses a value that is not a Go duration', () => {
+      const problems = problemsOf(() => load([...required, '--cookie-expire=7 days']));
+      assert.match(problems[0], /^--cookie-expire \/ OAUTH2_PROXY_COOKIE_EXPIRE: expected a duration/);
+    });
+
+    it('refuses a sub-second duration rather than rounding it to "never"', () => {
+      const problems = problemsOf(() => load([...required, '--cookie-csrf-expire=300ms']));
+      assert.match(problems[0], /must be at least 1s/);
+    });
+
+    it('refuses a refresh interval not shorter than the session, as oauth2-proxy does', () => {
+      const problems = problemsOf(() => load([...required, '--cookie-expire=1h', '--cookie-refresh=2h']));
+      assert.match(problems[0], /^--cookie-refresh \/ OAUTH2_PROXY_COOKIE_REFRESH: must be less than --cookie-expire/);
+    });
+  });
+
+  describe('skip-auth-route', () => {
+    it('reads METHOD=^/regex and a bare ^/regex for every method', () => {
+      const routes = load([...required, '--skip-auth-route=get=^/api/status$', '--skip-auth-route=^/public/']).skipAuthRoutes;
+      assert.equal(routes[0].method, 'GET');
+      assert.ok(routes[0].pathPattern.test('/api/status'));
+      assert.ok(!routes[0].pathPattern.test('/api/status/x'));
+      assert.equal(routes[1].method, null);
+      assert.ok(routes[1].pathPattern.test('/public/a.css'));
+    });
+
+    it('translates Go\'s leading (?i) into a case-insensitive regex', () => {
+      const [route] = load([...required, '--skip-auth-route=(?i)^/Public/']).skipAuthRoutes;
+      assert.ok(route.pathPattern.test('/PUBLIC/x'));
+    });
+
+    it('reports a regex that does not compile', () => {
+      const problems = problemsOf(() => load([...required, '--skip-auth-route=GET=^/(unclosed']));
+      assert.match(problems[0], /^--skip-auth-route \/ OAUTH2_PROXY_SKIP_AUTH_ROUTES: "GET=\^\/\(unclosed": not a valid regular expression/);
+    });
+
+    it('refuses the negated METHOD!=regex form instead of reading it as a plain route', () => {
+      const problems = problemsOf(() => load([...required, '--skip-auth-route=GET!=^/private/']));
+      assert.match(problems[0], /negated form .* not supported by latchkey/);
+    });
+
+    it('reads the deprecated --skip-auth-regex as a route for every method', () => {
+      const [route] = load([...required, '--skip-auth-regex=^/a=b']).skipAuthRoutes;
+      assert.equal(route.method, null);
+      assert.ok(route.pathPattern.test('/a=b'));
+    });
+  });
+
+  describe('http-address', () => {
+    const address = (text: string) => load([...required, `--http-address=${text}`]).httpAddress;
+
+    it('reads host:port', () => assert.deepEqual(address('10.0.0.5:8080'), { host: '10.0.0.5', port: 8080 }));
+    it('reads :port as every interface', () => assert.deepEqual(address(':4180'), { host: '0.0.0.0', port: 4180 }));
+    it('reads http://host:port', () => assert.deepEqual(address('HTTP://127.0.0.1:4180'), { host: '127.0.0.1', port: 4180 }));
+    it('reads a bracketed IPv6 address', () => assert.deepEqual(address('[::1]:4180'), { host: '::1', port: 4180 }));
+
+    it('refuses unix sockets, which latchkey cannot listen on', () => {
+      const problems = problemsOf(() => address('unix:///run/oauth2.sock'));
+      assert.match(problems[0], /^--http-address \/ OAUTH2_PROXY_HTTP_ADDRESS: .*not supported by latchkey/);
+    });
+
+    it('refuses an address without a port', () => {
+      assert.match(problemsOf(() => address('localhost'))[0], /is not host:port/);
+    });
+  });
+
+  describe('other options', () => {
+    it('reads every upstream form', () => {
+      const upstreams = load([...required, '--upstream=http://127.0.0.1:1313/blog/', '--upstream=file:///srv/site/public#/private/', '--upstream=file:///srv/x/']).upstreams;
+      assert.equal(upstreams[0].kind === 'http' && upstreams[0].url.href, 'http://127.0.0.1:1313/blog/');
+      assert.deepEqual(upstreams[1], { kind: 'file', directory: '/srv/site/public', path: '/private/' });
+      assert.deepEqual(upstreams[2], { kind: 'file', directory: '/srv/x/', path: '/srv/x/' });
+    });
+
+    it('refuses static:// without a status code rather than answering 200', () => {
+      assert.match(problemsOf(() => load([...required, '--upstream=static://ok']))[0], /static:\/\/ needs an HTTP status code/);
+    });
+
+    it('reads --authenticated-emails-file lower-cased, skipping blank lines and comments', () => {
+      const file = writeTemp('# staff\nAlice@Example.com\n\n  bob@example.org  \n');
+      const argv = required.filter((arg) => !arg.startsWith('--email-domain')).concat(`--authenticated-emails-file=${file}`);
+      assert.deepEqual([...(load(argv).authenticatedEmails ?? [])], ['alice@example.com', 'bob@example.org']);
+    });
+
+    it('requires an email rule, as oauth2-proxy does', () => {
+      const problems = problemsOf(() => load(required.filter((arg) => !arg.startsWith('--email-domain'))));
+      assert.match(problems[0], /^--email-domain \/ OAUTH2_PROXY_EMAIL_DOMAINS: set it, or --authenticated-emails-file/);
+    });
+
+    it('adds the groups scope when --allowed-group is set and --scope is not', () => {
+      assert.deepEqual(load([...required, '--allowed-group=family']).scopes, ['openid', 'email', 'profile', 'groups']);
+      assert.deepEqual(load([...required, '--allowed-group=family', '--scope=openid email']).scopes, ['openid', 'email']);
+    });
+
+    it('refuses plain PKCE', () => {
+      assert.match(problemsOf(() => load([...required, '--code-challenge-method=plain']))[0], /plain is not supported by latchkey/);
+    });
+
+    it('validates --trusted-proxy-ip entries as IPs or CIDR ranges', () => {
+      assert.deepEqual(load([...required, '--trusted-proxy-ip=10.0.0.0/8,::1']).trustedProxyIps, ['10.0.0.0/8', '::1']);
+      assert.match(problemsOf(() => load([...required, '--trusted-proxy-ip=10.0.0.0/33']))[0], /^--trusted-proxy-ip .*invalid prefix length/);
+    });
+
+    it('requires --redis-connection-url with the redis session store', () => {
+      assert.match(problemsOf(() => load([...required, '--session-store-type=redis']))[0], /^--redis-connection-url .*: required with --session-store-type=redis/);
+    });
+
+    it('refuses a plain-http issuer that is not on this machine', () => {
+      assert.match(problemsOf(() => load([...required, '--oidc-issuer-url=http://id.example.com']))[0], /must be https/);
+      assert.equal(load([...required, '--oidc-issuer-url=http://localhost:1411']).oidcIssuerUrl, 'http://localhost:1411');
+    });
+
+    it('reads latchkey\'s --oidc-internal-url and OAUTH2_PROXY_OIDC_INTERNAL_URL', () => {
+      assert.equal(load(required, { OAUTH2_PROXY_OIDC_INTERNAL_URL: 'http://latchkey-id:1411' }).oidcInternalUrl, 'http://latchkey-id:1411');
+    });
+  });
+
+  it('reports every problem at once, each naming its flag and variable', () => {
+    const problems = problemsOf(() => load(['--cookie-secret=short', '--cookie-expire=soon', '--nope'], { OAUTH2_PROXY_TYPO: 'x' }));
+    const expected = [/^--nope: unknown option/, /^OAUTH2_PROXY_TYPO: unknown variable/, /^--client-id \/ OAUTH2_PROXY_CLIENT_ID: required/,
+      /^--client-secret \/ OAUTH2_PROXY_CLIENT_SECRET: required/, /^--oidc-issuer-url \/ OAUTH2_PROXY_OIDC_ISSUER_URL: required/,
+      /^--cookie-secret \/ OAUTH2_PROXY_COOKIE_SECRET: must be 16, 24 or 32 bytes/, /^--cookie-expire \/ OAUTH2_PROXY_COOKIE_EXPIRE: expected a duration/,
+      /^--email-domain \/ OAUTH2_PROXY_EMAIL_DOMAINS: set it/];
+    for (const pattern of expected) assert.ok(problems.some((problem) => pattern.test(problem)), `missing ${pattern} in:\n${problems.join('\n')}`);
+    assert.equal(problems.length, expected.length);
+  });
+});
+
+describe('buildProxyConfig', () => {
+  const base = { 'client-id': 'site', 'client-secret': 's', 'oidc-issuer-url': 'http://localhost:1411', 'cookie-secret': cookieSecret, 'email-domain': ['*'] };
+
+  it('builds the same configuration as the equivalent flags', () => {
+    assert.deepEqual(buildProxyConfig({ ...base, 'cookie-secure': false, 'cookie-expire': '1h' }),
+      load(['--client-id=site', '--client-secret=s', '--oidc-issuer-url=http://localhost:1411', `--cookie-secret=${cookieSecret}`, '--email-domain=*', '--cookie-secure=false', '--cookie-expire=1h']));
+  });
+
+  it('applies the same checks, and refuses a name that is no option', () => {
+    const problems = problemsOf(() => buildProxyConfig({ ...base, 'cookie-secret': 'x', 'cookie-secur': true }));
+    assert.equal(problems.length, 2);
+    assert.ok(problems.some((problem) => /^cookie-secur: not a proxy option here; did you mean cookie-secure\?/.test(problem)));
+    assert.ok(problems.some((problem) => /^--cookie-secret \/ OAUTH2_PROXY_COOKIE_SECRET: must be/.test(problem)));
+  });
+});
+
+describe('proxyHelpText', () => {
+  it('lists every option with its environment variable', () => {
+    const text = proxyHelpText();
+    for (const option of PROXY_OPTIONS) {
+      assert.ok(text.includes(`--${option.flag}`), `--${option.flag} missing`);
+      assert.ok(text.includes(envNameOf(option)), `${envNameOf(option)} missing`);
+    }
+  });
+});
