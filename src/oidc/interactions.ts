@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InteractionResults } from 'oidc-provider';
+import { AppError } from '../core/errors.ts';
+import type { Html } from '../web/html.ts';
+import { decideAccess, refusalMessage } from './access.ts';
+import { accessRefusedPage } from './pages.ts';
+import type { OidcProvider } from './provider.ts';
+
+export type InteractionOutcome =
+  | { kind: 'sign_in'; location: string }
+  | { kind: 'refused'; status: 403; page: Html }
+  | { kind: 'continue'; location: string };
+
+const expired = (cause?: unknown) =>
+  new AppError('interaction_expired', 400, 'This sign-in attempt expired or was already used. Go back to the application and sign in again.', { cause });
+
+/**
+ * What /interaction/:uid does (oidc-provider's interaction contract):
+ * - nobody is signed in to latchkey → send the browser to the passkey sign-in, which returns here;
+ * - the account is disabled, or not in the client's groups → a page saying so (never a redirect,
+ *   which would only loop back here);
+ * - otherwise → finish the login and grant what the client asked for without a consent screen
+ *   (first-party applications, as Pocket ID does), and continue the authorization request.
+ */
+export async function resolveInteraction(
+  oidc: OidcProvider,
+  input: { uid: string; userId: string | null; req: IncomingMessage; res: ServerResponse; ip: string | null; userAgent: string | null },
+): Promise<InteractionOutcome> {
+  const provider = oidc.current();
+  const details = await provider.interactionDetails(input.req, input.res).catch((error) => { throw expired(error); });
+  if (details.uid !== input.uid) throw expired();
+  if (!input.userId) return { kind: 'sign_in', location: oidc.deps.loginUrl(details.uid) };
+
+  const clientId = String(details.params.client_id);
+  const client = await provider.Client.find(clientId);
+  if (!client) throw expired();
+  const decision = await decideAccess(oidc.deps.db, input.userId, clientId);
+  if (decision.kind === 'refused') {
+    await oidc.deps.audit({ event: 'oidc_access_refused', userId: input.userId, clientId, ip: input.ip, userAgent: input.userAgent, details: { reason: decision.reason } });
+    return { kind: 'refused', status: 403, page: accessRefusedPage({ clientName: client.clientName ?? clientId, message: refusalMessage(decision.reason, client.clientName ?? clientId) }) };
+  }
+
+  // A grant of the provider session's previous user is never reused for another user.
+  const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+  const grant = existing && existing.accountId === input.userId && existing.clientId === clientId
+    ? existing : new provider.Grant({ accountId: input.userId, clientId });
+  grant.addOIDCScope(String(details.params.scope ?? 'openid'));
+  const missingResourceScopes = (details.prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>;
+  for (const [indicator, scopes] of Object.entries(missingResourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
+  const grantId = await grant.save();
+
+  // Re-logging an already signed-in user would only move auth_time; do it when the prompt asks.
+  const needsLogin = details.prompt.name === 'login' || details.session?.accountId !== input.userId;
+  const result: InteractionResults = { consent: { grantId }, ...(needsLogin ? { login: { accountId: input.userId } } : {}) };
+  const location = await provider.interactionResult(input.req, input.res, result, { mergeWithLastSubmission: false });
+  if (needsLogin)
+    await oidc.deps.audit({ event: 'oidc_login', userId: input.userId, clientId, ip: input.ip, userAgent: input.userAgent });
+  return { kind: 'continue', location };
+}

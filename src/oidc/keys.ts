@@ -1,0 +1,122 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { Clock } from '../core/clock.ts';
+import { deriveKey, open, seal, sha256Base64url } from '../core/crypto.ts';
+import { AppError } from '../core/errors.ts';
+import type { Db, DbOrTransaction } from '../storage/database.ts';
+
+/**
+ * ID-token signing keys. Only asymmetric algorithms exist here: client secrets are stored hashed,
+ * so an HS* algorithm (which would use the stored value as its key) must never be offered.
+ */
+export type SigningAlg = 'RS256' | 'ES256';
+
+export interface SigningKeySet {
+  currentKid: string;
+  /** Private JWKs, the current key first: oidc-provider signs with the first key of the alg. */
+  privateJwks: JWK[];
+  /** Changes whenever the published set changes (rotation or a retirement); see provider.ts. */
+  fingerprint: string;
+}
+
+// app_state row naming the key that signs. Moving it is a compare-and-swap, so when two processes
+// race (two instances starting, or two rotations) exactly one wins and the loser's key is rolled back.
+const CURRENT_KEY_STATE = 'oidc.current_signing_kid';
+
+const sealingKey = (encryptionKey: Buffer) => deriveKey(encryptionKey, 'oidc-signing-keys');
+const aadFor = (kid: string) => Buffer.from(`signing_key:${kid}`);
+
+async function generateSigningJwk(alg: SigningAlg): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg, use: 'sig' };
+}
+
+async function insertKey(db: DbOrTransaction, clock: Clock, encryptionKey: Buffer, jwk: JWK): Promise<void> {
+  const kid = jwk.kid as string;
+  const sealed = seal(sealingKey(encryptionKey), Buffer.from(JSON.stringify(jwk)), aadFor(kid));
+  await db.insertInto('signing_keys').values({
+    kid, alg: jwk.alg as string, private_jwk_sealed: sealed.toString('base64url'),
+    created_at: clock.nowMs(), superseded_at: null, retire_at: null,
+  }).execute();
+}
+
+const readCurrentKid = async (db: DbOrTransaction): Promise<string | null> =>
+  (await db.selectFrom('app_state').select('value').where('key', '=', CURRENT_KEY_STATE).executeTakeFirst())?.value ?? null;
+
+/**
+ * First start: makes a key when there is none. If the current key uses another algorithm than the
+ * one configured (OIDC_SIGNING_ALG changed), rotates to a key of the configured algorithm.
+ */
+export async function ensureSigningKey(db: Db, clock: Clock, encryptionKey: Buffer, alg: SigningAlg, options = { overlapSeconds: 24 * 3600 }): Promise<string> {
+  const currentKid = await readCurrentKid(db);
+  if (currentKid) {
+    const current = await db.selectFrom('signing_keys').select('alg').where('kid', '=', currentKid).executeTakeFirst();
+    if (current?.alg === alg) return currentKid;
+    return (await rotateSigningKey(db, clock, encryptionKey, { alg, overlapSeconds: options.overlapSeconds })).kid;
+  }
+  const jwk = await generateSigningJwk(alg);
+  const won = await db.transaction().execute(async (trx) => {
+    await insertKey(trx, clock, encryptionKey, jwk);
+    const inserted = await trx.insertInto('app_state').values({ key: CURRENT_KEY_STATE, value: jwk.kid as string })
+      .onConflict((oc) => oc.column('key').doNothing()).executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new LostRace();
+    return true;
+  }).catch((error) => { if (error instanceof LostRace) return false; throw error; });
+  return won ? (jwk.kid as string) : ((await readCurrentKid(db)) as string);
+}
+
+class LostRace extends Error {}
+
+/**
+ * Makes a new current key. The old one keeps being published until `retire_at`, so ID tokens and
+ * logout tokens it signed stay verifiable for `overlapSeconds` (pick more than the ID token TTL).
+ * When two rotations race from the same starting point, one wins and the other reports it.
+ */
+export async function rotateSigningKey(
+  db: Db, clock: Clock, encryptionKey: Buffer, options: { alg: SigningAlg; overlapSeconds: number },
+): Promise<{ kid: string; previousKid: string | null }> {
+  if (!Number.isFinite(options.overlapSeconds) || options.overlapSeconds < 0)
+    throw new AppError('invalid_overlap', 400, 'The overlap must be zero or more seconds.');
+  const previousKid = await readCurrentKid(db);
+  if (!previousKid) return { kid: await ensureSigningKey(db, clock, encryptionKey, options.alg), previousKid: null };
+  const jwk = await generateSigningJwk(options.alg);
+  const now = clock.nowMs();
+  try {
+    await db.transaction().execute(async (trx) => {
+      await insertKey(trx, clock, encryptionKey, jwk);
+      const swapped = await trx.updateTable('app_state').set({ value: jwk.kid as string })
+        .where('key', '=', CURRENT_KEY_STATE).where('value', '=', previousKid).executeTakeFirst();
+      if (Number(swapped.numUpdatedRows) !== 1) throw new LostRace();
+      await trx.updateTable('signing_keys').set({ superseded_at: now, retire_at: now + options.overlapSeconds * 1000 })
+        .where('kid', '=', previousKid).execute();
+      await trx.deleteFrom('signing_keys').where('retire_at', '<=', now).execute();
+    });
+  } catch (error) {
+    if (error instanceof LostRace)
+      throw new AppError('rotation_conflict', 409, 'Another process rotated the signing key at the same time; its key is now current.');
+    throw error;
+  }
+  return { kid: jwk.kid as string, previousKid };
+}
+
+/** The keys to publish now: the current one, then superseded ones not yet retired. */
+export async function loadSigningKeys(db: Db, clock: Clock, encryptionKey: Buffer): Promise<SigningKeySet> {
+  const currentKid = await readCurrentKid(db);
+  if (!currentKid) throw new AppError('no_signing_key', 500, 'No signing key exists yet.');
+  const now = clock.nowMs();
+  const rows = await db.selectFrom('signing_keys').selectAll()
+    .where((eb) => eb.or([eb('kid', '=', currentKid), eb('retire_at', '>', now)]))
+    .orderBy('created_at', 'desc').execute();
+  const key = sealingKey(encryptionKey);
+  const privateJwks = rows.map((row) => {
+    const opened = open(key, Buffer.from(row.private_jwk_sealed, 'base64url'), aadFor(row.kid));
+    if (!opened) throw new AppError('signing_key_unreadable', 500, 'A signing key could not be decrypted: is ENCRYPTION_KEY the one it was created with?');
+    return JSON.parse(opened.toString('utf8')) as JWK;
+  });
+  privateJwks.sort((a, b) => Number(b.kid === currentKid) - Number(a.kid === currentKid));
+  if (privateJwks[0]?.kid !== currentKid) throw new AppError('no_signing_key', 500, 'The current signing key is missing.');
+  return { currentKid, privateJwks, fingerprint: sha256Base64url(rows.map((r) => r.kid).sort().join(',') + `|${currentKid}`) };
+}
+
+/** Public halves only, for the CLI and doctor (the provider publishes JWKS itself). */
+export const publicJwkOf = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart }: JWK): JWK => publicPart;

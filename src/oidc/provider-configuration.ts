@@ -1,0 +1,132 @@
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { interactionPolicy } from 'oidc-provider';
+import type { Clock } from '../core/clock.ts';
+import type { Db } from '../storage/database.ts';
+import { decideAccess } from './access.ts';
+import { CLAIMS_BY_SCOPE, createFindAccount } from './account.ts';
+import { createAdapterFactory } from './adapter.ts';
+import type { SigningAlg, SigningKeySet } from './keys.ts';
+import { loggedOutPage, logoutConfirmPage } from './pages.ts';
+import { POCKET_ID_ROUTES, interactionPath } from './paths.ts';
+import { providerErrorPage } from './render-error.ts';
+import { requestFor } from './request-registry.ts';
+import type { FastifyRequest } from 'fastify';
+
+export interface ConfigurationDeps {
+  db: Db;
+  clock: Clock;
+  signingAlg: SigningAlg;
+  sessionTtlSeconds: number;
+  cookieKeys: string[];
+  currentUserId: (request: FastifyRequest) => Promise<string | null>;
+}
+
+// Only asymmetric algorithms anywhere. A client's stored `client_secret` is a hash; HS* would use
+// it as an HMAC key, so anyone holding the database could forge tokens. (Default lists include HS256.)
+const ASYMMETRIC = ['RS256', 'PS256', 'ES256'];
+
+const TTL_SECONDS = { AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60, RefreshToken: 30 * 24 * 3600, Interaction: 30 * 60 } as const;
+
+/**
+ * The login prompt also asks for an interaction unless the latchkey web session (passkey sign-in)
+ * belongs to the same user as the provider's session and that user may use this client. So the web
+ * session is the one source of truth: signing out of latchkey, a disabled account or a group change
+ * is noticed at the next authorization request, not only when the provider's own session ends.
+ */
+function latchkeySessionCheck(deps: ConfigurationDeps) {
+  return new interactionPolicy.Check('latchkey_session', 'the End-User must be signed in to latchkey and allowed to use this client', async (ctx) => {
+    if (ctx.oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // just confirmed by interactions.ts
+    const request = requestFor(ctx.req);
+    const userId = request ? await deps.currentUserId(request) : null;
+    if (!userId || userId !== ctx.oidc.session?.accountId || !ctx.oidc.client) return interactionPolicy.Check.REQUEST_PROMPT;
+    const decision = await decideAccess(deps.db, userId, ctx.oidc.client.clientId);
+    return decision.kind === 'allowed' ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+  });
+}
+
+function policy(deps: ConfigurationDeps) {
+  const base = interactionPolicy.base();
+  base.get('login')!.checks.push(latchkeySessionCheck(deps));
+  return base;
+}
+
+export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet): Configuration {
+  return {
+    adapter: createAdapterFactory(deps.db, deps.clock),
+    jwks: { keys: keys.privateJwks as NonNullable<Configuration['jwks']>['keys'] },
+    findAccount: createFindAccount(deps.db),
+    claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
+    scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
+    // Put the scope's claims in the ID token too, as Pocket ID does: oauth2-proxy reads email and
+    // groups from the ID token. (OIDC Core §5.4 allows this when no access token is returned to the
+    // front channel, which is the case for response_type=code.)
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      id_token_signed_response_alg: deps.signingAlg,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    extraClientMetadata: { properties: ['require_pkce'] },
+    enabledJWA: {
+      idTokenSigningAlgValues: [deps.signingAlg],
+      clientAuthSigningAlgValues: ASYMMETRIC,
+      requestObjectSigningAlgValues: ASYMMETRIC,
+      userinfoSigningAlgValues: ASYMMETRIC,
+      introspectionSigningAlgValues: ASYMMETRIC,
+      authorizationSigningAlgValues: ASYMMETRIC,
+    } as Configuration['enabledJWA'],
+    // PKCE S256 only (oidc-provider v9 knows no `plain`); required for public clients and for
+    // confidential clients that opted in (RFC 9700 §2.1.1).
+    pkce: {
+      required: (_ctx, client) => client.clientAuthMethod === 'none' || client.metadata().require_pkce === true,
+    },
+    routes: POCKET_ID_ROUTES,
+    cookies: {
+      keys: deps.cookieKeys,
+      names: { session: 'latchkey_oidc_session', interaction: 'latchkey_oidc_interaction', resume: 'latchkey_oidc_resume' },
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    ttl: { ...TTL_SECONDS, Session: deps.sessionTtlSeconds, Grant: TTL_SECONDS.RefreshToken },
+    // Pocket ID issues a refresh token with every code exchange (no offline_access needed), and
+    // oauth2-proxy relies on it; each use rotates it, so a stolen one is noticed (RFC 9700 §4.14.2).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    features: {
+      devInteractions: { enabled: false },
+      // As Pocket ID: an authenticated confidential client (e.g. a resource server) may introspect
+      // any token; a public client only its own. Revocation is always limited to one's own tokens.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+      },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = logoutConfirmPage({ host: ctx.host, form }).value;
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = loggedOutPage({ clientName: ctx.oidc.client?.clientName ?? null }).value;
+        },
+      },
+    },
+    interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid), policy: policy(deps) },
+    renderError: async (ctx: KoaContextWithOIDC, out, error) => {
+      const { status, page } = providerErrorPage(out as { error: string; error_description?: string }, error);
+      ctx.status = status;
+      ctx.type = 'html';
+      ctx.body = page.value;
+    },
+    // Back-channel logout URIs are registered by an administrator, and the usual one is the proxy
+    // on the same machine (127.0.0.1), which oidc-provider's SSRF guard would refuse.
+    fetch: (url, options) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit),
+  };
+}

@@ -1,0 +1,135 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import type { AuditEvent } from '../identity/audit-log.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Db } from '../storage/database.ts';
+import { ensureSigningKey, loadSigningKeys, rotateSigningKey, type SigningAlg, type SigningKeySet } from './keys.ts';
+import { logoutUser, type LogoutReport } from './logout-user.ts';
+import { providerConfiguration } from './provider-configuration.ts';
+import { requestFor } from './request-registry.ts';
+import { compareHashedClientSecrets } from './secret-comparison.ts';
+
+export interface OidcProviderDeps {
+  /** APP_URL without a trailing slash: the issuer, and the base of every endpoint. */
+  issuer: string;
+  db: Db;
+  /** For storage expiry; oidc-provider itself reads the system clock. */
+  clock: Clock;
+  /** ENCRYPTION_KEY's bytes; the signing keys are sealed with a key derived from it. */
+  encryptionKey: Buffer;
+  signingAlg: SigningAlg;
+  sessionTtlSeconds: number;
+  /** Signs the provider's cookies; the first signs, all verify (so keys can be rotated). */
+  cookieKeys: string[];
+  /** Whether X-Forwarded-Proto/-Host/-For are believed (TRUST_PROXY). */
+  trustProxy: boolean;
+  /** The user signed in to latchkey (passkey web session) making this request, if any. */
+  currentUserId: (request: FastifyRequest) => Promise<string | null>;
+  /** Where to send a browser to sign in; it comes back to /interaction/:uid afterwards. */
+  loginUrl: (uid: string) => string;
+  /** After RP-initiated logout ended the provider session ("sign me out"), e.g. to end the web session. */
+  onEndSession?: (event: { request: FastifyRequest; userId: string; clientId: string | undefined }) => Promise<void>;
+  audit: (event: AuditEvent) => Promise<void>;
+  /** How often to look for a key rotation made by another process (the CLI); 0 disables. Default 60. */
+  keyCheckIntervalSeconds?: number;
+  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+export interface OidcProvider {
+  readonly deps: OidcProviderDeps;
+  /** The live oidc-provider instance. Replaced when the published key set changes: do not keep it. */
+  current(): Provider;
+  /** Node handler of the live instance. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Rebuilds the provider if the key set in the database changed (rotation elsewhere, or a retirement). */
+  reloadKeysIfChanged(): Promise<boolean>;
+  /** Makes a new current key, keeping the old one published for `overlapSeconds`, and uses it at once here. */
+  rotateSigningKey(options: { overlapSeconds: number }): Promise<{ kid: string; previousKid: string | null }>;
+  /** Ends the user's provider sessions, revokes their grants, and sends back-channel logout tokens. */
+  logoutUser(userId: string): Promise<LogoutReport>;
+  close(): void;
+}
+
+const auditContext = (ctx: KoaContextWithOIDC) => {
+  const request = requestFor(ctx.req);
+  return { ip: request?.ip ?? ctx.ip, userAgent: ctx.get('user-agent') || null };
+};
+
+function build(deps: OidcProviderDeps, keys: SigningKeySet): { provider: Provider; handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> } {
+  const provider = new Provider(deps.issuer, providerConfiguration(deps, keys));
+  provider.proxy = deps.trustProxy;
+  compareHashedClientSecrets(provider);
+  const report = (what: string) => (error: unknown) => deps.log?.error({ err: error }, what);
+
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const token = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.RefreshToken;
+    deps.audit({
+      event: 'token_granted', userId: ctx.oidc.account?.accountId ?? token?.accountId ?? null, clientId: ctx.oidc.client?.clientId ?? null,
+      ...auditContext(ctx), details: { grantType: ctx.oidc.params?.grant_type },
+    }).catch(report('audit failed'));
+  });
+  provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => report('oidc-provider server error')(error));
+  provider.on('backchannel.error', (_ctx: unknown, error: Error, client: { clientId: string }) =>
+    deps.log?.warn({ err: error, clientId: client.clientId }, 'back-channel logout failed'));
+
+  // Runs around oidc-provider's own middleware: after a confirmed RP-initiated logout, tell the host.
+  provider.use(async (ctx, next) => {
+    await next();
+    const oidcCtx = ctx as KoaContextWithOIDC;
+    if (!deps.onEndSession || oidcCtx.oidc?.route !== 'end_session_confirm' || ctx.status !== 303 || !oidcCtx.oidc.params?.logout) return;
+    // Only when the browser's own latchkey user signed out: the provider also ends a previous
+    // user's session this way when another user signs in on the same browser.
+    const request = requestFor(ctx.req);
+    const userId = oidcCtx.oidc.session?.accountId;
+    if (request && userId && (await deps.currentUserId(request)) === userId)
+      await deps.onEndSession({ request, userId, clientId: oidcCtx.oidc.client?.clientId });
+  });
+  return { provider, handler: provider.callback() as (req: IncomingMessage, res: ServerResponse) => Promise<void> };
+}
+
+/**
+ * Creates the provider, making a signing key on first start.
+ *
+ * Key rotation across processes: `latchkey` CLI rotates in the database; every running server checks
+ * the published key set every `keyCheckIntervalSeconds` (one small query) and, when it changed,
+ * builds a new oidc-provider instance with the new keys and swaps it in. Requests in flight finish on
+ * the old instance; all state lives in the database, so nothing is lost. Until the check runs, a
+ * server keeps signing with the previous key, which stays published for the overlap, so its tokens
+ * still verify. The same check drops a superseded key once its retire time has passed.
+ */
+export async function createOidcProvider(deps: OidcProviderDeps): Promise<OidcProvider> {
+  if (deps.issuer.endsWith('/')) throw new Error('issuer must not end with a slash');
+  if (!deps.cookieKeys.length) throw new Error('at least one cookie key is needed');
+  await ensureSigningKey(deps.db, deps.clock, deps.encryptionKey, deps.signingAlg);
+  let keys = await loadSigningKeys(deps.db, deps.clock, deps.encryptionKey);
+  let live = build(deps, keys);
+
+  const reloadKeysIfChanged = async () => {
+    const next = await loadSigningKeys(deps.db, deps.clock, deps.encryptionKey);
+    if (next.fingerprint === keys.fingerprint) return false;
+    keys = next;
+    live = build(deps, next);
+    return true;
+  };
+
+  const intervalSeconds = deps.keyCheckIntervalSeconds ?? 60;
+  const timer = intervalSeconds > 0
+    ? setInterval(() => { reloadKeysIfChanged().catch((error) => deps.log?.error({ err: error }, 'signing key reload failed')); }, intervalSeconds * 1000)
+    : null;
+  timer?.unref();
+
+  return {
+    deps,
+    current: () => live.provider,
+    handle: (req, res) => live.handler(req, res),
+    reloadKeysIfChanged,
+    async rotateSigningKey(options) {
+      const result = await rotateSigningKey(deps.db, deps.clock, deps.encryptionKey, { alg: deps.signingAlg, overlapSeconds: options.overlapSeconds });
+      await reloadKeysIfChanged();
+      return result;
+    },
+    logoutUser: (userId) => logoutUser({ db: deps.db, provider: live.provider, audit: deps.audit }, userId),
+    close: () => { if (timer) clearInterval(timer); },
+  };
+}
