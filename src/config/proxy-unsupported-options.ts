@@ -16,10 +16,10 @@ const PROVIDER_ONLY = 'latchkey speaks only --provider=oidc';
 const DISCOVERY = 'latchkey always uses OIDC discovery; if the issuer is reachable from here at another address, set --oidc-internal-url';
 const TLS_FRONT = 'terminate TLS in nginx or Caddy in front of latchkey';
 const CA_TRUST = 'trust a private CA with NODE_EXTRA_CA_CERTS=/path/ca.pem instead';
-const LOGGING = 'latchkey logs JSON lines to stdout; use --log-level';
+const LOGGING = 'latchkey\'s logging is set with --log-level only';
 const PASSKEYS_ONLY = 'latchkey signs people in with passkeys through the identity provider only';
 const NO_TEMPLATES = 'latchkey\'s pages are built in';
-const UPSTREAM_PROXYING = 'latchkey\'s upstream proxying has fixed, safe settings';
+const UPSTREAM_PROXYING = 'latchkey\'s upstream proxying is not tunable';
 const REDIS_URL = 'put everything in --redis-connection-url (redis://user:password@host:port/db)';
 
 const u = (flag: string, extra: Omit<UnsupportedProxyOption, 'flag'> = {}): UnsupportedProxyOption => ({ flag, ...extra });
@@ -56,8 +56,8 @@ export const UNSUPPORTED_PROXY_OPTIONS: readonly UnsupportedProxyOption[] = [
   u('backend-logout-url'),
 
   // weakening token checks
-  u('insecure-oidc-skip-issuer-verification', { bool: true, hint: 'the issuer is always checked' }),
-  u('insecure-oidc-skip-nonce', { bool: true, hint: 'the nonce is always checked' }),
+  u('insecure-oidc-skip-issuer-verification', { bool: true, hint: 'latchkey does not turn the issuer check off' }),
+  u('insecure-oidc-skip-nonce', { bool: true, hint: 'latchkey does not turn the nonce check off' }),
   u('oidc-audience-claim', { toml: ['oidc_audience_claims'], hint: 'the audience must be --client-id' }),
   u('oidc-extra-audience', { toml: ['oidc_extra_audiences'], hint: 'the audience must be --client-id' }),
   u('oidc-public-key-file', { toml: ['oidc_public_key_files'], hint: DISCOVERY }),
@@ -79,12 +79,12 @@ export const UNSUPPORTED_PROXY_OPTIONS: readonly UnsupportedProxyOption[] = [
   u('trusted-ip', { toml: ['trusted_ips'], hint: 'skipping sign-in by client address is not supported; use --skip-auth-route for public paths' }),
   u('skip-auth-preflight', { bool: true, hint: 'use --skip-auth-route=OPTIONS=^/' }),
   u('api-route', { toml: ['api_routes'] }),
-  u('skip-auth-strip-headers', { bool: true, hint: 'identity headers from clients are always stripped' }),
+  u('skip-auth-strip-headers', { bool: true, hint: 'latchkey does not make this configurable' }),
   u('signature-key'),
 
   // redirects and requests
   u('relative-redirect-url', { bool: true, hint: 'give --redirect-url as an absolute URL, or leave it unset' }),
-  u('real-client-ip-header', { hint: 'X-Forwarded-For from --trusted-proxy-ip peers is used' }),
+  u('real-client-ip-header', { hint: 'forwarded headers are believed only from --trusted-proxy-ip peers' }),
   u('force-https', { bool: true, hint: TLS_FRONT }), u('force-json-errors', { bool: true }), u('encode-state', { bool: true }),
   u('allow-query-semicolons', { bool: true }),
 
