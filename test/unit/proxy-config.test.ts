@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, type Env } from '../../src/config/problems.ts';
 import { buildProxyConfig, loadProxyConfig, proxyHelpText } from '../../src/config/proxy-config.ts';
-import { envNameOf, PROXY_OPTIONS } from '../../src/config/proxy-options.ts';
+import { envNameOf, optionByFlag, PROXY_OPTIONS } from '../../src/config/proxy-options.ts';
+import { UNSUPPORTED_PROXY_OPTIONS } from '../../src/config/proxy-unsupported-options.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-proxy-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -458,5 +459,26 @@ describe('proxyHelpText', () => {
       assert.ok(text.includes(`--${option.flag}`), `--${option.flag} missing`);
       assert.ok(text.includes(envNameOf(option)), `${envNameOf(option)} missing`);
     }
+  });
+});
+
+describe('the option tables', () => {
+  it('refuse every unsupported oauth2-proxy flag by name, never as unknown', () => {
+    for (const option of UNSUPPORTED_PROXY_OPTIONS) {
+      const argv = option.bool ? [`--${option.flag}`] : [`--${option.flag}=x`];
+      const problems = problemsOf(() => load([...required, ...argv]));
+      assert.equal(problems.length, 1, `--${option.flag}: ${problems.join('; ')}`);
+      assert.match(problems[0], new RegExp(`^--${option.flag}: not supported by latchkey`));
+    }
+  });
+
+  it('never list an option as both supported and unsupported', () => {
+    for (const option of UNSUPPORTED_PROXY_OPTIONS) assert.equal(optionByFlag(option.flag), undefined, option.flag);
+  });
+
+  it('are all documented in docs/configuration-proxy.md with their variables', () => {
+    const doc = readFileSync(new URL('../../docs/configuration-proxy.md', import.meta.url), 'utf8');
+    for (const option of PROXY_OPTIONS) assert.ok(doc.includes(`\`${envNameOf(option)}\``), `${envNameOf(option)} undocumented`);
+    for (const option of UNSUPPORTED_PROXY_OPTIONS) assert.ok(doc.includes(`\`--${option.flag}\``), `--${option.flag} undocumented`);
   });
 });
