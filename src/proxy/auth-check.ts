@@ -1,0 +1,58 @@
+// The /oauth2/auth check as a plain function, so nginx/Caddy (over HTTP) and serve mode
+// (in-process) share one code path. It answers only 202, 401 or 403: nginx's auth_request turns
+// anything else into a 500. For a cookie session it does no I/O unless a refresh is due.
+import { decide } from './decide.ts';
+import { parseCookieHeader } from './cookie-header.ts';
+import type { ProxyRuntime } from './proxy-runtime.ts';
+import { isRefreshDue, isSessionExpired, type Session } from './session.ts';
+
+export interface AuthCheckInput {
+  /** The Cookie header of the browser's request. */
+  cookieHeader: string | undefined;
+  /** The /oauth2/auth query string without '?' (allowed_groups, allowed_emails, allowed_email_domains); '' for none. */
+  rawQuery: string;
+  /** The browser-facing host (for the cookie Domain of a refreshed session). */
+  host: string;
+}
+
+export interface AuthCheckResult {
+  status: 202 | 401 | 403;
+  /** Identity headers to add to a 202 (X-Auth-Request-*, Authorization), per configuration. */
+  headers: Record<string, string>;
+  /** Set-Cookie lines: a refreshed session, or the deletion of one that ended. */
+  setCookies: string[];
+  session: Session | null;
+}
+
+const NONE: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_COOKIES: string[] = [];
+
+export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promise<AuthCheckResult> {
+  const sent = parseCookieHeader(input.cookieHeader);
+  let session = rt.sessions.read(sent);
+  let setCookies = NO_COOKIES;
+  const now = rt.nowSeconds();
+
+  if (session && isRefreshDue(session, now) && !isSessionExpired(session, now) && !rt.revocations.isRevoked(session)) {
+    const outcome = await rt.refresher.refresh(session);
+    if (outcome.kind === 'refreshed') {
+      session = outcome.session;
+      const attrs = rt.cookieAttributes(input.host);
+      setCookies = rt.sessions.write(session, attrs, Math.max(1, session.expiresAt - now), rt.clock.nowMs(), sent);
+    } else if (outcome.kind === 'refused') {
+      // The provider no longer vouches for this user (revoked grant, disabled account): end the session.
+      rt.logger.info({ sub: session.sub }, 'session refresh refused; signing out');
+      return { status: 401, headers: NONE, setCookies: rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null };
+    } else {
+      // The provider is unreachable: keep the still-valid session and try again on a later check.
+      rt.logger.warn({ err: outcome.cause }, 'session refresh failed; provider unavailable');
+    }
+  }
+
+  const decision = decide(session, rt.ruleFor(input.rawQuery), now, rt.revocations);
+  if (decision.kind === 'allow') return { status: 202, headers: rt.identityHeaders(decision.session), setCookies, session: decision.session };
+  if (decision.kind === 'deny') return { status: 403, headers: NONE, setCookies, session };
+  // An ended session (expired, revoked) is deleted so the browser stops sending it.
+  const ended = decision.reason !== 'no session';
+  return { status: 401, headers: NONE, setCookies: ended ? rt.sessions.clear(rt.cookieAttributes(input.host), sent) : setCookies, session: null };
+}

@@ -1,0 +1,174 @@
+// The proxy as an OpenID Connect relying party (openid-client v6, a certified RP). It talks to
+// any provider over HTTP: discovery, authorization URL (PKCE S256 + nonce + state, RFC 9700
+// §2.1.1), code exchange with the RFC 9207 `iss` check, ID token validation, userinfo, refresh,
+// and Back-Channel Logout token validation (OIDC Back-Channel Logout 1.0 §2.6).
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import * as client from 'openid-client';
+import type { Clock } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
+import type { ProxyConfig } from './config.ts';
+
+export interface OidcTokens {
+  idToken: string;
+  accessToken: string;
+  refreshToken: string;
+  /** ID token claims, completed from userinfo when the ID token lacks the email or groups claim. */
+  claims: Record<string, unknown>;
+}
+
+export interface AuthorizationRequest {
+  redirectUri: string;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export interface OidcClient {
+  readonly isReady: boolean;
+  /** Loads discovery; safe to call again. Throws `provider_unavailable` (503). */
+  discover(): Promise<void>;
+  authorizationUrl(request: AuthorizationRequest): Promise<string>;
+  /** Validates the authorization response in `callbackUrl` and redeems its code. */
+  exchangeCode(callbackUrl: URL, expected: AuthorizationRequest): Promise<OidcTokens>;
+  refresh(refreshToken: string): Promise<OidcTokens>;
+  /** Returns the session to end, or throws `invalid_logout_token` (400). */
+  verifyLogoutToken(logoutToken: string): Promise<{ sid?: string; sub?: string }>;
+}
+
+export interface OidcClientDeps {
+  clock: Clock;
+  /** For tests; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+const providerUnavailable = (cause: unknown) =>
+  new AppError('provider_unavailable', 503, 'The identity provider cannot be reached right now. Please try again shortly.', { cause });
+
+/** Whether an openid-client failure is the provider (or the response) saying no, rather than the network failing. */
+export const isRefusal = (error: unknown): boolean =>
+  error instanceof client.ResponseBodyError || error instanceof client.AuthorizationResponseError ||
+  error instanceof client.ClientError || error instanceof client.WWWAuthenticateChallengeError;
+
+export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): OidcClient {
+  const baseFetch = deps.fetch ?? fetch;
+  const issuer = new URL(config.oidcIssuerUrl);
+  const internal = config.oidcInternalUrl ? new URL(config.oidcInternalUrl) : null;
+  // The browser uses the issuer's URLs; the proxy may reach the same provider elsewhere
+  // (a container name, 127.0.0.1): rewrite back-channel requests, keep the issuer identity.
+  const backChannelUrl = (url: string): string =>
+    internal && url.startsWith(issuer.origin) ? internal.origin + url.slice(issuer.origin.length) : url;
+  const customFetch = (url: string, options: client.CustomFetchOptions) => baseFetch(backChannelUrl(url), options as RequestInit);
+
+  let configuration: client.Configuration | null = null;
+  let logoutKeys: ReturnType<typeof createRemoteJWKSet> | null = null;
+  let loading: Promise<void> | null = null;
+
+  const load = async () => {
+    const insecure = issuer.protocol === 'http:' || internal?.protocol === 'http:';
+    const discovered = await client.discovery(issuer, config.clientId, config.clientSecret, client.ClientSecretBasic(config.clientSecret), {
+      [client.customFetch]: customFetch,
+      timeout: 10,
+      // Also verify ID token signatures, not only TLS: the back channel may be plain http inside a network.
+      execute: insecure ? [client.allowInsecureRequests, client.enableNonRepudiationChecks] : [client.enableNonRepudiationChecks],
+    });
+    discovered[client.customFetch] = customFetch;
+    const jwksUri = discovered.serverMetadata().jwks_uri;
+    if (!jwksUri) throw new Error('the provider publishes no jwks_uri');
+    logoutKeys = createRemoteJWKSet(new URL(backChannelUrl(jwksUri)));
+    configuration = discovered;
+  };
+
+  const ready = async (): Promise<client.Configuration> => {
+    if (configuration) return configuration;
+    loading ??= load().finally(() => { loading = null; });
+    try {
+      await loading;
+    } catch (error) {
+      throw providerUnavailable(error);
+    }
+    return configuration!;
+  };
+
+  const tokensFrom = async (cfg: client.Configuration, response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers, previousSub?: string): Promise<OidcTokens> => {
+    const idClaims = (response.claims() ?? {}) as Record<string, unknown>;
+    const accessToken = response.access_token;
+    let claims: Record<string, unknown> = idClaims;
+    const sub = typeof idClaims.sub === 'string' ? idClaims.sub : previousSub;
+    const lacking = idClaims[config.oidcEmailClaim] === undefined || idClaims[config.oidcGroupsClaim] === undefined;
+    // Providers that follow OIDC Core §5.4 strictly put scope claims only in userinfo for the code flow.
+    if (lacking && accessToken && sub && cfg.serverMetadata().userinfo_endpoint) {
+      const userinfo = await client.fetchUserInfo(cfg, accessToken, sub);
+      claims = { ...userinfo, ...idClaims };
+    }
+    return { idToken: response.id_token ?? '', accessToken: accessToken ?? '', refreshToken: response.refresh_token ?? '', claims };
+  };
+
+  return {
+    get isReady() {
+      return configuration !== null;
+    },
+    async discover() {
+      await ready();
+    },
+    async authorizationUrl(request) {
+      const cfg = await ready();
+      const parameters: Record<string, string> = {
+        redirect_uri: request.redirectUri,
+        scope: config.scopes.join(' '),
+        state: request.state,
+        nonce: request.nonce,
+      };
+      if (config.codeChallengeMethod) {
+        parameters.code_challenge_method = config.codeChallengeMethod;
+        parameters.code_challenge = config.codeChallengeMethod === 'S256' ? await client.calculatePKCECodeChallenge(request.codeVerifier) : request.codeVerifier;
+      }
+      if (config.prompt) parameters.prompt = config.prompt;
+      return client.buildAuthorizationUrl(cfg, parameters).href;
+    },
+    async exchangeCode(callbackUrl, expected) {
+      const cfg = await ready();
+      const response = await client.authorizationCodeGrant(cfg, callbackUrl, {
+        expectedState: expected.state,
+        expectedNonce: expected.nonce,
+        idTokenExpected: true,
+        pkceCodeVerifier: config.codeChallengeMethod ? expected.codeVerifier : undefined,
+      }, { redirect_uri: expected.redirectUri });
+      return tokensFrom(cfg, response);
+    },
+    async refresh(refreshToken) {
+      const cfg = await ready();
+      const response = await client.refreshTokenGrant(cfg, refreshToken);
+      const tokens = await tokensFrom(cfg, response);
+      // RFC 6749 §6: the provider may keep the old refresh token valid and not send a new one.
+      return { ...tokens, refreshToken: tokens.refreshToken || refreshToken };
+    },
+    async verifyLogoutToken(logoutToken) {
+      const cfg = await ready();
+      const invalid = (cause?: unknown) => new AppError('invalid_logout_token', 400, 'The logout token is not valid.', { cause });
+      let payload: JWTPayload;
+      try {
+        // §2.6 steps 3–5: signature with the provider's keys, iss, aud, iat (and exp when present).
+        ({ payload } = await jwtVerify(logoutToken, logoutKeys!, {
+          issuer: cfg.serverMetadata().issuer,
+          audience: config.clientId,
+          requiredClaims: ['iat'],
+          currentDate: new Date(deps.clock.nowMs()),
+          clockTolerance: 60,
+        }));
+      } catch (error) {
+        throw invalid(error);
+      }
+      // §2.6 steps 6–8: sid and/or sub, the back-channel logout event, and no nonce (so an ID token cannot pass).
+      const events = payload.events as Record<string, unknown> | undefined;
+      const event = events?.[BACKCHANNEL_LOGOUT_EVENT];
+      if (!event || typeof event !== 'object' || Array.isArray(event)) throw invalid();
+      if (payload.nonce !== undefined) throw invalid();
+      const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
+      const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
+      if (!sid && !sub) throw invalid();
+      return { sid, sub };
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// Everything the proxy needs at run time, built once from the configuration: cookie codecs, the
+// OIDC client, the revocation list, header writers. Plain objects, no fastify: routes.ts
+// translates HTTP into these calls, and serve mode calls them in-process.
+import { type Clock, systemClock } from '../core/clock.ts';
+import { type AccessRule, type ConfiguredRule, configuredRule, ruleWithQuery } from './access-rule.ts';
+import type { ProxyConfig } from './config.ts';
+import { type CookieCodec, createCookieCodec } from './cookie-codec.ts';
+import { type CookieAttributes, cookieDomainFor } from './cookie-header.ts';
+import { createCsrfCookies, type CsrfCookies } from './csrf.ts';
+import { createExpiringSet, type ExpiringSet } from './expiring-set.ts';
+import { type IdentityHeaders, identityHeaderWriter } from './headers.ts';
+import { createOidcClient, isRefusal, type OidcClient } from './oidc-client.ts';
+import { createRefresher, type Refresher } from './refresher.ts';
+import { createOriginReader, type RequestFacts, type RequestOrigin } from './request-origin.ts';
+import { createRevocations, type Revocations } from './revocations.ts';
+
+/** The few pino methods the proxy uses (fastify's logger fits). */
+export interface ProxyLogger {
+  debug(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+export interface ProxyDeps {
+  clock?: Clock;
+  /** Back-channel HTTP to the provider; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  logger?: ProxyLogger;
+  /** Share one revocation list between runtimes (e.g. serve mode); default: a new one. */
+  revocations?: Revocations;
+}
+
+export interface ProxyRuntime {
+  readonly config: ProxyConfig;
+  readonly clock: Clock;
+  readonly logger: ProxyLogger;
+  readonly sessions: CookieCodec;
+  readonly csrf: CsrfCookies;
+  readonly oidc: OidcClient;
+  readonly revocations: Revocations;
+  readonly refresher: Refresher;
+  readonly identityHeaders: IdentityHeaders;
+  readonly usedStates: ExpiringSet;
+  readonly baseRule: ConfiguredRule;
+  origin(request: RequestFacts): RequestOrigin;
+  cookieAttributes(host: string): CookieAttributes;
+  /** The configured rules plus those in an /oauth2/auth query string (cached per distinct query). */
+  ruleFor(rawQuery: string): AccessRule;
+  nowSeconds(): number;
+}
+
+const silentLogger: ProxyLogger = { debug() {}, info() {}, warn() {}, error() {} };
+const CACHE_LIMIT = 256;
+
+export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): ProxyRuntime {
+  const clock = deps.clock ?? systemClock;
+  const baseRule = configuredRule(config);
+  const oidc = createOidcClient(config, { clock, fetch: deps.fetch });
+  const attributesByHost = new Map<string, CookieAttributes>();
+  const rulesByQuery = new Map<string, AccessRule>();
+  const noQueryRule = ruleWithQuery(baseRule, null);
+
+  return {
+    config,
+    clock,
+    logger: deps.logger ?? silentLogger,
+    sessions: createCookieCodec(config.cookie.name, config.cookie.secret),
+    csrf: createCsrfCookies(config.cookie),
+    oidc,
+    revocations: deps.revocations ?? createRevocations(clock, config.cookie.expireSeconds),
+    refresher: createRefresher(config, oidc, clock, isRefusal),
+    identityHeaders: identityHeaderWriter(config),
+    usedStates: createExpiringSet(clock),
+    baseRule,
+    origin: createOriginReader(config),
+    cookieAttributes(host) {
+      let attrs = attributesByHost.get(host);
+      if (!attrs) {
+        attrs = Object.freeze({
+          domain: cookieDomainFor(host, config.cookie.domains),
+          path: config.cookie.path,
+          secure: config.cookie.secure,
+          httpOnly: config.cookie.httpOnly,
+          sameSite: config.cookie.sameSite,
+        });
+        if (attributesByHost.size >= CACHE_LIMIT) attributesByHost.clear();
+        attributesByHost.set(host, attrs);
+      }
+      return attrs;
+    },
+    ruleFor(rawQuery) {
+      if (!rawQuery) return noQueryRule;
+      let rule = rulesByQuery.get(rawQuery);
+      if (!rule) {
+        rule = ruleWithQuery(baseRule, new URLSearchParams(rawQuery));
+        if (rulesByQuery.size >= CACHE_LIMIT) rulesByQuery.clear();
+        rulesByQuery.set(rawQuery, rule);
+      }
+      return rule;
+    },
+    nowSeconds: () => Math.floor(clock.nowMs() / 1000),
+  };
+}

@@ -1,0 +1,44 @@
+// Where the browser really sent a request: scheme, host and URI. X-Forwarded-Proto/Host/Uri are
+// believed only with --reverse-proxy AND from a trusted peer (empty list = loopback only), so a
+// client that reaches the proxy directly cannot pick the host that redirects are checked against.
+import type { IncomingHttpHeaders } from 'node:http';
+import { addressInList, LOOPBACK_RANGES, parseAddressList } from '../core/net.ts';
+import type { ProxyConfig } from './config.ts';
+
+export interface RequestFacts {
+  remoteAddress: string | undefined;
+  headers: IncomingHttpHeaders;
+  /** The request target as received (path and query). */
+  url: string;
+}
+
+export interface RequestOrigin {
+  scheme: 'http' | 'https';
+  /** host[:port], lower-case. */
+  host: string;
+  /** Path and query the browser asked for. */
+  uri: string;
+  /** Whether forwarded headers were believed for this request. */
+  proxied: boolean;
+}
+
+const first = (value: string | string[] | undefined): string | undefined => {
+  const text = Array.isArray(value) ? value[0] : value;
+  const item = text?.split(',')[0].trim();
+  return item || undefined;
+};
+
+// A Host header value: name or [v6] with an optional port, nothing else.
+const HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
+export function createOriginReader(config: Pick<ProxyConfig, 'reverseProxy' | 'trustedProxyIps'>): (request: RequestFacts) => RequestOrigin {
+  const { list } = parseAddressList(config.trustedProxyIps.length > 0 ? config.trustedProxyIps : LOOPBACK_RANGES);
+  return (request) => {
+    const proxied = config.reverseProxy && addressInList(list, request.remoteAddress);
+    const rawHost = ((proxied ? first(request.headers['x-forwarded-host']) : undefined) ?? first(request.headers.host) ?? '').toLowerCase();
+    const host = HOST.test(rawHost) ? rawHost : '';
+    const proto = proxied ? first(request.headers['x-forwarded-proto'])?.toLowerCase() : undefined;
+    const forwardedUri = proxied ? first(request.headers['x-forwarded-uri']) : undefined;
+    return { scheme: proto === 'https' ? 'https' : 'http', host, uri: forwardedUri ?? request.url, proxied };
+  };
+}

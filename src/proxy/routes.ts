@@ -1,0 +1,126 @@
+// The proxy's HTTP surface, oauth2-proxy v7's endpoints under --proxy-prefix (default /oauth2).
+// The only file of the feature that knows fastify: each handler translates one call.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.ts';
+import { sendError } from '../web/error-handler.ts';
+import { checkAuth } from './auth-check.ts';
+import { parseCookieHeader } from './cookie-header.ts';
+import { decide } from './decide.ts';
+import { proxyErrorPage, signInPage } from './pages.ts';
+import type { ProxyRuntime } from './proxy-runtime.ts';
+import { type BrowserRequest, FlowError, findRedirect, finishSignIn, signOut, startSignIn } from './sign-in.ts';
+
+const rawQueryOf = (url: string): string => {
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+};
+
+export function proxyRoutes(rt: ProxyRuntime) {
+  const { config } = rt;
+  const prefix = config.proxyPrefix;
+
+  const browserRequest = (request: FastifyRequest): BrowserRequest => ({
+    origin: rt.origin({ remoteAddress: request.socket.remoteAddress, headers: request.headers, url: request.url }),
+    headers: request.headers,
+    sent: parseCookieHeader(request.headers.cookie),
+    query: new URLSearchParams(rawQueryOf(request.url)),
+  });
+
+  const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
+
+  const redirect = (reply: FastifyReply, result: { location: string; setCookies: string[] }) => {
+    noStore(reply);
+    if (result.setCookies.length) reply.header('set-cookie', result.setCookies);
+    return reply.redirect(result.location, 302);
+  };
+
+  const flow = async (request: FastifyRequest, reply: FastifyReply, run: () => Promise<{ location: string; setCookies: string[] }>) => {
+    try {
+      return redirect(reply, await run());
+    } catch (error) {
+      if (!(error instanceof FlowError)) throw error;
+      if (error.setCookies.length) reply.header('set-cookie', error.setCookies);
+      return sendError(request, reply, error.error, proxyErrorPage);
+    }
+  };
+
+  return async function plugin(app: FastifyInstance) {
+    // nginx auth_request / Caddy forward_auth. Only 202, 401 or 403, never a redirect.
+    app.get(`${prefix}/auth`, async (request, reply) => {
+      const host = rt.origin({ remoteAddress: request.socket.remoteAddress, headers: request.headers, url: request.url }).host;
+      let result;
+      try {
+        result = await checkAuth(rt, { cookieHeader: request.headers.cookie, rawQuery: rawQueryOf(request.url), host });
+      } catch (error) {
+        // Fail closed, and still in a status nginx understands.
+        request.log.error({ err: error }, 'auth check failed');
+        return reply.code(401).header('cache-control', 'no-store').send();
+      }
+      reply.code(result.status).header('cache-control', 'no-store');
+      if (result.setCookies.length) reply.header('set-cookie', result.setCookies);
+      if (result.status === 202) reply.headers(result.headers);
+      return reply.send();
+    });
+
+    app.get(`${prefix}/start`, (request, reply) => flow(request, reply, () => startSignIn(rt, browserRequest(request))));
+
+    app.get(`${prefix}/sign_in`, async (request, reply) => {
+      const browser = browserRequest(request);
+      if (config.skipProviderButton) return flow(request, reply, () => startSignIn(rt, browser));
+      const page = signInPage({ startPath: `${prefix}/start`, redirect: findRedirect(rt, browser) });
+      return noStore(reply).type('text/html; charset=utf-8').send(page.value);
+    });
+
+    app.get(`${prefix}/callback`, (request, reply) => flow(request, reply, () => finishSignIn(rt, browserRequest(request))));
+
+    const signOutHandler = async (request: FastifyRequest, reply: FastifyReply) => redirect(reply, signOut(rt, browserRequest(request)));
+    app.get(`${prefix}/sign_out`, signOutHandler);
+    app.post(`${prefix}/sign_out`, signOutHandler);
+
+    app.get(`${prefix}/userinfo`, async (request, reply) => {
+      const session = rt.sessions.read(parseCookieHeader(request.headers.cookie));
+      const decision = decide(session, rt.ruleFor(''), rt.nowSeconds(), rt.revocations);
+      noStore(reply);
+      if (decision.kind === 'signin') throw new AppError('unauthorized', 401, 'Please sign in first.');
+      if (decision.kind === 'deny') throw new AppError('forbidden', 403, 'This account is not allowed here.');
+      const s = decision.session;
+      return reply.send({ user: s.sub, email: s.email, groups: s.groups, preferredUsername: s.preferredUsername });
+    });
+
+    // OIDC Back-Channel Logout 1.0 §2.8: 200 when the session is ended, 400 for a bad token.
+    app.post(`${prefix}/backchannel-logout`, async (request, reply) => {
+      const body = request.body as Record<string, unknown> | undefined;
+      const token = typeof body?.logout_token === 'string' ? body.logout_token : '';
+      noStore(reply);
+      if (!token) throw new AppError('invalid_request', 400, 'A logout_token is required.');
+      const claims = await rt.oidc.verifyLogoutToken(token);
+      rt.revocations.revoke(claims);
+      request.log.info({ sid: claims.sid, sub: claims.sub }, 'back-channel logout');
+      return reply.code(200).send();
+    });
+
+    app.get(config.pingPath, async (_request, reply) => noStore(reply).type('text/plain').send('OK'));
+    app.get(config.readyPath, async (_request, reply) =>
+      noStore(reply).type('text/plain').code(rt.oidc.isReady ? 200 : 503).send(rt.oidc.isReady ? 'OK' : 'discovery not loaded'));
+
+    // --upstream=static://CODE: every other path answers CODE to a signed-in user (oauth2-proxy's
+    // proxy mode); --skip-auth-route entries pass without a session.
+    const upstream = config.upstreams[0];
+    if (upstream?.kind === 'static') {
+      app.all('/*', async (request, reply) => {
+        const path = request.url.split('?')[0];
+        const skip = config.skipAuthRoutes.some((r) => (r.method === null || r.method === request.method) && r.pathPattern.test(path));
+        const host = rt.origin({ remoteAddress: request.socket.remoteAddress, headers: request.headers, url: request.url }).host;
+        const result = skip ? null : await checkAuth(rt, { cookieHeader: request.headers.cookie, rawQuery: '', host });
+        noStore(reply);
+        if (result?.setCookies.length) reply.header('set-cookie', result.setCookies);
+        if (!result || result.status === 202) return reply.code(upstream.statusCode).type('text/plain').send('Authenticated');
+        if (result.status === 403) throw new AppError('forbidden', 403, 'This account is not allowed here.');
+        const browser = browserRequest(request);
+        if (config.skipProviderButton) return flow(request, reply, () => startSignIn(rt, browser));
+        const page = signInPage({ startPath: `${prefix}/start`, redirect: findRedirect(rt, browser) });
+        return reply.code(403).type('text/html; charset=utf-8').send(page.value);
+      });
+    }
+  };
+}

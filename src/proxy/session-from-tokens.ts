@@ -1,0 +1,46 @@
+// Turns a provider's answer into a session, applying oauth2-proxy's claim rules: the email claim
+// (--oidc-email-claim), groups (--oidc-groups-claim; a string or a list), preferred_username, and
+// a verified email unless --insecure-oidc-allow-unverified-email.
+import { AppError } from '../core/errors.ts';
+import type { ProxyConfig } from './config.ts';
+import type { OidcTokens } from './oidc-client.ts';
+import type { Session } from './session.ts';
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '');
+
+function groupsFrom(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(text).filter(Boolean);
+  const single = text(value);
+  return single ? [single] : [];
+}
+
+export const emailNotVerified = () =>
+  new AppError('email_not_verified', 403, 'Your email address is not verified with the identity provider, so you cannot sign in here.');
+
+export function sessionFromTokens(config: ProxyConfig, tokens: OidcTokens, nowSeconds: number, previous?: Session): Session {
+  const { claims } = tokens;
+  const sub = text(claims.sub) || previous?.sub || '';
+  if (!sub) throw new AppError('missing_subject', 403, 'The identity provider did not say who you are.');
+  if (previous && previous.sub !== sub) throw new AppError('subject_changed', 403, 'The identity provider answered for another user.');
+  const email = text(claims[config.oidcEmailClaim]) || previous?.email || '';
+  const emailVerified = claims.email_verified === true || claims.email_verified === 'true';
+  // Stricter than oauth2-proxy (which refuses only an explicit false): an unproven email must not
+  // pass an email-domain rule. Only checked at sign-in; a refresh keeps what sign-in proved.
+  if (!previous && email && !emailVerified && !config.insecureOidcAllowUnverifiedEmail) throw emailNotVerified();
+  const groupsClaim = claims[config.oidcGroupsClaim];
+  return {
+    sub,
+    email,
+    emailVerified: previous ? previous.emailVerified || emailVerified : emailVerified,
+    preferredUsername: text(claims.preferred_username) || previous?.preferredUsername || '',
+    groups: groupsClaim === undefined && previous ? previous.groups : groupsFrom(groupsClaim),
+    idToken: tokens.idToken || previous?.idToken || '',
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    sid: text(claims.sid) || previous?.sid || '',
+    createdAt: previous?.createdAt ?? nowSeconds,
+    // A refresh does not extend the session: it ends cookie.expireSeconds after sign-in.
+    expiresAt: previous?.expiresAt ?? nowSeconds + config.cookie.expireSeconds,
+    refreshAt: config.cookie.refreshSeconds > 0 && tokens.refreshToken ? nowSeconds + config.cookie.refreshSeconds : 0,
+  };
+}

@@ -1,0 +1,136 @@
+// The browser-facing flows as plain functions: start (→ provider), callback (→ session), sign-out.
+// Each returns where to send the browser and the Set-Cookie lines; routes.ts only writes them.
+import type { IncomingHttpHeaders } from 'node:http';
+import { AppError } from '../core/errors.ts';
+import { randomToken } from '../core/random.ts';
+import { refusalReason, ruleWithQuery } from './access-rule.ts';
+import { isRefusal } from './oidc-client.ts';
+import type { ProxyRuntime } from './proxy-runtime.ts';
+import { validateRedirect } from './redirect.ts';
+import type { RequestOrigin } from './request-origin.ts';
+import { sessionFromTokens } from './session-from-tokens.ts';
+
+export interface BrowserRequest {
+  origin: RequestOrigin;
+  headers: IncomingHttpHeaders;
+  sent: ReadonlyMap<string, string>;
+  query: URLSearchParams;
+}
+
+export interface FlowResult {
+  location: string;
+  setCookies: string[];
+}
+
+/** A refused flow: the error to show, and cookies to clear anyway. */
+export class FlowError extends Error {
+  readonly error: AppError;
+  readonly setCookies: string[];
+  constructor(error: AppError, setCookies: string[]) {
+    super(error.message, { cause: error });
+    this.error = error;
+    this.setCookies = setCookies;
+  }
+}
+
+const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/**
+ * Where to go after sign-in, the way oauth2-proxy's app director finds it: the `rd` parameter,
+ * then X-Auth-Request-Redirect (nginx sets it to $request_uri for `error_page 401 = /oauth2/sign_in`),
+ * then X-Forwarded-Proto/Host/Uri from a trusted proxy, then the request URI itself unless it is
+ * one of the proxy's own endpoints. The first candidate that passes validateRedirect wins.
+ */
+export function findRedirect(rt: ProxyRuntime, request: BrowserRequest): string {
+  const context = { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains };
+  const ownEndpoint = (uri: string) => uri === rt.config.proxyPrefix || uri.startsWith(`${rt.config.proxyPrefix}/`) || uri.startsWith(`${rt.config.proxyPrefix}?`);
+  const candidates = [request.query.get('rd'), header(request.headers, 'x-auth-request-redirect')];
+  if (request.origin.proxied) {
+    const uri = ownEndpoint(request.origin.uri) ? '/' : request.origin.uri;
+    if (request.origin.host) candidates.push(`${request.origin.scheme}://${request.origin.host}${uri}`);
+    candidates.push(uri);
+  } else if (!ownEndpoint(request.origin.uri)) {
+    candidates.push(request.origin.uri);
+  }
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    const safe = validateRedirect(candidate, context);
+    if (safe !== '/' || candidate === '/') return safe;
+  }
+  return '/';
+}
+
+export const callbackUrl = (rt: ProxyRuntime, origin: RequestOrigin): string =>
+  rt.config.redirectUrl ?? `${origin.scheme}://${origin.host}${rt.config.proxyPrefix}/callback`;
+
+/** /oauth2/start: forget the old session, remember this attempt in the CSRF cookie, go to the provider. */
+export async function startSignIn(rt: ProxyRuntime, request: BrowserRequest): Promise<FlowResult> {
+  const attrs = rt.cookieAttributes(request.origin.host);
+  const attempt = {
+    state: randomToken(24),
+    nonce: randomToken(24),
+    codeVerifier: randomToken(48),
+    redirect: findRedirect(rt, request),
+    expiresAt: rt.nowSeconds() + rt.config.cookie.csrfExpireSeconds,
+  };
+  const location = await rt.oidc.authorizationUrl({ redirectUri: callbackUrl(rt, request.origin), state: attempt.state, nonce: attempt.nonce, codeVerifier: attempt.codeVerifier });
+  return { location, setCookies: [...rt.sessions.clear(attrs, request.sent), rt.csrf.write(attempt, attrs, rt.clock.nowMs())] };
+}
+
+/** /oauth2/callback: check the CSRF cookie, redeem the code, apply the rules, issue a fresh session. */
+export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): Promise<FlowResult> {
+  const attrs = rt.cookieAttributes(request.origin.host);
+  const state = request.query.get('state') ?? '';
+  const clearCsrf = state ? [rt.csrf.clear(state, attrs)] : [];
+  const fail = (error: AppError) => new FlowError(error, clearCsrf);
+
+  const providerError = request.query.get('error');
+  if (providerError) {
+    throw fail(new AppError('provider_error', 403, `The identity provider did not sign you in (${providerError.slice(0, 64)}). Please try again.`));
+  }
+  const attempt = rt.csrf.read(request.sent, state, rt.nowSeconds());
+  if (!attempt) {
+    throw fail(new AppError('csrf_mismatch', 403, 'This sign-in did not start in this browser, or took too long. Please start again.'));
+  }
+  // The CSRF cookie is deleted by this response; a replay with a copy of it still finds the state used.
+  if (!rt.usedStates.add(attempt.state, rt.config.cookie.csrfExpireSeconds)) {
+    throw fail(new AppError('state_reused', 403, 'This sign-in response was already used. Please start again.'));
+  }
+
+  const redirectUri = callbackUrl(rt, request.origin);
+  const current = new URL(redirectUri);
+  current.search = request.query.toString();
+  let session;
+  try {
+    const tokens = await rt.oidc.exchangeCode(current, { redirectUri, state: attempt.state, nonce: attempt.nonce, codeVerifier: attempt.codeVerifier });
+    session = sessionFromTokens(rt.config, tokens, rt.nowSeconds());
+  } catch (error) {
+    if (error instanceof AppError) throw fail(error);
+    if (isRefusal(error)) {
+      rt.logger.info({ err: error }, 'sign-in response refused');
+      throw fail(new AppError('sign_in_failed', 403, 'The sign-in could not be completed. Please start again.', { cause: error }));
+    }
+    throw fail(new AppError('provider_unavailable', 502, 'The identity provider could not be reached to finish signing in. Please try again.', { cause: error }));
+  }
+
+  const reason = refusalReason(session, ruleWithQuery(rt.baseRule, null));
+  if (reason) {
+    rt.logger.info({ sub: session.sub, reason }, 'sign-in refused by access rules');
+    throw fail(new AppError('not_allowed', 403, `You signed in as ${session.email || session.preferredUsername || session.sub}, but that account is not allowed here.`));
+  }
+
+  const location = validateRedirect(attempt.redirect, { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains });
+  const sessionCookies = rt.sessions.write(session, attrs, rt.config.cookie.expireSeconds, rt.clock.nowMs(), request.sent);
+  return { location, setCookies: [...clearCsrf, ...sessionCookies] };
+}
+
+/** /oauth2/sign_out: delete the session cookies, go to a validated rd (or '/'). */
+export function signOut(rt: ProxyRuntime, request: BrowserRequest): FlowResult {
+  const attrs = rt.cookieAttributes(request.origin.host);
+  const rd = request.query.get('rd') ?? (header(request.headers, 'x-auth-request-redirect') || null);
+  const location = validateRedirect(rd, { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains });
+  return { location, setCookies: rt.sessions.clear(attrs, request.sent) };
+}
