@@ -31,6 +31,8 @@ export async function logoutUser(deps: { db: Db; provider: Provider; audit: (eve
   // clientId → sids to notify (undefined: a grant outlived its session, so only sub is known)
   const targets = new Map<string, Set<string | undefined>>();
   const grantIds = new Set<string>();
+  // Sessions first: a grant whose session is known is notified with that session's sid only.
+  rows.sort((a, b) => Number(b.model === 'Session') - Number(a.model === 'Session'));
   for (const row of rows) {
     if (row.model === 'Session') {
       for (const [clientId, authorization] of Object.entries((JSON.parse(row.payload) as SessionPayload).authorizations ?? {})) {
