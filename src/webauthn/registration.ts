@@ -32,7 +32,6 @@ const MAX_NAME_LENGTH = 64;
 export function normalizePasskeyName(name: string | undefined): string | null {
   const trimmed = (name ?? '').trim();
   if (trimmed === '') return null;
-  // eslint-disable-next-line no-control-regex
   if ([...trimmed].length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(trimmed)) throw invalidPasskeyName();
   return trimmed;
 }

@@ -1,17 +1,18 @@
 // A fresh in-memory database with users, and a createWebauthn() over it, for the passkey tests.
 import { manualClock } from '../../src/core/clock.ts';
 import { openMigratedDatabase } from '../../src/storage/database.ts';
-import { createMemoryStore } from '../../src/storage/ephemeral-store.ts';
+import { createDatabaseStore, createMemoryStore } from '../../src/storage/ephemeral-store.ts';
 import { createWebauthn } from '../../src/webauthn/index.ts';
 import { createSoftAuthenticator, type SoftAuthenticatorOptions } from './soft-authenticator.ts';
 
 export const ORIGIN = 'https://id.example.com';
 export const RP_ID = 'id.example.com';
 
-export async function createWebauthnFixture() {
+/** `store: 'database'` keeps flows in the ephemeral table, as production does by default. */
+export async function createWebauthnFixture(options: { store?: 'memory' | 'database' } = {}) {
   const database = await openMigratedDatabase(':memory:');
   const clock = manualClock();
-  const store = createMemoryStore(clock);
+  const store = options.store === 'database' ? createDatabaseStore(database.db, clock) : createMemoryStore(clock);
   const webauthn = createWebauthn({ rpId: RP_ID, rpName: 'Example', origin: ORIGIN, store, db: database.db, clock });
 
   async function addUser(id: string, options: { disabled?: boolean } = {}) {

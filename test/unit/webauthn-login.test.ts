@@ -3,6 +3,9 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { SoftAlgorithm, SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import { RP_ID, createWebauthnFixture, type WebauthnFixture } from '../helpers/webauthn-fixture.ts';
 
+/** A response as plain JSON, to break one field at a time. */
+type LooseResponse = Record<string, unknown> & { response: Record<string, unknown> };
+
 describe('usernameless passkey login', () => {
   let fx: WebauthnFixture;
   beforeEach(async () => { fx = await createWebauthnFixture(); });
@@ -150,7 +153,7 @@ describe('usernameless passkey login', () => {
 
   it('refuses malformed assertions as invalid', async () => {
     const { authenticator } = await enrolled();
-    const variants: Array<(valid: Record<string, any>) => unknown> = [
+    const variants: Array<(valid: LooseResponse) => unknown> = [
       () => ({}),
       (valid) => ({ ...valid, response: { ...valid.response, signature: undefined } }),
       (valid) => ({ ...valid, response: { ...valid.response, authenticatorData: 'a+b/c==' } }),
@@ -159,7 +162,7 @@ describe('usernameless passkey login', () => {
     ];
     for (const breakIt of variants) {
       const { flowId, options } = await fx.webauthn.startLogin();
-      const valid = authenticator.login(options) as unknown as Record<string, any>;
+      const valid = authenticator.login(options) as unknown as LooseResponse;
       await assert.rejects(fx.webauthn.finishLogin(flowId, breakIt(valid)), { code: 'webauthn_invalid_response', status: 400 });
     }
   });
@@ -170,5 +173,21 @@ describe('usernameless passkey login', () => {
     const error = await fx.webauthn.finishLogin(flowId, authenticator.login(options, { origin: 'https://evil.test' })).catch((e) => e);
     assert.doesNotMatch(error.message, /evil\.test|expected/i);
     assert.match(String(error.cause?.message), /evil\.test/);
+  });
+
+  it('works with flows kept in the database, and still refuses a replay there', async () => {
+    const dbfx = await createWebauthnFixture({ store: 'database' });
+    try {
+      const alice = await dbfx.addUser('alice');
+      const authenticator = dbfx.authenticator();
+      const registration = await dbfx.webauthn.startRegistration(alice);
+      await dbfx.webauthn.finishRegistration(registration.flowId, authenticator.register(registration.options), { userId: 'alice' });
+      const { flowId, options } = await dbfx.webauthn.startLogin();
+      const response = authenticator.login(options);
+      assert.equal((await dbfx.webauthn.finishLogin(flowId, response)).userId, 'alice');
+      await assert.rejects(dbfx.webauthn.finishLogin(flowId, response), { code: 'webauthn_challenge_expired' });
+    } finally {
+      await dbfx.close();
+    }
   });
 });

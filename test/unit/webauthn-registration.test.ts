@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { RP_ID, createWebauthnFixture, type WebauthnFixture } from '../helpers/webauthn-fixture.ts';
 
+/** A response as plain JSON, to break one field at a time. */
+type LooseResponse = Record<string, unknown> & { response: Record<string, unknown> };
+
 describe('passkey registration', () => {
   let fx: WebauthnFixture;
   beforeEach(async () => { fx = await createWebauthnFixture(); });
@@ -152,7 +155,7 @@ describe('passkey registration', () => {
 
   it('refuses malformed responses as invalid (missing fields, bad base64url, not JSON client data)', async () => {
     const alice = await fx.addUser('alice');
-    const variants: Array<(valid: Record<string, any>) => unknown> = [
+    const variants: Array<(valid: LooseResponse) => unknown> = [
       () => null,
       () => 'a string',
       (valid) => ({ ...valid, id: undefined }),
@@ -167,7 +170,7 @@ describe('passkey registration', () => {
     ];
     for (const breakIt of variants) {
       const { flowId, options } = await fx.webauthn.startRegistration(alice);
-      const valid = fx.authenticator().register(options) as unknown as Record<string, any>;
+      const valid = fx.authenticator().register(options) as unknown as LooseResponse;
       await assert.rejects(fx.webauthn.finishRegistration(flowId, breakIt(valid), { userId: 'alice' }), { code: 'webauthn_invalid_response', status: 400 });
     }
     assert.equal(await passkeyCount(), 0);
