@@ -81,6 +81,7 @@ export interface StaticSite {
 const NOSNIFF = 'nosniff';
 const NO_STORE = 'private, no-store';
 const ALLOW = 'GET, HEAD';
+const DONE: Promise<void> = Promise.resolve();
 
 // Per look-up, computed once: the protection of the real file and ready-made 200 headers.
 interface Prepared {
@@ -123,7 +124,11 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
     return cache.peek(pathname) ?? await cache.load(pathname);
   }
 
-  function sendBuiltIn(req: IncomingMessage, res: ServerResponse, status: number, isProtected: boolean, extra?: OutgoingHttpHeaders) {
+  // The hot path (a cached file held in memory) runs synchronously: no promise is created unless
+  // the disk must be read. Functions below return undefined when they have already answered.
+  type Pending = Promise<void> | undefined;
+
+  function sendBuiltIn(req: IncomingMessage, res: ServerResponse, status: number, isProtected: boolean, extra?: OutgoingHttpHeaders): undefined {
     const body = Buffer.from(builtInPage(status));
     res.writeHead(status, {
       'content-type': 'text/html; charset=utf-8',
@@ -133,6 +138,7 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
       ...extra,
     });
     res.end(req.method === 'HEAD' ? undefined : body);
+    return undefined;
   }
 
   async function sendNotFound(req: IncomingMessage, res: ServerResponse, isProtected: boolean) {
@@ -154,14 +160,19 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
     res.end(req.method === 'HEAD' ? undefined : representation.body!);
   }
 
-  async function respond(req: IncomingMessage, res: ServerResponse, resolution: Resolution, attempt: number): Promise<void> {
+  function respond(req: IncomingMessage, res: ServerResponse, resolution: Resolution, attempt: number): Pending {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const isProtected = resolution.kind === 'path' && resolution.protection !== null;
       return sendBuiltIn(req, res, 405, isProtected, { allow: ALLOW });
     }
     if (resolution.kind === 'invalid') return sendBuiltIn(req, res, 400, false);
+    const cached = cache.peek(resolution.pathname);
+    if (cached !== undefined) return respondWith(req, res, resolution, cached, attempt);
+    return cache.load(resolution.pathname).then((lookup) => respondWith(req, res, resolution, lookup, attempt));
+  }
+
+  function respondWith(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' }, lookup: Lookup, attempt: number): Pending {
     const isProtected = resolution.protection !== null;
-    const lookup = await lookUp(resolution.pathname);
     if (lookup.kind === 'missing') return sendNotFound(req, res, isProtected);
     if (lookup.kind === 'redirect') {
       res.writeHead(301, {
@@ -177,8 +188,8 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
     return sendFile(req, res, resolution, lookup, p, attempt);
   }
 
-  async function sendFile(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' },
-    lookup: Lookup & { kind: 'file' }, p: Prepared, attempt: number): Promise<void> {
+  function sendFile(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' },
+    lookup: Lookup & { kind: 'file' }, p: Prepared, attempt: number): Pending {
     const isProtected = resolution.protection !== null;
     const rangeHeader = req.method === 'GET' ? req.headers.range : undefined; // RFC 9110 §14.2: GET only
     const encoding = rangeHeader === undefined
@@ -234,7 +245,7 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
   }
 
   async function streamFile(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' },
-    representation: Representation, status: number, headers: OutgoingHttpHeaders, start: number, end: number, attempt: number) {
+    representation: Representation, status: number, headers: OutgoingHttpHeaders, start: number, end: number, attempt: number): Promise<void> {
     const handle = await open(representation.path, 'r').catch(() => null);
     const info = handle ? await handle.stat() : null;
     const unchanged = info !== null && info.size === representation.sizeBytes && info.mtimeMs === representation.mtimeMs
@@ -279,13 +290,18 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
 
   return {
     resolve,
-    async serve(req, res, resolution) {
-      try {
-        await respond(req, res, resolution, 0);
-      } catch (error) {
+    serve(req, res, resolution) {
+      const fail = (error: unknown) => {
         onError(error, req);
         if (!res.headersSent) sendBuiltIn(req, res, 500, resolution.kind === 'path' && resolution.protection !== null);
         else res.destroy();
+      };
+      try {
+        const pending = respond(req, res, resolution, 0);
+        return pending === undefined ? DONE : pending.catch(fail);
+      } catch (error) {
+        fail(error);
+        return DONE;
       }
     },
     matchProtection(pathname) {
