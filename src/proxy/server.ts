@@ -1,6 +1,6 @@
 // `latchkey proxy`: the proxy runtime behind its own fastify server.
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installErrorHandling } from '../web/error-handler.ts';
 import type { ProxyConfig } from './config.ts';
 import { proxyErrorPage } from './pages.ts';
@@ -28,7 +28,7 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
   const app = Fastify({
     ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: { level: config.logLevel } }),
     // No per-request log lines: /oauth2/auth runs for every private asset.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     bodyLimit: 64 * 1024,
