@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 // A tiny stand-in for a browser: a cookie jar (host + path, as browsers scope cookies; ports are
 // not part of a cookie's scope) and fetch that follows redirects by hand so tests see every hop.
 interface StoredCookie { name: string; value: string; host: string; path: string }
@@ -33,13 +34,33 @@ export class BrowserJar {
     return this.cookies.some((c) => c.name === name);
   }
 
-  async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  /**
+   * One request, no redirect following. Uses node:http rather than fetch because fetch forces
+   * `Sec-Fetch-Mode: cors`, and relying parties such as mod_auth_openidc answer 401 instead of
+   * redirecting to anything that is not a top-level navigation, as a browser's is.
+   */
+  async fetch(url: string | URL, init: { method?: string; headers?: Record<string, string>; body?: URLSearchParams | string } = {}): Promise<Response> {
     const target = new URL(url);
-    const headers = new Headers(init.headers);
+    const headers: Record<string, string> = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', ...init.headers };
     const cookie = this.cookieHeader(target);
-    if (cookie) headers.set('cookie', cookie);
-    if (!headers.has('accept')) headers.set('accept', 'text/html');
-    const response = await fetch(target, { ...init, headers, redirect: 'manual' });
+    if (cookie) headers.cookie = cookie;
+    const body = init.body === undefined ? undefined : String(init.body);
+    if (init.body instanceof URLSearchParams) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await new Promise<Response>((resolve, reject) => {
+      const req = httpRequest(target, { method: init.method ?? 'GET', headers, family: target.hostname === 'localhost' ? 4 : undefined }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const out = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2) out.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+          const status = res.statusCode ?? 500;
+          resolve(new Response([204, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers: out }));
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
     this.store(target, response);
     return response;
   }
