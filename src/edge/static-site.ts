@@ -26,6 +26,12 @@
 // - matchProtection(pathname) normalises like resolve() and returns the ProtectedPrefix or null
 //   (throws on a path resolve() would refuse).
 //
+// Caching (file-cache.ts): metadata, validators and files up to maxCachedFileBytes (256 KiB)
+// are kept in memory and re-checked at most once per revalidateAfterMs (1 s) per path, so a
+// rebuilt site is served fresh within about a second; a cached hit is answered synchronously.
+// Larger files are streamed, after checking the open file still matches the cached size and mtime.
+// The 404 page is sent only if it is public and small enough to be held in memory.
+//
 // Representation choice: `.br` then `.gz` siblings when Accept-Encoding allows (q=0 respected),
 // with `Vary: Accept-Encoding` on every response for a file that has siblings. A request with a
 // Range header always gets the uncompressed file, so byte positions mean the same thing to every
