@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import { manualClock } from '../../src/core/clock.ts';
+import { isAppError } from '../../src/core/errors.ts';
+import { ensureSigningKey, loadSigningKeys, rotateSigningKey } from '../../src/oidc/keys.ts';
+import { openMigratedDatabase, type Database } from '../../src/storage/database.ts';
+
+const KEY = Buffer.from('an-encryption-key-of-some-length');
+
+describe('signing keys', () => {
+  let database: Database;
+  const clock = manualClock();
+  beforeEach(async () => {
+    await database?.close();
+    database = await openMigratedDatabase(':memory:');
+  });
+  after(() => database.close());
+
+  it('makes an RS256 key on first start and stores the private key only sealed', async () => {
+    const kid = await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    const row = await database.db.selectFrom('signing_keys').selectAll().executeTakeFirstOrThrow();
+    assert.equal(row.kid, kid);
+    assert.equal(row.alg, 'RS256');
+    assert.doesNotMatch(Buffer.from(row.private_jwk_sealed, 'base64url').toString('latin1'), /"d"|"kty"|RSA/);
+    const keys = await loadSigningKeys(database.db, clock, KEY);
+    assert.equal(keys.privateJwks[0].kty, 'RSA');
+    assert.ok(keys.privateJwks[0].d, 'the private part opens with the right key');
+  });
+
+  it('makes an ES256 key when asked', async () => {
+    await ensureSigningKey(database.db, clock, KEY, 'ES256');
+    const keys = await loadSigningKeys(database.db, clock, KEY);
+    assert.equal(keys.privateJwks[0].kty, 'EC');
+    assert.equal(keys.privateJwks[0].crv, 'P-256');
+    assert.equal(keys.privateJwks[0].alg, 'ES256');
+  });
+
+  it('refuses to open the keys with another ENCRYPTION_KEY', async () => {
+    await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    await assert.rejects(loadSigningKeys(database.db, clock, Buffer.from('another-key-entirely')), (error) => isAppError(error) && error.code === 'signing_key_unreadable');
+  });
+
+  it('keeps one key when two instances start at the same time', async () => {
+    const [a, b] = await Promise.all([ensureSigningKey(database.db, clock, KEY, 'RS256'), ensureSigningKey(database.db, clock, KEY, 'RS256')]);
+    assert.equal(a, b);
+    const rows = await database.db.selectFrom('signing_keys').select('kid').execute();
+    assert.deepEqual(rows.map((r) => r.kid), [a]);
+  });
+
+  it('publishes the previous key after a rotation until its retire time, then drops it', async () => {
+    const first = await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    const { kid, previousKid } = await rotateSigningKey(database.db, clock, KEY, { alg: 'RS256', overlapSeconds: 3600 });
+    assert.equal(previousKid, first);
+    const during = await loadSigningKeys(database.db, clock, KEY);
+    assert.deepEqual(during.privateJwks.map((k) => k.kid), [kid, first], 'the new key signs (first), the old one still verifies');
+    clock.advanceMs(3600_000 + 1);
+    const afterwards = await loadSigningKeys(database.db, clock, KEY);
+    assert.deepEqual(afterwards.privateJwks.map((k) => k.kid), [kid]);
+    assert.notEqual(afterwards.fingerprint, during.fingerprint, 'a retirement changes the fingerprint, so servers rebuild');
+  });
+
+  it('lets exactly one of two racing rotations win', async () => {
+    await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    const results = await Promise.allSettled([
+      rotateSigningKey(database.db, clock, KEY, { alg: 'RS256', overlapSeconds: 60 }),
+      rotateSigningKey(database.db, clock, KEY, { alg: 'RS256', overlapSeconds: 60 }),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    assert.equal(won.length, 1);
+    assert.equal(lost.length, 1);
+    assert.ok(isAppError((lost[0] as PromiseRejectedResult).reason) && (lost[0] as PromiseRejectedResult).reason.code === 'rotation_conflict');
+    const keys = await loadSigningKeys(database.db, clock, KEY);
+    assert.equal(keys.currentKid, (won[0] as PromiseFulfilledResult<{ kid: string }>).value.kid);
+    assert.equal((await database.db.selectFrom('signing_keys').select('kid').execute()).length, 2, 'the loser\'s key was rolled back');
+  });
+
+  it('rotates to the configured algorithm when it changed', async () => {
+    const rsa = await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    const ec = await ensureSigningKey(database.db, clock, KEY, 'ES256');
+    assert.notEqual(ec, rsa);
+    const keys = await loadSigningKeys(database.db, clock, KEY);
+    assert.deepEqual(keys.privateJwks.map((k) => k.alg), ['ES256', 'RS256']);
+  });
+});
