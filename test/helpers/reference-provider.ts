@@ -73,12 +73,17 @@ function createProvider(issuer: string, options: ReferenceProviderOptions): Prov
       return { accountId: id, claims: async () => ({ sub: id, preferred_username: id, ...accounts(id) }) };
     },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['preferred_username', 'groups'] },
-    features: { devInteractions: { enabled: true }, backchannelLogout: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    features: { devInteractions: { enabled: true }, backchannelLogout: { enabled: true }, rpInitiatedLogout: { enabled: true }, revocation: { enabled: true } },
     pkce: { required: () => true },
     // Refresh tokens without offline_access, as Pocket ID and many providers do for confidential clients.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600 },
     cookies: { keys: ['reference-provider-test-key'] },
+    // oidc-provider refuses outgoing requests to loopback (SSRF protection); the test proxy lives there.
+    fetch: (url, init) => {
+      const { dispatcher: _ignored, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return fetch(url, rest);
+    },
   });
   provider.on('server_error', (_ctx, error) => console.error('reference provider error', error));
   return provider;

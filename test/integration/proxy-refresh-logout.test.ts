@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { generateKeyPair, SignJWT } from 'jose';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { createCookieCodec } from '../../src/proxy/cookie-codec.ts';
+import { parseCookieHeader } from '../../src/proxy/cookie-header.ts';
+import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
+import { CookieJar, logoutAtProvider } from '../helpers/reference-provider.ts';
+
+const REFRESH_SECONDS = 60;
+
+describe('proxy session refresh and back-channel logout', () => {
+  let h: ProxyHarness;
+  before(async () => {
+    h = await startProxyHarness({ config: { setXAuthRequest: true, passAccessToken: true, setAuthorizationHeader: true, cookie: { refreshSeconds: REFRESH_SECONDS } } });
+  });
+  after(() => h.close());
+  // Tests move the proxy's clock to make a refresh due; put it back so provider-issued tokens
+  // (stamped with real time) are judged at real time again.
+  let startMs = 0;
+  before(() => { startMs = h.clock.nowMs(); });
+  afterEach(() => { h.clock.advanceMs(startMs - h.clock.nowMs()); });
+
+  const sessionOf = (jar: CookieJar) =>
+    createCookieCodec(h.config.cookie.name, h.config.cookie.secret).read(parseCookieHeader(jar.header(h.proxyUrl)))!;
+
+  it('refreshes a session that is due inside /oauth2/auth and sends the new cookie', async () => {
+    const { jar } = await h.signIn('ada');
+    const before = await h.authCheck(jar);
+    assert.equal(before.headers.getSetCookie().length, 0, 'no cookie while the session is fresh');
+    h.clock.advanceMs((REFRESH_SECONDS + 1) * 1000);
+    const response = await h.authCheck(jar);
+    assert.equal(response.status, 202);
+    assert.ok(response.headers.getSetCookie().some((l) => l.startsWith('_oauth2_proxy=')), 'a refreshed cookie is sent');
+    assert.notEqual(response.headers.get('x-auth-request-access-token'), before.headers.get('x-auth-request-access-token'), 'a new access token from the provider');
+    assert.equal(sessionOf(jar).refreshAt, Math.floor(h.clock.nowMs() / 1000) + REFRESH_SECONDS);
+  });
+
+  it('spends the refresh token once when many checks arrive together', async () => {
+    const { jar } = await h.signIn('ada');
+    h.clock.advanceMs((REFRESH_SECONDS + 1) * 1000);
+    const cookie = jar.header(h.proxyUrl);
+    const responses = await Promise.all(Array.from({ length: 8 }, () => h.authCheck(null, { headers: { cookie } })));
+    assert.deepEqual(responses.map((r) => r.status), Array(8).fill(202));
+    const tokens = new Set(responses.map((r) => r.headers.get('x-auth-request-access-token')));
+    assert.equal(tokens.size, 1, 'all checks share one refresh');
+  });
+
+  it('ends the session when the provider refuses the refresh', async () => {
+    const { jar } = await h.signIn('ada');
+    const { refreshToken } = sessionOf(jar);
+    const revoked = await fetch(`${h.op.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${h.config.clientId}:${h.config.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }),
+    });
+    assert.equal(revoked.status, 200);
+    h.clock.advanceMs((REFRESH_SECONDS + 1) * 1000);
+    const response = await h.authCheck(jar);
+    assert.equal(response.status, 401);
+    assert.ok(response.headers.getSetCookie().some((l) => l.startsWith('_oauth2_proxy=;') && l.includes('Max-Age=0')), 'the cookie is cleared');
+  });
+
+  it('ends the session on the next /oauth2/auth after the provider sends a back-channel logout', async () => {
+    const { jar } = await h.signIn('ada');
+    assert.equal((await h.authCheck(jar)).status, 202);
+    const saved = jar.header(h.proxyUrl);
+    await logoutAtProvider(jar, h.op.issuer);
+    assert.equal((await h.authCheck(null, { headers: { cookie: saved } })).status, 401);
+  });
+
+  it('lets the user sign in again after a back-channel logout', async () => {
+    const { jar } = await h.signIn('ada');
+    await logoutAtProvider(jar, h.op.issuer);
+    await h.signIn('ada', { jar });
+    assert.equal((await h.authCheck(jar)).status, 202);
+  });
+
+  it('answers 400 to a request without a logout token', async () => {
+    const response = await fetch(`${h.proxyUrl}/oauth2/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    assert.equal(response.status, 400);
+  });
+
+  it('refuses an ID token presented as a logout token', async () => {
+    const { jar } = await h.signIn('ada');
+    const idToken = (await h.authCheck(jar)).headers.get('authorization')!.slice('Bearer '.length);
+    const response = await fetch(`${h.proxyUrl}/oauth2/backchannel-logout`, { method: 'POST', body: new URLSearchParams({ logout_token: idToken }) });
+    assert.equal(response.status, 400);
+    assert.equal((await h.authCheck(jar)).status, 202, 'the session survives');
+  });
+
+  it('refuses a logout token signed with a key that is not the provider’s', async () => {
+    const { jar } = await h.signIn('ada');
+    const { sid, sub } = sessionOf(jar);
+    const { privateKey } = await generateKeyPair('RS256');
+    const forged = await new SignJWT({ sid, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })
+      .setProtectedHeader({ alg: 'RS256', typ: 'logout+jwt' }).setIssuer(h.op.issuer).setAudience(h.config.clientId)
+      .setSubject(sub).setIssuedAt().setJti('forged').sign(privateKey);
+    const response = await fetch(`${h.proxyUrl}/oauth2/backchannel-logout`, { method: 'POST', body: new URLSearchParams({ logout_token: forged }) });
+    assert.equal(response.status, 400);
+    assert.equal((await h.authCheck(jar)).status, 202, 'the session survives');
+  });
+});
