@@ -1,3 +1,4 @@
+import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { assertSameOrigin, csrfTokenFor, type CsrfOptions } from '../web/csrf.ts';
@@ -19,6 +20,15 @@ export interface IdentityRoutesDeps {
   listPasskeys: (userId: string) => Promise<PasskeyListItem[]>;
   /** Ends the user's sign-in at the OIDC provider too (its own session), then where to go. */
   onSignOut?: (request: FastifyRequest, reply: FastifyReply, userId: string) => Promise<void>;
+}
+
+const NEXT_COOKIE = 'latchkey_next';
+
+/** Where a passkey sign-in should land: the page that sent the user to /login, else the account. */
+export function takeNextPath(request: FastifyRequest, reply: FastifyReply): string {
+  const next = safeLocalPath(request.cookies[NEXT_COOKIE]);
+  reply.clearCookie(NEXT_COOKIE, { path: '/' });
+  return next;
 }
 
 const sendPage = (reply: FastifyReply, page: { value: string }, status = 200) =>
@@ -52,8 +62,9 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
   app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
     const next = safeLocalPath(request.query.next);
     if (await currentUser(identity, request, deps.secureCookies)) return reply.redirect(next, 302);
-    csrfToken(request, reply);
-    return sendPage(reply, signInPage({ appName, next }));
+    // Remembered in a short-lived cookie: the passkey ceremony's JSON carries no destination.
+    reply.setCookie(NEXT_COOKIE, next, { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, maxAge: 600 });
+    return sendPage(reply, signInPage({ appName, csrfToken: csrfToken(request, reply) }));
   });
 
   app.get<{ Querystring: { token?: string } }>('/setup', async (request, reply) => {

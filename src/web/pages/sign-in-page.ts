@@ -3,19 +3,18 @@ import { layout } from '../layout.ts';
 
 export interface SignInView {
   appName: string;
-  /** Where the browser goes after signing in (already validated: a local path). */
-  next: string;
   /** The application asking, when the sign-in is part of an OIDC authorization. */
   clientName?: string | null;
   error?: string | null;
+  csrfToken: string;
 }
 
-export const signInPage = (v: SignInView) => layout({ title: 'Sign in', appName: v.appName, passkeyScript: true }, html`
+export const signInPage = (v: SignInView) => layout({ title: 'Sign in', appName: v.appName, passkeyScript: true, csrfToken: v.csrfToken }, html`
 <section class="card">
   <h1>Sign in to ${v.appName}</h1>
   ${v.clientName ? html`<p><strong>${v.clientName}</strong> asks you to sign in.</p>` : ''}
   <p>Use the passkey on this device, your phone or a security key. There is no password.</p>
   <p role="alert" id="passkey-message" class="alert"${v.error ? '' : html` hidden`}>${v.error ?? ''}</p>
-  <button type="button" class="primary" data-passkey-login data-next="${v.next}">Sign in with a passkey</button>
+  <button type="button" class="primary" data-passkey-login>Sign in with a passkey</button>
   <p class="muted">Lost your passkey? Ask an admin for a one-time sign-in link.</p>
 </section>`);

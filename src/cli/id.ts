@@ -1,0 +1,32 @@
+import { loadIdConfig } from '../config/id-config.ts';
+import { createIdApp } from '../app/id-app.ts';
+import { onShutdownSignal } from '../app/graceful-shutdown.ts';
+import { parseCommandArgs } from './args.ts';
+import { setupUrl } from './setup-link.ts';
+
+const HELP = `usage: latchkey id
+
+Runs the identity provider (a drop-in for Pocket ID): passkey sign-in, users, OIDC.
+Configured from the environment: APP_URL, TRUST_PROXY, PORT, HOST, DB_CONNECTION_STRING,
+ENCRYPTION_KEY(_FILE), SESSION_DURATION, LOG_LEVEL … (docs/configuration-id.md).`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {}, false);
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const config = loadIdConfig({ env: process.env });
+  const id = await createIdApp(config);
+  const log = id.app.log;
+  for (const warning of config.warnings) log.warn(warning);
+  const address = await id.listen();
+  log.info({ address, appUrl: config.origin }, `latchkey id listening on ${address} for ${config.origin}`);
+  // First run: only the operator, who can read this log, can create the first admin.
+  if (!(await id.services.identity.setup.isComplete())) {
+    const { token } = await id.services.identity.setup.issueLink();
+    log.warn({ event: 'setup_link' }, `No admin yet. Create one with this one-time link: ${setupUrl(config.origin, token)}`);
+  }
+  await onShutdownSignal(() => id.close(), (message) => log.info(message));
+  return 0;
+}
