@@ -39,6 +39,8 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     // Request ids let a user quote the reference on an error page and an operator find it in the log.
     genReqId: () => crypto.randomUUID(),
     disableRequestLogging: true,
+    // Refuse unknown fields instead of silently dropping them (fastify's default strips them).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   });
   await app.register(cookie);
   await app.register(formbody);

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startIdServer, type IdServer } from '../helpers/id-server.ts';
+
+describe('latchkey id: admin JSON API', () => {
+  let id: IdServer;
+  let apiKey: string;
+  const api = (path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) =>
+    fetch(`${id.origin}${path}`, { ...init, headers: { 'x-api-key': apiKey, 'content-type': 'application/json', ...init.headers } });
+  const tableCounts = async () => {
+    const db = id.services.database.db;
+    const count = async (table: 'users' | 'groups' | 'user_groups' | 'one_time_links') =>
+      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    return { users: await count('users'), groups: await count('groups'), memberships: await count('user_groups'), links: await count('one_time_links') };
+  };
+
+  before(async () => {
+    id = await startIdServer();
+    apiKey = (await id.services.identity.apiKeys.create({ name: 'test' })).key;
+  });
+  after(() => id.close());
+
+  it('refuses callers without an API key or admin session', async () => {
+    const response = await fetch(`${id.origin}/api/users`, { headers: { accept: 'application/json' } });
+    assert.equal(response.status, 401);
+    const body = (await response.json()) as { error: string; message: string; requestId: string };
+    assert.equal(body.error, 'unauthorized');
+    assert.ok(body.requestId);
+  });
+
+  it('refuses a wrong API key', async () => {
+    const response = await fetch(`${id.origin}/api/users`, { headers: { 'x-api-key': 'lk_wrong' } });
+    assert.equal(response.status, 401);
+  });
+
+  it('creates a group and a user in it, then issues a one-time link for them', async () => {
+    assert.equal((await api('/api/user-groups', { method: 'POST', body: JSON.stringify({ name: 'family' }) })).status, 201);
+    const created = await api('/api/users', { method: 'POST', body: JSON.stringify({ username: 'dana', email: 'dana@example.com', groups: ['family'] }) });
+    assert.equal(created.status, 201);
+    const user = (await created.json()) as { id: string; groups: string[] };
+    assert.deepEqual(user.groups, ['family']);
+    const link = await api(`/api/users/${user.id}/one-time-link`, { method: 'POST', body: '{}' });
+    assert.equal(link.status, 201);
+    assert.match(((await link.json()) as { url: string }).url, new RegExp(`^${id.origin}/lc/[\\w-]{43}$`));
+  });
+
+  it('answers malformed JSON with a clear 400 and changes nothing', async () => {
+    const before = await tableCounts();
+    const response = await api('/api/users', { method: 'POST', body: '{"username": "eve",' });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: string; message: string };
+    assert.equal(body.error, 'malformed_body');
+    assert.deepEqual(await tableCounts(), before);
+  });
+
+  it('answers an unknown field with 400 naming it, and changes nothing', async () => {
+    const before = await tableCounts();
+    const response = await api('/api/users', { method: 'POST', body: JSON.stringify({ username: 'eve', isRoot: true }) });
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { message: string }).message, /isRoot|additional/);
+    assert.deepEqual(await tableCounts(), before);
+  });
+
+  it('refuses an unknown group without creating the user', async () => {
+    const before = await tableCounts();
+    const response = await api('/api/users', { method: 'POST', body: JSON.stringify({ username: 'frank', groups: ['nope'] }) });
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { error: string }).error, 'unknown_group');
+    assert.deepEqual(await tableCounts(), before);
+  });
+
+  it('answers an oversized body with 413 and changes nothing', async () => {
+    const before = await tableCounts();
+    const response = await api('/api/users', { method: 'POST', body: JSON.stringify({ username: 'x', firstName: 'y'.repeat(100_000) }) });
+    assert.equal(response.status, 413);
+    assert.deepEqual(await tableCounts(), before);
+  });
+
+  it('answers an unknown user id with 404 JSON', async () => {
+    const response = await api('/api/users/does-not-exist');
+    assert.equal(response.status, 404);
+    assert.equal(((await response.json()) as { error: string }).error, 'not_found');
+    const link = await api('/api/users/does-not-exist/one-time-link', { method: 'POST', body: '{}' });
+    assert.equal(link.status, 404);
+  });
+
+  it('shows a browser an error page, not JSON, for an unknown address', async () => {
+    const response = await fetch(`${id.origin}/no/such/page`, { headers: { accept: 'text/html' } });
+    assert.equal(response.status, 404);
+    assert.match(response.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await response.text(), /There is nothing at this address/);
+  });
+
+  it('records admin actions in the audit log', async () => {
+    const response = await api('/api/audit-log?event=user_created');
+    const { entries } = (await response.json()) as { entries: { event: string }[] };
+    assert.ok(entries.some((e) => e.event === 'user_created'));
+  });
+});
