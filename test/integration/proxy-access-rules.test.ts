@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createCsrfCookies } from '../../src/proxy/csrf.ts';
+import { parseCookieHeader } from '../../src/proxy/cookie-header.ts';
+import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
+import { CookieJar } from '../helpers/reference-provider.ts';
+
+const accounts = (login: string) => ({
+  email: login === 'outsider' ? 'outsider@evil.test' : `${login}@example.com`,
+  email_verified: login !== 'unverified',
+  groups: login === 'ada' || login === 'unverified' ? ['staff'] : ['guests'],
+});
+const sessionSet = (response: Response) => response.headers.getSetCookie().some((l) => /^_oauth2_proxy(_\d+)?=[^;]/.test(l));
+
+describe('sign-in rules at the callback', () => {
+  let h: ProxyHarness;
+  before(async () => { h = await startProxyHarness({ config: { emailDomains: ['example.com'] }, accounts }); });
+  after(() => h.close());
+
+  it('refuses an email outside --email-domain with a 403 page and no session', async () => {
+    const { jar, callback } = await h.signIn('outsider');
+    assert.equal(callback.status, 403);
+    assert.equal(sessionSet(callback), false);
+    assert.equal((await h.authCheck(jar)).status, 401);
+  });
+
+  it('refuses an unverified email', async () => {
+    const { callback } = await h.signIn('unverified');
+    assert.equal(callback.status, 403);
+    assert.equal((await callback.json()).error, 'email_not_verified');
+    assert.equal(sessionSet(callback), false);
+  });
+
+  it('accepts a verified email inside the domain', async () => {
+    const { callback } = await h.signIn('ada');
+    assert.equal(callback.status, 302);
+    assert.equal(sessionSet(callback), true);
+  });
+});
+
+describe('sign-in rules with --allowed-group and --insecure-oidc-allow-unverified-email', () => {
+  let h: ProxyHarness;
+  before(async () => { h = await startProxyHarness({ config: { allowedGroups: ['staff'], insecureOidcAllowUnverifiedEmail: true }, accounts }); });
+  after(() => h.close());
+
+  it('refuses a user outside every allowed group', async () => {
+    const { callback } = await h.signIn('bob');
+    assert.equal(callback.status, 403);
+    assert.equal(sessionSet(callback), false);
+  });
+
+  it('lets an unverified email through when told to, if the other rules pass', async () => {
+    const { callback } = await h.signIn('ada');
+    assert.equal(callback.status, 302);
+    const { callback: unverified } = await h.signIn('unverified');
+    assert.equal(unverified.status, 302);
+    assert.equal(sessionSet(unverified), true);
+  });
+});
+
+describe('the sign-in page', () => {
+  let button: ProxyHarness;
+  let skip: ProxyHarness;
+  before(async () => {
+    button = await startProxyHarness();
+    skip = await startProxyHarness({ config: { skipProviderButton: true, cookie: { csrfPerRequest: true } } });
+  });
+  after(async () => { await button.close(); await skip.close(); });
+
+  it('shows a button that starts the sign-in with the original page from X-Auth-Request-Redirect', async () => {
+    const response = await fetch(`${button.proxyUrl}/oauth2/sign_in`, { headers: { 'x-auth-request-redirect': '/private/a?b=1' } });
+    assert.equal(response.status, 200);
+    const page = await response.text();
+    assert.match(page, /<form method="get" action="\/oauth2\/start">/);
+    assert.match(page, /name="rd" value="\/private\/a\?b=1"/);
+  });
+
+  it('escapes the redirect it puts in the page', async () => {
+    const page = await (await fetch(`${button.proxyUrl}/oauth2/sign_in?rd=${encodeURIComponent('/private/"><script>')}`)).text();
+    assert.ok(!page.includes('<script>'));
+  });
+
+  it('goes straight to the provider with --skip-provider-button, remembering X-Auth-Request-Redirect', async () => {
+    const jar = new CookieJar();
+    const response = await jar.fetch(`${skip.proxyUrl}/oauth2/sign_in`, { headers: { 'x-auth-request-redirect': '/private/deep/page' } });
+    assert.equal(response.status, 302);
+    const state = new URL(response.headers.get('location')!).searchParams.get('state')!;
+    const attempt = createCsrfCookies(skip.config.cookie).read(parseCookieHeader(jar.header(skip.proxyUrl)), state, Math.floor(skip.clock.nowMs() / 1000));
+    assert.equal(attempt?.redirect, '/private/deep/page');
+  });
+
+  it('names the CSRF cookie per request with --cookie-csrf-per-request, so two tabs can sign in at once', async () => {
+    const jar = new CookieJar();
+    const first = await skip.reachCallback(jar, 'ada', '/one');
+    const second = await skip.reachCallback(jar, 'ada', '/two');
+    const csrfNames = jar.names(skip.proxyUrl).filter((n) => n.endsWith('_csrf'));
+    assert.equal(csrfNames.length, 2);
+    assert.ok(csrfNames.every((n) => /^_oauth2_proxy_[\w-]{16}_csrf$/.test(n)));
+    assert.equal((await jar.fetch(first)).headers.get('location'), '/one');
+    assert.equal((await jar.fetch(second)).headers.get('location'), '/two');
+  });
+
+  it('uses the original request URI when nginx sends the browser to sign_in by error_page (not a proxy endpoint)', async () => {
+    const jar = new CookieJar();
+    const response = await jar.fetch(`${skip.proxyUrl}/private/report.html?x=1`);
+    assert.equal(response.status, 302);
+    const state = new URL(response.headers.get('location')!).searchParams.get('state')!;
+    const attempt = createCsrfCookies(skip.config.cookie).read(parseCookieHeader(jar.header(skip.proxyUrl)), state, Math.floor(skip.clock.nowMs() / 1000));
+    assert.equal(attempt?.redirect, '/private/report.html?x=1');
+  });
+});
