@@ -1,6 +1,7 @@
 // Everything the proxy needs at run time, built once from the configuration: cookie codecs, the
 // OIDC client, the revocation list, header writers. Plain objects, no fastify: routes.ts
 // translates HTTP into these calls, and serve mode calls them in-process.
+import { ConfigError } from '../config/problems.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { type AccessRule, type ConfiguredRule, configuredRule, ruleWithQuery } from './access-rule.ts';
 import type { ProxyConfig } from './config.ts';
@@ -54,6 +55,8 @@ const silentLogger: ProxyLogger = { debug() {}, info() {}, warn() {}, error() {}
 const CACHE_LIMIT = 256;
 
 export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): ProxyRuntime {
+  // Refuse rather than silently keep sessions in cookies when a server-side store was asked for.
+  if (config.sessionStoreType !== 'cookie') throw new ConfigError(['--session-store-type: only "cookie" is supported by latchkey proxy so far']);
   const clock = deps.clock ?? systemClock;
   const baseRule = configuredRule(config);
   const oidc = createOidcClient(config, { clock, fetch: deps.fetch });

@@ -47,7 +47,8 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
       app.log.info({ issuer: config.oidcIssuerUrl }, 'provider discovery loaded');
     } catch (error) {
       const delayMs = DISCOVERY_RETRY_MS[Math.min(attempt, DISCOVERY_RETRY_MS.length - 1)];
-      app.log.warn({ err: (error as Error).cause ?? error, retryInMs: delayMs }, 'provider discovery failed; /ready answers 503 until it works');
+      const cause = ((error as Error).cause ?? error) as Error;
+      app.log.warn({ reason: cause?.message, retryInMs: delayMs }, 'provider discovery failed; /ready answers 503 until it works');
       retryTimer = setTimeout(() => void loadDiscovery(attempt + 1), delayMs);
       retryTimer.unref();
     }
