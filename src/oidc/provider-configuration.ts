@@ -118,7 +118,7 @@ export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeyS
         },
       },
     },
-    interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid), policy: policy(deps) },
+    interactions: { url: (ctx, interaction) => new URL(interactionPath(interaction.uid), ctx.oidc.issuer).href, policy: policy(deps) },
     renderError: async (ctx: KoaContextWithOIDC, out, error) => {
       const { status, page } = providerErrorPage(out as { error: string; error_description?: string }, error);
       ctx.status = status;

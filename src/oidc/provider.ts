@@ -73,6 +73,20 @@ function build(deps: OidcProviderDeps, keys: SigningKeySet): { provider: Provide
   provider.on('backchannel.error', (_ctx: unknown, error: Error, client: { clientId: string }) =>
     deps.log?.warn({ err: error, clientId: client.clientId }, 'back-channel logout failed'));
 
+  // APP_URL is the one source of truth for every URL (discovery, redirects, the logout page) and for
+  // the public scheme. oidc-provider builds URLs from the request's Host and scheme (Koa's
+  // ctx.href), so present every request to it as addressed to APP_URL: a forged Host or
+  // X-Forwarded-Host cannot change an endpoint, and with an https APP_URL the cookies are Secure
+  // even when TLS ends at a proxy we were not told to trust. (X-Forwarded-For still feeds ctx.ip
+  // when TRUST_PROXY is on.)
+  const issuerUrl = new URL(deps.issuer);
+  provider.use(async (ctx, next) => {
+    ctx.req.headers.host = issuerUrl.host;
+    delete ctx.req.headers['x-forwarded-host'];
+    Object.defineProperty(ctx.request, 'protocol', { value: issuerUrl.protocol.slice(0, -1) });
+    await next();
+  });
+
   // Runs around oidc-provider's own middleware: after a confirmed RP-initiated logout, tell the host.
   provider.use(async (ctx, next) => {
     await next();

@@ -51,9 +51,10 @@ export async function startOidcTestServer(options: { signingAlg?: SigningAlg; ke
       reply.type('text/html').send(`<p>passkey sign-in for ${encodeURIComponent(request.query.uid)}</p>`));
   });
 
-  let oidc: OidcProvider | undefined;
+  // Routes must exist before listen, the provider needs the port: the routes get a forwarder.
+  const live: { oidc?: OidcProvider } = {};
   app.register(async (scope) => {
-    await oidcRoutes(scope, { oidc: { get deps() { return oidc!.deps; }, current: () => oidc!.current(), handle: (req, res) => oidc!.handle(req, res) } as OidcProvider });
+    await oidcRoutes(scope, { oidc: { get deps() { return live.oidc!.deps; }, current: () => live.oidc!.current(), handle: (req, res) => live.oidc!.handle(req, res) } as OidcProvider });
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
@@ -69,7 +70,8 @@ export async function startOidcTestServer(options: { signingAlg?: SigningAlg; ke
     audit: async (event) => { auditEvents.push(event); },
     keyCheckIntervalSeconds: options.keyCheckIntervalSeconds ?? 0,
   };
-  oidc = await createOidcProvider(deps);
+  const oidc = await createOidcProvider(deps);
+  live.oidc = oidc;
   const clients = createClientsService({ db, clock: systemClock });
 
   const createGroup = async (name: string) => {
@@ -99,7 +101,7 @@ export async function startOidcTestServer(options: { signingAlg?: SigningAlg; ke
     },
     loginUrl: (uid, userId) => `${issuer}/test/login?user=${encodeURIComponent(userId)}&uid=${encodeURIComponent(uid)}`,
     async close() {
-      oidc?.close();
+      oidc.close();
       await app.close();
       await database.close();
     },
