@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type ConfiguredRule, ruleWithQuery } from '../../src/proxy/access-rule.ts';
+import { manualClock } from '../../src/core/clock.ts';
+import { decide } from '../../src/proxy/decide.ts';
+import { identityHeaderWriter } from '../../src/proxy/headers.ts';
+import { createRevocations } from '../../src/proxy/revocations.ts';
+import type { Session } from '../../src/proxy/session.ts';
+
+const NOW = 1_800_000_000;
+const session = (overrides: Partial<Session> = {}): Session => ({
+  sub: 'u1', email: 'ada@example.com', emailVerified: true, preferredUsername: 'ada', groups: ['staff'],
+  idToken: 'h.p.s', accessToken: 'at', refreshToken: 'rt', sid: 's1', createdAt: NOW - 60, expiresAt: NOW + 3600, refreshAt: 0, ...overrides,
+});
+const base: ConfiguredRule = { emailDomains: ['*'], authenticatedEmails: null, allowedGroups: [] };
+const rule = (query = '', overrides: Partial<ConfiguredRule> = {}) => ruleWithQuery({ ...base, ...overrides }, new URLSearchParams(query));
+const noRevocations = createRevocations(manualClock(NOW * 1000), 3600);
+
+describe('decide', () => {
+  it('asks to sign in without a session', () => {
+    assert.equal(decide(null, rule(), NOW, noRevocations).kind, 'signin');
+  });
+
+  it('asks to sign in once the session has expired', () => {
+    assert.deepEqual(decide(session({ expiresAt: NOW }), rule(), NOW, noRevocations), { kind: 'signin', reason: 'expired' });
+  });
+
+  it('allows a live session that passes every rule', () => {
+    assert.equal(decide(session(), rule(), NOW, noRevocations).kind, 'allow');
+  });
+
+  it('denies a user outside allowed_groups, and allows one in any listed group', () => {
+    assert.equal(decide(session(), rule('allowed_groups=ops,admins'), NOW, noRevocations).kind, 'deny');
+    assert.equal(decide(session(), rule('allowed_groups=ops,staff'), NOW, noRevocations).kind, 'allow');
+  });
+
+  it('requires every query rule present to pass', () => {
+    assert.equal(decide(session(), rule('allowed_groups=staff&allowed_emails=bob@example.com'), NOW, noRevocations).kind, 'deny');
+  });
+
+  it('denies an email that no longer passes the configured domains, unless it is an authenticated email', () => {
+    assert.equal(decide(session(), rule('', { emailDomains: ['example.org'] }), NOW, noRevocations).kind, 'deny');
+    assert.equal(decide(session(), rule('', { emailDomains: ['example.org'], authenticatedEmails: new Set(['ada@example.com']) }), NOW, noRevocations).kind, 'allow');
+  });
+
+  it('denies a user outside the configured allowed groups', () => {
+    assert.equal(decide(session(), rule('', { allowedGroups: ['admins'] }), NOW, noRevocations).kind, 'deny');
+  });
+});
+
+describe('revocations', () => {
+  it('ends the session of a revoked sid, and only sessions created before the logout', () => {
+    const clock = manualClock(NOW * 1000);
+    const revocations = createRevocations(clock, 3600);
+    revocations.revoke({ sid: 's1', sub: 'u1' });
+    assert.deepEqual(decide(session(), rule(), NOW, revocations), { kind: 'signin', reason: 'revoked' });
+    assert.equal(decide(session({ sid: 's2' }), rule(), NOW, revocations).kind, 'allow', 'another provider session of the same user');
+    assert.equal(decide(session({ createdAt: NOW + 5 }), rule(), NOW + 5, revocations).kind, 'allow', 'a sign-in after the logout');
+  });
+
+  it('ends every session of a sub when the logout token has no sid', () => {
+    const revocations = createRevocations(manualClock(NOW * 1000), 3600);
+    revocations.revoke({ sub: 'u1' });
+    assert.equal(decide(session({ sid: 'other' }), rule(), NOW, revocations).kind, 'signin');
+    assert.equal(decide(session({ sub: 'u2' }), rule(), NOW, revocations).kind, 'allow');
+  });
+
+  it('forgets a revocation once no cookie from before it can still be valid', () => {
+    const clock = manualClock(NOW * 1000);
+    const revocations = createRevocations(clock, 3600);
+    revocations.revoke({ sid: 's1' });
+    clock.advanceMs(3601 * 1000);
+    revocations.revoke({ sid: 'another' });
+    assert.equal(revocations.size, 1);
+  });
+});
+
+describe('identity headers', () => {
+  it('sends X-Auth-Request-Access-Token only with both --set-xauthrequest and --pass-access-token', () => {
+    assert.equal(identityHeaderWriter({ setXAuthRequest: true, passAccessToken: false, setAuthorizationHeader: false })(session())['x-auth-request-access-token'], undefined);
+    assert.equal(identityHeaderWriter({ setXAuthRequest: false, passAccessToken: true, setAuthorizationHeader: false })(session())['x-auth-request-access-token'], undefined);
+    assert.equal(identityHeaderWriter({ setXAuthRequest: true, passAccessToken: true, setAuthorizationHeader: false })(session())['x-auth-request-access-token'], 'at');
+  });
+
+  it('always sends every X-Auth-Request header, empty when the claim is missing (Caddy copy_headers)', () => {
+    const headers = identityHeaderWriter({ setXAuthRequest: true, passAccessToken: false, setAuthorizationHeader: false })(session({ groups: [], preferredUsername: '' }));
+    assert.equal(headers['x-auth-request-groups'], '');
+    assert.equal(headers['x-auth-request-preferred-username'], '');
+  });
+
+  it('cannot be made to split the response by a claim containing CR or LF', () => {
+    const headers = identityHeaderWriter({ setXAuthRequest: true, passAccessToken: false, setAuthorizationHeader: false })(session({ preferredUsername: 'ada\r\nSet-Cookie: x=1' }));
+    assert.equal(headers['x-auth-request-preferred-username'], 'adaSet-Cookie: x=1');
+  });
+});
