@@ -52,7 +52,10 @@ export async function ensureSigningKey(db: Db, clock: Clock, encryptionKey: Buff
   if (currentKid) {
     const current = await db.selectFrom('signing_keys').select('alg').where('kid', '=', currentKid).executeTakeFirst();
     if (current?.alg === alg) return currentKid;
-    return (await rotateSigningKey(db, clock, encryptionKey, { alg, overlapSeconds: options.overlapSeconds })).kid;
+    // Two instances starting at once both try; the loser takes the winner's key instead of failing.
+    return rotateSigningKey(db, clock, encryptionKey, { alg, overlapSeconds: options.overlapSeconds }).then(
+      (rotated) => rotated.kid,
+      async (error) => { if (error instanceof AppError && error.code === 'rotation_conflict') return (await readCurrentKid(db)) as string; throw error; });
   }
   const jwk = await generateSigningJwk(alg);
   const won = await db.transaction().execute(async (trx) => {

@@ -82,4 +82,11 @@ describe('signing keys', () => {
     const keys = await loadSigningKeys(database.db, clock, KEY);
     assert.deepEqual(keys.privateJwks.map((k) => k.alg), ['ES256', 'RS256']);
   });
+
+  it('lets two instances that start with a changed algorithm agree on one new key', async () => {
+    await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    const [a, b] = await Promise.all([ensureSigningKey(database.db, clock, KEY, 'ES256'), ensureSigningKey(database.db, clock, KEY, 'ES256')]);
+    assert.equal(a, b);
+    assert.equal((await loadSigningKeys(database.db, clock, KEY)).currentKid, a);
+  });
 });
