@@ -65,14 +65,28 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
   let logoutKeys: ReturnType<typeof createRemoteJWKSet> | null = null;
   let loading: Promise<void> | null = null;
 
+  // Some providers (oidc-provider) build endpoint URLs from the Host they were asked on, so a
+  // discovery fetched internally names internal URLs: give the browser-facing ones back the issuer's origin.
+  const frontChannelUrl = (url: string | undefined): string | undefined =>
+    url && internal && url.startsWith(internal.origin) ? issuer.origin + url.slice(internal.origin.length) : url;
+
   const load = async () => {
     const insecure = issuer.protocol === 'http:' || internal?.protocol === 'http:';
-    const discovered = await client.discovery(issuer, config.clientId, config.clientSecret, client.ClientSecretBasic(config.clientSecret), {
+    // Also verify ID token signatures, not only TLS: the back channel may be plain http inside a network.
+    const execute = insecure ? [client.allowInsecureRequests, client.enableNonRepudiationChecks] : [client.enableNonRepudiationChecks];
+    let discovered = await client.discovery(issuer, config.clientId, config.clientSecret, client.ClientSecretBasic(config.clientSecret), {
       [client.customFetch]: customFetch,
       timeout: 10,
-      // Also verify ID token signatures, not only TLS: the back channel may be plain http inside a network.
-      execute: insecure ? [client.allowInsecureRequests, client.enableNonRepudiationChecks] : [client.enableNonRepudiationChecks],
+      execute,
     });
+    if (internal) {
+      const { supportsPKCE: _helper, ...metadata } = discovered.serverMetadata();
+      const patched: Record<string, unknown> = { ...metadata };
+      for (const key of ['authorization_endpoint', 'end_session_endpoint'] as const) if (metadata[key]) patched[key] = frontChannelUrl(metadata[key]);
+      discovered = new client.Configuration(patched as unknown as client.ServerMetadata, config.clientId, config.clientSecret, client.ClientSecretBasic(config.clientSecret));
+      discovered.timeout = 10;
+      for (const apply of execute) apply(discovered);
+    }
     discovered[client.customFetch] = customFetch;
     const jwksUri = discovered.serverMetadata().jwks_uri;
     if (!jwksUri) throw new Error('the provider publishes no jwks_uri');

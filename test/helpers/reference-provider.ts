@@ -32,10 +32,11 @@ export interface ReferenceProvider {
   close(): Promise<void>;
 }
 
-export async function startReferenceProvider(options?: ReferenceProviderOptions): Promise<ReferenceProvider> {
+/** `issuerHost`: the name in the issuer URL (default 127.0.0.1); the server always listens on 127.0.0.1. */
+export async function startReferenceProvider(options?: ReferenceProviderOptions, issuerHost = '127.0.0.1'): Promise<ReferenceProvider> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `http://${issuerHost}:${(server.address() as AddressInfo).port}`;
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   server.on('request', (req, res) => {
     if (handler) return handler(req, res);
@@ -150,8 +151,8 @@ export function readForm(page: string, baseUrl: string): { action: string; field
  * Follows the provider from an authorization URL through its login and consent forms until it
  * redirects to `callbackPrefix`; returns that callback URL without following it.
  */
-export async function loginAtProvider(jar: CookieJar, authorizationUrl: string, login: string, callbackPrefix: string): Promise<string> {
-  let url = authorizationUrl;
+export async function loginAtProvider(jar: CookieJar, authorizationUrl: string, login: string, callbackPrefix: string, mapUrl: (url: string) => string = (u) => u): Promise<string> {
+  let url = mapUrl(authorizationUrl);
   let init: RequestInit = {};
   for (let step = 0; step < 20; step++) {
     const response = await jar.fetch(url, init);
@@ -161,7 +162,7 @@ export async function loginAtProvider(jar: CookieJar, authorizationUrl: string, 
       const next = new URL(location, url).href;
       await response.arrayBuffer();
       if (next.startsWith(callbackPrefix)) return next;
-      url = next;
+      url = mapUrl(next);
       continue;
     }
     const page = await response.text();
@@ -171,7 +172,7 @@ export async function loginAtProvider(jar: CookieJar, authorizationUrl: string, 
       fields.set('login', login);
       fields.set('password', 'any');
     }
-    url = action;
+    url = mapUrl(action);
     init = { method: 'POST', body: fields, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   }
   throw new Error('the provider never redirected to the callback');
