@@ -15,7 +15,11 @@ const rawQueryOf = (url: string): string => {
   return q < 0 ? '' : url.slice(q + 1);
 };
 
-export function proxyRoutes(rt: ProxyRuntime) {
+/**
+ * `answerOtherPaths` (default true): with --upstream=static://CODE, answer every other path as
+ * oauth2-proxy does; serve mode, which serves the site itself, turns it off.
+ */
+export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: boolean } = {}) {
   const { config } = rt;
   const prefix = config.proxyPrefix;
 
@@ -106,7 +110,7 @@ export function proxyRoutes(rt: ProxyRuntime) {
     // --upstream=static://CODE: every other path answers CODE to a signed-in user (oauth2-proxy's
     // proxy mode); --skip-auth-route entries pass without a session.
     const upstream = config.upstreams[0];
-    if (upstream?.kind === 'static') {
+    if (upstream?.kind === 'static' && options.answerOtherPaths !== false) {
       app.all('/*', async (request, reply) => {
         const path = request.url.split('?')[0];
         const skip = config.skipAuthRoutes.some((r) => (r.method === null || r.method === request.method) && r.pathPattern.test(path));
