@@ -1,0 +1,108 @@
+// Real nginx, Caddy and openssl for the deployment tests. A missing tool fails the test loudly:
+// a skipped check would look exactly like a passing one.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+
+export function requireTool(name: string): string {
+  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  const path = found.stdout.trim();
+  if (found.status !== 0 || !path) throw new Error(`${name} is not installed; install it (scripts/system-deps.sh) instead of skipping this test`);
+  return path;
+}
+
+/** A self-signed certificate for both test host names, written into dir. */
+export function makeCertificate(dir: string, hosts: string[]): { certificate: string; key: string } {
+  const certificate = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const result = spawnSync(requireTool('openssl'), [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-keyout', key, '-out', certificate, '-subj', `/CN=${hosts[0]}`, '-addext', `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}`,
+  ], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`openssl failed: ${result.stderr}`);
+  return { certificate, key };
+}
+
+/** Wraps generated server blocks in a minimal nginx.conf whose every path lies inside dir. */
+export function writeNginxConf(dir: string, generated: string): string {
+  const temp = join(dir, 'temp');
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(temp, sub), { recursive: true });
+  writeFileSync(join(dir, 'site.conf'), generated);
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    [
+      'daemon off;',
+      // one process that keeps the test's user, so it can read the test's files
+      'master_process off;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${join(dir, 'error.log')} warn;`,
+      'events { worker_connections 64; }',
+      'http {',
+      '    include /etc/nginx/mime.types;',
+      `    access_log ${join(dir, 'access.log')};`,
+      `    client_body_temp_path ${join(temp, 'body')};`,
+      `    proxy_temp_path ${join(temp, 'proxy')};`,
+      `    fastcgi_temp_path ${join(temp, 'fastcgi')};`,
+      `    uwsgi_temp_path ${join(temp, 'uwsgi')};`,
+      `    scgi_temp_path ${join(temp, 'scgi')};`,
+      `    include ${join(dir, 'site.conf')};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return conf;
+}
+
+const nginxArgs = (dir: string) => ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')];
+
+/** `nginx -t`: exit status and what it printed. */
+export function nginxTest(dir: string): { status: number | null; output: string } {
+  const result = spawnSync(requireTool('nginx'), ['-t', ...nginxArgs(dir)], { encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${output()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`nginx did not listen on ${port}: ${output()}`);
+}
+
+/** Starts nginx on an already written nginx.conf; stop() ends exactly that process. */
+export async function startNginx(dir: string, port: number): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(requireTool('nginx'), nginxArgs(dir), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  try {
+    await waitForPort(port, child, () => output);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,304 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCaddyfile } from '../../src/deploy/caddyfile.ts';
+import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
+import { generateNginxPublicConfig } from '../../src/deploy/nginx-public-config.ts';
+import { generateNginxSingleConfig } from '../../src/deploy/nginx-single-config.ts';
+import { makePlan, type DeploymentPlan } from '../../src/deploy/plan.ts';
+import { generateSystemdUnits } from '../../src/deploy/systemd-units.ts';
+import { freePort, makeCertificate, nginxTest, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
+
+const SITE = 'agents.example.com';
+const ID = 'id.example.com';
+const REPO = new URL('../..', import.meta.url).pathname;
+
+const work = mkdtempSync(join(tmpdir(), 'latchkey-deploy-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+const tls = makeCertificate(work, [SITE, ID]);
+
+/** A plan whose every path lies in its own folder under the test's temporary directory. */
+function testPlan(name: string, overrides: Partial<DeploymentPlan> = {}): { dir: string; plan: DeploymentPlan } {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const plan = makePlan({
+    tls,
+    siteRoot: join(dir, 'site'),
+    authCachePath: join(dir, 'auth-cache'),
+    accessLogPath: join(dir, 'latchkey-access.log'),
+    ...overrides,
+  });
+  return { dir, plan };
+}
+
+const family = [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family', 'admins'] }];
+
+describe('every generated nginx configuration passes nginx -t', () => {
+  const variants: Record<string, [(plan: DeploymentPlan) => string, Partial<DeploymentPlan>]> = {
+    'the default (auth for /private/)': [generateNginxConfig, {}],
+    'nested prefixes with groups and the auth cache': [generateNginxConfig, { protectedPrefixes: family, authCacheSeconds: 30 }],
+    'a renamed cookie, no access log, loopback ports': [generateNginxConfig, { cookieName: 'session', accessLogPath: null, authCacheSeconds: 5, listenAddress: '127.0.0.1', httpsPort: 8443, httpPort: 8080 }],
+    'the rollback (--public)': [generateNginxPublicConfig, {}],
+    'in front of latchkey serve (--single)': [generateNginxSingleConfig, {}],
+  };
+  for (const [name, [generate, overrides]] of Object.entries(variants)) {
+    it(`accepts ${name}`, () => {
+      const { dir, plan } = testPlan(`nginx-t-${Object.keys(variants).indexOf(name)}`, overrides);
+      writeNginxConf(dir, generate(plan));
+      const result = nginxTest(dir);
+      assert.equal(result.status, 0, result.output);
+      assert.match(result.output, /test is successful/);
+      assert.doesNotMatch(result.output, /\[warn\]/, 'nginx warned about the generated configuration');
+    });
+  }
+});
+
+describe('every generated Caddyfile passes caddy validate', () => {
+  const variants: Record<string, Partial<DeploymentPlan>> = {
+    'the default with automatic certificates': {},
+    'nested prefixes with groups and given certificates': { protectedPrefixes: family, tls },
+    'loopback test ports': { listenAddress: '127.0.0.1', httpsPort: 8443, httpPort: 8080, tls },
+    'the rollback (--public)': { public: true },
+    'in front of latchkey serve (--single)': { single: true },
+  };
+  for (const [name, overrides] of Object.entries(variants)) {
+    it(`accepts ${name}`, () => {
+      const { dir, plan } = testPlan(`caddy-${Object.keys(variants).indexOf(name)}`, overrides);
+      const file = join(dir, 'Caddyfile');
+      writeFileSync(file, generateCaddyfile({ ...plan, tls: overrides.tls ?? makePlan().tls }));
+      const result = spawnSync(requireTool('caddy'), ['validate', '--config', file, '--adapter', 'caddyfile'], {
+        encoding: 'utf8',
+        env: { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },
+      });
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout + result.stderr, /Valid configuration/);
+    });
+  }
+});
+
+describe('every generated systemd unit passes systemd-analyze verify', () => {
+  for (const single of [false, true]) {
+    it(`accepts the ${single ? 'latchkey serve unit' : 'latchkey id and proxy units'}`, () => {
+      const { dir } = testPlan(`systemd-${single}`);
+      // the checkout under test, so that ExecStart names a program that exists
+      const text = generateSystemdUnits(makePlan({ single, installDir: REPO.replace(/\/$/, '') }));
+      const files = text.split(/^# file: \/etc\/systemd\/system\//m).slice(1).map((part) => {
+        const name = part.slice(0, part.indexOf('\n'));
+        writeFileSync(join(dir, name), part.slice(name.length + 1));
+        return join(dir, name);
+      });
+      assert.equal(files.length, single ? 1 : 2);
+      const result = spawnSync(requireTool('systemd-analyze'), ['verify', ...files], { encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stderr.trim(), '', 'systemd-analyze reported problems');
+    });
+  }
+});
+
+// --- nginx, really running the generated configuration ---------------------------------------
+
+interface Seen { url: string; headers: IncomingHttpHeaders }
+
+/** Stands in for `latchkey proxy`: a session cookie decides /oauth2/auth, sign_in echoes what it got. */
+async function startStubProxy(cookieName: string): Promise<{ server: Server; port: number; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', headers: req.headers });
+    const path = (req.url ?? '').split('?')[0];
+    const cookie = req.headers.cookie ?? '';
+    if (path === '/oauth2/auth') {
+      if (cookie.includes(`${cookieName}=valid`)) return res.writeHead(202, { 'X-Auth-Request-User': 'alice', 'X-Auth-Request-Email': 'alice@example.com' }).end();
+      if (cookie.includes(`${cookieName}=stale`))
+        return res.writeHead(202, { 'X-Auth-Request-User': 'alice', 'Set-Cookie': `${cookieName}=renewed; Path=/; Secure; HttpOnly` }).end();
+      return res.writeHead(401).end();
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ stub: path, redirect: req.headers['x-auth-request-redirect'] ?? null }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, seen };
+}
+
+function writeSite(root: string): void {
+  const files: Record<string, string> = {
+    'index.html': 'public home',
+    'index.xml': 'public feed',
+    '404.html': 'not found page',
+    'private/index.html': 'private home',
+    'private/page.html': 'private page',
+    'private/feed.xml': 'private feed',
+    'private/family/index.html': 'family page',
+  };
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(root, name, '..'), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+}
+
+/** What a site owner might add later: feeds get their own location, a regex one. */
+function addUsersXmlLocation(config: string): string {
+  const marker = '    # Public content: no auth.';
+  assert.ok(config.includes(marker), 'the generated site server changed; update the test');
+  return config.replace(marker, '    location ~* \\.xml$ {\n        add_header X-Feed yes;\n        try_files $uri =404;\n    }\n\n' + marker);
+}
+
+interface Answer { status: number; headers: IncomingHttpHeaders; body: string }
+
+function get(port: number, path: string, options: { cookie?: string; https?: boolean } = {}): Promise<Answer> {
+  const useHttps = options.https ?? true;
+  const headers: Record<string, string> = { Host: `${SITE}:${port}` };
+  if (options.cookie) headers.Cookie = options.cookie;
+  return new Promise((resolve, reject) => {
+    const callback = (res: import('node:http').IncomingMessage) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    };
+    const req = useHttps
+      ? httpsRequest({ host: '127.0.0.1', port, path, headers, servername: SITE, ca: readFileSync(tls.certificate), agent: false }, callback)
+      : httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, callback);
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function runningEdge(name: string, overrides: Partial<DeploymentPlan>) {
+  const stub = await startStubProxy('_oauth2_proxy');
+  const httpsPort = await freePort();
+  const httpPort = await freePort();
+  const { dir, plan } = testPlan(name, {
+    listenAddress: '127.0.0.1',
+    httpsPort,
+    httpPort,
+    proxyUpstream: `127.0.0.1:${stub.port}`,
+    idUpstream: `127.0.0.1:${stub.port}`,
+    protectedPrefixes: family,
+    ...overrides,
+  });
+  const closeStub = () => new Promise((resolve) => stub.server.close(resolve));
+  let nginx: Awaited<ReturnType<typeof startNginx>>;
+  try {
+    writeSite(plan.siteRoot);
+    writeNginxConf(dir, addUsersXmlLocation(generateNginxConfig(plan)));
+    nginx = await startNginx(dir, httpsPort);
+  } catch (error) {
+    await closeStub(); // a listening stub would keep the test process alive
+    throw error;
+  }
+  return {
+    httpsPort,
+    httpPort,
+    stub,
+    stop: async () => {
+      await nginx.stop();
+      await closeStub();
+    },
+  };
+}
+
+const authCalls = (seen: Seen[]) => seen.filter((s) => s.url.startsWith('/oauth2/auth'));
+
+describe('nginx running the generated configuration in front of a stand-in proxy', () => {
+  let edge: Awaited<ReturnType<typeof runningEdge>>;
+  before(async () => (edge = await runningEdge('running', {})));
+  after(() => edge?.stop());
+
+  it('serves public pages with HSTS and without asking the proxy', async () => {
+    const before = authCalls(edge.stub.seen).length;
+    const answer = await get(edge.httpsPort, '/');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, 'public home');
+    assert.match(String(answer.headers['strict-transport-security']), /max-age=\d+/);
+    assert.equal(authCalls(edge.stub.seen).length, before);
+  });
+
+  it('shows a visitor without a session the sign-in, carrying the whole original address back', async () => {
+    const answer = await get(edge.httpsPort, '/private/page.html?a=1&b=2');
+    assert.doesNotMatch(answer.body, /private page/);
+    const echoed = JSON.parse(answer.body);
+    assert.equal(echoed.stub, '/oauth2/sign_in');
+    assert.equal(echoed.redirect, `https://${SITE}:${edge.httpsPort}/private/page.html?a=1&b=2`);
+  });
+
+  it('serves a protected page once the proxy accepts the session', async () => {
+    const answer = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=valid' });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, 'private page');
+    assert.equal(answer.headers['cache-control'], 'private');
+  });
+
+  it('passes a session cookie the proxy refreshed during the auth check on to the browser', async () => {
+    const answer = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=stale' });
+    assert.equal(answer.body, 'private page');
+    assert.deepEqual(answer.headers['set-cookie'], ['_oauth2_proxy=renewed; Path=/; Secure; HttpOnly']);
+  });
+
+  it("keeps a private .xml behind auth although the owner added a regex location for .xml", async () => {
+    const publicFeed = await get(edge.httpsPort, '/index.xml');
+    assert.equal(publicFeed.headers['x-feed'], 'yes', 'the added regex location is not in effect, so this test proves nothing');
+    const privateFeed = await get(edge.httpsPort, '/private/feed.xml');
+    assert.doesNotMatch(privateFeed.body, /private feed/);
+    assert.equal(JSON.parse(privateFeed.body).stub, '/oauth2/sign_in');
+  });
+
+  it('does not serve the private index at /private, without the trailing slash', async () => {
+    const answer = await get(edge.httpsPort, '/private');
+    assert.doesNotMatch(answer.body, /private home/);
+  });
+
+  it("asks the proxy with the allowed_groups of the prefix being visited, and none for /private/", async () => {
+    const family = await get(edge.httpsPort, '/private/family/', { cookie: '_oauth2_proxy=valid' });
+    assert.equal(family.body, 'family page');
+    assert.equal(authCalls(edge.stub.seen).at(-1)?.url, '/oauth2/auth?allowed_groups=family,admins');
+    await get(edge.httpsPort, '/private/', { cookie: '_oauth2_proxy=valid' });
+    assert.equal(authCalls(edge.stub.seen).at(-1)?.url, '/oauth2/auth');
+  });
+
+  it('tells the proxy the scheme, host and address the visitor asked for', async () => {
+    await get(edge.httpsPort, '/private/page.html?x=1', { cookie: '_oauth2_proxy=valid' });
+    const headers = authCalls(edge.stub.seen).at(-1)!.headers;
+    assert.equal(headers['x-forwarded-proto'], 'https');
+    assert.equal(headers.host, SITE);
+    assert.equal(headers['x-forwarded-uri'], '/private/page.html?x=1');
+    assert.equal(headers.cookie, '_oauth2_proxy=valid');
+  });
+
+  it('redirects plain HTTP to the same address over HTTPS', async () => {
+    const answer = await get(edge.httpPort, '/private/page.html?a=1', { https: false });
+    assert.equal(answer.status, 301);
+    assert.equal(answer.headers.location, `https://${SITE}:${edge.httpsPort}/private/page.html?a=1`);
+  });
+});
+
+describe('nginx with the auth-decision cache on', () => {
+  let edge: Awaited<ReturnType<typeof runningEdge>>;
+  before(async () => (edge = await runningEdge('cached', { authCacheSeconds: 30 })));
+  after(() => edge?.stop());
+
+  it('answers a repeated check of an allowed session from its cache', async () => {
+    const before = authCalls(edge.stub.seen).length;
+    for (let i = 0; i < 3; i++) assert.equal((await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=valid' })).body, 'private page');
+    assert.equal(authCalls(edge.stub.seen).length - before, 1);
+  });
+
+  it('asks the proxy again every time it refused a session', async () => {
+    const before = authCalls(edge.stub.seen).length;
+    for (let i = 0; i < 3; i++) assert.doesNotMatch((await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=expired' })).body, /private page/);
+    assert.equal(authCalls(edge.stub.seen).length - before, 3);
+  });
+
+  it('never stores an answer that refreshes the session cookie', async () => {
+    const before = authCalls(edge.stub.seen).length;
+    for (let i = 0; i < 2; i++) {
+      const answer = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=stale' });
+      assert.deepEqual(answer.headers['set-cookie'], ['_oauth2_proxy=renewed; Path=/; Secure; HttpOnly']);
+    }
+    assert.equal(authCalls(edge.stub.seen).length - before, 2);
+  });
+});
