@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { IdConfig } from '../config/id-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
@@ -38,7 +38,8 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     bodyLimit: 64 * 1024,
     // Request ids let a user quote the reference on an error page and an operator find it in the log.
     genReqId: () => crypto.randomUUID(),
-    disableRequestLogging: true,
+    // Per-request logs would double the log volume; errors and security events are logged explicitly.
+    logController: new LogController({ disableRequestLogging: true }),
     // Refuse unknown fields instead of silently dropping them (fastify's default strips them).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   });

@@ -19,7 +19,7 @@ export function layout(options: LayoutOptions, body: Html): Html {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 ${options.csrfToken ? html`<meta name="csrf-token" content="${options.csrfToken}">` : ''}
 <title>${options.title} · ${options.appName}</title>
 <link rel="stylesheet" href="/assets/style.css">

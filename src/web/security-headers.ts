@@ -19,7 +19,9 @@ export function installSecurityHeaders(app: FastifyInstance, options: { hsts: bo
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which
+    // the CSRF check must refuse; cross-origin requests still get no referrer (links carry tokens).
+    reply.header('referrer-policy', 'same-origin');
     reply.header('cross-origin-opener-policy', 'same-origin');
     if (options.hsts) reply.header('strict-transport-security', 'max-age=31536000');
     return payload;
