@@ -1,0 +1,55 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateCaddyfile } from '../../src/deploy/caddyfile.ts';
+import { makePlan } from '../../src/deploy/plan.ts';
+
+const family = makePlan({ protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family', 'admins'] }] });
+const caddyfile = generateCaddyfile(family);
+const siteBlock = caddyfile.slice(caddyfile.indexOf('agents.example.com {'));
+const routeBlock = siteBlock.slice(siteBlock.indexOf('\troute {'));
+
+describe('generateCaddyfile', () => {
+  it('checks protected paths with forward_auth inside route {}, before file_server', () => {
+    assert.ok(routeBlock.indexOf('forward_auth @protected1') > 0);
+    assert.ok(routeBlock.indexOf('forward_auth @protected1') < routeBlock.indexOf('file_server'));
+    assert.ok(routeBlock.indexOf('reverse_proxy /oauth2/* 127.0.0.1:4180') < routeBlock.indexOf('forward_auth'));
+  });
+
+  it('sends each prefix\'s groups as allowed_groups', () => {
+    assert.match(routeBlock, /forward_auth @protected2 127\.0\.0\.1:4180 \{\n\t+uri \/oauth2\/auth\?allowed_groups=family,admins\n/);
+    assert.match(routeBlock, /forward_auth @protected1 127\.0\.0\.1:4180 \{\n\t+uri \/oauth2\/auth\n/);
+  });
+
+  it('lets the longest prefix decide, as nginx and latchkey serve do', () => {
+    assert.match(siteBlock, /@protected1 \{\n\t+path \/private\/\* \/private\n\t+not path \/private\/family\/\* \/private\/family\n/);
+  });
+
+  it('copies only X-Auth-Request-User, the header the proxy always sends', () => {
+    const copied = [...caddyfile.matchAll(/copy_headers (.+)/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(copied)], ['X-Auth-Request-User']);
+  });
+
+  it('shows the sign-in on 401 with the original address, port included ({hostport})', () => {
+    assert.match(routeBlock, /@unauthorized status 401\n\t+handle_response @unauthorized \{\n\t+rewrite \* \/oauth2\/sign_in\?\n\t+request_header X-Auth-Request-Redirect \{scheme\}:\/\/\{hostport\}\{http\.request\.orig_uri\}/);
+    assert.doesNotMatch(caddyfile, /\{host\}/);
+  });
+
+  it('reverse-proxies the id host to latchkey id', () => {
+    assert.match(caddyfile, /^id\.example\.com \{\n[^}]*reverse_proxy 127\.0\.0\.1:1411\n\}/m);
+  });
+
+  it('lets Caddy manage certificates unless certificate files are given', () => {
+    assert.doesNotMatch(caddyfile, /\btls /);
+    assert.match(generateCaddyfile(makePlan({ tls: { certificate: '/etc/ssl/site.pem', key: '/etc/ssl/site.key' } })), /tls \/etc\/ssl\/site\.pem \/etc\/ssl\/site\.key/);
+  });
+
+  it('serves everything publicly, and says so, for the rollback', () => {
+    const rollback = generateCaddyfile(makePlan({ public: true }));
+    assert.doesNotMatch(rollback, /forward_auth|oauth2|id\.example\.com \{/);
+    assert.match(rollback, /no authentication/);
+  });
+
+  it('sends both hosts to latchkey serve with --single', () => {
+    assert.match(generateCaddyfile(makePlan({ single: true })), /agents\.example\.com, id\.example\.com \{[^}]*reverse_proxy 127\.0\.0\.1:8080/);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { run } from '../../src/cli/generate.ts';
+import { ConfigError } from '../../src/config/problems.ts';
+
+/** Runs the command and returns what it printed to stdout. */
+async function output(argv: string[]): Promise<{ code: number; text: string }> {
+  const chunks: string[] = [];
+  const write = process.stdout.write;
+  const log = console.log;
+  process.stdout.write = ((chunk: string) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write;
+  console.log = (...args: unknown[]) => void chunks.push(args.join(' ') + '\n');
+  try {
+    return { code: await run(argv), text: chunks.join('') };
+  } finally {
+    process.stdout.write = write;
+    console.log = log;
+  }
+}
+
+describe('latchkey generate', () => {
+  it('lists every target and flag with --help', async () => {
+    const { code, text } = await output(['--help']);
+    assert.equal(code, 0);
+    for (const word of ['nginx', 'caddy', 'compose', 'systemd', '--protect', '--auth-cache', '--public', '--single', '--tls-cert']) assert.ok(text.includes(word), word);
+  });
+
+  it('prints the nginx configuration for the given flags', async () => {
+    const { code, text } = await output(['nginx', '--site-host', 'blog.example.org', '--protect', '/members/=club']);
+    assert.equal(code, 0);
+    assert.match(text, /server_name blog\.example\.org;/);
+    assert.match(text, /location \^~ \/members\/ \{/);
+    assert.match(text, /allowed_groups=club;/);
+  });
+
+  it('prints the rollback configuration with nginx --public', async () => {
+    assert.doesNotMatch((await output(['nginx', '--public'])).text, /auth_request/);
+  });
+
+  it('reports an unknown target together with every bad flag', async () => {
+    await assert.rejects(output(['apache', '--auth-cache', 'later']), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 2);
+      return true;
+    });
+  });
+
+  it('refuses --public for targets that deploy latchkey processes', async () => {
+    await assert.rejects(output(['compose', '--public']), ConfigError);
+  });
+});

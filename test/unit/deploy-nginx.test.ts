@@ -1,0 +1,136 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
+import { generateNginxPublicConfig } from '../../src/deploy/nginx-public-config.ts';
+import { generateNginxSingleConfig } from '../../src/deploy/nginx-single-config.ts';
+import { makePlan } from '../../src/deploy/plan.ts';
+
+/** Every `location … { … }` block (they hold no nested blocks) without its comments, by its head. */
+function locations(config: string): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const lines = config.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+  for (let i = 0; i < lines.length; i++) {
+    const head = /^location (.+) \{$/.exec(lines[i]);
+    if (!head) continue;
+    const body: string[] = [];
+    while (lines[++i] !== '}') body.push(lines[i]);
+    found.set(head[1], body);
+  }
+  return found;
+}
+
+const family = makePlan({ protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family', 'admins'] }] });
+const config = generateNginxConfig(family);
+const blocks = locations(config);
+
+describe('generateNginxConfig', () => {
+  it('protects every prefix with ^~ so that no regex location can serve it, and says why', () => {
+    assert.ok(blocks.has('^~ /private/'));
+    assert.ok(blocks.has('^~ /private/family/'));
+    assert.match(config, /regex.*\n.*~\* \\\.xml\$/);
+  });
+
+  it('checks each prefix at its own internal auth location, with the prefix\'s groups as allowed_groups', () => {
+    const familyAuth = blocks.get('^~ /private/family/')!.find((l) => l.startsWith('auth_request '))!.split(' ')[1].replace(';', '');
+    assert.ok(blocks.get(`= ${familyAuth}`)!.includes('proxy_pass http://latchkey_proxy/oauth2/auth?allowed_groups=family,admins;'));
+    assert.ok(blocks.get(`= ${familyAuth}`)!.includes('internal;'));
+    const privateAuth = blocks.get('^~ /private/')!.find((l) => l.startsWith('auth_request '))!.split(' ')[1].replace(';', '');
+    assert.ok(blocks.get(`= ${privateAuth}`)!.includes('proxy_pass http://latchkey_proxy/oauth2/auth;'));
+  });
+
+  it('sends a 401 to the proxy\'s sign-in with the original address in X-Auth-Request-Redirect', () => {
+    const target = blocks.get('^~ /private/')!.find((l) => l.startsWith('error_page 401'))!;
+    assert.equal(target, 'error_page 401 = /_latchkey/sign-in;');
+    const signIn = blocks.get('= /_latchkey/sign-in')!;
+    assert.ok(signIn.includes('internal;'));
+    assert.ok(signIn.includes('proxy_pass http://latchkey_proxy/oauth2/sign_in;'));
+    assert.ok(signIn.includes('proxy_set_header X-Auth-Request-Redirect $scheme://$host$request_uri;'));
+  });
+
+  it('explains why it does not redirect with ?rd=$request_uri', () => {
+    assert.match(config, /cannot URL-encode/);
+    assert.doesNotMatch(config.replace(/#.*$/gm, ''), /rd=\$/);
+  });
+
+  it('keeps a test port in the address the visitor is sent back to', () => {
+    assert.match(generateNginxConfig(makePlan({ httpsPort: 8443 })), /X-Auth-Request-Redirect \$scheme:\/\/\$host:8443\$request_uri;/);
+  });
+
+  it('gives /oauth2/ the large proxy buffers that big session cookies need', () => {
+    const oauth2 = blocks.get('^~ /oauth2/')!;
+    for (const line of ['proxy_buffer_size 128k;', 'proxy_buffers 4 256k;', 'proxy_busy_buffers_size 256k;']) assert.ok(oauth2.includes(line), line);
+  });
+
+  it('sends X-Forwarded-Proto, -For and -Host from every location that proxies', () => {
+    for (const [head, body] of blocks) {
+      if (!body.some((l) => l.startsWith('proxy_pass '))) continue;
+      for (const name of ['X-Forwarded-Proto $scheme', 'X-Forwarded-For $proxy_add_x_forwarded_for', 'X-Forwarded-Host $host', 'Host $host'])
+        assert.ok(body.includes(`proxy_set_header ${name};`), `${head} lacks ${name}`);
+    }
+  });
+
+  it('sets no proxy header in a location that proxies nothing', () => {
+    for (const [head, body] of blocks)
+      if (!body.some((l) => l.startsWith('proxy_pass '))) assert.ok(!body.some((l) => l.startsWith('proxy_set_header')), head);
+  });
+
+  it('reads only headers the proxy sends with --set-xauthrequest, and its Set-Cookie', () => {
+    const read = [...config.matchAll(/auth_request_set \$\w+ \$upstream_http_(\w+);/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(read)].sort(), ['set_cookie', 'x_auth_request_email', 'x_auth_request_user']);
+  });
+
+  it('passes the Set-Cookie of a refreshed session on to the browser', () => {
+    const body = blocks.get('^~ /private/')!;
+    assert.ok(body.includes('auth_request_set $latchkey_auth_cookie $upstream_http_set_cookie;'));
+    assert.ok(body.includes('add_header Set-Cookie $latchkey_auth_cookie;'));
+  });
+
+  it('repeats HSTS in protected locations, whose add_header would otherwise hide the server\'s', () => {
+    assert.ok(blocks.get('^~ /private/')!.some((l) => l.startsWith('add_header Strict-Transport-Security')));
+    assert.equal(config.match(/^ {4}add_header Strict-Transport-Security/gm)?.length, 2, 'one per HTTPS server');
+  });
+
+  it('redirects plain HTTP for both hosts to HTTPS', () => {
+    assert.match(config, /listen 80;\n\s+server_name agents\.example\.com id\.example\.com;\n\s+return 301 https:\/\/\$host\$request_uri;/);
+  });
+
+  it('proxies the id host to latchkey id', () => {
+    assert.match(config, /server_name id\.example\.com;[\s\S]*?proxy_pass http:\/\/latchkey_id;/);
+    assert.match(config, /upstream latchkey_id \{\n\s+server 127\.0\.0\.1:1411;/);
+  });
+
+  it('has no auth cache unless asked', () => {
+    assert.doesNotMatch(config, /proxy_cache/);
+  });
+
+  it('caches only 202 answers, keyed by the session cookie, and states the revocation delay', () => {
+    const cached = generateNginxConfig(makePlan({ authCacheSeconds: 45 }));
+    const auth = locations(cached).get('= /_latchkey/auth/1')!;
+    assert.ok(auth.includes('proxy_cache_valid 202 45s;'));
+    assert.ok(auth.some((l) => l.startsWith('proxy_cache_key ') && l.includes('$cookie__oauth2_proxy')));
+    assert.match(cached, /REVOCATION DELAY[^\n]*\n#[^\n]*up to 45 seconds/);
+  });
+});
+
+describe('generateNginxPublicConfig (rollback)', () => {
+  const rollback = generateNginxPublicConfig(makePlan());
+
+  it('serves the whole site without asking anyone', () => {
+    assert.doesNotMatch(rollback, /auth_request|oauth2|latchkey_proxy/);
+    assert.match(rollback, /root \/var\/www\/agents;/);
+  });
+
+  it('says loudly that private pages are public', () => {
+    assert.match(rollback, /NO authentication/);
+  });
+});
+
+describe('generateNginxSingleConfig', () => {
+  const single = generateNginxSingleConfig(makePlan());
+
+  it('sends both hosts to latchkey serve and serves no files itself', () => {
+    assert.match(single, /server_name agents\.example\.com id\.example\.com;/);
+    assert.match(single, /upstream latchkey_serve \{\n\s+server 127\.0\.0\.1:8080;/);
+    assert.doesNotMatch(single, /auth_request|root |try_files/);
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../src/config/problems.ts';
+import { planFromArgs } from '../../src/deploy/plan.ts';
+
+function problemsOf(argv: string[]): readonly string[] {
+  try {
+    planFromArgs(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  assert.fail(`planFromArgs accepted ${argv.join(' ')}`);
+}
+
+describe('planFromArgs', () => {
+  it('plans the guide\'s deployment when given no flags', () => {
+    const plan = planFromArgs([]);
+    assert.equal(plan.idHost, 'id.example.com');
+    assert.equal(plan.siteHost, 'agents.example.com');
+    assert.deepEqual(plan.protectedPrefixes, [{ prefix: '/private/', allowedGroups: [] }]);
+    assert.equal(plan.idUpstream, '127.0.0.1:1411');
+    assert.equal(plan.proxyUpstream, '127.0.0.1:4180');
+    assert.equal(plan.authCacheSeconds, 0);
+    assert.equal(plan.httpsPort, 443);
+    assert.equal(plan.tls.certificate, '/etc/letsencrypt/live/agents.example.com/fullchain.pem');
+  });
+
+  it('derives the certificate paths from the site host', () => {
+    assert.equal(planFromArgs(['--site-host', 'blog.example.org']).tls.key, '/etc/letsencrypt/live/blog.example.org/privkey.pem');
+  });
+
+  it('reads repeated --protect flags with their groups, in both flag spellings', () => {
+    const plan = planFromArgs(['--protect', '/private/', '--protect=/private/family=family,admins']);
+    assert.deepEqual(plan.protectedPrefixes, [
+      { prefix: '/private/', allowedGroups: [] },
+      { prefix: '/private/family/', allowedGroups: ['family', 'admins'] },
+    ]);
+  });
+
+  it('reads --auth-cache as a Go duration in seconds', () => {
+    assert.equal(planFromArgs(['--auth-cache', '1m30s']).authCacheSeconds, 90);
+  });
+
+  it('reports every bad flag at once', () => {
+    const problems = problemsOf(['--id-host', 'not a host', '--protect', 'private', '--auth-cache', 'soon', '--https-port', '70000', '--frobnicate']);
+    assert.equal(problems.length, 5, problems.join('\n'));
+    for (const flag of ['--id-host', '--protect', '--auth-cache', '--https-port', '--frobnicate']) assert.ok(problems.some((p) => p.startsWith(flag)), `nothing about ${flag}`);
+  });
+
+  it('refuses a group name that could inject into the generated files', () => {
+    assert.match(problemsOf(['--protect', '/private/=family;evil']).join(), /group "family;evil"/);
+  });
+
+  it('refuses the same prefix given twice', () => {
+    assert.match(problemsOf(['--protect', '/private/', '--protect', '/private']).join(), /given twice/);
+  });
+
+  it('refuses one host name for both the identity provider and the site', () => {
+    assert.match(problemsOf(['--id-host', 'example.com', '--site-host', 'example.com']).join(), /host of its own/);
+  });
+
+  it('refuses --public together with --single', () => {
+    assert.match(problemsOf(['--public', '--single']).join(), /choose one/);
+  });
+});
