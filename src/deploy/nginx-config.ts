@@ -4,6 +4,7 @@ import {
   hstsLine,
   indent,
   largeCookieBuffers,
+  publicHost,
   redirectToHttpsServer,
   tlsServerHead,
 } from './nginx-parts.ts';
@@ -85,7 +86,7 @@ function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
         `proxy_pass http://latchkey_proxy/oauth2/auth${query};`,
         'proxy_pass_request_body off;',
         'proxy_set_header Content-Length "";',
-        ...forwardedHeaders,
+        ...forwardedHeaders(plan),
         'proxy_set_header X-Forwarded-Uri $request_uri;',
         // a refreshed session comes back as Set-Cookie on this answer
         ...largeCookieBuffers,
@@ -146,7 +147,7 @@ function siteServer(plan: DeploymentPlan): string[] {
     "# The proxy's own endpoints: sign_in, start, callback, sign_out (and auth). ^~ keeps regex",
     '# locations from taking them over.',
     'location ^~ /oauth2/ {',
-    ...indent(['proxy_pass http://latchkey_proxy;', ...forwardedHeaders, ...largeCookieBuffers], 1),
+    ...indent(['proxy_pass http://latchkey_proxy;', ...forwardedHeaders(plan), ...largeCookieBuffers], 1),
     '}',
     '',
     '# Where error_page 401 sends a visitor without a session. Why a header and not',
@@ -163,8 +164,8 @@ function siteServer(plan: DeploymentPlan): string[] {
         'proxy_pass http://latchkey_proxy/oauth2/sign_in;',
         'proxy_pass_request_body off;',
         'proxy_set_header Content-Length "";',
-        ...forwardedHeaders,
-        `proxy_set_header X-Auth-Request-Redirect $scheme://$host${plan.httpsPort === 443 ? '' : `:${plan.httpsPort}`}$request_uri;`,
+        ...forwardedHeaders(plan),
+        `proxy_set_header X-Auth-Request-Redirect $scheme://${publicHost(plan)}$request_uri;`,
         ...largeCookieBuffers,
       ],
       1,
@@ -180,7 +181,7 @@ function idServer(plan: DeploymentPlan): string[] {
   return [
     '# The identity provider (latchkey id; run it with APP_URL=https://' + plan.idHost + ' TRUST_PROXY=true).',
     'server {',
-    ...indent([...tlsServerHead(plan, [plan.idHost]), '', 'location / {', ...indent(['proxy_pass http://latchkey_id;', ...forwardedHeaders], 1), '}'], 1),
+    ...indent([...tlsServerHead(plan, [plan.idHost]), '', 'location / {', ...indent(['proxy_pass http://latchkey_id;', ...forwardedHeaders(plan)], 1), '}'], 1),
     '}',
   ];
 }

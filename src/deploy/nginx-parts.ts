@@ -36,13 +36,25 @@ export function tlsServerHead(plan: DeploymentPlan, serverNames: string[]): stri
  * callback and to check redirect targets. nginx drops server-level proxy_set_header as soon as a
  * location sets one, so each proxied location carries the full list.
  */
-export const forwardedHeaders = [
-  'proxy_set_header Host $host;',
-  'proxy_set_header X-Real-IP $remote_addr;',
-  'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-  'proxy_set_header X-Forwarded-Proto $scheme;',
-  'proxy_set_header X-Forwarded-Host $host;',
-];
+export function forwardedHeaders(plan: DeploymentPlan): string[] {
+  const host = publicHost(plan);
+  return [
+    `proxy_set_header Host ${host};`,
+    'proxy_set_header X-Real-IP $remote_addr;',
+    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    'proxy_set_header X-Forwarded-Proto $scheme;',
+    `proxy_set_header X-Forwarded-Host ${host};`,
+  ];
+}
+
+/**
+ * The host (and port, when not 443) the browser used, as nginx variables. $host drops the port;
+ * the proxy accepts a return address only on the host it was asked on, port included, so a
+ * non-standard port must be added back. ($http_host would carry it too, but unchecked.)
+ */
+export function publicHost(plan: DeploymentPlan): string {
+  return plan.httpsPort === 443 ? '$host' : `$host:${plan.httpsPort}`;
+}
 
 /** Session cookies can be several kilobytes (split into _0, _1 …); nginx's 4k default fails with
  * "upstream sent too big header" (the guide's failure mode 2). */

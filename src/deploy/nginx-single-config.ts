@@ -11,7 +11,7 @@ export function generateNginxSingleConfig(plan: DeploymentPlan): string {
     ...tlsServerHead(plan, [plan.siteHost, plan.idHost]),
     '',
     'location / {',
-    ...indent(['proxy_pass http://latchkey_serve;', ...forwardedHeaders, ...largeCookieBuffers], 1),
+    ...indent(['proxy_pass http://latchkey_serve;', ...forwardedHeaders(plan), ...largeCookieBuffers], 1),
     '}',
   ];
   return [

@@ -92,11 +92,11 @@ export function makePlan(overrides: Partial<DeploymentPlan> = {}): DeploymentPla
 // characters keeps a flag from injecting directives into any of them.
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const UPSTREAM = /^(?:[a-z0-9.-]+|\[[0-9a-f:]+\]):\d{1,5}$/i;
-const SAFE_PATH = /^\/[A-Za-z0-9._\/@+-]*$/;
+const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
 const PREFIX = /^\/(?:[A-Za-z0-9._~@+-]+\/)+$/;
 const GROUP = /^[A-Za-z0-9._@-]+$/;
 const COOKIE_NAME = /^[A-Za-z0-9_]+$/; // nginx can only read such a cookie as $cookie_NAME
-const IMAGE = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
+const IMAGE = /^[a-z0-9][a-z0-9._/:@-]*$/i;
 const LISTEN_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i;
 
 type FlagSpec = { takesValue: boolean; help: string };

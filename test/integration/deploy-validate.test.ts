@@ -13,6 +13,7 @@ import { generateNginxPublicConfig } from '../../src/deploy/nginx-public-config.
 import { generateNginxSingleConfig } from '../../src/deploy/nginx-single-config.ts';
 import { makePlan, type DeploymentPlan } from '../../src/deploy/plan.ts';
 import { generateSystemdUnits } from '../../src/deploy/systemd-units.ts';
+import { validateRedirect } from '../../src/proxy/redirect.ts';
 import { freePort, makeCertificate, nginxTest, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 
 const SITE = 'agents.example.com';
@@ -118,7 +119,10 @@ async function startStubProxy(cookieName: string): Promise<{ server: Server; por
         return res.writeHead(202, { 'X-Auth-Request-User': 'alice', 'Set-Cookie': `${cookieName}=renewed; Path=/; Secure; HttpOnly` }).end();
       return res.writeHead(401).end();
     }
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ stub: path, redirect: req.headers['x-auth-request-redirect'] ?? null }));
+    // the real proxy's validator: a return address on another host than the request's would become '/'
+    const redirect = req.headers['x-auth-request-redirect'] ?? null;
+    const accepted = typeof redirect === 'string' ? validateRedirect(redirect, { requestHost: req.headers.host ?? '', whitelistDomains: [] }) : null;
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ stub: req.url, redirect, accepted }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as { port: number }).port, seen };
@@ -226,6 +230,16 @@ describe('nginx running the generated configuration in front of a stand-in proxy
     assert.equal(echoed.redirect, `https://${SITE}:${edge.httpsPort}/private/page.html?a=1&b=2`);
   });
 
+  it('sends a return address that the proxy\'s redirect validator accepts', async () => {
+    const echoed = JSON.parse((await get(edge.httpsPort, '/private/page.html?a=1')).body);
+    assert.equal(echoed.accepted, `https://${SITE}:${edge.httpsPort}/private/page.html?a=1`);
+  });
+
+  it('does not let the page address\'s own query reach the sign-in as parameters', async () => {
+    const echoed = JSON.parse((await get(edge.httpsPort, '/private/page.html?rd=https://evil.example/')).body);
+    assert.equal(echoed.stub, '/oauth2/sign_in');
+  });
+
   it('serves a protected page once the proxy accepts the session', async () => {
     const answer = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=valid' });
     assert.equal(answer.status, 200);
@@ -244,7 +258,7 @@ describe('nginx running the generated configuration in front of a stand-in proxy
     assert.equal(publicFeed.headers['x-feed'], 'yes', 'the added regex location is not in effect, so this test proves nothing');
     const privateFeed = await get(edge.httpsPort, '/private/feed.xml');
     assert.doesNotMatch(privateFeed.body, /private feed/);
-    assert.equal(JSON.parse(privateFeed.body).stub, '/oauth2/sign_in');
+    assert.equal(JSON.parse(privateFeed.body).redirect, `https://${SITE}:${edge.httpsPort}/private/feed.xml`);
   });
 
   it('does not serve the private index at /private, without the trailing slash', async () => {
@@ -264,7 +278,7 @@ describe('nginx running the generated configuration in front of a stand-in proxy
     await get(edge.httpsPort, '/private/page.html?x=1', { cookie: '_oauth2_proxy=valid' });
     const headers = authCalls(edge.stub.seen).at(-1)!.headers;
     assert.equal(headers['x-forwarded-proto'], 'https');
-    assert.equal(headers.host, SITE);
+    assert.equal(headers.host, `${SITE}:${edge.httpsPort}`);
     assert.equal(headers['x-forwarded-uri'], '/private/page.html?x=1');
     assert.equal(headers.cookie, '_oauth2_proxy=valid');
   });

@@ -52,8 +52,11 @@ describe('generateNginxConfig', () => {
     assert.doesNotMatch(config.replace(/#.*$/gm, ''), /rd=\$/);
   });
 
-  it('keeps a test port in the address the visitor is sent back to', () => {
-    assert.match(generateNginxConfig(makePlan({ httpsPort: 8443 })), /X-Auth-Request-Redirect \$scheme:\/\/\$host:8443\$request_uri;/);
+  it('keeps a non-standard port in the return address and in the Host the proxy checks it against', () => {
+    const onTestPort = generateNginxConfig(makePlan({ httpsPort: 8443 }));
+    assert.match(onTestPort, /X-Auth-Request-Redirect \$scheme:\/\/\$host:8443\$request_uri;/);
+    assert.match(onTestPort, /proxy_set_header Host \$host:8443;/);
+    assert.doesNotMatch(onTestPort, /proxy_set_header Host \$host;/);
   });
 
   it('gives /oauth2/ the large proxy buffers that big session cookies need', () => {
