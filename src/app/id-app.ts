@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { IdConfig } from '../config/id-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
-import { adminApiRoutes } from '../identity/admin-api-routes.ts';
+import { adminApiRoutes, requireAdmin } from '../identity/admin-api-routes.ts';
 import { currentUser, identityRoutes, signIn, takeNextPath, type IdentityRoutesDeps } from '../identity/routes.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { signInLinkUrl } from '../cli/one-time-link.ts';
@@ -16,11 +16,17 @@ import { errorPage } from '../web/pages/error-page.ts';
 import { installSecurityHeaders } from '../web/security-headers.ts';
 import { styleRoute } from '../web/style-route.ts';
 import { createIdServices, type IdServices } from './id-services.ts';
+import { deriveKey } from '../core/crypto.ts';
+import { createOidcProvider, type OidcProvider } from '../oidc/provider.ts';
+import { oidcRoutes } from '../oidc/routes.ts';
+import { clientApiRoutes } from '../oidc/client-api-routes.ts';
+import { readSessionToken } from '../identity/session-cookie.ts';
 import { createLogger } from './logger.ts';
 
 export interface IdApp {
   app: FastifyInstance;
   services: IdServices;
+  oidc: OidcProvider;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -53,12 +59,47 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
   await webauthnAssetRoutes(app);
 
   const csrf = { origin: config.origin, cookieName: secureCookies ? '__Host-latchkey_csrf' : 'latchkey_csrf', secureCookies };
+  const oidc = await createOidcProvider({
+    issuer: config.origin,
+    db: services.database.db,
+    clock: services.clock,
+    encryptionKey: config.encryptionKey,
+    signingAlg: config.signingAlg,
+    sessionTtlSeconds: config.sessionDurationSeconds,
+    cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
+    // URLs come from APP_URL whatever the headers say; this only lets client IPs through.
+    trustProxy: config.trustProxy === true,
+    currentUserId: async (request) => (await currentUser(identity, request, secureCookies))?.user.id ?? null,
+    loginUrl: (uid) => `${config.origin}/login?next=${encodeURIComponent(`/interaction/${uid}`)}`,
+    // RP-initiated logout ("sign me out" at an app) ends this browser's latchkey sign-in too.
+    onEndSession: async ({ request }) => {
+      const token = readSessionToken(request, secureCookies);
+      if (token) await identity.sessions.destroy(token);
+    },
+    audit: (event) => identity.audit.record(event),
+    log: app.log,
+  });
+  await oidcRoutes(app, { oidc });
+
   const routeDeps: IdentityRoutesDeps = {
     identity, appName: config.appName, secureCookies, sessionTtlSeconds: config.sessionDurationSeconds, csrf,
     listPasskeys: async (userId) => (await webauthn.listPasskeys(userId)).map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAtMs, lastUsedAt: p.lastUsedAtMs })),
+    // Signing out here ends this browser's provider session too and tells the apps it was used
+    // with (back-channel logout), so their private pages close within seconds.
+    async onSignOut(request, reply, userId) {
+      const providerSession = request.cookies[oidc.sessionCookieName];
+      if (providerSession) await oidc.logoutSession(userId, providerSession);
+      return reply.redirect('/login', 303);
+    },
   };
   identityRoutes(app, routeDeps);
-  adminApiRoutes(app, { identity, secureCookies, csrf, linkUrl: (token) => signInLinkUrl(config.origin, token) });
+
+  const adminDeps = {
+    identity, secureCookies, csrf, linkUrl: (token: string) => signInLinkUrl(config.origin, token),
+    logoutEverywhere: async (userId: string) => { await oidc.logoutUser(userId); },
+  };
+  adminApiRoutes(app, adminDeps);
+  clientApiRoutes(app, { clients: services.clients, requireAdmin: (request) => requireAdmin(adminDeps, request), audit: (event) => identity.audit.record(event) });
 
   // The ceremonies change state with cookies, so they get the same CSRF defences as forms.
   app.addHook('preHandler', async (request) => {
@@ -86,11 +127,13 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
   return {
     app,
     services,
+    oidc,
     async listen() {
       return app.listen({ host: config.host, port: config.port });
     },
     async close() {
       await app.close();
+      oidc.close();
       await services.close();
     },
   };

@@ -4,6 +4,7 @@ import { createIdentity, type Identity } from '../identity/index.ts';
 import { openMigratedDatabase, type Database } from '../storage/database.ts';
 import { createDatabaseStore, sweepExpired, type EphemeralStore } from '../storage/ephemeral-store.ts';
 import { createWebauthn, type Webauthn } from '../webauthn/index.ts';
+import { createClientsService, type ClientsService } from '../oidc/clients.ts';
 
 /** The identity provider's services, wired once; `latchkey id` and `latchkey serve` share them. */
 export interface IdServices {
@@ -13,6 +14,7 @@ export interface IdServices {
   store: EphemeralStore;
   identity: Identity;
   webauthn: Webauthn;
+  clients: ClientsService;
   close(): Promise<void>;
 }
 
@@ -27,8 +29,9 @@ export async function createIdServices(config: Readonly<IdConfig>, options: { cl
   // Expired challenges, codes and sessions are refused at read time; the sweep only keeps tables small.
   const sweeper = setInterval(() => void sweepExpired(database.db, clock).catch(() => {}), SWEEP_INTERVAL_MS);
   sweeper.unref();
+  const clients = createClientsService({ db: database.db, clock });
   return {
-    config, clock, database, store, identity, webauthn,
+    config, clock, database, store, identity, webauthn, clients,
     async close() {
       clearInterval(sweeper);
       await store.close();

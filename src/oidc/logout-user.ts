@@ -23,10 +23,13 @@ interface GrantPayload { clientId?: string }
  * 3. every grant is revoked with its codes, access and refresh tokens.
  * A failed notification does not stop the revocation: the tokens are dead either way.
  */
-export async function logoutUser(deps: { db: Db; provider: Provider; audit: (event: AuditEvent) => Promise<void> }, userId: string): Promise<LogoutReport> {
+export async function logoutUser(deps: { db: Db; provider: Provider; audit: (event: AuditEvent) => Promise<void> }, userId: string, only?: { sessionId: string }): Promise<LogoutReport> {
   const { db, provider } = deps;
-  const rows = await db.selectFrom('oidc_payloads').select(['model', 'id', 'payload'])
-    .where('account_id', '=', userId).where('model', 'in', ['Session', 'Grant']).execute();
+  // With `only`, just one browser's provider session (the id its session cookie holds) and the
+  // grants made in it: signing out on the laptop leaves the phone signed in.
+  let query = db.selectFrom('oidc_payloads').select(['model', 'id', 'payload']).where('account_id', '=', userId);
+  query = only ? query.where('model', '=', 'Session').where('id', '=', only.sessionId) : query.where('model', 'in', ['Session', 'Grant']);
+  const rows = await query.execute();
 
   // clientId → sids to notify (undefined: a grant outlived its session, so only sub is known)
   const targets = new Map<string, Set<string | undefined>>();
@@ -66,9 +69,13 @@ export async function logoutUser(deps: { db: Db; provider: Provider; audit: (eve
       await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', [...grantIds]).execute();
       await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', [...grantIds]).execute();
     }
+    if (only) {
+      await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', '=', only.sessionId).execute();
+      return;
+    }
     // Sessions, grants and any token that names the user (codes, access and refresh tokens).
     await trx.deleteFrom('oidc_payloads').where('account_id', '=', userId).execute();
   });
-  await deps.audit({ event: 'oidc_logout_user', userId, details: { ...report } });
+  await deps.audit({ event: only ? 'oidc_logout_session' : 'oidc_logout_user', userId, details: { ...report } });
   return report;
 }

@@ -12,6 +12,9 @@ import { providerErrorPage } from './render-error.ts';
 import { requestFor } from './request-registry.ts';
 import type { FastifyRequest } from 'fastify';
 
+/** The provider's session cookie; its value is the Session id in oidc_payloads. */
+export const OIDC_SESSION_COOKIE = 'latchkey_oidc_session';
+
 export interface ConfigurationDeps {
   db: Db;
   clock: Clock;
@@ -86,7 +89,7 @@ export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeyS
     routes: POCKET_ID_ROUTES,
     cookies: {
       keys: deps.cookieKeys,
-      names: { session: 'latchkey_oidc_session', interaction: 'latchkey_oidc_interaction', resume: 'latchkey_oidc_resume' },
+      names: { session: OIDC_SESSION_COOKIE, interaction: 'latchkey_oidc_interaction', resume: 'latchkey_oidc_resume' },
       long: { httpOnly: true, sameSite: 'lax', signed: true },
       short: { httpOnly: true, sameSite: 'lax', signed: true },
     },

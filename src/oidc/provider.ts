@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Db } from '../storage/database.ts';
 import { ensureSigningKey, loadSigningKeys, rotateSigningKey, type SigningAlg, type SigningKeySet } from './keys.ts';
 import { logoutUser, type LogoutReport } from './logout-user.ts';
-import { providerConfiguration } from './provider-configuration.ts';
+import { OIDC_SESSION_COOKIE, providerConfiguration } from './provider-configuration.ts';
 import { requestFor } from './request-registry.ts';
 import { compareHashedClientSecrets } from './secret-comparison.ts';
 
@@ -48,6 +48,10 @@ export interface OidcProvider {
   rotateSigningKey(options: { overlapSeconds: number }): Promise<{ kid: string; previousKid: string | null }>;
   /** Ends the user's provider sessions, revokes their grants, and sends back-channel logout tokens. */
   logoutUser(userId: string): Promise<LogoutReport>;
+  /** The same for one browser's provider session (the value of its session cookie). */
+  logoutSession(userId: string, sessionId: string): Promise<LogoutReport>;
+  /** The name of the provider's session cookie, whose value `logoutSession` takes. */
+  readonly sessionCookieName: string;
   close(): void;
 }
 
@@ -144,6 +148,8 @@ export async function createOidcProvider(deps: OidcProviderDeps): Promise<OidcPr
       return result;
     },
     logoutUser: (userId) => logoutUser({ db: deps.db, provider: live.provider, audit: deps.audit }, userId),
+    logoutSession: (userId, sessionId) => logoutUser({ db: deps.db, provider: live.provider, audit: deps.audit }, userId, { sessionId }),
+    sessionCookieName: OIDC_SESSION_COOKIE,
     close: () => { if (timer) clearInterval(timer); },
   };
 }

@@ -1,0 +1,83 @@
+import { badRequest } from '../core/errors.ts';
+import { systemClock } from '../core/clock.ts';
+import { createClientsService } from '../oidc/clients.ts';
+import { parseCommandArgs, print } from './args.ts';
+import { withIdContext } from './id-context.ts';
+
+const HELP = `usage: latchkey client <add|list|show|secret|remove> …
+
+  client add --name NAME --redirect-uri URI [--redirect-uri URI …] [--id ID]
+             [--group G …] [--unrestricted] [--public] [--require-pkce]
+             [--post-logout-redirect-uri URI …] [--backchannel-logout-uri URI]
+      Prints the client ID and its secret (shown once; only a hash is kept).
+      A client with no --group lets nobody in, unless --unrestricted.
+  client list
+  client show ID
+  client secret ID        replaces the secret and prints the new one
+  client remove ID
+
+For oauth2-proxy / latchkey proxy in front of https://agents.example.com:
+  latchkey client add --name agents --id pocket-id-client \\
+    --redirect-uri https://agents.example.com/oauth2/callback \\
+    --backchannel-logout-uri https://agents.example.com/oauth2/backchannel-logout --group friends`;
+
+const OPTIONS = {
+  name: { type: 'string' }, id: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true }, 'backchannel-logout-uri': { type: 'string' },
+  group: { type: 'string', multiple: true }, unrestricted: { type: 'boolean' }, public: { type: 'boolean' }, 'require-pkce': { type: 'boolean' },
+} as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values, positionals } = parseCommandArgs(rest, OPTIONS);
+  if (!action || values.help || action === '--help') {
+    console.log(HELP);
+    return action ? 0 : 2;
+  }
+  return withIdContext(async ({ database, identity }) => {
+    const clients = createClientsService({ db: database.db, clock: systemClock });
+    const describe = (c: Awaited<ReturnType<typeof clients.get>>) =>
+      `${c.id}\t${c.name}\t${c.redirectUris.join(' ')}\tgroups: ${c.unrestricted ? '(everyone)' : c.allowedGroups.join(',') || '(nobody)'}`;
+    const id = positionals[0];
+    switch (action) {
+      case 'add': {
+        const { client, secret } = await clients.create({
+          id: values.id, name: values.name ?? '', redirectUris: values['redirect-uri'] ?? [], postLogoutRedirectUris: values['post-logout-redirect-uri'],
+          isPublic: values.public, requirePkce: values['require-pkce'], allowedGroups: values.group, unrestricted: values.unrestricted,
+          backchannelLogoutUri: values['backchannel-logout-uri'] ?? null,
+        });
+        await identity.audit.record({ event: 'client_created', clientId: client.id, details: { via: 'cli' } });
+        print(values.json, { client, secret }, () => [
+          `Client ID:     ${client.id}`,
+          secret ? `Client secret: ${secret}\n(shown only now; latchkey keeps a hash)` : 'Public client: no secret; PKCE is required.',
+          client.unrestricted || client.allowedGroups.length ? '' : 'Note: no --group and not --unrestricted, so nobody may sign in to this client yet.',
+        ].filter(Boolean).join('\n'));
+        return 0;
+      }
+      case 'list': {
+        const list = await clients.list();
+        print(values.json, list, () => list.map(describe).join('\n') || 'No clients yet.');
+        return 0;
+      }
+      case 'show': {
+        const client = await clients.get(id ?? '');
+        print(values.json, client, () => describe(client));
+        return 0;
+      }
+      case 'secret': {
+        const { client, secret } = await clients.regenerateSecret(id ?? '');
+        await identity.audit.record({ event: 'client_secret_regenerated', clientId: client.id, details: { via: 'cli' } });
+        print(values.json, { client, secret }, () => `New secret for ${client.id} (the old one stops working now):\n${secret}`);
+        return 0;
+      }
+      case 'remove': {
+        await clients.delete(id ?? '');
+        await identity.audit.record({ event: 'client_deleted', clientId: id, details: { via: 'cli' } });
+        print(values.json, { removed: id }, () => `Removed client ${id}`);
+        return 0;
+      }
+      default:
+        throw badRequest('invalid_arguments', `unknown action "${action}"\n\n${HELP}`);
+    }
+  });
+}
