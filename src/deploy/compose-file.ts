@@ -29,6 +29,7 @@ function header(plan: DeploymentPlan, secrets: string[]): string[] {
     '# 2. Create the secret files next to this file (chmod 600 them; keep encryption_key with your backups):',
     ...secrets,
     '# 3. docker compose up -d; the edge (nginx or Caddy on the host) talks to the 127.0.0.1 ports below.',
+    '#    `latchkey generate nginx` (or caddy) with the same host names prints the edge configuration.',
     '',
   ];
 }
@@ -113,7 +114,9 @@ export function generateComposeFile(plan: DeploymentPlan): string {
     ...header(plan, [
       encryptionKeySecret,
       "#      openssl rand -base64 32 | tr -- '+/' '-_' > cookie_secret",
-      `#      the client secret of OIDC client ${plan.clientId} (redirect URI https://${plan.siteHost}/oauth2/callback; see latchkey client --help) > client_secret`,
+      '#    and register the proxy at the identity provider; put the secret it prints into client_secret:',
+      `#      docker compose run --rm id client add --name ${plan.siteHost} --id ${plan.clientId} \\`,
+      `#        --redirect-uri https://${plan.siteHost}/oauth2/callback --unrestricted   (or --group G to admit only G)`,
     ]),
     'name: latchkey',
     'services:',
