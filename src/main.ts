@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   client: { summary: 'add, list and remove OIDC clients', load: () => import('./cli/client.ts') },
   'api-key': { summary: 'create and revoke admin API keys', load: () => import('./cli/api-key.ts') },
   'rotate-keys': { summary: 'start signing with a new key; the old one stays published for a while', load: () => import('./cli/rotate-keys.ts') },
+  generate: { summary: 'print nginx, Caddy, compose or systemd files for your deployment', load: () => import('./cli/generate.ts') },
+  doctor: { summary: 'check a deployment for the known failure modes and say how to fix each', load: () => import('./cli/doctor.ts') },
+  backup: { summary: 'write a consistent backup of the database and keys', load: () => import('./cli/backup.ts') },
+  restore: { summary: 'restore a backup after verifying it', load: () => import('./cli/restore.ts') },
   healthcheck: { summary: 'exit 0 when the local server answers /healthz (for containers)', load: () => import('./cli/healthcheck.ts') },
   version: { summary: 'print the version', load: () => import('./cli/version.ts') },
 };
