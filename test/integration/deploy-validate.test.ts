@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpRequest } from 'node:http';
@@ -314,5 +314,49 @@ describe('nginx with the auth-decision cache on', () => {
       assert.deepEqual(answer.headers['set-cookie'], ['_oauth2_proxy=renewed; Path=/; Secure; HttpOnly']);
     }
     assert.equal(authCalls(edge.stub.seen).length - before, 2);
+  });
+});
+
+describe('nginx running the generated configuration in front of the real latchkey proxy', () => {
+  let proxy: ReturnType<typeof spawn>;
+  let nginx: Awaited<ReturnType<typeof startNginx>>;
+  let httpsPort: number;
+
+  before(async () => {
+    const proxyPort = await freePort();
+    // the issuer never resolves: sign-in pages and auth checks work without discovery
+    proxy = spawn(process.execPath, [
+      join(REPO, 'src/main.ts'), 'proxy', `--http-address=127.0.0.1:${proxyPort}`, '--client-id=site', '--client-secret=not-used',
+      '--cookie-secret=0123456789abcdef0123456789abcdef', '--oidc-issuer-url=https://id.example.invalid', '--email-domain=*',
+      '--upstream=static://202', '--reverse-proxy=true', '--set-xauthrequest=true', '--log-level=error',
+    ], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const deadline = Date.now() + 10_000;
+    while (!(await fetch(`http://127.0.0.1:${proxyPort}/ping`).then((r) => r.ok, () => false))) {
+      if (Date.now() > deadline || proxy.exitCode !== null) throw new Error('latchkey proxy did not start');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    httpsPort = await freePort();
+    const { dir, plan } = testPlan('real-proxy', { listenAddress: '127.0.0.1', httpsPort, httpPort: await freePort(), proxyUpstream: `127.0.0.1:${proxyPort}` });
+    writeSite(plan.siteRoot);
+    writeNginxConf(dir, generateNginxConfig(plan));
+    nginx = await startNginx(dir, httpsPort);
+  });
+  after(async () => {
+    await nginx?.stop();
+    if (proxy && proxy.exitCode === null) await new Promise((resolve) => (proxy.once('exit', resolve), proxy.kill('SIGTERM')));
+  });
+
+  it("shows the proxy's sign-in page, which returns the visitor to the whole original address", async () => {
+    const answer = await get(httpsPort, '/private/page.html?a=1&b=2');
+    assert.equal(answer.status, 200);
+    assert.doesNotMatch(answer.body, /private page/);
+    assert.match(answer.body, /action="\/oauth2\/start"/);
+    assert.ok(answer.body.includes(`name="rd" value="https://${SITE}:${httpsPort}/private/page.html?a=1&amp;b=2"`), answer.body);
+  });
+
+  it('refuses a forged session cookie the same way', async () => {
+    const answer = await get(httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=forged' });
+    assert.doesNotMatch(answer.body, /private page/);
+    assert.match(answer.body, /action="\/oauth2\/start"/);
   });
 });
