@@ -11,6 +11,8 @@ if (deps.status !== 0) {
   console.error('test tools are missing; see the message above');
   process.exit(1);
 }
+// PostgreSQL and Redis (scale-out tests): start them when installed but stopped.
+spawnSync('bash', [join(root, 'scripts/services.sh')], { stdio: 'inherit' });
 
 function findTests(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
