@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { createIdentity, type Identity } from '../identity/index.ts';
 import { openMigratedDatabase, type Database } from '../storage/database.ts';
 import { createDatabaseStore, sweepExpired, type EphemeralStore } from '../storage/ephemeral-store.ts';
+import { connectRedis, createRedisStore } from '../storage/redis-store.ts';
 import { createWebauthn, type Webauthn } from '../webauthn/index.ts';
 import { createClientsService, type ClientsService } from '../oidc/clients.ts';
 
@@ -23,7 +24,8 @@ const SWEEP_INTERVAL_MS = 5 * 60_000;
 export async function createIdServices(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore } = {}): Promise<IdServices> {
   const clock = options.clock ?? systemClock;
   const database = await openMigratedDatabase(config.dbConnectionString);
-  const store = options.store ?? createDatabaseStore(database.db, clock);
+  // REDIS_URL moves short-lived state out of the database, shared by every instance (docs/scaling.md).
+  const store = options.store ?? (config.redisUrl ? createRedisStore(connectRedis(config.redisUrl)) : createDatabaseStore(database.db, clock));
   const identity = createIdentity({ db: database.db, clock, sessionTtlSeconds: config.sessionDurationSeconds });
   const webauthn = createWebauthn({ rpId: config.rpId, rpName: config.appName, origin: config.origin, store, db: database.db, clock });
   // Expired challenges, codes and sessions are refused at read time; the sweep only keeps tables small.

@@ -1,0 +1,50 @@
+// The ephemeral store contract on every backend latchkey can run with.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { manualClock } from '../../src/core/clock.ts';
+import { openMigratedDatabase } from '../../src/storage/database.ts';
+import { createDatabaseStore, createMemoryStore } from '../../src/storage/ephemeral-store.ts';
+import { createRedisStore } from '../../src/storage/redis-store.ts';
+import { ephemeralStoreContract } from '../contract/ephemeral-store.ts';
+import { connectTestRedis, createTestPostgres, deleteRedisKeys, testRedisPrefix } from '../helpers/backends.ts';
+
+const elapseOn = (clock: ReturnType<typeof manualClock>) => async (seconds: number) => clock.advanceMs(seconds * 1000);
+
+ephemeralStoreContract('memory', async () => {
+  const clock = manualClock();
+  const store = createMemoryStore(clock);
+  return { store, elapse: elapseOn(clock), close: () => store.close() };
+});
+
+ephemeralStoreContract('database on SQLite', async () => {
+  const clock = manualClock();
+  const database = await openMigratedDatabase(':memory:');
+  return { store: createDatabaseStore(database.db, clock), elapse: elapseOn(clock), close: () => database.close() };
+});
+
+ephemeralStoreContract('database on PostgreSQL', async () => {
+  const clock = manualClock();
+  const postgres = await createTestPostgres();
+  const database = await openMigratedDatabase(postgres.url);
+  return {
+    store: createDatabaseStore(database.db, clock),
+    elapse: elapseOn(clock),
+    async close() {
+      await database.close();
+      await postgres.drop();
+    },
+  };
+});
+
+ephemeralStoreContract('Redis', async () => {
+  const redis = await connectTestRedis();
+  const keyPrefix = testRedisPrefix();
+  const store = createRedisStore(redis, { keyPrefix });
+  return {
+    store,
+    elapse: (seconds) => sleep(seconds * 1000),
+    async close() {
+      await deleteRedisKeys(redis, keyPrefix);
+      await store.close();
+    },
+  };
+});
