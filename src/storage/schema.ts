@@ -127,6 +127,14 @@ export interface ApiKeysTable {
   last_used_at: number | null;
 }
 
+export interface RecoveryCodesTable {
+  /** SHA-256 of the user id and the normalised code; the code itself is shown once, never stored. */
+  code_hash: string;
+  user_id: string;
+  created_at: number;
+  used_at: number | null;
+}
+
 export interface EphemeralTable {
   key: string;
   value: string;
@@ -151,6 +159,7 @@ export interface Schema {
   signing_keys: SigningKeysTable;
   oidc_payloads: OidcPayloadsTable;
   api_keys: ApiKeysTable;
+  recovery_codes: RecoveryCodesTable;
   ephemeral: EphemeralTable;
   app_state: AppStateTable;
 }

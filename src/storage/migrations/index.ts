@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.ts';
 import * as oidcPkceAndPayloadAccount from './0002-oidc-pkce-and-payload-account.ts';
+import * as recoveryCodes from './0003-recovery-codes.ts';
 
 // Every migration, in order. Names sort lexically; kysely records each one it applies.
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-oidc-pkce-and-payload-account': oidcPkceAndPayloadAccount,
+  '0003-recovery-codes': recoveryCodes,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };
