@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export const repoRoot = new URL('../../', import.meta.url).pathname;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
+/** Starts a process and resolves once `url` answers (any status), or rejects after `timeoutMs`. */
+export async function startAndWait(command: string, args: string[], url: string, options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; readyMs: number }> {
+  const started = performance.now();
+  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => { stderr += chunk; });
+  const deadline = started + (options.timeoutMs ?? 10_000);
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${command} exited early (${child.exitCode}): ${stderr.slice(-2000)}`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(500) });
+      return { child, readyMs: performance.now() - started };
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${command} did not answer ${url} in time: ${stderr.slice(-2000)}`);
+}
+
+export function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+/** Resident memory of a process in MB, from /proc (what `ps` and /usr/bin/time report as RSS). */
+export function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return line ? Number(line.replace(/\D+/g, '')) / 1024 : NaN;
+}
