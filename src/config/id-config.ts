@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { isLoopbackHost, parseAddressList } from '../core/net.ts';
 import { readDurationSeconds, readEnv, readPort } from './env.ts';
 import { ConfigError, type Env } from './problems.ts';
@@ -64,7 +65,8 @@ export function readAppUrl(env: Env, problems: string[], warnings: string[]): UR
   // WebAuthn needs a secure context: https, or http on localhost (WebAuthn §5.1.3, Secure Contexts §3.1)
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname))
     problems.push(`${name}: passkeys need https (or http://localhost), got ${text}; use https://${url.host}`);
-  if (/^\[?[\d.:]+\]?$/.test(url.hostname) && url.hostname !== 'localhost')
+  // Any IPv4 or IPv6 literal (URL keeps IPv6 in brackets), hex digits included.
+  if (isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')))
     problems.push(`${name}: passkeys cannot use an IP address as their relying-party ID; use a host name (http://localhost for local use)`);
   if (url.pathname !== '/' || text.endsWith('/')) problems.push(`${name}: must be an origin with no path or trailing slash, e.g. ${url.origin}`);
   if (url.search || url.hash) problems.push(`${name}: must not contain a query or fragment; use ${url.origin}`);

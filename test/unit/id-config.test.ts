@@ -1,0 +1,164 @@
+// `latchkey id` reads Pocket ID's environment; every problem is reported at once, each naming
+// the variable to change, so one restart fixes them all.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadIdConfig } from '../../src/config/id-config.ts';
+import { ConfigError, type Env } from '../../src/config/problems.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-id-config-'));
+const KEY = 'a-production-key-0123456789abcdef';
+const base: Env = { APP_URL: 'https://id.example.com', ENCRYPTION_KEY: KEY, DB_CONNECTION_STRING: join(dir, 'latchkey.db') };
+
+const load = (env: Env) => loadIdConfig({ env: { ...base, ...env } });
+
+/** The problems loadIdConfig reports for `env`; fails if it accepts it. */
+function problemsOf(env: Env): readonly string[] {
+  try {
+    load(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error.problems;
+  }
+  assert.fail(`accepted ${JSON.stringify(env)}`);
+}
+
+const secretFile = (name: string, content: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+
+describe('loadIdConfig', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('derives the issuer, the WebAuthn origin and the relying-party ID from APP_URL', () => {
+    const config = load({});
+    assert.equal(config.origin, 'https://id.example.com');
+    assert.equal(config.rpId, 'id.example.com');
+    assert.equal(config.encryptionKey.toString(), KEY);
+    assert.deepEqual(config.warnings, []);
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    const problems = problemsOf({ APP_URL: 'https://id.example.com/', TRUST_PROXY: 'proxy.local', ENCRYPTION_KEY: 'short', LOG_LEVEL: 'loud', SESSION_DURATION: 'soon' });
+    assert.equal(problems.length, 5, problems.join('\n'));
+    for (const name of ['APP_URL', 'TRUST_PROXY', 'ENCRYPTION_KEY', 'LOG_LEVEL', 'SESSION_DURATION'])
+      assert.ok(problems.some((p) => p.startsWith(`${name}:`)), `${name} in ${problems.join('\n')}`);
+  });
+
+  it('refuses an APP_URL with a trailing slash, saying which origin to use', () => {
+    const [problem] = problemsOf({ APP_URL: 'https://id.example.com/' });
+    assert.match(problem, /^APP_URL: must be an origin with no path or trailing slash, e\.g\. https:\/\/id\.example\.com$/);
+  });
+
+  it('refuses an APP_URL with a path', () => {
+    assert.match(problemsOf({ APP_URL: 'https://example.com/id' }).join('\n'), /APP_URL: must be an origin with no path/);
+  });
+
+  it('refuses plain http on a host other than localhost, because passkeys need a secure context', () => {
+    assert.match(problemsOf({ APP_URL: 'http://id.example.com' }).join('\n'), /APP_URL: passkeys need https .* use https:\/\/id\.example\.com/);
+  });
+
+  it('accepts http on localhost and on a *.localhost name', () => {
+    assert.equal(load({ APP_URL: 'http://localhost:1411' }).rpId, 'localhost');
+    assert.equal(load({ APP_URL: 'http://id.localhost' }).rpId, 'id.localhost');
+  });
+
+  it('refuses an IP address, which WebAuthn cannot use as a relying-party ID', () => {
+    assert.match(problemsOf({ APP_URL: 'https://192.0.2.10' }).join('\n'), /APP_URL: passkeys cannot use an IP address/);
+    assert.match(problemsOf({ APP_URL: 'http://127.0.0.1:1411' }).join('\n'), /APP_URL: passkeys cannot use an IP address/);
+    assert.match(problemsOf({ APP_URL: 'https://[2001:db8::1]' }).join('\n'), /APP_URL: passkeys cannot use an IP address/);
+  });
+
+  it('refuses an APP_URL that is not a URL', () => {
+    assert.match(problemsOf({ APP_URL: 'id.example.com' }).join('\n'), /APP_URL: "id\.example\.com" is not a URL/);
+  });
+
+  it('accepts the older PUBLIC_APP_URL with a deprecation warning', () => {
+    const config = load({ APP_URL: undefined, PUBLIC_APP_URL: 'https://old.example.com' });
+    assert.equal(config.origin, 'https://old.example.com');
+    assert.ok(config.warnings.some((w) => /PUBLIC_APP_URL is deprecated.*APP_URL/.test(w)), config.warnings.join('\n'));
+  });
+
+  it('names PUBLIC_APP_URL in its problems when that is the variable set', () => {
+    assert.match(problemsOf({ APP_URL: undefined, PUBLIC_APP_URL: 'http://old.example.com' }).join('\n'), /^PUBLIC_APP_URL: passkeys need https/m);
+  });
+
+  it('reads TRUST_PROXY as true, false, or a list of proxy addresses', () => {
+    assert.equal(load({}).trustProxy, false);
+    assert.equal(load({ TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(load({ TRUST_PROXY: '1' }).trustProxy, true);
+    assert.equal(load({ TRUST_PROXY: 'false' }).trustProxy, false);
+    assert.deepEqual(load({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }).trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1']);
+  });
+
+  it('refuses a TRUST_PROXY list entry that is not an address or CIDR range, naming the entry', () => {
+    const problems = problemsOf({ TRUST_PROXY: '10.0.0.0/8, proxy.internal, 10.1.0.0/99' });
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.match(problems[0], /^TRUST_PROXY: "proxy\.internal" is not an IP address/);
+    assert.match(problems[1], /^TRUST_PROXY: "10\.1\.0\.0\/99" has an invalid prefix length/);
+  });
+
+  it('requires ENCRYPTION_KEY when APP_URL is not localhost', () => {
+    assert.match(problemsOf({ ENCRYPTION_KEY: undefined }).join('\n'), /^ENCRYPTION_KEY: required when APP_URL is not localhost/m);
+  });
+
+  it('refuses an ENCRYPTION_KEY shorter than 16 characters', () => {
+    assert.match(problemsOf({ ENCRYPTION_KEY: '123456789012345' }).join('\n'), /^ENCRYPTION_KEY: must be at least 16 characters/m);
+  });
+
+  it('generates and keeps an encryption key beside the database on localhost, with a warning', () => {
+    const data = join(dir, 'local');
+    const env = { APP_URL: 'http://localhost:1411', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db') };
+    const first = load(env);
+    assert.equal(first.encryptionKeyGenerated, true);
+    assert.ok(existsSync(join(data, 'encryption.key')));
+    assert.ok(first.warnings.some((w) => w.startsWith('ENCRYPTION_KEY is not set')));
+    assert.deepEqual(load(env).encryptionKey, first.encryptionKey, 'the same key on the next start');
+  });
+
+  it('reads a secret from ENCRYPTION_KEY_FILE, trimming the trailing newline', () => {
+    const config = load({ ENCRYPTION_KEY: undefined, ENCRYPTION_KEY_FILE: secretFile('key', `${KEY}-from-file\n`) });
+    assert.equal(config.encryptionKey.toString(), `${KEY}-from-file`);
+  });
+
+  it('reads DB_CONNECTION_STRING_FILE too', () => {
+    const config = load({ DB_CONNECTION_STRING: undefined, DB_CONNECTION_STRING_FILE: secretFile('db', 'postgres://u:p@127.0.0.1/test\n') });
+    assert.equal(config.dbConnectionString, 'postgres://u:p@127.0.0.1/test');
+  });
+
+  it('refuses a variable set both directly and through its _FILE', () => {
+    assert.match(problemsOf({ ENCRYPTION_KEY_FILE: secretFile('both', KEY) }).join('\n'), /^ENCRYPTION_KEY and ENCRYPTION_KEY_FILE are both set; keep one$/m);
+  });
+
+  it('reports a _FILE that cannot be read', () => {
+    assert.match(problemsOf({ ENCRYPTION_KEY: undefined, ENCRYPTION_KEY_FILE: join(dir, 'missing') }).join('\n'), /^ENCRYPTION_KEY_FILE: cannot read .*missing \(ENOENT\)/m);
+  });
+
+  it('reads SESSION_DURATION as a Go duration, and a bare number as minutes', () => {
+    assert.equal(load({}).sessionDurationSeconds, 720 * 3600);
+    assert.equal(load({ SESSION_DURATION: '720h' }).sessionDurationSeconds, 720 * 3600);
+    assert.equal(load({ SESSION_DURATION: '1h30m' }).sessionDurationSeconds, 5400);
+    assert.equal(load({ SESSION_DURATION: '90' }).sessionDurationSeconds, 5400);
+  });
+
+  it('refuses a SESSION_DURATION that is not a duration', () => {
+    assert.match(problemsOf({ SESSION_DURATION: 'a month' }).join('\n'), /^SESSION_DURATION: expected a duration such as 720h/m);
+  });
+
+  it('refuses an unknown LOG_LEVEL, listing the valid ones', () => {
+    assert.match(problemsOf({ LOG_LEVEL: 'verbose' }).join('\n'), /^LOG_LEVEL: expected one of trace, debug, info, warn, error, got "verbose"$/m);
+  });
+
+  it('warns that DB_PROVIDER is ignored rather than refusing a Pocket ID environment', () => {
+    const config = load({ DB_PROVIDER: 'sqlite' });
+    assert.ok(config.warnings.some((w) => /^DB_PROVIDER is ignored/.test(w)), config.warnings.join('\n'));
+  });
+
+  it('refuses a PORT that is not a port number', () => {
+    assert.match(problemsOf({ PORT: '70000' }).join('\n'), /^PORT: expected a port number/m);
+  });
+});
