@@ -1,0 +1,113 @@
+// The site's origin in `latchkey serve`: the proxy's endpoints (/oauth2/*, ping, ready) go to its
+// fastify app; every other request is the static edge's, and a request under a protected prefix
+// is answered only after the proxy's own check (checkAuth, the code behind /oauth2/auth) said
+// 202. A plain node:http handler, so the public-file hot path runs without a framework.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkAuth } from '../proxy/auth-check.ts';
+import type { ProxyLogger, ProxyRuntime } from '../proxy/proxy-runtime.ts';
+import type { ProtectedPrefix, Resolution, StaticSite } from '../edge/static-site.ts';
+import { encodePathForLocation } from '../edge/request-path.ts';
+import { sectionRefusedPage } from '../web/pages/section-refused-page.ts';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface SiteHandlerDeps {
+  site: StaticSite;
+  runtime: ProxyRuntime;
+  /** The proxy's fastify app (`app.routing`). */
+  proxy: RequestHandler;
+  /** Answers /healthz (the identity provider's), so one health URL covers the process. */
+  health: RequestHandler;
+  /** RP-initiated logout at the provider (OIDC RP-Initiated Logout 1.0 §2), where /oauth2/sign_out continues. */
+  endSessionUrl: string;
+  /** Add Strict-Transport-Security (when this process terminates TLS). */
+  hsts: boolean;
+  logger: ProxyLogger;
+}
+
+const NO_STORE = 'private, no-store';
+const HSTS = 'max-age=31536000';
+
+export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
+  const { site, runtime } = deps;
+  const prefix = runtime.config.proxyPrefix;
+  const signOutPath = `${prefix}/sign_out`;
+  const proxyPaths = new Set([runtime.config.pingPath, runtime.config.readyPath]);
+  // The group rule of each prefix, in the query form /oauth2/auth reads (ruleFor caches per query).
+  const queries = new WeakMap<ProtectedPrefix, string>();
+  const queryFor = (rule: ProtectedPrefix): string => {
+    let query = queries.get(rule);
+    if (query === undefined) {
+      query = rule.allowedGroups.length ? new URLSearchParams({ allowed_groups: rule.allowedGroups.join(',') }).toString() : '';
+      queries.set(rule, query);
+    }
+    return query;
+  };
+
+  function toProxy(req: IncomingMessage, res: ServerResponse, url: string, path: string): void {
+    // Signing out of the site alone would be undone by the next visit (the provider still knows
+    // the browser), so continue to the provider's sign-out, which ends both and comes back.
+    if (path === signOutPath && !new URLSearchParams(url.slice(path.length + 1)).has('rd')) {
+      req.url = `${signOutPath}?rd=${encodeURIComponent(deps.endSessionUrl)}`;
+    }
+    deps.proxy(req, res);
+  }
+
+  async function guard(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' }, rule: ProtectedPrefix): Promise<void> {
+    const host = runtime.origin({ remoteAddress: req.socket.remoteAddress, headers: req.headers, url: req.url ?? '/' }).host;
+    let result;
+    try {
+      result = await checkAuth(runtime, { cookieHeader: req.headers.cookie, rawQuery: queryFor(rule), host });
+    } catch (error) {
+      // Fail closed: nothing under the prefix without a definite yes.
+      deps.logger.error({ err: error }, 'auth check failed');
+      return send(res, 503, { 'retry-after': '5' }, 'The sign-in service is not available right now. Please try again shortly.');
+    }
+    if (result.setCookies.length) res.setHeader('set-cookie', result.setCookies);
+    if (result.status === 202) return site.serve(req, res, resolution);
+    if (result.status === 403) {
+      const session = result.session;
+      const page = sectionRefusedPage({ signedInAs: session?.preferredUsername || session?.email || session?.sub || 'someone else', allowedGroups: rule.allowedGroups, signOutPath });
+      return send(res, 403, { 'content-type': 'text/html; charset=utf-8' }, page.value, req.method === 'HEAD');
+    }
+    // 401. A browser navigation starts sign-in and comes back to the same address; anything else
+    // (a script's POST, an API client) gets the status it can act on.
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const back = encodePathForLocation(resolution.pathname) + resolution.query;
+      return send(res, 302, { location: `${prefix}/start?rd=${encodeURIComponent(back)}` }, '');
+    }
+    return send(res, 401, { 'content-type': 'text/plain; charset=utf-8' }, 'Sign in first.');
+  }
+
+  return function handleSite(req, res) {
+    if (deps.hsts) res.setHeader('strict-transport-security', HSTS);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === prefix || path.startsWith(`${prefix}/`) || proxyPaths.has(path)) return toProxy(req, res, url, path);
+    if (path === '/healthz') return deps.health(req, res);
+    const resolution = site.resolve(url);
+    if (resolution.kind === 'path' && resolution.protection !== null) {
+      guard(req, res, resolution, resolution.protection).catch((error: unknown) => {
+        deps.logger.error({ err: error }, 'protected request failed');
+        if (!res.headersSent) send(res, 500, {}, 'Something went wrong.');
+        else res.destroy();
+      });
+      return;
+    }
+    void site.serve(req, res, resolution);
+  };
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string, omitBody = false): void {
+  const bytes = Buffer.from(body);
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    ...headers,
+    'content-length': bytes.length,
+    'cache-control': NO_STORE,
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(omitBody ? undefined : bytes);
+}
+

@@ -1,0 +1,40 @@
+// `latchkey serve`: identity provider, proxy and static site in one process (docs/serve.md).
+import { performance } from 'node:perf_hooks';
+import { onShutdownSignal } from '../app/graceful-shutdown.ts';
+import { createServeApp, type ServeApp } from '../app/serve-app.ts';
+import { isServeHelp, loadServeConfig, SERVE_HELP, type ServeConfig } from '../config/serve-config.ts';
+import { setupUrl } from './setup-link.ts';
+
+export async function run(argv: string[]): Promise<number> {
+  if (isServeHelp(argv)) {
+    console.log(SERVE_HELP);
+    return 0;
+  }
+  const config = loadServeConfig({ argv, env: process.env });
+  const serve = await createServeApp(config);
+  const log = serve.id.app.log;
+  for (const warning of config.id.warnings) log.warn(warning);
+  // performance.now() counts from process start, so this includes loading the modules.
+  const readyMs = Math.round(performance.now());
+  for (const line of await startupLines(config, serve, readyMs)) log.info(line);
+  if (!(await serve.id.services.identity.setup.isComplete())) {
+    const { token } = await serve.id.services.identity.setup.issueLink();
+    // Only the operator, who can read this output, can create the first admin.
+    log.warn({ event: 'setup_link' }, `No admin yet. Create one with this one-time link: ${setupUrl(config.idOrigin, token)}`);
+  }
+  await onShutdownSignal(() => serve.close(), (message) => log.info(message));
+  return 0;
+}
+
+async function startupLines(config: Readonly<ServeConfig>, serve: ServeApp, readyMs: number): Promise<string[]> {
+  const where = (listener: { host: string; port: number }) => `${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${listener.port}`;
+  const { site, id, httpRedirect } = serve.listeners;
+  const protectedText = config.protectedPrefixes.map((p) => (p.allowedGroups.length ? `${p.prefix} (groups ${p.allowedGroups.join(', ')})` : p.prefix)).join(', ');
+  return [
+    `latchkey serve ready ${readyMs} ms after process start`,
+    `site ${config.siteOrigin} (listening on ${where(site)}) serves ${config.siteRoot}; protected: ${protectedText || 'nothing'}`,
+    `identity provider ${config.idOrigin} (listening on ${where(id ?? site)}${id ? '' : ', routed by Host'})`,
+    ...(httpRedirect ? [`http on port ${httpRedirect.port} redirects to https`] : []),
+    `to sign out, open ${config.idOrigin}/account and choose Sign out (or visit ${config.siteOrigin}/oauth2/sign_out); the site's session ends with it`,
+  ];
+}

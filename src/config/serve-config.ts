@@ -1,0 +1,247 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isLoopbackHost } from '../core/net.ts';
+import type { ProtectedPrefix } from '../edge/protection.ts';
+import { readEnv } from './env.ts';
+import { type IdConfig, loadIdConfig, readTrustProxy, type TrustProxy } from './id-config.ts';
+import { type ListenAddress, parseListenAddress } from './listen-address.ts';
+import { ConfigError, type Env } from './problems.ts';
+import { parseProtectRules } from './protect-rule.ts';
+
+// `latchkey serve` configuration: its own flags (each with a LATCHKEY_* variable), plus the
+// identity provider's variables (ENCRYPTION_KEY, DB_CONNECTION_STRING, SESSION_DURATION, …), which
+// mean what they mean for `latchkey id`. docs/serve.md lists them all.
+
+export interface ServeConfig {
+  /** The built site folder (absolute). */
+  siteRoot: string;
+  protectedPrefixes: ProtectedPrefix[];
+  /** The site's public address (static files and the proxy's /oauth2/*). */
+  siteUrl: URL;
+  siteOrigin: string;
+  /** The identity provider's public address: its issuer and the WebAuthn RP ID. */
+  idUrl: URL;
+  idOrigin: string;
+  siteListen: ListenAddress;
+  idListen: ListenAddress;
+  /** Both origins on one listener (same address): requests are routed by Host. */
+  sharedListener: boolean;
+  tls: { cert: Buffer; key: Buffer } | null;
+  /** A plain-HTTP listener that redirects to https, or null. */
+  httpRedirectPort: number | null;
+  trustProxy: TrustProxy;
+  /** The identity provider's configuration, read from the same environment. */
+  id: Readonly<IdConfig>;
+}
+
+export const SERVE_HELP = `usage: latchkey serve --site DIR [options]
+
+Runs the identity provider, the forward-auth proxy and the static site in one process.
+Each flag has an environment variable; a flag wins over its variable.
+
+  --site DIR                  the built site folder, e.g. Hugo's public/ (required)       LATCHKEY_SITE
+  --protect PREFIX[=G1,G2]    a protected path prefix, optionally only for members of     LATCHKEY_PROTECT
+                              the groups listed; repeatable; longest prefix wins           (space-separated)
+                              (default: /private/ for every signed-in user)
+  --url URL                   the site's address (default http://localhost:8080)           LATCHKEY_URL
+  --id-url URL                the identity provider's address                             LATCHKEY_ID_URL or APP_URL
+                              (default: the site's host, port 8081 — or https://id.<host>)
+  --listen HOST:PORT          where the site listens (default 127.0.0.1 for a localhost    LATCHKEY_LISTEN or HOST/PORT
+                              --url, else 0.0.0.0; port from --url)
+  --id-listen HOST:PORT       where the identity provider listens (default: --listen's     LATCHKEY_ID_LISTEN
+                              host, --id-url's port; the same address as --listen routes
+                              the two by Host)
+  --data DIR                  SQLite database and, on localhost, the generated             LATCHKEY_DATA
+                              encryption key (default ./data; DB_CONNECTION_STRING wins)
+  --tls-cert FILE             serve https with this certificate chain (PEM)                LATCHKEY_TLS_CERT
+  --tls-key FILE              … and this private key (PEM)                                 LATCHKEY_TLS_KEY
+  --http-redirect-port PORT   plain-http listener redirecting to https (default 80 when    LATCHKEY_HTTP_REDIRECT_PORT
+                              --url is on port 443 with --tls-cert, else off)
+  --trust-proxy               believe X-Forwarded-* from a reverse proxy on this machine   TRUST_PROXY (true, false or
+                              (nginx in front)                                             a list of proxy IPs/CIDRs)
+  -h, --help                  show this help
+
+The identity provider also reads ENCRYPTION_KEY(_FILE) (required unless --id-url is localhost),
+DB_CONNECTION_STRING, SESSION_DURATION, APP_NAME, LOG_LEVEL and OIDC_SIGNING_ALG (docs/configuration-id.md).
+See docs/serve.md.`;
+
+const FLAGS = {
+  site: { type: 'string' },
+  protect: { type: 'string', multiple: true },
+  url: { type: 'string' },
+  'id-url': { type: 'string' },
+  listen: { type: 'string' },
+  'id-listen': { type: 'string' },
+  data: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'http-redirect-port': { type: 'string' },
+  'trust-proxy': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function isServeHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+/** Reads `latchkey serve`'s flags and environment; throws one ConfigError listing every problem. */
+export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<ServeConfig> {
+  const { env } = input;
+  const problems: string[] = [];
+  let flags: Partial<Record<keyof typeof FLAGS, string | string[] | boolean>> = {};
+  try {
+    flags = parseArgs({ args: input.argv, options: FLAGS, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    problems.push((error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+  const text = (flag: keyof typeof FLAGS, variable: string): string | undefined => {
+    const value = flags[flag];
+    return typeof value === 'string' ? value.trim() : readEnv(env, variable, problems);
+  };
+
+  const siteRoot = readSiteRoot(text('site', 'LATCHKEY_SITE'), problems);
+  const protectTexts = (flags.protect as string[] | undefined) ?? readEnv(env, 'LATCHKEY_PROTECT', problems)?.split(/\s+/).filter(Boolean) ?? ['/private/'];
+  const protectedPrefixes = parseProtectRules(protectTexts, '--protect', problems);
+
+  const siteUrl = readOrigin(text('url', 'LATCHKEY_URL') ?? 'http://localhost:8080', '--url', problems);
+  const idUrlText = text('id-url', 'LATCHKEY_ID_URL') ?? readEnv(env, 'APP_URL', problems) ?? (siteUrl ? defaultIdUrl(siteUrl) : undefined);
+  const idUrl = idUrlText === undefined ? null : readOrigin(idUrlText, '--id-url', problems);
+
+  const tls = readTls(text('tls-cert', 'LATCHKEY_TLS_CERT'), text('tls-key', 'LATCHKEY_TLS_KEY'), problems);
+  for (const [url, flag] of [[siteUrl, '--url'], [idUrl, '--id-url']] as const) {
+    if (url && tls && url.protocol !== 'https:') problems.push(`${flag}: must be https:// when --tls-cert is given, got ${url.origin}`);
+  }
+
+  const envListen = env.HOST || env.PORT ? `${env.HOST || '0.0.0.0'}:${env.PORT || portOf(siteUrl)}` : undefined;
+  const siteListen = readListen(text('listen', 'LATCHKEY_LISTEN') ?? envListen, '--listen', problems)
+    ?? { host: siteUrl && isLoopbackHost(siteUrl.hostname) ? '127.0.0.1' : '0.0.0.0', port: portOf(siteUrl) };
+  const sameUrlPort = siteUrl && idUrl && portOf(siteUrl) === portOf(idUrl);
+  const idListen = readListen(text('id-listen', 'LATCHKEY_ID_LISTEN'), '--id-listen', problems)
+    ?? (sameUrlPort ? siteListen : { host: siteListen.host, port: portOf(idUrl) });
+  const sharedListener = siteListen.host === idListen.host && siteListen.port === idListen.port;
+
+  if (siteUrl && idUrl) {
+    if (siteUrl.origin === idUrl.origin) problems.push(`--id-url: must differ from --url (${siteUrl.origin}); give the identity provider its own port or host name`);
+    else if (sharedListener && siteUrl.hostname === idUrl.hostname)
+      problems.push(`--id-url: ${idUrl.origin} and --url ${siteUrl.origin} share a host name, so they need different listen ports (--listen, --id-listen)`);
+  }
+
+  const redirectText = text('http-redirect-port', 'LATCHKEY_HTTP_REDIRECT_PORT');
+  let httpRedirectPort: number | null = tls && siteUrl && portOf(siteUrl) === 443 ? 80 : null;
+  if (redirectText !== undefined) {
+    httpRedirectPort = readPortNumber(redirectText, '--http-redirect-port', problems);
+    if (!tls) problems.push('--http-redirect-port: only with --tls-cert and --tls-key (otherwise the site is plain http already)');
+  }
+
+  const trustProxy: TrustProxy = flags['trust-proxy'] === true ? ['127.0.0.1', '::1'] : readTrustProxy(env, problems);
+
+  const dataDir = text('data', 'LATCHKEY_DATA');
+  const idEnv: Record<string, string | undefined> = {
+    ...env,
+    APP_URL: idUrl?.origin ?? 'http://localhost:8081',
+    PUBLIC_APP_URL: undefined,
+    HOST: idListen.host,
+    PORT: String(idListen.port),
+    TRUST_PROXY: trustProxy === false ? 'false' : trustProxy === true ? 'true' : trustProxy.join(','),
+  };
+  if (dataDir !== undefined) {
+    idEnv.DATA_DIR = dataDir;
+    idEnv.DB_CONNECTION_STRING = env.DB_CONNECTION_STRING || env.DB_CONNECTION_STRING_FILE ? env.DB_CONNECTION_STRING : join(dataDir, 'latchkey.db');
+  }
+  let id: Readonly<IdConfig> | null = null;
+  // Only a usable id URL is passed on: otherwise the provider's own message would repeat ours under APP_URL.
+  if (idUrl) {
+    try {
+      id = loadIdConfig({ env: idEnv });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+
+  if (problems.length || !siteRoot || !siteUrl || !idUrl || !id) throw new ConfigError(problems);
+  return Object.freeze({
+    siteRoot, protectedPrefixes, siteUrl, siteOrigin: siteUrl.origin, idUrl, idOrigin: idUrl.origin,
+    siteListen, idListen, sharedListener, tls, httpRedirectPort, trustProxy, id,
+  });
+}
+
+const portOf = (url: URL | null): number => (url?.port ? Number(url.port) : url?.protocol === 'https:' ? 443 : 80);
+
+/** Next to a localhost site: the next port (cookies and RP ID stay simple). Elsewhere: id.<site host>. */
+function defaultIdUrl(siteUrl: URL): string {
+  if (isLoopbackHost(siteUrl.hostname)) return `${siteUrl.protocol}//${siteUrl.hostname}:${portOf(siteUrl) + 1}`;
+  return `${siteUrl.protocol}//id.${siteUrl.hostname.replace(/^www\./, '')}${siteUrl.port ? `:${siteUrl.port}` : ''}`;
+}
+
+function readSiteRoot(text: string | undefined, problems: string[]): string | null {
+  if (text === undefined) {
+    problems.push('--site: required: the built site folder to serve, e.g. --site public (Hugo\'s output)');
+    return null;
+  }
+  const root = resolve(text);
+  try {
+    if (statSync(root).isDirectory()) return root;
+    problems.push(`--site: ${text} is not a folder`);
+  } catch {
+    problems.push(`--site: ${text} does not exist (build the site first, e.g. hugo --destination ${text})`);
+  }
+  return null;
+}
+
+/** An origin browsers open: http(s), no path; plain http only for this machine (cookies and passkeys need https). */
+function readOrigin(text: string, flag: string, problems: string[]): URL | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    problems.push(`${flag}: "${text}" is not a URL; write it as browsers open it, e.g. https://example.com`);
+    return null;
+  }
+  const before = problems.length;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`${flag}: must start with https:// (or http:// for localhost), got ${url.protocol}`);
+  else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) problems.push(`${flag}: must be https (http only for localhost), got ${text}; use https://${url.host}`);
+  if (/^\[?[\d.:]+\]?$/.test(url.hostname)) problems.push(`${flag}: passkeys cannot use an IP address; use a host name (http://localhost for local use)`);
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password)
+    problems.push(`${flag}: must be an origin with no path, query or credentials, e.g. ${url.origin}`);
+  return problems.length === before ? url : null;
+}
+
+function readListen(text: string | undefined, flag: string, problems: string[]): ListenAddress | null {
+  if (text === undefined) return null;
+  const parsed = parseListenAddress(text);
+  if ('problem' in parsed) {
+    problems.push(`${flag}: ${parsed.problem}`);
+    return null;
+  }
+  return parsed;
+}
+
+function readPortNumber(text: string, flag: string, problems: string[]): number | null {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    problems.push(`${flag}: expected a port from 1 to 65535, got "${text}"`);
+    return null;
+  }
+  return port;
+}
+
+function readTls(certPath: string | undefined, keyPath: string | undefined, problems: string[]): ServeConfig['tls'] {
+  if (certPath === undefined && keyPath === undefined) return null;
+  if (certPath === undefined || keyPath === undefined) {
+    problems.push(`--tls-cert and --tls-key: give both (got only ${certPath === undefined ? '--tls-key' : '--tls-cert'})`);
+    return null;
+  }
+  const read = (path: string, flag: string): Buffer | null => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      problems.push(`${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return null;
+    }
+  };
+  const cert = read(certPath, '--tls-cert');
+  const key = read(keyPath, '--tls-key');
+  return cert && key ? { cert, key } : null;
+}
