@@ -123,3 +123,14 @@ export async function loadSigningKeys(db: Db, clock: Clock, encryptionKey: Buffe
 
 /** Public halves only, for the CLI and doctor (the provider publishes JWKS itself). */
 export const publicJwkOf = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart }: JWK): JWK => publicPart;
+
+/**
+ * Whether `encryptionKey` opens the current signing key (null when there is none yet): backup and
+ * restore check it, so a backup never pairs a database with the wrong ENCRYPTION_KEY.
+ */
+export async function currentSigningKeyOpensWith(db: Db, encryptionKey: Buffer): Promise<boolean | null> {
+  const currentKid = await readCurrentKid(db);
+  if (!currentKid) return null;
+  const row = await db.selectFrom('signing_keys').select(['kid', 'private_jwk_sealed']).where('kid', '=', currentKid).executeTakeFirst();
+  return !!row && open(sealingKey(encryptionKey), Buffer.from(row.private_jwk_sealed, 'base64url'), aadFor(row.kid)) !== null;
+}

@@ -1,0 +1,92 @@
+// `latchkey backup`: snapshot the live database, describe it in a manifest, archive both
+// atomically, then prune old archives. The signing keys live in the database, sealed with
+// ENCRYPTION_KEY, so the database is all there is to keep (plus that key, kept elsewhere).
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../../core/errors.ts';
+import { isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.ts';
+import { sha256OfFile, writeArchive } from './archive.ts';
+import { appliedMigrations, lastWriteAtMs } from './database-facts.ts';
+import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, encryptionKeyFingerprint, type BackupManifest } from './manifest.ts';
+import { dumpPostgres, snapshotSqlite } from './snapshot.ts';
+
+export interface BackupInput {
+  dbConnectionString: string;
+  encryptionKey: Buffer;
+  outDir: string;
+  latchkeyVersion: string;
+  now: () => Date;
+  /** Whether the key opens the database's current signing key (null: no key yet). */
+  keyOpensSigningKey: (db: Db, encryptionKey: Buffer) => Promise<boolean | null>;
+}
+
+export interface BackupResult {
+  path: string;
+  manifest: BackupManifest;
+}
+
+const ARCHIVE_PATTERN = /^latchkey-backup-(\d{8}T\d{6}\d{3}Z)\.tar\.gz$/;
+/** latchkey-backup-20250102T030405678Z.tar.gz: sorts by time, and a name says when it was made. */
+export const archiveName = (at: Date): string => `latchkey-backup-${at.toISOString().replace(/[-:.]/g, '')}.tar.gz`;
+
+export async function createBackup(input: BackupInput): Promise<BackupResult> {
+  await mkdir(input.outDir, { recursive: true, mode: 0o700 });
+  const kind = isPostgresUrl(input.dbConnectionString) ? 'postgres' : 'sqlite';
+  const createdAt = input.now();
+  const path = join(input.outDir, archiveName(createdAt));
+  const payloadFile = kind === 'sqlite' ? 'latchkey.db' : 'latchkey.sql';
+  const payloadPath = join(input.outDir, `.${payloadFile}.${process.pid}.partial`);
+  try {
+    let facts: { migrations: string[]; lastWriteAtMs: number | null };
+    if (kind === 'sqlite') {
+      const source = sqlitePathOf(input.dbConnectionString);
+      if (source === ':memory:' || !existsSync(source)) throw new AppError('backup_no_database', 400, `There is no database at ${source} to back up (check DB_CONNECTION_STRING).`);
+      await snapshotSqlite(source, payloadPath);
+      // Facts and the key check come from the snapshot itself, so they describe exactly what is archived.
+      facts = await readFacts(payloadPath, input);
+    } else {
+      facts = await readFacts(input.dbConnectionString, input);
+      await dumpPostgres(input.dbConnectionString, payloadPath);
+    }
+    const { sha256, bytes } = await sha256OfFile(payloadPath);
+    const manifest: BackupManifest = {
+      format: BACKUP_FORMAT,
+      formatVersion: BACKUP_FORMAT_VERSION,
+      latchkeyVersion: input.latchkeyVersion,
+      createdAt: createdAt.toISOString(),
+      database: {
+        kind, file: payloadFile, bytes, sha256, migrations: facts.migrations,
+        lastWriteAt: facts.lastWriteAtMs === null ? null : new Date(facts.lastWriteAtMs).toISOString(),
+      },
+      encryptionKeyFingerprint: encryptionKeyFingerprint(input.encryptionKey),
+    };
+    await writeArchive(path, manifest, payloadPath);
+    return { path, manifest };
+  } finally {
+    await rm(payloadPath, { force: true });
+  }
+}
+
+async function readFacts(connection: string, input: BackupInput) {
+  const database = await openDatabase(connection);
+  try {
+    const migrations = await appliedMigrations(database.db);
+    if (!migrations.length) throw new AppError('backup_no_database', 400, 'The database has no latchkey tables yet; start latchkey id once before backing it up.');
+    const opens = await input.keyOpensSigningKey(database.db, input.encryptionKey);
+    if (opens === false)
+      throw new AppError('backup_wrong_key', 400, 'The configured ENCRYPTION_KEY does not open the signing key in this database, so a backup would not be restorable; configure the key latchkey id runs with.');
+    return { migrations, lastWriteAtMs: await lastWriteAtMs(database.db) };
+  } finally {
+    await database.close();
+  }
+}
+
+/** Keeps the newest `keep` archives in `dir` (by the time in their names); returns the removed paths. */
+export async function pruneBackups(dir: string, keep: number): Promise<string[]> {
+  const names = (await readdir(dir)).filter((name) => ARCHIVE_PATTERN.test(name)).sort().reverse();
+  const removed = names.slice(keep).map((name) => join(dir, name));
+  for (const path of removed) await rm(path, { force: true });
+  return removed;
+}
+

@@ -1,0 +1,48 @@
+// Facts about a database that backup and restore compare: which migrations it has and when its
+// data last changed. Plain queries, so they work on SQLite and PostgreSQL alike.
+import { sql } from 'kysely';
+import type { Db } from '../database.ts';
+
+/** kysely's Migrator records each migration it applies in this table. */
+export const MIGRATION_TABLE = 'kysely_migration';
+
+/** Applied migrations, oldest first; [] for a database that was never migrated. */
+export async function appliedMigrations(db: Db): Promise<string[]> {
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(db);
+    return rows.map((row) => row.name);
+  } catch {
+    return [];
+  }
+}
+
+// Every column that records when something was written. A sign-in writes web_sessions and the
+// audit log; an admin change writes updated_at or the audit log; a passkey use writes last_used_at.
+const WRITE_TIMES: ReadonlyArray<[table: string, columns: string[]]> = [
+  ['users', ['created_at', 'updated_at']],
+  ['groups', ['created_at']],
+  ['passkeys', ['created_at', 'last_used_at']],
+  ['one_time_links', ['created_at', 'used_at']],
+  ['web_sessions', ['created_at', 'last_seen_at']],
+  ['audit_log', ['created_at']],
+  ['oidc_clients', ['created_at', 'updated_at']],
+  ['signing_keys', ['created_at', 'superseded_at']],
+  ['api_keys', ['created_at', 'last_used_at']],
+];
+
+/** The newest write time (ms) found in the data, or null when there is none (or no tables yet). */
+export async function lastWriteAtMs(db: Db): Promise<number | null> {
+  let newest: number | null = null;
+  for (const [table, columns] of WRITE_TIMES) {
+    for (const column of columns) {
+      try {
+        const { rows } = await sql<{ t: number | string | null }>`select max(${sql.ref(column)}) as t from ${sql.table(table)}`.execute(db);
+        const value = rows[0]?.t;
+        if (value !== null && value !== undefined && (newest === null || Number(value) > newest)) newest = Number(value);
+      } catch {
+        // A table or column that an older schema does not have yet.
+      }
+    }
+  }
+  return newest;
+}

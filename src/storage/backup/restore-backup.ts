@@ -1,0 +1,138 @@
+// `latchkey restore`: every check runs before the live database is touched: the archive's checksum,
+// the ENCRYPTION_KEY fingerprint, the snapshot itself (it opens, its migrations are known to this
+// version, the key opens its signing key), then the target (not in use, not newer than the backup).
+// Only then is the database replaced: SQLite by a rename next to it, PostgreSQL in one transaction.
+import { existsSync } from 'node:fs';
+import { link, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { AppError } from '../../core/errors.ts';
+import { isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.ts';
+import { migrationProvider } from '../migrations/index.ts';
+import { extractArchive, fsyncPath } from './archive.ts';
+import { appliedMigrations, lastWriteAtMs } from './database-facts.ts';
+import { encryptionKeyFingerprint, type BackupManifest } from './manifest.ts';
+import { redactConnection, replayPostgresDump } from './snapshot.ts';
+
+export interface RestoreInput {
+  archivePath: string;
+  dbConnectionString: string;
+  encryptionKey: Buffer;
+  /** Replace a database that has writes newer than the backup. */
+  force: boolean;
+  /** Only check the archive and open the snapshot; change nothing. */
+  verifyOnly: boolean;
+  keyOpensSigningKey: (db: Db, encryptionKey: Buffer) => Promise<boolean | null>;
+}
+
+export interface RestoreResult {
+  manifest: BackupManifest;
+  restored: boolean;
+  target: string;
+  /** SQLite: where the replaced database was kept. */
+  previousKeptAt: string | null;
+}
+
+const refuse = (code: string, message: string) => new AppError(code, 400, message);
+
+export async function restoreBackup(input: RestoreInput): Promise<RestoreResult> {
+  const targetKind = isPostgresUrl(input.dbConnectionString) ? 'postgres' : 'sqlite';
+  const targetPath = targetKind === 'sqlite' ? sqlitePathOf(input.dbConnectionString) : null;
+  if (targetPath === ':memory:') throw refuse('restore_no_target', 'DB_CONNECTION_STRING is an in-memory database; set it to the file latchkey id uses.');
+  const target = targetPath ?? redactConnection(input.dbConnectionString);
+  // The payload is written next to the target, so that putting it in place is a rename.
+  const scratchDir = input.verifyOnly || !targetPath ? tmpdir() : dirname(targetPath);
+  const scratch = join(scratchDir, `.${targetPath ? basename(targetPath) : 'latchkey'}.restore-${process.pid}.partial`);
+  const { manifest } = await extractArchive(input.archivePath, scratch);
+  try {
+    const fingerprint = encryptionKeyFingerprint(input.encryptionKey);
+    if (manifest.encryptionKeyFingerprint !== fingerprint)
+      throw refuse('restore_wrong_key', `This backup needs the ENCRYPTION_KEY with fingerprint ${manifest.encryptionKeyFingerprint}, but the configured key's is ${fingerprint}; set the key the backed-up server used. Nothing was changed.`);
+    if (manifest.database.kind !== targetKind)
+      throw refuse('restore_wrong_kind', `This is a ${manifest.database.kind} backup, and DB_CONNECTION_STRING points at ${targetKind}; restore it into a ${manifest.database.kind} database. Nothing was changed.`);
+    const known = Object.keys(await migrationProvider.getMigrations());
+    const unknown = manifest.database.migrations.filter((name) => !known.includes(name));
+    if (unknown.length)
+      throw refuse('restore_newer_schema', `This backup was made by latchkey ${manifest.latchkeyVersion}, whose schema has ${unknown.join(', ')}, which this version does not know; restore it with latchkey ${manifest.latchkeyVersion} or newer. Nothing was changed.`);
+    if (manifest.database.kind === 'sqlite') await checkSqliteSnapshot(scratch, manifest, input);
+    if (input.verifyOnly) return { manifest, restored: false, target, previousKeptAt: null };
+
+    if (targetPath) {
+      const exists = existsSync(targetPath);
+      if (exists) {
+        assertNotInUse(targetPath);
+        await assertNotNewer(targetPath, manifest, input.force, target);
+      }
+      const previousKeptAt = exists ? `${targetPath}.before-restore-${new Date().toISOString().replace(/[-:.]/g, '')}` : null;
+      if (previousKeptAt) await link(targetPath, previousKeptAt);
+      await fsyncPath(scratch);
+      await rm(`${targetPath}-wal`, { force: true });
+      await rm(`${targetPath}-shm`, { force: true });
+      await rename(scratch, targetPath);
+      await fsyncPath(dirname(targetPath));
+      return { manifest, restored: true, target, previousKeptAt };
+    }
+    await assertNotNewer(input.dbConnectionString, manifest, input.force, target);
+    await replayPostgresDump(input.dbConnectionString, scratch);
+    return { manifest, restored: true, target, previousKeptAt: null };
+  } finally {
+    await rm(scratch, { force: true });
+    await rm(`${scratch}-wal`, { force: true });
+    await rm(`${scratch}-shm`, { force: true });
+  }
+}
+
+/** The snapshot opens as SQLite, passes its integrity check, and the configured key opens its signing key. */
+async function checkSqliteSnapshot(path: string, manifest: BackupManifest, input: RestoreInput): Promise<void> {
+  try {
+    const raw = new DatabaseSync(path, { readOnly: true });
+    try {
+      const check = raw.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined;
+      if (check?.quick_check !== 'ok') throw new Error(String(check?.quick_check));
+    } finally {
+      raw.close();
+    }
+  } catch (error) {
+    throw new AppError('backup_corrupted', 400, 'The database in this backup does not open as SQLite; nothing was changed. Use another backup.', { cause: error });
+  }
+  const database = await openDatabase(path);
+  try {
+    const migrations = await appliedMigrations(database.db);
+    if (migrations.join(',') !== manifest.database.migrations.join(','))
+      throw refuse('backup_corrupted', 'The database in this backup does not match its manifest; nothing was changed. Use another backup.');
+    if ((await input.keyOpensSigningKey(database.db, input.encryptionKey)) === false)
+      throw refuse('restore_wrong_key', 'The configured ENCRYPTION_KEY does not open the signing key in this backup; nothing was changed.');
+  } finally {
+    await database.close();
+  }
+}
+
+/** A running server keeps the file open; replacing it under the server would lose its writes. */
+function assertNotInUse(path: string): void {
+  const probe = new DatabaseSync(path);
+  try {
+    probe.exec('PRAGMA busy_timeout = 0');
+    // Leaving WAL mode needs the only connection; it also folds the WAL into the file first.
+    probe.exec('PRAGMA journal_mode = DELETE');
+  } catch (error) {
+    if (/locked|busy/i.test((error as Error).message))
+      throw refuse('restore_in_use', `${path} is in use (is latchkey id running?); stop it before restoring. Nothing was changed.`);
+    throw error;
+  } finally {
+    probe.close();
+  }
+}
+
+async function assertNotNewer(connection: string, manifest: BackupManifest, force: boolean, target: string): Promise<void> {
+  const database = await openDatabase(connection);
+  let newest: number | null;
+  try {
+    newest = await lastWriteAtMs(database.db);
+  } finally {
+    await database.close();
+  }
+  const backupAt = Date.parse(manifest.createdAt);
+  if (newest !== null && newest > backupAt && !force)
+    throw refuse('restore_target_newer', `${target} has changes from ${new Date(newest).toISOString()}, after this backup was made (${manifest.createdAt}); restoring would lose them. Add --force to replace it anyway. Nothing was changed.`);
+}
