@@ -1,6 +1,7 @@
 // The /oauth2/auth check as a plain function, so nginx/Caddy (over HTTP) and serve mode
 // (in-process) share one code path. It answers only 202, 401 or 403: nginx's auth_request turns
-// anything else into a 500. For a cookie session it does no I/O unless a refresh is due.
+// anything else into a 500. For a cookie session it does no I/O unless a refresh is due; a Redis
+// session costs one GET.
 import { decide } from './decide.ts';
 import { parseCookieHeader } from './cookie-header.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
@@ -29,7 +30,7 @@ const NO_COOKIES: string[] = [];
 
 export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promise<AuthCheckResult> {
   const sent = parseCookieHeader(input.cookieHeader);
-  let session = rt.sessions.read(sent);
+  let session = await rt.sessions.read(sent);
   let setCookies = NO_COOKIES;
   const now = rt.nowSeconds();
 
@@ -38,11 +39,11 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
     if (outcome.kind === 'refreshed') {
       session = outcome.session;
       const attrs = rt.cookieAttributes(input.host);
-      setCookies = rt.sessions.write(session, attrs, Math.max(1, session.expiresAt - now), rt.clock.nowMs(), sent);
+      setCookies = await rt.sessions.write(session, attrs, Math.max(1, session.expiresAt - now), rt.clock.nowMs(), sent);
     } else if (outcome.kind === 'refused') {
       // The provider no longer vouches for this user (revoked grant, disabled account): end the session.
       rt.logger.info({ sub: session.sub }, 'session refresh refused; signing out');
-      return { status: 401, headers: NONE, setCookies: rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null };
+      return { status: 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null };
     } else {
       // The provider is unreachable: keep the still-valid session and try again on a later check.
       rt.logger.warn({ err: outcome.cause }, 'session refresh failed; provider unavailable');
@@ -54,5 +55,5 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
   if (decision.kind === 'deny') return { status: 403, headers: NONE, setCookies, session };
   // An ended session (expired, revoked) is deleted so the browser stops sending it.
   const ended = decision.reason !== 'no session';
-  return { status: 401, headers: NONE, setCookies: ended ? rt.sessions.clear(rt.cookieAttributes(input.host), sent) : setCookies, session: null };
+  return { status: 401, headers: NONE, setCookies: ended ? await rt.sessions.clear(rt.cookieAttributes(input.host), sent) : setCookies, session: null };
 }

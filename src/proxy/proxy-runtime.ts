@@ -1,11 +1,10 @@
 // Everything the proxy needs at run time, built once from the configuration: cookie codecs, the
 // OIDC client, the revocation list, header writers. Plain objects, no fastify: routes.ts
 // translates HTTP into these calls, and serve mode calls them in-process.
-import { ConfigError } from '../config/problems.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { type AccessRule, type ConfiguredRule, configuredRule, ruleWithQuery } from './access-rule.ts';
 import type { ProxyConfig } from './config.ts';
-import { type CookieCodec, createCookieCodec } from './cookie-codec.ts';
+import { createCookieCodec } from './cookie-codec.ts';
 import { type CookieAttributes, cookieDomainFor } from './cookie-header.ts';
 import { createCsrfCookies, type CsrfCookies } from './csrf.ts';
 import { createExpiringSet, type ExpiringSet } from './expiring-set.ts';
@@ -13,7 +12,9 @@ import { type IdentityHeaders, identityHeaderWriter } from './headers.ts';
 import { createOidcClient, isRefusal, type OidcClient } from './oidc-client.ts';
 import { createRefresher, type Refresher } from './refresher.ts';
 import { createOriginReader, type RequestFacts, type RequestOrigin } from './request-origin.ts';
+import { createRedisSessionStore } from './redis-session-store.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
+import { cookieSessionStore, type SessionStore } from './session-store.ts';
 
 /** The few pino methods the proxy uses (fastify's logger fits). */
 export interface ProxyLogger {
@@ -30,13 +31,15 @@ export interface ProxyDeps {
   logger?: ProxyLogger;
   /** Share one revocation list between runtimes (e.g. serve mode); default: a new one. */
   revocations?: Revocations;
+  /** With --session-store-type=redis: prefix for every key and channel (default latchkey:proxy:). */
+  redisKeyPrefix?: string;
 }
 
 export interface ProxyRuntime {
   readonly config: ProxyConfig;
   readonly clock: Clock;
   readonly logger: ProxyLogger;
-  readonly sessions: CookieCodec;
+  readonly sessions: SessionStore;
   readonly csrf: CsrfCookies;
   readonly oidc: OidcClient;
   readonly revocations: Revocations;
@@ -55,9 +58,9 @@ const silentLogger: ProxyLogger = { debug() {}, info() {}, warn() {}, error() {}
 const CACHE_LIMIT = 256;
 
 export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): ProxyRuntime {
-  // Refuse rather than silently keep sessions in cookies when a server-side store was asked for.
-  if (config.sessionStoreType !== 'cookie') throw new ConfigError(['--session-store-type: only "cookie" is supported by latchkey proxy so far']);
   const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? silentLogger;
+  const revocations = deps.revocations ?? createRevocations(clock, config.cookie.expireSeconds);
   const baseRule = configuredRule(config);
   const oidc = createOidcClient(config, { clock, fetch: deps.fetch });
   const attributesByHost = new Map<string, CookieAttributes>();
@@ -67,11 +70,11 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
   return {
     config,
     clock,
-    logger: deps.logger ?? silentLogger,
-    sessions: createCookieCodec(config.cookie.name, config.cookie.secret),
+    logger,
+    sessions: createSessionStore(config, revocations, logger, deps.redisKeyPrefix),
     csrf: createCsrfCookies(config.cookie),
     oidc,
-    revocations: deps.revocations ?? createRevocations(clock, config.cookie.expireSeconds),
+    revocations,
     refresher: createRefresher(config, oidc, clock, isRefusal),
     identityHeaders: identityHeaderWriter(config),
     usedStates: createExpiringSet(clock),
@@ -104,4 +107,12 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
     },
     nowSeconds: () => Math.floor(clock.nowMs() / 1000),
   };
+}
+
+function createSessionStore(config: ProxyConfig, revocations: Revocations, logger: ProxyLogger, keyPrefix: string | undefined): SessionStore {
+  if (config.sessionStoreType === 'cookie' || !config.redisConnectionUrl) return cookieSessionStore(createCookieCodec(config.cookie.name, config.cookie.secret));
+  return createRedisSessionStore({
+    redisUrl: config.redisConnectionUrl, cookieName: config.cookie.name, cookieSecret: config.cookie.secret, revocations, keyPrefix,
+    onError: (error, message) => logger.warn({ err: error }, message),
+  });
 }

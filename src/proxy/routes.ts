@@ -77,12 +77,12 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
 
     app.get(`${prefix}/callback`, (request, reply) => flow(request, reply, () => finishSignIn(rt, browserRequest(request))));
 
-    const signOutHandler = async (request: FastifyRequest, reply: FastifyReply) => redirect(reply, signOut(rt, browserRequest(request)));
+    const signOutHandler = async (request: FastifyRequest, reply: FastifyReply) => redirect(reply, await signOut(rt, browserRequest(request)));
     app.get(`${prefix}/sign_out`, signOutHandler);
     app.post(`${prefix}/sign_out`, signOutHandler);
 
     app.get(`${prefix}/userinfo`, async (request, reply) => {
-      const session = rt.sessions.read(parseCookieHeader(request.headers.cookie));
+      const session = await rt.sessions.read(parseCookieHeader(request.headers.cookie));
       const decision = decide(session, rt.ruleFor(''), rt.nowSeconds(), rt.revocations);
       noStore(reply);
       if (decision.kind === 'signin') throw new AppError('unauthorized', 401, 'Please sign in first.');
@@ -99,6 +99,7 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
       if (!token) throw new AppError('invalid_request', 400, 'A logout_token is required.');
       const claims = await rt.oidc.verifyLogoutToken(token);
       rt.revocations.revoke(claims);
+      await rt.sessions.endSessions(claims);
       request.log.info({ sid: claims.sid, sub: claims.sub }, 'back-channel logout');
       return reply.code(200).send();
     });

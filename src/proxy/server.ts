@@ -58,6 +58,7 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
     app,
     runtime,
     async listen() {
+      await runtime.sessions.start();
       await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
       void loadDiscovery(0);
       const address = app.server.address();
@@ -69,6 +70,7 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
       closed = true;
       clearTimeout(retryTimer);
       await app.close();
+      await runtime.sessions.close();
     },
   };
 }

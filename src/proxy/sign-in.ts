@@ -77,7 +77,7 @@ export async function startSignIn(rt: ProxyRuntime, request: BrowserRequest): Pr
     expiresAt: rt.nowSeconds() + rt.config.cookie.csrfExpireSeconds,
   };
   const location = await rt.oidc.authorizationUrl({ redirectUri: callbackUrl(rt, request.origin), state: attempt.state, nonce: attempt.nonce, codeVerifier: attempt.codeVerifier });
-  return { location, setCookies: [...rt.sessions.clear(attrs, request.sent), rt.csrf.write(attempt, attrs, rt.clock.nowMs())] };
+  return { location, setCookies: [...await rt.sessions.clear(attrs, request.sent), rt.csrf.write(attempt, attrs, rt.clock.nowMs())] };
 }
 
 /** /oauth2/callback: check the CSRF cookie, redeem the code, apply the rules, issue a fresh session. */
@@ -123,14 +123,14 @@ export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): P
   }
 
   const location = validateRedirect(attempt.redirect, { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains });
-  const sessionCookies = rt.sessions.write(session, attrs, rt.config.cookie.expireSeconds, rt.clock.nowMs(), request.sent);
+  const sessionCookies = await rt.sessions.write(session, attrs, rt.config.cookie.expireSeconds, rt.clock.nowMs(), request.sent);
   return { location, setCookies: [...clearCsrf, ...sessionCookies] };
 }
 
 /** /oauth2/sign_out: delete the session cookies, go to a validated rd (or '/'). */
-export function signOut(rt: ProxyRuntime, request: BrowserRequest): FlowResult {
+export async function signOut(rt: ProxyRuntime, request: BrowserRequest): Promise<FlowResult> {
   const attrs = rt.cookieAttributes(request.origin.host);
   const rd = request.query.get('rd') ?? (header(request.headers, 'x-auth-request-redirect') || null);
   const location = validateRedirect(rd, { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains });
-  return { location, setCookies: rt.sessions.clear(attrs, request.sent) };
+  return { location, setCookies: await rt.sessions.clear(attrs, request.sent) };
 }

@@ -1,0 +1,136 @@
+// --session-store-type=redis, oauth2-proxy's design: the cookie holds only a ticket (a random id,
+// a random secret, and a MAC under --cookie-secret); the session is sealed with the ticket's secret
+// and kept in Redis under the id with a time to live. Redis alone never holds a readable session,
+// and a cookie alone is worth nothing once its key is deleted (sign-out, back-channel logout).
+// The auth check does one GET per request and nothing else.
+//
+// Back-channel logout reaches one instance (whichever the load balancer picks). It deletes the
+// provider session's tickets (indexed by sid and sub) in Redis, which every instance reads, and
+// publishes the logout so each instance's in-memory deny-list also refuses a copy written back
+// concurrently (e.g. by a refresh in flight).
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { deriveKey, open, seal } from '../core/crypto.ts';
+import { type CookieAttributes, serializeCookie } from './cookie-header.ts';
+import { createCookieCodec } from './cookie-codec.ts';
+import type { Revocations } from './revocations.ts';
+import { sessionFromJson, sessionToJson } from './session.ts';
+import type { SessionStore } from './session-store.ts';
+
+export interface RedisSessionStoreOptions {
+  redisUrl: string;
+  cookieName: string;
+  cookieSecret: Buffer;
+  /** This instance's deny-list, fed with logouts that other instances received. */
+  revocations: Revocations;
+  /** Prepended to every key and the channel; several deployments can share one Redis. */
+  keyPrefix?: string;
+  onError?: (error: unknown, message: string) => void;
+}
+
+interface Ticket { id: string; secret: Buffer }
+
+const ID_BYTES = 16;
+const SECRET_BYTES = 32;
+const MAC_BYTES = 16;
+/** A replaced ticket (after a refresh) keeps working this long for requests already in flight. */
+const REPLACED_TICKET_GRACE_MS = 10_000;
+
+// Deletes every ticket in an index set, then the set: one step, so no ticket slips in between.
+const END_SESSIONS_SCRIPT = `
+local ids = redis.call('SMEMBERS', KEYS[1])
+for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
+redis.call('DEL', KEYS[1])
+return #ids`;
+
+export function createRedisSessionStore(options: RedisSessionStoreOptions): SessionStore {
+  const prefix = options.keyPrefix ?? 'latchkey:proxy:';
+  const name = options.cookieName;
+  const macKey = deriveKey(options.cookieSecret, 'proxy-session-ticket');
+  const sessionKey = (id: string) => `${prefix}session:${name}:${id}`;
+  const sessionKeyPrefix = `${prefix}session:${name}:`;
+  const indexKey = (kind: 'sid' | 'sub', value: string) => `${prefix}${kind}:${name}:${value}`;
+  const channel = `${prefix}revocations`;
+  const instanceId = randomBytes(8).toString('base64url');
+  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  let subscriber: Redis | null = null;
+  // Only used for the deletion lines of clear(): the cookie names, split parts included, are the same.
+  const cookieNames = createCookieCodec(name, options.cookieSecret);
+
+  const mac = (text: string) => createHmac('sha256', macKey).update(text).digest().subarray(0, MAC_BYTES);
+  const encodeTicket = (ticket: Ticket) => {
+    const body = `${ticket.id}.${ticket.secret.toString('base64url')}`;
+    return `${body}.${mac(body).toString('base64url')}`;
+  };
+  const decodeTicket = (sent: ReadonlyMap<string, string>): Ticket | null => {
+    const value = sent.get(name);
+    if (!value) return null;
+    const parts = value.split('.');
+    if (parts.length !== 3 || !/^[A-Za-z0-9_-]{22}$/.test(parts[0])) return null;
+    const given = Buffer.from(parts[2], 'base64url');
+    const expected = mac(`${parts[0]}.${parts[1]}`);
+    if (given.length !== MAC_BYTES || !timingSafeEqual(given, expected)) return null;
+    const secret = Buffer.from(parts[1], 'base64url');
+    return secret.length === SECRET_BYTES ? { id: parts[0], secret } : null;
+  };
+
+  return {
+    name,
+    async start() {
+      await redis.connect();
+      subscriber = redis.duplicate();
+      subscriber.on('message', (_channel: string, message: string) => {
+        try {
+          const { from, sid, sub } = JSON.parse(message) as { from: string; sid?: string; sub?: string };
+          if (from !== instanceId) options.revocations.revoke({ sid, sub });
+        } catch (error) {
+          options.onError?.(error, 'unreadable revocation message');
+        }
+      });
+      subscriber.on('error', (error) => options.onError?.(error, 'redis subscriber error'));
+      redis.on('error', (error) => options.onError?.(error, 'redis error'));
+      await subscriber.subscribe(channel);
+    },
+    async read(sent) {
+      const ticket = decodeTicket(sent);
+      if (!ticket) return null;
+      const sealed = await redis.getBuffer(sessionKey(ticket.id));
+      if (!sealed) return null;
+      const plaintext = open(ticket.secret, sealed, Buffer.from(ticket.id));
+      return plaintext ? sessionFromJson(plaintext.toString('utf8')) : null;
+    },
+    async write(session, attrs, maxAgeSeconds, nowMs, sent) {
+      // Always a new ticket: a ticket planted in the browser before sign-in never names the new session.
+      const ticket: Ticket = { id: randomBytes(ID_BYTES).toString('base64url'), secret: randomBytes(SECRET_BYTES) };
+      const ttlMs = Math.max(1, maxAgeSeconds) * 1000;
+      const sealed = seal(ticket.secret, Buffer.from(sessionToJson(session)), Buffer.from(ticket.id));
+      const tx = redis.multi().set(sessionKey(ticket.id), sealed, 'PX', ttlMs);
+      for (const index of [session.sid ? indexKey('sid', session.sid) : null, indexKey('sub', session.sub)]) {
+        if (!index) continue;
+        // The index lives as long as its longest session: set an expiry if none, extend it if shorter.
+        tx.sadd(index, ticket.id).pexpire(index, ttlMs, 'NX').pexpire(index, ttlMs, 'GT');
+      }
+      const previous = decodeTicket(sent);
+      if (previous) tx.pexpire(sessionKey(previous.id), REPLACED_TICKET_GRACE_MS, 'LT');
+      const results = await tx.exec();
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw new Error('storing the session in Redis failed', { cause: failed?.[0] });
+      return [serializeCookie(name, encodeTicket(ticket), attrs, maxAgeSeconds, nowMs)];
+    },
+    async clear(attrs: CookieAttributes, sent) {
+      const ticket = decodeTicket(sent);
+      if (ticket) await redis.del(sessionKey(ticket.id));
+      return cookieNames.clear(attrs, sent);
+    },
+    async endSessions({ sid, sub }) {
+      // Back-Channel Logout §2.7: the sid's sessions, or with only sub, every session of the user.
+      const index = sid ? indexKey('sid', sid) : sub ? indexKey('sub', sub) : null;
+      if (!index) return;
+      await redis.eval(END_SESSIONS_SCRIPT, 1, index, sessionKeyPrefix);
+      await redis.publish(channel, JSON.stringify({ from: instanceId, sid, sub }));
+    },
+    async close() {
+      await Promise.all([redis, subscriber].map((client) => client?.quit().catch(() => client.disconnect())));
+    },
+  };
+}

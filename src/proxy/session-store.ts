@@ -1,0 +1,43 @@
+// Where the proxy keeps a signed-in user's session: sealed in the cookie itself (the default, no
+// server state) or, with --session-store-type=redis, in Redis behind a ticket cookie
+// (redis-session-store.ts). The auth check, sign-in and sign-out only see this interface.
+import type { CookieAttributes } from './cookie-header.ts';
+import type { CookieCodec } from './cookie-codec.ts';
+import type { Session } from './session.ts';
+
+export interface SessionStore {
+  readonly name: string;
+  /** The session the browser's cookies point at, or null (absent, tampered with, ended, expired). */
+  read(sent: ReadonlyMap<string, string>): Promise<Session | null>;
+  /** Stores `session` for `maxAgeSeconds`; returns the Set-Cookie lines for the browser. */
+  write(session: Session, attrs: CookieAttributes, maxAgeSeconds: number, nowMs: number, sent: ReadonlyMap<string, string>): Promise<string[]>;
+  /** Ends the session the browser sent; returns the Set-Cookie lines that delete its cookies. */
+  clear(attrs: CookieAttributes, sent: ReadonlyMap<string, string>): Promise<string[]>;
+  /**
+   * The provider ended sessions (back-channel logout): a server-side store deletes them and tells
+   * the other proxy instances; the cookie store has nothing to delete (the deny-list covers it).
+   */
+  endSessions(claims: { sid?: string; sub?: string }): Promise<void>;
+  /** Connects (a server-side store); the server calls it before it listens. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The session sealed in the cookie (cookie-codec.ts); no I/O. */
+export function cookieSessionStore(codec: CookieCodec): SessionStore {
+  return {
+    name: codec.name,
+    async read(sent) {
+      return codec.read(sent);
+    },
+    async write(session, attrs, maxAgeSeconds, nowMs, sent) {
+      return codec.write(session, attrs, maxAgeSeconds, nowMs, sent);
+    },
+    async clear(attrs, sent) {
+      return codec.clear(attrs, sent);
+    },
+    async endSessions() {},
+    async start() {},
+    async close() {},
+  };
+}

@@ -1,0 +1,128 @@
+// --session-store-type=redis with two proxy instances sharing one Redis, against an independent
+// OIDC provider: the cookie is a ticket, the session lives (sealed) in Redis, and sign-out or a
+// back-channel logout received by one instance ends the session at the other.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { createProxyServer, type ProxyServer } from '../../src/proxy/server.ts';
+import { connectTestRedis, deleteRedisKeys, REDIS_URL, testRedisPrefix } from '../helpers/backends.ts';
+import { proxyConfigFixture } from '../helpers/proxy-config-fixture.ts';
+import { CookieJar, loginAtProvider, logoutAtProvider, type ReferenceProvider, startReferenceProvider } from '../helpers/reference-provider.ts';
+
+describe('proxy sessions in Redis, shared by two instances', () => {
+  let op: ReferenceProvider;
+  let redis: Redis;
+  const keyPrefix = testRedisPrefix();
+  const instances: { server: ProxyServer; url: string }[] = [];
+  const [a, b] = [0, 1];
+  const url = (i: number) => instances[i].url;
+
+  before(async () => {
+    redis = await connectTestRedis();
+    op = await startReferenceProvider();
+    const config = proxyConfigFixture({ oidcIssuerUrl: op.issuer, sessionStoreType: 'redis', redisConnectionUrl: REDIS_URL, setXAuthRequest: true, logLevel: 'error' });
+    for (let i = 0; i < 2; i++) {
+      const server = await createProxyServer(config, { redisKeyPrefix: keyPrefix });
+      instances.push({ server, url: (await server.listen()).url });
+    }
+    op.configure({
+      clientId: config.clientId, clientSecret: config.clientSecret,
+      redirectUris: instances.map((instance) => `${instance.url}/oauth2/callback`),
+      // The provider knows one address, as it would know the load balancer's: instance A receives every logout.
+      backchannelLogoutUri: `${url(a)}/oauth2/backchannel-logout`,
+    });
+    await Promise.all(instances.map((instance) => instance.server.runtime.oidc.discover()));
+  });
+  after(async () => {
+    await Promise.all(instances.map((instance) => instance.server.close()));
+    await op?.close();
+    await deleteRedisKeys(redis, keyPrefix);
+    redis.disconnect();
+  });
+
+  const signInAt = async (i: number, login: string) => {
+    const jar = new CookieJar();
+    const start = await jar.fetch(`${url(i)}/oauth2/start?rd=/private/`);
+    const callback = await loginAtProvider(jar, start.headers.get('location')!, login, `${url(i)}/oauth2/callback`);
+    const finished = await jar.fetch(callback);
+    assert.equal(finished.status, 302, 'the callback signs in');
+    return jar;
+  };
+  const authAt = async (i: number, cookie: string) => {
+    const response = await fetch(`${url(i)}/oauth2/auth`, { headers: { cookie } });
+    await response.arrayBuffer();
+    return response;
+  };
+  const sessionKeys = async () => (await redis.keys(`${keyPrefix}session:*`)).sort();
+
+  it('gives the browser only a ticket and keeps the session sealed in Redis', async () => {
+    const before = await sessionKeys();
+    const jar = await signInAt(a, 'ticket-holder');
+    const ticket = jar.get(url(a), '_oauth2_proxy')!;
+    assert.match(ticket, /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
+    const added = (await sessionKeys()).filter((key) => !before.includes(key));
+    assert.equal(added.length, 1, 'one session stored');
+    const stored = (await redis.getBuffer(added[0]))!;
+    assert.doesNotMatch(stored.toString('latin1'), /ticket-holder|example\.com|eyJ/, 'Redis holds no readable claim or token');
+    const ttlSeconds = await redis.ttl(added[0]);
+    assert.ok(ttlSeconds > 168 * 3600 - 60 && ttlSeconds <= 168 * 3600, `expires with the cookie (ttl ${ttlSeconds}s)`);
+  });
+
+  it('accepts at one instance a session signed in at the other', async () => {
+    const jar = await signInAt(a, 'wanderer');
+    const response = await authAt(b, jar.header(url(b)));
+    assert.equal(response.status, 202);
+    assert.equal(response.headers.get('x-auth-request-email'), 'wanderer@example.com');
+  });
+
+  it('refuses a ticket whose secret was changed', async () => {
+    const jar = await signInAt(a, 'tamperer');
+    const [id, secret, mac] = jar.get(url(a), '_oauth2_proxy')!.split('.');
+    const otherSecret = Buffer.from(secret, 'base64url').map((byte) => byte ^ 1);
+    assert.equal((await authAt(b, `_oauth2_proxy=${id}.${Buffer.from(otherSecret).toString('base64url')}.${mac}`)).status, 401);
+    assert.equal((await authAt(b, jar.header(url(b)))).status, 202, 'the genuine ticket still works');
+  });
+
+  it('ends the session everywhere when the user signs out at one instance', async () => {
+    const jar = await signInAt(a, 'leaver');
+    const saved = jar.header(url(a));
+    const keysBefore = (await sessionKeys()).length;
+    const signOut = await jar.fetch(`${url(b)}/oauth2/sign_out`);
+    assert.equal(signOut.status, 302);
+    assert.equal((await sessionKeys()).length, keysBefore - 1, 'the session is deleted from Redis');
+    assert.equal((await authAt(a, saved)).status, 401, 'a saved copy of the cookie no longer works at the other instance');
+  });
+
+  it('ends the session at the other instance when one receives a back-channel logout', async () => {
+    const jar = await signInAt(b, 'logged-out');
+    const saved = jar.header(url(b));
+    assert.equal((await authAt(b, saved)).status, 202);
+    const keysBefore = (await sessionKeys()).length;
+    await logoutAtProvider(jar, op.issuer);
+    assert.equal((await sessionKeys()).length, keysBefore - 1, 'instance A deleted the session from Redis');
+    assert.equal((await authAt(b, saved)).status, 401, 'instance B honours the logout that instance A received');
+  });
+
+  it('tells every instance about a back-channel logout on the revocation channel', async () => {
+    const jar = await signInAt(a, 'announced');
+    const sizeBefore = instances[b].server.runtime.revocations.size;
+    await logoutAtProvider(jar, op.issuer);
+    for (let i = 0; i < 50 && instances[b].server.runtime.revocations.size === sizeBefore; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(instances[b].server.runtime.revocations.size, sizeBefore + 1, 'instance B added the logout to its deny-list');
+  });
+
+  it('sends exactly one Redis command, a GET, per /oauth2/auth', async () => {
+    const jar = await signInAt(a, 'counted');
+    const cookie = jar.header(url(b));
+    const monitor = await redis.monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.startsWith(keyPrefix))) seen.push(args);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 5; i++) assert.equal((await authAt(i % 2, cookie)).status, 202);
+    await new Promise((r) => setTimeout(r, 100));
+    monitor.disconnect();
+    assert.deepEqual(seen.map((args) => args[0].toLowerCase()), Array(5).fill('get'));
+  });
+});
