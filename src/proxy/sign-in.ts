@@ -38,16 +38,40 @@ const header = (headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 };
 
+const isOwnEndpoint = (rt: ProxyRuntime, uri: string): boolean =>
+  uri === rt.config.proxyPrefix || uri.startsWith(`${rt.config.proxyPrefix}/`) || uri.startsWith(`${rt.config.proxyPrefix}?`);
+
+/**
+ * X-Auth-Request-Redirect, unless it names one of the proxy's own endpoints. nginx's
+ * `proxy_set_header X-Auth-Request-Redirect $request_uri` in `location /oauth2/` (oauth2-proxy's
+ * documented configuration) names the endpoint itself when the browser opens it directly, and
+ * returning there loops: /oauth2/sign_out → /oauth2/sign_out (oauth2-proxy issue #2613).
+ */
+function headerRedirect(rt: ProxyRuntime, headers: IncomingHttpHeaders): string | undefined {
+  const value = header(headers, 'x-auth-request-redirect');
+  if (!value) return undefined;
+  let path = value;
+  if (!value.startsWith('/')) {
+    try {
+      path = new URL(value).pathname;
+    } catch {
+      return value; // not a URL: validateRedirect refuses it
+    }
+  }
+  return isOwnEndpoint(rt, path) ? undefined : value;
+}
+
 /**
  * Where to go after sign-in, the way oauth2-proxy's app director finds it: the `rd` parameter,
- * then X-Auth-Request-Redirect (nginx sets it to $request_uri for `error_page 401 = /oauth2/sign_in`),
+ * then X-Auth-Request-Redirect (nginx sets it to $request_uri for `error_page 401 = /oauth2/sign_in`;
+ * ignored when it names the proxy's own endpoints),
  * then X-Forwarded-Proto/Host/Uri from a trusted proxy, then the request URI itself unless it is
  * one of the proxy's own endpoints. The first candidate that passes validateRedirect wins.
  */
 export function findRedirect(rt: ProxyRuntime, request: BrowserRequest): string {
   const context = { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains };
-  const ownEndpoint = (uri: string) => uri === rt.config.proxyPrefix || uri.startsWith(`${rt.config.proxyPrefix}/`) || uri.startsWith(`${rt.config.proxyPrefix}?`);
-  const candidates = [request.query.get('rd'), header(request.headers, 'x-auth-request-redirect')];
+  const ownEndpoint = (uri: string) => isOwnEndpoint(rt, uri);
+  const candidates = [request.query.get('rd'), headerRedirect(rt, request.headers)];
   if (request.origin.proxied) {
     const uri = ownEndpoint(request.origin.uri) ? '/' : request.origin.uri;
     if (request.origin.host) candidates.push(`${request.origin.scheme}://${request.origin.host}${uri}`);
@@ -130,7 +154,7 @@ export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): P
 /** /oauth2/sign_out: delete the session cookies, go to a validated rd (or '/'). */
 export async function signOut(rt: ProxyRuntime, request: BrowserRequest): Promise<FlowResult> {
   const attrs = rt.cookieAttributes(request.origin.host);
-  const rd = request.query.get('rd') ?? (header(request.headers, 'x-auth-request-redirect') || null);
+  const rd = request.query.get('rd') ?? (headerRedirect(rt, request.headers) || null);
   const location = validateRedirect(rd, { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains });
   return { location, setCookies: await rt.sessions.clear(attrs, request.sent) };
 }
