@@ -16,6 +16,7 @@ import { errorPage } from '../web/pages/error-page.ts';
 import { installSecurityHeaders } from '../web/security-headers.ts';
 import { styleRoute } from '../web/style-route.ts';
 import { createIdServices, type IdServices } from './id-services.ts';
+import { accountPagesRoutes } from './account-wiring.ts';
 import { deriveKey } from '../core/crypto.ts';
 import { createOidcProvider, type OidcProvider } from '../oidc/provider.ts';
 import { oidcRoutes } from '../oidc/routes.ts';
@@ -83,7 +84,6 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
 
   const routeDeps: IdentityRoutesDeps = {
     identity, appName: config.appName, secureCookies, sessionTtlSeconds: config.sessionDurationSeconds, csrf,
-    listPasskeys: async (userId) => (await webauthn.listPasskeys(userId)).map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAtMs, lastUsedAt: p.lastUsedAtMs })),
     // Signing out here ends this browser's provider session too and tells the apps it was used
     // with (back-channel logout), so their private pages close within seconds.
     async onSignOut(request, reply, userId) {
@@ -93,6 +93,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     },
   };
   identityRoutes(app, routeDeps);
+  accountPagesRoutes(app, { services, oidc, csrf, secureCookies });
 
   const adminDeps = {
     identity, secureCookies, csrf, linkUrl: (token: string) => signInLinkUrl(config.origin, token),

@@ -2,14 +2,13 @@ import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { assertSameOrigin, csrfTokenFor, type CsrfOptions } from '../web/csrf.ts';
-import { accountPage, type PasskeyListItem } from '../web/pages/account-page.ts';
 import { oneTimeLinkPage } from '../web/pages/one-time-link-page.ts';
 import { setupPage } from '../web/pages/setup-page.ts';
 import { signInPage } from '../web/pages/sign-in-page.ts';
 import type { Identity } from './index.ts';
 import { safeLocalPath } from './local-redirect.ts';
 import { clearSessionCookie, readSessionToken, setSessionCookie } from './session-cookie.ts';
-import { displayName, type User } from './users.ts';
+import type { User } from './users.ts';
 
 export interface IdentityRoutesDeps {
   identity: Identity;
@@ -17,7 +16,6 @@ export interface IdentityRoutesDeps {
   secureCookies: boolean;
   sessionTtlSeconds: number;
   csrf: CsrfOptions;
-  listPasskeys: (userId: string) => Promise<PasskeyListItem[]>;
   /** Ends the user's sign-in at the OIDC provider too (its own session), then where to go. */
   onSignOut?: (request: FastifyRequest, reply: FastifyReply, userId: string) => Promise<void>;
 }
@@ -42,8 +40,8 @@ export async function currentUser(identity: Identity, request: FastifyRequest, s
   return user && !user.disabled ? { user, sessionId: session.id } : null;
 }
 
-/** Starts a web session after a successful passkey or link sign-in. */
-export async function signIn(deps: IdentityRoutesDeps, request: FastifyRequest, reply: FastifyReply, user: User, method: string): Promise<void> {
+/** Starts a web session after a successful passkey, link or recovery-code sign-in. */
+export async function signIn(deps: Pick<IdentityRoutesDeps, 'identity' | 'secureCookies' | 'sessionTtlSeconds'>, request: FastifyRequest, reply: FastifyReply, user: User, method: string): Promise<void> {
   const { token } = await deps.identity.sessions.create(user.id, { ip: request.ip, userAgent: request.headers['user-agent'] });
   setSessionCookie(reply, token, { secure: deps.secureCookies, ttlSeconds: deps.sessionTtlSeconds });
   await deps.identity.audit.record({ event: 'signin', userId: user.id, ip: request.ip, userAgent: request.headers['user-agent'], details: { method } });
@@ -110,16 +108,7 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
     return reply.redirect('/account?welcome=1', 303);
   });
 
-  app.get<{ Querystring: { welcome?: string; added?: string } }>('/account', async (request, reply) => {
-    const signedIn = await currentUser(identity, request, deps.secureCookies);
-    if (!signedIn) return reply.redirect('/login?next=/account', 302);
-    const { user } = signedIn;
-    return sendPage(reply, accountPage({
-      appName, displayName: displayName(user), isAdmin: user.isAdmin, passkeys: await deps.listPasskeys(user.id),
-      csrfToken: csrfToken(request, reply), welcome: request.query.welcome === '1',
-      notice: request.query.added === '1' ? 'Your passkey was added.' : null,
-    }));
-  });
+  // /account and its sub-pages: account-routes.ts, account-sessions-routes.ts, recovery-routes.ts.
 
   app.post<{ Body: Record<string, string> }>('/logout', async (request, reply) => {
     assertSameOrigin(request, deps.csrf, request.body ?? {});

@@ -21,7 +21,7 @@ const field = (v: SetupView, name: 'username' | 'email' | 'firstName' | 'lastNam
 };
 
 export const setupPage = (v: SetupView) => layout({ title: 'Set up', appName: v.appName, csrfToken: v.csrfToken }, html`
-<section class="card">
+<section class="card auth">
   <h1>Welcome to ${v.appName}</h1>
   <p>You are creating the first administrator. Next you will register a passkey for this account.</p>
   ${v.error ? html`<p role="alert" class="alert">${v.error}</p>` : ''}
@@ -32,6 +32,6 @@ export const setupPage = (v: SetupView) => layout({ title: 'Set up', appName: v.
     ${field(v, 'email', 'Email', { type: 'email', autocomplete: 'email' })}
     ${field(v, 'firstName', 'First name', { autocomplete: 'given-name' })}
     ${field(v, 'lastName', 'Last name', { autocomplete: 'family-name' })}
-    <button type="submit" class="primary">Create administrator</button>
+    <button type="submit" class="primary wide">Create administrator</button>
   </form>
 </section>`);

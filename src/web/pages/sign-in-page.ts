@@ -10,11 +10,15 @@ export interface SignInView {
 }
 
 export const signInPage = (v: SignInView) => layout({ title: 'Sign in', appName: v.appName, passkeyScript: true, csrfToken: v.csrfToken }, html`
-<section class="card">
-  <h1>Sign in to ${v.appName}</h1>
+<section class="card auth" aria-labelledby="signin-title">
+  <h1 id="signin-title">Sign in to ${v.appName}</h1>
   ${v.clientName ? html`<p><strong>${v.clientName}</strong> asks you to sign in.</p>` : ''}
   <p>Use the passkey on this device, your phone or a security key. There is no password.</p>
   <p role="alert" id="passkey-message" class="alert"${v.error ? '' : html` hidden`}>${v.error ?? ''}</p>
-  <button type="button" class="primary" data-passkey-login>Sign in with a passkey</button>
-  <p class="muted">Lost your passkey? Ask an admin for a one-time sign-in link.</p>
+  <button type="button" class="primary wide" data-passkey-login>Sign in with a passkey</button>
+  <noscript><p class="alert">Passkey sign-in needs JavaScript. Without it you can still use a recovery code.</p></noscript>
+  <div class="aside">
+    <p><strong>Lost your passkey?</strong></p>
+    <p><a href="/login/recovery">Use a recovery code</a>, or ask an admin for a one-time sign-in link.</p>
+  </div>
 </section>`);

@@ -1,0 +1,34 @@
+// Registers every signed-in user's own pages (/account/*) and the recovery-code sign-in on the
+// identity server, wired to the services they act through.
+import type { FastifyInstance } from 'fastify';
+import { accountRoutes } from '../identity/account-routes.ts';
+import { accountSessionsRoutes } from '../identity/account-sessions-routes.ts';
+import { removalFacts, removeOwnPasskey } from '../identity/passkey-removal.ts';
+import { recoveryRoutes } from '../identity/recovery-routes.ts';
+import { listAuthorizedApps } from '../oidc/authorized-apps.ts';
+import type { OidcProvider } from '../oidc/provider.ts';
+import type { CsrfOptions } from '../web/csrf.ts';
+import type { IdServices } from './id-services.ts';
+
+export function accountPagesRoutes(app: FastifyInstance, deps: { services: IdServices; oidc: OidcProvider; csrf: CsrfOptions; secureCookies: boolean }): void {
+  const { identity, webauthn, database, clock, store, config } = deps.services;
+  const { db } = database;
+  const common = { identity, appName: config.appName, secureCookies: deps.secureCookies, csrf: deps.csrf };
+  accountRoutes(app, {
+    ...common,
+    passkeys: {
+      list: async (userId) => (await webauthn.listPasskeys(userId)).map((p) => ({
+        id: p.id, name: p.name, createdAt: p.createdAtMs, lastUsedAt: p.lastUsedAtMs, backupEligible: p.backupEligible, backupState: p.backupState,
+      })),
+      rename: (userId, passkeyId, name) => webauthn.renamePasskey(userId, passkeyId, name),
+      removalFacts: (userId) => removalFacts(db, userId),
+      remove: (userId, passkeyId) => removeOwnPasskey(db, userId, passkeyId),
+    },
+  });
+  accountSessionsRoutes(app, {
+    ...common,
+    authorizedApps: (userId) => listAuthorizedApps(db, clock, userId),
+    signOutOfApps: async (userId) => { await deps.oidc.logoutUser(userId); },
+  });
+  recoveryRoutes(app, { ...common, sessionTtlSeconds: config.sessionDurationSeconds, store });
+}

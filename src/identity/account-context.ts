@@ -1,0 +1,43 @@
+// What every /account route needs: the signed-in user (or a trip to the sign-in page), the page
+// chrome, and a way to send a page that is never cached.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.ts';
+import { csrfTokenFor, type CsrfOptions } from '../web/csrf.ts';
+import type { Html } from '../web/html.ts';
+import type { AccountChrome } from '../web/pages/account-layout.ts';
+import type { Identity } from './index.ts';
+import { currentUser } from './routes.ts';
+import { displayName, type User } from './users.ts';
+
+export interface AccountContextDeps {
+  identity: Identity;
+  appName: string;
+  secureCookies: boolean;
+  csrf: CsrfOptions;
+}
+
+export interface Account {
+  user: User;
+  /** The id of the web session making this request ("this device"). */
+  sessionId: string;
+  chrome: AccountChrome;
+}
+
+export const sendPage = (reply: FastifyReply, page: Html, status = 200) =>
+  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value);
+
+/** The signed-in user; null after sending a GET to the sign-in page (with a way back). */
+export async function accountFor(deps: AccountContextDeps, request: FastifyRequest, reply: FastifyReply): Promise<Account | null> {
+  const signedIn = await currentUser(deps.identity, request, deps.secureCookies);
+  if (!signedIn) {
+    if (request.method !== 'GET') throw new AppError('unauthorized', 401, 'Your session has ended. Sign in again, then repeat what you were doing.');
+    const path = request.url.split('?')[0];
+    await reply.redirect(`/login?next=${encodeURIComponent(path)}`, 302);
+    return null;
+  }
+  const chrome = { appName: deps.appName, displayName: displayName(signedIn.user), isAdmin: signedIn.user.isAdmin, csrfToken: csrfTokenFor(request, reply, deps.csrf) };
+  return { ...signedIn, chrome };
+}
+
+/** The audit fields of a request made by the user. */
+export const auditContext = (request: FastifyRequest, userId: string) => ({ userId, ip: request.ip, userAgent: request.headers['user-agent'] });

@@ -1,0 +1,100 @@
+// /account/sessions: the user's web sessions and the apps they signed in to; end one session, or
+// sign out everywhere.
+//
+// "Sign out everywhere" keeps the session that asks for it. The person pressing it is usually
+// reacting to a lost or shared device, and their next steps happen here (delete that device's
+// passkey, make new recovery codes); throwing them out first would only make them sign in again.
+// Every app is signed out on every device, this one included: oidc-provider's grants belong to
+// the user, not to a device, and logoutUser() ends all of them with back-channel logout.
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../core/errors.ts';
+import type { AuthorizedApp } from '../oidc/authorized-apps.ts';
+import { assertSameOrigin } from '../web/csrf.ts';
+import { html } from '../web/html.ts';
+import { confirmPage } from '../web/pages/confirm-page.ts';
+import { sessionsPage } from '../web/pages/sessions-page.ts';
+import { describeUserAgent } from '../web/user-agent.ts';
+import { accountFor, auditContext, sendPage, type Account, type AccountContextDeps } from './account-context.ts';
+import { clearSessionCookie } from './session-cookie.ts';
+
+export interface AccountSessionsRoutesDeps extends AccountContextDeps {
+  authorizedApps(userId: string): Promise<AuthorizedApp[]>;
+  /** Ends every provider session and grant of the user and tells the apps (back-channel logout). */
+  signOutOfApps(userId: string): Promise<void>;
+}
+
+type SessionParams = { Params: { id: string }; Body: Record<string, string | undefined> };
+
+const DONE: Record<string, string> = {
+  ended: 'That session was ended. The device must sign in again to use this account.',
+  everywhere: 'You were signed out everywhere else, and of every app. This device is still signed in here.',
+};
+
+export function accountSessionsRoutes(app: FastifyInstance, deps: AccountSessionsRoutesDeps): void {
+  const { identity } = deps;
+
+  async function sessionOf(account: Account, sessionId: string) {
+    const session = (await identity.sessions.listForUser(account.user.id)).find((s) => s.id === sessionId);
+    if (!session) throw new AppError('session_not_found', 404, 'This session was not found. It may have ended already.');
+    return session;
+  }
+
+  app.get<{ Querystring: { done?: string } }>('/account/sessions', async (request, reply) => {
+    const account = await accountFor(deps, request, reply);
+    if (!account) return reply;
+    const [sessions, apps] = await Promise.all([identity.sessions.listForUser(account.user.id), deps.authorizedApps(account.user.id)]);
+    return sendPage(reply, sessionsPage({
+      ...account.chrome, apps, notice: DONE[request.query.done ?? ''] ?? null,
+      sessions: sessions
+        .map((s) => ({ id: s.id, device: describeUserAgent(s.userAgent), userAgent: s.userAgent, ip: s.ip, createdAt: s.createdAt, lastSeenAt: s.lastSeenAt, current: s.id === account.sessionId }))
+        .sort((a, b) => Number(b.current) - Number(a.current)),
+    }));
+  });
+
+  app.get<SessionParams>('/account/sessions/:id/end', async (request, reply) => {
+    const account = await accountFor(deps, request, reply);
+    if (!account) return reply;
+    const session = await sessionOf(account, request.params.id);
+    return sendPage(reply, confirmPage({
+      chrome: account.chrome, section: 'sessions', title: `End the session of ${describeUserAgent(session.userAgent)}?`,
+      consequences: html`<p>That browser${session.ip ? html` (last seen from ${session.ip})` : ''} is signed out of your account and needs a passkey to sign in again.
+        Apps already open there may stay signed in until they next check; to end those too, use “Sign out everywhere”.</p>`,
+      action: `/account/sessions/${session.id}/end`, confirmLabel: 'End session', cancelHref: '/account/sessions',
+    }));
+  });
+
+  app.post<SessionParams>('/account/sessions/:id/end', async (request, reply) => {
+    assertSameOrigin(request, deps.csrf, request.body ?? {});
+    const account = (await accountFor(deps, request, reply))!;
+    const session = await sessionOf(account, request.params.id);
+    await identity.sessions.destroyById(account.user.id, session.id);
+    await identity.audit.record({ event: 'session_ended', ...auditContext(request, account.user.id), details: { current: session.id === account.sessionId } });
+    if (session.id !== account.sessionId) return reply.redirect('/account/sessions?done=ended', 303);
+    clearSessionCookie(reply, deps.secureCookies);
+    return reply.redirect('/login', 303);
+  });
+
+  app.get('/account/sessions/sign-out-everywhere', async (request, reply) => {
+    const account = await accountFor(deps, request, reply);
+    if (!account) return reply;
+    const others = (await identity.sessions.listForUser(account.user.id)).filter((s) => s.id !== account.sessionId).length;
+    return sendPage(reply, confirmPage({
+      chrome: account.chrome, section: 'sessions', title: 'Sign out everywhere?',
+      consequences: html`<ul>
+        <li>Your ${others === 1 ? 'other session ends' : html`${others} other sessions end`}: those browsers need a passkey to sign in again.</li>
+        <li>Every app you signed in to through ${deps.appName} is told to sign you out, on every device including this one.</li>
+        <li>This browser stays signed in here, so you can remove a lost device’s passkey next.</li>
+      </ul>`,
+      action: '/account/sessions/sign-out-everywhere', confirmLabel: 'Sign out everywhere', cancelHref: '/account/sessions',
+    }));
+  });
+
+  app.post<{ Body: Record<string, string | undefined> }>('/account/sessions/sign-out-everywhere', async (request, reply) => {
+    assertSameOrigin(request, deps.csrf, request.body ?? {});
+    const account = (await accountFor(deps, request, reply))!;
+    await identity.sessions.destroyAllForUser(account.user.id, account.sessionId);
+    await deps.signOutOfApps(account.user.id);
+    await identity.audit.record({ event: 'signout_everywhere', ...auditContext(request, account.user.id) });
+    return reply.redirect('/account/sessions?done=everywhere', 303);
+  });
+}

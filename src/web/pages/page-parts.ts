@@ -1,0 +1,39 @@
+// Small pieces shared by the sign-in and account pages, so they look and behave alike.
+import { html, type Html } from '../html.ts';
+
+const DATE_TIME = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+
+/** A point in time for people ("3 May 2025, 14:05 UTC"), machine-readable in `datetime`. */
+export const when = (ms: number | null, never = 'never'): Html | string =>
+  ms ? html`<time datetime="${new Date(ms).toISOString()}">${DATE_TIME.format(ms)} UTC</time>` : never;
+
+export const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
+
+export interface FieldOptions {
+  name: string;
+  label: string;
+  value?: string;
+  error?: string | null;
+  type?: string;
+  required?: boolean;
+  autocomplete?: string;
+  hint?: string;
+  maxlength?: number;
+  /** Extra attributes for one-off needs (inputmode, autocapitalize): trusted markup only. */
+  extra?: Html;
+  id?: string;
+}
+
+/** A labelled input with its hint and its error right below it, both tied to it for screen readers. */
+export function field(o: FieldOptions): Html {
+  const id = o.id ?? o.name;
+  const described = [o.hint ? `${id}-hint` : '', o.error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return html`<div class="field">
+    <label for="${id}">${o.label}${o.required ? '' : html` <span class="muted">(optional)</span>`}</label>
+    ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
+    <input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${o.value ?? ''}" autocomplete="${o.autocomplete ?? 'off'}"${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}${o.required ? html` required` : ''}${o.error ? html` aria-invalid="true"` : ''}${described ? html` aria-describedby="${described}"` : ''}${o.extra ? html` ${o.extra}` : ''}>
+    ${o.error ? html`<p class="field-error" id="${id}-error">${o.error}</p>` : ''}
+  </div>`;
+}
+
+export const notice = (text: string | null | undefined) => (text ? html`<p class="notice" role="status">${text}</p>` : '');
