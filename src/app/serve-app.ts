@@ -70,6 +70,9 @@ export async function createServeApp(config: Readonly<ServeConfig>, options: { l
       'cookie-refresh': COOKIE_REFRESH,
       'cookie-csrf-per-request': true,
       'email-domain': ['*'],
+      // Access here is by sign-in and groups, never by email, and the provider marks an address the
+      // user typed (the first admin's included) unverified: refusing those would lock them out for nothing.
+      'insecure-oidc-allow-unverified-email': true,
       // Groups are checked per prefix from the groups claim, so always ask for it.
       scope: 'openid email profile groups',
       'skip-provider-button': true,

@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { parseForm } from '../helpers/browser-jar.ts';
+import { idBrowser } from '../helpers/id-browser.ts';
+import { startServe, type ServeServer } from '../helpers/serve-server.ts';
+
+type Browser = ReturnType<typeof idBrowser>;
+
+/** One request exactly as written (no URL normalisation), as an attacker's client sends it. */
+function rawRequest(origin: string, path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: `${hostname}:${port}`, ...options.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('latchkey serve: site, proxy and identity provider in one process', () => {
+  let serve: ServeServer;
+  let alice: Browser;
+  const toLogin = (next: URL) => !(next.origin === serve.idOrigin && next.pathname === '/login');
+
+  /** Follows the browser from a site address until it answers, or until the provider asks to sign in. */
+  const visit = (browser: Browser, path: string) => browser.jar.follow(new URL(path, serve.siteOrigin).href, toLogin);
+
+  before(async () => {
+    serve = await startServe();
+    alice = idBrowser(serve.idOrigin);
+  });
+  after(() => serve.close());
+
+  it('serves a public file to anyone, without a session', async () => {
+    const response = await fetch(`${serve.siteOrigin}/`);
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /Public home/);
+    assert.equal(response.headers.get('cache-control'), null);
+  });
+
+  it('sends a visitor without a session from /private/ to the proxy, then to the provider\'s sign-in page', async () => {
+    const { hops } = await visit(idBrowser(serve.idOrigin), '/private/');
+    assert.equal(hops[0].status, 302);
+    assert.equal(hops[0].location, '/oauth2/start?rd=%2Fprivate%2F');
+    const toProvider = new URL(hops[1].location!);
+    assert.equal(`${toProvider.origin}${toProvider.pathname}`, `${serve.idOrigin}/authorize`);
+    assert.equal(toProvider.searchParams.get('redirect_uri'), `${serve.siteOrigin}/oauth2/callback`);
+    assert.ok(hops.at(-1)!.location!.startsWith(`${serve.idOrigin}/login?next=%2Finteraction%2F`), hops.at(-1)!.location!);
+  });
+
+  it('creates the first admin from the setup link, who registers a passkey and comes back through the OIDC flow to /private/', async () => {
+    const first = await visit(alice, '/private/');
+    assert.ok(first.hops.at(-1)!.location!.startsWith(`${serve.idOrigin}/login?`));
+    const { token } = await serve.id.services.identity.setup.issueLink();
+    await alice.page(`/setup?token=${token}`);
+    const created = await alice.form('/setup', { token, username: 'alice', email: 'alice@example.com', firstName: 'Alice' });
+    assert.equal(created.status, 303);
+    await alice.page('/account?welcome=1');
+    const registered = await alice.registerPasskey('Laptop');
+    assert.equal(registered.response.status, 200, JSON.stringify(registered.body));
+
+    const back = await visit(alice, '/private/');
+    assert.equal(back.response.status, 200, back.hops.map((h) => `${h.status} ${h.url}`).join(' → '));
+    assert.equal(back.url, `${serve.siteOrigin}/private/`);
+    assert.match(await back.response.text(), /PRIVATE-INDEX-SECRET/);
+    assert.equal(back.response.headers.get('cache-control'), 'private, no-store');
+    assert.ok(back.hops.some((h) => h.url.startsWith(`${serve.siteOrigin}/oauth2/callback?`)), 'went through the callback');
+  });
+
+  it('serves every file under the prefix to the signed-in user, each marked private, no-store', async () => {
+    const response = await alice.jar.fetch(`${serve.siteOrigin}/private/notes.txt`);
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), 'PRIVATE-NOTES-SECRET');
+    assert.equal(response.headers.get('cache-control'), 'private, no-store');
+  });
+
+  it('refuses a group-only section to a signed-in user outside the group with a page that says why, not a redirect', async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await alice.jar.fetch(`${serve.siteOrigin}/private/family/`);
+      assert.equal(response.status, 403);
+      assert.equal(response.headers.get('location'), null);
+      assert.equal(response.headers.get('cache-control'), 'private, no-store');
+      const page = await response.text();
+      assert.match(page, /signed in as <strong>alice<\/strong>/);
+      assert.match(page, /for\s+group <strong>family<\/strong>/);
+      assert.match(page, /href="\/oauth2\/sign_out"/);
+      assert.doesNotMatch(page, /FAMILY-ONLY-SECRET/);
+    }
+  });
+
+  it('admits a member of the group to the group-only section', async () => {
+    const { identity } = serve.id.services;
+    await identity.groups.create({ name: 'family' });
+    const bob = await identity.users.create({ username: 'bob' });
+    await identity.groups.setUserGroups(bob.id, ['family']);
+    const { token } = await identity.links.issue('signin', bob.id, 600);
+    const browser = idBrowser(serve.idOrigin);
+    await browser.page(`/lc/${token}`);
+    assert.equal((await browser.form('/link', { token })).status, 303);
+    const family = await visit(browser, '/private/family/');
+    assert.equal(family.response.status, 200, family.hops.map((h) => `${h.status} ${h.url}`).join(' → '));
+    assert.match(await family.response.text(), /FAMILY-ONLY-SECRET/);
+  });
+
+  it('answers the proxy\'s own endpoints on the site: /oauth2/auth says 401 without a session and 202 with one, never with the file', async () => {
+    const anonymous = await rawRequest(serve.siteOrigin, '/oauth2/auth');
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body, '');
+    const signedIn = await alice.jar.fetch(`${serve.siteOrigin}/oauth2/auth`);
+    assert.equal(signedIn.status, 202);
+    assert.equal(await signedIn.text(), '');
+    assert.equal((await fetch(`${serve.siteOrigin}/ping`)).status, 200);
+    assert.equal((await fetch(`${serve.siteOrigin}/ready`)).status, 200);
+  });
+
+  it('never leaks a protected file without a session, whatever the spelling of the path or the method', async () => {
+    const attempts = ['/private/notes.txt', '/PRIVATE/notes.txt', '//private/notes.txt', '/%70rivate/notes.txt', '/public/../private/notes.txt',
+      '/x/..%2f..%2fprivate/notes.txt', '/private%2fnotes.txt', '/./private/notes.txt', '/private/./notes.txt', '/private/family/../notes.txt',
+      '/oauth2/../private/notes.txt', '/private', '/private/notes.txt%00', '/private\\notes.txt', '/%2e%2e/private/notes.txt'];
+    for (const path of attempts) {
+      for (const method of ['GET', 'HEAD', 'POST']) {
+        const answer = await rawRequest(serve.siteOrigin, path, { method, headers: { range: 'bytes=0-5' } });
+        assert.notEqual(answer.status, 200, `${method} ${path}`);
+        assert.notEqual(answer.status, 206, `${method} ${path}`);
+        assert.doesNotMatch(answer.body, /SECRET/, `${method} ${path}`);
+      }
+    }
+  });
+
+  it('sends a browser with a tampered session cookie to sign in again', async () => {
+    const cookie = /(?:^|; )(_oauth2_proxy=[^;]+)/.exec(alice.jar.cookieHeader(new URL(serve.siteOrigin)))?.[1];
+    assert.ok(cookie, 'alice has a session cookie');
+    const last = cookie.at(-2) === 'A' ? 'B' : 'A';
+    const tampered = `${cookie.slice(0, -2)}${last}${cookie.at(-1)}`;
+    const answer = await rawRequest(serve.siteOrigin, '/private/notes.txt', { headers: { cookie: tampered } });
+    assert.equal(answer.status, 302);
+    assert.equal(answer.headers.location, '/oauth2/start?rd=%2Fprivate%2Fnotes.txt');
+    assert.doesNotMatch(answer.body, /SECRET/);
+  });
+
+  it('ends access to /private/ within a second when the user signs out at the identity provider (back-channel logout)', async () => {
+    assert.equal((await alice.jar.fetch(`${serve.siteOrigin}/private/`)).status, 200);
+    await alice.page('/account');
+    const started = performance.now();
+    const out = await alice.form('/logout', {});
+    assert.equal(out.status, 303);
+    const after = await alice.jar.fetch(`${serve.siteOrigin}/private/`);
+    const elapsedMs = performance.now() - started;
+    assert.equal(after.status, 302);
+    assert.equal(after.headers.get('location'), '/oauth2/start?rd=%2Fprivate%2F');
+    assert.ok(elapsedMs < 1000, `took ${elapsedMs} ms`);
+    const signIn = await visit(alice, '/private/');
+    assert.ok(signIn.hops.at(-1)!.location!.startsWith(`${serve.idOrigin}/login?next=`), 'the provider asks for the passkey again');
+  });
+
+  it('signs in again with the passkey and lands back on /private/', async () => {
+    const { hops } = await visit(alice, '/private/');
+    await alice.page(hops.at(-1)!.location!);
+    const signedIn = await alice.signInWithPasskey();
+    assert.equal(signedIn.response.status, 200, JSON.stringify(signedIn.body));
+    const back = await alice.jar.follow(new URL(String(signedIn.body.redirectTo), serve.idOrigin).href);
+    assert.equal(back.url, `${serve.siteOrigin}/private/`);
+    assert.equal(back.response.status, 200);
+    assert.match(await back.response.text(), /PRIVATE-INDEX-SECRET/);
+  });
+
+  it('signs out from the site at /oauth2/sign_out: the provider confirms, both sessions end, and the browser comes back to the site', async () => {
+    const start = await alice.jar.fetch(`${serve.siteOrigin}/oauth2/sign_out`);
+    assert.equal(start.status, 302);
+    const endSession = new URL(start.headers.get('location')!);
+    assert.equal(`${endSession.origin}${endSession.pathname}`, `${serve.idOrigin}/api/oidc/end-session`);
+    assert.equal((await alice.jar.fetch(`${serve.siteOrigin}/private/`)).status, 302, 'the site cookie is gone at once');
+
+    const confirm = await alice.jar.follow(endSession.href);
+    assert.equal(confirm.response.status, 200);
+    const form = parseForm(await confirm.response.text(), confirm.url);
+    const done = await alice.jar.fetch(form.action, { method: 'POST', headers: { origin: serve.idOrigin, 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ ...form.fields, logout: 'yes' }) });
+    const landing = await alice.jar.follow(new URL(done.headers.get('location')!, form.action).href);
+    assert.equal(landing.url, `${serve.siteOrigin}/`);
+    const again = await visit(alice, '/private/');
+    assert.ok(again.hops.at(-1)!.location!.startsWith(`${serve.idOrigin}/login?next=`), 'the provider no longer knows the browser');
+  });
+});
+
+describe('latchkey serve: shutdown', () => {
+  it('finishes a request in flight before closing, and takes no new ones', async () => {
+    const serve = await startServe();
+    const { writeFileSync } = await import('node:fs');
+    const bytes = 8 * 1024 * 1024; // streamed (larger than the in-memory cache limit)
+    writeFileSync(`${serve.siteDir}/big.bin`, Buffer.alloc(bytes, 7));
+    const { port } = new URL(serve.siteOrigin);
+    const received = await new Promise<{ length: number; closedBeforeEnd: boolean }>((resolve, reject) => {
+      httpRequest({ host: '127.0.0.1', port, path: '/big.bin' }, (res) => {
+        res.pause();
+        let closed = false;
+        const closing = serve.close().then(() => { closed = true; });
+        setTimeout(() => {
+          let length = 0;
+          const closedBeforeEnd = closed;
+          res.on('data', (chunk: Buffer) => { length += chunk.length; });
+          res.on('end', () => void closing.then(() => resolve({ length, closedBeforeEnd }), reject));
+          res.resume();
+        }, 200);
+      }).on('error', reject).end();
+    });
+    assert.equal(received.closedBeforeEnd, false, 'close waited for the response');
+    assert.equal(received.length, bytes);
+    await assert.rejects(fetch(`${serve.siteOrigin}/`), 'no new connections after close');
+  });
+});
