@@ -29,13 +29,21 @@ export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, optio
 export const crossSiteRefused = () =>
   new AppError('cross_site_request', 403, 'This request did not come from this site, so it was refused. Reload the page and try again.');
 
+/**
+ * A page this server sent, but opened at another address than APP_URL (an IP address, another
+ * host name): passkeys and these checks are bound to APP_URL, so say where to go instead of
+ * suggesting a reload that cannot help. APP_URL is public (it is the OIDC issuer).
+ */
+export const wrongAddress = (appOrigin: string) =>
+  new AppError('wrong_address', 403, `Sign-in works only at ${appOrigin}. Open ${appOrigin} and try again there.`);
+
 /** Throws unless a state-changing request is provably from our own origin and carries the token. */
 export function assertSameOrigin(request: FastifyRequest, options: CsrfOptions, body?: { csrf?: unknown }): void {
   if (SAFE_METHODS.has(request.method)) return;
   const site = request.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') throw crossSiteRefused();
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== options.origin) throw crossSiteRefused();
+  if (origin !== undefined && origin !== options.origin) throw site === 'same-origin' ? wrongAddress(options.origin) : crossSiteRefused();
   if (site === undefined && origin === undefined) throw crossSiteRefused();
   const cookie = request.cookies[options.cookieName];
   const presented = (typeof body?.csrf === 'string' ? body.csrf : undefined) ?? request.headers['x-csrf-token'];
