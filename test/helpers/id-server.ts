@@ -11,11 +11,12 @@ export interface IdServer extends IdApp {
   dataDir: string;
 }
 
-/** A real `latchkey id` on http://localhost:PORT with its own SQLite file in a temp folder. */
+/** A real `latchkey id` on http://localhost:PORT (or env.APP_URL) with its own SQLite file in a temp folder. */
 export async function startIdServer(env: Record<string, string> = {}): Promise<IdServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-id-'));
-  const origin = `http://localhost:${port}`;
+  // APP_URL may name the id's public address (https://id.example behind nginx in the e2e tests).
+  const origin = env.APP_URL ?? `http://localhost:${port}`;
   const config = loadIdConfig({ env: {
     APP_URL: origin, PORT: String(port), HOST: '127.0.0.1', DB_CONNECTION_STRING: join(dataDir, 'latchkey.db'),
     ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef', LOG_LEVEL: 'warn', ...env,
