@@ -1,0 +1,40 @@
+// Users for the account-page tests: created the way an admin does it (a one-time link opened in
+// the user's browser), then a passkey registered from the account page. The browser stays signed in.
+import { idBrowser } from './id-browser.ts';
+import type { IdServer } from './id-server.ts';
+
+export type SignedInBrowser = ReturnType<typeof idBrowser>;
+
+export async function signedInUser(id: IdServer, input: { username: string; isAdmin?: boolean; email?: string; passkeys?: string[] }) {
+  const user = await id.services.identity.users.create({ username: input.username, isAdmin: input.isAdmin, email: input.email ?? null });
+  const browser = await openLink(id, user.id);
+  // One authenticator holds one passkey per account (it refuses excluded credentials), so each
+  // further passkey comes from another device: another browser, signed in with its own link.
+  for (const [index, name] of (input.passkeys ?? ['Laptop']).entries()) {
+    const device = index === 0 ? browser : await openLink(id, user.id);
+    const registered = await device.registerPasskey(name);
+    if (registered.response.status !== 200) throw new Error(`passkey registration failed: ${JSON.stringify(registered.body)}`);
+  }
+  return { user, browser };
+}
+
+/** A fresh browser signed in to the user's account through a one-time link. */
+export async function openLink(id: IdServer, userId: string): Promise<SignedInBrowser> {
+  const { token } = await id.services.identity.links.issue('signin', userId, 600);
+  const browser = idBrowser(id.origin);
+  await browser.page(`/lc/${token}`);
+  const used = await browser.form('/link', { token });
+  if (used.status !== 303) throw new Error(`one-time link refused: ${used.status}`);
+  await browser.page('/account');
+  return browser;
+}
+
+/** The recovery codes on the page shown right after making them. */
+export const codesIn = (html: string): string[] => [...html.matchAll(/<li><code>([^<]+)<\/code><\/li>/g)].map((m) => m[1]);
+
+/** A form post from another site: right cookies, wrong origin. */
+export function crossSitePost(browser: SignedInBrowser, origin: string, path: string, fields: Record<string, string>) {
+  return browser.jar.fetch(new URL(path, origin), {
+    method: 'POST', headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, body: new URLSearchParams({ csrf: browser.csrf, ...fields }),
+  });
+}
