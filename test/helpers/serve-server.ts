@@ -32,11 +32,11 @@ export function writeSite(files: Record<string, string> = SERVE_SITE_FILES): str
 
 /**
  * A real `latchkey serve` in this process: site on http://localhost:A, provider on
- * http://localhost:B, a temp site folder and a temp SQLite database.
+ * http://localhost:B, a temp site folder (or `siteDir`, left as it is) and a temp SQLite database.
  */
-export async function startServe(options: { protect?: string[]; env?: Record<string, string> } = {}): Promise<ServeServer> {
+export async function startServe(options: { protect?: string[]; env?: Record<string, string>; siteDir?: string } = {}): Promise<ServeServer> {
   const [sitePort, idPort] = [await freePort(), await freePort()];
-  const siteDir = writeSite();
+  const siteDir = options.siteDir ?? writeSite();
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-serve-data-'));
   const siteOrigin = `http://localhost:${sitePort}`;
   const idOrigin = `http://localhost:${idPort}`;
@@ -48,7 +48,7 @@ export async function startServe(options: { protect?: string[]; env?: Record<str
     ...app, siteOrigin, idOrigin, siteDir, dataDir,
     async close() {
       await app.close();
-      rmSync(siteDir, { recursive: true, force: true });
+      if (!options.siteDir) rmSync(siteDir, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

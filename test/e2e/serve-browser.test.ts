@@ -1,0 +1,74 @@
+// `latchkey serve` with the committed demo site in Debian's Chromium with a virtual authenticator:
+// the issue's first end-to-end flow (setup link → admin passkey → /private/ → sign out → refused →
+// passkey → /private/ again), with the site and the identity provider on their two localhost origins.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, openPasskeyTab, passkeysIn, type PasskeyTab } from '../helpers/browser.ts';
+import { startServe, type ServeServer } from '../helpers/serve-server.ts';
+
+const DEMO_SITE = fileURLToPath(new URL('../../demo/public', import.meta.url));
+
+describe('latchkey serve with the demo site in Chromium', () => {
+  let serve: ServeServer;
+  let browser: Browser;
+  let admin: PasskeyTab;
+
+  before(async () => {
+    [serve, browser] = await Promise.all([startServe({ siteDir: DEMO_SITE }), launchBrowser()]);
+    admin = await openPasskeyTab(browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await serve?.close();
+  });
+
+  it('shows the public home page to a visitor', async () => {
+    await admin.page.goto(`${serve.siteOrigin}/`);
+    assert.match(await admin.page.locator('h1').innerText(), /A static site with a private room/);
+  });
+
+  it('follows the setup link, registers the admin\'s passkey and reaches /private/', async () => {
+    const { token } = await serve.id.services.identity.setup.issueLink();
+    const { page } = admin;
+    await page.goto(`${serve.idOrigin}/setup?token=${token}`);
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Email').fill('alice@example.com');
+    await page.getByRole('button', { name: 'Create administrator' }).click();
+    await page.waitForURL(`${serve.idOrigin}/account?welcome=1`);
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForURL(`${serve.idOrigin}/account?added=1`);
+    assert.equal(await passkeysIn(admin), 1);
+
+    await page.goto(`${serve.siteOrigin}/private/`);
+    await page.waitForURL(`${serve.siteOrigin}/private/`);
+    assert.equal(await page.locator('h1').innerText(), 'Private');
+  });
+
+  it('tells the admin, who is not in the family group, that /private/family/ is for that group', async () => {
+    const { page } = admin;
+    const response = await page.goto(`${serve.siteOrigin}/private/family/`);
+    assert.equal(response?.status(), 403);
+    assert.equal(page.url(), `${serve.siteOrigin}/private/family/`);
+    assert.match(await page.locator('body').innerText(), /signed in as alice, but this section is for\s+group family/);
+  });
+
+  it('refuses /private/ after signing out at the identity provider: the browser lands on the sign-in page', async () => {
+    const { page } = admin;
+    await page.goto(`${serve.idOrigin}/account`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${serve.idOrigin}/login`);
+    await page.goto(`${serve.siteOrigin}/private/`);
+    await page.waitForURL(/\/login\?next=/);
+    assert.equal(new URL(page.url()).origin, serve.idOrigin);
+    assert.doesNotMatch(await page.content(), /<h1>Private<\/h1>/);
+  });
+
+  it('signs in again with the passkey and comes back to /private/', async () => {
+    const { page } = admin;
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForURL(`${serve.siteOrigin}/private/`);
+    assert.equal(await page.locator('h1').innerText(), 'Private');
+  });
+});
