@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../helpers/free-port.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const node = `${root}node_modules/.bin/node`;
+
+/** The environment of a fresh shell: nothing that would point serve at another database, key or address. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env, LOG_LEVEL: 'info' };
+  for (const name of Object.keys(env)) {
+    if (/^(LATCHKEY_|APP_URL|PUBLIC_APP_URL|HOST$|PORT$|DB_CONNECTION_STRING|ENCRYPTION_KEY|DATA_DIR|TRUST_PROXY)/.test(name)) delete env[name];
+  }
+  return env;
+}
+
+/** Collects a child's output lines; `waitFor` resolves with the first (already seen or later) that matches. */
+function outputLines(child: ChildProcess) {
+  let text = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (chunk: Buffer) => {
+    text += chunk;
+    for (const listener of listeners) listener();
+  });
+  return {
+    waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const line = text.split('\n').find((l) => pattern.test(l));
+          if (!line) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(line);
+        };
+        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${text}`)), timeoutMs);
+        child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${pattern}:\n${text}`)));
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+describe('latchkey serve command', () => {
+  const dirs: string[] = [];
+  after(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
+
+  it('prints its flags with --help', async () => {
+    const child = spawn(node, ['src/main.ts', 'serve', '--help'], { cwd: root });
+    let out = '';
+    child.stdout.on('data', (chunk) => { out += chunk; });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+    for (const flag of ['--site', '--protect', '--url', '--id-url', '--listen', '--id-listen', '--data', '--tls-cert', '--tls-key', '--http-redirect-port', '--trust-proxy']) assert.ok(out.includes(flag), flag);
+  });
+
+  it('reports every configuration problem at once and exits 2', async () => {
+    const child = spawn(node, ['src/main.ts', 'serve', '--site', '/nonexistent/site', '--url', 'http://example.com', '--protect', 'private=', '--tls-cert', 'cert.pem'], { cwd: root, env: cleanEnv() });
+    let err = '';
+    child.stderr.on('data', (chunk) => { err += chunk; });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 2);
+    assert.match(err, /--site: \/nonexistent\/site does not exist/);
+    assert.match(err, /--url: must be https/);
+    assert.match(err, /--protect: "private=" names no group/);
+    assert.match(err, /--tls-cert and --tls-key: give both/);
+  });
+
+  it('starts on the demo site with a fresh data folder, prints the setup link, protects /private/ and stops on SIGTERM with exit 0', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'latchkey-serve-cli-'));
+    dirs.push(data);
+    const [sitePort, idPort] = [await freePort(), await freePort()];
+    const site = `http://localhost:${sitePort}`;
+    const id = `http://localhost:${idPort}`;
+    const child = spawn(node, ['src/main.ts', 'serve', '--site', 'demo/public', '--protect', '/private/', '--protect', '/private/family/=family',
+      '--url', site, '--id-url', id, '--listen', `127.0.0.1:${sitePort}`, '--id-listen', `127.0.0.1:${idPort}`, '--data', data], { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const output = outputLines(child);
+    try {
+      const ready = JSON.parse(await output.waitFor(/ready \d+ ms after process start/)) as { msg: string };
+      const link = JSON.parse(await output.waitFor(/one-time link/)) as { msg: string };
+      const setupUrl = /(http:\/\/\S+)$/.exec(link.msg)?.[1] ?? '';
+      assert.match(setupUrl, new RegExp(`^${id}/setup\\?token=[\\w-]{20,}$`));
+      assert.equal((await fetch(setupUrl)).status, 200, 'the printed link opens the setup page');
+      const privatePage = await fetch(`${site}/private/`, { redirect: 'manual' });
+      assert.equal(privatePage.status, 302);
+      assert.equal(privatePage.headers.get('location'), '/oauth2/start?rd=%2Fprivate%2F');
+      assert.equal((await fetch(`${site}/`)).status, 200);
+      assert.ok(existsSync(join(data, 'latchkey.db')) && existsSync(join(data, 'encryption.key')), 'database and generated key in --data');
+      console.log(`# ${ready.msg}`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  });
+});
