@@ -182,6 +182,10 @@ export function createUserStore(db: Db, clock: Clock) {
 }
 
 async function countOtherActiveAdmins(conn: DbOrTransaction, exceptId: string): Promise<number> {
+  // Lock the active admins' rows first (a no-op UPDATE, which both databases accept): on PostgreSQL
+  // two instances demoting two admins at once would otherwise each count the other and leave none.
+  await conn.updateTable('users').set((eb) => ({ updated_at: eb.ref('updated_at') }))
+    .where('is_admin', '=', 1).where('disabled', '=', 0).execute();
   const row = await conn.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'))
     .where('is_admin', '=', 1).where('disabled', '=', 0).where('id', '!=', exceptId).executeTakeFirstOrThrow();
   return Number(row.n);

@@ -32,6 +32,9 @@ export function sqlitePathOf(connection: string): string {
 export async function openDatabase(connection: string): Promise<Database> {
   if (isPostgresUrl(connection)) {
     const pool = new pg.Pool({ connectionString: connection, max: 10 });
+    // An idle connection that PostgreSQL ends (restart, failover) is dropped by the pool; without a
+    // listener its 'error' event would end the process. The next query opens a new connection.
+    pool.on('error', () => {});
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', sqlitePath: null, close: () => db.destroy() };
   }

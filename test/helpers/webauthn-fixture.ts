@@ -8,9 +8,12 @@ import { createSoftAuthenticator, type SoftAuthenticatorOptions } from './soft-a
 export const ORIGIN = 'https://id.example.com';
 export const RP_ID = 'id.example.com';
 
-/** `store: 'database'` keeps flows in the ephemeral table, as production does by default. */
-export async function createWebauthnFixture(options: { store?: 'memory' | 'database' } = {}) {
-  const database = await openMigratedDatabase(':memory:');
+/**
+ * `store: 'database'` keeps flows in the ephemeral table, as production does by default;
+ * `connection`: another database than a fresh in-memory SQLite one (e.g. a PostgreSQL test database).
+ */
+export async function createWebauthnFixture(options: { store?: 'memory' | 'database'; connection?: string } = {}) {
+  const database = await openMigratedDatabase(options.connection ?? ':memory:');
   const clock = manualClock();
   const store = options.store === 'database' ? createDatabaseStore(database.db, clock) : createMemoryStore(clock);
   const webauthn = createWebauthn({ rpId: RP_ID, rpName: 'Example', origin: ORIGIN, store, db: database.db, clock });
