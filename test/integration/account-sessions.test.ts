@@ -1,0 +1,116 @@
+// /account/sessions over HTTP: a user sees where they are signed in and which apps they use,
+// ends one session, or signs out everywhere (other sessions end; every app hears back-channel logout).
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { crossSitePost, openLink, signedInUser, type SignedInBrowser } from '../helpers/account-fixture.ts';
+import { startIdServer, type IdServer } from '../helpers/id-server.ts';
+
+const REDIRECT_URI = 'http://127.0.0.1:9/callback';
+
+/** An authorization by a signed-in browser: the provider grants the app and redirects back to it. */
+async function signInToApp(id: IdServer, browser: SignedInBrowser, clientId: string) {
+  const verifier = randomBytes(32).toString('base64url');
+  const url = new URL('/authorize', id.origin);
+  url.search = new URLSearchParams({
+    client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, state: 'st', nonce: 'no',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+  }).toString();
+  const step = await browser.jar.follow(url.href, (next) => !next.href.startsWith(REDIRECT_URI));
+  const location = step.response.headers.get('location') ?? '';
+  await step.response.body?.cancel();
+  assert.ok(location.startsWith(REDIRECT_URI), `the app got a code (stopped at ${step.url} with ${step.response.status})`);
+}
+
+describe('account pages: sessions and apps', () => {
+  let id: IdServer;
+  let receiver: Server;
+  const logoutTokens: string[] = [];
+  before(async () => {
+    id = await startIdServer();
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => { body += chunk; });
+      request.on('end', () => { logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? ''); response.writeHead(200).end(); });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const port = (receiver.address() as { port: number }).port;
+    await id.services.clients.create({ id: 'wiki', name: 'Family wiki', redirectUris: [REDIRECT_URI], unrestricted: true, backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel` });
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await id.close();
+  });
+
+  it('lists the user\'s sessions with device, address and last seen, and marks this device', async () => {
+    const { user, browser } = await signedInUser(id, { username: 'lister' });
+    await openLink(id, user.id);
+    const { html } = await browser.page('/account/sessions');
+    assert.equal((html.match(/<li class="item">/g) ?? []).length, 2);
+    assert.equal((html.match(/This device<\/span>/g) ?? []).length, 1);
+    assert.match(html, /<dt>IP address<\/dt><dd>127\.0\.0\.1<\/dd>/);
+    assert.match(html, /<dt>Last seen<\/dt><dd><time datetime=/);
+  });
+
+  it('lists the apps the user signed in to, by name', async () => {
+    const { browser } = await signedInUser(id, { username: 'appuser' });
+    assert.match((await browser.page('/account/sessions')).html, /not signed in to any app/);
+    await signInToApp(id, browser, 'wiki');
+    const { html } = await browser.page('/account/sessions');
+    assert.match(html, /<h3 class="item-title">Family wiki<\/h3>/);
+  });
+
+  it('ends another session of the user after confirmation; that browser is signed out', async () => {
+    const { user, browser } = await signedInUser(id, { username: 'ender' });
+    const other = await openLink(id, user.id);
+    // The page offers "End" only for sessions other than this browser's own.
+    const [, otherSessionId] = /href="\/account\/sessions\/([^/"]+)\/end"/.exec((await browser.page('/account/sessions')).html) ?? [];
+    const confirm = await browser.page(`/account/sessions/${otherSessionId}/end`);
+    assert.match(confirm.html, /needs a passkey to sign in again/);
+    assert.equal((await id.services.identity.sessions.listForUser(user.id)).length, 2, 'the confirmation page ends nothing');
+    const response = await browser.form(`/account/sessions/${otherSessionId}/end`, {});
+    assert.equal(response.status, 303);
+    assert.equal((await other.page('/account')).response.status, 302, 'the other browser must sign in again');
+    assert.equal((await browser.page('/account')).response.status, 200, 'this browser is still signed in');
+  });
+
+  it('answers 404 to ending another user\'s session, which stays alive', async () => {
+    const victim = await signedInUser(id, { username: 'victim' });
+    const { browser } = await signedInUser(id, { username: 'attacker' });
+    const [target] = await id.services.identity.sessions.listForUser(victim.user.id);
+    await browser.page('/account/sessions');
+    assert.equal((await browser.form(`/account/sessions/${target.id}/end`, {})).status, 404);
+    assert.equal((await victim.browser.page('/account')).response.status, 200);
+  });
+
+  it('refuses to end a session on a request from another site', async () => {
+    const { user, browser } = await signedInUser(id, { username: 'csrfend' });
+    const other = await openLink(id, user.id);
+    const sessions = await id.services.identity.sessions.listForUser(user.id);
+    const response = await crossSitePost(browser, id.origin, `/account/sessions/${sessions[0].id}/end`, {});
+    assert.equal(response.status, 403);
+    assert.equal((await other.page('/account')).response.status, 200);
+    assert.equal((await id.services.identity.sessions.listForUser(user.id)).length, 2);
+  });
+
+  it('signs out everywhere: other sessions end, this one stays, and the apps are told by back-channel logout', async () => {
+    const { user, browser } = await signedInUser(id, { username: 'everywhere' });
+    const phone = await openLink(id, user.id);
+    await signInToApp(id, phone, 'wiki');
+    assert.equal((await id.services.database.db.selectFrom('oidc_payloads').select('id').where('account_id', '=', user.id).where('model', '=', 'Grant').execute()).length, 1);
+    logoutTokens.length = 0;
+    const confirm = await browser.page('/account/sessions/sign-out-everywhere');
+    assert.match(confirm.html, /Your other session ends/);
+    const response = await browser.form('/account/sessions/sign-out-everywhere', {});
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), '/account/sessions?done=everywhere');
+    assert.equal((await phone.page('/account')).response.status, 302, 'the phone is signed out');
+    assert.equal((await browser.page('/account')).response.status, 200, 'this browser stays signed in');
+    assert.equal(logoutTokens.length, 1, 'the app received a logout token');
+    const payload = JSON.parse(Buffer.from(logoutTokens[0].split('.')[1], 'base64url').toString()) as { sub: string; aud: string };
+    assert.deepEqual([payload.sub, payload.aud], [user.id, 'wiki']);
+    assert.equal((await id.services.database.db.selectFrom('oidc_payloads').select('id').where('account_id', '=', user.id).execute()).length, 0, 'grants and tokens are gone');
+    assert.match((await browser.page('/account/sessions')).html, /not signed in to any app/);
+  });
+});
