@@ -1,0 +1,42 @@
+// Real Caddy (Debian's 2.6) for edge tests: `caddy run` on a Caddyfile in a folder of the test's,
+// with its HOME and XDG folders there too, so it neither reads nor writes anything else.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { requireTool } from './deploy-tools.ts';
+
+export interface RunningCaddy {
+  stop(): Promise<void>;
+}
+
+const portOpen = (port: number) => new Promise<boolean>((resolve) => {
+  const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+  socket.on('error', () => resolve(false));
+});
+
+/** Writes `caddyfile` into dir and runs it until stop(); resolves once `port` accepts connections. */
+export async function startCaddy(dir: string, caddyfile: string, port: number): Promise<RunningCaddy> {
+  const config = join(dir, 'Caddyfile');
+  writeFileSync(config, caddyfile);
+  const env = { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') };
+  const child = spawn(requireTool('caddy'), ['run', '--config', config, '--adapter', 'caddyfile'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const stop = () => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+  const deadline = Date.now() + 10_000;
+  while (!(await portOpen(port))) {
+    if (child.exitCode !== null) throw new Error(`caddy exited with ${child.exitCode}: ${output}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`caddy did not listen on ${port} within 10 s: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { stop };
+}
