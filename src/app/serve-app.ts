@@ -94,13 +94,14 @@ export async function createServeApp(config: Readonly<ServeConfig>, options: { l
     endSession.search = new URLSearchParams({ client_id: SERVE_CLIENT_ID, post_logout_redirect_uri: `${config.siteOrigin}/` }).toString();
     const siteHandler = createSiteHandler({
       site, runtime: proxy.runtime, proxy: proxy.app.routing, health: id.app.routing,
-      endSessionUrl: endSession.href, hsts: config.tls !== null, logger: log,
+      endSessionUrl: endSession.href, logger: log,
     });
 
-    const idHandler = id.app.routing;
+    const secure = (handler: RequestHandler) => (config.tls ? withHsts(handler) : handler);
+    const idHandler = secure(id.app.routing);
     const siteListener = await startListener({
       ...config.siteListen, tls: config.tls,
-      handler: config.sharedListener ? routeByHost(config.idUrl.hostname, idHandler, siteHandler) : siteHandler,
+      handler: config.sharedListener ? routeByHost(config.idUrl.hostname, idHandler, secure(siteHandler)) : secure(siteHandler),
     });
     started.push(siteListener);
     const idListener = config.sharedListener ? null : await startListener({ ...config.idListen, tls: config.tls, handler: idHandler });
@@ -146,6 +147,14 @@ export function routeByHost(idHostname: string, idHandler: RequestHandler, siteH
     const host = req.headers.host ?? '';
     const hostname = (host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]).toLowerCase();
     return hostname === wanted ? idHandler(req, res) : siteHandler(req, res);
+  };
+}
+
+/** RFC 6797: browsers that saw this over https use only https for a year (every response, the provider's included). */
+function withHsts(handler: RequestHandler): RequestHandler {
+  return (req, res) => {
+    res.setHeader('strict-transport-security', 'max-age=31536000');
+    handler(req, res);
   };
 }
 

@@ -20,13 +20,10 @@ export interface SiteHandlerDeps {
   health: RequestHandler;
   /** RP-initiated logout at the provider (OIDC RP-Initiated Logout 1.0 §2), where /oauth2/sign_out continues. */
   endSessionUrl: string;
-  /** Add Strict-Transport-Security (when this process terminates TLS). */
-  hsts: boolean;
   logger: ProxyLogger;
 }
 
 const NO_STORE = 'private, no-store';
-const HSTS = 'max-age=31536000';
 
 export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
   const { site, runtime } = deps;
@@ -80,7 +77,6 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
   }
 
   return function handleSite(req, res) {
-    if (deps.hsts) res.setHeader('strict-transport-security', HSTS);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
