@@ -21,6 +21,7 @@ import { deriveKey } from '../core/crypto.ts';
 import { createOidcProvider, type OidcProvider } from '../oidc/provider.ts';
 import { oidcRoutes } from '../oidc/routes.ts';
 import { clientApiRoutes } from '../oidc/client-api-routes.ts';
+import { adminConsoleRoutes } from '../admin/routes.ts';
 import { readSessionToken } from '../identity/session-cookie.ts';
 import { createLogger } from './logger.ts';
 
@@ -101,6 +102,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
   };
   adminApiRoutes(app, adminDeps);
   clientApiRoutes(app, { clients: services.clients, requireAdmin: (request) => requireAdmin(adminDeps, request), audit: (event) => identity.audit.record(event) });
+  await adminConsoleRoutes(app, { ...adminDeps, services });
 
   // The ceremonies change state with cookies, so they get the same CSRF defences as forms.
   app.addHook('preHandler', async (request) => {

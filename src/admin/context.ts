@@ -1,0 +1,46 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IdServices } from '../app/id-services.ts';
+import { deriveKey } from '../core/crypto.ts';
+import type { AdminApiDeps } from '../identity/admin-api-routes.ts';
+import { displayName } from '../identity/users.ts';
+import { csrfTokenFor } from '../web/csrf.ts';
+import type { Html } from '../web/html.ts';
+import type { AdminFrame, AdminSection } from '../web/pages/admin/admin-layout.ts';
+import { adminOf } from './guard.ts';
+import { createReveal, type Reveal } from './reveal.ts';
+
+export interface AdminConsoleDeps extends AdminApiDeps {
+  services: IdServices;
+}
+
+/** What every admin route file needs, built once. */
+export interface AdminContext {
+  deps: AdminConsoleDeps;
+  services: IdServices;
+  reveal: Reveal;
+  frame(request: FastifyRequest, reply: FastifyReply, section: AdminSection): AdminFrame;
+  send(reply: FastifyReply, page: Html, status?: number): FastifyReply;
+  /** Records an admin action the way the admin JSON API does, marked as made in the console. */
+  audit(request: FastifyRequest, event: string, details?: Record<string, unknown>, clientId?: string | null): Promise<void>;
+}
+
+export function createAdminContext(deps: AdminConsoleDeps): AdminContext {
+  const { services } = deps;
+  const reveal = createReveal({ store: services.store, key: deriveKey(services.config.encryptionKey, 'admin-reveal') });
+  return {
+    deps, services, reveal,
+    frame(request, reply, section) {
+      const admin = adminOf(request);
+      return { appName: services.config.appName, adminName: displayName(admin), csrfToken: csrfTokenFor(request, reply, deps.csrf), section };
+    },
+    // Admin pages show personal data and once-only secrets: never cached, anywhere.
+    send: (reply, page, status = 200) => reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value),
+    async audit(request, event, details = {}, clientId = null) {
+      const admin = adminOf(request);
+      await services.identity.audit.record({
+        event, userId: admin.id, clientId, ip: request.ip, userAgent: request.headers['user-agent'],
+        details: { ...details, actor: { kind: 'user', id: admin.id }, via: 'console' },
+      });
+    },
+  };
+}
