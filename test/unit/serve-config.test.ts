@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ConfigError } from '../../src/config/problems.ts';
+import { loadServeConfig } from '../../src/config/serve-config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-serve-config-'));
+const KEY = { ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef' };
+const base = ['--site', dir, '--data', join(dir, 'data')];
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('latchkey serve configuration', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('needs nothing but a site folder: site on localhost:8080, provider on localhost:8081, /private/ protected', () => {
+    const config = loadServeConfig({ argv: base, env: KEY });
+    assert.equal(config.siteOrigin, 'http://localhost:8080');
+    assert.equal(config.idOrigin, 'http://localhost:8081');
+    assert.deepEqual(config.siteListen, { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(config.idListen, { host: '127.0.0.1', port: 8081 });
+    assert.equal(config.sharedListener, false);
+    assert.deepEqual(config.protectedPrefixes, [{ prefix: '/private/', allowedGroups: [] }]);
+    assert.equal(config.id.rpId, 'localhost');
+    assert.equal(config.id.dbConnectionString, join(dir, 'data', 'latchkey.db'));
+    assert.equal(config.tls, null);
+  });
+
+  it('reads several protected prefixes, each with its own groups', () => {
+    const config = loadServeConfig({ argv: [...base, '--protect', '/private/', '--protect', '/private/family=family,friends'], env: KEY });
+    assert.deepEqual(config.protectedPrefixes, [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family', 'friends'] }]);
+  });
+
+  it('puts both origins on one listener, routed by Host, when their addresses share a port', () => {
+    const config = loadServeConfig({ argv: [...base, '--url', 'https://agents.example.com', '--id-url', 'https://id.example.com', '--listen', '127.0.0.1:8080'], env: KEY });
+    assert.equal(config.sharedListener, true);
+    assert.deepEqual(config.idListen, { host: '127.0.0.1', port: 8080 });
+    assert.equal(config.id.rpId, 'id.example.com');
+    assert.equal(config.httpRedirectPort, null, 'no redirect listener without TLS');
+  });
+
+  it('takes its flags from LATCHKEY_* variables and the provider\'s address from APP_URL, as generated units set it', () => {
+    const config = loadServeConfig({ argv: [], env: { ...KEY, LATCHKEY_SITE: dir, LATCHKEY_DATA: join(dir, 'data'), LATCHKEY_URL: 'https://agents.example.com',
+      APP_URL: 'https://id.example.com', HOST: '127.0.0.1', PORT: '9000', LATCHKEY_PROTECT: '/private/ /private/family/=family' } });
+    assert.equal(config.idOrigin, 'https://id.example.com');
+    assert.deepEqual(config.siteListen, { host: '127.0.0.1', port: 9000 });
+    assert.equal(config.protectedPrefixes.length, 2);
+  });
+
+  it('opens an https redirect listener on port 80 for a site on 443 with a certificate', () => {
+    writeFileSync(join(dir, 'cert.pem'), 'certificate');
+    writeFileSync(join(dir, 'key.pem'), 'key');
+    const config = loadServeConfig({ argv: [...base, '--url', 'https://agents.example.com', '--id-url', 'https://id.example.com', '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')], env: KEY });
+    assert.equal(config.httpRedirectPort, 80);
+    assert.deepEqual(config.siteListen, { host: '0.0.0.0', port: 443 });
+    assert.equal(config.sharedListener, true);
+  });
+
+  it('reports every problem at once, each naming its flag', () => {
+    const problems = problemsOf(() => loadServeConfig({
+      argv: ['--site', join(dir, 'missing'), '--url', 'http://agents.example.com/blog', '--protect', '/a/../b/', '--protect', '/x/=', '--tls-key', 'k.pem', '--listen', 'nowhere'],
+      env: {},
+    }));
+    for (const expected of [/^--site: .* does not exist/, /^--url: must be https/, /^--protect: "\/a\/\.\.\/b\/" must be a plain path/, /^--protect: "\/x\/=" names no group/,
+      /^--tls-cert and --tls-key: give both/, /^--listen: "nowhere" is not host:port/]) {
+      assert.ok(problems.some((p) => expected.test(p)), `${expected} in ${problems.join(' | ')}`);
+    }
+  });
+
+  it('refuses a provider on the site\'s own origin, and one host name for both on one listener', () => {
+    assert.ok(problemsOf(() => loadServeConfig({ argv: [...base, '--id-url', 'http://localhost:8080'], env: KEY })).some((p) => p.startsWith('--id-url: must differ')));
+    assert.ok(problemsOf(() => loadServeConfig({ argv: [...base, '--id-url', 'http://localhost:8081', '--id-listen', '127.0.0.1:8080'], env: KEY })).some((p) => /share a host name/.test(p)));
+  });
+
+  it('passes on the identity provider\'s own problems, such as a missing ENCRYPTION_KEY off localhost', () => {
+    const problems = problemsOf(() => loadServeConfig({ argv: [...base, '--url', 'https://agents.example.com'], env: {} }));
+    assert.ok(problems.some((p) => p.startsWith('ENCRYPTION_KEY: required')), problems.join(' | '));
+  });
+});
