@@ -1,0 +1,127 @@
+// `latchkey doctor`: checks a deployment for the guide's failure modes and the mistakes it
+// invites, and prints what it saw and the exact fix for each. Exit status 1 when any check fails.
+import { readFileSync } from 'node:fs';
+import type { Env } from '../config/problems.ts';
+import { badRequest } from '../core/errors.ts';
+import { createContext } from '../doctor/context.ts';
+import { readNginxDump, readNginxFile, type NginxConfig } from '../doctor/nginx-config.ts';
+import { createProbe } from '../doctor/probe.ts';
+import { formatResults, runChecks } from '../doctor/run.ts';
+import { parseCommandArgs } from './args.ts';
+
+const HELP = `usage: latchkey doctor [inputs…] [--json] [--proxy-args PROXY-FLAGS…]
+
+Checks what it is given; a check whose input is missing says so ("not checked") and nothing more.
+
+Configuration
+  (environment)            the id's variables (APP_URL, TRUST_PROXY, ENCRYPTION_KEY, DB_CONNECTION_STRING…)
+  --id-env FILE            the id's variables from a KEY=VALUE file instead
+  --proxy-args …           the proxy's flags: everything after it (as after latchkey proxy)
+  --proxy-config FILE      the proxy's TOML file (oauth2-proxy .cfg)
+  --nginx-config FILE      the nginx configuration (includes are followed)
+  --nginx-t                read the output of nginx -T from stdin:  nginx -T 2>&1 | latchkey doctor --nginx-t
+  --compose FILE           a docker compose file with the id and proxy services
+  --db CONNECTION          the id's database (default: DB_CONNECTION_STRING)
+  --client-id ID           the proxy's client at the id (default: the proxy's --client-id)
+
+A running deployment
+  --id-url URL             where users open the identity provider (default: APP_URL)
+  --site-url URL           the site (default: the origin of the proxy's --redirect-url)
+  --proxy-url URL          the proxy directly, e.g. http://127.0.0.1:4180 (default: through the site)
+  --private-path PREFIX    a protected prefix, repeatable (/private/)
+  --http-port N            where plain HTTP is expected to redirect to HTTPS (80)
+  --resolve HOST:PORT:ADDR connect to ADDR for HOST:PORT, as curl does (before DNS points there)
+  --ca-file FILE           also trust this CA (a private or test CA)
+  --timeout SECONDS        per request (5)
+
+Files
+  --site DIR               the built site (Hugo's public/): private pages leaking into public files
+  --backup-dir DIR         the latest backup's age, and that it restores
+
+  --json                   print the results as JSON`;
+
+const OPTIONS = {
+  'id-env': { type: 'string' }, 'proxy-config': { type: 'string' }, 'nginx-config': { type: 'string' }, 'nginx-t': { type: 'boolean' },
+  compose: { type: 'string' }, db: { type: 'string' }, 'client-id': { type: 'string' },
+  'id-url': { type: 'string' }, 'site-url': { type: 'string' }, 'proxy-url': { type: 'string' },
+  'private-path': { type: 'string', multiple: true }, 'http-port': { type: 'string' }, resolve: { type: 'string', multiple: true },
+  'ca-file': { type: 'string' }, timeout: { type: 'string' }, site: { type: 'string' }, 'backup-dir': { type: 'string' },
+} as const;
+
+export interface DoctorIo {
+  env: Env;
+  /** Text of stdin, read only for --nginx-t. */
+  readStdin(): Promise<string>;
+  print(text: string): void;
+  nowMs(): number;
+}
+
+const processIo: DoctorIo = {
+  env: process.env,
+  async readStdin() {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  print: (text) => console.log(text),
+  nowMs: () => Date.now(),
+};
+
+function readEnvFile(path: string): Env {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (match) env[match[1]] = match[2].trim().replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return env;
+}
+
+const url = (name: string, value: string | undefined): string | null => {
+  if (value === undefined) return null;
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw badRequest('invalid_arguments', `--${name}: "${value}" is not an http(s) URL`);
+  return value;
+};
+
+export async function run(argv: string[], io: DoctorIo = processIo): Promise<number> {
+  const split = argv.indexOf('--proxy-args');
+  const own = split < 0 ? argv : argv.slice(0, split);
+  const { values } = parseCommandArgs(own, OPTIONS, false);
+  if (values.help) {
+    io.print(HELP);
+    return 0;
+  }
+  const resolve = new Map<string, string>();
+  for (const entry of values.resolve ?? []) {
+    const match = /^([^:]+):(\d+):(.+)$/.exec(entry);
+    if (!match) throw badRequest('invalid_arguments', `--resolve: "${entry}" is not HOST:PORT:ADDRESS`);
+    resolve.set(`${match[1]}:${match[2]}`, match[3].replace(/^\[|\]$/g, ''));
+  }
+  let nginx: NginxConfig | null = null;
+  try {
+    if (values['nginx-config']) nginx = readNginxFile(values['nginx-config']);
+    else if (values['nginx-t']) nginx = readNginxDump(await io.readStdin());
+  } catch (error) {
+    throw badRequest('invalid_arguments', `the nginx configuration could not be read: ${(error as Error).message}`);
+  }
+  const env = io.env;
+  const idEnv = values['id-env'] ? readEnvFile(values['id-env']) : env.APP_URL !== undefined || env.PUBLIC_APP_URL !== undefined ? env : null;
+  const proxyArgv = split >= 0 ? argv.slice(split + 1) : values['proxy-config'] ? ['--config', values['proxy-config']] : null;
+  const privatePaths = (values['private-path'] ?? ['/private/']).map((p) => `/${p.replace(/^\/+|\/+$/g, '')}/`);
+  const ctx = createContext({
+    env, idEnv, idEnvSource: values['id-env'] ?? 'the environment',
+    proxyArgv, proxySource: split >= 0 ? '--proxy-args' : values['proxy-config'] ?? '',
+    nginx, composeFile: values.compose ?? null, siteDir: values.site ?? null, backupDir: values['backup-dir'] ?? null,
+    idUrl: url('id-url', values['id-url']), siteUrl: url('site-url', values['site-url']), proxyUrl: url('proxy-url', values['proxy-url']),
+    privatePaths, httpPort: Number(values['http-port'] ?? 80), clientId: values['client-id'] ?? null,
+    dbConnectionString: values.db ?? env.DB_CONNECTION_STRING ?? idEnv?.DB_CONNECTION_STRING ?? null,
+    probe: createProbe({ resolve, ca: values['ca-file'] ? readFileSync(values['ca-file'], 'utf8') : null, timeoutMs: Number(values.timeout ?? 5) * 1000 }),
+    nowMs: io.nowMs,
+  });
+  try {
+    const results = await runChecks(ctx);
+    io.print(values.json ? JSON.stringify({ ok: !results.some((r) => r.status === 'fail'), results }, null, 2) : formatResults(results));
+    return results.some((r) => r.status === 'fail') ? 1 : 0;
+  } finally {
+    await ctx.close();
+  }
+}
