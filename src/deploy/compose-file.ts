@@ -47,6 +47,7 @@ function singleService(plan: DeploymentPlan): string[] {
     `    command: [${['serve', '--site', '/site', ...plan.protectedPrefixes.flatMap((r) => ['--protect', protectArg(r)])].map(q).join(', ')}]`,
     '    restart: unless-stopped',
     '    environment:',
+    `      LATCHKEY_URL: ${q(`https://${plan.siteHost}`)}`,
     `      APP_URL: ${q(`https://${plan.idHost}`)}`,
     `      TRUST_PROXY: ${q(COMPOSE_SUBNET)}`,
     '      ENCRYPTION_KEY_FILE: "/run/secrets/encryption_key"',

@@ -97,7 +97,7 @@ export function generateSystemdUnits(plan: DeploymentPlan): string {
         description: 'latchkey serve: identity provider, proxy and static site in one process',
         command: `serve --site ${plan.siteRoot} ${protect}`,
         environmentFile: '/etc/latchkey/serve.env',
-        environment: [`APP_URL=https://${plan.idHost}`, `HOST=${serve.host}`, `PORT=${serve.port}`, 'TRUST_PROXY=127.0.0.1', 'DB_CONNECTION_STRING=/var/lib/latchkey/latchkey.db', 'ENCRYPTION_KEY_FILE=%d/encryption_key'],
+        environment: [`LATCHKEY_URL=https://${plan.siteHost}`, `APP_URL=https://${plan.idHost}`, `HOST=${serve.host}`, `PORT=${serve.port}`, 'TRUST_PROXY=127.0.0.1', 'DB_CONNECTION_STRING=/var/lib/latchkey/latchkey.db', 'ENCRYPTION_KEY_FILE=%d/encryption_key'],
         credentials: ['encryption_key:/etc/latchkey/encryption_key'],
         stateDirectory: 'latchkey',
       }),
