@@ -71,20 +71,20 @@ describe('the guide\'s nginx configuration in front of latchkey id and latchkey 
       assert.equal(metadata.authorization_endpoint, `${ID_URL}/authorize`);
     });
 
+    // The guide's checks use `curl -I`, so HEAD requests where it does.
     it('answers /oauth2/auth on the proxy with 401 without a session', async () => {
-      const response = await fetch(`${stack.proxy.url}/oauth2/auth`);
+      const response = await fetch(`${stack.proxy.url}/oauth2/auth`, { method: 'HEAD' });
       assert.equal(response.status, 401);
     });
 
     it('does not serve /private/ without a session, but redirects to sign in', async () => {
-      const answer = await edgeFetch(`${SITE_URL}/private/`, edge());
+      const answer = await edgeFetch(`${SITE_URL}/private/`, edge(), {}, 'HEAD');
       assert.equal(answer.status, 302);
-      assert.doesNotMatch(answer.body, PRIVATE_INDEX_TEXT);
       assert.match(String(answer.headers.location), new RegExp(`^${ID_URL}/authorize\\?`));
     });
 
     it('redirects /oauth2/sign_in to the provider', async () => {
-      const answer = await edgeFetch(`${SITE_URL}/oauth2/sign_in`, edge());
+      const answer = await edgeFetch(`${SITE_URL}/oauth2/sign_in`, edge(), {}, 'HEAD');
       assert.equal(answer.status, 302);
       const location = new URL(String(answer.headers.location));
       assert.equal(location.origin, ID_URL);

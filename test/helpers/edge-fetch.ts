@@ -9,11 +9,11 @@ export interface EdgeAnswer {
   body: string;
 }
 
-export function edgeFetch(url: string, edge: { port: number; caPem: string }, headers: Record<string, string> = {}): Promise<EdgeAnswer> {
+export function edgeFetch(url: string, edge: { port: number; caPem: string }, headers: Record<string, string> = {}, method = 'GET'): Promise<EdgeAnswer> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request({
-      host: '127.0.0.1', port: edge.port, path: target.pathname + target.search, method: 'GET',
+      host: '127.0.0.1', port: edge.port, path: target.pathname + target.search, method,
       servername: target.hostname, ca: edge.caPem, agent: false,
       headers: { host: target.host, ...headers },
     }, (res) => {
