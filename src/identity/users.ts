@@ -138,7 +138,9 @@ export function createUserStore(db: Db, clock: Clock) {
         last_name: fields.lastName?.trim() ?? '',
         is_admin: fields.isAdmin ? 1 : 0,
         disabled: 0,
-        email_verified: fields.emailVerified ? 1 : 0,
+        // An address typed in by an admin (or by the first admin at setup) is vouched for, as in
+        // Pocket ID; oauth2-proxy, and the guide's flags, refuse unverified emails.
+        email_verified: (fields.emailVerified ?? Boolean(fields.email)) ? 1 : 0,
         created_at: now,
         updated_at: now,
       };

@@ -10,10 +10,10 @@ export type IdBrowser = ReturnType<typeof idBrowser>;
  * A user invited the way an admin does it: a one-time link, opened in their browser, then
  * "Add a passkey". The browser is signed out afterwards, so the next sign-in needs the passkey.
  */
-export async function enrollUser(id: IdServer, input: { username: string; email?: string; firstName?: string; lastName?: string; groups?: string[] }) {
+export async function enrollUser(id: IdServer, input: { username: string; email?: string; firstName?: string; lastName?: string; groups?: string[]; emailVerified?: boolean }) {
   const { identity } = id.services;
   for (const group of input.groups ?? []) if (!(await identity.groups.findByName(group))) await identity.groups.create({ name: group });
-  const user = await identity.users.create({ username: input.username, email: input.email ?? null, firstName: input.firstName, lastName: input.lastName });
+  const user = await identity.users.create({ username: input.username, email: input.email ?? null, firstName: input.firstName, lastName: input.lastName, emailVerified: input.emailVerified });
   if (input.groups?.length) await identity.groups.setUserGroups(user.id, input.groups);
   const { token } = await identity.links.issue('signin', user.id, 600);
   const browser = idBrowser(id.origin);

@@ -92,10 +92,10 @@ describe('latchkey proxy with the guide\'s flags against latchkey id', () => {
     assert.ok(browser.jar.has('_oauth2_proxy'), 'the session cookie is set');
   });
 
-  it('refuses, with a page saying why, a friend whose email address no admin marked as verified', async () => {
-    // The guide's flags have no --insecure-oidc-allow-unverified-email, and users created by an
-    // admin (or by the setup link) start with email_verified=false in latchkey id.
-    const { browser } = await enrollUser(id, { username: 'unverified', email: 'unverified@example.com', groups: ['friends'] });
+  it('refuses, with a page saying why, a friend whose email address is marked unverified', async () => {
+    // The guide's flags have no --insecure-oidc-allow-unverified-email. An address an admin types in
+    // counts as verified (as in Pocket ID); one explicitly marked unverified must not pass.
+    const { browser } = await enrollUser(id, { username: 'unverified', email: 'unverified@example.com', groups: ['friends'], emailVerified: false });
     const { callback } = await signIn(browser);
     assert.equal(callback.status, 403);
     assert.match(await callback.text(), /email address is not verified/);
