@@ -119,7 +119,8 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
   const sameUrlPort = siteUrl && idUrl && portOf(siteUrl) === portOf(idUrl);
   const idListen = readListen(text('id-listen', 'LATCHKEY_ID_LISTEN'), '--id-listen', problems)
     ?? (sameUrlPort ? siteListen : { host: siteListen.host, port: portOf(idUrl) });
-  const sharedListener = siteListen.host === idListen.host && siteListen.port === idListen.port;
+  // Port 0 means "any free port" for each listener, never one shared port.
+  const sharedListener = siteListen.host === idListen.host && siteListen.port === idListen.port && siteListen.port !== 0;
 
   if (siteUrl && idUrl) {
     if (siteUrl.origin === idUrl.origin) problems.push(`--id-url: must differ from --url (${siteUrl.origin}); give the identity provider its own port or host name`);
