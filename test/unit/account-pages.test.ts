@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { accountPage, type PasskeyListItem } from '../../src/web/pages/account-page.ts';
+import { sessionsPage } from '../../src/web/pages/sessions-page.ts';
+import { describeUserAgent } from '../../src/web/user-agent.ts';
+
+const chrome = { appName: 'latchkey', displayName: 'Dana', isAdmin: false, csrfToken: 'token' };
+const passkey = (over: Partial<PasskeyListItem>): PasskeyListItem =>
+  ({ id: 'cred-1', name: 'Laptop', createdAt: Date.UTC(2025, 4, 3, 14, 5), lastUsedAt: null, backupEligible: false, backupState: false, ...over });
+
+describe('account pages', () => {
+  it('escapes a passkey name everywhere it appears', () => {
+    const page = accountPage({ ...chrome, passkeys: [passkey({ name: '<img src=x onerror=alert(1)>' })], unusedRecoveryCodes: 0 }).value;
+    assert.ok(!page.includes('<img src=x'));
+    assert.match(page, /&lt;img src=x onerror=alert\(1\)&gt;/);
+  });
+
+  it('tells a synced passkey from one bound to its device', () => {
+    const page = accountPage({ ...chrome, passkeys: [passkey({ id: 'a', backupEligible: true, backupState: true }), passkey({ id: 'b', name: 'Key' })], unusedRecoveryCodes: 0 }).value;
+    assert.match(page, /<span class="badge ok">Synced<\/span>/);
+    assert.match(page, /<span class="badge">This device only<\/span>/);
+  });
+
+  it('writes dates for people and for machines', () => {
+    const page = accountPage({ ...chrome, passkeys: [passkey({})], unusedRecoveryCodes: 0 }).value;
+    assert.match(page, /<time datetime="2025-05-03T14:05:00.000Z">3 May 2025, 14:05 UTC<\/time>/);
+  });
+
+  it('suggests recovery codes beside the single-passkey warning only to a user without them', () => {
+    const without = accountPage({ ...chrome, passkeys: [passkey({})], unusedRecoveryCodes: 0 }).value;
+    const withCodes = accountPage({ ...chrome, passkeys: [passkey({})], unusedRecoveryCodes: 4 }).value;
+    assert.match(without, /create recovery codes/);
+    assert.doesNotMatch(withCodes, /create recovery codes/);
+  });
+
+  it('offers "End" for other sessions and "Sign out here" for this one', () => {
+    const base = { ip: '192.0.2.1', userAgent: null, createdAt: 1, lastSeenAt: 2 };
+    const page = sessionsPage({ ...chrome, apps: [], sessions: [{ ...base, id: 'this', device: 'Firefox on Linux', current: true }, { ...base, id: 'other', device: 'Safari on iOS', current: false }] }).value;
+    assert.match(page, /href="\/account\/sessions\/other\/end"/);
+    assert.doesNotMatch(page, /\/account\/sessions\/this\/end/);
+    assert.match(page, /Sign out here/);
+  });
+});
+
+describe('describeUserAgent', () => {
+  it('names the browser and system of common user agents', () => {
+    assert.equal(describeUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36 Edg/124.0'), 'Edge on Windows');
+    assert.equal(describeUserAgent('Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1'), 'Safari on iOS');
+    assert.equal(describeUserAgent('Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0'), 'Firefox on Linux');
+    assert.equal(describeUserAgent('Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36'), 'Chrome on Android');
+    assert.equal(describeUserAgent(null), 'Unknown device');
+  });
+});
