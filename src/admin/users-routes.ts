@@ -71,7 +71,7 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     } catch (error) {
       const errors = fieldErrorsFrom(error, 'username', USER_ERROR_FIELDS);
       if (!errors) throw error;
-      return ctx.send(reply, newUserPage({ frame: ctx.frame(request, reply, 'users'), values, allGroups: await allGroups(), errors }), 400);
+      return ctx.send(reply, newUserPage({ frame: ctx.frame(request, reply, 'users'), values, allGroups: await allGroups(), errors }), isAppError(error) ? error.status : 400);
     }
   });
 

@@ -17,13 +17,13 @@ export interface AuditView {
   events: string[];
   filter: { event: string; user: string };
   userError?: string | null;
-  /** The `before` cursor of the next (older) page, or null on the last page. */
-  olderBefore: number | null;
+  /** The cursor of the next (older) page, or null on the last page. */
+  older: { before: number; seen: number } | null;
   isFirstPage: boolean;
 }
 
-const query = (filter: AuditView['filter'], before?: number) =>
-  `/admin/audit?${new URLSearchParams({ ...(filter.event ? { event: filter.event } : {}), ...(filter.user ? { user: filter.user } : {}), ...(before ? { before: String(before) } : {}) })}`;
+const query = (filter: AuditView['filter'], older?: { before: number; seen: number }) =>
+  `/admin/audit?${new URLSearchParams({ ...(filter.event ? { event: filter.event } : {}), ...(filter.user ? { user: filter.user } : {}), ...(older ? { before: String(older.before), seen: String(older.seen) } : {}) })}`;
 
 export const auditPage = (v: AuditView) => adminPage(v.frame, 'Audit log', html`
 <section class="card">
@@ -58,6 +58,6 @@ export const auditPage = (v: AuditView) => adminPage(v.frame, 'Audit log', html`
   </table>`}
   <nav class="pager" aria-label="Pages of the audit log">
     ${v.isFirstPage ? '' : html`<a href="${query(v.filter)}">Newest</a>`}
-    ${v.olderBefore ? html`<a href="${query(v.filter, v.olderBefore)}" rel="next">Older entries</a>` : ''}
+    ${v.older ? html`<a href="${query(v.filter, v.older)}" rel="next">Older entries</a>` : ''}
   </nav>
 </section>`);
