@@ -13,7 +13,7 @@ const node = `${root}node_modules/.bin/node`;
 
 /** The environment of a fresh shell: nothing that would point serve at another database, key or address. */
 function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info' };
   for (const name of Object.keys(env)) {
     if (/^(LATCHKEY_|APP_URL|PUBLIC_APP_URL|HOST$|PORT$|DB_CONNECTION_STRING|ENCRYPTION_KEY|DATA_DIR|TRUST_PROXY)/.test(name)) delete env[name];
   }
