@@ -1,11 +1,16 @@
 // The ephemeral store contract on every backend latchkey can run with.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createIdServices } from '../../src/app/id-services.ts';
+import { loadIdConfig } from '../../src/config/id-config.ts';
 import { manualClock } from '../../src/core/clock.ts';
 import { openMigratedDatabase } from '../../src/storage/database.ts';
 import { createDatabaseStore, createMemoryStore } from '../../src/storage/ephemeral-store.ts';
 import { createRedisStore } from '../../src/storage/redis-store.ts';
 import { ephemeralStoreContract } from '../contract/ephemeral-store.ts';
-import { connectTestRedis, createTestPostgres, deleteRedisKeys, testRedisPrefix } from '../helpers/backends.ts';
+import { connectTestRedis, createTestPostgres, deleteRedisKeys, REDIS_URL, testRedisPrefix } from '../helpers/backends.ts';
 
 const elapseOn = (clock: ReturnType<typeof manualClock>) => async (seconds: number) => clock.advanceMs(seconds * 1000);
 
@@ -47,4 +52,22 @@ ephemeralStoreContract('Redis', async () => {
       await store.close();
     },
   };
+});
+
+describe('latchkey id with REDIS_URL', () => {
+  it('keeps its short-lived state in Redis instead of the database', async () => {
+    const redis = await connectTestRedis();
+    const config = loadIdConfig({ env: { APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: ':memory:', ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef', REDIS_URL } });
+    const services = await createIdServices(config);
+    const key = `wiring-${randomUUID()}`;
+    try {
+      await services.store.put(key, 'in redis', 60);
+      assert.equal(await redis.get(`latchkey:ephemeral:${key}`), 'in redis');
+      assert.equal((await services.database.db.selectFrom('ephemeral').select('key').execute()).length, 0);
+    } finally {
+      await redis.del(`latchkey:ephemeral:${key}`);
+      await services.close();
+      redis.disconnect();
+    }
+  });
 });
