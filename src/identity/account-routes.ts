@@ -21,7 +21,9 @@ export interface AccountRoutesDeps extends AccountContextDeps {
 }
 
 type Form = Record<string, string | undefined>;
-type PasskeyParams = { Params: { id: string }; Body: Form };
+// The passkey travels as a query or form field, not a path segment: credential ids can be far
+// longer than the router's limit on a path parameter (WebAuthn allows up to 1023 bytes).
+type PasskeyForm = { Body: Form };
 
 const DONE: Record<string, string> = {
   renamed: 'The passkey was renamed.',
@@ -48,25 +50,26 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
     }));
   });
 
-  app.post<PasskeyParams>('/account/passkeys/:id/rename', async (request, reply) => {
+  app.post<PasskeyForm>('/account/passkeys/rename', async (request, reply) => {
     assertSameOrigin(request, deps.csrf, request.body ?? {});
     const account = (await accountFor(deps, request, reply))!;
+    const passkeyId = request.body?.id ?? '';
     const name = request.body?.name ?? '';
     try {
-      await deps.passkeys.rename(account.user.id, request.params.id, name);
+      await deps.passkeys.rename(account.user.id, passkeyId, name);
     } catch (error) {
       if (error instanceof AppError && error.status === 400)
-        return sendPage(reply, await renderPasskeys(account, { rename: { passkeyId: request.params.id, value: name, error: error.message } }), 400);
+        return sendPage(reply, await renderPasskeys(account, { rename: { passkeyId, value: name, error: error.message } }), 400);
       throw error;
     }
-    await identity.audit.record({ event: 'passkey_renamed', ...auditContext(request, account.user.id), details: { passkeyId: request.params.id } });
+    await identity.audit.record({ event: 'passkey_renamed', ...auditContext(request, account.user.id), details: { passkeyId } });
     return reply.redirect('/account?done=renamed', 303);
   });
 
-  app.get<PasskeyParams>('/account/passkeys/:id/delete', async (request, reply) => {
+  app.get<{ Querystring: { id?: string } }>('/account/passkeys/delete', async (request, reply) => {
     const account = await accountFor(deps, request, reply);
     if (!account) return reply;
-    const passkey = (await deps.passkeys.list(account.user.id)).find((p) => p.id === request.params.id);
+    const passkey = (await deps.passkeys.list(account.user.id)).find((p) => p.id === request.query.id);
     if (!passkey) throw new AppError('webauthn_passkey_not_found', 404, 'This passkey was not found.');
     const facts = await deps.passkeys.removalFacts(account.user.id);
     const refusal = passkeyRemovalRefusal(facts);
@@ -75,16 +78,17 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
       chrome: account.chrome, section: 'passkeys', title: `Delete the passkey “${passkey.name}”?`,
       consequences: html`<p>You will no longer be able to sign in with it. It stays on the device until you remove it there, but this site will refuse it.</p>
         ${last && !refusal ? html`<p class="warning">This is your only passkey. Afterwards you can sign in only with one of your ${facts.unusedRecoveryCodes} recovery ${facts.unusedRecoveryCodes === 1 ? 'code' : 'codes'}, and you will need to add a passkey again.</p>` : ''}`,
-      action: refusal ? null : `/account/passkeys/${passkey.id}/delete`, confirmLabel: 'Delete passkey', cancelHref: '/account',
+      action: refusal ? null : '/account/passkeys/delete', fields: { id: passkey.id }, confirmLabel: 'Delete passkey', cancelHref: '/account',
       refusal: refusal?.message,
     }));
   });
 
-  app.post<PasskeyParams>('/account/passkeys/:id/delete', async (request, reply) => {
+  app.post<PasskeyForm>('/account/passkeys/delete', async (request, reply) => {
     assertSameOrigin(request, deps.csrf, request.body ?? {});
     const account = (await accountFor(deps, request, reply))!;
-    await deps.passkeys.remove(account.user.id, request.params.id);
-    await identity.audit.record({ event: 'passkey_deleted', ...auditContext(request, account.user.id), details: { passkeyId: request.params.id } });
+    const passkeyId = request.body?.id ?? '';
+    await deps.passkeys.remove(account.user.id, passkeyId);
+    await identity.audit.record({ event: 'passkey_deleted', ...auditContext(request, account.user.id), details: { passkeyId } });
     return reply.redirect('/account?done=deleted', 303);
   });
 

@@ -1,6 +1,8 @@
 // /account over HTTP: a user manages their own passkeys and profile, and nobody else's.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { addPasskey } from '../../src/webauthn/passkey-store.ts';
 import { codesIn, crossSitePost, signedInUser } from '../helpers/account-fixture.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
@@ -30,7 +32,7 @@ describe('account pages: passkeys and profile', () => {
     const { user, browser } = await signedInUser(id, { username: 'renamer' });
     const [passkey] = await passkeysOf(user.id);
     await browser.page('/account');
-    const response = await browser.form(`/account/passkeys/${passkey.id}/rename`, { name: '  Old phone ' });
+    const response = await browser.form('/account/passkeys/rename', { id: passkey.id, name: '  Old phone ' });
     assert.equal(response.status, 303);
     assert.equal(response.headers.get('location'), '/account?done=renamed');
     assert.equal((await passkeysOf(user.id))[0].name, 'Old phone');
@@ -40,7 +42,7 @@ describe('account pages: passkeys and profile', () => {
     const { user, browser } = await signedInUser(id, { username: 'badname', passkeys: ['Tablet'] });
     const [passkey] = await passkeysOf(user.id);
     await browser.page('/account');
-    const response = await browser.form(`/account/passkeys/${passkey.id}/rename`, { name: 'x'.repeat(65) });
+    const response = await browser.form('/account/passkeys/rename', { id: passkey.id, name: 'x'.repeat(65) });
     assert.equal(response.status, 400);
     const html = await response.text();
     assert.match(html, /<details open>/);
@@ -54,7 +56,7 @@ describe('account pages: passkeys and profile', () => {
     const { browser } = await signedInUser(id, { username: 'attacker1' });
     const [target] = await passkeysOf(victim.user.id);
     await browser.page('/account');
-    const response = await browser.form(`/account/passkeys/${target.id}/rename`, { name: 'pwned' });
+    const response = await browser.form('/account/passkeys/rename', { id: target.id, name: 'pwned' });
     assert.equal(response.status, 404);
     assert.equal((await passkeysOf(victim.user.id))[0].name, 'Victim key');
   });
@@ -63,8 +65,8 @@ describe('account pages: passkeys and profile', () => {
     const victim = await signedInUser(id, { username: 'victim2', passkeys: ['A', 'B'] });
     const { browser } = await signedInUser(id, { username: 'attacker2', passkeys: ['C', 'D'] });
     const [target] = await passkeysOf(victim.user.id);
-    assert.equal((await browser.page(`/account/passkeys/${target.id}/delete`)).response.status, 404);
-    const response = await browser.form(`/account/passkeys/${target.id}/delete`, {});
+    assert.equal((await browser.page(`/account/passkeys/delete?id=${encodeURIComponent(target.id)}`)).response.status, 404);
+    const response = await browser.form('/account/passkeys/delete', { id: target.id });
     assert.equal(response.status, 404);
     assert.deepEqual((await passkeysOf(victim.user.id)).map((p) => p.name), ['A', 'B']);
   });
@@ -72,13 +74,14 @@ describe('account pages: passkeys and profile', () => {
   it('asks for confirmation before deleting, then deletes one of two passkeys', async () => {
     const { user, browser } = await signedInUser(id, { username: 'deleter', passkeys: ['Keep me', 'Delete me'] });
     const doomed = (await passkeysOf(user.id)).find((p) => p.name === 'Delete me')!;
-    const confirm = await browser.page(`/account/passkeys/${doomed.id}/delete`);
+    const confirm = await browser.page(`/account/passkeys/delete?id=${encodeURIComponent(doomed.id)}`);
     assert.equal(confirm.response.status, 200);
     assert.match(confirm.html, /Delete the passkey “Delete me”\?/);
     assert.match(confirm.html, /You will no longer be able to sign in with it/);
-    assert.match(confirm.html, new RegExp(`<form method="post" action="/account/passkeys/${doomed.id}/delete">`));
+    assert.match(confirm.html, /<form method="post" action="\/account\/passkeys\/delete">/);
+    assert.ok(confirm.html.includes(`<input type="hidden" name="id" value="${doomed.id}">`), 'the form names the passkey');
     assert.equal((await passkeysOf(user.id)).length, 2, 'showing the confirmation deletes nothing');
-    const response = await browser.form(`/account/passkeys/${doomed.id}/delete`, {});
+    const response = await browser.form('/account/passkeys/delete', { id: doomed.id });
     assert.equal(response.status, 303);
     assert.deepEqual((await passkeysOf(user.id)).map((p) => p.name), ['Keep me']);
   });
@@ -86,10 +89,10 @@ describe('account pages: passkeys and profile', () => {
   it('refuses to delete the only passkey of a user without recovery codes, and says why', async () => {
     const { user, browser } = await signedInUser(id, { username: 'onlyone' });
     const [only] = await passkeysOf(user.id);
-    const confirm = await browser.page(`/account/passkeys/${only.id}/delete`);
+    const confirm = await browser.page(`/account/passkeys/delete?id=${encodeURIComponent(only.id)}`);
     assert.match(confirm.html, /This is your only passkey and you have no unused recovery codes/);
-    assert.doesNotMatch(confirm.html, /action="\/account\/passkeys\//, 'no delete button is offered');
-    const response = await browser.form(`/account/passkeys/${only.id}/delete`, {});
+    assert.doesNotMatch(confirm.html, /action="\/account\/passkeys\/delete"/, 'no delete button is offered');
+    const response = await browser.form('/account/passkeys/delete', { id: only.id });
     assert.equal(response.status, 409);
     assert.match(await response.text(), /would lock you out/);
     assert.equal((await passkeysOf(user.id)).length, 1);
@@ -100,9 +103,9 @@ describe('account pages: passkeys and profile', () => {
     await browser.page('/account/recovery-codes');
     assert.equal(codesIn(await (await browser.form('/account/recovery-codes', {})).text()).length, 10);
     const [only] = await passkeysOf(user.id);
-    const confirm = await browser.page(`/account/passkeys/${only.id}/delete`);
+    const confirm = await browser.page(`/account/passkeys/delete?id=${encodeURIComponent(only.id)}`);
     assert.match(confirm.html, /This is your only passkey\. Afterwards you can sign in only with one of your 10 recovery codes/);
-    assert.equal((await browser.form(`/account/passkeys/${only.id}/delete`, {})).status, 303);
+    assert.equal((await browser.form('/account/passkeys/delete', { id: only.id })).status, 303);
     assert.equal((await passkeysOf(user.id)).length, 0);
   });
 
@@ -110,17 +113,29 @@ describe('account pages: passkeys and profile', () => {
     const { user, browser } = await signedInUser(id, { username: 'theadmin', isAdmin: true });
     await id.services.identity.recoveryCodes.generate(user.id);
     const [only] = await passkeysOf(user.id);
-    const confirm = await browser.page(`/account/passkeys/${only.id}/delete`);
+    const confirm = await browser.page(`/account/passkeys/delete?id=${encodeURIComponent(only.id)}`);
     assert.match(confirm.html, /only passkey of the only admin/);
-    const response = await browser.form(`/account/passkeys/${only.id}/delete`, {});
+    const response = await browser.form('/account/passkeys/delete', { id: only.id });
     assert.equal(response.status, 409);
     assert.equal((await passkeysOf(user.id)).length, 1);
+  });
+
+  it('renames and deletes a passkey whose credential id is far longer than a path segment may be', async () => {
+    const { user, browser } = await signedInUser(id, { username: 'longid', passkeys: ['Short'] });
+    const longId = randomBytes(600).toString('base64url');
+    await addPasskey(id.services.database.db, { id: longId, userId: user.id, publicKey: 'AA', signCount: 0, transports: ['usb'], name: 'Security key',
+      aaguid: '', backupEligible: false, backupState: false, createdAtMs: Date.now() });
+    await browser.page('/account');
+    assert.equal((await browser.form('/account/passkeys/rename', { id: longId, name: 'Big key' })).status, 303);
+    assert.equal((await browser.page(`/account/passkeys/delete?id=${longId}`)).response.status, 200);
+    assert.equal((await browser.form('/account/passkeys/delete', { id: longId })).status, 303);
+    assert.deepEqual((await passkeysOf(user.id)).map((p) => p.name), ['Short']);
   });
 
   it('refuses a rename posted from another site, and changes nothing', async () => {
     const { user, browser } = await signedInUser(id, { username: 'csrfrename', passkeys: ['Original'] });
     const [passkey] = await passkeysOf(user.id);
-    const response = await crossSitePost(browser, id.origin, `/account/passkeys/${passkey.id}/rename`, { name: 'Changed' });
+    const response = await crossSitePost(browser, id.origin, '/account/passkeys/rename', { id: passkey.id, name: 'Changed' });
     assert.equal(response.status, 403);
     assert.equal((await passkeysOf(user.id))[0].name, 'Original');
   });
@@ -128,8 +143,8 @@ describe('account pages: passkeys and profile', () => {
   it('refuses a delete without the CSRF token, even from the same origin', async () => {
     const { user, browser } = await signedInUser(id, { username: 'csrfdelete', passkeys: ['A', 'B'] });
     const [passkey] = await passkeysOf(user.id);
-    const response = await browser.jar.fetch(`${id.origin}/account/passkeys/${passkey.id}/delete`, {
-      method: 'POST', headers: { origin: id.origin, 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({}),
+    const response = await browser.jar.fetch(`${id.origin}/account/passkeys/delete`, {
+      method: 'POST', headers: { origin: id.origin, 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ id: passkey.id }),
     });
     assert.equal(response.status, 403);
     assert.equal((await passkeysOf(user.id)).length, 2);

@@ -46,15 +46,16 @@ function passkeyItem(v: AccountView, p: PasskeyListItem, index: number) {
     <div class="item-actions">
       <details${renaming ? html` open` : ''}>
         <summary>Rename<span class="visually-hidden"> ${p.name}</span></summary>
-        <form method="post" action="/account/passkeys/${p.id}/rename" class="rename">
+        <form method="post" action="/account/passkeys/rename" class="rename">
           ${csrfField(v.csrfToken)}
+          <input type="hidden" name="id" value="${p.id}">
           <label for="${inputId}">New name for “${p.name}”</label>
           <input id="${inputId}" name="name" type="text" maxlength="64" required value="${renaming ? renaming.value : p.name}"${renaming ? html` aria-invalid="true" aria-describedby="${inputId}-error"` : ''}>
           ${renaming ? html`<p class="field-error" id="${inputId}-error">${renaming.error}</p>` : ''}
           <button type="submit">Save name</button>
         </form>
       </details>
-      <a class="button danger-outline" href="/account/passkeys/${p.id}/delete">Delete<span class="visually-hidden"> ${p.name}</span></a>
+      <a class="button danger-outline" href="/account/passkeys/delete?id=${encodeURIComponent(p.id)}">Delete<span class="visually-hidden"> ${p.name}</span></a>
     </div>
   </li>`;
 }

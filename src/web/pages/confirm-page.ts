@@ -12,6 +12,8 @@ export interface ConfirmView {
   consequences: Html;
   /** Where the form posts; null when the action is refused (then `refusal` says why). */
   action: string | null;
+  /** Hidden fields the form sends along (what to act on). */
+  fields?: Record<string, string>;
   confirmLabel: string;
   cancelHref: string;
   refusal?: string | null;
@@ -23,7 +25,7 @@ export const confirmPage = (v: ConfirmView) => accountLayout(v.chrome, v.section
   ${v.consequences}
   ${v.refusal ? html`<p class="alert" role="alert">${v.refusal}</p>` : ''}
   <div class="actions">
-    ${v.action ? html`<form method="post" action="${v.action}">${csrfField(v.chrome.csrfToken)}<button type="submit" class="danger">${v.confirmLabel}</button></form>` : ''}
+    ${v.action ? html`<form method="post" action="${v.action}">${csrfField(v.chrome.csrfToken)}${Object.entries(v.fields ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}<button type="submit" class="danger">${v.confirmLabel}</button></form>` : ''}
     <a class="button" href="${v.cancelHref}">${v.action ? 'Cancel' : 'Back'}</a>
   </div>
 </section>`);
