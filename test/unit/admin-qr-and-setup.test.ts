@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { clientSetupValues } from '../../src/admin/client-setup.ts';
 import { qrSvg } from '../../src/admin/qr-svg.ts';
 import type { OidcClient } from '../../src/oidc/clients.ts';
+
+// jsqr is CommonJS whose typings declare an ES default export: the function is at .default.
+const jsQR = jsQRModule.default;
 
 /** Paints the SVG's unit squares into an RGBA bitmap, as a screen would, for a QR decoder. */
 function rasterize(svg: string, scale = 4): { data: Uint8ClampedArray; size: number } {
