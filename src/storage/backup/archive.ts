@@ -87,14 +87,19 @@ export async function extractArchive(archivePath: string, payloadPath: string): 
       const hash = createHash('sha256');
       let bytes = 0;
       const out = createWriteStream(payloadPath, { mode: 0o600 });
+      let failed: Error | null = null;
+      out.on('error', (error) => { failed = error; });
       return {
         write: (chunk) => {
+          if (failed) throw failed;
           hash.update(chunk);
           bytes += chunk.length;
           if (!out.write(chunk)) return new Promise<void>((resolve) => out.once('drain', () => resolve()));
         },
         end: () => new Promise<void>((resolve, reject) => {
-          out.end((error?: Error | null) => (error ? reject(error) : resolve()));
+          if (failed) return reject(failed);
+          out.once('error', reject);
+          out.end(() => resolve());
           payload = { sha256: hash.digest('hex'), bytes };
         }),
       };

@@ -3,7 +3,7 @@
 // version, the key opens its signing key), then the target (not in use, not newer than the backup).
 // Only then is the database replaced: SQLite by a rename next to it, PostgreSQL in one transaction.
 import { existsSync } from 'node:fs';
-import { link, rename, rm } from 'node:fs/promises';
+import { link, mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -44,6 +44,7 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
   // The payload is written next to the target, so that putting it in place is a rename.
   const scratchDir = input.verifyOnly || !targetPath ? tmpdir() : dirname(targetPath);
   const scratch = join(scratchDir, `.${targetPath ? basename(targetPath) : 'latchkey'}.restore-${process.pid}.partial`);
+  if (scratchDir !== tmpdir()) await mkdir(scratchDir, { recursive: true, mode: 0o700 });
   const { manifest } = await extractArchive(input.archivePath, scratch);
   try {
     const fingerprint = encryptionKeyFingerprint(input.encryptionKey);

@@ -1,0 +1,239 @@
+// latchkey backup / restore through the real command line, against a real latchkey id: a backup
+// taken while the server writes restores into a new data folder where the same passkey signs in and
+// the same client secret is accepted; damaged archives, wrong keys and newer databases are refused.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as client from 'openid-client';
+import { createIdApp } from '../../src/app/id-app.ts';
+import { loadIdConfig } from '../../src/config/id-config.ts';
+import type { BackupManifest } from '../../src/storage/backup/manifest.ts';
+import { openMigratedDatabase } from '../../src/storage/database.ts';
+import { createTestPostgres, type TestPostgres } from '../helpers/backends.ts';
+import { authorizeWithPasskey, enrollUser, type IdBrowser } from '../helpers/id-passkey-flow.ts';
+import { startIdServer, type IdServer } from '../helpers/id-server.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const KEY = 'test-encryption-key-0123456789abcdef';
+const REDIRECT_URI = 'http://localhost:9/oauth2/callback';
+const insecure = { execute: [client.allowInsecureRequests] };
+
+interface CliResult { code: number; stdout: string; stderr: string }
+
+/** Runs `latchkey …` as an operator would, in its own process. */
+function latchkey(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(NODE, [join(ROOT, 'src/main.ts'), ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** `latchkey id` on a given port and data folder (a restored one), with the test key. */
+async function startIdOn(port: number, dataDir: string): Promise<IdServer> {
+  const origin = `http://localhost:${port}`;
+  const config = loadIdConfig({ env: { APP_URL: origin, PORT: String(port), HOST: '127.0.0.1', DB_CONNECTION_STRING: join(dataDir, 'latchkey.db'), ENCRYPTION_KEY: KEY, LOG_LEVEL: 'warn' } });
+  const id = await createIdApp(config, { logger: false });
+  await id.listen();
+  return { ...id, origin, port, dataDir };
+}
+
+describe('backup and restore of a SQLite latchkey id', () => {
+  const work = mkdtempSync(join(tmpdir(), 'latchkey-backup-'));
+  const backups = join(work, 'backups');
+  let original: IdServer;
+  let restored: IdServer | null = null;
+  let browser: IdBrowser;
+  let alice: { id: string };
+  let clientId: string;
+  let clientSecret: string;
+  let archive: string;
+  let port: number;
+  let usersWhenBackupStarted = 0;
+  let usersWhenBackupEnded = 0;
+  const envFor = (dataDir: string, key = KEY) => ({ APP_URL: `http://localhost:${port}`, DB_CONNECTION_STRING: join(dataDir, 'latchkey.db'), ENCRYPTION_KEY: key });
+
+  before(async () => {
+    original = await startIdServer({ ENCRYPTION_KEY: KEY });
+    port = original.port;
+    ({ user: alice, browser } = await enrollUser(original, { username: 'alice', email: 'alice@example.com', groups: ['friends'] }));
+    const made = await original.services.clients.create({ name: 'agents', redirectUris: [REDIRECT_URI], allowedGroups: ['friends'] });
+    clientId = made.client.id;
+    clientSecret = made.secret!;
+  });
+  after(async () => {
+    await restored?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('writes a backup with a manifest while the server keeps inserting users', async () => {
+    const { users } = original.services.identity;
+    const count = async () => (await users.list()).length;
+    usersWhenBackupStarted = await count();
+    let writing = true;
+    let inserted = 0;
+    const load = (async () => {
+      // node:sqlite is synchronous: yield to the event loop between inserts, as a server does between requests.
+      while (writing) {
+        await users.create({ username: `load-${inserted++}`, email: null });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const result = await latchkey(['backup', '--out', backups, '--json'], envFor(original.dataDir));
+    writing = false;
+    await load;
+    usersWhenBackupEnded = await count();
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(inserted > 10, `the load inserted only ${inserted} users during the backup`);
+    const { path, manifest } = JSON.parse(result.stdout) as { path: string; manifest: BackupManifest };
+    archive = path;
+    assert.equal(manifest.database.kind, 'sqlite');
+    assert.equal(manifest.database.migrations[0], '0001-initial');
+    assert.match(manifest.encryptionKeyFingerprint, /^sha256:[0-9a-f]{32}$/);
+    assert.ok(!readFileSync(path).includes(KEY), 'the key itself is not in the archive');
+    assert.deepEqual(readdirSync(backups), [path.split('/').at(-1)], 'no temporary files are left behind');
+  });
+
+  it('refuses to restore over the database of a running server', async () => {
+    const result = await latchkey(['restore', archive], envFor(original.dataDir));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /in use \(is latchkey id running\?\)/);
+  });
+
+  it('refuses a damaged archive before touching the target', async () => {
+    const damaged = join(work, 'damaged.tar.gz');
+    const bytes = readFileSync(archive);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    writeFileSync(damaged, bytes);
+    const target = join(work, 'damaged-target');
+    const result = await latchkey(['restore', damaged], envFor(target));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /The backup is damaged/);
+    assert.equal(existsSync(join(target, 'latchkey.db')), false);
+  });
+
+  it('refuses a backup whose payload does not match the manifest checksum', async () => {
+    // Re-pack with a valid gzip but one changed byte in the database: only the SHA-256 can tell.
+    const { gunzipSync, gzipSync } = await import('node:zlib');
+    const tar = gunzipSync(readFileSync(archive));
+    tar[tar.length - 1024 - 512 - 100] ^= 0x01;
+    const tampered = join(work, 'tampered.tar.gz');
+    writeFileSync(tampered, gzipSync(tar));
+    const result = await latchkey(['restore', '--verify', tampered], envFor(join(work, 'tampered-target')));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /SHA-256 of latchkey\.db does not match the manifest/);
+  });
+
+  it('refuses to restore with another ENCRYPTION_KEY and names the fingerprint it needs', async () => {
+    const target = join(work, 'wrong-key-target');
+    const result = await latchkey(['restore', archive], envFor(target, 'another-key-of-enough-length'));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /needs the ENCRYPTION_KEY with fingerprint sha256:[0-9a-f]{32}, but the configured key's is sha256:[0-9a-f]{32}/);
+    assert.equal(existsSync(join(target, 'latchkey.db')), false);
+  });
+
+  it('verifies a good backup without changing anything', async () => {
+    const target = join(work, 'verify-target');
+    const result = await latchkey(['restore', '--verify', archive], envFor(target));
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /is intact .* nothing was changed/);
+    assert.equal(existsSync(join(target, 'latchkey.db')), false);
+  });
+
+  it('restores into a fresh data folder where the same passkey signs in and the same client secret works', async () => {
+    await original.close();
+    const fresh = join(work, 'fresh');
+    const result = await latchkey(['restore', archive], envFor(fresh));
+    assert.equal(result.code, 0, result.stderr);
+    restored = await startIdOn(port, fresh);
+    const users = await restored.services.identity.users.list();
+    assert.ok(users.length >= usersWhenBackupStarted && users.length <= usersWhenBackupEnded, `a snapshot from one moment: ${users.length} users`);
+
+    const config = await client.discovery(new URL(restored.origin), clientId, undefined, client.ClientSecretBasic(clientSecret), insecure);
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI, scope: 'openid email', state,
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+    });
+    const outcome = await authorizeWithPasskey(browser, restored, url.href, REDIRECT_URI);
+    assert.equal(outcome.signedInWithPasskey, true);
+    assert.ok(outcome.callback, `stopped with ${outcome.finalStatus}: ${outcome.finalBody.slice(0, 200)}`);
+    const tokens = await client.authorizationCodeGrant(config, outcome.callback, { pkceCodeVerifier: codeVerifier, expectedState: state });
+    assert.equal(tokens.claims()?.sub, alice.id);
+    assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, true);
+    const wrongSecret = await client.discovery(new URL(restored.origin), clientId, undefined, client.ClientSecretBasic('not-the-secret'), insecure);
+    await assert.rejects(client.tokenIntrospection(wrongSecret, tokens.access_token), 'the restored server still checks the secret');
+  });
+
+  it('refuses to replace a database with sign-ins newer than the backup unless --force is given', async () => {
+    const dataDir = restored!.dataDir;
+    await restored!.close();
+    restored = null;
+    const refused = await latchkey(['restore', archive], envFor(dataDir));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /has changes from .* after this backup was made .* Add --force/);
+    assert.deepEqual(readdirSync(dataDir).filter((name) => name.includes('before-restore')), [], 'nothing was replaced');
+    const forced = await latchkey(['restore', '--force', archive], envFor(dataDir));
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /The database it replaced is kept at .*latchkey\.db\.before-restore-/);
+  });
+
+  it('keeps only the newest backups with --keep', async () => {
+    const dataDir = join(work, 'fresh');
+    for (let i = 0; i < 3; i++) assert.equal((await latchkey(['backup', '--out', backups, '--keep', '2'], envFor(dataDir))).code, 0);
+    const left = readdirSync(backups).sort();
+    assert.equal(left.length, 2);
+    assert.ok(!left.includes(archive.split('/').at(-1)!), 'the oldest backup was removed');
+  });
+});
+
+describe('backup and restore of a PostgreSQL latchkey id', () => {
+  let source: TestPostgres;
+  let target: TestPostgres;
+  const work = mkdtempSync(join(tmpdir(), 'latchkey-pg-backup-'));
+  const envFor = (url: string, extra: Record<string, string> = {}) => ({ APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: url, ENCRYPTION_KEY: KEY, ...extra });
+
+  before(async () => {
+    source = await createTestPostgres();
+    target = await createTestPostgres();
+    const database = await openMigratedDatabase(source.url);
+    try {
+      const now = Date.now();
+      await database.db.insertInto('users').values({ id: 'u1', username: 'bob', email: 'bob@example.com', first_name: '', last_name: '', is_admin: 0, disabled: 0, email_verified: 1, created_at: now, updated_at: now }).execute();
+    } finally {
+      await database.close();
+    }
+  });
+  after(async () => {
+    await source.drop();
+    await target.drop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('backs up with pg_dump and restores into another database', async () => {
+    const made = await latchkey(['backup', '--out', work, '--json'], envFor(source.url));
+    assert.equal(made.code, 0, made.stderr);
+    const { path, manifest } = JSON.parse(made.stdout) as { path: string; manifest: { database: { kind: string } } };
+    assert.equal(manifest.database.kind, 'postgres');
+    const restoredRun = await latchkey(['restore', path], envFor(target.url));
+    assert.equal(restoredRun.code, 0, restoredRun.stderr);
+    const database = await openMigratedDatabase(target.url);
+    try {
+      const bob = await database.db.selectFrom('users').select('username').where('id', '=', 'u1').executeTakeFirst();
+      assert.equal(bob?.username, 'bob');
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('says how to install pg_dump when it is missing', async () => {
+    const result = await latchkey(['backup', '--out', work], envFor(source.url, { PATH: join(work, 'no-tools-here') }));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /pg_dump was not found on PATH; install the PostgreSQL client tools/);
+  });
+});
