@@ -20,7 +20,7 @@ Configuration
   --proxy-config FILE      the proxy's TOML file (oauth2-proxy .cfg)
   --nginx-config FILE      the nginx configuration (includes are followed)
   --nginx-t                read the output of nginx -T from stdin:  nginx -T 2>&1 | latchkey doctor --nginx-t
-  --compose FILE           a docker compose file with the id and proxy services
+  --compose FILE           a docker compose file with the id and/or proxy services, repeatable
   --db CONNECTION          the id's database (default: DB_CONNECTION_STRING)
   --client-id ID           the proxy's client at the id (default: the proxy's --client-id)
 
@@ -33,6 +33,7 @@ A running deployment
   --resolve HOST:PORT:ADDR connect to ADDR for HOST:PORT, as curl does (before DNS points there)
   --ca-file FILE           also trust this CA (a private or test CA)
   --timeout SECONDS        per request (5)
+  --offline                check files and configuration only; no request to any URL
 
 Files
   --site DIR               the built site (Hugo's public/): private pages leaking into public files
@@ -42,10 +43,10 @@ Files
 
 const OPTIONS = {
   'id-env': { type: 'string' }, 'proxy-config': { type: 'string' }, 'nginx-config': { type: 'string' }, 'nginx-t': { type: 'boolean' },
-  compose: { type: 'string' }, db: { type: 'string' }, 'client-id': { type: 'string' },
+  compose: { type: 'string', multiple: true }, db: { type: 'string' }, 'client-id': { type: 'string' },
   'id-url': { type: 'string' }, 'site-url': { type: 'string' }, 'proxy-url': { type: 'string' },
   'private-path': { type: 'string', multiple: true }, 'http-port': { type: 'string' }, resolve: { type: 'string', multiple: true },
-  'ca-file': { type: 'string' }, timeout: { type: 'string' }, site: { type: 'string' }, 'backup-dir': { type: 'string' },
+  'ca-file': { type: 'string' }, offline: { type: 'boolean' }, timeout: { type: 'string' }, site: { type: 'string' }, 'backup-dir': { type: 'string' },
 } as const;
 
 export interface DoctorIo {
@@ -110,7 +111,8 @@ export async function run(argv: string[], io: DoctorIo = processIo): Promise<num
   const ctx = createContext({
     env, idEnv, idEnvSource: values['id-env'] ?? 'the environment',
     proxyArgv, proxySource: split >= 0 ? '--proxy-args' : values['proxy-config'] ?? '',
-    nginx, composeFile: values.compose ?? null, siteDir: values.site ?? null, backupDir: values['backup-dir'] ?? null,
+    nginx, composeFiles: values.compose ?? [], siteDir: values.site ?? null, backupDir: values['backup-dir'] ?? null,
+    offline: values.offline ?? false,
     idUrl: url('id-url', values['id-url']), siteUrl: url('site-url', values['site-url']), proxyUrl: url('proxy-url', values['proxy-url']),
     privatePaths, httpPort: Number(values['http-port'] ?? 80), clientId: values['client-id'] ?? null,
     dbConnectionString: values.db ?? env.DB_CONNECTION_STRING ?? idEnv?.DB_CONNECTION_STRING ?? null,

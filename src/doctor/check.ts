@@ -31,3 +31,6 @@ export function combine(results: CheckResult[], okDetail: string): CheckResult {
   const status = bad.some((r) => r.status === 'fail') ? 'fail' : 'warn';
   return { status, detail: bad.map((r) => r.detail).join('; '), fix: bad.map((r) => r.fix).filter(Boolean).join('\n') };
 }
+
+/** The skip reason of every check that needs a request when doctor runs with --offline. */
+export const OFFLINE = 'not run with --offline (no request is made)';

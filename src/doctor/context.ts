@@ -51,9 +51,11 @@ export interface DoctorInputs {
   proxyArgv: string[] | null;
   proxySource: string;
   nginx: NginxConfig | null;
-  composeFile: string | null;
+  composeFiles: string[];
   siteDir: string | null;
   backupDir: string | null;
+  /** No requests at all: the URL checks say they were not run. */
+  offline: boolean;
   idUrl: string | null;
   siteUrl: string | null;
   proxyUrl: string | null;
@@ -140,7 +142,7 @@ function proxySettings(argv: string[], env: Env, source: string): ProxySettings 
 }
 
 export function createContext(inputs: DoctorInputs): DoctorContext {
-  const compose = inputs.composeFile ? readComposeServices(inputs.composeFile) : null;
+  const compose = inputs.composeFiles.length ? inputs.composeFiles.flatMap(readComposeServices) : null;
   const composeId = compose?.find(isIdService) ?? null;
   const composeProxy = compose?.find(isProxyService) ?? null;
 
@@ -155,7 +157,7 @@ export function createContext(inputs: DoctorInputs): DoctorContext {
   }
 
   const redirectUrl = proxy?.raw.get('redirect-url');
-  const urls = {
+  const urls = inputs.offline ? { id: null, site: null, proxy: null } : {
     id: inputs.idUrl ? trimSlash(inputs.idUrl) : id?.appUrl ? id.appUrl.origin : null,
     site: inputs.siteUrl ? trimSlash(inputs.siteUrl) : typeof redirectUrl === 'string' && URL.canParse(redirectUrl) ? new URL(redirectUrl).origin : null,
     proxy: inputs.proxyUrl ? trimSlash(inputs.proxyUrl) : null,

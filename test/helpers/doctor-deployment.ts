@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { run as doctor } from '../../src/cli/doctor.ts';
 import { loadProxyConfig } from '../../src/config/proxy-config.ts';
 import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
-import { makePlan } from '../../src/deploy/plan.ts';
+import { makePlan, type DeploymentPlan } from '../../src/deploy/plan.ts';
 import type { ReportedResult } from '../../src/doctor/run.ts';
 import { createProxyServer } from '../../src/proxy/server.ts';
 import { freePort, requireTool, startNginx, writeNginxConf } from './deploy-tools.ts';
@@ -37,7 +37,7 @@ export interface DeploymentOptions {
   certHosts?: string[];
   certDays?: number;
   /** Changes the generated nginx configuration (the server blocks) before nginx starts. */
-  editNginx?: (config: string) => string;
+  editNginx?: (config: string, plan: DeploymentPlan) => string;
   /** Proxy flags to drop (by name, e.g. 'redirect-url') or add. */
   dropProxyFlags?: string[];
   extraProxyFlags?: string[];
@@ -99,7 +99,7 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
       writeFileSync(join(plan.siteRoot, name), text);
     }
     const generated = generateNginxConfig(plan);
-    const nginxConf = writeNginxConf(dir, options.editNginx ? options.editNginx(generated) : generated);
+    const nginxConf = writeNginxConf(dir, options.editNginx ? options.editNginx(generated, plan) : generated);
     const nginx = await startNginx(dir, httpsPort);
     stops.push(() => nginx.stop());
 

@@ -1,4 +1,4 @@
-import { type Check, combine, fail, ok, skip, warn, type CheckResult } from '../check.ts';
+import { OFFLINE, type Check, combine, fail, ok, skip, warn, type CheckResult } from '../check.ts';
 
 const WARN_SECONDS = 10;
 const FAIL_SECONDS = 60;
@@ -13,7 +13,7 @@ export const clockSkew: Check = {
       ctx.urls.id && { name: 'identity provider', url: `${ctx.urls.id}/healthz` },
       (ctx.urls.proxy ?? ctx.urls.site) && { name: 'proxy', url: `${ctx.urls.proxy ?? ctx.urls.site}/oauth2/auth` },
     ].filter((t): t is { name: string; url: string } => !!t);
-    if (!targets.length) return skip('no URL of a running deployment given (--id-url, --site-url, --proxy-url)');
+    if (!targets.length) return skip(ctx.inputs.offline ? OFFLINE : 'no URL of a running deployment given (--id-url, --site-url, --proxy-url)');
     const results: CheckResult[] = [];
     for (const target of targets) {
       const answer = await ctx.get(target.url);

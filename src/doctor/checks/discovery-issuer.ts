@@ -1,4 +1,4 @@
-import { type Check, fail, ok, skip } from '../check.ts';
+import { OFFLINE, type Check, fail, ok, skip } from '../check.ts';
 
 // Failure mode 1: the issuer (and the passkey origin) come from APP_URL; a client that reached
 // the provider at another address refuses its tokens, and passkeys fail with NotAllowedError.
@@ -6,7 +6,7 @@ export const discoveryIssuer: Check = {
   id: 'discovery-issuer',
   title: "OIDC discovery answers, and its issuer is APP_URL and the address users open",
   async run(ctx) {
-    if (!ctx.urls.id) return skip('no identity provider URL given (--id-url, or APP_URL in the environment)');
+    if (!ctx.urls.id) return skip(ctx.inputs.offline ? OFFLINE : 'no identity provider URL given (--id-url, or APP_URL in the environment)');
     const found = await ctx.discovery();
     if ('error' in found) return fail(found.error, `make ${ctx.urls.id}/.well-known/openid-configuration reach latchkey id; check with: curl -i ${ctx.urls.id}/.well-known/openid-configuration`);
     const issuer = String(found.document.issuer ?? '');

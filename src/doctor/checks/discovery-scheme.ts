@@ -1,4 +1,4 @@
-import { type Check, fail, ok, skip } from '../check.ts';
+import { OFFLINE, type Check, fail, ok, skip } from '../check.ts';
 
 // Failure mode 5: a provider that builds URLs from what it sees (Pocket ID without TRUST_PROXY,
 // behind a proxy without X-Forwarded-Proto) publishes http:// endpoints under an https issuer.
@@ -6,7 +6,7 @@ export const discoveryScheme: Check = {
   id: 'discovery-scheme',
   title: "Every endpoint the provider publishes uses the issuer's scheme and host",
   async run(ctx) {
-    if (!ctx.urls.id) return skip('no identity provider URL given (--id-url, or APP_URL in the environment)');
+    if (!ctx.urls.id) return skip(ctx.inputs.offline ? OFFLINE : 'no identity provider URL given (--id-url, or APP_URL in the environment)');
     const found = await ctx.discovery();
     if ('error' in found) return skip(`discovery is not reachable (${found.error}); see discovery-issuer`);
     const issuer = new URL(String(found.document.issuer));

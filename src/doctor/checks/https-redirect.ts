@@ -1,4 +1,4 @@
-import { type Check, combine, fail, ok, skip, type CheckResult } from '../check.ts';
+import { OFFLINE, type Check, combine, fail, ok, skip, type CheckResult } from '../check.ts';
 import { httpsOrigins } from './tls-certificate.ts';
 
 // Failure mode 3: a visitor who types the host name arrives over http; that must become https,
@@ -8,7 +8,7 @@ export const httpsRedirect: Check = {
   title: 'Plain HTTP redirects to HTTPS',
   async run(ctx) {
     const origins = httpsOrigins(ctx);
-    if (!origins.length) return skip('no https URL given (--id-url, --site-url)');
+    if (!origins.length) return skip(ctx.inputs.offline ? OFFLINE : 'no https URL given (--id-url, --site-url)');
     const results: CheckResult[] = [];
     for (const origin of origins) {
       const { hostname } = new URL(origin);

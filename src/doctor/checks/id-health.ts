@@ -1,11 +1,11 @@
-import { type Check, fail, ok, skip } from '../check.ts';
+import { OFFLINE, type Check, fail, ok, skip } from '../check.ts';
 
 // The guide's checklist says `curl -f …/health`; Pocket ID 2 and latchkey answer /healthz (204).
 export const idHealth: Check = {
   id: 'id-health',
   title: 'The identity provider answers its health check',
   async run(ctx) {
-    if (!ctx.urls.id) return skip('no identity provider URL given (--id-url, or APP_URL in the environment)');
+    if (!ctx.urls.id) return skip(ctx.inputs.offline ? OFFLINE : 'no identity provider URL given (--id-url, or APP_URL in the environment)');
     const url = `${ctx.urls.id}/healthz`;
     const answer = await ctx.get(url);
     if ('error' in answer) return fail(`${url}: ${answer.error}`, `start latchkey id (or make the edge pass ${new URL(ctx.urls.id).host} to it), then: curl -i ${url}`);

@@ -1,4 +1,4 @@
-import { type Check, combine, fail, ok, skip, warn, type CheckResult } from '../check.ts';
+import { OFFLINE, type Check, combine, fail, ok, skip, warn, type CheckResult } from '../check.ts';
 
 // The guide's checklist: the protected path refuses a request without a session (401) or sends it
 // to sign in. Anything served with a 200 that is not a sign-in page is a private page leaking.
@@ -6,7 +6,7 @@ export const protectedPath: Check = {
   id: 'protected-path',
   title: 'Protected paths refuse visitors without a session',
   async run(ctx) {
-    if (!ctx.urls.site) return skip('no site URL given (--site-url, or --redirect-url in the proxy options)');
+    if (!ctx.urls.site) return skip(ctx.inputs.offline ? OFFLINE : 'no site URL given (--site-url, or --redirect-url in the proxy options)');
     const results: CheckResult[] = [];
     for (const path of ctx.privatePaths) results.push(await probePath(ctx.urls.site, path, ctx.get));
     return combine(results, `${ctx.privatePaths.join(', ')}: refused without a session`);

@@ -1,4 +1,4 @@
-import { type Check, fail, ok, skip, warn } from '../check.ts';
+import { OFFLINE, type Check, fail, ok, skip, warn } from '../check.ts';
 
 // The guide's checklist: /oauth2/auth answers 401 without a session. nginx's auth_request accepts
 // only 2xx, 401 and 403; anything else becomes a 500 for the visitor.
@@ -7,7 +7,7 @@ export const proxyAuthEndpoint: Check = {
   title: 'The auth endpoint refuses a request without a session with 401',
   async run(ctx) {
     const base = ctx.urls.proxy ?? ctx.urls.site;
-    if (!base) return skip('no proxy or site URL given (--proxy-url, --site-url, or --redirect-url in the proxy options)');
+    if (!base) return skip(ctx.inputs.offline ? OFFLINE : 'no proxy or site URL given (--proxy-url, --site-url, or --redirect-url in the proxy options)');
     const url = `${base}/oauth2/auth`;
     const answer = await ctx.get(url);
     if ('error' in answer) return fail(`${url}: ${answer.error}`, 'start latchkey proxy and make /oauth2/ on the site reach it (nginx: location ^~ /oauth2/ { proxy_pass http://127.0.0.1:4180; })');

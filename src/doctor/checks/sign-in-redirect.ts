@@ -1,5 +1,5 @@
 import type { DoctorContext } from '../context.ts';
-import { type Check, fail, ok, skip } from '../check.ts';
+import { OFFLINE, type Check, fail, ok, skip } from '../check.ts';
 
 /** Follows /oauth2/sign_in (and the sign-in page's /oauth2/start) to the provider redirect. */
 export async function providerRedirect(ctx: DoctorContext): Promise<{ location: URL; via: string } | { error: string; fix: string }> {
@@ -23,7 +23,7 @@ export const signInRedirect: Check = {
   id: 'sign-in-redirect',
   title: 'Signing in sends the browser to the identity provider',
   async run(ctx) {
-    if (!ctx.urls.site) return skip('no site URL given (--site-url, or --redirect-url in the proxy options)');
+    if (!ctx.urls.site) return skip(ctx.inputs.offline ? OFFLINE : 'no site URL given (--site-url, or --redirect-url in the proxy options)');
     const found = await providerRedirect(ctx);
     if ('error' in found) return fail(found.error, found.fix);
     const discovery = await ctx.discovery();
@@ -42,7 +42,7 @@ export const callbackUrl: Check = {
   id: 'callback-url',
   title: 'The proxy asks the provider to return to the address visitors use',
   async run(ctx) {
-    if (!ctx.urls.site) return skip('no site URL given (--site-url, or --redirect-url in the proxy options)');
+    if (!ctx.urls.site) return skip(ctx.inputs.offline ? OFFLINE : 'no site URL given (--site-url, or --redirect-url in the proxy options)');
     const found = await providerRedirect(ctx);
     if ('error' in found) return skip(`the provider redirect is not reachable (${found.error}); see sign-in-redirect`);
     const redirectUri = found.location.searchParams.get('redirect_uri');

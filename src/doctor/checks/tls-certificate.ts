@@ -1,4 +1,4 @@
-import { type Check, combine, fail, ok, skip, warn, type CheckResult } from '../check.ts';
+import { OFFLINE, type Check, combine, fail, ok, skip, warn, type CheckResult } from '../check.ts';
 import type { DoctorContext } from '../context.ts';
 
 const DAY_MS = 86_400_000;
@@ -13,7 +13,7 @@ export const tlsCertificate: Check = {
   title: 'HTTPS certificates are valid for their host names and not about to expire',
   async run(ctx) {
     const origins = httpsOrigins(ctx);
-    if (!origins.length) return skip('no https URL given (--id-url, --site-url)');
+    if (!origins.length) return skip(ctx.inputs.offline ? OFFLINE : 'no https URL given (--id-url, --site-url)');
     const results: CheckResult[] = [];
     for (const origin of origins) {
       const host = new URL(origin).hostname;
