@@ -2,7 +2,7 @@
 // cookie name as associated data (a value sealed for the CSRF cookie cannot pass as a session),
 // base64url. Browsers drop cookies over ~4096 bytes, so, like oauth2-proxy, a value whose
 // Set-Cookie line would pass 4000 characters is split into NAME_0, NAME_1, … and joined on read.
-import { deriveKey, open, seal } from '../core/crypto.ts';
+import { open, seal, sealingKey } from '../core/crypto.ts';
 import { type CookieAttributes, serializeCookie } from './cookie-header.ts';
 import { type Session, sessionFromJson, sessionToJson } from './session.ts';
 
@@ -19,7 +19,7 @@ export interface CookieCodec {
 }
 
 export function createCookieCodec(name: string, secret: Buffer): CookieCodec {
-  const key = deriveKey(secret, 'proxy-session');
+  const key = sealingKey(secret, 'proxy-session');
   const associatedData = Buffer.from(name);
   const partPattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d+)$`);
   const sentNames = (sent: ReadonlyMap<string, string>) =>

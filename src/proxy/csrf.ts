@@ -2,7 +2,7 @@
 // sealed (AES-256-GCM, cookie name as associated data), living cookie.csrfExpireSeconds.
 // With --cookie-csrf-per-request each attempt gets its own cookie name derived from its state,
 // as oauth2-proxy does, so sign-ins started in several tabs do not overwrite each other.
-import { deriveKey, open, seal, sha256Base64url } from '../core/crypto.ts';
+import { open, seal, sealingKey, sha256Base64url } from '../core/crypto.ts';
 import type { ProxyConfig } from './config.ts';
 import { type CookieAttributes, serializeCookie } from './cookie-header.ts';
 
@@ -24,7 +24,7 @@ export interface CsrfCookies {
 }
 
 export function createCsrfCookies(cookie: ProxyConfig['cookie']): CsrfCookies {
-  const key = deriveKey(cookie.secret, 'proxy-csrf');
+  const key = sealingKey(cookie.secret, 'proxy-csrf');
   const nameFor = (state: string) =>
     cookie.csrfPerRequest ? `${cookie.name}_${sha256Base64url(state).slice(0, 16)}_csrf` : `${cookie.name}_csrf`;
 

@@ -1,0 +1,36 @@
+// What a benchmark of `latchkey proxy` needs besides the proxy: a provider that answers discovery
+// (all the proxy asks of it at start), the proxy's flags, and a valid session cookie.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { createCookieCodec } from '../../src/proxy/cookie-codec.ts';
+import { freePort, repoRoot } from './processes.ts';
+
+export async function startDiscoveryStub(): Promise<{ issuer: string; server: Server }> {
+  const port = await freePort();
+  const issuer = `http://localhost:${port}`;
+  const server = createServer((_request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'], code_challenge_methods_supported: ['S256'] }));
+  }).listen(port, '127.0.0.1');
+  return { issuer, server };
+}
+
+/** `latchkey proxy` as the benchmarks run it: oauth2-proxy's flags for nginx auth_request. */
+export function proxyCommand(options: { issuer: string; port: number; cookieSecret: Buffer; entry?: string }): string[] {
+  return [options.entry ?? join(repoRoot, 'src/main.ts'), 'proxy', '--provider=oidc', '--client-id=bench', '--client-secret=bench-secret',
+    `--oidc-issuer-url=${options.issuer}`, '--redirect-url=http://localhost/oauth2/callback', `--cookie-secret=${options.cookieSecret.toString('base64url')}`,
+    '--email-domain=*', '--upstream=static://202', `--http-address=127.0.0.1:${options.port}`, '--cookie-secure=false', '--set-xauthrequest', '--log-level=warn'];
+}
+
+/** A real session cookie, sealed exactly as a sign-in would seal it; the ID token is of realistic size. */
+export function sealedSessionCookie(cookieSecret: Buffer): string {
+  const now = Math.floor(Date.now() / 1000);
+  const fakeJwt = (bytes: number) => `${randomBytes(36).toString('base64url')}.${randomBytes(bytes).toString('base64url')}.${randomBytes(256).toString('base64url')}`;
+  const [cookieLine] = createCookieCodec('_oauth2_proxy', cookieSecret).write({
+    sub: 'user-123', email: 'alice@example.com', emailVerified: true, preferredUsername: 'alice', groups: ['family', 'friends'],
+    idToken: fakeJwt(400), accessToken: randomBytes(32).toString('base64url'), refreshToken: randomBytes(32).toString('base64url'),
+    sid: 'sid-1', createdAt: now, expiresAt: now + 7 * 86400, refreshAt: 0,
+  }, { domain: null, path: '/', secure: false, httpOnly: true, sameSite: 'lax' }, 7 * 86400, Date.now(), new Map());
+  return cookieLine.split(';')[0];
+}
