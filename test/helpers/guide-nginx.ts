@@ -82,9 +82,10 @@ export interface GuideNginxTarget {
   siteRoot: string;
 }
 
-function replaceExactly(text: string, from: string, to: string, times = 1): string {
+/** Replaces `from` by `to`, failing unless `from` occurs exactly `times` times (no silent no-op edit). */
+export function replaceExactly(text: string, from: string, to: string, times = 1): string {
   const found = text.split(from).length - 1;
-  if (found !== times) throw new Error(`expected ${times} occurrence(s) of ${JSON.stringify(from)} in the guide's configuration, found ${found}`);
+  if (found !== times) throw new Error(`expected ${times} occurrence(s) of ${JSON.stringify(from)} in the nginx configuration, found ${found}`);
   return text.split(from).join(to);
 }
 
