@@ -49,7 +49,8 @@ export function parseNginx(text: string, file: string): Directive[] {
     if (c === '"' || c === "'") {
       i++;
       while (i < text.length && text[i] !== c) {
-        if (text[i] === '\\' && i + 1 < text.length) { word += text[i + 1]; i += 2; continue; }
+        // nginx unescapes only quotes and backslashes; "\." in a quoted regex stays as written
+        if (text[i] === '\\' && ['"', "'", '\\'].includes(text[i + 1])) { word += text[i + 1]; i += 2; continue; }
         if (text[i] === '\n') line++;
         word += text[i++];
       }

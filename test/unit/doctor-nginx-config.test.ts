@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inherited, matchLocation, parseNginx, readNginxDump, readNginxFile, servers } from '../../src/doctor/nginx-config.ts';
+import { runDoctor } from '../helpers/doctor-deployment.ts';
+
+const SITE = `server {
+    server_name agents.example.com;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    location /oauth2/ { proxy_pass http://127.0.0.1:4180; proxy_set_header Host $host; }
+    location ^~ /private/ { auth_request /oauth2/auth; error_page 401 = /oauth2/sign_in; }
+    location ~* "\\.(xml|json){1}$" { root /srv; }
+}`;
+
+describe('reading nginx configuration for the doctor', () => {
+  it('reads `nginx -T` output and follows its includes to the dumped files', () => {
+    const dump = `nginx: the configuration file /etc/nginx/nginx.conf syntax is ok
+# configuration file /etc/nginx/nginx.conf:
+http {
+    include /etc/nginx/sites-enabled/*;
+}
+
+# configuration file /etc/nginx/sites-enabled/latchkey:
+${SITE}
+`;
+    const [server] = servers(readNginxDump(dump));
+    assert.deepEqual(server.names, ['agents.example.com']);
+    assert.deepEqual(server.locations.map((l) => `${l.modifier} ${l.path}`), [' /oauth2/', '^~ /private/', '~* \\.(xml|json){1}$']);
+  });
+
+  it('follows a relative include of a configuration file on disk', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-nginx-'));
+    try {
+      mkdirSync(join(dir, 'sites'));
+      writeFileSync(join(dir, 'sites', 'a.conf'), SITE);
+      writeFileSync(join(dir, 'nginx.conf'), 'http { include sites/*.conf; }');
+      assert.equal(servers(readNginxFile(join(dir, 'nginx.conf'))).length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("forgets the server's proxy_set_header in a location that sets its own, as nginx does", () => {
+    const [server] = servers({ source: 'test', root: parseNginx(SITE, 'test') });
+    const oauth2 = server.locations[0];
+    assert.deepEqual(inherited(oauth2, 'proxy_set_header').args, [['Host', '$host']]);
+    assert.deepEqual(inherited(server.locations[1], 'proxy_set_header').args, [['X-Forwarded-Proto', '$scheme']]);
+  });
+
+  it('matches a URI the way nginx picks a location: ^~ beats a regex, a regex beats a plain prefix', () => {
+    const [server] = servers({ source: 'test', root: parseNginx(SITE, 'test') });
+    assert.equal(matchLocation(server, '/private/index.xml')?.path, '/private/');
+    assert.equal(matchLocation(server, '/oauth2/feed.xml')?.modifier, '~*');
+    assert.equal(matchLocation(server, '/oauth2/sign_in')?.path, '/oauth2/');
+  });
+
+  it('reports a missing semicolon instead of guessing', () => {
+    assert.throws(() => parseNginx('server { listen 80 }', 'x.conf'), /x\.conf:1: missing ";"/);
+  });
+
+  it('reads nginx -T from stdin with --nginx-t', async () => {
+    const doctor = await runDoctor(['--json', '--offline', '--nginx-t'], { stdin: `# configuration file /etc/nginx/nginx.conf:\nhttp { ${SITE} }\n` });
+    const check = doctor.byId('nginx-sign-in-on-401');
+    assert.equal(check.status, 'warn');
+    assert.match(check.detail, /without X-Auth-Request-Redirect or rd/);
+  });
+});
