@@ -31,13 +31,19 @@ export function auditRoutes(scope: FastifyInstance, ctx: AdminContext): void {
       ? { before: last.createdAt, seen: shown.filter((e) => e.createdAt === last.createdAt).length + (last.createdAt === cursorMs ? seen : 0) }
       : null;
     const names = new Map<string, string>();
-    for (const id of new Set(shown.map((e) => e.userId).filter((id): id is string => Boolean(id))))
+    const targetOf = (details: Record<string, unknown>) => (typeof details.targetUserId === 'string' ? details.targetUserId : null);
+    for (const id of new Set(shown.flatMap((e) => [e.userId, targetOf(e.details)]).filter((id): id is string => Boolean(id))))
       names.set(id, (await identity.users.get(id))?.username ?? `deleted user ${id.slice(0, 8)}`);
+    // Details for people: the target user by name; the actor is already the User column.
+    const readable = (details: Record<string, unknown>) => Object.entries(details)
+      .filter(([key]) => key !== 'actor' && key !== 'via')
+      .map(([key, value]) => key === 'targetUserId' ? `user: ${names.get(String(value))}` : `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(', ');
     return ctx.send(reply, auditPage({
       frame: ctx.frame(request, reply, 'audit'), events, filter, userError,
       entries: shown.map((e) => ({
         id: e.id, createdAt: e.createdAt, event: e.event, user: e.userId ? names.get(e.userId) ?? null : null, clientId: e.clientId, ip: e.ip,
-        details: JSON.stringify(e.details),
+        details: readable(e.details),
       })),
       older, isFirstPage: !hasCursor,
     }), userError ? 400 : 200);
