@@ -169,6 +169,29 @@ describe('admin console over HTTP', () => {
     assert.match(reload.html, /shown once/);
   });
 
+  it('regenerates a client secret after confirmation: the new one is shown once and the old one stops matching', async () => {
+    const before = await id.services.database.db.selectFrom('oidc_clients').select('secret_hash').where('id', '=', 'family-site').executeTakeFirstOrThrow();
+    const unticked = await submit('/admin/clients/family-site/secret', '/admin/clients/family-site/secret', {});
+    assert.equal(unticked.status, 400);
+    const { html } = await follow(await submit('/admin/clients/family-site/secret', '/admin/clients/family-site/secret', { confirm: 'yes' }));
+    const secret = /id="setup-secret"[^>]*>([\w-]{43})</.exec(html)![1];
+    const after = await id.services.database.db.selectFrom('oidc_clients').select('secret_hash').where('id', '=', 'family-site').executeTakeFirstOrThrow();
+    assert.notEqual(after.secret_hash, before.secret_hash);
+    assert.equal(after.secret_hash, sha256Base64url(secret));
+  });
+
+  it('edits a client: opening it to everyone and adding a back-channel logout URI', async () => {
+    const { html } = await follow(await submit('/admin/clients/family-site', '/admin/clients/family-site', {
+      name: 'Family site', redirectUris: 'https://agents.example.com/oauth2/callback', access: 'everyone', requirePkce: 'yes',
+      backchannelLogoutUri: 'https://agents.example.com/oauth2/backchannel-logout',
+    }));
+    assert.match(html, /Changes saved/);
+    const client = await id.services.clients.get('family-site');
+    assert.equal(client.unrestricted, true);
+    assert.equal(client.backchannelLogoutUri, 'https://agents.example.com/oauth2/backchannel-logout');
+    await id.services.clients.update('family-site', { unrestricted: false, allowedGroups: ['family'] });
+  });
+
   it('names every problem of a client form next to its field, and creates nothing', async () => {
     const response = await submit('/admin/clients/new', '/admin/clients/new', { name: '', redirectUris: 'http://evil.example.com/cb\nnot a url', access: 'groups' });
     assert.equal(response.status, 400);
