@@ -22,10 +22,10 @@ export const clientRegistration: Check = {
     const callback = typeof redirect === 'string' ? redirect : ctx.urls.site ? `${ctx.urls.site}/oauth2/callback` : null;
     if (callback && !registered.includes(callback))
       results.push(fail(`client "${client.id}" has redirect URIs ${registered.join(', ') || '(none)'} but the proxy returns to ${callback}: the provider refuses the sign-in (redirect_uri mismatch)`,
-        `register it (exactly, scheme and port included): latchkey client … for "${client.id}" with --redirect-uri ${callback}`));
+        `register it exactly (scheme and port included): latchkey client remove ${client.id}, then latchkey client add --id ${client.id} --name ${client.name} --redirect-uri ${callback} (--unrestricted or --group G), and give the proxy the new secret`));
     if (client.unrestricted !== 1) {
       const groups = await database.db.selectFrom('client_groups').innerJoin('groups', 'groups.id', 'client_groups.group_id').select('groups.name').where('client_id', '=', client.id).execute();
-      if (!groups.length) results.push(fail(`client "${client.id}" is restricted to groups but has none: nobody can sign in to the site`, `latchkey client … "${client.id}" --group friends (and put the users in it), or --unrestricted`));
+      if (!groups.length) results.push(fail(`client "${client.id}" is restricted to groups but has none: nobody can sign in to the site`, `latchkey client remove ${client.id}, then latchkey client add --id ${client.id} --name ${client.name} --redirect-uri … --group friends (and latchkey user update <username> --group friends), or --unrestricted`));
     }
     return combine(results, `client "${client.id}" lists ${callback ?? 'its callback'}${client.unrestricted === 1 ? ', open to every user' : ', open to its groups'}`);
   },

@@ -30,8 +30,8 @@ export const passkeyRecovery: Check = {
     const results: CheckResult[] = [];
     const admins = users.filter((u) => u.is_admin === 1);
     const recoveryHow = 'register a second passkey on another device (account page → Add a passkey)' + (codesTable ? ' or create recovery codes (account page → Recovery codes)' : '');
-    if (!admins.length) results.push(fail('no enabled admin: nobody can add users or hand out recovery links in the browser', 'latchkey setup-link (first run), or latchkey user … to make someone admin, on the server'));
-    else if (admins.length === 1) results.push(warn(`only one admin (${admins[0].username}): if they are locked out, only the server's shell can help`, 'make a second trusted person admin: latchkey user … --admin'));
+    if (!admins.length) results.push(fail('no enabled admin: nobody can add users or hand out recovery links in the browser', 'on the server: latchkey user update <username> --admin (or latchkey setup-link on a fresh install)'));
+    else if (admins.length === 1) results.push(warn(`only one admin (${admins[0].username}): if they are locked out, only the server's shell can help`, 'make a second trusted person admin: latchkey user update <username> --admin'));
     const lonelyAdmins = admins.filter((u) => (count.get(u.id) ?? 0) === 1 && !covered(u.id));
     if (lonelyAdmins.length) results.push(warn(`admin${lonelyAdmins.length > 1 ? 's' : ''} ${lonelyAdmins.map((u) => u.username).join(', ')} ha${lonelyAdmins.length > 1 ? 've' : 's'} a single passkey and no recovery codes`, recoveryHow));
     const lonely = users.filter((u) => u.is_admin !== 1 && (count.get(u.id) ?? 0) === 1 && !covered(u.id));
