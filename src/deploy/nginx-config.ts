@@ -15,6 +15,7 @@ import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 
 const SIGN_IN_LOCATION = '/_latchkey/sign-in';
 const authLocation = (index: number) => `/_latchkey/auth/${index}`;
+const refusedLocation = (index: number) => `/_latchkey/refused/${index}`;
 
 /** The proxy's split session cookie parts: `_oauth2_proxy` alone, or `_0`, `_1` … past 4000 characters. */
 function sessionCookieVariables(plan: DeploymentPlan): string {
@@ -98,6 +99,46 @@ function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
   ];
 }
 
+/**
+ * What a signed-in visitor whom the proxy refused (403: not in the prefix's groups) sees, instead
+ * of nginx's bare "403 Forbidden". A page in place, never a redirect to sign in, which would bring
+ * them straight back here as the same user: a loop. (auth_request drops the proxy's own body.)
+ */
+function refusedPageLocation(rule: ProtectedPrefix, index: number): string[] {
+  // Group names are letters, digits and . _ @ - (plan.ts): nothing to escape, no $ for nginx to expand.
+  const why = rule.allowedGroups.length
+    ? `this section is only for members of the ${rule.allowedGroups.length === 1 ? 'group' : 'groups'} ${rule.allowedGroups.map((g) => `<strong>${g}</strong>`).join(', ')}, and your account is not in ${rule.allowedGroups.length === 1 ? 'it' : 'any of them'}`
+    : 'your account is not allowed here';
+  const page = [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="robots" content="noindex"><title>Not for this account</title></head>',
+    '<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5">',
+    `<h1>This section is not for your account</h1><p role="alert">You are signed in, but ${why}.</p>`,
+    '<p>Ask the site’s administrator to add you. <a href="/oauth2/sign_out">Sign out of this site</a> or go <a href="/">back to the site</a>.</p>',
+    '</body></html>',
+  ].join('').replaceAll("'", '&#39;');
+  return [
+    `# A signed-in visitor refused by the check for ${rule.prefix} sees why, in place (never a redirect,`,
+    '# which would only bring them back here: a loop).',
+    `location = ${refusedLocation(index)} {`,
+    ...indent(
+      [
+        'internal;',
+        "# Only the proxy's refusal: a 403 of nginx's own (a folder without index.html) stays nginx's.",
+        'if ($latchkey_auth_status != 403) {',
+        '    return 403;',
+        '}',
+        'default_type "text/html; charset=utf-8";',
+        hstsLine,
+        'add_header Cache-Control "no-store" always;',
+        `return 403 '${page}';`,
+      ],
+      1,
+    ),
+    '}',
+  ];
+}
+
 function protectedLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: number): string[] {
   return [
     `# ^~ makes this prefix win over every regex location: without it a location such as`,
@@ -108,6 +149,9 @@ function protectedLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
         `auth_request ${authLocation(index)};`,
         '# No session: show the proxy\'s sign-in, which sends the visitor back here afterwards.',
         `error_page 401 = ${SIGN_IN_LOCATION};`,
+        '# Signed in but refused (not in the groups): a page that says why.',
+        `error_page 403 = ${refusedLocation(index)};`,
+        'auth_request_set $latchkey_auth_status $upstream_status;',
         // error_page directives are inherited only when a level sets none, so repeat the 404 page
         'error_page 404 /404.html;',
         '',
@@ -172,7 +216,8 @@ function siteServer(plan: DeploymentPlan): string[] {
     ),
     '}',
   ];
-  plan.protectedPrefixes.forEach((rule, i) => body.push('', ...authCheckLocation(plan, rule, i + 1), '', ...protectedLocation(plan, rule, i + 1)));
+  plan.protectedPrefixes.forEach((rule, i) =>
+    body.push('', ...authCheckLocation(plan, rule, i + 1), '', ...refusedPageLocation(rule, i + 1), '', ...protectedLocation(plan, rule, i + 1)));
   body.push('', '# Public content: no auth.', 'location / {', '    try_files $uri $uri/ =404;', '}');
   return ['server {', ...indent(body, 1), '}'];
 }

@@ -115,6 +115,7 @@ async function startStubProxy(cookieName: string): Promise<{ server: Server; por
     const cookie = req.headers.cookie ?? '';
     if (path === '/oauth2/auth') {
       if (cookie.includes(`${cookieName}=valid`)) return res.writeHead(202, { 'X-Auth-Request-User': 'alice', 'X-Auth-Request-Email': 'alice@example.com' }).end();
+      if (cookie.includes(`${cookieName}=outsider`)) return res.writeHead(403).end();
       if (cookie.includes(`${cookieName}=stale`))
         return res.writeHead(202, { 'X-Auth-Request-User': 'alice', 'Set-Cookie': `${cookieName}=renewed; Path=/; Secure; HttpOnly` }).end();
       return res.writeHead(401).end();
@@ -137,6 +138,7 @@ function writeSite(root: string): void {
     'private/page.html': 'private page',
     'private/feed.xml': 'private feed',
     'private/family/index.html': 'family page',
+    'private/no-index/notes.txt': 'a folder without index.html',
   };
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(root, name, '..'), { recursive: true });
@@ -272,6 +274,25 @@ describe('nginx running the generated configuration in front of a stand-in proxy
     assert.equal(authCalls(edge.stub.seen).at(-1)?.url, '/oauth2/auth?allowed_groups=family,admins');
     await get(edge.httpsPort, '/private/', { cookie: '_oauth2_proxy=valid' });
     assert.equal(authCalls(edge.stub.seen).at(-1)?.url, '/oauth2/auth');
+  });
+
+  it('shows a signed-in visitor whom the proxy refuses a 403 page naming the prefix\'s groups, not a redirect', async () => {
+    const answer = await get(edge.httpsPort, '/private/family/', { cookie: '_oauth2_proxy=outsider' });
+    assert.equal(answer.status, 403);
+    assert.equal(answer.headers.location, undefined);
+    assert.match(String(answer.headers['content-type']), /^text\/html/);
+    assert.doesNotMatch(answer.body, /family page/);
+    assert.match(answer.body, /You are signed in, but this section is only for members of the groups <strong>family<\/strong>, <strong>admins<\/strong>/);
+    const plain = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=outsider' });
+    assert.equal(plain.status, 403);
+    assert.match(plain.body, /You are signed in, but your account is not allowed here/);
+  });
+
+  it('keeps nginx\'s own 403 for a protected folder without index.html, which is no refusal of the visitor', async () => {
+    const answer = await get(edge.httpsPort, '/private/no-index/', { cookie: '_oauth2_proxy=valid' });
+    assert.equal(answer.status, 403);
+    assert.doesNotMatch(answer.body, /signed in/);
+    assert.match(answer.body, /403 Forbidden/);
   });
 
   it('tells the proxy the scheme, host and address the visitor asked for', async () => {
