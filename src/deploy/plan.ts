@@ -1,15 +1,14 @@
 import { parseGoDurationMs } from '../core/duration.ts';
 import { ConfigError } from '../config/problems.ts';
+import { parseProtectRules } from '../config/protect-rule.ts';
+import type { ProtectedPrefix } from '../edge/protection.ts';
 
 // What `latchkey generate …` needs to know about a deployment. Every generator is a pure
 // function of this plan, so the same flags always print the same files.
 
-export interface ProtectedPrefix {
-  /** Path prefix with leading and trailing slash, e.g. `/private/`. */
-  prefix: string;
-  /** Groups allowed in; empty = every signed-in user. Sent as `/oauth2/auth?allowed_groups=…`. */
-  allowedGroups: string[];
-}
+// A protected prefix means the same here as in `latchkey serve`: groups empty = any signed-in user;
+// otherwise sent to the proxy as `/oauth2/auth?allowed_groups=…`.
+export type { ProtectedPrefix } from '../edge/protection.ts';
 
 export interface DeploymentPlan {
   /** Host name of the identity provider (`latchkey id`), e.g. id.example.com. */
@@ -93,8 +92,6 @@ export function makePlan(overrides: Partial<DeploymentPlan> = {}): DeploymentPla
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const UPSTREAM = /^(?:[a-z0-9.-]+|\[[0-9a-f:]+\]):\d{1,5}$/i;
 const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
-const PREFIX = /^\/(?:[A-Za-z0-9._~@+-]+\/)+$/;
-const GROUP = /^[A-Za-z0-9._@-]+$/;
 const COOKIE_NAME = /^[A-Za-z0-9_]+$/; // nginx can only read such a cookie as $cookie_NAME
 const IMAGE = /^[a-z0-9][a-z0-9._/:@-]*$/i;
 const LISTEN_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i;
@@ -152,19 +149,6 @@ function readFlags(argv: string[], problems: string[]): Map<string, string[]> {
     values.set(name, [...(values.get(name) ?? []), value]);
   }
   return values;
-}
-
-function parseProtect(text: string, problems: string[]): ProtectedPrefix | null {
-  const [rawPrefix, groupText] = text.includes('=') ? [text.slice(0, text.indexOf('=')), text.slice(text.indexOf('=') + 1)] : [text, null];
-  // "/private" protects the folder, not "/privateer", exactly as `latchkey serve` reads it
-  const prefix = rawPrefix.endsWith('/') ? rawPrefix : `${rawPrefix}/`;
-  const before = problems.length;
-  if (!PREFIX.test(prefix) || /\/\.{1,2}\//.test(prefix))
-    problems.push(`--protect: "${rawPrefix}" must be a plain path such as /private/ (letters, digits, . _ ~ @ + -)`);
-  const allowedGroups = groupText === null ? [] : groupText.split(',').map((g) => g.trim()).filter(Boolean);
-  if (groupText !== null && allowedGroups.length === 0) problems.push(`--protect: "${text}" names no group after "="; drop the "=" to allow every signed-in user`);
-  for (const group of allowedGroups) if (!GROUP.test(group)) problems.push(`--protect: group "${group}" may only contain letters, digits and . _ @ -`);
-  return problems.length === before ? { prefix, allowedGroups } : null;
 }
 
 function parsePort(name: string, text: string, problems: string[]): number | null {
@@ -226,13 +210,8 @@ export function planFromArgs(argv: string[]): DeploymentPlan {
 
   const protectTexts = flags.get('--protect');
   if (protectTexts) {
-    const rules = protectTexts.map((t) => parseProtect(t, problems)).filter((r): r is ProtectedPrefix => r !== null);
-    const seen = new Set<string>();
-    for (const rule of rules) {
-      if (seen.has(rule.prefix)) problems.push(`--protect: ${rule.prefix} is given twice; give each prefix once with all its groups`);
-      seen.add(rule.prefix);
-    }
-    overrides.protectedPrefixes = rules;
+    // The same reader as `latchkey serve --protect`, so both accept exactly the same rules.
+    overrides.protectedPrefixes = parseProtectRules(protectTexts, '--protect', problems);
   }
 
   overrides.public = flags.has('--public');
