@@ -273,7 +273,7 @@ describe('the split deployment (generated nginx, latchkey id, latchkey proxy) se
       assert.match(text, /You are signed in, but this section is only for members of the group family/);
     });
 
-    it('loses /private/ within seconds of signing out at the id (back-channel logout reaches the proxy)', async () => {
+    it('loses /private/ within seconds of signing out at the id (back-channel logout reaches the proxy)', async (t) => {
       const cookie = await sessionCookie();
       assert.ok(cookie);
       const withCookie = () => edgeFetch(`${SITE_URL}/private/`, edge(), { cookie: `${cookie.name}=${cookie.value}` });
@@ -288,6 +288,7 @@ describe('the split deployment (generated nginx, latchkey id, latchkey proxy) se
         answer = await withCookie();
       }
       assert.equal(answer.status, 302, `still served ${Date.now() - signedOutAt} ms after signing out`);
+      t.diagnostic(`/private/ refused ${Date.now() - signedOutAt} ms after pressing Sign out at the id`);
       assert.doesNotMatch(answer.body, PRIVATE_INDEX_TEXT);
       // In the browser, the same cookie now leads to the id's passkey sign-in.
       await friend.page.goto(`${SITE_URL}/private/`);
