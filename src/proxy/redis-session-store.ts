@@ -8,6 +8,9 @@
 // provider session's tickets (indexed by sid and sub) in Redis, which every instance reads, and
 // publishes the logout so each instance's in-memory deny-list also refuses a copy written back
 // concurrently (e.g. by a refresh in flight).
+//
+// A sign-in's OAuth state is marked used here too (SET NX, for the CSRF cookie's lifetime), so a
+// callback replayed to another instance is refused as it is at the one that took it.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { deriveKey, open, seal } from '../core/crypto.ts';
@@ -50,6 +53,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const sessionKey = (id: string) => `${prefix}session:${name}:${id}`;
   const sessionKeyPrefix = `${prefix}session:${name}:`;
   const indexKey = (kind: 'sid' | 'sub', value: string) => `${prefix}${kind}:${name}:${value}`;
+  const stateKey = (state: string) => `${prefix}used-state:${name}:${state}`;
   const channel = `${prefix}revocations`;
   const instanceId = randomBytes(8).toString('base64url');
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
@@ -128,6 +132,10 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       if (!index) return;
       await redis.eval(END_SESSIONS_SCRIPT, 1, index, sessionKeyPrefix);
       await redis.publish(channel, JSON.stringify({ from: instanceId, sid, sub }));
+    },
+    async claimState(state, ttlSeconds) {
+      // SET NX: of two instances handed the same callback, exactly one stores the key and proceeds.
+      return (await redis.set(stateKey(state), '1', 'PX', Math.max(1, ttlSeconds) * 1000, 'NX')) === 'OK';
     },
     async close() {
       await Promise.all([redis, subscriber].map((client) => client?.quit().catch(() => client.disconnect())));

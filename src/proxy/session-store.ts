@@ -18,6 +18,12 @@ export interface SessionStore {
    * the other proxy instances; the cookie store has nothing to delete (the deny-list covers it).
    */
   endSessions(claims: { sid?: string; sub?: string }): Promise<void>;
+  /**
+   * Records a sign-in's OAuth state as used for `ttlSeconds`; false when it already was. A
+   * server-side store answers for every instance; the cookie store has no shared state and always
+   * says true (the runtime's in-memory set still refuses a replay to the same process).
+   */
+  claimState(state: string, ttlSeconds: number): Promise<boolean>;
   /** Connects (a server-side store); the server calls it before it listens. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -37,6 +43,9 @@ export function cookieSessionStore(codec: CookieCodec): SessionStore {
       return codec.clear(attrs, sent);
     },
     async endSessions() {},
+    async claimState() {
+      return true;
+    },
     async start() {},
     async close() {},
   };

@@ -119,8 +119,10 @@ export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): P
   if (!attempt) {
     throw fail(new AppError('csrf_mismatch', 403, 'This sign-in did not start in this browser, or took too long. Please start again.'));
   }
-  // The CSRF cookie is deleted by this response; a replay with a copy of it still finds the state used.
-  if (!rt.usedStates.add(attempt.state, rt.config.cookie.csrfExpireSeconds)) {
+  // The CSRF cookie is deleted by this response; a replay with a copy of it still finds the state
+  // used: in this process's memory, and with a Redis session store at every other instance too.
+  const ttlSeconds = rt.config.cookie.csrfExpireSeconds;
+  if (!rt.usedStates.add(attempt.state, ttlSeconds) || !await rt.sessions.claimState(attempt.state, ttlSeconds)) {
     throw fail(new AppError('state_reused', 403, 'This sign-in response was already used. Please start again.'));
   }
 

@@ -1,6 +1,7 @@
 // --session-store-type=redis with two proxy instances sharing one Redis, against an independent
 // OIDC provider: the cookie is a ticket, the session lives (sealed) in Redis, and sign-out or a
-// back-channel logout received by one instance ends the session at the other.
+// back-channel logout received by one instance ends the session at the other; a sign-in response
+// used at one instance is refused at the other.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -109,6 +110,30 @@ describe('proxy sessions in Redis, shared by two instances', () => {
     await logoutAtProvider(jar, op.issuer);
     for (let i = 0; i < 50 && instances[b].server.runtime.revocations.size === sizeBefore; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(instances[b].server.runtime.revocations.size, sizeBefore + 1, 'instance B added the logout to its deny-list');
+  });
+
+  it('refuses at one instance a sign-in response already used at the other', async () => {
+    const jar = new CookieJar();
+    const start = await jar.fetch(`${url(a)}/oauth2/start?rd=/private/`);
+    const callback = new URL(await loginAtProvider(jar, start.headers.get('location')!, 'replayed', `${url(a)}/oauth2/callback`));
+    const csrfCopy = jar.header(url(a));
+    assert.equal((await jar.fetch(callback.href)).status, 302, 'instance A signs in');
+    // The attacker holds the callback URL and a copy of the CSRF cookie, and sends them to B.
+    const replay = await fetch(`${url(b)}${callback.pathname}${callback.search}`, { headers: { cookie: csrfCopy }, redirect: 'manual' });
+    assert.equal(replay.status, 403);
+    assert.match(await replay.text(), /already used/);
+  });
+
+  it('forgets a used sign-in state in Redis when its CSRF cookie would have expired', async () => {
+    const jar = new CookieJar();
+    const start = await jar.fetch(`${url(b)}/oauth2/start?rd=/private/`);
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const callback = await loginAtProvider(jar, start.headers.get('location')!, 'expiring', `${url(b)}/oauth2/callback`);
+    assert.equal((await jar.fetch(callback)).status, 302);
+    const [key] = await redis.keys(`${keyPrefix}used-state:*${state}`);
+    assert.ok(key, 'the used state is stored in Redis');
+    const ttlMs = await redis.pttl(key);
+    assert.ok(ttlMs > 14 * 60_000 && ttlMs <= 15 * 60_000, `expires with the CSRF cookie (pttl ${ttlMs} ms)`);
   });
 
   it('sends exactly one Redis command, a GET, per /oauth2/auth', async () => {
