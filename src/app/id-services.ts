@@ -25,7 +25,7 @@ export async function createIdServices(config: Readonly<IdConfig>, options: { cl
   const clock = options.clock ?? systemClock;
   const database = await openMigratedDatabase(config.dbConnectionString);
   // REDIS_URL moves short-lived state out of the database, shared by every instance (docs/scaling.md).
-  const store = options.store ?? (config.redisUrl ? createRedisStore(connectRedis(config.redisUrl)) : createDatabaseStore(database.db, clock));
+  const store = options.store ?? (config.redisUrl ? createRedisStore(connectRedis(config.redisUrl), { keyPrefix: config.redisKeyPrefix }) : createDatabaseStore(database.db, clock));
   const identity = createIdentity({ db: database.db, clock, sessionTtlSeconds: config.sessionDurationSeconds });
   const webauthn = createWebauthn({ rpId: config.rpId, rpName: config.appName, origin: config.origin, store, db: database.db, clock });
   // Expired challenges, codes and sessions are refused at read time; the sweep only keeps tables small.

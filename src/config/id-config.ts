@@ -34,6 +34,8 @@ export interface IdConfig {
   signingAlg: 'RS256' | 'ES256';
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   redisUrl: string | null;
+  /** REDIS_KEY_PREFIX: prepended to every key the ephemeral store writes in Redis. */
+  redisKeyPrefix: string;
   metricsAddress: string | null;
   warnings: string[];
 }
@@ -149,6 +151,7 @@ export function loadIdConfig(input: { env: Env }): Readonly<IdConfig> {
     signingAlg,
     logLevel,
     redisUrl: readEnv(env, 'REDIS_URL', problems) ?? null,
+    redisKeyPrefix: readEnv(env, 'REDIS_KEY_PREFIX', problems) ?? 'latchkey:ephemeral:',
     metricsAddress: readEnv(env, 'METRICS_ADDRESS', problems) ?? null,
     warnings,
   });

@@ -8,7 +8,6 @@ import type { Redis } from 'ioredis';
 import { createIdApp, type IdApp } from '../../src/app/id-app.ts';
 import { loadIdConfig } from '../../src/config/id-config.ts';
 import { createProxyServer, type ProxyServer } from '../../src/proxy/server.ts';
-import { createRedisStore } from '../../src/storage/redis-store.ts';
 import { connectTestRedis, createTestPostgres, deleteRedisKeys, REDIS_URL, testRedisPrefix, type TestPostgres } from './backends.ts';
 import { freePort, startNginx, writeNginxConf } from './deploy-tools.ts';
 import { proxyConfigFixture } from './proxy-config-fixture.ts';
@@ -105,11 +104,9 @@ export async function startScaleOutStack(): Promise<ScaleOutStack> {
       const port = await freePort();
       const config = loadIdConfig({ env: {
         APP_URL: idOrigin, HOST: '127.0.0.1', PORT: String(port), DB_CONNECTION_STRING: postgres.url,
-        ENCRYPTION_KEY, LOG_LEVEL: 'error', REDIS_URL,
+        ENCRYPTION_KEY, LOG_LEVEL: 'error', REDIS_URL, REDIS_KEY_PREFIX: `${keyPrefix}ephemeral:`,
       } });
-      // REDIS_URL as configured, under this test's key prefix so the test can clean up after itself.
-      const store = createRedisStore(redis.duplicate(), { keyPrefix: `${keyPrefix}ephemeral:` });
-      const app = await createIdApp(config, { logger: false, store });
+      const app = await createIdApp(config, { logger: false });
       const id = instance(app, port, () => app.close());
       cleanups.push(() => id.stop());
       await app.listen();

@@ -70,4 +70,22 @@ describe('latchkey id with REDIS_URL', () => {
       redis.disconnect();
     }
   });
+
+  it('writes its keys under REDIS_KEY_PREFIX when it is set', async () => {
+    const redis = await connectTestRedis();
+    const keyPrefix = testRedisPrefix();
+    const config = loadIdConfig({ env: { APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: ':memory:', ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef', REDIS_URL, REDIS_KEY_PREFIX: keyPrefix } });
+    const services = await createIdServices(config);
+    const key = `wiring-${randomUUID()}`;
+    try {
+      await services.store.put(key, 'prefixed', 60);
+      assert.equal(await redis.get(`${keyPrefix}${key}`), 'prefixed');
+      assert.equal(await redis.exists(`latchkey:ephemeral:${key}`), 0, 'nothing under the default prefix');
+    } finally {
+      await deleteRedisKeys(redis, keyPrefix);
+      await redis.del(`latchkey:ephemeral:${key}`);
+      await services.close();
+      redis.disconnect();
+    }
+  });
 });

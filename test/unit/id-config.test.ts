@@ -42,6 +42,11 @@ describe('loadIdConfig', () => {
     assert.deepEqual(config.warnings, []);
   });
 
+  it('keeps Redis keys under latchkey:ephemeral: unless REDIS_KEY_PREFIX names another prefix', () => {
+    assert.equal(load({}).redisKeyPrefix, 'latchkey:ephemeral:');
+    assert.equal(load({ REDIS_KEY_PREFIX: 'club-site:' }).redisKeyPrefix, 'club-site:');
+  });
+
   it('reports every problem at once, each naming its variable', () => {
     const problems = problemsOf({ APP_URL: 'https://id.example.com/', TRUST_PROXY: 'proxy.local', ENCRYPTION_KEY: 'short', LOG_LEVEL: 'loud', SESSION_DURATION: 'soon' });
     assert.equal(problems.length, 5, problems.join('\n'));
