@@ -23,25 +23,30 @@ import { oidcRoutes } from '../oidc/routes.ts';
 import { clientApiRoutes } from '../oidc/client-api-routes.ts';
 import { adminConsoleRoutes } from '../admin/routes.ts';
 import { readSessionToken } from '../identity/session-cookie.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type LogDestination } from './logger.ts';
+import { observeAuditEvents } from './audit-events.ts';
+import { countAuditedSignIns, idMetricsEndpoint } from '../metrics/id-metrics.ts';
+import { latchkeyVersion } from '../cli/version.ts';
 
 export interface IdApp {
   app: FastifyInstance;
   services: IdServices;
   oidc: OidcProvider;
   listen(): Promise<string>;
+  /** The /metrics URL once listening, when METRICS_ADDRESS is set. */
+  readonly metricsUrl: string | null;
   close(): Promise<void>;
 }
 
 /** fastify's trustProxy from TRUST_PROXY: false, true, or the list of proxy addresses. */
 const trustProxyOption = (value: IdConfig['trustProxy']) => (Array.isArray(value) ? value : value === true);
 
-export async function createIdApp(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore; logger?: boolean } = {}): Promise<IdApp> {
+export async function createIdApp(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore; logger?: boolean; logDestination?: LogDestination } = {}): Promise<IdApp> {
   const services = await createIdServices(config, options);
   const { identity, webauthn } = services;
   const secureCookies = config.appUrl.protocol === 'https:';
   const app = Fastify({
-    loggerInstance: createLogger(config.logLevel, options.logger ?? true),
+    loggerInstance: createLogger(config.logLevel, options.logger ?? true, options.logDestination),
     trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: 64 * 1024,
     // Request ids let a user quote the reference on an error page and an operator find it in the log.
@@ -51,6 +56,10 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     // Refuse unknown fields instead of silently dropping them (fastify's default strips them).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   });
+  const metrics = idMetricsEndpoint(app, { metricsAddress: config.metricsAddress, db: services.database.db, clock: services.clock, version: latchkeyVersion() });
+  // Audited events (sign-ins, admin actions) are logged at info and counted.
+  observeAuditEvents(identity.audit, app.log, metrics ? (event) => countAuditedSignIns(metrics.metrics, event) : undefined);
+  let metricsUrl: string | null = null;
   await app.register(cookie);
   await app.register(formbody);
   installSecurityHeaders(app, { hsts: secureCookies });
@@ -132,9 +141,13 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     services,
     oidc,
     async listen() {
-      return app.listen({ host: config.host, port: config.port });
+      const address = await app.listen({ host: config.host, port: config.port });
+      if (metrics) metricsUrl = await metrics.listen();
+      return address;
     },
+    get metricsUrl() { return metricsUrl; },
     async close() {
+      await metrics?.close();
       await app.close();
       oidc.close();
       await services.close();

@@ -28,6 +28,12 @@ export interface AuthCheckResult {
 const NONE: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const NO_COOKIES: string[] = [];
 
+/** Tells the runtime's observer (metrics, the debug log), when there is one; returns the result. */
+function observed(rt: ProxyRuntime, result: AuthCheckResult, reason: string): AuthCheckResult {
+  if (rt.authObserver) rt.authObserver(result.status, result.session, reason);
+  return result;
+}
+
 export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promise<AuthCheckResult> {
   const sent = parseCookieHeader(input.cookieHeader);
   let session = await rt.sessions.read(sent);
@@ -43,7 +49,7 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
     } else if (outcome.kind === 'refused') {
       // The provider no longer vouches for this user (revoked grant, disabled account): end the session.
       rt.logger.info({ sub: session.sub }, 'session refresh refused; signing out');
-      return { status: 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null };
+      return observed(rt, { status: 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, 'refresh refused');
     } else {
       // The provider is unreachable: keep the still-valid session and try again on a later check.
       rt.logger.warn({ err: outcome.cause }, 'session refresh failed; provider unavailable');
@@ -51,9 +57,9 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
   }
 
   const decision = decide(session, rt.ruleFor(input.rawQuery), now, rt.revocations);
-  if (decision.kind === 'allow') return { status: 202, headers: rt.identityHeaders(decision.session), setCookies, session: decision.session };
-  if (decision.kind === 'deny') return { status: 403, headers: NONE, setCookies, session };
+  if (decision.kind === 'allow') return observed(rt, { status: 202, headers: rt.identityHeaders(decision.session), setCookies, session: decision.session }, 'allowed');
+  if (decision.kind === 'deny') return observed(rt, { status: 403, headers: NONE, setCookies, session }, decision.reason);
   // An ended session (expired, revoked) is deleted so the browser stops sending it.
   const ended = decision.reason !== 'no session';
-  return { status: 401, headers: NONE, setCookies: ended ? await rt.sessions.clear(rt.cookieAttributes(input.host), sent) : setCookies, session: null };
+  return observed(rt, { status: 401, headers: NONE, setCookies: ended ? await rt.sessions.clear(rt.cookieAttributes(input.host), sent) : setCookies, session: null }, decision.reason);
 }

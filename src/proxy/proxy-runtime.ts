@@ -15,6 +15,7 @@ import { createOriginReader, type RequestFacts, type RequestOrigin } from './req
 import { createRedisSessionStore } from './redis-session-store.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
 import { cookieSessionStore, type SessionStore } from './session-store.ts';
+import type { Session } from './session.ts';
 
 /** The few pino methods the proxy uses (fastify's logger fits). */
 export interface ProxyLogger {
@@ -33,12 +34,17 @@ export interface ProxyDeps {
   revocations?: Revocations;
   /** With --session-store-type=redis: prefix for every key and channel (default latchkey:proxy:). */
   redisKeyPrefix?: string;
+  /** Told every auth decision (metrics, debug log); leave unset and the check pays nothing. */
+  authObserver?: AuthObserver | null;
 }
+
+export type AuthObserver = (status: 202 | 401 | 403, session: Session | null, reason: string) => void;
 
 export interface ProxyRuntime {
   readonly config: ProxyConfig;
   readonly clock: Clock;
   readonly logger: ProxyLogger;
+  readonly authObserver: AuthObserver | null;
   readonly sessions: SessionStore;
   readonly csrf: CsrfCookies;
   readonly oidc: OidcClient;
@@ -71,6 +77,7 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
     config,
     clock,
     logger,
+    authObserver: deps.authObserver ?? null,
     sessions: createSessionStore(config, revocations, logger, deps.redisKeyPrefix),
     csrf: createCsrfCookies(config.cookie),
     oidc,

@@ -2,9 +2,13 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installErrorHandling } from '../web/error-handler.ts';
+import { createLogger } from '../app/logger.ts';
+import { latchkeyVersion } from '../cli/version.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
+import { createProxyMetrics, installProxyMetricsHooks, type ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ProxyConfig } from './config.ts';
 import { proxyErrorPage } from './pages.ts';
-import { createProxyRuntime, type ProxyDeps, type ProxyRuntime } from './proxy-runtime.ts';
+import { type AuthObserver, createProxyRuntime, type ProxyDeps, type ProxyRuntime } from './proxy-runtime.ts';
 import { proxyRoutes } from './routes.ts';
 
 export interface ProxyServer {
@@ -12,6 +16,8 @@ export interface ProxyServer {
   runtime: ProxyRuntime;
   /** Listens on config.httpAddress (port 0 = any free port) and starts loading discovery. */
   listen(): Promise<{ host: string; port: number; url: string }>;
+  /** The /metrics URL once listening, when --metrics-address is set. */
+  readonly metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -24,18 +30,35 @@ export interface ProxyServerDeps extends Omit<ProxyDeps, 'logger'> {
 const MAX_HEADER_BYTES = 64 * 1024;
 const DISCOVERY_RETRY_MS = [250, 500, 1000, 2000, 5000];
 
+/**
+ * Every auth decision is counted (with --metrics-address) and logged at debug. Both are decided
+ * here, once: with neither, there is no observer and the auth check does no extra work.
+ */
+function authObserver(log: FastifyInstance['log'], metrics: ProxyMetrics | null): AuthObserver | null {
+  const debug = log.level === 'debug' || log.level === 'trace';
+  if (!debug && !metrics) return null;
+  return (status, session, reason) => {
+    metrics?.authDecision(status);
+    if (debug) log.debug({ status, reason, sub: session?.sub, email: session?.email }, 'auth decision');
+  };
+}
+
 export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDeps = {}): Promise<ProxyServer> {
   const app = Fastify({
-    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: { level: config.logLevel } }),
+    loggerInstance: deps.loggerInstance ?? createLogger(config.logLevel, true),
+    genReqId: () => crypto.randomUUID(),
     // No per-request log lines: /oauth2/auth runs for every private asset.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     bodyLimit: 64 * 1024,
   });
-  const runtime = createProxyRuntime(config, { ...deps, logger: app.log });
+  const metrics = config.metricsAddress ? createProxyMetrics(latchkeyVersion()) : null;
+  const runtime = createProxyRuntime(config, { ...deps, logger: app.log, authObserver: deps.authObserver ?? authObserver(app.log, metrics) });
   await app.register(formbody);
   installErrorHandling(app, proxyErrorPage);
+  if (metrics) installProxyMetricsHooks(app, metrics, config.proxyPrefix);
+  let metricsServer: MetricsServer | null = null;
   await app.register(proxyRoutes(runtime));
 
   let closed = false;
@@ -60,14 +83,17 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
     async listen() {
       await runtime.sessions.start();
       await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
+      if (metrics && config.metricsAddress) metricsServer = await startMetricsServer(config.metricsAddress, metrics.registry);
       void loadDiscovery(0);
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.httpAddress.port;
       const host = config.httpAddress.host;
       return { host, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
     },
+    get metricsUrl() { return metricsServer?.url ?? null; },
     async close() {
       closed = true;
+      await metricsServer?.close();
       clearTimeout(retryTimer);
       await app.close();
       await runtime.sessions.close();
