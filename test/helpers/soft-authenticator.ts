@@ -2,7 +2,7 @@
 // written from WebAuthn Level 3: it answers real creation and request options with real
 // attestation ('none') and assertion responses, so the server's verification runs unchanged.
 // Knobs break one thing at a time, to prove each server-side check.
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -61,6 +61,15 @@ export interface LoginKnobs extends CeremonyKnobs {
   credentialId?: string;
   /** Corrupt the signature after signing. */
   tamperSignature?: boolean;
+}
+
+export interface ExportedCredential {
+  id: string;
+  rpId: string;
+  userHandle: string;
+  algorithm: SoftAlgorithm;
+  signCount: number;
+  privateKeyPkcs8: string;
 }
 
 interface HeldCredential {
@@ -230,6 +239,23 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions) {
           ...(userHandle === null ? {} : { userHandle }),
         },
       };
+    },
+
+    /** The held credentials with their private keys (PKCS#8, base64url), to keep in a fixture. */
+    exportCredentials(): ExportedCredential[] {
+      return credentials.map((held) => ({
+        id: b64u(held.id), rpId: held.rpId, userHandle: b64u(held.userHandle), algorithm: held.algorithm, signCount: held.signCount,
+        privateKeyPkcs8: b64u(held.privateKey.export({ format: 'der', type: 'pkcs8' })),
+      }));
+    },
+
+    /** Holds a credential exported earlier (a fixture's), as a passkey synced to another device. */
+    importCredential(exported: ExportedCredential): void {
+      credentials.push({
+        id: Buffer.from(exported.id, 'base64url'), rpId: exported.rpId, userHandle: Buffer.from(exported.userHandle, 'base64url'),
+        algorithm: exported.algorithm, signCount: exported.signCount,
+        privateKey: createPrivateKey({ key: Buffer.from(exported.privateKeyPkcs8, 'base64url'), format: 'der', type: 'pkcs8' }),
+      });
     },
 
     /** The ids (base64url) of the credentials this authenticator holds, oldest first. */
