@@ -1,0 +1,28 @@
+// `latchkey proxy` start to ready (until /ping answers) and RSS right after, for one or more entry
+// points side by side (source vs bundle, or two checkouts), interleaved run by run, medians.
+//   node bench/proxy-start.ts [--runs 5] [--entry src/main.ts] [--entry dist/latchkey.mjs] …
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { proxyCommand, startDiscoveryStub } from './lib/proxy-fixture.ts';
+import { freePort, repoRoot, rssMb, startAndWait, stop } from './lib/processes.ts';
+import { median } from './lib/wrk.ts';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, entry: { type: 'string', multiple: true }, 'node-arg': { type: 'string', multiple: true } } });
+const entries = values.entry?.length ? values.entry : [join(repoRoot, 'src/main.ts')];
+const { issuer, server } = await startDiscoveryStub();
+const results = new Map<string, { readyMs: number[]; rssMb: number[] }>(entries.map((e) => [e, { readyMs: [], rssMb: [] }]));
+for (let run = 0; run < Number(values.runs); run++) {
+  for (const entry of entries) {
+    const port = await freePort();
+    const proxy = await startAndWait(join(repoRoot, 'node_modules/.bin/node'), [...(values['node-arg'] ?? []), ...proxyCommand({ issuer, port, cookieSecret: randomBytes(32), entry })], `http://127.0.0.1:${port}/ping`);
+    await new Promise((r) => setTimeout(r, 300)); // discovery loads just after listening
+    results.get(entry)!.readyMs.push(proxy.readyMs);
+    results.get(entry)!.rssMb.push(rssMb(proxy.child.pid!));
+    await stop(proxy.child);
+  }
+}
+server.close();
+for (const [entry, r] of results) {
+  console.log(`${entry}: ready ${median(r.readyMs).toFixed(0)} ms (${r.readyMs.map((v) => v.toFixed(0)).join(', ')}), RSS ${median(r.rssMb).toFixed(0)} MB (${r.rssMb.map((v) => v.toFixed(0)).join(', ')})`);
+}

@@ -1,0 +1,61 @@
+// `npm run build` (scripts/build.ts): the bundle in dist/ is what bin/latchkey runs in production,
+// so it must behave as the sources do: the proxy starts from oauth2-proxy flags and answers its
+// endpoints, and a file that reads a neighbour at run time (the version, from package.json) finds it.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type ReferenceProvider, startReferenceProvider } from '../helpers/reference-provider.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const node = `${root}node_modules/.bin/node`;
+
+describe('the production bundle (scripts/build.ts)', () => {
+  let op: ReferenceProvider;
+  let outdir: string;
+  before(async () => {
+    outdir = mkdtempSync(join(tmpdir(), 'latchkey-bundle-'));
+    execFileSync(node, ['scripts/build.ts', '--outdir', outdir], { cwd: root, stdio: 'pipe' });
+    op = await startReferenceProvider({ clientId: 'bundle-client', clientSecret: 'bundle-secret', redirectUris: ['http://127.0.0.1/oauth2/callback'] });
+  });
+  after(async () => {
+    await op?.close();
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('prints the version read from package.json', () => {
+    assert.match(execFileSync(node, [join(outdir, 'main.js'), 'version'], { encoding: 'utf8' }), /^latchkey \d+\.\d+\.\d+/);
+  });
+
+  it('runs latchkey proxy: ready after discovery, /oauth2/auth refuses a visitor without a session', async () => {
+    const child = spawn(node, [join(outdir, 'main.js'), 'proxy', '--provider=oidc', '--client-id=bundle-client', '--client-secret=bundle-secret',
+      `--oidc-issuer-url=${op.issuer}`, `--cookie-secret=${randomBytes(32).toString('base64url')}`, '--email-domain=*',
+      '--http-address=127.0.0.1:0', '--upstream=static://202', '--cookie-secure=false'], { cwd: root });
+    after(() => child.kill('SIGKILL'));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const match = /latchkey proxy listening on (http:\/\/[\d.:]+)/.exec(out);
+        if (match) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    let ready = 0;
+    for (let i = 0; i < 50 && ready !== 200; i++) {
+      ready = (await fetch(`${url}/ready`)).status;
+      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(ready, 200);
+    const auth = await fetch(`${url}/oauth2/auth`);
+    assert.equal(auth.status, 401);
+    assert.equal(auth.headers.get('cache-control'), 'no-store');
+    const signIn = await fetch(`${url}/oauth2/sign_in`, { headers: { accept: 'text/html' } });
+    assert.equal(signIn.status, 200);
+    assert.match(await signIn.text(), /<html/i);
+  });
+});
