@@ -11,10 +11,6 @@ export async function run(argv: string[]): Promise<number | void> {
   const config = loadProxyConfig({ argv, env: process.env });
   const server = await createProxyServer(config);
   const log = server.app.log;
-  const upstream = config.upstreams[0];
-  if (upstream && upstream.kind !== 'static') {
-    log.warn({ upstream: upstream.kind }, 'only static:// upstreams are answered by latchkey proxy; use it with nginx auth_request or Caddy forward_auth');
-  }
   const address = await server.listen();
   log.info({ address: address.url, issuer: config.oidcIssuerUrl }, `latchkey proxy listening on ${address.url} (endpoints under ${config.proxyPrefix}/)`);
   await onShutdownSignal(() => server.close(), (message) => log.info(message));

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isLoopbackHost, parseAddressList } from '../core/net.ts';
 import type { ProxyConfig, Upstream } from '../proxy/config.ts';
 import { readAuthenticatedEmails } from './authenticated-emails-file.ts';
@@ -72,6 +72,7 @@ export function buildProxyConfigFromRaw(raw: RawValues, problems: string[]): Pro
     authenticatedEmails,
     allowedGroups,
     upstreams: readUpstreams(values),
+    upstreamTimeoutSeconds: values.durationSeconds('upstream-timeout', false),
     skipProviderButton: values.bool('skip-provider-button'),
     passAuthorizationHeader: values.bool('pass-authorization-header'),
     setAuthorizationHeader: values.bool('set-authorization-header'),
@@ -173,9 +174,18 @@ function readUpstreams(values: ProxyValues): Upstream[] {
   for (const text of values.list('upstream')) {
     const parsed = parseUpstream(text);
     if ('problem' in parsed) values.problem('upstream', parsed.problem);
+    else if (parsed.kind === 'file' && !isDirectory(parsed.directory)) values.problem('upstream', `"${text}": ${parsed.directory} is not a folder`);
     else upstreams.push(parsed);
   }
   return upstreams;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function readTrustedProxyIps(values: ProxyValues): string[] {

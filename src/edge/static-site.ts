@@ -69,6 +69,8 @@ export interface StaticSiteOptions {
   maxCacheEntries?: number;
   /** Site path of the page sent with 404s. */
   notFoundPage?: string;
+  /** URL path the folder is served under when the caller strips it before resolve() (the proxy's file:// upstream); put back in front of redirects. */
+  locationPrefix?: string;
   /** Unexpected I/O errors (answered 500); expected outcomes are never reported here. */
   onError?: (error: unknown, req: IncomingMessage) => void;
 }
@@ -100,6 +102,7 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
   if (!statSync(rootRealPath).isDirectory()) throw new Error(`site root ${options.root} is not a directory`);
   const matcher = createProtectionMatcher(options.protectedPrefixes ?? []);
   const notFoundPath = options.notFoundPage ?? '/404.html';
+  const locationPrefix = options.locationPrefix ?? '';
   const onError = options.onError ?? ((error: unknown) => console.error('static edge:', error));
   const cache = createFileCache({
     rootRealPath,
@@ -182,7 +185,7 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
     if (lookup.kind === 'missing') return sendNotFound(req, res, isProtected);
     if (lookup.kind === 'redirect') {
       res.writeHead(301, {
-        location: encodePathForLocation(lookup.pathname) + resolution.query,
+        location: encodePathForLocation(locationPrefix + lookup.pathname) + resolution.query,
         'content-length': 0,
         'x-content-type-options': NOSNIFF,
         ...(isProtected ? { 'cache-control': NO_STORE } : {}),

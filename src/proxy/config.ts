@@ -49,6 +49,8 @@ export interface ProxyConfig {
   allowedGroups: string[];
 
   upstreams: Upstream[];
+  /** How long an http(s) upstream may take to start answering before the browser gets a 502. */
+  upstreamTimeoutSeconds: number;
   skipProviderButton: boolean;
   passAuthorizationHeader: boolean;
   setAuthorizationHeader: boolean;

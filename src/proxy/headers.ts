@@ -11,7 +11,7 @@ export type IdentityHeaders = (session: Session) => Record<string, string>;
 
 // Header values cannot carry CR, LF or NUL; a claim containing them must not split the response.
 // Non-Latin-1 text goes out as its UTF-8 bytes (what oauth2-proxy sends); Node would refuse it as is.
-const clean = (value: string): string => {
+export const clean = (value: string): string => {
   const safe = value.replace(/[\u0000-\u001f\u007f]/g, '');
   return /[^\u0000-\u00ff]/.test(safe) ? Buffer.from(safe, 'utf8').toString('latin1') : safe;
 };

@@ -9,6 +9,7 @@ import { decide } from './decide.ts';
 import { proxyErrorPage, signInPage } from './pages.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, FlowError, findRedirect, finishSignIn, signOut, startSignIn } from './sign-in.ts';
+import { upstreamRoutes } from './upstream-routes.ts';
 
 const rawQueryOf = (url: string): string => {
   const q = url.indexOf('?');
@@ -16,7 +17,7 @@ const rawQueryOf = (url: string): string => {
 };
 
 /**
- * `answerOtherPaths` (default true): with --upstream=static://CODE, answer every other path as
+ * `answerOtherPaths` (default true): send every other path to the --upstream servers as
  * oauth2-proxy does; serve mode, which serves the site itself, turns it off.
  */
 export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: boolean } = {}) {
@@ -108,24 +109,10 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
     app.get(config.readyPath, async (_request, reply) =>
       noStore(reply).type('text/plain').code(rt.oidc.isReady ? 200 : 503).send(rt.oidc.isReady ? 'OK' : 'discovery not loaded'));
 
-    // --upstream=static://CODE: every other path answers CODE to a signed-in user (oauth2-proxy's
-    // proxy mode); --skip-auth-route entries pass without a session.
-    const upstream = config.upstreams[0];
-    if (upstream?.kind === 'static' && options.answerOtherPaths !== false) {
-      app.all('/*', async (request, reply) => {
-        const path = request.url.split('?')[0];
-        const skip = config.skipAuthRoutes.some((r) => (r.method === null || r.method === request.method) && r.pathPattern.test(path));
-        const host = rt.origin({ remoteAddress: request.socket.remoteAddress, headers: request.headers, url: request.url }).host;
-        const result = skip ? null : await checkAuth(rt, { cookieHeader: request.headers.cookie, rawQuery: '', host });
-        noStore(reply);
-        if (result?.setCookies.length) reply.header('set-cookie', result.setCookies);
-        if (!result || result.status === 202) return reply.code(upstream.statusCode).type('text/plain').send('Authenticated');
-        if (result.status === 403) throw new AppError('forbidden', 403, 'This account is not allowed here.');
-        const browser = browserRequest(request);
-        if (config.skipProviderButton) return flow(request, reply, () => startSignIn(rt, browser));
-        const page = signInPage({ startPath: `${prefix}/start`, redirect: findRedirect(rt, browser) });
-        return reply.code(403).type('text/html; charset=utf-8').send(page.value);
-      });
+    // Every other path goes to the --upstream servers, behind a sign-in (upstream-routes.ts);
+    // serve mode, which serves the site itself, turns this off.
+    if (config.upstreams.length > 0 && options.answerOtherPaths !== false) {
+      await app.register(upstreamRoutes(rt, { browserRequest, flow }));
     }
   };
 }

@@ -37,6 +37,7 @@ export function proxyConfigFixture(overrides: Overrides = {}): ProxyConfig {
     authenticatedEmails: null,
     allowedGroups: [],
     upstreams: [{ kind: 'static', statusCode: 200 }],
+    upstreamTimeoutSeconds: 30,
     skipProviderButton: false,
     passAuthorizationHeader: false,
     setAuthorizationHeader: false,

@@ -376,10 +376,10 @@ describe('loadProxyConfig', () => {
 
   describe('other options', () => {
     it('reads every upstream form', () => {
-      const upstreams = load([...required, '--upstream=http://127.0.0.1:1313/blog/', '--upstream=file:///srv/site/public#/private/', '--upstream=file:///srv/x/']).upstreams;
+      const upstreams = load([...required, '--upstream=http://127.0.0.1:1313/blog/', `--upstream=file://${dir}#/private/`, `--upstream=file://${dir}/`]).upstreams;
       assert.equal(upstreams[0].kind === 'http' && upstreams[0].url.href, 'http://127.0.0.1:1313/blog/');
-      assert.deepEqual(upstreams[1], { kind: 'file', directory: '/srv/site/public', path: '/private/' });
-      assert.deepEqual(upstreams[2], { kind: 'file', directory: '/srv/x/', path: '/srv/x/' });
+      assert.deepEqual(upstreams[1], { kind: 'file', directory: dir, path: '/private/' });
+      assert.deepEqual(upstreams[2], { kind: 'file', directory: `${dir}/`, path: `${dir}/` });
     });
 
     it('refuses static:// without a status code rather than answering 200', () => {
