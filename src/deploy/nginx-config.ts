@@ -7,6 +7,7 @@ import {
   publicHost,
   redirectToHttpsServer,
   tlsServerHead,
+  upstreamBlock,
 } from './nginx-parts.ts';
 import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 
@@ -23,15 +24,7 @@ function sessionCookieVariables(plan: DeploymentPlan): string {
 }
 
 function httpLevel(plan: DeploymentPlan): string[] {
-  const lines = [
-    'upstream latchkey_id {',
-    `    server ${plan.idUpstream};`,
-    '}',
-    '',
-    'upstream latchkey_proxy {',
-    `    server ${plan.proxyUpstream};`,
-    '}',
-  ];
+  const lines = [...upstreamBlock('latchkey_id', plan.idUpstream), '', ...upstreamBlock('latchkey_proxy', plan.proxyUpstream)];
   if (plan.accessLogPath)
     lines.push(
       '',
@@ -39,6 +32,13 @@ function httpLevel(plan: DeploymentPlan): string[] {
       '# X-Auth-Request-User the proxy answered with is useful ("who read what").',
       `log_format latchkey '$remote_addr - $latchkey_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';`,
     );
+  lines.push(...authCacheHttpLines(plan));
+  return lines;
+}
+
+/** http-level lines of the auth-decision cache (none without --auth-cache); bench/run.ts uses them too. */
+export function authCacheHttpLines(plan: DeploymentPlan): string[] {
+  const lines: string[] = [];
   if (plan.authCacheSeconds > 0)
     lines.push(
       '',
@@ -58,7 +58,8 @@ function httpLevel(plan: DeploymentPlan): string[] {
   return lines;
 }
 
-function authCacheLines(plan: DeploymentPlan, index: number): string[] {
+/** The auth location's cache lines for rule `index` (none without --auth-cache); bench/run.ts uses them too. */
+export function authCacheLines(plan: DeploymentPlan, index: number): string[] {
   if (plan.authCacheSeconds === 0) return [];
   return [
     '',

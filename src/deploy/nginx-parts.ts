@@ -31,6 +31,15 @@ export function tlsServerHead(plan: DeploymentPlan, serverNames: string[]): stri
 }
 
 /**
+ * The lines of an `upstream` block: the server and a pool of idle connections nginx keeps open to
+ * it. Without the pool (and HTTP/1.1 with no Connection header, in forwardedHeaders) nginx opens
+ * a new TCP connection for every request, auth subrequests included: one per protected file.
+ */
+export function upstreamBlock(name: string, server: string): string[] {
+  return [`upstream ${name} {`, `    server ${server};`, '    keepalive 16;', '}'];
+}
+
+/**
  * What every proxied location sends upstream. `latchkey id` builds no URL from these (APP_URL
  * decides) but logs the real client with TRUST_PROXY; the proxy needs scheme and host to build its
  * callback and to check redirect targets. nginx drops server-level proxy_set_header as soon as a
@@ -39,6 +48,9 @@ export function tlsServerHead(plan: DeploymentPlan, serverNames: string[]): stri
 export function forwardedHeaders(plan: DeploymentPlan): string[] {
   const host = publicHost(plan);
   return [
+    // keep-alive to the upstream (its block has `keepalive`): HTTP/1.1, and no "Connection: close"
+    'proxy_http_version 1.1;',
+    'proxy_set_header Connection "";',
     `proxy_set_header Host ${host};`,
     'proxy_set_header X-Real-IP $remote_addr;',
     'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',

@@ -1,4 +1,4 @@
-import { forwardedHeaders, header, indent, largeCookieBuffers, redirectToHttpsServer, tlsServerHead } from './nginx-parts.ts';
+import { forwardedHeaders, header, indent, largeCookieBuffers, redirectToHttpsServer, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
 import type { DeploymentPlan } from './plan.ts';
 
 // nginx only terminates TLS in front of one `latchkey serve` process, which serves the site,
@@ -16,9 +16,7 @@ export function generateNginxSingleConfig(plan: DeploymentPlan): string {
   ];
   return [
     ...header('latchkey: nginx terminates TLS in front of one `latchkey serve` process', plan),
-    'upstream latchkey_serve {',
-    `    server ${plan.serveUpstream};`,
-    '}',
+    ...upstreamBlock('latchkey_serve', plan.serveUpstream),
     '',
     ...redirectToHttpsServer(plan, [plan.siteHost, plan.idHost]),
     '',

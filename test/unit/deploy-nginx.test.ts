@@ -72,6 +72,14 @@ describe('generateNginxConfig', () => {
     }
   });
 
+  it('keeps connections to the proxy and the provider open: keepalive upstreams, HTTP/1.1 without Connection: close', () => {
+    for (const name of ['latchkey_id', 'latchkey_proxy']) assert.match(config, new RegExp(`upstream ${name} \\{\\n\\s+server [^\\n]+;\\n\\s+keepalive \\d+;`), name);
+    for (const [head, body] of blocks) {
+      if (!body.some((l) => l.startsWith('proxy_pass '))) continue;
+      assert.ok(body.includes('proxy_http_version 1.1;') && body.includes('proxy_set_header Connection "";'), head);
+    }
+  });
+
   it('sets no proxy header in a location that proxies nothing', () => {
     for (const [head, body] of blocks)
       if (!body.some((l) => l.startsWith('proxy_pass '))) assert.ok(!body.some((l) => l.startsWith('proxy_set_header')), head);
@@ -133,7 +141,8 @@ describe('generateNginxSingleConfig', () => {
 
   it('sends both hosts to latchkey serve and serves no files itself', () => {
     assert.match(single, /server_name agents\.example\.com id\.example\.com;/);
-    assert.match(single, /upstream latchkey_serve \{\n\s+server 127\.0\.0\.1:8080;/);
+    assert.match(single, /upstream latchkey_serve \{\n\s+server 127\.0\.0\.1:8080;\n\s+keepalive \d+;/);
+    assert.match(single, /proxy_http_version 1\.1;\n\s+proxy_set_header Connection "";/);
     assert.doesNotMatch(single, /auth_request|root |try_files/);
   });
 });
