@@ -4,16 +4,19 @@
 import type { PasskeyTab } from './browser.ts';
 import { ID_URL } from './guide-stack.ts';
 
-/** Opens the one-time link, adds a passkey on the account page, and signs out of the id again. */
-export async function addPasskeyFromInvitation(tab: PasskeyTab, linkUrl: string): Promise<void> {
+/**
+ * Opens the one-time link, adds a passkey on the account page, and signs out of the id again.
+ * `idUrl` is the id's public origin (the guide stack's by default).
+ */
+export async function addPasskeyFromInvitation(tab: PasskeyTab, linkUrl: string, idUrl = ID_URL): Promise<void> {
   const { page } = tab;
   await page.goto(linkUrl);
   await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(`${ID_URL}/account?welcome=1`);
+  await page.waitForURL(`${idUrl}/account?welcome=1`);
   await page.getByRole('button', { name: 'Add a passkey' }).click();
-  await page.waitForURL(`${ID_URL}/account?added=1`);
+  await page.waitForURL(`${idUrl}/account?added=1`);
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.waitForURL(`${ID_URL}/login`);
+  await page.waitForURL(`${idUrl}/login`);
 }
 
 /** Top-level navigations (document requests) of the tab from now on, in order. */
@@ -29,9 +32,9 @@ export function recordNavigations(tab: PasskeyTab): string[] {
  * Opens `url`; when the edge sends the browser to the id's sign-in page, presses "Sign in with a
  * passkey". Resolves once the tab is back at `url`.
  */
-export async function visitSigningInIfAsked(tab: PasskeyTab, url: string): Promise<void> {
+export async function visitSigningInIfAsked(tab: PasskeyTab, url: string, idUrl = ID_URL): Promise<void> {
   const { page } = tab;
   await page.goto(url);
-  if (page.url().startsWith(`${ID_URL}/login`)) await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  if (page.url().startsWith(`${idUrl}/login`)) await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await page.waitForURL(url);
 }
