@@ -27,6 +27,9 @@ export function readCookieConfig(values: ProxyValues): ProxyConfig['cookie'] {
   if (sameSite === 'none' && !secure) values.problem('cookie-samesite', 'SameSite=None needs --cookie-secure=true (browsers drop the cookie otherwise)');
 
   const expireSeconds = values.durationSeconds('cookie-expire', true);
+  // oauth2-proxy reads 0 as "a browser-session cookie". Here a session ends expireSeconds after
+  // sign-in, and back-channel logouts are remembered that long, so 0 would sign nobody in.
+  if (expireSeconds === 0) values.problem('cookie-expire', '0 (a browser-session cookie) is not supported by latchkey; give the session a lifetime such as 168h or 12h');
   const refreshSeconds = values.durationSeconds('cookie-refresh', true);
   // oauth2-proxy's rule: refreshing after the session has already expired is a mistake
   if (expireSeconds !== 0 && refreshSeconds >= expireSeconds) {

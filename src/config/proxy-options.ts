@@ -46,7 +46,7 @@ export const PROXY_OPTIONS: readonly ProxyOption[] = [
   o('Cookie', 'cookie-secret-file', 'string', '', 'a file holding the cookie secret'),
   o('Cookie', 'cookie-domain', 'list', '', 'domains to set cookies for (e.g. .example.com); the longest one matching the request wins', { toml: 'cookie_domains' }),
   o('Cookie', 'cookie-path', 'string', '/', 'the cookie\'s Path'),
-  o('Cookie', 'cookie-expire', 'duration', '168h', 'session lifetime; 0 = a browser-session cookie'),
+  o('Cookie', 'cookie-expire', 'duration', '168h', 'session lifetime (from sign-in; 0, a browser-session cookie in oauth2-proxy, is refused)'),
   o('Cookie', 'cookie-refresh', 'duration', '0', 'refresh the session with the refresh token after this long; 0 = never'),
   o('Cookie', 'cookie-secure', 'bool', 'true', 'set the Secure flag (HTTPS only)'),
   o('Cookie', 'cookie-samesite', 'string', '', 'SameSite attribute: lax, strict, none or "" (not set)'),

@@ -304,8 +304,9 @@ describe('loadProxyConfig', () => {
       assert.equal(config.cookie.csrfExpireSeconds, 90);
     });
 
-    it('accepts --cookie-expire=0 as a browser-session cookie', () => {
-      assert.equal(load([...required, '--cookie-expire=0']).cookie.expireSeconds, 0);
+    it('refuses --cookie-expire=0 by name, since a session that ends at sign-in would let nobody in', () => {
+      const problems = problemsOf(() => load([...required, '--cookie-expire=0']));
+      assert.match(problems[0], /^--cookie-expire \/ OAUTH2_PROXY_COOKIE_EXPIRE: 0 \(a browser-session cookie\) is not supported by latchkey/);
     });
 
     it('refuses a value that is not a Go duration', () => {
