@@ -75,10 +75,10 @@ describe('proxy options honoured at run time', () => {
   });
 });
 
-describe('--proxy-prefix', () => {
+describe('--proxy-prefix, --cookie-name, --cookie-secure and --cookie-csrf-expire', () => {
   let h: ProxyHarness;
   before(async () => {
-    h = await startProxyHarness({ config: { proxyPrefix: '/auth2' } });
+    h = await startProxyHarness({ config: { proxyPrefix: '/auth2', cookie: { name: 'site_session', secure: true, csrfExpireSeconds: 600 } } });
   });
   after(() => h.close());
 
@@ -93,5 +93,12 @@ describe('--proxy-prefix', () => {
     const response = await fetch(`${h.proxyUrl}/oauth2/start`, { headers: { accept: 'application/json' }, redirect: 'manual' });
     assert.equal(response.status, 401, 'an ordinary path behind the sign-in, not the start of one');
     await response.arrayBuffer();
+  });
+
+  it('names the CSRF cookie after --cookie-name, marks it Secure and keeps it --cookie-csrf-expire', async () => {
+    const start = await fetch(`${h.proxyUrl}/auth2/start`, { redirect: 'manual' });
+    const line = start.headers.getSetCookie().find((l) => l.startsWith('site_session_csrf=')) ?? '';
+    assert.match(line, /; Max-Age=600;/);
+    assert.match(line, /; Secure/);
   });
 });
