@@ -94,7 +94,7 @@ export function generateCaddyfile(plan: DeploymentPlan): string {
   } else {
     const rules = plan.protectedPrefixes;
     rules.forEach((rule, i) => body.push(...matcher(rule, i + 1, rules)));
-    rules.forEach((rule, i) => body.push(`header @protected${i + 1} Cache-Control private`));
+    rules.forEach((rule, i) => body.push(`header @protected${i + 1} Cache-Control "private, no-store"`));
     body.push(
       '',
       '# route {} keeps this order: the proxy\'s endpoints, the auth checks, then the files.',

@@ -168,8 +168,9 @@ function protectedLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
         'add_header Set-Cookie $latchkey_auth_cookie;',
         // add_header here hides the server-level ones, so HSTS is repeated
         hstsLine,
-        '# Private pages must not be kept by shared caches (CDNs, corporate proxies).',
-        'add_header Cache-Control "private" always;',
+        '# Private pages must not be kept by shared caches (CDNs, corporate proxies), nor by the',
+        '# browser: with only Last-Modified it would show a private page again after sign-out.',
+        'add_header Cache-Control "private, no-store" always;',
         ...(plan.accessLogPath ? [`access_log ${plan.accessLogPath} latchkey;`] : []),
         '',
         // root (inherited), not the guide's alias: alias with try_files has long-standing bugs

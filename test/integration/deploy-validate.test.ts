@@ -246,7 +246,7 @@ describe('nginx running the generated configuration in front of a stand-in proxy
     const answer = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=valid' });
     assert.equal(answer.status, 200);
     assert.equal(answer.body, 'private page');
-    assert.equal(answer.headers['cache-control'], 'private');
+    assert.equal(answer.headers['cache-control'], 'private, no-store');
   });
 
   it('passes a session cookie the proxy refreshed during the auth check on to the browser', async () => {

@@ -53,3 +53,9 @@ describe('generateCaddyfile', () => {
     assert.match(generateCaddyfile(makePlan({ single: true })), /agents\.example\.com, id\.example\.com \{[^}]*reverse_proxy 127\.0\.0\.1:8080/);
   });
 });
+
+describe('browser caching of private pages', () => {
+  it('forbids storing protected pages, so none is shown again from cache after sign-out', () => {
+    assert.match(generateCaddyfile(makePlan({})), /Cache-Control "private, no-store"/);
+  });
+});

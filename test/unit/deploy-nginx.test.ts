@@ -146,3 +146,11 @@ describe('generateNginxSingleConfig', () => {
     assert.doesNotMatch(single, /auth_request|root |try_files/);
   });
 });
+
+describe('browser caching of private pages', () => {
+  it('forbids storing protected pages, so none is shown again from cache after sign-out', () => {
+    const config = generateNginxConfig(makePlan({}));
+    const privateLocation = config.slice(config.indexOf('location ^~ /private/'));
+    assert.match(privateLocation, /add_header Cache-Control "private, no-store" always;/);
+  });
+});
