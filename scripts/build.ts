@@ -6,11 +6,12 @@
 //
 // Chunks are split per command (src/main.ts loads each command on demand), so `latchkey proxy`
 // never parses the identity provider. Files that read a neighbour at run time
-// (`new URL('./assets/style.css', import.meta.url)`) get their own source file's URL instead of
-// the chunk's, so the assets in src/ are found exactly as when running from source.
+// (`new URL('./assets/style.css', import.meta.url)`, `import.meta.resolve('pkg')`) get the URLs
+// they have when running from source, so the assets in src/ and node_modules/ are found as they are there.
 import { build, type Plugin } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -22,9 +23,15 @@ const sourceUrls: Plugin = {
   setup(b) {
     b.onLoad({ filter: /\/src\/.*\.ts$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      if (!text.includes('import.meta.url')) return undefined;
-      const fromDist = relative(outdir, args.path);
-      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromDist)}, import.meta.url).href`), loader: 'ts' };
+      if (!text.includes('import.meta.')) return undefined;
+      const fromBundle = (path: string) => `new URL(${JSON.stringify(relative(outdir, path))}, import.meta.url).href`;
+      return {
+        contents: text
+          .replaceAll('import.meta.url', fromBundle(args.path))
+          // import.meta.resolve('pkg') of a file that ships in node_modules: resolved now, relative to the bundle.
+          .replace(/import\.meta\.resolve\((['"])([^'"]+)\1\)/g, (_all, _quote, specifier: string) => fromBundle(fileURLToPath(import.meta.resolve(specifier)))),
+        loader: 'ts',
+      };
     });
   },
 };
@@ -39,6 +46,8 @@ const result = await build({
   platform: 'node',
   target: 'node24',
   minify: true,
+  // Without it oidc-provider's token endpoint fails ("r is not a function") once names are minified.
+  keepNames: true,
   sourcemap: 'linked',
   metafile: true,
   // CommonJS dependencies (fastify, pino, …) call require() for Node's own modules.

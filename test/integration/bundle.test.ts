@@ -1,6 +1,7 @@
 // `npm run build` (scripts/build.ts): the bundle in dist/ is what bin/latchkey runs in production,
 // so it must behave as the sources do: the proxy starts from oauth2-proxy flags and answers its
-// endpoints, and a file that reads a neighbour at run time (the version, from package.json) finds it.
+// endpoints, a file that reads a neighbour at run time (the version, from package.json) finds it,
+// and `latchkey serve` signs a browser in end to end (passkey, OIDC code exchange, session cookie).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createFirstAdmin, signIn, startServeProcess } from '../../bench/lib/serve-fixture.ts';
 import { type ReferenceProvider, startReferenceProvider } from '../helpers/reference-provider.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,5 +59,14 @@ describe('the production bundle (scripts/build.ts)', () => {
     const signIn = await fetch(`${url}/oauth2/sign_in`, { headers: { accept: 'text/html' } });
     assert.equal(signIn.status, 200);
     assert.match(await signIn.text(), /<html/i);
+  });
+
+  it('runs latchkey serve: the first admin registers a passkey, a second browser signs in with it and reads /private/', async () => {
+    const serve = await startServeProcess({ site: join(root, 'demo/public'), entry: join(outdir, 'main.js') });
+    after(() => serve.child.kill('SIGKILL'));
+    const admin = await createFirstAdmin(serve);
+    const { cookie } = await signIn(serve, admin); // throws unless the callback answers 302 and /private/ 200
+    assert.match(cookie, /_oauth2_proxy=/);
+    assert.equal((await fetch(new URL('/assets/style.css', serve.idOrigin))).status, 200);
   });
 });
