@@ -57,7 +57,10 @@ export function createHttpUpstream(url: URL, options: { timeoutMs: number }): Ht
         });
         upstream.on('error', (error) => {
           clearTimeout(timer);
-          if (!answered) fail(error);
+          if (answered) return;
+          // the browser left first (which is what ended the upstream request): nobody to tell
+          if (res.destroyed) resolve();
+          else fail(error);
         });
         // A browser that leaves (or an upload that breaks) ends the upstream request too.
         res.on('close', () => {

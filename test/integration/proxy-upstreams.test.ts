@@ -81,6 +81,7 @@ describe('proxy upstreams: http, file and down, behind a sign-in', () => {
         passAccessToken: true,
         allowedGroups: ['staff'],
         skipAuthRoutes: [{ method: 'GET', pathPattern: /^\/public\// }],
+        cookie: { refreshSeconds: 60 },
       },
       accounts: (login) => ({ email: `${login}@example.com`, email_verified: true, preferred_username: `${login}-p`, groups: login === 'ada' ? ['staff', 'admins'] : ['guests'] }),
     });
@@ -244,6 +245,20 @@ describe('proxy upstreams: http, file and down, behind a sign-in', () => {
     const response = await ada.fetch(`${h.proxyUrl}/files`);
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { url: '/files' });
+  });
+
+  it('sends a session refreshed on the way along with the upstream\'s own cookies', async () => {
+    const startMs = h.clock.nowMs();
+    h.clock.advanceMs(61_000);
+    try {
+      const response = await ada.fetch(`${h.proxyUrl}/app/refresh`);
+      await response.arrayBuffer();
+      const names = response.headers.getSetCookie().map((line) => line.split('=')[0]);
+      assert.ok(names.includes('app'), 'the upstream\'s cookie');
+      assert.ok(names.includes('_oauth2_proxy'), 'the refreshed session');
+    } finally {
+      h.clock.advanceMs(startMs - h.clock.nowMs());
+    }
   });
 
   it('answers 502 with an error page when the upstream is down', async () => {
