@@ -10,13 +10,23 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../core/errors.ts';
 import { connectionFields } from './upstream-request-headers.ts';
 
+export interface UpstreamExchange {
+  /** What the upstream receives (upstream-request-headers.ts). */
+  headers: OutgoingHttpHeaders;
+  /** Session cookies to add to the upstream's own Set-Cookie lines. */
+  setCookies: string[];
+  /** Headers the proxy itself answers with (--set-xauthrequest, …); they replace the upstream's. */
+  responseHeaders: Record<string, string>;
+  beforeResponse: () => void;
+}
+
 export interface HttpUpstream {
   /**
    * Sends `req` upstream with `headers`. `beforeResponse` runs once, just before the upstream's
    * answer is written to `res` (the caller takes the response over from its framework there).
    * Rejects with a 502 AppError only while nothing has been written; later failures end `res`.
    */
-  forward(req: IncomingMessage, res: ServerResponse, input: { headers: OutgoingHttpHeaders; setCookies: string[]; beforeResponse: () => void }): Promise<void>;
+  forward(req: IncomingMessage, res: ServerResponse, input: UpstreamExchange): Promise<void>;
   close(): void;
 }
 
@@ -47,7 +57,7 @@ export function createHttpUpstream(url: URL, options: { timeoutMs: number }): Ht
           answered = true;
           clearTimeout(timer);
           input.beforeResponse();
-          res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaders(answer, input.setCookies));
+          res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaders(answer, input));
           pipeline(answer, res).then(resolve, () => {
             // the upstream broke off, or the browser left: end both sides
             upstream.destroy();
@@ -78,13 +88,14 @@ export function createHttpUpstream(url: URL, options: { timeoutMs: number }): Ht
   };
 }
 
-function responseHeaders(answer: IncomingMessage, setCookies: string[]): OutgoingHttpHeaders {
+function responseHeaders(answer: IncomingMessage, exchange: UpstreamExchange): OutgoingHttpHeaders {
   const dropped = connectionFields(answer.headers);
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && !dropped.has(name)) headers[name] = value;
   }
+  Object.assign(headers, exchange.responseHeaders);
   // a refreshed (or ended) session travels with the upstream's own cookies
-  if (setCookies.length > 0) headers['set-cookie'] = [...(answer.headers['set-cookie'] ?? []), ...setCookies];
+  if (exchange.setCookies.length > 0) headers['set-cookie'] = [...(answer.headers['set-cookie'] ?? []), ...exchange.setCookies];
   return headers;
 }

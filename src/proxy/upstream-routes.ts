@@ -78,21 +78,24 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
       if (setCookies.length) reply.header('set-cookie', setCookies);
       if (result && result.status !== 202) return refuse(request, reply, result.status);
 
+      // oauth2-proxy adds its response headers (--set-xauthrequest, --set-authorization-header) here too
+      const responseHeaders = result?.headers ?? {};
       const match = route(path);
       if (match.kind === 'none') throw new AppError('not_found', 404, 'There is nothing at this address.');
       if (match.kind === 'add-slash') return reply.redirect(`${path}/${request.url.slice(path.length)}`, 301);
       const upstream = match.upstream;
       if (upstream.kind === 'static') {
-        return reply.code(upstream.statusCode).header('cache-control', 'no-store').type('text/plain').send('Authenticated');
+        return reply.code(upstream.statusCode).headers(responseHeaders).header('cache-control', 'no-store').type('text/plain').send('Authenticated');
       }
       const file = fileUpstreams.get(upstream);
       if (file) {
         reply.hijack();
         if (setCookies.length) reply.raw.setHeader('set-cookie', setCookies);
+        for (const [name, value] of Object.entries(responseHeaders)) reply.raw.setHeader(name, value);
         return file.serve(request.raw, reply.raw);
       }
       const headers = upstreamRequestHeaders(config, request.headers, { remoteAddress: request.socket.remoteAddress, origin }, result?.session ?? null);
-      return httpUpstreams.get(upstream)!.forward(request.raw, reply.raw, { headers, setCookies, beforeResponse: () => reply.hijack() });
+      return httpUpstreams.get(upstream)!.forward(request.raw, reply.raw, { headers, setCookies, responseHeaders, beforeResponse: () => reply.hijack() });
     });
   };
 }

@@ -82,6 +82,7 @@ describe('proxy upstreams: http, file and down, behind a sign-in', () => {
         allowedGroups: ['staff'],
         skipAuthRoutes: [{ method: 'GET', pathPattern: /^\/public\// }],
         cookie: { refreshSeconds: 60 },
+        setXAuthRequest: true,
       },
       accounts: (login) => ({ email: `${login}@example.com`, email_verified: true, preferred_username: `${login}-p`, groups: login === 'ada' ? ['staff', 'admins'] : ['guests'] }),
     });
@@ -112,6 +113,13 @@ describe('proxy upstreams: http, file and down, behind a sign-in', () => {
     const idToken = JSON.parse(Buffer.from(String(headers.authorization).split('.')[1], 'base64url').toString());
     assert.equal(idToken.iss, h.op.issuer, '--pass-authorization-header sends the ID token');
     assert.equal(idToken.sub, 'ada');
+  });
+
+  it('adds the --set-xauthrequest headers to the upstream\'s answer, as oauth2-proxy does in proxy mode', async () => {
+    const response = await ada.fetch(`${h.proxyUrl}/app/answer`);
+    await response.arrayBuffer();
+    assert.equal(response.headers.get('x-auth-request-email'), 'ada@example.com');
+    assert.equal(response.headers.get('x-auth-request-groups'), 'staff,admins');
   });
 
   it('removes identity headers a signed-in client sent, so nobody can claim another identity', async () => {
@@ -279,7 +287,7 @@ describe('proxy upstreams: http, file and down, behind a sign-in', () => {
 describe('proxy upstreams with --skip-provider-button and a static upstream', () => {
   let h: ProxyHarness;
   before(async () => {
-    h = await startProxyHarness({ config: { upstreams: [{ kind: 'static', statusCode: 202 }], skipProviderButton: true } });
+    h = await startProxyHarness({ config: { upstreams: [{ kind: 'static', statusCode: 202 }], skipProviderButton: true, setXAuthRequest: true } });
   });
   after(() => h.close());
 
@@ -296,6 +304,7 @@ describe('proxy upstreams with --skip-provider-button and a static upstream', ()
     const response = await jar.fetch(`${h.proxyUrl}/reports/q3`);
     assert.equal(response.status, 202);
     assert.equal(await response.text(), 'Authenticated');
+    assert.equal(response.headers.get('x-auth-request-user'), 'ada', 'with --set-xauthrequest');
   });
 });
 
