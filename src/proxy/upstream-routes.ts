@@ -26,7 +26,7 @@ export interface FlowHelpers {
  * oauth2-proxy's isAjax: one of the Accept media types is exactly application/json. Such a
  * request cannot follow a sign-in page, so it gets a bare 401.
  */
-export function wantsJsonOnly(accept: string | string[] | undefined): boolean {
+function wantsJsonOnly(accept: string | string[] | undefined): boolean {
   const values = Array.isArray(accept) ? accept : accept === undefined ? [] : [accept];
   return values.some((value) => value.split(',').some((type) => type.trim() === 'application/json'));
 }
