@@ -1,0 +1,44 @@
+// /oauth2/auth on plain node:http. nginx asks it before every protected file, so `latchkey proxy`
+// answers it in front of fastify (authFastPath, wired in server.ts): same checkAuth, same answer
+// as the fastify route in routes.ts (which serve mode and --metrics-address use; a test compares
+// the two): 202, 401 or 403, never a redirect (nginx turns anything else into a 500).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkAuth } from './auth-check.ts';
+import type { ProxyRuntime } from './proxy-runtime.ts';
+
+export async function answerAuthRequest(rt: ProxyRuntime, req: IncomingMessage, res: ServerResponse, rawQuery: string): Promise<void> {
+  let result;
+  try {
+    const host = rt.origin({ remoteAddress: req.socket.remoteAddress, headers: req.headers, url: req.url ?? '/' }).host;
+    result = await checkAuth(rt, { cookieHeader: req.headers.cookie, rawQuery, host });
+  } catch (error) {
+    // Fail closed, and still in a status nginx understands.
+    rt.logger.error({ err: error }, 'auth check failed');
+    res.writeHead(401, { 'cache-control': 'no-store', 'content-length': 0 }).end();
+    return;
+  }
+  const headers: Record<string, string | number | string[]> = result.status === 202
+    ? { 'cache-control': 'no-store', ...result.headers }
+    : { 'cache-control': 'no-store' };
+  if (result.setCookies.length) headers['set-cookie'] = result.setCookies;
+  headers['content-length'] = 0;
+  res.writeHead(result.status, headers).end();
+}
+
+/**
+ * A request listener's front door: answers GET/HEAD `authPath` (any query) itself and returns
+ * true; returns false for anything else, which the caller hands to fastify.
+ */
+export function authFastPath(rt: ProxyRuntime, authPath: string): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    if ((q < 0 ? url : url.slice(0, q)) !== authPath) return false;
+    answerAuthRequest(rt, req, res, q < 0 ? '' : url.slice(q + 1)).catch((error: unknown) => {
+      rt.logger.error({ err: error }, 'auth answer failed');
+      res.destroy();
+    });
+    return true;
+  };
+}
