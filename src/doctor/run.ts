@@ -18,6 +18,7 @@ import { nginxAuthRequestSet } from './checks/nginx-auth-request-set.ts';
 import { nginxDeadProxyHeaders } from './checks/nginx-dead-proxy-headers.ts';
 import { nginxForwardedProto } from './checks/nginx-forwarded-proto.ts';
 import { nginxPrefixPriority } from './checks/nginx-prefix-priority.ts';
+import { nginxPrivateCaching } from './checks/nginx-private-caching.ts';
 import { nginxSignInOn401 } from './checks/nginx-sign-in-on-401.ts';
 import { passkeyRecovery } from './checks/passkey-recovery.ts';
 import { pocketIdVariables } from './checks/pocket-id-variables.ts';
@@ -33,7 +34,7 @@ import { trustProxy } from './checks/trust-proxy.ts';
 /** In the order they are printed: configuration, the running deployment, data. */
 export const CHECKS: readonly Check[] = [
   appUrlForm, pocketIdVariables, trustProxy, proxyConfig, cookieSecret, composeProxyAddress, composeHealthcheck,
-  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, nginxDeadProxyHeaders, nginxForwardedProto, cookieSize,
+  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, nginxDeadProxyHeaders, nginxForwardedProto, nginxPrivateCaching, cookieSize,
   idHealth, discoveryIssuer, rpIdHost, discoveryScheme, tlsCertificate, httpsRedirect, clockSkew,
   proxyAuthEndpoint, protectedPath, signInRedirect, callbackUrl,
   clientRegistration, passkeyRecovery, siteLeaks, backups,

@@ -25,7 +25,7 @@ describe('doctor against a healthy deployment (generated nginx, latchkey id and 
 
   it('checks the running deployment rather than skipping it', async () => {
     const doctor = await runDoctor(healthyArgs(), { env: deployment.idEnv });
-    for (const id of ['id-health', 'discovery-issuer', 'rp-id-host', 'tls-certificate', 'https-redirect', 'clock-skew', 'proxy-auth', 'protected-path', 'sign-in-redirect', 'callback-url', 'cookie-size', 'client-registration', 'passkey-recovery', 'site-leaks'])
+    for (const id of ['nginx-private-caching', 'id-health', 'discovery-issuer', 'rp-id-host', 'tls-certificate', 'https-redirect', 'clock-skew', 'proxy-auth', 'protected-path', 'sign-in-redirect', 'callback-url', 'cookie-size', 'client-registration', 'passkey-recovery', 'site-leaks'])
       assert.equal(doctor.byId(id).status, 'ok', `${id}: ${doctor.byId(id).detail}`);
   });
 

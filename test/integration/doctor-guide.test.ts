@@ -113,6 +113,13 @@ describe("the guide's nginx Step 4, run verbatim in front of latchkey", () => {
     assert.match(check.fix!, /--set-xauthrequest=true/);
   });
 
+  it('warns that the private location lets browsers keep pages that they then show after sign-out', async () => {
+    const check = (await runDoctor(deployment.doctorArgs(), { env: deployment.idEnv })).byId('nginx-private-caching');
+    assert.equal(check.status, 'warn');
+    assert.match(check.detail, /location \/private\/ .* no "Cache-Control: no-store"/);
+    assert.match(check.fix!, /add_header Cache-Control "private, no-store" always;/);
+  });
+
   it("warns that proxy_set_header X-User / X-Email in the static /private/ location does nothing", async () => {
     const check = (await runDoctor(deployment.doctorArgs(), { env: deployment.idEnv })).byId('nginx-dead-proxy-headers');
     assert.equal(check.status, 'warn');
