@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, openPasskeyTab, passkeysIn, type PasskeyTab } from '../helpers/browser.ts';
+import { createFirstAdminInBrowser, launchBrowser, openPasskeyTab, passkeysIn, type PasskeyTab } from '../helpers/browser.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
 const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url);
@@ -51,14 +51,8 @@ describe('admin console in Chromium', () => {
 
   it('signs the admin in with the setup link and a passkey, and shows the Admin link', async () => {
     const { token } = await id.services.identity.setup.issueLink();
+    await createFirstAdminInBrowser(admin, { idOrigin: id.origin, setupToken: token, username: 'alice', email: 'alice@example.com' });
     const { page } = admin;
-    await page.goto(`${id.origin}/setup?token=${token}`);
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Email').fill('alice@example.com');
-    await page.getByRole('button', { name: 'Create administrator' }).click();
-    await page.waitForURL(`${id.origin}/account?welcome=1`);
-    await page.getByRole('button', { name: 'Add a passkey' }).click();
-    await page.waitForURL(/\/account\?added=1/);
     assert.equal(await passkeysIn(admin), 1);
     await page.getByRole('link', { name: 'Admin', exact: true }).click();
     await page.waitForURL(`${id.origin}/admin`);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, openPasskeyTab, passkeysIn, type PasskeyTab } from '../helpers/browser.ts';
+import { createFirstAdminInBrowser, launchBrowser, openPasskeyTab, passkeysIn, type PasskeyTab } from '../helpers/browser.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
 describe('latchkey id in Chromium with a virtual authenticator', () => {
@@ -22,15 +22,8 @@ describe('latchkey id in Chromium with a virtual authenticator', () => {
 
   it('follows the setup link, creates the admin and registers their passkey', async () => {
     const { token } = await id.services.identity.setup.issueLink();
+    await createFirstAdminInBrowser(admin, { idOrigin: id.origin, setupToken: token, username: 'alice', email: 'alice@example.com', passkeyName: 'Work laptop' });
     const { page } = admin;
-    await page.goto(`${id.origin}/setup?token=${token}`);
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Email').fill('alice@example.com');
-    await page.getByRole('button', { name: 'Create administrator' }).click();
-    await page.waitForURL(`${id.origin}/account?welcome=1`);
-    await page.getByLabel(/Name for the new passkey/).fill('Work laptop');
-    await page.getByRole('button', { name: 'Add a passkey' }).click();
-    await page.waitForURL(`${id.origin}/account?added=1`);
     assert.match(await page.locator('main').innerText(), /Work laptop/);
     assert.equal(await passkeysIn(admin), 1);
   });

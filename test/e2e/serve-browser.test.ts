@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, openPasskeyTab, passkeysIn, type PasskeyTab } from '../helpers/browser.ts';
+import { createFirstAdminInBrowser, launchBrowser, openPasskeyTab, passkeysIn, type PasskeyTab } from '../helpers/browser.ts';
 import { startServe, type ServeServer } from '../helpers/serve-server.ts';
 
 const DEMO_SITE = fileURLToPath(new URL('../../demo/public', import.meta.url));
@@ -31,14 +31,8 @@ describe('latchkey serve with the demo site in Chromium', () => {
 
   it('follows the setup link, registers the admin\'s passkey and reaches /private/', async () => {
     const { token } = await serve.id.services.identity.setup.issueLink();
+    await createFirstAdminInBrowser(admin, { idOrigin: serve.idOrigin, setupToken: token, username: 'alice', email: 'alice@example.com' });
     const { page } = admin;
-    await page.goto(`${serve.idOrigin}/setup?token=${token}`);
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Email').fill('alice@example.com');
-    await page.getByRole('button', { name: 'Create administrator' }).click();
-    await page.waitForURL(`${serve.idOrigin}/account?welcome=1`);
-    await page.getByRole('button', { name: 'Add a passkey' }).click();
-    await page.waitForURL(`${serve.idOrigin}/account?added=1`);
     assert.equal(await passkeysIn(admin), 1);
 
     await page.goto(`${serve.siteOrigin}/private/`);

@@ -25,7 +25,7 @@ import { generateNginxPublicConfig } from '../../src/deploy/nginx-public-config.
 import { planFromArgs, type DeploymentPlan } from '../../src/deploy/plan.ts';
 import { generateSystemdUnits } from '../../src/deploy/systemd-units.ts';
 import { createProxyServer, type ProxyServer } from '../../src/proxy/server.ts';
-import { launchBrowser, openPasskeyTab, passkeysIn, type PasskeyTab } from '../helpers/browser.ts';
+import { createFirstAdminInBrowser, launchBrowser, openPasskeyTab, passkeysIn, type PasskeyTab } from '../helpers/browser.ts';
 import { nginxTest, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 import { addPasskeyFromInvitation, recordNavigations, visitSigningInIfAsked } from '../helpers/edge-browser-flow.ts';
 import { edgeFetch } from '../helpers/edge-fetch.ts';
@@ -124,14 +124,7 @@ describe('the split deployment (generated nginx, latchkey id, latchkey proxy) se
     it('follows the setup link at https://id.example and registers a passkey', async () => {
       admin = await newTab();
       const { token } = await id.services.identity.setup.issueLink();
-      const { page } = admin;
-      await page.goto(`${ID_URL}/setup?token=${token}`);
-      await page.getByLabel('Username').fill('root');
-      await page.getByLabel('Email').fill('root@example.com');
-      await page.getByRole('button', { name: 'Create administrator' }).click();
-      await page.waitForURL(`${ID_URL}/account?welcome=1`);
-      await page.getByRole('button', { name: 'Add a passkey' }).click();
-      await page.waitForURL(`${ID_URL}/account?added=1`);
+      await createFirstAdminInBrowser(admin, { idOrigin: ID_URL, setupToken: token, username: 'root', email: 'root@example.com' });
       assert.equal(await passkeysIn(admin), 1);
     });
 

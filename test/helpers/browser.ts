@@ -38,3 +38,19 @@ export async function passkeysIn(tab: PasskeyTab): Promise<number> {
   const { credentials } = await tab.cdp.send('WebAuthn.getCredentials', { authenticatorId: tab.authenticatorId });
   return credentials.length;
 }
+
+/**
+ * What a new owner does first: open the one-time setup link, create the administrator, and add a
+ * passkey on the welcome page. Resolves on the account page with the passkey registered.
+ */
+export async function createFirstAdminInBrowser(tab: PasskeyTab, input: { idOrigin: string; setupToken: string; username: string; email: string; passkeyName?: string }): Promise<void> {
+  const { page } = tab;
+  await page.goto(`${input.idOrigin}/setup?token=${input.setupToken}`);
+  await page.getByLabel('Username').fill(input.username);
+  await page.getByLabel('Email').fill(input.email);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await page.waitForURL(`${input.idOrigin}/account?welcome=1`);
+  if (input.passkeyName) await page.getByLabel(/Name for the new passkey/).fill(input.passkeyName);
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.waitForURL(`${input.idOrigin}/account?added=1`);
+}
