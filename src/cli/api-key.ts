@@ -1,16 +1,13 @@
 import { badRequest } from '../core/errors.ts';
-import { parseCommandArgs, print } from './args.ts';
+import { parseSubcommand, print } from './args.ts';
 import { withIdContext } from './id-context.ts';
 
 const HELP = 'usage: latchkey api-key <create --name NAME | list | revoke ID> [--json]\n\nAdmin API keys are sent in the X-API-KEY header. A new key is shown once.';
 
 export async function run(argv: string[]): Promise<number> {
-  const [action, ...rest] = argv;
-  const { values, positionals } = parseCommandArgs(rest, { name: { type: 'string' } });
-  if (!action || values.help || action === '--help') {
-    console.log(HELP);
-    return action ? 0 : 2;
-  }
+  const command = parseSubcommand(argv, { name: { type: 'string' } }, HELP);
+  if (command.exitCode !== null) return command.exitCode;
+  const { action, values, positionals } = command;
   return withIdContext(async ({ identity }) => {
     if (action === 'create') {
       const { key, apiKey } = await identity.apiKeys.create({ name: values.name ?? '' });

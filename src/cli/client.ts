@@ -1,7 +1,7 @@
 import { badRequest } from '../core/errors.ts';
 import { systemClock } from '../core/clock.ts';
 import { createClientsService } from '../oidc/clients.ts';
-import { parseCommandArgs, print } from './args.ts';
+import { parseSubcommand, print } from './args.ts';
 import { withIdContext } from './id-context.ts';
 
 const HELP = `usage: latchkey client <add|list|show|secret|remove> …
@@ -28,12 +28,9 @@ const OPTIONS = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const [action, ...rest] = argv;
-  const { values, positionals } = parseCommandArgs(rest, OPTIONS);
-  if (!action || values.help || action === '--help') {
-    console.log(HELP);
-    return action ? 0 : 2;
-  }
+  const command = parseSubcommand(argv, OPTIONS, HELP);
+  if (command.exitCode !== null) return command.exitCode;
+  const { action, values, positionals } = command;
   return withIdContext(async ({ database, identity }) => {
     const clients = createClientsService({ db: database.db, clock: systemClock });
     const describe = (c: Awaited<ReturnType<typeof clients.get>>) =>

@@ -1,6 +1,6 @@
 import { badRequest, notFound } from '../core/errors.ts';
 import type { Identity } from '../identity/index.ts';
-import { parseCommandArgs, print } from './args.ts';
+import { parseSubcommand, print } from './args.ts';
 import { withIdContext } from './id-context.ts';
 
 const HELP = `usage: latchkey user <add|list|show|update|disable|enable|remove> …
@@ -28,12 +28,9 @@ async function findUser(identity: Identity, login: string | undefined) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [action, ...rest] = argv;
-  const { values, positionals } = parseCommandArgs(rest, OPTIONS);
-  if (!action || values.help || action === '--help') {
-    console.log(HELP);
-    return action ? 0 : 2;
-  }
+  const command = parseSubcommand(argv, OPTIONS, HELP);
+  if (command.exitCode !== null) return command.exitCode;
+  const { action, values, positionals } = command;
   return withIdContext(async ({ identity }) => {
     const describe = async (user: Awaited<ReturnType<typeof findUser>>) => ({ ...user, groups: await identity.groups.namesForUser(user.id) });
     const line = (u: Awaited<ReturnType<typeof describe>>) =>
