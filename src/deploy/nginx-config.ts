@@ -6,6 +6,7 @@ import {
   largeCookieBuffers,
   publicHost,
   redirectToHttpsServer,
+  staticSiteRoot,
   tlsServerHead,
   upstreamBlock,
 } from './nginx-parts.ts';
@@ -186,9 +187,7 @@ function siteServer(plan: DeploymentPlan): string[] {
   const body: string[] = [
     ...tlsServerHead(plan, [plan.siteHost]),
     '',
-    `root ${plan.siteRoot};`,
-    'index index.html;',
-    'error_page 404 /404.html;',
+    ...staticSiteRoot(plan),
     '',
     "# The proxy's own endpoints: sign_in, start, callback, sign_out (and auth). ^~ keeps regex",
     '# locations from taking them over.',

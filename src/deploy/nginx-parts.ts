@@ -95,3 +95,9 @@ export function header(title: string, plan: DeploymentPlan): string[] {
     '',
   ];
 }
+
+/** A `server { … }` block around lines at one level of indentation. */
+export const serverBlock = (lines: string[]): string[] => ['server {', ...indent(lines, 1), '}'];
+
+/** The static-site part of the site's server block: the built site, its index and its 404 page. */
+export const staticSiteRoot = (plan: DeploymentPlan): string[] => [`root ${plan.siteRoot};`, 'index index.html;', 'error_page 404 /404.html;'];

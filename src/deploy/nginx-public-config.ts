@@ -1,4 +1,4 @@
-import { header, indent, redirectToHttpsServer, tlsServerHead } from './nginx-parts.ts';
+import { header, redirectToHttpsServer, serverBlock, staticSiteRoot, tlsServerHead } from './nginx-parts.ts';
 import type { DeploymentPlan } from './plan.ts';
 
 // The guide's "Rollback Procedure" as a file instead of commenting out auth_request lines by hand:
@@ -10,9 +10,7 @@ export function generateNginxPublicConfig(plan: DeploymentPlan): string {
   const server = [
     ...tlsServerHead(plan, [plan.siteHost]),
     '',
-    `root ${plan.siteRoot};`,
-    'index index.html;',
-    'error_page 404 /404.html;',
+    ...staticSiteRoot(plan),
     '',
     'location / {',
     '    try_files $uri $uri/ =404;',
@@ -25,9 +23,7 @@ export function generateNginxPublicConfig(plan: DeploymentPlan): string {
     '',
     ...redirectToHttpsServer(plan, [plan.siteHost]),
     '',
-    'server {',
-    ...indent(server, 1),
-    '}',
+    ...serverBlock(server),
     '',
   ].join('\n');
 }

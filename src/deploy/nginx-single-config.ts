@@ -1,4 +1,4 @@
-import { forwardedHeaders, header, indent, largeCookieBuffers, redirectToHttpsServer, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
+import { forwardedHeaders, header, indent, largeCookieBuffers, redirectToHttpsServer, serverBlock, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
 import type { DeploymentPlan } from './plan.ts';
 
 // nginx only terminates TLS in front of one `latchkey serve` process, which serves the site,
@@ -20,9 +20,7 @@ export function generateNginxSingleConfig(plan: DeploymentPlan): string {
     '',
     ...redirectToHttpsServer(plan, [plan.siteHost, plan.idHost]),
     '',
-    'server {',
-    ...indent(server, 1),
-    '}',
+    ...serverBlock(server),
     '',
   ].join('\n');
 }
