@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { repoRoot } from './processes.ts';
 
 /** Keep in step with bin/latchkey. */
-export const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=1'];
+export const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=1', '--optimize-for-size'];
 
 let built: string | undefined;
 export function bundleEntry(): string {
