@@ -18,8 +18,17 @@ export interface CookieCodec {
   clear(attrs: CookieAttributes, sent: ReadonlyMap<string, string>): string[];
 }
 
+// Opening a session (AES-GCM, then JSON) is most of an auth check's own CPU, and a browser sends
+// the same cookie for every file of a page, so the codec remembers what recent values opened to.
+// A value opens to the same session every time (authenticated encryption, no other input), so no
+// answer changes: expiry and revocations are still checked on every request (decide()). Only
+// values that opened are kept (forged cookies cannot fill it); oldest out first; frozen, so one
+// request cannot change another's session.
+const OPENED_LIMIT = 256;
+
 export function createCookieCodec(name: string, secret: Buffer): CookieCodec {
   const key = sealingKey(secret, 'proxy-session');
+  const opened = new Map<string, Session>();
   const associatedData = Buffer.from(name);
   const partPattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d+)$`);
   const sentNames = (sent: ReadonlyMap<string, string>) =>
@@ -59,9 +68,16 @@ export function createCookieCodec(name: string, secret: Buffer): CookieCodec {
         if (parts.length === 0) return null;
         value = parts.join('');
       }
+      const known = opened.get(value);
+      if (known) return known;
       if (!/^[A-Za-z0-9_-]+$/.test(value)) return null;
       const plaintext = open(key, Buffer.from(value, 'base64url'), associatedData);
-      return plaintext ? sessionFromJson(plaintext.toString('utf8')) : null;
+      const session = plaintext ? sessionFromJson(plaintext.toString('utf8')) : null;
+      if (!session) return null;
+      if (opened.size >= OPENED_LIMIT) opened.delete(opened.keys().next().value!);
+      Object.freeze(session.groups);
+      opened.set(value, Object.freeze(session));
+      return session;
     },
     clear(attrs, sent) {
       const names = sentNames(sent);

@@ -77,4 +77,19 @@ describe('session cookie codec', () => {
     assert.deepEqual(lines.map((l) => l.split('=')[0]).sort(), ['_oauth2_proxy', '_oauth2_proxy_0', '_oauth2_proxy_1']);
     assert.ok(lines.every((l) => l.includes('Max-Age=0')));
   });
+
+  it('remembers a value that opened (same, frozen session) but never one that did not', () => {
+    const sent = sentBack(codec.write(session(), attrs, 3600, Date.now(), new Map()));
+    const first = codec.read(sent)!;
+    assert.equal(codec.read(sent), first);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.groups));
+    assert.throws(() => { (first as { email: string }).email = 'eve@example.com'; });
+    const value = sent.get('_oauth2_proxy')!;
+    const forged = new Map([['_oauth2_proxy', `${value.slice(0, -4)}AAAA`]]);
+    assert.equal(codec.read(forged), null);
+    assert.equal(codec.read(forged), null);
+    // another codec (another secret) does not share what this one opened
+    assert.equal(createCookieCodec('_oauth2_proxy', randomBytes(32)).read(sent), null);
+  });
 });
+
