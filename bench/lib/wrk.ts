@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 
 export interface WrkResult {
   requestsPerSecond: number;
+  /** Requests completed in the run. */
+  requests: number;
   non2xx: number;
   errors: number;
 }
@@ -18,7 +20,8 @@ export function wrk(url: string, options: { seconds: number; connections?: numbe
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
   const errors = (/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output)?.slice(1) ?? []).reduce((sum, n) => sum + Number(n), 0);
   if (!Number.isFinite(rps)) throw new Error(`could not read wrk's output:\n${output}`);
-  return { requestsPerSecond: rps, non2xx, errors };
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? 0);
+  return { requestsPerSecond: rps, requests, non2xx, errors };
 }
 
 export const median = (values: number[]): number => {
