@@ -12,9 +12,8 @@ import { type IdentityHeaders, identityHeaderWriter } from './headers.ts';
 import { createOidcClient, isRefusal, type OidcClient } from './oidc-client.ts';
 import { createRefresher, type Refresher } from './refresher.ts';
 import { createOriginReader, type RequestFacts, type RequestOrigin } from './request-origin.ts';
-import { createRedisSessionStore } from './redis-session-store.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
-import { cookieSessionStore, type SessionStore } from './session-store.ts';
+import { cookieSessionStore, lazySessionStore, type SessionStore } from './session-store.ts';
 import type { Session } from './session.ts';
 
 /** The few pino methods the proxy uses (fastify's logger fits). */
@@ -118,8 +117,9 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
 
 function createSessionStore(config: ProxyConfig, revocations: Revocations, logger: ProxyLogger, keyPrefix: string | undefined): SessionStore {
   if (config.sessionStoreType === 'cookie' || !config.redisConnectionUrl) return cookieSessionStore(createCookieCodec(config.cookie.name, config.cookie.secret));
-  return createRedisSessionStore({
-    redisUrl: config.redisConnectionUrl, cookieName: config.cookie.name, cookieSecret: config.cookie.secret, revocations, keyPrefix,
+  const redisUrl = config.redisConnectionUrl;
+  return lazySessionStore(config.cookie.name, async () => (await import('./redis-session-store.ts')).createRedisSessionStore({
+    redisUrl, cookieName: config.cookie.name, cookieSecret: config.cookie.secret, revocations, keyPrefix,
     onError: (error, message) => logger.warn({ err: error }, message),
-  });
+  }));
 }
