@@ -47,6 +47,9 @@ try {
       sent += result.requests;
     }
     note(`round ${round}: after ${sent} protected requests`);
+    // wrk ran synchronously: let this process see the connections serve closed meanwhile, or the
+    // next sign-in reuses a dead keep-alive socket ("socket hang up").
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
   console.log(`\n${values.source ? 'source' : 'bundle'}; ${signIns} sign-ins and ${requests} protected requests per round; targets: ≤ 90 MB after start, ≤ 130 MB after a round, no growth from round 1 to round 2.`);
 } finally {
