@@ -3,7 +3,7 @@
 // Every figure is a median of `rounds` wrk runs, and the variants are interleaved round by round,
 // so a noisy neighbour slows all of them alike and the ratios stay meaningful. latchkey runs as in
 // production (the esbuild bundle with bin/latchkey's Node flags) unless --source is given.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -102,10 +102,11 @@ const targets = [
   { target: '4. latchkey serve faster than nginx + latchkey proxy (ratio > 1)', value: ratio('latchkey serve, protected page', 'nginx + auth_request → latchkey proxy'), goal: 1 },
 ];
 const rss = (atStart: number, after: number, goal: number) => `${atStart.toFixed(0)} MB at start, ${after.toFixed(0)} MB after the runs | ${Math.max(atStart, after) <= goal ? 'yes' : 'no'}`;
-const version = execFileSync('nginx', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) || '';
+// nginx -v prints to stderr
+const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
 
 const lines = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, load average ${loadAtStart[0].toFixed(1)} at start and ${loadAtEnd[0].toFixed(1)} at the end; Node ${process.version}${version}, nginx 1 worker, wrk -t1 -c50, ${seconds} s × ${rounds} rounds (medians); latchkey from ${values.source ? 'source (src/main.ts)' : `the bundle (npm run build) with ${nodeArgs.join(' ')}`}.`,
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, load average ${loadAtStart[0].toFixed(1)} at start and ${loadAtEnd[0].toFixed(1)} at the end; Node ${process.version}, ${nginxVersion} with 1 worker, wrk -t1 -c50, ${seconds} s × ${rounds} rounds (medians); latchkey from ${values.source ? 'source (src/main.ts)' : `the bundle (npm run build) with ${nodeArgs.join(' ')}`}.`,
   '',
   '| variant | requests/s (median) | runs |',
   '|---|---:|---|',
