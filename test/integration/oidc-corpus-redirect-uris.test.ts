@@ -1,15 +1,12 @@
 // The shared corpus's redirect_uri_mismatch cases against the provider: a client registered for
 // https://agents.example.com/oauth2/callback must never be redirected to a near miss.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { BrowserJar } from '../helpers/browser-jar.ts';
 import { startOidcTestServer, type OidcTestServer } from '../helpers/oidc-test-server.ts';
+import { loadRedirectCorpus } from '../helpers/corpus.ts';
 
-const corpus = JSON.parse(readFileSync(new URL('../../../shared/corpus/redirects-and-emails.json', import.meta.url), 'utf8')) as {
-  site: string;
-  redirect_uri_mismatch: { value: string }[];
-};
+const corpus = loadRedirectCorpus();
 const REGISTERED = `${corpus.site}/oauth2/callback`;
 
 describe('the shared corpus of redirect-URI near misses', () => {

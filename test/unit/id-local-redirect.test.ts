@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { safeLocalPath } from '../../src/identity/local-redirect.ts';
+import { loadRedirectCorpus } from '../helpers/corpus.ts';
 
-const corpus = JSON.parse(readFileSync(new URL('../../../shared/corpus/redirects-and-emails.json', import.meta.url), 'utf8')) as {
-  redirect_open: { value: string }[];
-  redirect_double_decode_canaries: { value: string }[];
-};
+const corpus = loadRedirectCorpus();
 
 describe('where the identity provider sends a browser after sign-in', () => {
   it('refuses every open-redirect case of the shared corpus', () => {

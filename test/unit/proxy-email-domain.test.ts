@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { emailInDomains } from '../../src/proxy/access-rule.ts';
+import { loadRedirectCorpus } from '../helpers/corpus.ts';
 
 // The corpus lists, for a site at example.com, addresses that must not pass the domain rule and
 // addresses that must. Its entries come from oauth2-proxy's tables, where the rule was written as
 // 'example.com' (that domain), '.example.com' or '*.example.com' (its subdomains). An address at
 // example.com itself legitimately passes the first; one at a real subdomain the other two; every
 // other bypass must fail all three.
-const corpus = JSON.parse(readFileSync(new URL('../../../shared/corpus/redirects-and-emails.json', import.meta.url), 'utf8'));
-const values = (key: string): string[] => corpus[key].map((c: { value: string }) => c.value);
+const corpus = loadRedirectCorpus();
+const values = (key: string): string[] => (corpus[key] as { value: string }[]).map((c) => c.value);
 const domainOf = (email: string) => email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 const singleAt = (email: string) => email.indexOf('@') === email.lastIndexOf('@');
 const atApex = (email: string) => singleAt(email) && domainOf(email) === 'example.com';

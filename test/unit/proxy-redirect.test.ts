@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { validateRedirect } from '../../src/proxy/redirect.ts';
+import { loadRedirectCorpus } from '../helpers/corpus.ts';
 
-const corpus = JSON.parse(readFileSync(new URL('../../../shared/corpus/redirects-and-emails.json', import.meta.url), 'utf8'));
+const corpus = loadRedirectCorpus();
 const site = new URL(corpus.site);
 const context = { requestHost: site.host, whitelistDomains: [] as string[] };
 
