@@ -1,5 +1,6 @@
 import { HSTS_MAX_AGE_SECONDS } from './nginx-parts.ts';
 import { defaultTlsFor, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
+import { refusedPageHtml } from './refused-page.ts';
 
 // A Caddyfile doing what the nginx configuration does. Caddy 2.6 notes (TESTING.md):
 // forward_auth goes inside route {} so it runs before file_server in the order written;
@@ -37,6 +38,13 @@ function forwardAuth(plan: DeploymentPlan, rule: ProtectedPrefix, index: number)
         '\trewrite * /oauth2/sign_in?',
         '\trequest_header X-Auth-Request-Redirect {scheme}://{hostport}{http.request.orig_uri}',
         `\treverse_proxy ${plan.proxyUpstream}`,
+        '}',
+        '# Signed in but not in the allowed groups: say so in place (a redirect would loop).',
+        '@forbidden status 403',
+        'handle_response @forbidden {',
+        '\theader Content-Type "text/html; charset=utf-8"',
+        '\theader Cache-Control "private, no-store"',
+        `\trespond \`${refusedPageHtml(rule)}\` 403`,
         '}',
       ],
       1,

@@ -11,6 +11,7 @@ import {
   upstreamBlock,
 } from './nginx-parts.ts';
 import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
+import { refusedPageHtml } from './refused-page.ts';
 
 // The deployment guide's Step 4 (nginx in front of Pocket ID and oauth2-proxy), corrected.
 // docs/reverse-proxies.md explains every difference from the guide.
@@ -107,18 +108,7 @@ function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
  * them straight back here as the same user: a loop. (auth_request drops the proxy's own body.)
  */
 function refusedPageLocation(rule: ProtectedPrefix, index: number): string[] {
-  // Group names are letters, digits and . _ @ - (plan.ts): nothing to escape, no $ for nginx to expand.
-  const why = rule.allowedGroups.length
-    ? `this section is only for members of the ${rule.allowedGroups.length === 1 ? 'group' : 'groups'} ${rule.allowedGroups.map((g) => `<strong>${g}</strong>`).join(', ')}, and your account is not in ${rule.allowedGroups.length === 1 ? 'it' : 'any of them'}`
-    : 'your account is not allowed here';
-  const page = [
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="robots" content="noindex"><title>Not for this account</title></head>',
-    '<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5">',
-    `<h1>This section is not for your account</h1><p role="alert">You are signed in, but ${why}.</p>`,
-    '<p>Ask the site’s administrator to add you. <a href="/oauth2/sign_out">Sign out of this site</a> or go <a href="/">back to the site</a>.</p>',
-    '</body></html>',
-  ].join('').replaceAll("'", '&#39;');
+  const page = refusedPageHtml(rule).replaceAll("'", '&#39;');
   return [
     `# A signed-in visitor refused by the check for ${rule.prefix} sees why, in place (never a redirect,`,
     '# which would only bring them back here: a loop).',

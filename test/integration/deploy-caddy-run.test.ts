@@ -1,0 +1,98 @@
+// The generated Caddyfile run by real Caddy 2.6 over TLS, in front of a stand-in proxy that answers
+// /oauth2/auth by cookie: a visitor without a session is sent to sign in, a member gets the file,
+// and a signed-in visitor outside the section's group gets a page saying why (not a blank 403).
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generateCaddyfile } from '../../src/deploy/caddyfile.ts';
+import { makePlan } from '../../src/deploy/plan.ts';
+import { startCaddy, type RunningCaddy } from '../helpers/caddy.ts';
+import { freePort } from '../helpers/deploy-tools.ts';
+import { edgeFetch } from '../helpers/edge-fetch.ts';
+import { makeLocalCa, type LocalCa } from '../helpers/local-ca.ts';
+
+const SITE = 'agents.example';
+
+/** 202 for cookie "member" (in family), 403 for "friend" on a family rule, 401 without a cookie. */
+function startStubProxy(): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://stub');
+    const who = /_oauth2_proxy=(\w+)/.exec(req.headers.cookie ?? '')?.[1];
+    if (url.pathname === '/oauth2/auth') {
+      const wantsFamily = url.searchParams.get('allowed_groups') === 'family';
+      const status = !who ? 401 : wantsFamily && who !== 'member' ? 403 : 202;
+      res.writeHead(status, status === 202 ? { 'X-Auth-Request-User': who! } : {}).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`proxy saw ${url.pathname}; return to ${req.headers['x-auth-request-redirect'] ?? '-'}`);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
+}
+
+describe('the generated Caddyfile with real Caddy', () => {
+  let dir: string;
+  let ca: LocalCa;
+  let caddy: RunningCaddy;
+  let stub: { server: Server; port: number };
+  let port: number;
+  const get = (path: string, cookie?: string) => edgeFetch(`https://${SITE}${path}`, { port, caPem: ca.caPem }, cookie ? { cookie: `_oauth2_proxy=${cookie}` } : {});
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-caddy-'));
+    ca = makeLocalCa(join(dir, 'ca'), [SITE, 'id.example']);
+    const root = join(dir, 'site');
+    mkdirSync(join(root, 'private', 'family'), { recursive: true });
+    writeFileSync(join(root, 'index.html'), 'public home');
+    writeFileSync(join(root, 'private', 'index.html'), 'private page');
+    writeFileSync(join(root, 'private', 'family', 'index.html'), 'family page');
+    stub = await startStubProxy();
+    port = await freePort();
+    const plan = makePlan({
+      siteHost: SITE, idHost: 'id.example', siteRoot: root, httpsPort: port, httpPort: await freePort(),
+      tls: { certificate: ca.certFile, key: ca.keyFile }, proxyUpstream: `127.0.0.1:${stub.port}`, idUpstream: `127.0.0.1:${stub.port}`,
+      protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }],
+      listenAddress: '127.0.0.1',
+    });
+    caddy = await startCaddy(dir, generateCaddyfile(plan), port);
+  });
+  after(async () => {
+    await caddy?.stop();
+    await new Promise((resolve) => stub?.server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves public files without asking the proxy', async () => {
+    const answer = await get('/');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, 'public home');
+  });
+
+  it('sends a visitor without a session to sign in, carrying the page they wanted', async () => {
+    const answer = await get('/private/?a=1&b=2');
+    assert.match(answer.body, /proxy saw \/oauth2\/sign_in; return to https:\/\/agents\.example(:\d+)?\/private\/\?a=1&b=2/);
+  });
+
+  it('serves a protected file to a signed-in visitor, not to be stored by the browser', async () => {
+    const answer = await get('/private/', 'friend');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, 'private page');
+    assert.equal(answer.headers['cache-control'], 'private, no-store');
+  });
+
+  it('tells a signed-in visitor outside the group why, with a page, not a blank 403', async () => {
+    const answer = await get('/private/family/', 'friend');
+    assert.equal(answer.status, 403);
+    assert.match(String(answer.headers['content-type']), /text\/html/);
+    assert.match(answer.body, /only for members of the group <strong>family<\/strong>/);
+    assert.doesNotMatch(answer.body, /family page/);
+  });
+
+  it('lets a member of the group in', async () => {
+    const answer = await get('/private/family/', 'member');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, 'family page');
+  });
+});
