@@ -31,7 +31,7 @@ export function createAdminContext(deps: AdminConsoleDeps): AdminContext {
     deps, services, reveal,
     frame(request, reply, section) {
       const admin = adminOf(request);
-      return { appName: services.config.appName, adminName: displayName(admin), csrfToken: csrfTokenFor(request, reply, deps.csrf), section };
+      return { appName: services.identity.settings.current().appName, adminName: displayName(admin), csrfToken: csrfTokenFor(request, reply, deps.csrf), section };
     },
     // Admin pages show personal data and once-only secrets: never cached, anywhere.
     send: (reply, page, status = 200) => reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value),

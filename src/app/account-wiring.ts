@@ -11,11 +11,13 @@ import type { CsrfOptions } from '../web/csrf.ts';
 import type { IdServices } from './id-services.ts';
 
 export function accountPagesRoutes(app: FastifyInstance, deps: { services: IdServices; oidc: OidcProvider; csrf: CsrfOptions; secureCookies: boolean }): void {
-  const { identity, webauthn, database, clock, store, config } = deps.services;
+  const { identity, webauthn, database, clock, store } = deps.services;
   const { db } = database;
-  const common = { identity, appName: config.appName, secureCookies: deps.secureCookies, csrf: deps.csrf };
+  // appName is a getter on each deps object (a spread would copy today's value): an admin can change it.
+  const common = { identity, secureCookies: deps.secureCookies, csrf: deps.csrf };
   accountRoutes(app, {
     ...common,
+    get appName() { return identity.settings.current().appName; },
     passkeys: {
       list: async (userId) => (await webauthn.listPasskeys(userId)).map((p) => ({
         id: p.id, name: p.name, createdAt: p.createdAtMs, lastUsedAt: p.lastUsedAtMs, backupEligible: p.backupEligible, backupState: p.backupState,
@@ -27,8 +29,9 @@ export function accountPagesRoutes(app: FastifyInstance, deps: { services: IdSer
   });
   accountSessionsRoutes(app, {
     ...common,
+    get appName() { return identity.settings.current().appName; },
     authorizedApps: (userId) => listAuthorizedApps(db, clock, userId),
     signOutOfApps: async (userId) => { await deps.oidc.logoutUser(userId); },
   });
-  recoveryRoutes(app, { ...common, sessionTtlSeconds: config.sessionDurationSeconds, store });
+  recoveryRoutes(app, { ...common, get appName() { return identity.settings.current().appName; }, store });
 }

@@ -93,7 +93,8 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
   await oidcRoutes(app, { oidc });
 
   const routeDeps: IdentityRoutesDeps = {
-    identity, appName: config.appName, secureCookies, sessionTtlSeconds: config.sessionDurationSeconds, csrf,
+    identity, secureCookies, csrf,
+    get appName() { return identity.settings.current().appName; },
     // Signing out here ends this browser's provider session too and tells the apps it was used
     // with (back-channel logout), so their private pages close within seconds.
     async onSignOut(request, reply, userId) {

@@ -26,7 +26,10 @@ export async function createIdServices(config: Readonly<IdConfig>, options: { cl
   const database = await openMigratedDatabase(config.dbConnectionString);
   // REDIS_URL moves short-lived state out of the database, shared by every instance (docs/scaling.md).
   const store = options.store ?? (config.redisUrl ? createRedisStore(connectRedis(config.redisUrl), { keyPrefix: config.redisKeyPrefix }) : createDatabaseStore(database.db, clock));
-  const identity = createIdentity({ db: database.db, clock, sessionTtlSeconds: config.sessionDurationSeconds });
+  const identity = createIdentity({ db: database.db, clock, sessionTtlSeconds: config.sessionDurationSeconds, appName: config.appName });
+  // Loads the admin-saved settings before the first page is drawn.
+  await identity.settings.get();
+  // The passkey prompt's name keeps the value at start-up (the settings page says so).
   const webauthn = createWebauthn({ rpId: config.rpId, rpName: config.appName, origin: config.origin, store, db: database.db, clock });
   // Expired challenges, codes and sessions are refused at read time; the sweep only keeps tables small.
   const sweeper = setInterval(() => void sweepExpired(database.db, clock).catch(() => {}), SWEEP_INTERVAL_MS);

@@ -14,7 +14,7 @@ export interface IdContext {
 export async function openIdContext(env = process.env): Promise<IdContext> {
   const config = loadIdConfig({ env });
   const database = await openMigratedDatabase(config.dbConnectionString);
-  const identity = createIdentity({ db: database.db, clock: systemClock, sessionTtlSeconds: config.sessionDurationSeconds });
+  const identity = createIdentity({ db: database.db, clock: systemClock, sessionTtlSeconds: config.sessionDurationSeconds, appName: config.appName });
   return { config, database, identity, close: () => database.close() };
 }
 

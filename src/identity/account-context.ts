@@ -11,7 +11,8 @@ import { displayName, type User } from './users.ts';
 
 export interface AccountContextDeps {
   identity: Identity;
-  appName: string;
+  /** Read per request: an admin can change it (identity.settings). */
+  readonly appName: string;
   secureCookies: boolean;
   csrf: CsrfOptions;
 }

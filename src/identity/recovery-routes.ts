@@ -12,7 +12,6 @@ import { RECOVERY_CODE_COUNT } from './recovery-codes.ts';
 import { currentUser, signIn } from './routes.ts';
 
 export interface RecoveryRoutesDeps extends AccountContextDeps {
-  sessionTtlSeconds: number;
   /** Holds the attempt counters, shared by every instance. */
   store: EphemeralStore;
 }
@@ -30,7 +29,7 @@ const TOO_MANY = 'Too many attempts. Wait 15 minutes, then try again, or ask an 
 type Form = Record<string, string | undefined>;
 
 export function recoveryRoutes(app: FastifyInstance, deps: RecoveryRoutesDeps): void {
-  const { identity, appName } = deps;
+  const { identity } = deps;
 
   app.get<{ Querystring: { done?: string } }>('/account/recovery-codes', async (request, reply) => {
     const account = await accountFor(deps, request, reply);
@@ -61,12 +60,12 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryRoutesDeps): 
       throw new AppError('recovery_codes_changed', 400, 'These are no longer your current recovery codes (some were used or replaced). Make a new set to download it.');
     const status = await identity.recoveryCodes.status(account.user.id);
     return reply.header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="recovery-codes.txt"')
-      .type('text/plain; charset=utf-8').send(recoveryCodesText(appName, account.user.username, codes, status.createdAt ?? Date.now()));
+      .type('text/plain; charset=utf-8').send(recoveryCodesText(deps.appName, account.user.username, codes, status.createdAt ?? Date.now()));
   });
 
   app.get('/login/recovery', async (request, reply) => {
     if (await currentUser(identity, request, deps.secureCookies)) return reply.redirect('/account', 302);
-    return sendPage(reply, recoverySignInPage({ appName, csrfToken: csrfTokenFor(request, reply, deps.csrf) }));
+    return sendPage(reply, recoverySignInPage({ appName: deps.appName, csrfToken: csrfTokenFor(request, reply, deps.csrf) }));
   });
 
   app.post<{ Body: Form }>('/login/recovery', async (request, reply) => {
@@ -75,7 +74,7 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryRoutesDeps): 
     const login = (body.login ?? '').trim().slice(0, 254);
     const code = (body.code ?? '').slice(0, 40);
     const again = (status: number, view: Partial<Parameters<typeof recoverySignInPage>[0]>) =>
-      sendPage(reply, recoverySignInPage({ appName, csrfToken: csrfTokenFor(request, reply, deps.csrf), login, ...view }), status);
+      sendPage(reply, recoverySignInPage({ appName: deps.appName, csrfToken: csrfTokenFor(request, reply, deps.csrf), login, ...view }), status);
     if (!login || !code.trim())
       return again(400, { fieldErrors: { ...(login ? {} : { login: 'Enter your username or email.' }), ...(code.trim() ? {} : { code: 'Enter one of your recovery codes.' }) } });
 

@@ -12,9 +12,9 @@ import type { User } from './users.ts';
 
 export interface IdentityRoutesDeps {
   identity: Identity;
-  appName: string;
+  /** Read per request: an admin can change it (identity.settings). */
+  readonly appName: string;
   secureCookies: boolean;
-  sessionTtlSeconds: number;
   csrf: CsrfOptions;
   /** Ends the user's sign-in at the OIDC provider too (its own session), then where to go. */
   onSignOut?: (request: FastifyRequest, reply: FastifyReply, userId: string) => Promise<void>;
@@ -41,15 +41,16 @@ export async function currentUser(identity: Identity, request: FastifyRequest, s
 }
 
 /** Starts a web session after a successful passkey, link or recovery-code sign-in. */
-export async function signIn(deps: Pick<IdentityRoutesDeps, 'identity' | 'secureCookies' | 'sessionTtlSeconds'>, request: FastifyRequest, reply: FastifyReply, user: User, method: string): Promise<void> {
-  const { token } = await deps.identity.sessions.create(user.id, { ip: request.ip, userAgent: request.headers['user-agent'] });
-  setSessionCookie(reply, token, { secure: deps.secureCookies, ttlSeconds: deps.sessionTtlSeconds });
+export async function signIn(deps: Pick<IdentityRoutesDeps, 'identity' | 'secureCookies'>, request: FastifyRequest, reply: FastifyReply, user: User, method: string): Promise<void> {
+  const { token, session } = await deps.identity.sessions.create(user.id, { ip: request.ip, userAgent: request.headers['user-agent'] });
+  // The cookie lasts exactly as long as the session (its duration is an admin setting).
+  setSessionCookie(reply, token, { secure: deps.secureCookies, ttlSeconds: Math.round((session.expiresAt - session.createdAt) / 1000) });
   await deps.identity.audit.record({ event: 'signin', userId: user.id, ip: request.ip, userAgent: request.headers['user-agent'], details: { method } });
   request.log.info({ userId: user.id, method }, 'signed in');
 }
 
 export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): void {
-  const { identity, appName } = deps;
+  const { identity } = deps;
   const csrfToken = (request: FastifyRequest, reply: FastifyReply) => csrfTokenFor(request, reply, deps.csrf);
 
   app.get('/', async (request, reply) => {
@@ -62,7 +63,7 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
     if (await currentUser(identity, request, deps.secureCookies)) return reply.redirect(next, 302);
     // Remembered in a short-lived cookie: the passkey ceremony's JSON carries no destination.
     reply.setCookie(NEXT_COOKIE, next, { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, maxAge: 600 });
-    return sendPage(reply, signInPage({ appName, csrfToken: csrfToken(request, reply) }));
+    return sendPage(reply, signInPage({ appName: deps.appName, csrfToken: csrfToken(request, reply) }));
   });
 
   app.get<{ Querystring: { token?: string } }>('/setup', async (request, reply) => {
@@ -70,7 +71,7 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
     const token = request.query.token ?? '';
     if (!(await identity.setup.linkIsValid(token)))
       throw new AppError('link_invalid', 400, 'This setup link has expired or is not valid. Run `latchkey setup-link` on the server for a new one.');
-    return sendPage(reply, setupPage({ appName, token, csrfToken: csrfToken(request, reply) }));
+    return sendPage(reply, setupPage({ appName: deps.appName, token, csrfToken: csrfToken(request, reply) }));
   });
 
   app.post<{ Body: Record<string, string> }>('/setup', async (request, reply) => {
@@ -86,7 +87,7 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
       const fields = error instanceof AppError ? (error.details?.fields as Record<string, string> | undefined) : undefined;
       if (error instanceof AppError && (fields || error.status === 409)) {
         const fieldErrors = fields ?? { [error.code === 'email_taken' ? 'email' : 'username']: error.message };
-        return sendPage(reply, setupPage({ appName, token: body.token ?? '', values, fieldErrors, csrfToken: csrfToken(request, reply) }), 400);
+        return sendPage(reply, setupPage({ appName: deps.appName, token: body.token ?? '', values, fieldErrors, csrfToken: csrfToken(request, reply) }), 400);
       }
       throw error;
     }
@@ -95,7 +96,7 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
   // /lc/:token is where Pocket ID's one-time links point, so links keep their familiar shape.
   app.get<{ Params: { token: string } }>('/lc/:token', async (request, reply) => {
     const valid = (await identity.links.peek(request.params.token, 'signin')) !== null;
-    return sendPage(reply, oneTimeLinkPage({ appName, token: request.params.token, csrfToken: csrfToken(request, reply), valid }), valid ? 200 : 400);
+    return sendPage(reply, oneTimeLinkPage({ appName: deps.appName, token: request.params.token, csrfToken: csrfToken(request, reply), valid }), valid ? 200 : 400);
   });
 
   app.post<{ Body: Record<string, string> }>('/link', async (request, reply) => {

@@ -18,14 +18,15 @@ export interface WebSession {
  * database holds only its hash, so a database leak does not leak sessions, and a session can be
  * ended from anywhere (sign out everywhere, disabling a user).
  */
-export function createWebSessions(db: Db, clock: Clock, ttlSeconds: number) {
+export function createWebSessions(db: Db, clock: Clock, ttlSeconds: number | (() => Promise<number>)) {
   const LAST_SEEN_RESOLUTION_MS = 60_000;
   return {
     async create(userId: string, context: { ip?: string | null; userAgent?: string | null }): Promise<{ token: string; session: WebSession }> {
       const token = randomToken(32);
+      const ttl = typeof ttlSeconds === 'number' ? ttlSeconds : await ttlSeconds();
       const now = clock.nowMs();
       const session: WebSession = {
-        id: sha256Base64url(token), userId, createdAt: now, expiresAt: now + ttlSeconds * 1000, lastSeenAt: now,
+        id: sha256Base64url(token), userId, createdAt: now, expiresAt: now + ttl * 1000, lastSeenAt: now,
         ip: context.ip ?? null, userAgent: context.userAgent?.slice(0, 300) ?? null,
       };
       await db.insertInto('web_sessions').values({

@@ -1,5 +1,6 @@
+import type { FieldErrors } from '../../../admin/form.ts';
 import { html } from '../../html.ts';
-import { adminPage, type AdminFrame } from './admin-layout.ts';
+import { adminPage, csrfField, notice, textInput, type AdminFrame } from './admin-layout.ts';
 
 export interface SettingRow {
   label: string;
@@ -9,13 +10,36 @@ export interface SettingRow {
   note?: string;
 }
 
-export const settingsPage = (v: { frame: AdminFrame; settings: SettingRow[] }) => adminPage(v.frame, 'Settings', html`
+export interface SettingsView {
+  frame: AdminFrame;
+  /** What the form shows: the saved values, or what was typed when it was refused. */
+  values: { appName: string; sessionDuration: string };
+  errors: FieldErrors;
+  notice?: string | null;
+  /** The settings that only the server's configuration sets. */
+  fixed: SettingRow[];
+}
+
+export const settingsPage = (v: SettingsView) => adminPage(v.frame, 'Settings', html`
 <section class="card">
   <h1>Settings</h1>
-  <p>These come from the server's configuration (environment variables, as with Pocket ID), so that every instance and every restart agrees. To change one, set the variable and restart <code>latchkey id</code>.</p>
+  ${notice(v.notice)}
+  <h2>Application configuration</h2>
+  <p>Saved here for every instance; <code>APP_NAME</code> and <code>SESSION_DURATION</code> only give the values used until you save.</p>
+  <form method="post" action="/admin/settings" novalidate>
+    ${csrfField(v.frame.csrfToken)}
+    ${textInput({ name: 'appName', label: 'Application name', value: v.values.appName, required: true, maxlength: 50, error: v.errors.appName, hint: 'Shown in page titles and headers.' })}
+    ${textInput({ name: 'sessionDuration', label: 'Session duration', value: v.values.sessionDuration, required: true, maxlength: 20, error: v.errors.sessionDuration, hint: 'How long a sign-in lasts before a passkey is needed again, such as 720h (30 days); from 5m to 8760h.' })}
+    <p class="muted">Changes apply to new sign-ins; the passkey prompt's name and apps' provider sessions change after a restart.</p>
+    <button type="submit" class="primary">Save settings</button>
+  </form>
+</section>
+<section class="card">
+  <h2>Server configuration</h2>
+  <p>These come from the server's environment variables, so that every instance and every restart agrees. To change one, set the variable and restart <code>latchkey id</code>.</p>
   <table class="stack">
     <thead><tr><th scope="col">Setting</th><th scope="col">Current value</th><th scope="col">Change it with</th></tr></thead>
-    <tbody>${v.settings.map((s) => html`<tr>
+    <tbody>${v.fixed.map((s) => html`<tr>
       <th scope="row" data-label="Setting">${s.label}</th>
       <td data-label="Current value">${s.value}${s.note ? html`<br><span class="muted">${s.note}</span>` : ''}</td>
       <td data-label="Change it with"><code>${s.env}</code></td>
