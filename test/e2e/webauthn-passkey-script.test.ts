@@ -1,7 +1,6 @@
 // The browser script with a real Chromium and its virtual authenticator, against the real routes
 // and assets, under a CSP that forbids inline scripts.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -13,15 +12,8 @@ import { installErrorHandling } from '../../src/web/error-handler.ts';
 import { webauthnAssetRoutes } from '../../src/webauthn/asset-routes.ts';
 import { createWebauthn } from '../../src/webauthn/index.ts';
 import { webauthnRoutes } from '../../src/webauthn/routes.ts';
+import { freePort } from '../helpers/free-port.ts';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 const CSRF_TOKEN = 'csrf-test-token';
 

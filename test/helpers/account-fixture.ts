@@ -22,8 +22,7 @@ export async function signedInUser(id: IdServer, input: { username: string; isAd
 export async function openLink(id: IdServer, userId: string): Promise<SignedInBrowser> {
   const { token } = await id.services.identity.links.issue('signin', userId, 600);
   const browser = idBrowser(id.origin);
-  await browser.page(`/lc/${token}`);
-  const used = await browser.form('/link', { token });
+  const used = await browser.useOneTimeLink(token);
   if (used.status !== 303) throw new Error(`one-time link refused: ${used.status}`);
   await browser.page('/account');
   return browser;

@@ -36,6 +36,11 @@ export function idBrowser(origin: string, algorithm: 'ES256' | 'EdDSA' | 'RS256'
   return {
     jar, authenticator, page, json, form,
     get csrf() { return csrf; },
+    /** Opens a one-time sign-in link and presses Continue, as its owner does (GET shows, POST uses). */
+    async useOneTimeLink(token: string) {
+      await page(`/lc/${token}`);
+      return form('/link', { token });
+    },
     /** The account page's "Add a passkey" button. */
     async registerPasskey(name?: string) {
       const start = await json('/api/webauthn/register/start', {});

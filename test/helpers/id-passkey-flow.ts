@@ -17,8 +17,7 @@ export async function enrollUser(id: IdServer, input: { username: string; email?
   if (input.groups?.length) await identity.groups.setUserGroups(user.id, input.groups);
   const { token } = await identity.links.issue('signin', user.id, 600);
   const browser = idBrowser(id.origin);
-  await browser.page(`/lc/${token}`);
-  const used = await browser.form('/link', { token });
+  const used = await browser.useOneTimeLink(token);
   if (used.status !== 303) throw new Error(`one-time link refused: ${used.status}`);
   await browser.page('/account');
   const registered = await browser.registerPasskey('Test device');

@@ -16,8 +16,7 @@ describe('admin settings over HTTP', () => {
   const signInByLink = async (userId: string) => {
     const { token } = await id.services.identity.links.issue('signin', userId, 600);
     const browser = idBrowser(id.origin);
-    await browser.page(`/lc/${token}`);
-    const response = await browser.form('/link', { token });
+    const response = await browser.useOneTimeLink(token);
     assert.equal(response.status, 303);
     const cookie = response.headers.getSetCookie().find((c) => c.startsWith('latchkey_session=')) ?? '';
     return { browser, cookie };

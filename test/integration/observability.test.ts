@@ -100,8 +100,7 @@ describe('logs and metrics through a whole passkey sign-in at LOG_LEVEL=debug', 
     recordCookies(browser.jar, cookieValues);
     const { token } = await identity.links.issue('signin', alice.id, 600);
     secrets.set('one-time link token', token);
-    await browser.page(`/lc/${token}`);
-    assert.equal((await browser.form('/link', { token })).status, 303);
+    assert.equal((await browser.useOneTimeLink(token)).status, 303);
     await browser.page('/account');
     assert.equal((await browser.registerPasskey('Laptop')).response.status, 200);
     secrets.set('passkey credential id', browser.authenticator.credentialIds()[0]);

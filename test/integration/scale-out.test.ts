@@ -21,8 +21,7 @@ describe('scale-out: two ids and two proxies behind nginx round-robin', () => {
     const user = await identity.users.create({ username: name, email: `${name}@example.com`, emailVerified: true });
     const { token } = await identity.links.issue('signin', user.id, 600);
     const browser = idBrowser(stack.idOrigin);
-    await browser.page(`/lc/${token}`);
-    assert.equal((await browser.form('/link', { token })).status, 303, 'the one-time link signs in');
+    assert.equal((await browser.useOneTimeLink(token)).status, 303, 'the one-time link signs in');
     await browser.page('/account');
     const registered = await browser.registerPasskey('Laptop');
     assert.equal(registered.response.status, 200, JSON.stringify(registered.body));

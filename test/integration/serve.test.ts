@@ -100,8 +100,7 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     await identity.groups.setUserGroups(bob.id, ['family']);
     const { token } = await identity.links.issue('signin', bob.id, 600);
     const browser = idBrowser(serve.idOrigin);
-    await browser.page(`/lc/${token}`);
-    assert.equal((await browser.form('/link', { token })).status, 303);
+    assert.equal((await browser.useOneTimeLink(token)).status, 303);
     const family = await visit(browser, '/private/family/');
     assert.equal(family.response.status, 200, family.hops.map((h) => `${h.status} ${h.url}`).join(' → '));
     assert.match(await family.response.text(), /FAMILY-ONLY-SECRET/);
