@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createFirstAdmin, signIn, startServeProcess } from '../../bench/lib/serve-fixture.ts';
 import { type ReferenceProvider, startReferenceProvider } from '../helpers/reference-provider.ts';
+import { proxyReadyUrl } from '../helpers/proxy-process.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const node = `${root}node_modules/.bin/node`;
@@ -38,21 +39,7 @@ describe('the production bundle (scripts/build.ts)', () => {
       `--oidc-issuer-url=${op.issuer}`, `--cookie-secret=${randomBytes(32).toString('base64url')}`, '--email-domain=*',
       '--http-address=127.0.0.1:0', '--upstream=static://202', '--cookie-secure=false'], { cwd: root });
     after(() => child.kill('SIGKILL'));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-        const match = /latchkey proxy listening on (http:\/\/[\d.:]+)/.exec(out);
-        if (match) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-    });
-    let ready = 0;
-    for (let i = 0; i < 50 && ready !== 200; i++) {
-      ready = (await fetch(`${url}/ready`)).status;
-      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(ready, 200);
+    const url = await proxyReadyUrl(child);
     const auth = await fetch(`${url}/oauth2/auth`);
     assert.equal(auth.status, 401);
     assert.equal(auth.headers.get('cache-control'), 'no-store');

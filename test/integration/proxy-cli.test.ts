@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type ReferenceProvider, startReferenceProvider } from '../helpers/reference-provider.ts';
+import { proxyReadyUrl } from '../helpers/proxy-process.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const node = `${root}node_modules/.bin/node`;
@@ -30,23 +31,7 @@ describe('latchkey proxy command', () => {
       `--oidc-issuer-url=${op.issuer}`, `--cookie-secret=${randomBytes(32).toString('base64url')}`, '--email-domain=*',
       '--http-address=127.0.0.1:0', '--upstream=static://202'], { cwd: root, env: { ...process.env, OAUTH2_PROXY_COOKIE_SECURE: 'false' } });
     after(() => child.kill('SIGKILL'));
-    let log = '';
-    child.stderr.on('data', (chunk) => { log += chunk; });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-        const match = /latchkey proxy listening on (http:\/\/[\d.:]+)/.exec(out);
-        if (match) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${log}`)));
-    });
-    let ready = 0;
-    for (let i = 0; i < 50 && ready !== 200; i++) {
-      ready = (await fetch(`${url}/ready`)).status;
-      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(ready, 200);
+    const url = await proxyReadyUrl(child);
     assert.equal((await fetch(`${url}/oauth2/auth`)).status, 401);
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
