@@ -2,27 +2,37 @@
 // answers it in front of fastify (authFastPath, wired in server.ts): same checkAuth, same answer
 // as the fastify route in routes.ts (which serve mode and --metrics-address use; a test compares
 // the two): 202, 401 or 403, never a redirect (nginx turns anything else into a 500).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { checkAuth } from './auth-check.ts';
-import type { ProxyRuntime } from './proxy-runtime.ts';
+import type { ProxyLogger, ProxyRuntime } from './proxy-runtime.ts';
 
-export async function answerAuthRequest(rt: ProxyRuntime, req: IncomingMessage, res: ServerResponse, rawQuery: string): Promise<void> {
+export interface AuthAnswer {
+  status: 202 | 401 | 403;
+  headers: Record<string, string | number | string[]>;
+}
+
+/** The whole answer to one /oauth2/auth request, for either transport to write as it is. */
+export async function authAnswer(rt: ProxyRuntime, req: { socket: { remoteAddress?: string }; headers: IncomingHttpHeaders; url?: string }, rawQuery: string, log: ProxyLogger = rt.logger): Promise<AuthAnswer> {
   let result;
   try {
     const host = rt.origin({ remoteAddress: req.socket.remoteAddress, headers: req.headers, url: req.url ?? '/' }).host;
     result = await checkAuth(rt, { cookieHeader: req.headers.cookie, rawQuery, host });
   } catch (error) {
     // Fail closed, and still in a status nginx understands.
-    rt.logger.error({ err: error }, 'auth check failed');
-    res.writeHead(401, { 'cache-control': 'no-store', 'content-length': 0 }).end();
-    return;
+    log.error({ err: error }, 'auth check failed');
+    return { status: 401, headers: { 'cache-control': 'no-store', 'content-length': 0 } };
   }
-  const headers: Record<string, string | number | string[]> = result.status === 202
+  const headers: AuthAnswer['headers'] = result.status === 202
     ? { 'cache-control': 'no-store', ...result.headers }
     : { 'cache-control': 'no-store' };
   if (result.setCookies.length) headers['set-cookie'] = result.setCookies;
   headers['content-length'] = 0;
-  res.writeHead(result.status, headers).end();
+  return { status: result.status, headers };
+}
+
+export async function answerAuthRequest(rt: ProxyRuntime, req: IncomingMessage, res: ServerResponse, rawQuery: string): Promise<void> {
+  const answer = await authAnswer(rt, req, rawQuery);
+  res.writeHead(answer.status, answer.headers).end();
 }
 
 /**

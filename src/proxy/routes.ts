@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { sendError } from '../web/error-handler.ts';
-import { checkAuth } from './auth-check.ts';
+import { authAnswer } from './auth-endpoint.ts';
 import { parseCookieHeader } from './cookie-header.ts';
 import { decide } from './decide.ts';
 import { proxyErrorPage, signInPage } from './pages.ts';
@@ -52,19 +52,8 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
   return async function plugin(app: FastifyInstance) {
     // nginx auth_request / Caddy forward_auth. Only 202, 401 or 403, never a redirect.
     app.get(`${prefix}/auth`, async (request, reply) => {
-      const host = rt.origin({ remoteAddress: request.socket.remoteAddress, headers: request.headers, url: request.url }).host;
-      let result;
-      try {
-        result = await checkAuth(rt, { cookieHeader: request.headers.cookie, rawQuery: rawQueryOf(request.url), host });
-      } catch (error) {
-        // Fail closed, and still in a status nginx understands.
-        request.log.error({ err: error }, 'auth check failed');
-        return reply.code(401).header('cache-control', 'no-store').send();
-      }
-      reply.code(result.status).header('cache-control', 'no-store');
-      if (result.setCookies.length) reply.header('set-cookie', result.setCookies);
-      if (result.status === 202) reply.headers(result.headers);
-      return reply.send();
+      const answer = await authAnswer(rt, request.raw, rawQueryOf(request.url), request.log);
+      return reply.code(answer.status).headers(answer.headers).send();
     });
 
     app.get(`${prefix}/start`, (request, reply) => flow(request, reply, () => startSignIn(rt, browserRequest(request))));
