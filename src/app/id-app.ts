@@ -63,7 +63,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
   await app.register(cookie);
   await app.register(formbody);
   installSecurityHeaders(app, { hsts: secureCookies });
-  installErrorHandling(app, errorPage(config.appName));
+  installErrorHandling(app, errorPage(() => identity.settings.current().appName));
 
   app.route({ method: ['GET', 'HEAD'], url: '/healthz', handler: (_request, reply) => reply.code(204).send() });
   styleRoute(app);

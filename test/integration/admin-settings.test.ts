@@ -49,6 +49,8 @@ describe('admin settings over HTTP', () => {
     const signInPage = await (await fetch(new URL('/login', id.origin))).text();
     assert.match(signInPage, /<title>[^<]*Smith Family<\/title>/);
     assert.doesNotMatch(signInPage, /Family Login/);
+    const errorPage = await (await fetch(new URL('/no/such/page', id.origin), { headers: { accept: 'text/html' } })).text();
+    assert.match(errorPage, /<title>[^<]*Smith Family<\/title>/);
     const [entry] = await id.services.identity.audit.list({ event: 'settings_updated' });
     assert.equal(entry.userId, adminId);
     assert.deepEqual(entry.details.changed, { appName: { from: 'Family Login', to: 'Smith Family' } });

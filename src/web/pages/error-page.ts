@@ -1,8 +1,9 @@
 import { html } from '../html.ts';
 import { layout } from '../layout.ts';
 
-export const errorPage = (appName: string) => (v: { status: number; title: string; message: string; requestId: string }) =>
-  layout({ title: v.title, appName }, html`
+/** `appName` is read per page, so a name an admin changes in the settings shows here too. */
+export const errorPage = (appName: () => string) => (v: { status: number; title: string; message: string; requestId: string }) =>
+  layout({ title: v.title, appName: appName() }, html`
 <section class="card">
   <h1>${v.title}</h1>
   <p role="alert">${v.message}</p>
