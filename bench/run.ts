@@ -106,7 +106,7 @@ const rss = (atStart: number, after: number, goal: number) => `${atStart.toFixed
 const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
 
 const lines = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, load average ${loadAtStart[0].toFixed(1)} at start and ${loadAtEnd[0].toFixed(1)} at the end; Node ${process.version}, ${nginxVersion} with 1 worker, wrk -t1 -c50, ${seconds} s × ${rounds} rounds (medians); latchkey from ${values.source ? 'source (src/main.ts)' : `the bundle (npm run build) with ${nodeArgs.join(' ')}`}.`,
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, load average ${loadAtStart[0].toFixed(1)} at start and ${loadAtEnd[0].toFixed(1)} at the end; Node ${process.version}, ${nginxVersion} with one worker per core, wrk -t1 -c50, ${seconds} s × ${rounds} rounds (medians); latchkey from ${values.source ? 'source (src/main.ts)' : `the bundle (npm run build) with ${nodeArgs.join(' ')}`}.`,
   '',
   '| variant | requests/s (median) | runs |',
   '|---|---:|---|',

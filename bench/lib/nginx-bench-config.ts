@@ -31,9 +31,11 @@ export function benchNginxConfig(dir: string, site: string, ports: BenchNginxPor
       auth_request_set $auth_user $upstream_http_x_auth_request_user;
       alias ${site}/private/;
     }`;
+  // Debian's nginx.conf (and so the guide's setup) runs one worker per core; a single worker would
+  // make nginx's own subrequest work the bottleneck of every guarded variant and understate them.
   return `
 daemon off;
-worker_processes 1;
+worker_processes auto;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
