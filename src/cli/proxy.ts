@@ -12,7 +12,9 @@ export async function run(argv: string[]): Promise<number | void> {
   const server = await createProxyServer(config);
   const log = server.app.log;
   const address = await server.listen();
-  log.info({ address: address.url, issuer: config.oidcIssuerUrl }, `latchkey proxy listening on ${address.url} (endpoints under ${config.proxyPrefix}/)`);
+  // an inherited TCP socket shows its address; saying where it came from helps reading the logs
+  const inherited = 'fd' in config.httpAddress && address.transport === 'tcp' ? ` (inherited as fd:${config.httpAddress.fd})` : '';
+  log.info({ address: address.url, issuer: config.oidcIssuerUrl }, `latchkey proxy listening on ${address.url}${inherited} (endpoints under ${config.proxyPrefix}/)`);
   await onShutdownSignal(() => server.close(), (message) => log.info(message));
   return 0;
 }

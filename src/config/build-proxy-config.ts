@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isLoopbackHost, parseAddressList } from '../core/net.ts';
 import type { ProxyConfig, Upstream } from '../proxy/config.ts';
 import { readAuthenticatedEmails } from './authenticated-emails-file.ts';
-import { parseListenAddress, type ListenAddress } from './listen-address.ts';
+import { parseHttpAddress, parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseUpstream } from './parse-upstream.ts';
 import { readCookieConfig } from './proxy-cookie-config.ts';
 import type { RawValues } from './proxy-raw-value.ts';
@@ -82,7 +82,7 @@ export function buildProxyConfigFromRaw(raw: RawValues, problems: string[]): Pro
     trustedProxyIps: readTrustedProxyIps(values),
     whitelistDomains: readWhitelistDomains(values),
     skipAuthRoutes: readSkipAuthRoutes(values),
-    httpAddress: readAddress(values, 'http-address') ?? { host: '127.0.0.1', port: 4180 },
+    httpAddress: readHttpAddress(values) ?? { host: '127.0.0.1', port: 4180 },
     pingPath: readPath(values, 'ping-path'),
     readyPath: readPath(values, 'ready-path'),
     metricsAddress: values.string('metrics-address') === undefined ? null : readAddress(values, 'metrics-address'),
@@ -228,6 +228,17 @@ function readAddress(values: ProxyValues, flag: string): ListenAddress | null {
   const parsed = parseListenAddress(text);
   if ('problem' in parsed) {
     values.problem(flag, parsed.problem);
+    return null;
+  }
+  return parsed;
+}
+
+function readHttpAddress(values: ProxyValues): ProxyConfig['httpAddress'] | null {
+  const text = values.string('http-address');
+  if (text === undefined) return null;
+  const parsed = parseHttpAddress(text);
+  if ('problem' in parsed) {
+    values.problem('http-address', parsed.problem);
     return null;
   }
   return parsed;

@@ -73,7 +73,7 @@ export const PROXY_OPTIONS: readonly ProxyOption[] = [
   o('Proxy', 'skip-auth-regex', 'list', '', 'deprecated form of --skip-auth-route: path regexes for every method'),
   o('Proxy', 'proxy-prefix', 'string', '/oauth2', 'path prefix of the proxy\'s own endpoints'),
 
-  o('Server', 'http-address', 'string', '127.0.0.1:4180', '[http://]host:port to listen on (":4180" = every interface)'),
+  o('Server', 'http-address', 'string', '127.0.0.1:4180', '[http://]host:port to listen on (":4180" = every interface), unix:///path.sock[,mode=0660] or fd:3 (systemd socket activation)'),
   o('Server', 'metrics-address', 'string', '', 'host:port for Prometheus /metrics; unset = off'),
   o('Server', 'ping-path', 'string', '/ping', 'liveness endpoint'),
   o('Server', 'ready-path', 'string', '/ready', 'readiness endpoint'),

@@ -4,6 +4,7 @@
 // the two): 202, 401 or 403, never a redirect (nginx turns anything else into a 500).
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { checkAuth } from './auth-check.ts';
+import { peerOf } from './peer.ts';
 import type { ProxyLogger, ProxyRuntime } from './proxy-runtime.ts';
 
 export interface AuthAnswer {
@@ -15,7 +16,7 @@ export interface AuthAnswer {
 export async function authAnswer(rt: ProxyRuntime, req: { socket: { remoteAddress?: string }; headers: IncomingHttpHeaders; url?: string }, rawQuery: string, log: ProxyLogger = rt.logger): Promise<AuthAnswer> {
   let result;
   try {
-    const host = rt.origin({ remoteAddress: req.socket.remoteAddress, headers: req.headers, url: req.url ?? '/' }).host;
+    const host = rt.origin({ ...peerOf(req.socket), headers: req.headers, url: req.url ?? '/' }).host;
     result = await checkAuth(rt, { cookieHeader: req.headers.cookie, rawQuery, host });
   } catch (error) {
     // Fail closed, and still in a status nginx understands.

@@ -9,6 +9,16 @@ export type Upstream =
   | { kind: 'http'; url: URL }
   | { kind: 'file'; directory: string; path: string };
 
+/**
+ * Where `latchkey proxy` listens (--http-address): TCP; a unix socket it creates at socketPath
+ * with socketMode (octal 0660 by default); or a listening socket it inherited as file descriptor
+ * fd (systemd socket activation), unix or TCP.
+ */
+export type HttpAddress =
+  | { host: string; port: number }
+  | { socketPath: string; socketMode: number }
+  | { fd: number };
+
 export interface ProxyConfig {
   provider: 'oidc';
   clientId: string;
@@ -65,7 +75,7 @@ export interface ProxyConfig {
   /** Compiled --skip-auth-route entries: optional method plus a path regex. */
   skipAuthRoutes: { method: string | null; pathPattern: RegExp }[];
 
-  httpAddress: { host: string; port: number };
+  httpAddress: HttpAddress;
   pingPath: string;
   readyPath: string;
   metricsAddress: { host: string; port: number } | null;

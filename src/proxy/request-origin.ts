@@ -1,12 +1,16 @@
 // Where the browser really sent a request: scheme, host and URI. X-Forwarded-Proto/Host/Uri are
 // believed only with --reverse-proxy AND from a trusted peer (empty list = loopback only), so a
 // client that reaches the proxy directly cannot pick the host that redirects are checked against.
+// A peer over the proxy's unix socket (peer.ts) is a local process: trusted exactly when a
+// loopback address (127.0.0.1 or ::1) would be.
 import type { IncomingHttpHeaders } from 'node:http';
 import { addressInList, LOOPBACK_RANGES, parseAddressList } from '../core/net.ts';
 import type { ProxyConfig } from './config.ts';
 
 export interface RequestFacts {
   remoteAddress: string | undefined;
+  /** Came in over the proxy's unix socket (peer.ts); remoteAddress is then undefined. */
+  viaUnixSocket?: boolean;
   headers: IncomingHttpHeaders;
   /** The request target as received (path and query). */
   url: string;
@@ -33,8 +37,10 @@ const HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
 
 export function createOriginReader(config: Pick<ProxyConfig, 'reverseProxy' | 'trustedProxyIps'>): (request: RequestFacts) => RequestOrigin {
   const { list } = parseAddressList(config.trustedProxyIps.length > 0 ? config.trustedProxyIps : LOOPBACK_RANGES);
+  const localProcessTrusted = addressInList(list, '127.0.0.1') || addressInList(list, '::1');
   return (request) => {
-    const proxied = config.reverseProxy && addressInList(list, request.remoteAddress);
+    const trustedPeer = request.viaUnixSocket ? localProcessTrusted : addressInList(list, request.remoteAddress);
+    const proxied = config.reverseProxy && trustedPeer;
     const rawHost = ((proxied ? first(request.headers['x-forwarded-host']) : undefined) ?? first(request.headers.host) ?? '').toLowerCase();
     const host = HOST.test(rawHost) ? rawHost : '';
     const proto = proxied ? first(request.headers['x-forwarded-proto'])?.toLowerCase() : undefined;

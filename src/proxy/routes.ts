@@ -6,6 +6,7 @@ import { sendError } from '../web/error-handler.ts';
 import { authAnswer } from './auth-endpoint.ts';
 import { parseCookieHeader } from './cookie-header.ts';
 import { decide } from './decide.ts';
+import { peerOf } from './peer.ts';
 import { proxyErrorPage, signInPage } from './pages.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, FlowError, findRedirect, finishSignIn, signOut, startSignIn } from './sign-in.ts';
@@ -25,7 +26,7 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
   const prefix = config.proxyPrefix;
 
   const browserRequest = (request: FastifyRequest): BrowserRequest => ({
-    origin: rt.origin({ remoteAddress: request.socket.remoteAddress, headers: request.headers, url: request.url }),
+    origin: rt.origin({ ...peerOf(request.socket), headers: request.headers, url: request.url }),
     headers: request.headers,
     sent: parseCookieHeader(request.headers.cookie),
     query: new URLSearchParams(rawQueryOf(request.url)),

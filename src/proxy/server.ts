@@ -7,17 +7,26 @@ import { createLogger } from '../app/logger.ts';
 import { latchkeyVersion } from '../cli/version.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import { createProxyMetrics, installProxyMetricsHooks, type ProxyMetrics } from '../metrics/proxy-metrics.ts';
-import type { ProxyConfig } from './config.ts';
+import type { HttpAddress, ProxyConfig } from './config.ts';
 import { proxyErrorPage } from './pages.ts';
 import { type AuthObserver, createProxyRuntime, type ProxyDeps, type ProxyRuntime } from './proxy-runtime.ts';
 import { proxyRoutes } from './routes.ts';
 import { authFastPath } from './auth-endpoint.ts';
+import { trackUnixSocketPeers } from './peer.ts';
+import { listenOnInheritedSocket, listenOnSocketPath } from './socket-listen.ts';
+
+/** Where the proxy listens once started; url is what the start-up line shows. */
+export type ProxyListening =
+  /** TCP, also when inherited as fd:N: url is http://host:port. */
+  | { transport: 'tcp'; host: string; port: number; url: string }
+  /** A unix socket, created at socketPath (url unix:///path) or inherited (socketPath null, url fd:N). */
+  | { transport: 'unix'; socketPath: string | null; url: string };
 
 export interface ProxyServer {
   app: FastifyInstance;
   runtime: ProxyRuntime;
   /** Listens on config.httpAddress (port 0 = any free port) and starts loading discovery. */
-  listen(): Promise<{ host: string; port: number; url: string }>;
+  listen(): Promise<ProxyListening>;
   /** The /metrics URL once listening, when --metrics-address is set. */
   readonly metricsUrl: string | null;
   close(): Promise<void>;
@@ -76,6 +85,7 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     bodyLimit: 64 * 1024,
   });
+  trackUnixSocketPeers(app.server);
   const metrics = config.metricsAddress ? createProxyMetrics(latchkeyVersion()) : null;
   const runtime = createProxyRuntime(config, { ...deps, logger: app.log, authObserver: deps.authObserver ?? authObserver(app.log, metrics) });
   answeredOutsideFastify = authFastPath(runtime, `${config.proxyPrefix}/auth`);
@@ -86,6 +96,7 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
   await app.register(proxyRoutes(runtime));
 
   let closed = false;
+  let listenedOnInheritedSocket = false;
   let retryTimer: NodeJS.Timeout | undefined;
   const loadDiscovery = async (attempt: number): Promise<void> => {
     if (closed) return;
@@ -106,21 +117,44 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
     runtime,
     async listen() {
       await runtime.sessions.start();
-      await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
+      const listening = await listenOn(app, config.httpAddress);
+      if ('fd' in config.httpAddress) listenedOnInheritedSocket = true;
       if (metrics && config.metricsAddress) metricsServer = await startMetricsServer(config.metricsAddress, metrics.registry);
       void loadDiscovery(0);
-      const address = app.server.address();
-      const port = typeof address === 'object' && address ? address.port : config.httpAddress.port;
-      const host = config.httpAddress.host;
-      return { host, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+      return listening;
     },
     get metricsUrl() { return metricsServer?.url ?? null; },
     async close() {
       closed = true;
       await metricsServer?.close();
       clearTimeout(retryTimer);
+      // fastify closes only a server it started listening itself
+      if (listenedOnInheritedSocket) await new Promise<void>((resolve) => app.server.close(() => resolve()));
       await app.close();
       await runtime.sessions.close();
     },
   };
+}
+
+const httpUrl = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/** Starts listening on one of --http-address's three forms. */
+async function listenOn(app: FastifyInstance, address: HttpAddress): Promise<ProxyListening> {
+  if ('socketPath' in address) {
+    await listenOnSocketPath(app.server, () => app.listen({ path: address.socketPath }), address.socketPath, address.socketMode);
+    return { transport: 'unix', socketPath: address.socketPath, url: `unix://${address.socketPath}` };
+  }
+  if ('fd' in address) {
+    // fastify's listen() takes no fd, and its start-up log expects an address an inherited unix
+    // socket does not have; the routes are ready once app.ready() resolves.
+    await app.ready();
+    await listenOnInheritedSocket(app.server, address.fd);
+    const inherited = app.server.address();
+    if (inherited === null || typeof inherited === 'string') return { transport: 'unix', socketPath: null, url: `fd:${address.fd}` };
+    return { transport: 'tcp', host: inherited.address, port: inherited.port, url: httpUrl(inherited.address, inherited.port) };
+  }
+  await app.listen({ host: address.host, port: address.port });
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : address.port;
+  return { transport: 'tcp', host: address.host, port, url: httpUrl(address.host, port) };
 }

@@ -53,9 +53,13 @@ export function upstreamRequestHeaders(
     headers[name] = value;
   }
 
-  const peer = request.remoteAddress ?? '';
+  // A unix-socket peer has no address to add (as Go's ReverseProxy adds none for one): the chain
+  // it sent is passed on as it is, never with an empty entry.
+  const chain: string[] = [];
   const prior = request.origin.proxied ? incoming['x-forwarded-for'] : undefined;
-  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
+  if (prior) chain.push(Array.isArray(prior) ? prior.join(', ') : prior);
+  if (request.remoteAddress) chain.push(request.remoteAddress);
+  if (chain.length) headers['x-forwarded-for'] = chain.join(', ');
   headers['x-forwarded-proto'] = request.origin.scheme;
   if (request.origin.host) headers['x-forwarded-host'] = request.origin.host;
 

@@ -11,6 +11,7 @@ import type { Upstream } from './config.ts';
 import { createFileUpstream, type FileUpstream } from './file-upstream.ts';
 import { createHttpUpstream, type HttpUpstream } from './http-upstream.ts';
 import { signInPage } from './pages.ts';
+import { peerOf } from './peer.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, findRedirect, type FlowResult, startSignIn } from './sign-in.ts';
 import { upstreamRequestHeaders } from './upstream-request-headers.ts';
@@ -71,7 +72,8 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
 
     app.all('/*', async (request, reply) => {
       const path = pathOf(request.url);
-      const origin = rt.origin({ remoteAddress: request.socket.remoteAddress, headers: request.headers, url: request.url });
+      const peer = peerOf(request.socket);
+      const origin = rt.origin({ ...peer, headers: request.headers, url: request.url });
       const skip = config.skipAuthRoutes.some((r) => (r.method === null || r.method === request.method) && r.pathPattern.test(path));
       const result = skip ? null : await checkAuth(rt, { cookieHeader: request.headers.cookie, rawQuery: '', host: origin.host });
       const setCookies = result?.setCookies ?? [];
@@ -94,7 +96,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
         for (const [name, value] of Object.entries(responseHeaders)) reply.raw.setHeader(name, value);
         return file.serve(request.raw, reply.raw);
       }
-      const headers = upstreamRequestHeaders(config, request.headers, { remoteAddress: request.socket.remoteAddress, origin }, result?.session ?? null);
+      const headers = upstreamRequestHeaders(config, request.headers, { remoteAddress: peer.remoteAddress, origin }, result?.session ?? null);
       return httpUpstreams.get(upstream)!.forward(request.raw, reply.raw, { headers, setCookies, responseHeaders, beforeResponse: () => reply.hijack() });
     });
   };

@@ -86,7 +86,9 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
       '--http-address=127.0.0.1:0', '--log-level=error', ...(options.extraProxyFlags ?? []),
     ].filter((flag) => !(options.dropProxyFlags ?? []).some((name) => flag.startsWith(`--${name}=`)));
     const proxy = await createProxyServer(loadProxyConfig({ argv: proxyFlags, env: {} }));
-    const { port: proxyPort } = await proxy.listen();
+    const listening = await proxy.listen();
+    if (listening.transport !== 'tcp') throw new Error('this deployment\'s proxy listens on TCP');
+    const proxyPort = listening.port;
     stops.push(() => proxy.close());
     await proxy.runtime.oidc.discover();
 

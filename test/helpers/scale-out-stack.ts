@@ -124,8 +124,9 @@ export async function startScaleOutStack(): Promise<ScaleOutStack> {
     const proxies: Instance<ProxyServer>[] = [];
     for (let i = 0; i < 2; i++) {
       const server = await createProxyServer(proxyConfig, { redisKeyPrefix: `${keyPrefix}proxy:` });
-      const { port } = await server.listen();
-      const proxy = instance(server, port, () => server.close());
+      const listening = await server.listen();
+      if (listening.transport !== 'tcp') throw new Error('the scale-out proxies listen on TCP');
+      const proxy = instance(server, listening.port, () => server.close());
       cleanups.push(() => proxy.stop());
       server.app.server.on('request', () => { proxy.served++; });
       proxies.push(proxy);

@@ -365,9 +365,48 @@ describe('loadProxyConfig', () => {
     it('reads http://host:port', () => assert.deepEqual(address('HTTP://127.0.0.1:4180'), { host: '127.0.0.1', port: 4180 }));
     it('reads a bracketed IPv6 address', () => assert.deepEqual(address('[::1]:4180'), { host: '::1', port: 4180 }));
 
-    it('refuses unix sockets, which latchkey cannot listen on', () => {
-      const problems = problemsOf(() => address('unix:///run/oauth2.sock'));
-      assert.match(problems[0], /^--http-address \/ OAUTH2_PROXY_HTTP_ADDRESS: .*not supported by latchkey/);
+    it('reads a unix socket path, with mode 0660 unless ,mode= says otherwise', () => {
+      assert.deepEqual(address('unix:///run/latchkey/proxy.sock'), { socketPath: '/run/latchkey/proxy.sock', socketMode: 0o660 });
+      assert.deepEqual(address('UNIX:///run/p.sock,mode=0600'), { socketPath: '/run/p.sock', socketMode: 0o600 });
+      assert.deepEqual(address('unix:///run/p.sock,mode=666'), { socketPath: '/run/p.sock', socketMode: 0o666 });
+    });
+
+    it('reads fd:N, case-insensitively, as a socket inherited from systemd', () => {
+      assert.deepEqual(address('fd:3'), { fd: 3 });
+      assert.deepEqual(address('FD:4'), { fd: 4 });
+    });
+
+    it('reads the socket forms from OAUTH2_PROXY_HTTP_ADDRESS and the TOML http_address too', () => {
+      assert.deepEqual(load(required, { OAUTH2_PROXY_HTTP_ADDRESS: 'fd:3' }).httpAddress, { fd: 3 });
+      const file = writeTemp('http_address = "unix:///run/latchkey/proxy.sock"\n', 'socket.cfg');
+      assert.deepEqual(load([...required, `--config=${file}`]).httpAddress, { socketPath: '/run/latchkey/proxy.sock', socketMode: 0o660 });
+    });
+
+    it('refuses a relative socket path, saying how to write an absolute one', () => {
+      const [problem] = problemsOf(() => address('unix://run/p.sock'));
+      assert.match(problem, /^--http-address \/ OAUTH2_PROXY_HTTP_ADDRESS: "unix:\/\/run\/p.sock": the socket path must be absolute, e\.g\. unix:\/\/\/run\/latchkey\/proxy\.sock/);
+    });
+
+    it('refuses a socket path too long for a unix socket and a folder path', () => {
+      assert.match(problemsOf(() => address(`unix:///${'a'.repeat(120)}.sock`))[0], /is 126 bytes; unix sockets allow at most 107/);
+      assert.match(problemsOf(() => address('unix:///run/latchkey/'))[0], /names a folder/);
+    });
+
+    it('refuses fd:0 to fd:2 and fd: without a number', () => {
+      assert.match(problemsOf(() => address('fd:1'))[0], /0, 1 and 2 are stdin, stdout and stderr/);
+      assert.match(problemsOf(() => address('fd:socket'))[0], /takes a file descriptor number/);
+    });
+
+    it('names every problem of a socket address and of the other options in one error', () => {
+      const problems = problemsOf(() => load(['--client-id=site', '--client-secret=s', '--oidc-issuer-url=https://id.example.com', '--email-domain=*',
+        '--http-address=unix://p.sock,mode=999,owner=www-data', '--metrics-address=unix:///run/m.sock']));
+      const http = problems.find((p) => p.startsWith('--http-address'));
+      assert.ok(http, problems.join('\n'));
+      assert.match(http, /must be absolute/);
+      assert.match(http, /"mode=999": the mode is octal/);
+      assert.match(http, /"owner=www-data" is not a socket option/);
+      assert.ok(problems.some((p) => /^--metrics-address .*only for latchkey proxy's --http-address/.test(p)), problems.join('\n'));
+      assert.ok(problems.some((p) => p.startsWith('--cookie-secret')), problems.join('\n'));
     });
 
     it('refuses an address without a port', () => {
