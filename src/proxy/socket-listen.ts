@@ -5,9 +5,10 @@
 // and a path that is not a socket at all is never deleted. When the server closes, libuv removes
 // the socket file it created; an inherited socket belongs to whoever passed it (systemd) and stays.
 import { fstatSync } from 'node:fs';
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { chmod, lstat, stat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
 import { AppError } from '../core/errors.ts';
 
 const OPTION = '--http-address / OAUTH2_PROXY_HTTP_ADDRESS';
@@ -36,6 +37,13 @@ function answersOn(path: string): Promise<boolean> {
 
 /** Makes `path` free for a new socket, or explains why it is not. */
 export async function claimSocketPath(path: string): Promise<void> {
+  // Node reports a missing folder as EACCES when binding, so it is looked at first
+  const folder = dirname(path);
+  const folderStats = await stat(folder).catch((error: unknown) => {
+    if (codeOf(error) === 'ENOENT') throw startError(`the folder of ${path} does not exist; create it (systemd: RuntimeDirectory=, or a .socket unit)`, error);
+    throw startError(`cannot look at ${folder} (${codeOf(error)})`, error);
+  });
+  if (!folderStats.isDirectory()) throw startError(`${folder} is not a folder, so ${path} cannot be created`);
   let isSocket: boolean;
   try {
     isSocket = (await lstat(path)).isSocket();
@@ -60,8 +68,7 @@ export async function listenOnSocketPath(server: Server, listen: () => Promise<u
     await listen();
   } catch (error) {
     const code = codeOf(error);
-    if (code === 'ENOENT') throw startError(`the folder of ${path} does not exist; create it (systemd: RuntimeDirectory=, or a .socket unit)`, error);
-    if (code === 'EACCES') throw startError(`cannot create ${path}: no write permission on its folder`, error);
+    if (code === 'EACCES') throw startError(`cannot create ${path}: no permission to create files in ${dirname(path)}`, error);
     if (code === 'EADDRINUSE') throw startError(`${path} was taken by another process while latchkey started`, error);
     throw error;
   }
