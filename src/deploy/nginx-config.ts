@@ -10,6 +10,7 @@ import {
   tlsServerHead,
   upstreamBlock,
 } from './nginx-parts.ts';
+import { authCacheEngineOf, authCacheHttpLines, authCacheLines, authCheckUri, luaAccessLines } from './nginx-auth-cache.ts';
 import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 import { refusedPageHtml } from './refused-page.ts';
 
@@ -17,13 +18,11 @@ import { refusedPageHtml } from './refused-page.ts';
 // docs/reverse-proxies.md explains every difference from the guide.
 
 const SIGN_IN_LOCATION = '/_latchkey/sign-in';
-const authLocation = (index: number) => `/_latchkey/auth/${index}`;
+const authLocation = authCheckUri;
 const refusedLocation = (index: number) => `/_latchkey/refused/${index}`;
 
-/** The proxy's split session cookie parts: `_oauth2_proxy` alone, or `_0`, `_1` … past 4000 characters. */
-function sessionCookieVariables(plan: DeploymentPlan): string {
-  return ['', '_0', '_1', '_2', '_3'].map((suffix) => `$cookie_${plan.cookieName}${suffix}`).join('');
-}
+// bench/lib/nginx-bench-config.ts builds its variants from the generator's own cache lines
+export { authCacheHttpLines, authCacheLines, luaAccessLines } from './nginx-auth-cache.ts';
 
 function httpLevel(plan: DeploymentPlan): string[] {
   const lines = [...upstreamBlock('latchkey_id', plan.idUpstream), '', ...upstreamBlock('latchkey_proxy', plan.proxyUpstream)];
@@ -36,46 +35,6 @@ function httpLevel(plan: DeploymentPlan): string[] {
     );
   lines.push(...authCacheHttpLines(plan));
   return lines;
-}
-
-/** http-level lines of the auth-decision cache (none without --auth-cache); bench/run.ts uses them too. */
-export function authCacheHttpLines(plan: DeploymentPlan): string[] {
-  const lines: string[] = [];
-  if (plan.authCacheSeconds > 0)
-    lines.push(
-      '',
-      `# Auth-decision cache (--auth-cache ${plan.authCacheSeconds}s): nginx remembers "allowed" (202) per session`,
-      `# cookie for ${plan.authCacheSeconds} seconds instead of asking the proxy on every request.`,
-      `# REVOCATION DELAY: a user who is removed, loses a group or signs out elsewhere keeps access to`,
-      `# protected pages for up to ${plan.authCacheSeconds} seconds, because nginx does not ask the proxy again.`,
-      `proxy_cache_path ${plan.authCachePath} levels=1:2 keys_zone=latchkey_auth:1m max_size=16m inactive=${Math.max(60, plan.authCacheSeconds * 2)}s use_temp_path=off;`,
-      '',
-      '# Without a session every anonymous visitor would share one cache key, so such requests',
-      '# are neither answered from nor stored in the cache.',
-      `map "${sessionCookieVariables(plan)}$http_authorization" $latchkey_no_session {`,
-      '    "" 1;',
-      '    default 0;',
-      '}',
-    );
-  return lines;
-}
-
-/** The auth location's cache lines for rule `index` (none without --auth-cache); bench/run.ts uses them too. */
-export function authCacheLines(plan: DeploymentPlan, index: number): string[] {
-  if (plan.authCacheSeconds === 0) return [];
-  return [
-    '',
-    `# Cached ${plan.authCacheSeconds}s; see the revocation delay note at the top.`,
-    'proxy_cache latchkey_auth;',
-    `proxy_cache_key "$host|rule${index}|${sessionCookieVariables(plan)}|$http_authorization";`,
-    // only 202: a 401 or 403 must reach the proxy again so that signing in takes effect at once
-    `proxy_cache_valid 202 ${plan.authCacheSeconds}s;`,
-    // the proxy marks its answers uncacheable for other caches; this one is keyed by session.
-    // Set-Cookie is deliberately NOT ignored: a refreshed session's answer is never stored.
-    'proxy_ignore_headers Cache-Control Expires X-Accel-Expires;',
-    'proxy_no_cache $latchkey_no_session;',
-    'proxy_cache_bypass $latchkey_no_session;',
-  ];
 }
 
 /** The internal location that asks the proxy about one rule; groups travel as ?allowed_groups=. */
@@ -131,32 +90,41 @@ function refusedPageLocation(rule: ProtectedPrefix, index: number): string[] {
   ];
 }
 
+/** auth_request's lines that read the proxy's answer: who the visitor is, and a refreshed cookie. */
+function authRequestIdentityLines(plan: DeploymentPlan): string[] {
+  return [
+    plan.accessLogPath
+      ? '# The proxy sends these with --set-xauthrequest; used by the access log below.'
+      : '# The proxy sends these with --set-xauthrequest; use them in a log_format if wanted.',
+    'auth_request_set $latchkey_user $upstream_http_x_auth_request_user;',
+    'auth_request_set $latchkey_email $upstream_http_x_auth_request_email;',
+    '# The proxy refreshes sessions inside /oauth2/auth; pass its Set-Cookie on to the browser.',
+    '# (nginx 1.22 keeps only the first Set-Cookie of the auth answer: keep sessions under 4000',
+    '# characters, one cookie, for refresh to work through nginx. --auth-cache-engine lua passes all.)',
+    'auth_request_set $latchkey_auth_cookie $upstream_http_set_cookie;',
+    'add_header Set-Cookie $latchkey_auth_cookie;',
+  ];
+}
+
 function protectedLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: number): string[] {
+  // The Lua engine checks in the access phase itself (nginx-auth-cache.ts), without auth_request.
+  const lua = authCacheEngineOf(plan) === 'lua';
   return [
     `# ^~ makes this prefix win over every regex location: without it a location such as`,
     `# "location ~* \\.xml$" (feeds, sitemaps) would serve ${rule.prefix}index.xml without auth.`,
     `location ^~ ${rule.prefix} {`,
     ...indent(
       [
-        `auth_request ${authLocation(index)};`,
+        ...(lua ? [] : [`auth_request ${authLocation(index)};`]),
         '# No session: show the proxy\'s sign-in, which sends the visitor back here afterwards.',
         `error_page 401 = ${SIGN_IN_LOCATION};`,
         '# Signed in but refused (not in the groups): a page that says why.',
         `error_page 403 = ${refusedLocation(index)};`,
-        'auth_request_set $latchkey_auth_status $upstream_status;',
+        ...(lua ? [] : ['auth_request_set $latchkey_auth_status $upstream_status;']),
         // error_page directives are inherited only when a level sets none, so repeat the 404 page
         'error_page 404 /404.html;',
         '',
-        plan.accessLogPath
-          ? '# The proxy sends these with --set-xauthrequest; used by the access log below.'
-          : '# The proxy sends these with --set-xauthrequest; use them in a log_format if wanted.',
-        'auth_request_set $latchkey_user $upstream_http_x_auth_request_user;',
-        'auth_request_set $latchkey_email $upstream_http_x_auth_request_email;',
-        '# The proxy refreshes sessions inside /oauth2/auth; pass its Set-Cookie on to the browser.',
-        '# (nginx 1.22 keeps only the first Set-Cookie of the auth answer: keep sessions under 4000',
-        '# characters, one cookie, for refresh to work through nginx.)',
-        'auth_request_set $latchkey_auth_cookie $upstream_http_set_cookie;',
-        'add_header Set-Cookie $latchkey_auth_cookie;',
+        ...(lua ? luaAccessLines(plan, index) : authRequestIdentityLines(plan)),
         // add_header here hides the server-level ones, so HSTS is repeated
         hstsLine,
         '# Private pages must not be kept by shared caches (CDNs, corporate proxies), nor by the',

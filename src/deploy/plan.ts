@@ -10,6 +10,10 @@ import type { ProtectedPrefix } from '../edge/protection.ts';
 // otherwise sent to the proxy as `/oauth2/auth?allowed_groups=…`.
 export type { ProtectedPrefix } from '../edge/protection.ts';
 
+/** docs/reverse-proxies.md compares the two: proxy_cache needs nothing extra, lua is faster. */
+export const AUTH_CACHE_ENGINES = ['proxy_cache', 'lua'] as const;
+export type AuthCacheEngine = (typeof AUTH_CACHE_ENGINES)[number];
+
 export interface DeploymentPlan {
   /** Host name of the identity provider (`latchkey id`), e.g. id.example.com. */
   idHost: string;
@@ -28,6 +32,8 @@ export interface DeploymentPlan {
   authCacheSeconds: number;
   /** proxy_cache_path folder for that cache. */
   authCachePath: string;
+  /** What keeps that cache: stock nginx's proxy_cache, or a Lua shared dict (libnginx-mod-http-lua). */
+  authCacheEngine: AuthCacheEngine;
   /** nginx access log carrying the signed-in user of protected requests; null = nginx's default log. */
   accessLogPath: string | null;
   /** Address the edge binds; null = every address (production). Tests use 127.0.0.1. */
@@ -59,6 +65,7 @@ export const DEFAULT_PLAN: Readonly<DeploymentPlan> = Object.freeze({
   serveUpstream: '127.0.0.1:8080',
   authCacheSeconds: 0,
   authCachePath: '/var/cache/nginx/latchkey-auth',
+  authCacheEngine: 'proxy_cache',
   accessLogPath: '/var/log/nginx/latchkey-access.log',
   listenAddress: null,
   httpsPort: 443,
@@ -104,6 +111,7 @@ export const PLAN_FLAGS: Record<string, FlagSpec> = {
   '--site-root': { takesValue: true, help: `folder of the built site (${DEFAULT_PLAN.siteRoot})` },
   '--protect': { takesValue: true, help: 'PREFIX[=group1,group2]: a protected prefix, repeatable (/private/)' },
   '--auth-cache': { takesValue: true, help: 'nginx caches allowed auth answers this long, e.g. 30s (0 = off)' },
+  '--auth-cache-engine': { takesValue: true, help: 'proxy_cache (stock nginx) or lua (libnginx-mod-http-lua, faster) (proxy_cache)' },
   '--auth-cache-path': { takesValue: true, help: `folder of that cache (${DEFAULT_PLAN.authCachePath})` },
   '--tls-cert': { takesValue: true, help: 'certificate chain covering both hosts (/etc/letsencrypt/live/SITE/fullchain.pem)' },
   '--tls-key': { takesValue: true, help: 'its private key (/etc/letsencrypt/live/SITE/privkey.pem)' },
@@ -206,6 +214,12 @@ export function planFromArgs(argv: string[]): DeploymentPlan {
     const ms = parseGoDurationMs(cacheText);
     if (ms === null || ms < 0 || ms % 1000 !== 0) problems.push(`--auth-cache: expected whole seconds such as 30s or 1m (0 = off), got "${cacheText}"`);
     else overrides.authCacheSeconds = ms / 1000;
+  }
+  const engine = last('--auth-cache-engine');
+  if (engine !== undefined) {
+    if (!(AUTH_CACHE_ENGINES as readonly string[]).includes(engine)) problems.push(`--auth-cache-engine: expected ${AUTH_CACHE_ENGINES.join(' or ')}, got "${engine}"`);
+    else if (!overrides.authCacheSeconds) problems.push('--auth-cache-engine: there is no cache to keep; add --auth-cache, e.g. --auth-cache 30s');
+    else overrides.authCacheEngine = engine as AuthCacheEngine;
   }
 
   const protectTexts = flags.get('--protect');

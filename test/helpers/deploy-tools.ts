@@ -24,8 +24,11 @@ export function makeCertificate(dir: string, hosts: string[]): { certificate: st
   return { certificate, key };
 }
 
-/** Wraps generated server blocks in a minimal nginx.conf whose every path lies inside dir. */
-export function writeNginxConf(dir: string, generated: string): string {
+/**
+ * Wraps generated server blocks in a minimal nginx.conf whose every path lies inside dir.
+ * `mainLines` go before events { } (load_module: Debian's modules-enabled is not included here).
+ */
+export function writeNginxConf(dir: string, generated: string, mainLines: string[] = []): string {
   const temp = join(dir, 'temp');
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(temp, sub), { recursive: true });
   writeFileSync(join(dir, 'site.conf'), generated);
@@ -33,6 +36,7 @@ export function writeNginxConf(dir: string, generated: string): string {
   writeFileSync(
     conf,
     [
+      ...mainLines,
       'daemon off;',
       // one process that keeps the test's user, so it can read the test's files
       'master_process off;',

@@ -114,12 +114,42 @@ describe('generateNginxConfig', () => {
     assert.doesNotMatch(config, /proxy_cache/);
   });
 
-  it('caches only 202 answers, keyed by the session cookie, and states the revocation delay', () => {
-    const cached = generateNginxConfig(makePlan({ authCacheSeconds: 45 }));
-    const auth = locations(cached).get('= /_latchkey/auth/1')!;
+  it('caches only 202 answers, keyed by host, rule and the whole Cookie and Authorization headers, and states the revocation delay', () => {
+    const cached = generateNginxConfig(makePlan({ ...family, authCacheSeconds: 45 }));
+    const auth = locations(cached).get('= /_latchkey/auth/2')!;
     assert.ok(auth.includes('proxy_cache_valid 202 45s;'));
-    assert.ok(auth.some((l) => l.startsWith('proxy_cache_key ') && l.includes('$cookie__oauth2_proxy')));
+    assert.ok(auth.includes('proxy_cache_key "$host\\n/private/family/=family,admins\\n$http_authorization\\n$http_cookie";'));
+    assert.ok(auth.includes('proxy_no_cache $latchkey_no_credentials;'));
+    assert.match(cached, /map "\$http_cookie\$http_authorization" \$latchkey_no_credentials \{\n\s+"" 1;/);
     assert.match(cached, /REVOCATION DELAY[^\n]*\n#[^\n]*up to 45 seconds/);
+    assert.doesNotMatch(cached, /_by_lua|lua_shared_dict/);
+  });
+
+  describe('with --auth-cache-engine lua', () => {
+    const lua = generateNginxConfig(makePlan({ ...family, authCacheSeconds: 45, authCacheEngine: 'lua' }));
+    const luaBlocks = locations(lua);
+
+    it('checks protected prefixes in the access phase, without auth_request or proxy_cache', () => {
+      const family = luaBlocks.get('^~ /private/family/')!;
+      assert.ok(family.includes('access_by_lua_block { require("latchkey_auth_cache").check("/private/family/=family,admins", "/_latchkey/auth/2") }'));
+      assert.ok(!family.some((l) => l.startsWith('auth_request')));
+      assert.ok(!family.some((l) => l.startsWith('add_header Set-Cookie')), 'the check passes Set-Cookie itself, every line of it');
+      for (const name of ['latchkey_user', 'latchkey_email', 'latchkey_auth_status']) assert.ok(family.includes(`set $${name} "";`), name);
+      assert.ok(family.includes('error_page 401 = /_latchkey/sign-in;'));
+      assert.ok(family.includes('error_page 403 = /_latchkey/refused/2;'));
+      assert.doesNotMatch(lua, /proxy_cache/);
+      assert.ok(luaBlocks.get('= /_latchkey/auth/2')!.includes('proxy_pass http://latchkey_proxy/oauth2/auth?allowed_groups=family,admins;'));
+    });
+
+    it('keeps the decisions in a shared dict for the cache time, and says which package to install and how it is loaded', () => {
+      assert.match(lua, /^lua_shared_dict latchkey_auth_decisions 10m;$/m);
+      assert.match(lua, /^ {4}local ttl = 45$/m);
+      assert.match(lua, /apt-get install libnginx-mod-http-lua/);
+      assert.match(lua, /modules-enabled/);
+      assert.match(lua, /least recently used/);
+      assert.match(lua, /REVOCATION DELAY[^\n]*\n#[^\n]*up to 45 seconds/);
+      assert.doesNotMatch(lua, /^\s*load_module/m, 'load_module cannot go inside http { }');
+    });
   });
 });
 

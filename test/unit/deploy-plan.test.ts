@@ -42,6 +42,13 @@ describe('planFromArgs', () => {
     assert.equal(planFromArgs(['--auth-cache', '1m30s']).authCacheSeconds, 90);
   });
 
+  it('keeps the auth cache with stock nginx unless --auth-cache-engine lua is asked for', () => {
+    assert.equal(planFromArgs(['--auth-cache', '30s']).authCacheEngine, 'proxy_cache');
+    assert.equal(planFromArgs(['--auth-cache', '30s', '--auth-cache-engine', 'lua']).authCacheEngine, 'lua');
+    assert.match(problemsOf(['--auth-cache', '30s', '--auth-cache-engine', 'njs']).join(), /--auth-cache-engine: expected proxy_cache or lua, got "njs"/);
+    assert.match(problemsOf(['--auth-cache-engine', 'lua']).join(), /--auth-cache-engine: there is no cache to keep; add --auth-cache/);
+  });
+
   it('reports every bad flag at once', () => {
     const problems = problemsOf(['--id-host', 'not a host', '--protect', 'private', '--auth-cache', 'soon', '--https-port', '70000', '--frobnicate']);
     assert.equal(problems.length, 5, problems.join('\n'));

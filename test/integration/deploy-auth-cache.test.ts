@@ -1,0 +1,286 @@
+// The auth-decision cache of `latchkey generate nginx --auth-cache N`, both engines, with real
+// nginx running the generated configuration in front of the real latchkey proxy (in-process), which
+// signs users in at a real OIDC provider. A relay between nginx and the proxy counts the checks
+// that reach the proxy, and can play a proxy that is down.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { luaLoadModuleLines } from '../../src/deploy/nginx-auth-cache.ts';
+import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
+import { makePlan, type AuthCacheEngine, type DeploymentPlan } from '../../src/deploy/plan.ts';
+import { freePort, makeCertificate, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
+import { edgeFetch, type EdgeAnswer } from '../helpers/edge-fetch.ts';
+import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
+import { CookieJar, logoutAtProvider } from '../helpers/reference-provider.ts';
+
+const SITE = 'agents.example.com';
+const ID = 'id.example.com';
+const REFRESH_SECONDS = 120;
+const LONG_TTL = 30;
+const SHORT_TTL = 2;
+/** proxy_cache stores a 202 with a validity in whole seconds of nginx's clock: up to one more. */
+const clockSlackSeconds = (engine: AuthCacheEngine) => (engine === 'proxy_cache' ? 1 : 0);
+
+const work = mkdtempSync(join(tmpdir(), 'latchkey-auth-cache-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+const tls = makeCertificate(work, [SITE, ID]);
+const caPem = readFileSync(tls.certificate, 'utf8');
+
+// Many long group names make a session too big for one cookie (split into _0, _1 …).
+const BIG_GROUPS = Array.from({ length: 60 }, (_, i) => `a-rather-long-group-name-number-${i}`);
+const accounts = (login: string) => ({
+  email: `${login}@example.com`,
+  email_verified: true,
+  groups: login.startsWith('ada') ? ['family'] : login.startsWith('big') ? ['family', ...BIG_GROUPS] : [],
+});
+
+/** Stands between nginx and the proxy: counts /oauth2/auth checks, and can play a proxy that is down. */
+async function startRelay(target: string): Promise<{ port: number; checks: () => number; down: boolean; close(): Promise<void> }> {
+  const to = new URL(target);
+  let checks = 0;
+  const state = { down: false };
+  const server: Server = createServer((req, res) => {
+    if (state.down) return void req.socket.destroy();
+    if ((req.url ?? '').startsWith('/oauth2/auth')) checks++;
+    const forward = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      // the raw header list keeps every Set-Cookie line as the proxy wrote it
+      res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+      answer.pipe(res);
+    });
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    checks: () => checks,
+    get down() { return state.down; },
+    set down(value: boolean) { state.down = value; },
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+function writeSite(root: string): void {
+  for (const [name, text] of Object.entries({ 'index.html': 'public home', '404.html': 'not found', 'private/page.html': 'private page', 'private/family/index.html': 'family page' })) {
+    mkdirSync(join(root, name, '..'), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+}
+
+const RULES = [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }];
+
+/** nginx with the generated configuration (optionally edited), the cache on, in front of the relay. */
+async function startEdge(name: string, engine: AuthCacheEngine, ttl: number, relayPort: number, edit: (config: string) => string = (c) => c) {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const plan: DeploymentPlan = makePlan({
+    tls, siteRoot: join(dir, 'site'), authCachePath: join(dir, 'auth-cache'), accessLogPath: join(dir, 'latchkey-access.log'),
+    listenAddress: '127.0.0.1', httpsPort: port, httpPort: await freePort(), proxyUpstream: `127.0.0.1:${relayPort}`, idUpstream: `127.0.0.1:${relayPort}`,
+    protectedPrefixes: RULES, authCacheSeconds: ttl, authCacheEngine: engine,
+  });
+  writeSite(plan.siteRoot);
+  writeNginxConf(dir, edit(generateNginxConfig(plan)), engine === 'lua' ? luaLoadModuleLines() : []);
+  const nginx = await startNginx(dir, port);
+  return { port, dir, stop: () => nginx.stop() };
+}
+
+const isSignInPage = (answer: EdgeAnswer) => answer.status === 200 && /action="\/oauth2\/start"/.test(answer.body);
+const setCookies = (answer: EdgeAnswer): string[] => {
+  const value = answer.headers['set-cookie'];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+};
+const cookieNames = (lines: string[]) => lines.map((line) => line.slice(0, line.indexOf('='))).sort();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const engine of ['proxy_cache', 'lua'] as const) {
+  describe(`the auth-decision cache, engine ${engine}, with real nginx and the real latchkey proxy`, () => {
+    let h: ProxyHarness;
+    let relay: Awaited<ReturnType<typeof startRelay>>;
+    let edge: Awaited<ReturnType<typeof startEdge>>;
+    let shortEdge: Awaited<ReturnType<typeof startEdge>>;
+    let startMs = 0;
+
+    before(async () => {
+      h = await startProxyHarness({ accounts, config: { setXAuthRequest: true, reverseProxy: true, cookie: { refreshSeconds: REFRESH_SECONDS } } });
+      startMs = h.clock.nowMs();
+      relay = await startRelay(h.proxyUrl);
+      edge = await startEdge(`${engine}-long`, engine, LONG_TTL, relay.port);
+      shortEdge = await startEdge(`${engine}-short`, engine, SHORT_TTL, relay.port);
+    });
+    after(async () => {
+      await edge?.stop();
+      await shortEdge?.stop();
+      await relay?.close();
+      await h?.close();
+    });
+    // the refresh tests move the proxy's (manual) clock; put it back
+    afterEach(() => {
+      h.clock.advanceMs(startMs - h.clock.nowMs());
+      relay.down = false;
+    });
+
+    /** A fresh sign-in of `login`; its Cookie header as a browser would send it to the site. */
+    const signIn = async (login: string): Promise<{ cookie: string; jar: CookieJar }> => {
+      const { jar } = await h.signIn(login);
+      const cookie = jar.header(h.proxyUrl);
+      assert.match(cookie, /_oauth2_proxy/);
+      return { cookie, jar };
+    };
+    const get = (path: string, headers: Record<string, string> = {}, port = edge.port) => edgeFetch(`https://${SITE}:${port}${path}`, { port, caPem }, headers);
+
+    it('admits a valid session, then answers from the cache without asking the proxy, even while the proxy is down', async () => {
+      const { cookie } = await signIn('ada');
+      const before = relay.checks();
+      for (let i = 0; i < 3; i++) {
+        const answer = await get('/private/page.html', { cookie });
+        assert.equal(answer.status, 200);
+        assert.equal(answer.body, 'private page');
+      }
+      assert.equal(relay.checks() - before, 1, 'only the first request reached the proxy');
+      relay.down = true;
+      assert.equal((await get('/private/page.html', { cookie })).body, 'private page', 'a cached decision needs no proxy');
+    });
+
+    it('fails closed: with the proxy down, credentials it has not admitted get a 500 and no page', async () => {
+      const { cookie } = await signIn('bob');
+      relay.down = true;
+      const answer = await get('/private/page.html', { cookie });
+      assert.equal(answer.status, 500);
+      assert.doesNotMatch(answer.body, /private page/);
+    });
+
+    it('keeps a revoked session in for at most the cache time, then sends it to sign in', async () => {
+      const { cookie, jar } = await signIn('ada-revoked');
+      const first = await get('/private/page.html', { cookie }, shortEdge.port);
+      const cachedBy = Date.now(); // the decision was stored before its answer arrived
+      assert.equal(first.body, 'private page');
+      await logoutAtProvider(jar, h.op.issuer); // back-channel logout: the proxy revokes the session
+      assert.equal((await h.authCheck(null, { headers: { cookie } })).status, 401, 'the proxy itself refuses it now');
+
+      const sentAt = Date.now();
+      const during = await get('/private/page.html', { cookie }, shortEdge.port);
+      if (during.body === 'private page')
+        assert.ok(sentAt - cachedBy < (SHORT_TTL + clockSlackSeconds(engine)) * 1000 + 250, `admitted ${sentAt - cachedBy} ms after the decision was cached`);
+
+      await sleep(Math.max(0, cachedBy + (SHORT_TTL + clockSlackSeconds(engine)) * 1000 + 300 - Date.now()));
+      const afterTtl = await get('/private/page.html', { cookie }, shortEdge.port);
+      assert.doesNotMatch(afterTtl.body, /private page/);
+      assert.ok(isSignInPage(afterTtl), `expected the sign-in page, got ${afterTtl.status}: ${afterTtl.body.slice(0, 200)}`);
+      if (engine === 'lua')
+        assert.ok(setCookies(afterTtl).some((l) => /^_oauth2_proxy=;/.test(l) && /Max-Age=0/i.test(l)), `the proxy's deletion of the ended session reaches the browser: ${setCookies(afterTtl)}`);
+    });
+
+    it('asks the proxy again for every 401 and shows the sign-in each time', async () => {
+      const before = relay.checks();
+      for (let i = 0; i < 3; i++) {
+        const answer = await get('/private/page.html', { cookie: '_oauth2_proxy=forged' });
+        assert.ok(isSignInPage(answer), `${answer.status}: ${answer.body.slice(0, 200)}`);
+      }
+      assert.equal(relay.checks() - before, 3);
+    });
+
+    it('asks the proxy again for every 403 and shows the refusal page each time', async () => {
+      const { cookie } = await signIn('bob');
+      const before = relay.checks();
+      for (let i = 0; i < 3; i++) {
+        const answer = await get('/private/family/', { cookie });
+        assert.equal(answer.status, 403);
+        assert.match(answer.body, /only for members of the group <strong>family<\/strong>/);
+      }
+      assert.equal(relay.checks() - before, 3);
+    });
+
+    it('never lets two rules share a decision', async () => {
+      const { cookie: bob } = await signIn('bob');
+      assert.equal((await get('/private/page.html', { cookie: bob })).body, 'private page');
+      const before = relay.checks();
+      const family = await get('/private/family/', { cookie: bob });
+      assert.equal(family.status, 403, "bob's /private/ decision must not open /private/family/");
+      assert.equal(relay.checks() - before, 1);
+
+      const { cookie: ada } = await signIn('ada');
+      assert.equal((await get('/private/family/', { cookie: ada })).body, 'family page');
+      const beforeAda = relay.checks();
+      assert.equal((await get('/private/page.html', { cookie: ada })).body, 'private page');
+      assert.equal((await get('/private/page.html', { cookie: ada })).body, 'private page');
+      assert.equal(relay.checks() - beforeAda, 1, '/private/ was asked once, then cached for itself');
+    });
+
+    it('never answers other credentials from a cached entry', async () => {
+      const { cookie } = await signIn('ada');
+      assert.equal((await get('/private/page.html', { cookie })).body, 'private page');
+      let before = relay.checks();
+      // a character in the middle of the sealed value (the last one may only carry padding bits)
+      const middle = cookie.indexOf('_oauth2_proxy=') + '_oauth2_proxy='.length + 40;
+      const forged = await get('/private/page.html', { cookie: cookie.slice(0, middle) + (cookie[middle] === 'A' ? 'B' : 'A') + cookie.slice(middle + 1) });
+      assert.ok(isSignInPage(forged), 'a changed cookie value is asked about, and refused');
+      assert.equal(relay.checks() - before, 1);
+
+      for (const headers of [{ cookie: `${cookie}; theme=dark` }, { cookie, authorization: 'Bearer something' }] as Record<string, string>[]) {
+        before = relay.checks();
+        assert.equal((await get('/private/page.html', headers)).body, 'private page');
+        assert.equal(relay.checks() - before, 1, `${Object.keys(headers).join(', ')} differ: another entry`);
+      }
+    });
+
+    it("passes a refreshed session's Set-Cookie to the browser and never caches that answer", async () => {
+      const { cookie } = await signIn('ada');
+      h.clock.advanceMs((REFRESH_SECONDS + 1) * 1000);
+      const before = relay.checks();
+      for (let i = 0; i < 2; i++) {
+        const answer = await get('/private/page.html', { cookie });
+        assert.equal(answer.body, 'private page');
+        assert.deepEqual(cookieNames(setCookies(answer)), ['_oauth2_proxy']);
+      }
+      assert.equal(relay.checks() - before, 2, 'both requests reached the proxy');
+    });
+
+    it('never caches requests without credentials, and sends them to sign in', async () => {
+      const before = relay.checks();
+      for (let i = 0; i < 2; i++) assert.ok(isSignInPage(await get('/private/page.html')));
+      assert.equal(relay.checks() - before, 2);
+    });
+
+    if (engine === 'lua') {
+      it("passes every Set-Cookie line of a refreshed split session to the browser (nginx's auth_request keeps only the first)", async () => {
+        const { cookie } = await signIn('big');
+        assert.match(cookie, /_oauth2_proxy_1=/, 'the session is split into several cookies');
+        h.clock.advanceMs((REFRESH_SECONDS + 1) * 1000);
+        const direct = (await h.authCheck(null, { headers: { cookie } })).headers.getSetCookie();
+        assert.ok(direct.length >= 2, `the proxy refreshes with several Set-Cookie lines: ${cookieNames(direct)}`);
+        const before = relay.checks();
+        // the file itself: /private/family/ would be checked twice (again after the index redirect)
+        const answer = await get('/private/family/index.html', { cookie });
+        assert.equal(answer.body, 'family page');
+        assert.deepEqual(cookieNames(setCookies(answer)), cookieNames(direct));
+        assert.equal((await get('/private/family/index.html', { cookie })).body, 'family page');
+        assert.equal(relay.checks() - before, 2, 'a refresh is never cached');
+      });
+    }
+  });
+}
+
+describe('the Lua engine fails closed', () => {
+  it('answers 500, never the page, when the check itself raises an error', async () => {
+    const relay = await startRelay('http://127.0.0.1:9'); // never reached: the check fails first
+    const broken = (config: string) => {
+      const marker = 'local function check(rule, auth_uri)\n';
+      assert.ok(config.includes(marker), 'the generated Lua changed; update the test');
+      return config.replace(marker, `${marker}        error("a bug in the check")\n`);
+    };
+    const edge = await startEdge('lua-broken', 'lua', LONG_TTL, relay.port, broken);
+    try {
+      const answer = await edgeFetch(`https://${SITE}:${edge.port}/private/page.html`, { port: edge.port, caPem }, { cookie: '_oauth2_proxy=anything' });
+      assert.equal(answer.status, 500);
+      assert.doesNotMatch(answer.body, /private page/);
+      assert.match(readFileSync(join(edge.dir, 'error.log'), 'utf8'), /a bug in the check/);
+    } finally {
+      await edge.stop();
+      await relay.close();
+    }
+  });
+});
