@@ -57,6 +57,9 @@ export async function run(argv: string[]): Promise<number> {
   // the rollback is an edge configuration; there is no latchkey process to deploy for it
   if (plan.public && (targetName === 'compose' || targetName === 'systemd'))
     throw new ConfigError([`--public: the rollback needs no latchkey processes; use it with nginx or caddy, or stop the ${targetName === 'compose' ? 'containers' : 'services'}`]);
+  // containers reach each other over the compose network; a socket would need a shared volume
+  if (plan.proxySocket && targetName === 'compose')
+    throw new ConfigError(['--proxy-socket: not offered for compose, where nginx reaches the proxy container over the compose network (--proxy-upstream)']);
   process.stdout.write(target.generate(plan));
   return 0;
 }

@@ -8,6 +8,9 @@ import { refusedPageHtml } from './refused-page.ts';
 // a header named in copy_headers but missing on the 202 reaches the request as literal
 // placeholder text, so only X-Auth-Request-User (always sent) is copied.
 
+// Caddy's address of a unix socket is the network "unix/" followed by the path: unix//run/….sock
+const proxyAddress = (plan: DeploymentPlan) => (plan.proxySocket ? `unix/${plan.proxySocket}` : plan.proxyUpstream);
+
 const tab = (lines: string[], depth: number) => lines.map((l) => (l ? '\t'.repeat(depth) + l : l));
 
 /** Longest prefix wins, as in nginx and `latchkey serve`: a rule excludes the longer rules inside it. */
@@ -26,7 +29,7 @@ function forwardAuth(plan: DeploymentPlan, rule: ProtectedPrefix, index: number)
   const query = rule.allowedGroups.length ? `?allowed_groups=${rule.allowedGroups.map(encodeURIComponent).join(',')}` : '';
   return [
     `# ${rule.prefix}: ${rule.allowedGroups.length ? `members of ${rule.allowedGroups.join(', ')}` : 'any signed-in user'}`,
-    `forward_auth @protected${index} ${plan.proxyUpstream} {`,
+    `forward_auth @protected${index} ${proxyAddress(plan)} {`,
     ...tab(
       [
         `uri /oauth2/auth${query}`,
@@ -37,7 +40,7 @@ function forwardAuth(plan: DeploymentPlan, rule: ProtectedPrefix, index: number)
         'handle_response @unauthorized {',
         '\trewrite * /oauth2/sign_in?',
         '\trequest_header X-Auth-Request-Redirect {scheme}://{hostport}{http.request.orig_uri}',
-        `\treverse_proxy ${plan.proxyUpstream}`,
+        `\treverse_proxy ${proxyAddress(plan)}`,
         '}',
         '# Signed in but not in the allowed groups: say so in place (a redirect would loop).',
         '@forbidden status 403',
@@ -107,7 +110,7 @@ export function generateCaddyfile(plan: DeploymentPlan): string {
       '',
       '# route {} keeps this order: the proxy\'s endpoints, the auth checks, then the files.',
       'route {',
-      ...tab([`reverse_proxy /oauth2/* ${plan.proxyUpstream}`, ...rules.flatMap((rule, i) => forwardAuth(plan, rule, i + 1)), 'file_server'], 1),
+      ...tab([`reverse_proxy /oauth2/* ${proxyAddress(plan)}`, ...rules.flatMap((rule, i) => forwardAuth(plan, rule, i + 1)), 'file_server'], 1),
       '}',
     );
   }

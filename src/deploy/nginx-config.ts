@@ -25,7 +25,7 @@ const refusedLocation = (index: number) => `/_latchkey/refused/${index}`;
 export { authCacheHttpLines, authCacheLines, luaAccessLines } from './nginx-auth-cache.ts';
 
 function httpLevel(plan: DeploymentPlan): string[] {
-  const lines = [...upstreamBlock('latchkey_id', plan.idUpstream), '', ...upstreamBlock('latchkey_proxy', plan.proxyUpstream)];
+  const lines = [...upstreamBlock('latchkey_id', plan.idUpstream), '', ...upstreamBlock('latchkey_proxy', plan.proxySocket ? `unix:${plan.proxySocket}` : plan.proxyUpstream)];
   if (plan.accessLogPath)
     lines.push(
       '',

@@ -28,6 +28,8 @@ export interface DeploymentPlan {
   idUpstream: string;
   proxyUpstream: string;
   serveUpstream: string;
+  /** Unix socket where the edge reaches latchkey proxy instead of proxyUpstream; null = TCP. */
+  proxySocket: string | null;
   /** nginx caches 202 answers of /oauth2/auth this long; 0 = ask the proxy every time. */
   authCacheSeconds: number;
   /** proxy_cache_path folder for that cache. */
@@ -63,6 +65,7 @@ export const DEFAULT_PLAN: Readonly<DeploymentPlan> = Object.freeze({
   idUpstream: '127.0.0.1:1411',
   proxyUpstream: '127.0.0.1:4180',
   serveUpstream: '127.0.0.1:8080',
+  proxySocket: null,
   authCacheSeconds: 0,
   authCachePath: '/var/cache/nginx/latchkey-auth',
   authCacheEngine: 'proxy_cache',
@@ -102,6 +105,7 @@ const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
 const COOKIE_NAME = /^[A-Za-z0-9_]+$/; // nginx can only read such a cookie as $cookie_NAME
 const IMAGE = /^[a-z0-9][a-z0-9._/:@-]*$/i;
 const LISTEN_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i;
+const SOCKET_PATH = /^(?=.{2,107}$)\/[A-Za-z0-9._/@+-]*[A-Za-z0-9._@+-]$/; // sun_path holds 107 bytes and a NUL
 
 type FlagSpec = { takesValue: boolean; help: string };
 
@@ -118,6 +122,7 @@ export const PLAN_FLAGS: Record<string, FlagSpec> = {
   '--id-upstream': { takesValue: true, help: `host:port of latchkey id (${DEFAULT_PLAN.idUpstream})` },
   '--proxy-upstream': { takesValue: true, help: `host:port of latchkey proxy (${DEFAULT_PLAN.proxyUpstream})` },
   '--serve-upstream': { takesValue: true, help: `host:port of latchkey serve (${DEFAULT_PLAN.serveUpstream})` },
+  '--proxy-socket': { takesValue: true, help: 'reach latchkey proxy over this unix socket instead, e.g. /run/latchkey/proxy.sock (faster)' },
   '--access-log': { takesValue: true, help: `nginx access log with the signed-in user, or "off" (${DEFAULT_PLAN.accessLogPath})` },
   '--listen-address': { takesValue: true, help: 'address nginx binds (all addresses)' },
   '--https-port': { takesValue: true, help: `HTTPS port (${DEFAULT_PLAN.httpsPort})` },
@@ -188,6 +193,7 @@ export function planFromArgs(argv: string[]): DeploymentPlan {
   check('--id-upstream', UPSTREAM, 'host:port', (v) => (overrides.idUpstream = v));
   check('--proxy-upstream', UPSTREAM, 'host:port', (v) => (overrides.proxyUpstream = v));
   check('--serve-upstream', UPSTREAM, 'host:port', (v) => (overrides.serveUpstream = v));
+  check('--proxy-socket', SOCKET_PATH, 'an absolute path of at most 107 bytes (a unix socket\'s limit), such as /run/latchkey/proxy.sock', (v) => (overrides.proxySocket = v));
   check('--listen-address', LISTEN_ADDRESS, 'an IP address such as 127.0.0.1', (v) => (overrides.listenAddress = v));
   check('--cookie-name', COOKIE_NAME, 'a cookie name of letters, digits and _', (v) => (overrides.cookieName = v));
   check('--client-id', /^[A-Za-z0-9._-]+$/, 'a client ID of letters, digits and . _ -', (v) => (overrides.clientId = v));
@@ -232,6 +238,11 @@ export function planFromArgs(argv: string[]): DeploymentPlan {
   overrides.single = flags.has('--single');
   if (overrides.public && overrides.single) problems.push('--public and --single: choose one (--public is the rollback without any latchkey process)');
   if (overrides.public && protectTexts) problems.push('--public and --protect: the rollback configuration protects nothing; drop --protect');
+  if (flags.has('--proxy-socket')) {
+    if (flags.has('--proxy-upstream')) problems.push('--proxy-socket and --proxy-upstream: choose one way to reach latchkey proxy');
+    if (overrides.single) problems.push('--proxy-socket and --single: latchkey serve listens on TCP only (--serve-upstream)');
+    if (overrides.public) problems.push('--proxy-socket and --public: the rollback has no proxy to reach');
+  }
 
   const plan = makePlan(overrides);
   if (cert !== undefined) plan.tls.certificate = cert;

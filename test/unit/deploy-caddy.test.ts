@@ -59,3 +59,14 @@ describe('browser caching of private pages', () => {
     assert.match(generateCaddyfile(makePlan({})), /Cache-Control "private, no-store"/);
   });
 });
+
+describe('generateCaddyfile with --proxy-socket', () => {
+  const socketCaddyfile = generateCaddyfile(makePlan({ proxySocket: '/run/latchkey/proxy.sock' }));
+
+  it('reaches the proxy at unix//PATH everywhere it reached host:port', () => {
+    assert.match(socketCaddyfile, /reverse_proxy \/oauth2\/\* unix\/\/run\/latchkey\/proxy\.sock\n/);
+    assert.match(socketCaddyfile, /forward_auth @protected1 unix\/\/run\/latchkey\/proxy\.sock \{/);
+    assert.match(socketCaddyfile, /\treverse_proxy unix\/\/run\/latchkey\/proxy\.sock\n/);
+    assert.doesNotMatch(socketCaddyfile, /127\.0\.0\.1:4180/);
+  });
+});

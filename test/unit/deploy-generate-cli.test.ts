@@ -48,4 +48,10 @@ describe('latchkey generate', () => {
   it('refuses --public for targets that deploy latchkey processes', async () => {
     await assert.rejects(output(['compose', '--public']), ConfigError);
   });
+
+  it('refuses --proxy-socket for compose, whose containers talk over the compose network', async () => {
+    await assert.rejects(output(['compose', '--proxy-socket', '/run/latchkey/proxy.sock']), (error: unknown) =>
+      error instanceof ConfigError && /--proxy-socket: not offered for compose/.test(error.message));
+    assert.match((await output(['systemd', '--proxy-socket', '/run/latchkey/proxy.sock'])).text, /ListenStream=\/run\/latchkey\/proxy\.sock/);
+  });
 });

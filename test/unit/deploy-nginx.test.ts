@@ -184,3 +184,20 @@ describe('browser caching of private pages', () => {
     assert.match(privateLocation, /add_header Cache-Control "private, no-store" always;/);
   });
 });
+
+describe('generateNginxConfig with --proxy-socket', () => {
+  const socketConfig = generateNginxConfig(makePlan({ proxySocket: '/run/latchkey/proxy.sock' }));
+
+  it('reaches the proxy over the unix socket, keeping idle connections open', () => {
+    assert.match(socketConfig, /upstream latchkey_proxy \{\n\s+server unix:\/run\/latchkey\/proxy\.sock;\n\s+keepalive 16;\n\}/);
+    assert.doesNotMatch(socketConfig, /127\.0\.0\.1:4180/);
+  });
+
+  it('still reaches latchkey id over TCP, and every proxied location still speaks HTTP/1.1 without Connection: close', () => {
+    assert.match(socketConfig, /upstream latchkey_id \{\n\s+server 127\.0\.0\.1:1411;/);
+    for (const [head, body] of locations(socketConfig)) {
+      if (!body.some((l) => l.startsWith('proxy_pass '))) continue;
+      assert.ok(body.includes('proxy_http_version 1.1;') && body.includes('proxy_set_header Connection "";'), head);
+    }
+  });
+});

@@ -71,3 +71,22 @@ describe('planFromArgs', () => {
     assert.match(problemsOf(['--public', '--single']).join(), /choose one/);
   });
 });
+
+describe('planFromArgs --proxy-socket', () => {
+  it('reaches the proxy over TCP unless asked, and over the given unix socket when asked', () => {
+    assert.equal(planFromArgs([]).proxySocket, null);
+    assert.equal(planFromArgs(['--proxy-socket', '/run/latchkey/proxy.sock']).proxySocket, '/run/latchkey/proxy.sock');
+  });
+
+  it('refuses a relative path, a folder, a path too long for a unix socket and characters that could inject', () => {
+    for (const path of ['run/p.sock', '/run/latchkey/', `/${'a'.repeat(110)}`, '/run/p.sock;', '/run/p sock'])
+      assert.match(problemsOf(['--proxy-socket', path]).join(), /--proxy-socket: .* is not an absolute path of at most 107 bytes/, path);
+  });
+
+  it('refuses it with --proxy-upstream, --single (serve is TCP only) or --public (no proxy), all at once', () => {
+    const problems = problemsOf(['--proxy-socket=/run/p.sock', '--proxy-upstream=127.0.0.1:4181', '--single']).join('\n');
+    assert.match(problems, /--proxy-socket and --proxy-upstream: choose one/);
+    assert.match(problems, /--proxy-socket and --single: latchkey serve listens on TCP only/);
+    assert.match(problemsOf(['--proxy-socket=/run/p.sock', '--public']).join(), /the rollback has no proxy/);
+  });
+});

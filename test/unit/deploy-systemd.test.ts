@@ -58,3 +58,36 @@ describe('generateSystemdUnits', () => {
     assert.ok(single.get('latchkey-serve.service')!.includes('ExecStart=/opt/latchkey/bin/latchkey serve --site /var/www/agents --protect /private/'));
   });
 });
+
+/** Unit file name → its whole text. */
+function unitFiles(text: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const part of text.split(/^# file: \/etc\/systemd\/system\//m).slice(1)) files.set(part.slice(0, part.indexOf('\n')), part.slice(part.indexOf('\n') + 1));
+  return files;
+}
+
+describe('generateSystemdUnits with --proxy-socket', () => {
+  const files = unitFiles(generateSystemdUnits(makePlan({ proxySocket: '/run/latchkey/proxy.sock' })));
+  const socketUnit = files.get('latchkey-proxy.socket') ?? '';
+  const proxyUnit = files.get('latchkey-proxy.service') ?? '';
+
+  it('adds a socket unit that systemd creates for the web server\'s group only', () => {
+    assert.deepEqual([...files.keys()], ['latchkey-id.service', 'latchkey-proxy.service', 'latchkey-proxy.socket']);
+    const lines = socketUnit.split('\n');
+    for (const line of ['[Socket]', 'ListenStream=/run/latchkey/proxy.sock', 'SocketUser=root', 'SocketGroup=www-data', 'SocketMode=0660', 'WantedBy=sockets.target'])
+      assert.ok(lines.includes(line), `latchkey-proxy.socket lacks ${line}`);
+  });
+
+  it('starts the proxy on the socket systemd passes as fd:3, after and with that socket unit', () => {
+    assert.match(proxyUnit, /--http-address=fd:3/);
+    assert.doesNotMatch(proxyUnit, /--http-address=127\.0\.0\.1/);
+    assert.match(proxyUnit, /^After=.*latchkey-proxy\.socket/m);
+    assert.match(proxyUnit, /^Requires=latchkey-proxy\.socket$/m);
+    assert.match(generateSystemdUnits(makePlan({ proxySocket: '/run/latchkey/proxy.sock' })), /enable --now latchkey-id latchkey-proxy\.socket latchkey-proxy/);
+  });
+
+  it('keeps the proxy sandboxed, as without the socket', () => {
+    for (const line of ['DynamicUser=yes', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'CapabilityBoundingSet='])
+      assert.ok(proxyUnit.split('\n').includes(line), line);
+  });
+});
