@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that latchkey's tests drive as real peers: nginx and Caddy (edges),
-# Chromium (browser tests), Hugo (test sites), Apache with mod_auth_openidc (an independent OIDC
-# client), wrk (benchmarks), certutil (trusting a test CA in Chromium). Idempotent.
+# nginx's Lua module (the generated auth cache's Lua engine), Chromium (browser tests), Hugo (test
+# sites), Apache with mod_auth_openidc (an independent OIDC client), wrk (benchmarks), certutil
+# (trusting a test CA in Chromium). Idempotent.
 set -euo pipefail
-packages=(nginx caddy hugo chromium libnss3-tools apache2 libapache2-mod-auth-openidc wrk openssl curl)
+packages=(nginx libnginx-mod-http-lua caddy hugo chromium libnss3-tools apache2 libapache2-mod-auth-openidc wrk openssl curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

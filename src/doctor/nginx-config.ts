@@ -18,6 +18,57 @@ export interface NginxConfig {
   root: Directive[];
 }
 
+/** Lua's long brackets: [[ … ]], [=[ … ]=] …; the length of the opening bracket, or 0. */
+function longBracketAt(text: string, i: number): number {
+  const match = /^\[=*\[/.exec(text.slice(i, i + 64));
+  return match ? match[0].length : 0;
+}
+
+/**
+ * The Lua source of a `*_by_lua_block { … }` (lua-nginx-module), read with Lua's rules for
+ * strings and comments, as nginx does: a "}" inside a Lua string or a "#" (Lua's length operator)
+ * is no nginx syntax. `start` is just past the "{"; returns the source and the index past the "}".
+ */
+function readLuaBlock(text: string, start: number, file: string, line: number): { source: string; end: number; lines: number } {
+  let depth = 0;
+  let i = start;
+  const skipLong = (from: number, open: number) => {
+    const close = `]${'='.repeat(open - 2)}]`;
+    const end = text.indexOf(close, from + open);
+    if (end < 0) throw new Error(`${file}:${line}: a Lua long string or comment is never closed`);
+    return end + close.length;
+  };
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '-' && text[i + 1] === '-') {
+      const open = longBracketAt(text, i + 2);
+      if (open) { i = skipLong(i + 2, open); continue; }
+      while (i < text.length && text[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      i++;
+      while (i < text.length && text[i] !== c) i += text[i] === '\\' ? 2 : 1;
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      const open = longBracketAt(text, i);
+      if (open) { i = skipLong(i, open); continue; }
+    }
+    if (c === '{') depth++;
+    if (c === '}') {
+      if (depth === 0) {
+        const source = text.slice(start, i);
+        return { source, end: i + 1, lines: source.split('\n').length - 1 };
+      }
+      depth--;
+    }
+    i++;
+  }
+  throw new Error(`${file}:${line}: a Lua block is never closed`);
+}
+
 /** Splits configuration text into directives; unbalanced braces are reported, not guessed at. */
 export function parseNginx(text: string, file: string): Directive[] {
   const stack: Directive[][] = [[]];
@@ -38,6 +89,15 @@ export function parseNginx(text: string, file: string): Directive[] {
     if (/\s/.test(c)) { i++; continue; }
     if (c === '#') { while (i < text.length && text[i] !== '\n') i++; continue; }
     if (c === ';') { push(null); i++; continue; }
+    if (c === '{' && words.length === 1 && words[0].endsWith('_by_lua_block')) {
+      // Lua, not nginx: kept whole as the directive's one argument
+      const lua = readLuaBlock(text, i + 1, file, line);
+      words.push(lua.source);
+      push(null);
+      line += lua.lines;
+      i = lua.end;
+      continue;
+    }
     if (c === '{') { const d = push([]); stack.push(d.block!); i++; continue; }
     if (c === '}') {
       if (words.length) throw new Error(`${file}:${line}: missing ";" before "}"`);
@@ -178,7 +238,13 @@ export function inherited(location: Location, name: string): { args: string[][];
   return { args: [], from: null };
 }
 
-export const isProtected = (location: Location): boolean => argsOf(location.directive.block, 'auth_request').some((a) => a[0] && a[0] !== 'off');
+/**
+ * A location whose requests something must allow: auth_request, or a Lua access handler (the
+ * Lua engine of latchkey's auth cache asks the proxy from access_by_lua_block).
+ */
+export const isProtected = (location: Location): boolean =>
+  argsOf(location.directive.block, 'auth_request').some((a) => a[0] && a[0] !== 'off') ||
+  (location.directive.block ?? []).some((d) => /^access_by_lua(_block|_file)?$/.test(d.name));
 export const proxiesTo = (location: Location): string | null => argsOf(location.directive.block, 'proxy_pass')[0]?.[0] ?? null;
 export const isRegex = (location: Location): boolean => location.modifier === '~' || location.modifier === '~*';
 

@@ -1,15 +1,26 @@
 // Real nginx, Caddy and openssl for the deployment tests. A missing tool fails the test loudly:
 // a skipped check would look exactly like a passing one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { DEBIAN_LUA_MODULES, luaLoadModuleLines } from '../../src/deploy/nginx-auth-cache.ts';
 
 export function requireTool(name: string): string {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   const path = found.stdout.trim();
   if (found.status !== 0 || !path) throw new Error(`${name} is not installed; install it (scripts/system-deps.sh) instead of skipping this test`);
   return path;
+}
+
+/**
+ * The load_module lines of nginx's Lua module (and the NDK it needs), for a test nginx.conf; the
+ * generated auth cache's Lua engine needs them. Missing modules fail the test, never skip it.
+ */
+export function requireNginxLuaModules(): string[] {
+  const missing = DEBIAN_LUA_MODULES.filter((path) => !existsSync(path));
+  if (missing.length) throw new Error(`nginx's Lua module is not installed (${missing.join(', ')}); install libnginx-mod-http-lua (scripts/system-deps.sh) instead of skipping this test`);
+  return luaLoadModuleLines();
 }
 
 /** A self-signed certificate for both test host names, written into dir. */

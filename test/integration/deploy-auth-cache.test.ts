@@ -8,10 +8,9 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { luaLoadModuleLines } from '../../src/deploy/nginx-auth-cache.ts';
 import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
 import { makePlan, type AuthCacheEngine, type DeploymentPlan } from '../../src/deploy/plan.ts';
-import { freePort, makeCertificate, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
+import { freePort, makeCertificate, requireNginxLuaModules, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 import { edgeFetch, type EdgeAnswer } from '../helpers/edge-fetch.ts';
 import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
 import { CookieJar, logoutAtProvider } from '../helpers/reference-provider.ts';
@@ -83,7 +82,7 @@ async function startEdge(name: string, engine: AuthCacheEngine, ttl: number, rel
     protectedPrefixes: RULES, authCacheSeconds: ttl, authCacheEngine: engine,
   });
   writeSite(plan.siteRoot);
-  writeNginxConf(dir, edit(generateNginxConfig(plan)), engine === 'lua' ? luaLoadModuleLines() : []);
+  writeNginxConf(dir, edit(generateNginxConfig(plan)), engine === 'lua' ? requireNginxLuaModules() : []);
   const nginx = await startNginx(dir, port);
   return { port, dir, stop: () => nginx.stop() };
 }

@@ -14,7 +14,7 @@ import { generateNginxSingleConfig } from '../../src/deploy/nginx-single-config.
 import { makePlan, type DeploymentPlan } from '../../src/deploy/plan.ts';
 import { generateSystemdUnits } from '../../src/deploy/systemd-units.ts';
 import { validateRedirect } from '../../src/proxy/redirect.ts';
-import { freePort, makeCertificate, nginxTest, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
+import { freePort, makeCertificate, nginxTest, requireNginxLuaModules, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 
 const SITE = 'agents.example.com';
 const ID = 'id.example.com';
@@ -45,13 +45,15 @@ describe('every generated nginx configuration passes nginx -t', () => {
     'the default (auth for /private/)': [generateNginxConfig, {}],
     'nested prefixes with groups and the auth cache': [generateNginxConfig, { protectedPrefixes: family, authCacheSeconds: 30 }],
     'a renamed cookie, no access log, loopback ports': [generateNginxConfig, { cookieName: 'session', accessLogPath: null, authCacheSeconds: 5, listenAddress: '127.0.0.1', httpsPort: 8443, httpPort: 8080 }],
+    'nested prefixes with groups and the Lua auth cache': [generateNginxConfig, { protectedPrefixes: family, authCacheSeconds: 30, authCacheEngine: 'lua' }],
+    'the Lua auth cache without an access log': [generateNginxConfig, { accessLogPath: null, authCacheSeconds: 1, authCacheEngine: 'lua' }],
     'the rollback (--public)': [generateNginxPublicConfig, {}],
     'in front of latchkey serve (--single)': [generateNginxSingleConfig, {}],
   };
   for (const [name, [generate, overrides]] of Object.entries(variants)) {
     it(`accepts ${name}`, () => {
       const { dir, plan } = testPlan(`nginx-t-${Object.keys(variants).indexOf(name)}`, overrides);
-      writeNginxConf(dir, generate(plan));
+      writeNginxConf(dir, generate(plan), plan.authCacheSeconds && plan.authCacheEngine === 'lua' ? requireNginxLuaModules() : []);
       const result = nginxTest(dir);
       assert.equal(result.status, 0, result.output);
       assert.match(result.output, /test is successful/);

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inherited, matchLocation, parseNginx, readNginxDump, readNginxFile, servers } from '../../src/doctor/nginx-config.ts';
+import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
+import { makePlan } from '../../src/deploy/plan.ts';
+import { inherited, isProtected, matchLocation, parseNginx, readNginxDump, readNginxFile, servers } from '../../src/doctor/nginx-config.ts';
 import { runDoctor } from '../helpers/doctor-deployment.ts';
 
 const SITE = `server {
@@ -58,6 +60,47 @@ ${SITE}
 
   it('reports a missing semicolon instead of guessing', () => {
     assert.throws(() => parseNginx('server { listen 80 }', 'x.conf'), /x\.conf:1: missing ";"/);
+  });
+
+  it('reads a Lua block as Lua: braces in strings and comments, # and long brackets are not nginx syntax', () => {
+    const text = `http {
+    init_by_lua_block {
+        local t = { a = "}", b = '{' } -- a comment with } and ;
+        local n = #t --[[ a long
+        comment } ]]
+        local s = [==[ } ]] ]==]
+    }
+    server {
+        location ^~ /private/ {
+            access_by_lua_block { require("m").check("/private/", "/auth") }
+            error_page 401 = /sign-in;
+        }
+        location = /after { return 204; }
+    }
+}`;
+    const root = parseNginx(text, 'lua.conf');
+    const init = root[0].block![0];
+    assert.equal(init.name, 'init_by_lua_block');
+    assert.match(init.args[0], /local s = \[==\[ \} \]\] \]==\]/);
+    const [server] = servers({ source: 'test', root });
+    assert.deepEqual(server.locations.map((l) => l.path), ['/private/', '/after']);
+    assert.equal(server.locations[1].directive.line, 13, 'line numbers count the Lua lines');
+    assert.ok(isProtected(server.locations[0]), 'access_by_lua_block protects the location');
+    assert.ok(!isProtected(server.locations[1]));
+  });
+
+  it("checks the generated Lua auth cache's protected locations like auth_request ones", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-nginx-lua-'));
+    try {
+      const plan = makePlan({ authCacheSeconds: 30, authCacheEngine: 'lua', protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }] });
+      writeFileSync(join(dir, 'site.conf'), generateNginxConfig(plan));
+      writeFileSync(join(dir, 'nginx.conf'), 'http { include site.conf; }');
+      const doctor = await runDoctor(['--json', '--offline', '--nginx-config', join(dir, 'nginx.conf')]);
+      for (const id of ['nginx-sign-in-on-401', 'nginx-private-caching', 'nginx-prefix-priority', 'cookie-size']) assert.equal(doctor.byId(id).status, 'ok', `${id}: ${doctor.byId(id).detail}`);
+      assert.match(doctor.byId('nginx-sign-in-on-401').detail, /\/private\/family\/.*error_page 401 → \/_latchkey\/sign-in, with the return address/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads nginx -T from stdin with --nginx-t', async () => {

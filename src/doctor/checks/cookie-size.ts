@@ -80,7 +80,9 @@ export const cookieSize: Check = {
         if (l.path.startsWith('/oauth2') || target.includes('/oauth2')) proxyLocations.push(l);
       }
       for (const l of server.locations.filter(isProtected)) {
-        const uri = argsOf(l.directive.block, 'auth_request')[0][0];
+        // a Lua-checked location names its auth location in Lua; that one proxies to /oauth2/ (above)
+        const uri = argsOf(l.directive.block, 'auth_request')[0]?.[0];
+        if (!uri) continue;
         const landing = matchLocation(server, uri);
         if (landing && !proxyLocations.includes(landing)) proxyLocations.push(landing);
       }
