@@ -6,9 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { idBrowser } from '../../test/helpers/id-browser.ts';
+import { type Browser, type SignInTimings, signInWithPasskey } from './passkey-sign-in.ts';
 import { freePort, repoRoot } from './processes.ts';
 
-export type Browser = ReturnType<typeof idBrowser>;
+export type { Browser, SignInTimings };
 
 export interface ServeProcess {
   child: ChildProcess;
@@ -45,10 +46,6 @@ export async function startServeProcess(options: { site: string; entry: string; 
   return { child, siteOrigin, idOrigin, readyMs, setupToken, log: () => out };
 }
 
-/** Follows a browser from a site address until it lands (200), or until the provider asks it to sign in. */
-const visit = (serve: ServeProcess, browser: Browser, path: string) =>
-  browser.jar.follow(new URL(path, serve.siteOrigin).href, (next) => !(next.origin === serve.idOrigin && next.pathname === '/login'));
-
 /** The first admin: setup link, account, passkey; returns their browser (signed in to the provider only). */
 export async function createFirstAdmin(serve: ServeProcess): Promise<Browser> {
   const alice = idBrowser(serve.idOrigin);
@@ -61,49 +58,12 @@ export async function createFirstAdmin(serve: ServeProcess): Promise<Browser> {
   return alice;
 }
 
-export interface SignInTimings {
-  /** login/start: the WebAuthn options. */
-  optionsMs: number;
-  /** login/finish: the assertion checked, the provider's session made. */
-  verifyMs: number;
-  /** /oauth2/callback: code exchanged for tokens, ID token checked, session cookie sealed. */
-  callbackMs: number;
-}
-
 /**
  * A full sign-in of a fresh browser (new cookie jar) that holds `owner`'s passkey: /private/ →
  * provider's sign-in page → passkey → back through the OIDC flow → /private/ with a session.
  * Returns the site's Cookie header and the server time of the three steps that do real work.
  */
-export async function signIn(serve: ServeProcess, owner: Browser): Promise<{ cookie: string; timings: SignInTimings }> {
-  const browser = idBrowser(serve.idOrigin);
-  // The same passkey: a second browser of the same person.
-  Object.assign(browser.authenticator, owner.authenticator);
-  await visit(serve, browser, '/private/');
-  await browser.page('/login');
-  let started = performance.now();
-  const start = await browser.json('/api/webauthn/login/start', {});
-  const optionsMs = performance.now() - started;
-  const assertion = await browser.authenticator.login(start.body.options as never);
-  started = performance.now();
-  const finish = await browser.json('/api/webauthn/login/finish', { flowId: start.body.flowId, response: assertion });
-  const verifyMs = performance.now() - started;
-  if (finish.response.status !== 200) throw new Error(`login/finish answered ${finish.response.status}: ${JSON.stringify(finish.body)}`);
-  // Up to the callback (the provider's redirects), then the callback alone is timed.
-  let callbackUrl = '';
-  await browser.jar.follow(new URL('/private/', serve.siteOrigin).href, (next) => {
-    if (next.pathname !== '/oauth2/callback') return true;
-    callbackUrl = next.href;
-    return false;
-  });
-  if (!callbackUrl) throw new Error('the sign-in did not reach the callback');
-  started = performance.now();
-  const callback = await browser.jar.fetch(callbackUrl);
-  const callbackMs = performance.now() - started;
-  const body = await callback.text();
-  if (callback.status !== 302) throw new Error(`callback answered ${callback.status}: ${callbackUrl} ${/[^>]*Please[^<]*/.exec(body)?.[0]}\n${serve.log().slice(-1500)}`);
-  const cookie = browser.jar.cookieHeader(new URL('/private/', serve.siteOrigin));
-  const check = await fetch(new URL('/private/', serve.siteOrigin), { headers: { cookie } });
-  if (check.status !== 200) throw new Error(`/private/ answered ${check.status} after sign-in`);
-  return { cookie, timings: { optionsMs, verifyMs, callbackMs } };
+export function signIn(serve: ServeProcess, owner: Browser): Promise<{ cookie: string; timings: SignInTimings }> {
+  return signInWithPasskey({ siteOrigin: serve.siteOrigin, idOrigin: serve.idOrigin, startPath: '/private/', check: { path: '/private/', status: 200 } },
+    owner.authenticator, () => serve.log().slice(-1500));
 }
