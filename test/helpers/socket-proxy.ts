@@ -13,9 +13,9 @@ const MAIN = join(import.meta.dirname, '../../src/main.ts');
 export const COOKIE_SECRET = randomBytes(32).toString('base64url');
 
 /** Flags every spawned proxy shares; the issuer never resolves unless a test gives its own. */
-export function proxyFlags(httpAddress: string, extra: string[] = []): string[] {
+export function proxyFlags(httpAddress: string, extra: string[] = [], issuer = 'https://id.example.invalid'): string[] {
   return ['proxy', `--http-address=${httpAddress}`, '--client-id=site', '--client-secret=not-used', `--cookie-secret=${COOKIE_SECRET}`,
-    '--oidc-issuer-url=https://id.example.invalid', '--email-domain=*', '--upstream=static://202', '--set-xauthrequest=true', ...extra];
+    `--oidc-issuer-url=${issuer}`, '--email-domain=*', '--upstream=static://202', '--set-xauthrequest=true', ...extra];
 }
 
 export interface SpawnedProxy {
