@@ -3,7 +3,7 @@
 // is answered only after the proxy's own check (checkAuth, the code behind /oauth2/auth) said
 // 202. A plain node:http handler, so the public-file hot path runs without a framework.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkAuth } from '../proxy/auth-check.ts';
+import { type AuthCheckResult, checkAuth, checkAuthNow } from '../proxy/auth-check.ts';
 import type { ProxyLogger, ProxyRuntime } from '../proxy/proxy-runtime.ts';
 import type { ProtectedPrefix, Resolution, StaticSite } from '../edge/static-site.ts';
 import { encodePathForLocation } from '../edge/request-path.ts';
@@ -50,16 +50,36 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
     deps.proxy(req, res);
   }
 
-  async function guard(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' }, rule: ProtectedPrefix): Promise<void> {
-    const host = runtime.origin({ remoteAddress: req.socket.remoteAddress, headers: req.headers, url: req.url ?? '/' }).host;
+  // Most checks are answered without waiting (checkAuthNow: a signed-in browser between
+  // refreshes); the rest (a refresh, a cookie to delete, a Redis session) take checkAuth's promise.
+  function guard(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' }, rule: ProtectedPrefix): void {
     let result;
     try {
-      result = await checkAuth(runtime, { cookieHeader: req.headers.cookie, rawQuery: queryFor(rule), host });
+      result = checkAuthNow(runtime, req.headers.cookie, queryFor(rule));
     } catch (error) {
-      // Fail closed: nothing under the prefix without a definite yes.
-      deps.logger.error({ err: error }, 'auth check failed');
-      return send(res, 503, { 'retry-after': '5' }, 'The sign-in service is not available right now. Please try again shortly.');
+      return unavailable(res, error);
     }
+    if (result !== undefined) return void admit(req, res, resolution, rule, result);
+    // The host only matters for a Set-Cookie line's Domain, which only checkAuth writes.
+    const host = runtime.origin({ remoteAddress: req.socket.remoteAddress, headers: req.headers, url: req.url ?? '/' }).host;
+    checkAuth(runtime, { cookieHeader: req.headers.cookie, rawQuery: queryFor(rule), host })
+      .then((later) => admit(req, res, resolution, rule, later), (error: unknown) => unavailable(res, error))
+      .catch((error: unknown) => failed(res, error));
+  }
+
+  // Fail closed: nothing under the prefix without a definite yes.
+  function unavailable(res: ServerResponse, error: unknown): void {
+    deps.logger.error({ err: error }, 'auth check failed');
+    send(res, 503, { 'retry-after': '5' }, 'The sign-in service is not available right now. Please try again shortly.');
+  }
+
+  function failed(res: ServerResponse, error: unknown): void {
+    deps.logger.error({ err: error }, 'protected request failed');
+    if (!res.headersSent) send(res, 500, {}, 'Something went wrong.');
+    else res.destroy();
+  }
+
+  function admit(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' }, rule: ProtectedPrefix, result: AuthCheckResult): Promise<void> | undefined {
     if (result.setCookies.length) res.setHeader('set-cookie', result.setCookies);
     if (result.status === 202) return site.serve(req, res, resolution);
     if (result.status === 403) {
@@ -84,18 +104,18 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
     if (path === '/healthz') return deps.health(req, res);
     const resolution = site.resolve(url);
     if (resolution.kind === 'path' && resolution.protection !== null) {
-      guard(req, res, resolution, resolution.protection).catch((error: unknown) => {
-        deps.logger.error({ err: error }, 'protected request failed');
-        if (!res.headersSent) send(res, 500, {}, 'Something went wrong.');
-        else res.destroy();
-      });
+      try {
+        guard(req, res, resolution, resolution.protection);
+      } catch (error) {
+        failed(res, error);
+      }
       return;
     }
     void site.serve(req, res, resolution);
   };
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string, omitBody = false): void {
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string, omitBody = false): undefined {
   const bytes = Buffer.from(body);
   res.writeHead(status, {
     'content-type': 'text/plain; charset=utf-8',
@@ -105,5 +125,6 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
     'x-content-type-options': 'nosniff',
   });
   res.end(omitBody ? undefined : bytes);
+  return undefined;
 }
 

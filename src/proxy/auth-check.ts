@@ -1,8 +1,8 @@
 // The /oauth2/auth check as a plain function, so nginx/Caddy (over HTTP) and serve mode
 // (in-process) share one code path. It answers only 202, 401 or 403: nginx's auth_request turns
-// anything else into a 500. For a cookie session it does no I/O unless a refresh is due; a Redis
-// session costs one GET.
-import { decide } from './decide.ts';
+// anything else into a 500. For a cookie session it does no I/O unless a refresh is due, and
+// checkAuthNow gives those answers without a promise; a Redis session costs one GET.
+import { type Decision, decide } from './decide.ts';
 import { parseCookieHeader } from './cookie-header.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { isRefreshDue, isSessionExpired, type Session } from './session.ts';
@@ -40,7 +40,7 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
   let setCookies = NO_COOKIES;
   const now = rt.nowSeconds();
 
-  if (session && isRefreshDue(session, now) && !isSessionExpired(session, now) && !rt.revocations.isRevoked(session)) {
+  if (session && refreshWanted(rt, session, now)) {
     const outcome = await rt.refresher.refresh(session);
     if (outcome.kind === 'refreshed') {
       session = outcome.session;
@@ -57,9 +57,39 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
   }
 
   const decision = decide(session, rt.ruleFor(input.rawQuery), now, rt.revocations);
+  // An ended session (expired, revoked) is deleted so the browser stops sending it.
+  if (endsSession(decision)) return observed(rt, { status: 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, decision.reason);
+  return settled(rt, decision, session, setCookies);
+}
+
+/**
+ * checkAuth's answer without waiting, when it needs no I/O: the session store reads the cookie
+ * itself (not Redis), no refresh is due and no cookie has to be deleted, which is every check of
+ * a signed-in browser between refreshes. undefined means "ask checkAuth()". Where this answers, it
+ * answers as checkAuth would (test/unit/proxy-auth-check.test.ts runs both): the same decide(), so
+ * expiry, revocations and the rule are checked on every call. Needs no host: only Set-Cookie does.
+ */
+export function checkAuthNow(rt: ProxyRuntime, cookieHeader: string | undefined, rawQuery: string): AuthCheckResult | undefined {
+  const readNow = rt.sessions.readNow;
+  if (readNow === undefined) return undefined;
+  const session = readNow(parseCookieHeader(cookieHeader));
+  const now = rt.nowSeconds();
+  if (session && refreshWanted(rt, session, now)) return undefined;
+  const decision = decide(session, rt.ruleFor(rawQuery), now, rt.revocations);
+  if (endsSession(decision)) return undefined;
+  return settled(rt, decision, session, NO_COOKIES);
+}
+
+/** A live session whose refresh time has come (an ended one is not refreshed, it is deleted). */
+const refreshWanted = (rt: ProxyRuntime, session: Session, now: number): boolean =>
+  isRefreshDue(session, now) && !isSessionExpired(session, now) && !rt.revocations.isRevoked(session);
+
+const endsSession = (decision: Decision): decision is Decision & { kind: 'signin' } =>
+  decision.kind === 'signin' && decision.reason !== 'no session';
+
+/** The result of a decision that deletes no cookie: allowed, refused, or no session at all. */
+function settled(rt: ProxyRuntime, decision: Decision, session: Session | null, setCookies: string[]): AuthCheckResult {
   if (decision.kind === 'allow') return observed(rt, { status: 202, headers: rt.identityHeaders(decision.session), setCookies, session: decision.session }, 'allowed');
   if (decision.kind === 'deny') return observed(rt, { status: 403, headers: NONE, setCookies, session }, decision.reason);
-  // An ended session (expired, revoked) is deleted so the browser stops sending it.
-  const ended = decision.reason !== 'no session';
-  return observed(rt, { status: 401, headers: NONE, setCookies: ended ? await rt.sessions.clear(rt.cookieAttributes(input.host), sent) : setCookies, session: null }, decision.reason);
+  return observed(rt, { status: 401, headers: NONE, setCookies, session: null }, decision.reason);
 }

@@ -9,6 +9,11 @@ export interface SessionStore {
   readonly name: string;
   /** The session the browser's cookies point at, or null (absent, tampered with, ended, expired). */
   read(sent: ReadonlyMap<string, string>): Promise<Session | null>;
+  /**
+   * The same answer without waiting, for a store that needs no I/O to give it (the cookie store);
+   * absent on a server-side store. Lets the auth check answer within the request's own tick.
+   */
+  readonly readNow?: (sent: ReadonlyMap<string, string>) => Session | null;
   /** Stores `session` for `maxAgeSeconds`; returns the Set-Cookie lines for the browser. */
   write(session: Session, attrs: CookieAttributes, maxAgeSeconds: number, nowMs: number, sent: ReadonlyMap<string, string>): Promise<string[]>;
   /** Ends the session the browser sent; returns the Set-Cookie lines that delete its cookies. */
@@ -36,6 +41,7 @@ export function cookieSessionStore(codec: CookieCodec): SessionStore {
     async read(sent) {
       return codec.read(sent);
     },
+    readNow: (sent) => codec.read(sent),
     async write(session, attrs, maxAgeSeconds, nowMs, sent) {
       return codec.write(session, attrs, maxAgeSeconds, nowMs, sent);
     },

@@ -1,0 +1,130 @@
+// checkAuthNow (no promise, no I/O) must give checkAuth's answer whenever it gives one, and step
+// aside (undefined) whenever checkAuth would write a cookie or wait for the provider.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { manualClock } from '../../src/core/clock.ts';
+import { type AuthCheckResult, checkAuth, checkAuthNow } from '../../src/proxy/auth-check.ts';
+import { createCookieCodec } from '../../src/proxy/cookie-codec.ts';
+import { createProxyRuntime, type ProxyRuntime } from '../../src/proxy/proxy-runtime.ts';
+import type { Session } from '../../src/proxy/session.ts';
+import { proxyConfigFixture } from '../helpers/proxy-config-fixture.ts';
+
+const START_MS = Date.UTC(2026, 5, 1);
+const NOW = START_MS / 1000;
+const config = proxyConfigFixture({ setXAuthRequest: true, setAuthorizationHeader: true });
+const attrs = { domain: null, path: '/', secure: false, httpOnly: true, sameSite: '' as const };
+
+const session = (overrides: Partial<Session> = {}): Session => ({
+  sub: 'u1', email: 'ada@example.com', emailVerified: true, preferredUsername: 'ada', groups: ['staff'],
+  idToken: 'h.p.s', accessToken: 'at', refreshToken: '', sid: 's1', createdAt: NOW - 60, expiresAt: NOW + 3600, refreshAt: 0, ...overrides,
+});
+const cookieFor = (s: Session) =>
+  createCookieCodec(config.cookie.name, config.cookie.secret).write(s, attrs, 3600, START_MS, new Map())[0].split(';')[0];
+
+function runtime() {
+  const clock = manualClock(START_MS);
+  const seen: [number, string, string | null][] = [];
+  // The provider is never reachable here: a due refresh ends as "unavailable" and keeps the session.
+  const fetch = (() => Promise.reject(new Error('no provider in this test'))) as typeof globalThis.fetch;
+  const rt = createProxyRuntime(config, { clock, fetch, authObserver: (status, s, reason) => seen.push([status, reason, s?.sub ?? null]) });
+  return { rt, clock, seen };
+}
+
+/** Both answers for the same request, and what the observer was told by each. */
+async function both(rt: ProxyRuntime, seen: unknown[], cookieHeader: string | undefined, rawQuery = '') {
+  seen.length = 0;
+  const now = checkAuthNow(rt, cookieHeader, rawQuery);
+  const toldNow = seen.splice(0);
+  const later = await checkAuth(rt, { cookieHeader, rawQuery, host: 'example.com' });
+  const toldLater = seen.splice(0);
+  return { now, later, toldNow, toldLater };
+}
+
+function assertSame(now: AuthCheckResult | undefined, later: AuthCheckResult, toldNow: unknown[], toldLater: unknown[]) {
+  assert.ok(now, 'checkAuthNow answers');
+  assert.deepEqual(now, later);
+  assert.deepEqual(toldNow, toldLater);
+  assert.equal(toldNow.length, 1, 'the observer hears of each check once');
+}
+
+describe('checkAuthNow agrees with checkAuth', () => {
+  it('without a cookie: 401, nothing to delete', async () => {
+    const { rt, seen } = runtime();
+    const r = await both(rt, seen, undefined);
+    assertSame(r.now, r.later, r.toldNow, r.toldLater);
+    assert.equal(r.later.status, 401);
+    assert.deepEqual(r.later.setCookies, []);
+  });
+
+  it('with a forged cookie: 401 as if there were none', async () => {
+    const { rt, seen } = runtime();
+    const value = cookieFor(session());
+    const forged = value.slice(0, -10) + (value.at(-10) === 'A' ? 'B' : 'A') + value.slice(-9);
+    const r = await both(rt, seen, `other=1; ${forged}`);
+    assertSame(r.now, r.later, r.toldNow, r.toldLater);
+    assert.equal(r.later.status, 401);
+  });
+
+  it('with a live session: 202 and the same identity headers, among other cookies', async () => {
+    const { rt, seen } = runtime();
+    const r = await both(rt, seen, `theme=dark; ${cookieFor(session())}; lang=en`);
+    assertSame(r.now, r.later, r.toldNow, r.toldLater);
+    assert.equal(r.later.status, 202);
+    assert.equal(r.later.headers['x-auth-request-user'], 'u1');
+  });
+
+  it('checks the group rule of each query: 403 outside, 202 inside', async () => {
+    const { rt, seen } = runtime();
+    const cookie = cookieFor(session());
+    const outside = await both(rt, seen, cookie, 'allowed_groups=family');
+    assertSame(outside.now, outside.later, outside.toldNow, outside.toldLater);
+    assert.equal(outside.later.status, 403);
+    assert.equal(outside.later.session?.sub, 'u1');
+    const inside = await both(rt, seen, cookie, 'allowed_groups=family,staff');
+    assertSame(inside.now, inside.later, inside.toldNow, inside.toldLater);
+    assert.equal(inside.later.status, 202);
+  });
+
+  it('admits until the second before expiry, then leaves the deletion to checkAuth', async () => {
+    const { rt, clock, seen } = runtime();
+    const cookie = cookieFor(session({ expiresAt: NOW + 1 }));
+    const last = await both(rt, seen, cookie);
+    assertSame(last.now, last.later, last.toldNow, last.toldLater);
+    assert.equal(last.later.status, 202);
+    clock.advanceMs(1000); // now === expiresAt: ended
+    const ended = await both(rt, seen, cookie);
+    assert.equal(ended.now, undefined);
+    assert.deepEqual(ended.toldNow, []);
+    assert.equal(ended.later.status, 401);
+    assert.deepEqual(ended.toldLater, [[401, 'expired', null]]);
+    assert.match(ended.later.setCookies[0], /^_oauth2_proxy=; .*Max-Age=0/);
+  });
+
+  it('ends a session revoked after it was opened and remembered', async () => {
+    const { rt, clock, seen } = runtime();
+    const cookie = cookieFor(session());
+    const before = await both(rt, seen, cookie);
+    assert.equal(before.now?.status, 202); // opened, and now in the codec's memory
+    clock.advanceMs(1000);
+    rt.revocations.revoke({ sid: 's1' });
+    const after = await both(rt, seen, cookie);
+    assert.equal(after.now, undefined);
+    assert.equal(after.later.status, 401);
+    assert.deepEqual(after.toldLater, [[401, 'revoked', null]]);
+    assert.match(after.later.setCookies[0], /Max-Age=0/);
+  });
+
+  it('leaves a due refresh to checkAuth', async () => {
+    const { rt, seen } = runtime();
+    const r = await both(rt, seen, cookieFor(session({ refreshToken: 'rt', refreshAt: NOW - 1 })));
+    assert.equal(r.now, undefined);
+    assert.deepEqual(r.toldNow, []);
+    assert.equal(r.later.status, 202); // provider unavailable: the still-valid session is kept
+  });
+
+  it('does not answer for a store that has to be asked (Redis)', async () => {
+    const { rt } = runtime();
+    const { readNow: _, ...serverSide } = rt.sessions;
+    assert.equal(checkAuthNow({ ...rt, sessions: serverSide }, cookieFor(session()), ''), undefined);
+  });
+});
