@@ -55,7 +55,7 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
   function guard(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' }, rule: ProtectedPrefix): void {
     let result;
     try {
-      result = checkAuthNow(runtime, req.headers.cookie, queryFor(rule));
+      result = checkAuthNow(runtime, req.headers.cookie, queryFor(rule), req.socket);
     } catch (error) {
       return unavailable(res, error);
     }

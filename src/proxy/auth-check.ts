@@ -5,6 +5,7 @@
 import { type Decision, decide } from './decide.ts';
 import { parseCookieHeader } from './cookie-header.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
+import type { SessionStore } from './session-store.ts';
 import { isRefreshDue, isSessionExpired, type Session } from './session.ts';
 
 export interface AuthCheckInput {
@@ -69,15 +70,43 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
  * answers as checkAuth would (test/unit/proxy-auth-check.test.ts runs both): the same decide(), so
  * expiry, revocations and the rule are checked on every call. Needs no host: only Set-Cookie does.
  */
-export function checkAuthNow(rt: ProxyRuntime, cookieHeader: string | undefined, rawQuery: string): AuthCheckResult | undefined {
+export function checkAuthNow(rt: ProxyRuntime, cookieHeader: string | undefined, rawQuery: string, connection?: object): AuthCheckResult | undefined {
   const readNow = rt.sessions.readNow;
   if (readNow === undefined) return undefined;
-  const session = readNow(parseCookieHeader(cookieHeader));
+  const session = connection === undefined || cookieHeader === undefined
+    ? readNow(parseCookieHeader(cookieHeader))
+    : sessionOnConnection(rt.sessions, readNow, cookieHeader, connection);
   const now = rt.nowSeconds();
   if (session && refreshWanted(rt, session, now)) return undefined;
   const decision = decide(session, rt.ruleFor(rawQuery), now, rt.revocations);
   if (endsSession(decision)) return undefined;
   return settled(rt, decision, session, NO_COOKIES);
+}
+
+// A browser sends the same Cookie header on every request of a keep-alive connection, so what it
+// opened to is remembered per connection (the socket) and recognised by comparing the header
+// itself: no parsing, and no hashing of a ~2 KB string for the codec's memory. Only a session the
+// store returned for exactly this header is kept (readNow is a pure function of the header), so
+// nothing changes but the cost: decide() still checks expiry, revocations and the rule each time.
+interface Remembered {
+  store: SessionStore;
+  header: string;
+  session: Session;
+}
+const byConnection = new WeakMap<object, Remembered>();
+
+function sessionOnConnection(store: SessionStore, readNow: NonNullable<SessionStore['readNow']>, header: string, connection: object): Session | null {
+  const last = byConnection.get(connection);
+  if (last !== undefined && last.header === header && last.store === store) return last.session;
+  const session = readNow(parseCookieHeader(header));
+  if (session === null) return null;
+  if (last === undefined) byConnection.set(connection, { store, header, session });
+  else {
+    last.store = store;
+    last.header = header;
+    last.session = session;
+  }
+  return session;
 }
 
 /** A live session whose refresh time has come (an ended one is not refreshed, it is deleted). */

@@ -128,3 +128,38 @@ describe('checkAuthNow agrees with checkAuth', () => {
     assert.equal(checkAuthNow({ ...rt, sessions: serverSide }, cookieFor(session()), ''), undefined);
   });
 });
+
+describe('checkAuthNow on a keep-alive connection', () => {
+  it('remembers the session of the connection\'s Cookie header, and still checks revocations each time', async () => {
+    const { rt, clock, seen } = runtime();
+    const connection = {};
+    const cookie = cookieFor(session());
+    assert.equal(checkAuthNow(rt, cookie, '', connection)?.status, 202);
+    assert.equal(checkAuthNow(rt, cookie, 'allowed_groups=family', connection)?.status, 403);
+    clock.advanceMs(1000);
+    rt.revocations.revoke({ sub: 'u1' });
+    seen.length = 0;
+    assert.equal(checkAuthNow(rt, cookie, '', connection), undefined);
+    assert.equal((await checkAuth(rt, { cookieHeader: cookie, rawQuery: '', host: 'example.com' })).status, 401);
+    assert.deepEqual(seen, [[401, 'revoked', null]]);
+  });
+
+  it('reads again when the header changes on the same connection', () => {
+    const { rt } = runtime();
+    const connection = {};
+    assert.equal(checkAuthNow(rt, cookieFor(session({ sub: 'ann' })), '', connection)?.session?.sub, 'ann');
+    assert.equal(checkAuthNow(rt, cookieFor(session({ sub: 'bob' })), '', connection)?.session?.sub, 'bob');
+    assert.equal(checkAuthNow(rt, 'theme=dark', '', connection)?.status, 401);
+    const value = cookieFor(session({ sub: 'bob' }));
+    assert.equal(checkAuthNow(rt, value.slice(0, -4) + 'AAAA', '', connection)?.status, 401);
+  });
+
+  it('never answers one store\'s session from another\'s memory', () => {
+    const { rt } = runtime();
+    const other = createProxyRuntime(proxyConfigFixture(), { clock: manualClock(START_MS) }); // another cookie secret
+    const connection = {};
+    const cookie = cookieFor(session());
+    assert.equal(checkAuthNow(rt, cookie, '', connection)?.status, 202);
+    assert.equal(checkAuthNow(other, cookie, '', connection)?.status, 401);
+  });
+});
