@@ -62,9 +62,10 @@ function ruleAt(plan: DeploymentPlan, index: number): ProtectedPrefix {
   return rule;
 }
 
-const revocationDelayLines = (plan: DeploymentPlan, slack: string): string[] => [
+const revocationDelayLines = (plan: DeploymentPlan, slack: string | null): string[] => [
   `# REVOCATION DELAY: a user who is removed, loses a group or signs out elsewhere keeps access to`,
-  `# protected pages for up to ${plan.authCacheSeconds} seconds${slack}, because nginx does not ask the proxy again.`,
+  `# protected pages for up to ${plan.authCacheSeconds} seconds, because nginx does not ask the proxy again.`,
+  ...(slack ? [`# ${slack}`] : []),
 ];
 
 /** http-level lines of the auth-decision cache (none without --auth-cache); the bench uses them too. */
@@ -77,8 +78,7 @@ export function authCacheHttpLines(plan: DeploymentPlan): string[] {
     `# Auth-decision cache (--auth-cache ${plan.authCacheSeconds}s): nginx remembers "allowed" (202) for exactly the`,
     `# credentials a browser sent (Cookie and Authorization headers) for ${plan.authCacheSeconds} seconds, instead of`,
     '# asking the proxy on every request.',
-    // nginx stores a 202 with a validity of whole seconds on its own clock: up to one more second
-    ...revocationDelayLines(plan, ' (and at most one second more)'),
+    ...revocationDelayLines(plan, '(At most one second more: nginx keeps the validity in whole seconds.)'),
     `proxy_cache_path ${plan.authCachePath} levels=1:2 keys_zone=latchkey_auth:1m max_size=16m inactive=${Math.max(60, plan.authCacheSeconds * 2)}s use_temp_path=off;`,
     '',
     '# A request without any credentials is neither answered from nor stored in the cache: the',
@@ -123,7 +123,7 @@ function luaHttpLines(plan: DeploymentPlan): string[] {
     `# Auth-decision cache (--auth-cache ${plan.authCacheSeconds}s --auth-cache-engine lua): nginx remembers "allowed"`,
     '# (202) for exactly the credentials a browser sent (Cookie and Authorization headers), in a Lua',
     '# shared dict, and answers protected requests from it without asking the proxy.',
-    ...revocationDelayLines(plan, ''),
+    ...revocationDelayLines(plan, null),
     '#',
     '# NEEDS the Lua module: apt-get install libnginx-mod-http-lua (Debian 12 / Ubuntu). The package',
     '# puts its load_module lines (and those of libnginx-mod-http-ndk) into /etc/nginx/modules-enabled/,',
