@@ -1,11 +1,17 @@
 // Small pieces shared by the sign-in and account pages, so they look and behave alike.
 import { html, type Html } from '../html.ts';
 
-const DATE_TIME = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+// Made on first use, not when the module loads: the first Intl object reads ICU's locale data,
+// ~6 MB of the Node binary's pages that a process which never draws a date need not touch
+// (docs/benchmarks.md, "Memory").
+let dateTime: Intl.DateTimeFormat | undefined;
 
 /** A point in time for people ("3 May 2025, 14:05 UTC"), machine-readable in `datetime`. */
-export const when = (ms: number | null, never = 'never'): Html | string =>
-  ms ? html`<time datetime="${new Date(ms).toISOString()}">${DATE_TIME.format(ms)} UTC</time>` : never;
+export const when = (ms: number | null, never = 'never'): Html | string => {
+  if (!ms) return never;
+  dateTime ??= new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+  return html`<time datetime="${new Date(ms).toISOString()}">${dateTime.format(ms)} UTC</time>`;
+};
 
 export const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
 

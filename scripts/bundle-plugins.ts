@@ -1,0 +1,69 @@
+// The esbuild plugins of `npm run build` (scripts/build.ts): what the bundle needs to behave as the
+// sources do, and two rewrites that keep memory off a running process (docs/benchmarks.md, "Memory").
+import type { Plugin } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Our own modules (src/): files that read a neighbour at run time (`new URL('./assets/style.css',
+ * import.meta.url)`, `import.meta.resolve('pkg')`) get the URLs they have when running from
+ * source, so the assets in src/ and node_modules/ are found as they are there. Also writes every
+ * character above U+007F as a `\u` escape (see latin1Source).
+ */
+export function sourceModules(outdir: string): Plugin {
+  return {
+    name: 'latchkey-source-modules',
+    setup(b) {
+      b.onLoad({ filter: /\/src\/.*\.ts$/ }, (args) => {
+        let text = readFileSync(args.path, 'utf8');
+        const fromBundle = (path: string) => `new URL(${JSON.stringify(relative(outdir, path))}, import.meta.url).href`;
+        if (text.includes('import.meta.')) {
+          text = text
+            .replaceAll('import.meta.url', fromBundle(args.path))
+            // import.meta.resolve('pkg') of a file that ships in node_modules: resolved now, relative to the bundle.
+            .replace(/import\.meta\.resolve\((['"])([^'"]+)\1\)/g, (_all, _quote, specifier: string) => fromBundle(fileURLToPath(import.meta.resolve(specifier))));
+        }
+        return { contents: latin1Source(text), loader: 'ts' };
+      });
+    },
+  };
+}
+
+/**
+ * V8 keeps a module's source text for as long as the module lives, one byte per character only
+ * when every character fits in Latin-1; a single "’" makes the whole chunk two bytes per
+ * character. esbuild already escapes strings, but not tagged templates (their raw text must stay
+ * as written), and our pages are `html` tagged templates full of typographic quotes: the chunk
+ * holding the identity provider was 2.5 MB of heap instead of 1.3 MB. Escaping is safe in our
+ * sources: in strings, templates (`html` reads the cooked text, never `.raw`; no String.raw in
+ * src/), regular expressions and comments a `\uXXXX` means the character itself (characters
+ * beyond U+FFFF become their two surrogates, which strings and regular expressions also read as
+ * the one character).
+ */
+export function latin1Source(text: string): string {
+  return text.replace(/[\u0080-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * oidc-provider makes two `Intl.ListFormat`s when its helpers load, only to word error messages
+ * ("missing required parameters 'a' and 'b'"). The first Intl object of a process reads ICU's
+ * locale data: ~6 MB of the Node binary's pages resident for the life of `latchkey serve` or `id`.
+ * Here they are made on first use instead; same messages. The build fails if the file no longer
+ * reads as expected (an upgrade changed it), rather than quietly bringing the cost back.
+ */
+export const lazyOidcProviderListFormat: Plugin = {
+  name: 'latchkey-lazy-oidc-provider-listformat',
+  setup(b) {
+    b.onLoad({ filter: /\/node_modules\/oidc-provider\/lib\/helpers\/formatters\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const pattern = /^const (\w+) = (new Intl\.ListFormat\([^;\n]*\));$/gm;
+      const found = text.match(pattern)?.length ?? 0;
+      if (found !== 2) throw new Error(`${args.path}: expected two top-level Intl.ListFormat constants, found ${found}; update scripts/bundle-plugins.ts`);
+      return {
+        contents: text.replace(pattern, (_all, name: string, make: string) => `let ${name}$made;\nconst ${name} = { format: (list) => (${name}$made ??= ${make}).format(list) };`),
+        loader: 'js',
+      };
+    });
+  },
+};
