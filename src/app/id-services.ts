@@ -3,7 +3,6 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { createIdentity, type Identity } from '../identity/index.ts';
 import { openMigratedDatabase, type Database } from '../storage/database.ts';
 import { createDatabaseStore, sweepExpired, type EphemeralStore } from '../storage/ephemeral-store.ts';
-import { connectRedis, createRedisStore } from '../storage/redis-store.ts';
 import { createWebauthn, type Webauthn } from '../webauthn/index.ts';
 import { createClientsService, type ClientsService } from '../oidc/clients.ts';
 
@@ -21,11 +20,17 @@ export interface IdServices {
 
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 
+async function redisStore(url: string, keyPrefix: string): Promise<EphemeralStore> {
+  const { connectRedis, createRedisStore } = await import('../storage/redis-store.ts');
+  return createRedisStore(connectRedis(url), { keyPrefix });
+}
+
 export async function createIdServices(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore } = {}): Promise<IdServices> {
   const clock = options.clock ?? systemClock;
   const database = await openMigratedDatabase(config.dbConnectionString);
   // REDIS_URL moves short-lived state out of the database, shared by every instance (docs/scaling.md).
-  const store = options.store ?? (config.redisUrl ? createRedisStore(connectRedis(config.redisUrl), { keyPrefix: config.redisKeyPrefix }) : createDatabaseStore(database.db, clock));
+  // ioredis is loaded only then: ~1.7 MB of heap that a single instance never uses.
+  const store = options.store ?? (config.redisUrl ? await redisStore(config.redisUrl, config.redisKeyPrefix) : createDatabaseStore(database.db, clock));
   const identity = createIdentity({ db: database.db, clock, sessionTtlSeconds: config.sessionDurationSeconds, appName: config.appName });
   // Loads the admin-saved settings before the first page is drawn.
   await identity.settings.get();

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
-import pg from 'pg';
 import { AppError } from '../core/errors.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Schema } from './schema.ts';
@@ -18,9 +17,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-// PostgreSQL returns int8 as text by default; our bigints are millisecond times, well inside 2^53.
-pg.types.setTypeParser(20, (text) => Number(text));
-
 export const isPostgresUrl = (connection: string): boolean => /^postgres(ql)?:\/\//i.test(connection);
 
 /** Parses `DB_CONNECTION_STRING`: a postgres:// URL, or a SQLite file path (`file:` prefix allowed). */
@@ -31,6 +27,10 @@ export function sqlitePathOf(connection: string): string {
 
 export async function openDatabase(connection: string): Promise<Database> {
   if (isPostgresUrl(connection)) {
+    // Loaded only for PostgreSQL: pg is ~1 MB of heap that a SQLite deployment never uses.
+    const { default: pg } = await import('pg');
+    // PostgreSQL returns int8 as text by default; our bigints are millisecond times, well inside 2^53.
+    pg.types.setTypeParser(20, (text) => Number(text));
     const pool = new pg.Pool({ connectionString: connection, max: 10 });
     // An idle connection that PostgreSQL ends (restart, failover) is dropped by the pool; without a
     // listener its 'error' event would end the process. The next query opens a new connection.

@@ -1,10 +1,11 @@
 // The authentication ceremony (WebAuthn Level 3 §7.2), usernameless: the browser offers every
 // discoverable passkey it holds for our RP ID, and the response tells us whose it is.
-import { generateAuthenticationOptions, verifyAuthenticationResponse, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { readAccountStatus } from './account-status.ts';
 import { saveFlow, takeFlow } from './ceremony-flow.ts';
 import { accountDisabled, invalidResponse, unknownPasskey, userHandleMismatch } from './errors.ts';
 import { fromLibraryError } from './library-error.ts';
+import { simpleWebauthn } from './library.ts';
 import { findPasskey, recordPasskeyUse } from './passkey-store.ts';
 import { userHandleOf } from './registration.ts';
 import { assertAuthenticationResponse } from './response-shape.ts';
@@ -16,6 +17,7 @@ export interface PasskeyLogin {
 }
 
 export async function startLogin(deps: WebauthnSettings): Promise<{ flowId: string; options: PublicKeyCredentialRequestOptionsJSON }> {
+  const { generateAuthenticationOptions } = await simpleWebauthn();
   const options = await generateAuthenticationOptions({
     rpID: deps.rpId,
     // Empty: the user picks any passkey for this site, no username asked (§5.5 allowCredentials).
@@ -43,6 +45,7 @@ export async function finishLogin(deps: WebauthnSettings, flowId: string, respon
   // signature over authenticatorData ‖ SHA-256(clientDataJSON), and the signature counter. A counter
   // that does not increase while either value is non-zero is "a signal that the authenticator may
   // be cloned" (step 22); we fail the ceremony rather than let a possible copy in.
+  const { verifyAuthenticationResponse } = await simpleWebauthn();
   let verification;
   try {
     verification = await verifyAuthenticationResponse({

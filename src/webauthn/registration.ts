@@ -1,11 +1,12 @@
 // The registration ceremony (WebAuthn Level 3 §7.1): options for navigator.credentials.create(),
 // then verification of the new credential and its storage as a passkey of the account.
-import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { Db } from '../storage/database.ts';
 import { readAccountStatus } from './account-status.ts';
 import { saveFlow, takeFlow } from './ceremony-flow.ts';
 import { accountDisabled, invalidPasskeyName, invalidResponse, passkeyAlreadyRegistered, unknownAccount } from './errors.ts';
 import { fromLibraryError } from './library-error.ts';
+import { simpleWebauthn } from './library.ts';
 import { addPasskey, findPasskey, listPasskeysByUser, type Passkey } from './passkey-store.ts';
 import { assertRegistrationResponse } from './response-shape.ts';
 import type { WebauthnSettings } from './settings.ts';
@@ -53,6 +54,7 @@ async function requireActiveAccount(db: Db, userId: string): Promise<void> {
 export async function startRegistration(deps: WebauthnSettings, registrant: Registrant): Promise<{ flowId: string; options: PublicKeyCredentialCreationOptionsJSON }> {
   await requireActiveAccount(deps.db, registrant.userId);
   const existing = await listPasskeysByUser(deps.db, registrant.userId);
+  const { generateRegistrationOptions } = await simpleWebauthn();
   const options = await generateRegistrationOptions({
     rpName: deps.rpName,
     rpID: deps.rpId,
@@ -82,6 +84,7 @@ export async function finishRegistration(
   assertRegistrationResponse(response);
 
   // §7.1 steps 5-24: client data, RP ID hash, UP/UV flags, algorithm and the 'none' attestation.
+  const { verifyRegistrationResponse } = await simpleWebauthn();
   let verification;
   try {
     verification = await verifyRegistrationResponse({

@@ -2,14 +2,18 @@
 // so it must behave as the sources do: the proxy starts from oauth2-proxy flags and answers its
 // endpoints, a file that reads a neighbour at run time (the version, from package.json) finds it,
 // and `latchkey serve` signs a browser in end to end (passkey, OIDC code exchange, session cookie).
+// Also what keeps memory down (docs/benchmarks.md, "Memory"): every chunk is Latin-1 (V8 then keeps
+// its source one byte per character), and what each server loads at start leaves out what it only
+// needs later or never.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { modulesLoadedAtStart, packageOf } from '../../bench/lib/chunk-sizes.ts';
 import { createFirstAdmin, signIn, startServeProcess } from '../../bench/lib/serve-fixture.ts';
 import { type ReferenceProvider, startReferenceProvider } from '../helpers/reference-provider.ts';
 import { proxyReadyUrl } from '../helpers/proxy-process.ts';
@@ -22,12 +26,29 @@ describe('the production bundle (scripts/build.ts)', () => {
   let outdir: string;
   before(async () => {
     outdir = mkdtempSync(join(tmpdir(), 'latchkey-bundle-'));
-    execFileSync(node, ['scripts/build.ts', '--outdir', outdir], { cwd: root, stdio: 'pipe' });
+    execFileSync(node, ['scripts/build.ts', '--outdir', outdir, '--metafile', join(outdir, 'meta.json')], { cwd: root, stdio: 'pipe' });
     op = await startReferenceProvider({ clientId: 'bundle-client', clientSecret: 'bundle-secret', redirectUris: ['http://127.0.0.1/oauth2/callback'] });
   });
   after(async () => {
     await op?.close();
     rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('is Latin-1 throughout, so V8 keeps every chunk\'s source one byte per character', () => {
+    const chunks = readdirSync(outdir).filter((file) => file.endsWith('.js'));
+    assert.ok(chunks.length > 10);
+    for (const file of chunks) assert.doesNotMatch(readFileSync(join(outdir, file), 'utf8'), /[^\u0000-\u00ff]/, file);
+  });
+
+  it('loads at start only what each server needs then', () => {
+    const meta = JSON.parse(readFileSync(join(outdir, 'meta.json'), 'utf8'));
+    const packagesAtStart = (command: string) => new Set([...modulesLoadedAtStart(meta, command).keys()].map(packageOf));
+    const proxy = packagesAtStart('proxy');
+    const serve = packagesAtStart('serve');
+    assert.ok(proxy.has('fastify') && serve.has('oidc-provider'));
+    // The proxy never touches a database; serve loads pg, ioredis and the passkey library when it first needs them.
+    for (const unneeded of ['kysely', 'pg', 'ioredis', 'oidc-provider', '@simplewebauthn/server', 'src/storage']) assert.ok(!proxy.has(unneeded), `proxy loads ${unneeded}`);
+    for (const later of ['pg', 'ioredis', '@simplewebauthn/server', '@peculiar/x509']) assert.ok(!serve.has(later), `serve loads ${later} at start`);
   });
 
   it('prints the version read from package.json', () => {
