@@ -26,14 +26,33 @@ export function parseAcceptEncoding(header: string): Map<string, number> {
   return weights;
 }
 
+// Browsers send the same Accept-Encoding on every request ("gzip, deflate, br, zstd"), so what a
+// header value allows is worked out once and remembered; bounded, so odd values cannot grow it.
+interface Allowed {
+  br: number;
+  gzip: number;
+}
+const ALLOWED_LIMIT = 64;
+const allowedByHeader = new Map<string, Allowed>();
+
+function allowedBy(header: string): Allowed {
+  let allowed = allowedByHeader.get(header);
+  if (allowed === undefined) {
+    const weights = parseAcceptEncoding(header);
+    const star = weights.get('*');
+    allowed = { br: weights.get('br') ?? star ?? 0, gzip: weights.get('gzip') ?? star ?? 0 };
+    if (allowedByHeader.size >= ALLOWED_LIMIT) allowedByHeader.clear();
+    allowedByHeader.set(header, allowed);
+  }
+  return allowed;
+}
+
 /** The best available precompressed encoding the client accepts, or null for the file itself. */
 export function chooseEncoding(header: string | undefined, available: { br: boolean; gzip: boolean }): PrecompressedEncoding | null {
   if (!header || (!available.br && !available.gzip)) return null;
-  const weights = parseAcceptEncoding(header);
-  const star = weights.get('*');
-  const weightOf = (name: string) => weights.get(name) ?? star ?? 0;
-  const brQ = available.br ? weightOf('br') : 0;
-  const gzipQ = available.gzip ? weightOf('gzip') : 0;
+  const allowed = allowedBy(header);
+  const brQ = available.br ? allowed.br : 0;
+  const gzipQ = available.gzip ? allowed.gzip : 0;
   if (brQ <= 0 && gzipQ <= 0) return null;
   return brQ >= gzipQ ? 'br' : 'gzip';
 }

@@ -20,3 +20,21 @@ describe('chooseEncoding', () => {
   it('does not enable a coding with a malformed q-value', () => assert.equal(chooseEncoding('br;q=banana', { br: true, gzip: false }), null));
   it('sends the file itself when no sibling exists', () => assert.equal(chooseEncoding('br, gzip', { br: false, gzip: false }), null));
 });
+
+describe('chooseEncoding remembers header values', () => {
+  it('answers each header value for itself, and for the siblings each file has, however often it is asked', () => {
+    for (let round = 0; round < 3; round++) {
+      assert.equal(chooseEncoding('br;q=0, gzip', both), 'gzip');
+      assert.equal(chooseEncoding('br, gzip', both), 'br');
+      assert.equal(chooseEncoding('br;q=0, gzip', { br: true, gzip: false }), null);
+      assert.equal(chooseEncoding('br, gzip', { br: false, gzip: true }), 'gzip');
+    }
+  });
+
+  it('stays right past its bound (many distinct values)', () => {
+    for (let i = 0; i < 200; i++) {
+      assert.equal(chooseEncoding(`gzip;q=0.${i % 9 + 1}, br;q=0.5, x-${i}`, both), i % 9 + 1 > 5 ? 'gzip' : 'br');
+    }
+    assert.equal(chooseEncoding('gzip, deflate, br, zstd', both), 'br');
+  });
+});
