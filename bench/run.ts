@@ -41,9 +41,14 @@ writeFileSync(join(site, 'index.html'), page);
 const discovery = await startDiscoveryStub();
 const cookieSecret = randomBytes(32);
 const [trivialPort, proxyPort, nginxPort] = [await freePort(), await freePort(), await freePort()];
+const trivialSocket = join(dir, 'trivial.sock');
+const proxySocket = join(dir, 'proxy.sock');
 
-const trivial = await startAndWait(node, ['-e', `require('http').createServer((q,s)=>{s.statusCode=202;s.end()}).listen(${trivialPort},'127.0.0.1')`], `http://127.0.0.1:${trivialPort}/`);
+// The trivial 202 server listens on TCP and on a unix socket (0666: nginx's workers run as nobody).
+const trivialServer = `const s=()=>require('http').createServer((q,r)=>{r.statusCode=202;r.end()});s().listen(${trivialPort},'127.0.0.1');s().listen(${JSON.stringify(trivialSocket)},()=>require('fs').chmodSync(${JSON.stringify(trivialSocket)},0o666))`;
+const trivial = await startAndWait(node, ['-e', trivialServer], `unix:${trivialSocket}:/`);
 const proxy = await startAndWait(node, [...nodeArgs, ...proxyCommand({ issuer: discovery.issuer, port: proxyPort, cookieSecret, entry })], `http://127.0.0.1:${proxyPort}/ping`);
+const socketProxy = await startAndWait(node, [...nodeArgs, ...proxyCommand({ issuer: discovery.issuer, socket: proxySocket, cookieSecret, entry })], `unix:${proxySocket}:/ping`);
 const proxyRssAtStartMb = rssMb(proxy.child.pid!);
 
 // latchkey serve with the same site; its session comes from a real sign-in (setup link, passkey).
@@ -52,23 +57,28 @@ const serveRssAtStartMb = rssMb(serve.child.pid!);
 const { cookie: serveCookie } = await signIn(serve, await createFirstAdmin(serve));
 
 mkdirSync(join(dir, 'nginx'), { recursive: true });
-writeFileSync(join(dir, 'nginx', 'nginx.conf'), benchNginxConfig(join(dir, 'nginx'), site, { listen: nginxPort, trivialUpstream: trivialPort, proxy: proxyPort }));
+writeFileSync(join(dir, 'nginx', 'nginx.conf'), benchNginxConfig(join(dir, 'nginx'), site, { listen: nginxPort, trivialPort, trivialSocket, proxyPort, proxySocket }));
 const nginx = spawn('nginx', ['-p', join(dir, 'nginx'), '-c', join(dir, 'nginx', 'nginx.conf')], { stdio: 'ignore' });
 await new Promise((r) => setTimeout(r, 300));
 
 const cookie = sealedSessionCookie(cookieSecret);
 const base = `http://127.0.0.1:${nginxPort}`;
+// Both caches reach the proxy over its unix socket, as `generate nginx --proxy-socket` sets it up.
+const CACHED = `nginx + latchkey proxy (unix socket), generated auth cache ${AUTH_CACHE_SECONDS} s (proxy_cache)`;
+const LUA_CACHED = `nginx + latchkey proxy (unix socket), generated auth cache ${AUTH_CACHE_SECONDS} s (--auth-cache-engine lua)`;
 const variants = {
   'nginx, unprotected': { url: `${base}/public/page.html`, cookie },
   'nginx + auth_request → trivial 202 upstream': { url: `${base}/p-trivial/page.html`, cookie },
+  'nginx + auth_request → trivial 202 upstream, unix socket': { url: `${base}/p-trivial-socket/page.html`, cookie },
   'nginx + auth_request → latchkey proxy': { url: `${base}/p-proxy/page.html`, cookie },
+  'nginx + auth_request → latchkey proxy, unix socket': { url: `${base}/p-proxy-socket/page.html`, cookie },
   'nginx + auth_request → latchkey proxy, no upstream keep-alive': { url: `${base}/p-proxy-no-keepalive/page.html`, cookie },
-  [`nginx + auth_request → latchkey proxy, generated auth cache ${AUTH_CACHE_SECONDS} s`]: { url: `${base}/p-cached/page.html`, cookie },
+  [CACHED]: { url: `${base}/p-cached/page.html`, cookie },
+  [LUA_CACHED]: { url: `${base}/p-lua/page.html`, cookie },
   'latchkey proxy /oauth2/auth direct': { url: `http://127.0.0.1:${proxyPort}/oauth2/auth`, cookie },
   'latchkey serve, protected page': { url: `${serve.siteOrigin.replace('localhost', '127.0.0.1')}/private/page.html`, cookie: serveCookie },
 } as const;
 type Variant = keyof typeof variants;
-const CACHED = `nginx + auth_request → latchkey proxy, generated auth cache ${AUTH_CACHE_SECONDS} s` as Variant;
 
 // Every guarded variant must really be guarded and really admit the cookie, or its figure is void.
 for (const [name, v] of Object.entries(variants)) {
@@ -94,12 +104,16 @@ const loadAtEnd = loadavg();
 const rate = (name: Variant) => median(results.get(name)!);
 const ratio = (a: Variant, b: Variant) => rate(a) / rate(b);
 
+const T = (name: string) => name as Variant;
 const targets = [
-  { target: '1. /oauth2/auth through nginx ≥ 0.8× trivial 202 upstream', value: ratio('nginx + auth_request → latchkey proxy', 'nginx + auth_request → trivial 202 upstream'), goal: 0.8 },
-  { target: '2. protected page via nginx + latchkey proxy ≥ 0.5× unprotected nginx', value: ratio('nginx + auth_request → latchkey proxy', 'nginx, unprotected'), goal: 0.5 },
-  { target: `3. with the generated auth cache ≥ 0.8× unprotected nginx (revocation delay: up to ${AUTH_CACHE_SECONDS} s)`, value: ratio(CACHED, 'nginx, unprotected'), goal: 0.8 },
-  { target: '4. latchkey serve, protected page ≥ 0.5× unprotected nginx', value: ratio('latchkey serve, protected page', 'nginx, unprotected'), goal: 0.5 },
-  { target: '4. latchkey serve faster than nginx + latchkey proxy (ratio > 1)', value: ratio('latchkey serve, protected page', 'nginx + auth_request → latchkey proxy'), goal: 1 },
+  { target: '1. /oauth2/auth through nginx ≥ 0.8× trivial 202 upstream (TCP)', value: ratio(T('nginx + auth_request → latchkey proxy'), T('nginx + auth_request → trivial 202 upstream')), goal: 0.8 },
+  { target: '1. /oauth2/auth through nginx ≥ 0.8× trivial 202 upstream (both on a unix socket)', value: ratio(T('nginx + auth_request → latchkey proxy, unix socket'), T('nginx + auth_request → trivial 202 upstream, unix socket')), goal: 0.8 },
+  { target: '2. protected page via nginx + latchkey proxy over TCP ≥ 0.5× unprotected nginx', value: ratio(T('nginx + auth_request → latchkey proxy'), T('nginx, unprotected')), goal: 0.5 },
+  { target: '2. protected page via nginx + latchkey proxy over a unix socket (--proxy-socket) ≥ 0.5× unprotected nginx', value: ratio(T('nginx + auth_request → latchkey proxy, unix socket'), T('nginx, unprotected')), goal: 0.5 },
+  { target: `3. with the generated auth cache, proxy_cache ≥ 0.8× unprotected nginx (revocation delay: up to ${AUTH_CACHE_SECONDS} s)`, value: ratio(T(CACHED), T('nginx, unprotected')), goal: 0.8 },
+  { target: `3. with the generated auth cache, --auth-cache-engine lua ≥ 0.8× unprotected nginx (revocation delay: up to ${AUTH_CACHE_SECONDS} s)`, value: ratio(T(LUA_CACHED), T('nginx, unprotected')), goal: 0.8 },
+  { target: '4. latchkey serve, protected page ≥ 0.5× unprotected nginx', value: ratio(T('latchkey serve, protected page'), T('nginx, unprotected')), goal: 0.5 },
+  { target: '4. latchkey serve faster than nginx + latchkey proxy over a unix socket, the faster transport (ratio > 1)', value: ratio(T('latchkey serve, protected page'), T('nginx + auth_request → latchkey proxy, unix socket')), goal: 1 },
 ];
 const rss = (atStart: number, after: number, goal: number) => `${atStart.toFixed(0)} MB at start, ${after.toFixed(0)} MB after the runs | ${Math.max(atStart, after) <= goal ? 'yes' : 'no'}`;
 // nginx -v prints to stderr
@@ -124,7 +138,7 @@ console.log(lines.join('\n'));
 if (values.write) writeFileSync(values.write, `${lines.join('\n')}\n`);
 
 nginx.kill('SIGTERM');
-await Promise.all([stop(proxy.child), stop(trivial.child), stop(serve.child)]);
+await Promise.all([stop(proxy.child), stop(socketProxy.child), stop(trivial.child), stop(serve.child)]);
 discovery.server.close();
 if (readFileSync(join(dir, 'nginx', 'error.log'), 'utf8').includes('[emerg]')) console.error('nginx reported an error: see its error.log');
 rmSync(dir, { recursive: true, force: true });

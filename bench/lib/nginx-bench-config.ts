@@ -1,23 +1,30 @@
 // The nginx side of the benchmark: one server, one location per variant, all serving the same
 // 1 KB file, so the only difference between two figures is what guards the file. The auth-cache
-// variant uses the very lines `latchkey generate nginx --auth-cache 30s` emits.
-import { authCacheHttpLines, authCacheLines } from '../../src/deploy/nginx-config.ts';
+// variants use the very lines `latchkey generate nginx --auth-cache 30s [--auth-cache-engine lua]`
+// emits, and reach the proxy over its unix socket as `--proxy-socket` sets it up.
+import { authCacheHttpLines, authCacheLines, luaAccessLines } from '../../src/deploy/nginx-config.ts';
+import { authCheckUri, luaLoadModuleLines } from '../../src/deploy/nginx-auth-cache.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
 
-export interface BenchNginxPorts {
+export interface BenchNginxAddresses {
   listen: number;
-  trivialUpstream: number;
-  proxy: number;
+  /** The trivial 202 server, on TCP and on a unix socket. */
+  trivialPort: number;
+  trivialSocket: string;
+  /** latchkey proxy, one process on TCP and one on a unix socket. */
+  proxyPort: number;
+  proxySocket: string;
 }
 
 export const AUTH_CACHE_SECONDS = 30;
 
-export function benchNginxConfig(dir: string, site: string, ports: BenchNginxPorts): string {
-  const plan = makePlan({ authCacheSeconds: AUTH_CACHE_SECONDS, authCachePath: `${dir}/auth-cache` });
+export function benchNginxConfig(dir: string, site: string, to: BenchNginxAddresses): string {
+  const filesCache = makePlan({ authCacheSeconds: AUTH_CACHE_SECONDS, authCachePath: `${dir}/auth-cache` });
+  const luaCache = makePlan({ authCacheSeconds: AUTH_CACHE_SECONDS, authCacheEngine: 'lua' });
   // Keep-alive to the auth upstream, as the generator writes it (nginx-parts.ts).
   const upstreamKeepalive = 'proxy_http_version 1.1; proxy_set_header Connection "";';
-  const authLocation = (name: string, upstream: string, extra: string[] = []) => `
-    location = /_auth_${name} {
+  const authLocation = (uri: string, upstream: string, extra: string[] = []) => `
+    location = ${uri} {
       internal;
       proxy_pass http://${upstream}/oauth2/auth;
       proxy_pass_request_body off;
@@ -36,6 +43,7 @@ export function benchNginxConfig(dir: string, site: string, ports: BenchNginxPor
   return `
 daemon off;
 worker_processes auto;
+${luaLoadModuleLines().join('\n')}
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
@@ -43,21 +51,33 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  ${authCacheHttpLines(plan).join('\n  ')}
-  upstream trivial { server 127.0.0.1:${ports.trivialUpstream}; keepalive 16; }
-  upstream latchkey { server 127.0.0.1:${ports.proxy}; keepalive 16; }
-  upstream latchkey_no_keepalive { server 127.0.0.1:${ports.proxy}; }
+  ${authCacheHttpLines(filesCache).join('\n  ')}
+  ${authCacheHttpLines(luaCache).join('\n  ')}
+  upstream trivial { server 127.0.0.1:${to.trivialPort}; keepalive 16; }
+  upstream trivial_socket { server unix:${to.trivialSocket}; keepalive 16; }
+  upstream latchkey { server 127.0.0.1:${to.proxyPort}; keepalive 16; }
+  upstream latchkey_socket { server unix:${to.proxySocket}; keepalive 16; }
+  upstream latchkey_no_keepalive { server 127.0.0.1:${to.proxyPort}; }
   server {
-    listen 127.0.0.1:${ports.listen};
+    listen 127.0.0.1:${to.listen};
     location ^~ /public/ { alias ${site}/private/; }
-    ${authLocation('trivial', 'trivial', [upstreamKeepalive])}
-    ${authLocation('proxy', 'latchkey', [upstreamKeepalive])}
-    ${authLocation('proxy_no_keepalive', 'latchkey_no_keepalive')}
-    ${authLocation('cached', 'latchkey', [upstreamKeepalive, ...authCacheLines(plan, 1)])}
+    ${authLocation('/_auth_trivial', 'trivial', [upstreamKeepalive])}
+    ${authLocation('/_auth_trivial_socket', 'trivial_socket', [upstreamKeepalive])}
+    ${authLocation('/_auth_proxy', 'latchkey', [upstreamKeepalive])}
+    ${authLocation('/_auth_proxy_socket', 'latchkey_socket', [upstreamKeepalive])}
+    ${authLocation('/_auth_proxy_no_keepalive', 'latchkey_no_keepalive')}
+    ${authLocation('/_auth_cached', 'latchkey_socket', [upstreamKeepalive, ...authCacheLines(filesCache, 1)])}
+    ${authLocation(authCheckUri(1), 'latchkey_socket', [upstreamKeepalive])}
     ${guarded('p-trivial', 'trivial')}
+    ${guarded('p-trivial-socket', 'trivial_socket')}
     ${guarded('p-proxy', 'proxy')}
+    ${guarded('p-proxy-socket', 'proxy_socket')}
     ${guarded('p-proxy-no-keepalive', 'proxy_no_keepalive')}
     ${guarded('p-cached', 'cached')}
+    location ^~ /p-lua/ {
+      ${luaAccessLines(luaCache, 1).filter((line) => !line.startsWith('#')).join('\n      ')}
+      alias ${site}/private/;
+    }
   }
 }`;
 }

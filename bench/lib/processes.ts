@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
@@ -13,8 +14,23 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts a process and resolves once `url` answers (any status), or rejects after `timeoutMs`. */
+/** `GET path` over a unix socket; resolves with the status (the bench's readiness probe for socket listeners). */
+export function getOverSocket(socketPath: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request({ socketPath, path, timeout: 500 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', reject).on('timeout', function (this: ReturnType<typeof request>) { this.destroy(new Error('timeout')); }).end();
+  });
+}
+
+/**
+ * Starts a process and resolves once `url` answers (any status), or rejects after `timeoutMs`.
+ * `url` may be `unix:/path.sock:/request-path` for a process listening on a unix socket.
+ */
 export async function startAndWait(command: string, args: string[], url: string, options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; readyMs: number }> {
+  const socket = /^unix:(\/[^:]+):(\/.*)$/.exec(url);
+  const probe = socket ? () => getOverSocket(socket[1], socket[2]) : () => fetch(url, { signal: AbortSignal.timeout(500) });
   const started = performance.now();
   const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -23,7 +39,7 @@ export async function startAndWait(command: string, args: string[], url: string,
   while (performance.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${command} exited early (${child.exitCode}): ${stderr.slice(-2000)}`);
     try {
-      await fetch(url, { signal: AbortSignal.timeout(500) });
+      await probe();
       return { child, readyMs: performance.now() - started };
     } catch {
       await new Promise((r) => setTimeout(r, 20));

@@ -16,11 +16,16 @@ export async function startDiscoveryStub(): Promise<{ issuer: string; server: Se
   return { issuer, server };
 }
 
-/** `latchkey proxy` as the benchmarks run it: oauth2-proxy's flags for nginx auth_request. */
-export function proxyCommand(options: { issuer: string; port: number; cookieSecret: Buffer; entry?: string }): string[] {
+/**
+ * `latchkey proxy` as the benchmarks run it: oauth2-proxy's flags for nginx auth_request, on
+ * 127.0.0.1:`port` or, with `socket`, on that unix socket (mode 0666: the bench's nginx workers
+ * run as nobody; `latchkey generate systemd --proxy-socket` gives www-data alone access instead).
+ */
+export function proxyCommand(options: { issuer: string; port?: number; socket?: string; cookieSecret: Buffer; entry?: string }): string[] {
+  const address = options.socket ? `unix://${options.socket},mode=0666` : `127.0.0.1:${options.port}`;
   return [options.entry ?? join(repoRoot, 'src/main.ts'), 'proxy', '--provider=oidc', '--client-id=bench', '--client-secret=bench-secret',
     `--oidc-issuer-url=${options.issuer}`, '--redirect-url=http://localhost/oauth2/callback', `--cookie-secret=${options.cookieSecret.toString('base64url')}`,
-    '--email-domain=*', '--upstream=static://202', `--http-address=127.0.0.1:${options.port}`, '--cookie-secure=false', '--set-xauthrequest', '--log-level=warn'];
+    '--email-domain=*', '--upstream=static://202', `--http-address=${address}`, '--cookie-secure=false', '--set-xauthrequest', '--log-level=warn'];
 }
 
 /** A real session cookie, sealed exactly as a sign-in would seal it; the ID token is of realistic size. */
