@@ -3,7 +3,7 @@
 // as the fastify route in routes.ts (which serve mode and --metrics-address use; a test compares
 // the two): 202, 401 or 403, never a redirect (nginx turns anything else into a 500).
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { checkAuth } from './auth-check.ts';
+import { type AuthCheckResult, checkAuth, checkAuthNow } from './auth-check.ts';
 import { peerOf } from './peer.ts';
 import type { ProxyLogger, ProxyRuntime } from './proxy-runtime.ts';
 
@@ -12,17 +12,35 @@ export interface AuthAnswer {
   headers: Record<string, string | number | string[]>;
 }
 
+type AuthRequest = { socket: { remoteAddress?: string }; headers: IncomingHttpHeaders; url?: string };
+
 /** The whole answer to one /oauth2/auth request, for either transport to write as it is. */
-export async function authAnswer(rt: ProxyRuntime, req: { socket: { remoteAddress?: string }; headers: IncomingHttpHeaders; url?: string }, rawQuery: string, log: ProxyLogger = rt.logger): Promise<AuthAnswer> {
+export async function authAnswer(rt: ProxyRuntime, req: AuthRequest, rawQuery: string, log: ProxyLogger = rt.logger): Promise<AuthAnswer> {
+  const now = authAnswerNow(rt, req, rawQuery, log);
+  if (now !== undefined) return now;
   let result;
   try {
     const host = rt.origin({ ...peerOf(req.socket), headers: req.headers, url: req.url ?? '/' }).host;
     result = await checkAuth(rt, { cookieHeader: req.headers.cookie, rawQuery, host });
   } catch (error) {
-    // Fail closed, and still in a status nginx understands.
-    log.error({ err: error }, 'auth check failed');
-    return { status: 401, headers: { 'cache-control': 'no-store', 'content-length': 0 } };
+    return failedClosed(log, error);
   }
+  return answerOf(result);
+}
+
+/** The same answer without waiting, when checkAuthNow has it (a cookie session between refreshes); undefined: ask authAnswer(). */
+export function authAnswerNow(rt: ProxyRuntime, req: AuthRequest, rawQuery: string, log: ProxyLogger = rt.logger): AuthAnswer | undefined {
+  let result;
+  try {
+    // The socket: nginx keeps its connections to the proxy open, and one often carries the same Cookie header again.
+    result = checkAuthNow(rt, req.headers.cookie, rawQuery, req.socket);
+  } catch (error) {
+    return failedClosed(log, error);
+  }
+  return result === undefined ? undefined : answerOf(result);
+}
+
+function answerOf(result: AuthCheckResult): AuthAnswer {
   const headers: AuthAnswer['headers'] = result.status === 202
     ? { 'cache-control': 'no-store', ...result.headers }
     : { 'cache-control': 'no-store' };
@@ -31,10 +49,23 @@ export async function authAnswer(rt: ProxyRuntime, req: { socket: { remoteAddres
   return { status: result.status, headers };
 }
 
-export async function answerAuthRequest(rt: ProxyRuntime, req: IncomingMessage, res: ServerResponse, rawQuery: string): Promise<void> {
-  const answer = await authAnswer(rt, req, rawQuery);
-  res.writeHead(answer.status, answer.headers).end();
+// Fail closed, and still in a status nginx understands.
+function failedClosed(log: ProxyLogger, error: unknown): AuthAnswer {
+  log.error({ err: error }, 'auth check failed');
+  return { status: 401, headers: { 'cache-control': 'no-store', 'content-length': 0 } };
 }
+
+/** Writes the answer, within the request's own tick when it needs no I/O. */
+export function answerAuthRequest(rt: ProxyRuntime, req: IncomingMessage, res: ServerResponse, rawQuery: string): Promise<void> {
+  const now = authAnswerNow(rt, req, rawQuery);
+  if (now !== undefined) {
+    res.writeHead(now.status, now.headers).end();
+    return DONE;
+  }
+  return authAnswer(rt, req, rawQuery).then((answer) => void res.writeHead(answer.status, answer.headers).end());
+}
+
+const DONE: Promise<void> = Promise.resolve();
 
 /**
  * A request listener's front door: answers GET/HEAD `authPath` (any query) itself and returns
