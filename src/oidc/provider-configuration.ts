@@ -1,6 +1,7 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { interactionPolicy } from 'oidc-provider';
 import type { Clock } from '../core/clock.ts';
+import { nodeHttpFetch } from '../core/node-http-fetch.ts';
 import type { Db } from '../storage/database.ts';
 import { decideAccess } from './access.ts';
 import { CLAIMS_BY_SCOPE, createFindAccount } from './account.ts';
@@ -129,7 +130,9 @@ export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeyS
       ctx.body = page.value;
     },
     // Back-channel logout URIs are registered by an administrator, and the usual one is the proxy
-    // on the same machine (127.0.0.1), which oidc-provider's SSRF guard would refuse.
-    fetch: (url, options) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit),
+    // on the same machine (127.0.0.1), which oidc-provider's SSRF guard (an undici dispatcher)
+    // would refuse: node:http takes no dispatcher, and spares the process undici's WebAssembly.
+    // (oidc-provider passes every URL as a string, never a Request.)
+    fetch: (url, options) => nodeHttpFetch(url as string, options as RequestInit),
   };
 }

@@ -2,10 +2,11 @@
 // any provider over HTTP: discovery, authorization URL (PKCE S256 + nonce + state, RFC 9700
 // §2.1.1), code exchange with the RFC 9207 `iss` check, ID token validation, userinfo, refresh,
 // and Back-Channel Logout token validation (OIDC Back-Channel Logout 1.0 §2.6).
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch as joseCustomFetch, jwtVerify, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
+import { nodeHttpFetch } from '../core/node-http-fetch.ts';
 import type { ProxyConfig } from './config.ts';
 
 export interface OidcTokens {
@@ -37,7 +38,7 @@ export interface OidcClient {
 
 export interface OidcClientDeps {
   clock: Clock;
-  /** For tests; defaults to the global fetch. */
+  /** For tests; defaults to nodeHttpFetch (node:http rather than the global fetch: src/core/node-http-fetch.ts says why). */
   fetch?: typeof fetch;
 }
 
@@ -52,7 +53,7 @@ export const isRefusal = (error: unknown): boolean =>
   error instanceof client.ClientError || error instanceof client.WWWAuthenticateChallengeError;
 
 export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): OidcClient {
-  const baseFetch = deps.fetch ?? fetch;
+  const baseFetch: (url: string, init: RequestInit) => Promise<Response> = deps.fetch ?? nodeHttpFetch;
   const issuer = new URL(config.oidcIssuerUrl);
   const internal = config.oidcInternalUrl ? new URL(config.oidcInternalUrl) : null;
   // The browser uses the issuer's URLs; the proxy may reach the same provider elsewhere
@@ -90,7 +91,7 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
     discovered[client.customFetch] = customFetch;
     const jwksUri = discovered.serverMetadata().jwks_uri;
     if (!jwksUri) throw new Error('the provider publishes no jwks_uri');
-    logoutKeys = createRemoteJWKSet(new URL(backChannelUrl(jwksUri)));
+    logoutKeys = createRemoteJWKSet(new URL(backChannelUrl(jwksUri)), { [joseCustomFetch]: (url, options) => baseFetch(url, options) });
     configuration = discovered;
   };
 

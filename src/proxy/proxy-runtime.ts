@@ -26,7 +26,7 @@ export interface ProxyLogger {
 
 export interface ProxyDeps {
   clock?: Clock;
-  /** Back-channel HTTP to the provider; defaults to the global fetch. */
+  /** Back-channel HTTP to the provider; defaults to nodeHttpFetch (src/core/node-http-fetch.ts). */
   fetch?: typeof fetch;
   logger?: ProxyLogger;
   /** Share one revocation list between runtimes (e.g. serve mode); default: a new one. */
