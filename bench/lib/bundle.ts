@@ -7,8 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './processes.ts';
 
-/** Keep in step with bin/latchkey. */
-export const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=1', '--optimize-for-size'];
+/** Keep in step with bin/latchkey (test/integration/bin-latchkey.test.ts checks). */
+export const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=1', '--optimize-for-size', '--no-concurrent-recompilation'];
+/** The environment bin/latchkey sets (glibc's malloc trim threshold). */
+export const PRODUCTION_ENV: Readonly<Record<string, string>> = { MALLOC_TRIM_THRESHOLD_: '131072' };
+// Every process a benchmark starts inherits this environment, latchkey's included, so a benchmark
+// that imports this file runs latchkey with production's allocator setting (as bin/latchkey does).
+for (const [name, value] of Object.entries(PRODUCTION_ENV)) process.env[name] ??= value;
 
 let built: string | undefined;
 export function bundleEntry(): string {
