@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { PRODUCTION_ENV, PRODUCTION_NODE_ARGS } from '../../bench/lib/bundle.ts';
 
 // Docker cannot run on these machines, so the image's essentials are checked in the file itself.
 const text = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
@@ -12,26 +13,40 @@ const instructions = text
   .map((line) => ({ op: line.split(/\s+/)[0].toUpperCase(), args: line.slice(line.indexOf(' ') + 1).trim() }));
 const all = (op: string) => instructions.filter((i) => i.op === op).map((i) => i.args);
 const last = (op: string) => all(op).at(-1);
+// The image that runs is the last stage; the one before it builds the bundle.
+const finalStart = instructions.findLastIndex((i) => i.op === 'FROM');
+const build = instructions.slice(0, finalStart);
+const final = instructions.slice(finalStart);
+const inFinal = (op: string) => final.filter((i) => i.op === op).map((i) => i.args);
 
 describe('Dockerfile', () => {
-  it('builds on node:24-slim', () => {
-    assert.deepEqual(all('FROM'), ['node:24-slim']);
+  it('builds on node:24-slim, in a build stage and the stage that runs', () => {
+    assert.deepEqual(all('FROM'), ['node:24-slim AS build', 'node:24-slim']);
   });
 
-  it('installs production dependencies only, from the lock file', () => {
-    assert.ok(all('RUN').some((run) => /\bnpm ci\b[^&]*--omit=dev/.test(run)));
-    assert.ok(all('COPY').some((copy) => copy.includes('package-lock.json')));
+  it('builds the production bundle (npm run build) in its build stage, from the lock file', () => {
+    assert.ok(build.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)));
+    assert.ok(build.some((i) => i.op === 'RUN' && i.args === 'node scripts/build.ts'));
+    assert.ok(build.some((i) => i.op === 'COPY' && /^scripts\s/.test(i.args)));
   });
 
-  it('runs src/main.ts directly with the image\'s Node (type stripping, no build)', () => {
-    assert.equal(last('ENTRYPOINT'), '["node", "src/main.ts"]');
-    assert.ok(all('COPY').some((copy) => /^src\s/.test(copy)));
+  it('installs production dependencies only where it runs, from the lock file', () => {
+    assert.ok(inFinal('RUN').some((run) => /\bnpm ci\b[^&]*--omit=dev/.test(run)));
+    assert.ok(inFinal('COPY').some((copy) => copy.includes('package-lock.json')));
+  });
+
+  it('runs the bundle with the Node flags and malloc setting of bin/latchkey', () => {
+    assert.ok(inFinal('COPY').includes('--from=build /app/dist ./dist'));
+    assert.equal(last('ENTRYPOINT'), JSON.stringify(['node', ...PRODUCTION_NODE_ARGS, 'dist/main.js']).replaceAll(',', ', '));
+    for (const [name, value] of Object.entries(PRODUCTION_ENV)) assert.ok(inFinal('ENV').includes(`${name}=${value}`), name);
+    // The bundle reads package.json, src/web/assets and a browser script in node_modules where they lie.
+    assert.ok(inFinal('COPY').some((copy) => /^src\s/.test(copy)));
   });
 
   it('runs as an unprivileged user', () => {
     const user = last('USER');
     assert.ok(user && user !== 'root' && user !== '0', `USER is ${user}`);
-    assert.ok(instructions.findIndex((i) => i.op === 'USER') > instructions.findIndex((i) => i.op === 'RUN' && i.args.includes('npm ci')));
+    assert.ok(final.findIndex((i) => i.op === 'USER') > final.findIndex((i) => i.op === 'RUN' && i.args.includes('npm ci')));
   });
 
   it('keeps its data in a /data volume, where the database goes by default', () => {
@@ -41,7 +56,7 @@ describe('Dockerfile', () => {
   });
 
   it('checks its health with latchkey healthcheck', () => {
-    assert.match(last('HEALTHCHECK') ?? '', /CMD \["node", "src\/main\.ts", "healthcheck"\]$/);
+    assert.match(last('HEALTHCHECK') ?? '', /CMD \["node", "dist\/main\.js", "healthcheck"\]$/);
   });
 
   it('exposes the id, proxy and serve ports', () => {
