@@ -29,6 +29,7 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
   const { site, runtime } = deps;
   const prefix = runtime.config.proxyPrefix;
   const signOutPath = `${prefix}/sign_out`;
+  const underPrefix = `${prefix}/`;
   const proxyPaths = new Set([runtime.config.pingPath, runtime.config.readyPath]);
   // The group rule of each prefix, in the query form /oauth2/auth reads (ruleFor caches per query).
   const queries = new WeakMap<ProtectedPrefix, string>();
@@ -100,7 +101,7 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path === prefix || path.startsWith(`${prefix}/`) || proxyPaths.has(path)) return toProxy(req, res, url, path);
+    if (path === prefix || path.startsWith(underPrefix) || proxyPaths.has(path)) return toProxy(req, res, url, path);
     if (path === '/healthz') return deps.health(req, res);
     const resolution = site.resolve(url);
     if (resolution.kind === 'path' && resolution.protection !== null) {

@@ -91,11 +91,15 @@ const NO_STORE = 'private, no-store';
 const ALLOW = 'GET, HEAD';
 const DONE: Promise<void> = Promise.resolve();
 
-// Per look-up, computed once: the protection of the real file and ready-made 200 headers.
+// Per look-up, computed once: the protection of the real file and ready-made 200 headers, one
+// set per representation and protection (okHeaderSlot), found without building a key per request.
 interface Prepared {
   realProtection: ProtectedPrefix | null;
-  okHeaders: Map<string, OutgoingHttpHeaders>;
+  okHeaders: (OutgoingHttpHeaders | undefined)[];
 }
+
+const okHeaderSlot = (encoding: PrecompressedEncoding | null, isProtected: boolean): number =>
+  (encoding === null ? 0 : encoding === 'br' ? 2 : 4) + (isProtected ? 1 : 0);
 
 export function createStaticSite(options: StaticSiteOptions): StaticSite {
   const rootRealPath = realpathSync(options.root);
@@ -117,7 +121,7 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
   function prepare(lookup: Lookup & { kind: 'file' }): Prepared {
     let p = prepared.get(lookup);
     if (!p) {
-      p = { realProtection: matcher(lookup.realPathname), okHeaders: new Map() };
+      p = { realProtection: matcher(lookup.realPathname), okHeaders: [] };
       prepared.set(lookup, p);
     }
     return p;
@@ -276,9 +280,15 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
     }
   }
 
+  function failed(req: IncomingMessage, res: ServerResponse, resolution: Resolution, error: unknown): void {
+    onError(error, req);
+    if (!res.headersSent) sendBuiltIn(req, res, 500, resolution.kind === 'path' && resolution.protection !== null);
+    else res.destroy();
+  }
+
   function okHeadersFor(p: Prepared, lookup: Lookup & { kind: 'file' }, encoding: PrecompressedEncoding | null, isProtected: boolean) {
-    const key = `${encoding ?? 'identity'}${isProtected ? '+private' : ''}`;
-    let headers = p.okHeaders.get(key);
+    const slot = okHeaderSlot(encoding, isProtected);
+    let headers = p.okHeaders[slot];
     if (!headers) {
       const representation = representationFor(lookup, encoding);
       headers = {
@@ -292,7 +302,7 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
       else headers['accept-ranges'] = 'bytes';
       if (lookup.br || lookup.gzip) headers.vary = 'Accept-Encoding';
       if (isProtected) headers['cache-control'] = NO_STORE;
-      p.okHeaders.set(key, headers);
+      p.okHeaders[slot] = headers;
     }
     return headers;
   }
@@ -300,18 +310,14 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
   return {
     resolve,
     serve(req, res, resolution) {
-      const fail = (error: unknown) => {
-        onError(error, req);
-        if (!res.headersSent) sendBuiltIn(req, res, 500, resolution.kind === 'path' && resolution.protection !== null);
-        else res.destroy();
-      };
+      let pending: Pending;
       try {
-        const pending = respond(req, res, resolution, 0);
-        return pending === undefined ? DONE : pending.catch(fail);
+        pending = respond(req, res, resolution, 0);
       } catch (error) {
-        fail(error);
+        failed(req, res, resolution, error);
         return DONE;
       }
+      return pending === undefined ? DONE : pending.catch((error: unknown) => failed(req, res, resolution, error));
     },
     matchProtection(pathname) {
       const normalised = normaliseRequestPath(pathname);

@@ -494,3 +494,39 @@ describe('static edge cache', () => {
     }, { maxCachedFileBytes: 1024 });
   });
 });
+
+describe('static edge when answering fails', () => {
+  it('reports the error and answers 500, whether the file came from memory or was just read from disk', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'latchkey-edge-fail-'));
+    writeFileSync(join(root, 'page.html'), 'page');
+    const reported: string[] = [];
+    const site = createStaticSite({ root, clock: manualClock(), onError: (error) => reported.push((error as Error).message) });
+    // The first writeHead of a request marked x-test-fail throws, as a broken response would.
+    const server = createServer((req, res) => {
+      if (req.headers['x-test-fail'] === 'yes') {
+        const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
+        let thrown = false;
+        Object.assign(res, { writeHead: (...args: unknown[]) => {
+          if (thrown) return writeHead(...args);
+          thrown = true;
+          throw new Error('writeHead failed');
+        } });
+      }
+      void site.serve(req, res, site.resolve(req.url ?? '/'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const fromDisk = await send(port, '/page.html', { headers: { 'x-test-fail': 'yes' } });
+      assert.equal(fromDisk.status, 500);
+      const fromMemory = await send(port, '/page.html', { headers: { 'x-test-fail': 'yes' } });
+      assert.equal(fromMemory.status, 500);
+      assert.deepEqual(reported, ['writeHead failed', 'writeHead failed']);
+      assert.equal((await send(port, '/page.html')).body.toString(), 'page');
+    } finally {
+      await stopServer(server);
+      site.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
