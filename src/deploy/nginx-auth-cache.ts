@@ -46,8 +46,8 @@ export function authCacheEngineOf(plan: DeploymentPlan): DeploymentPlan['authCac
 
 /**
  * What a rule asks the proxy, as text for cache keys: its prefix and groups, in the spelling of
- * --protect. Not its position in the file: both caches outlive a reload (proxy_cache files even a
- * restart), and after an edit the same position may hold a rule with other groups.
+ * --protect. Not its position in the file: proxy_cache files outlive a reload and a restart, and
+ * after an edit the same position may hold a rule with other groups.
  */
 export function ruleCacheKey(rule: ProtectedPrefix): string {
   const text = rule.allowedGroups.length ? `${rule.prefix}=${rule.allowedGroups.join(',')}` : rule.prefix;
@@ -130,9 +130,9 @@ function luaHttpLines(plan: DeploymentPlan): string[] {
     "# which Debian's nginx.conf includes at its top. load_module cannot go into this file: it belongs",
     '# outside http { }. Without the module, nginx -t fails on the lines below ("unknown directive").',
     '#',
-    `# ${LUA_DECISIONS_DICT_SIZE} of shared memory holds several thousand decisions (one per browser and protected`,
-    '# prefix, each about the size of its Cookie header); when it is full, the least recently used',
-    '# ones are dropped, which only means asking the proxy again. The dict survives `nginx -s reload`.',
+    `# ${LUA_DECISIONS_DICT_SIZE} of shared memory holds about 80,000 decisions (one per browser and protected prefix,`,
+    '# kept for the cache time only); when it is full, the least recently used ones are dropped,',
+    '# which only means asking the proxy again. A reload starts it afresh.',
     `lua_shared_dict ${LUA_DECISIONS_DICT} ${LUA_DECISIONS_DICT_SIZE};`,
     '# Defines the check each protected location calls; nginx allows one init_by_lua_block per',
     '# http { }: if your configuration has one already, move these lines into it.',
