@@ -5,13 +5,15 @@
 // and, for the Redis-mode proxy, one proxy session each (bench/lib/proxy-session-seed.ts). The same
 // figures are taken on both, interleaved round by round (the machine is shared), medians reported:
 // /oauth2/auth per second with wrk (a real seeded user's session cookie), full passkey sign-ins
-// per second through each proxy, and the server time of one sign-in at a time.
-//   node bench/data-growth.ts [--backend sqlite --backend postgres] [--seconds 5] [--rounds 5]
-//                             [--count 100000] [--small 10] [--concurrency 8] [--timed 10] [--source]
+// per second through each proxy, and the server time of one sign-in at a time; for each, the CPU
+// the servers spent per operation (/proc), which other work on the machine moves far less.
+// `--small 10 --count 10` runs two identical stacks: the spread of its ratios is the noise floor.
+//   node bench/data-growth.ts [--backend sqlite --backend postgres] [--seconds 3] [--rounds 9]
+//                             [--count 100000] [--small 10] [--concurrency 8] [--timed 20] [--source]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
@@ -20,6 +22,7 @@ import { createTestPostgres, deleteRedisKeys, REDIS_URL, type TestPostgres } fro
 import { cloneAccounts, credentialOf, type SeededAccount } from './lib/account-seed.ts';
 import { bundleEntry, PRODUCTION_NODE_ARGS } from './lib/bundle.ts';
 import { cpuSnapshot, cpuUsedMs } from './lib/cpu-time.ts';
+import { rssMb } from './lib/processes.ts';
 import { authenticatorWith, enrolPasskeyUser, type EnrolledUser } from './lib/enrol.ts';
 import { type LatchkeyEntry, type LatchkeyStack, sourceEntry, startLatchkeyStack } from './lib/latchkey-stack.ts';
 import { type SignInTarget, type SignInTimings, signInWithPasskey } from './lib/passkey-sign-in.ts';
@@ -28,9 +31,9 @@ import { median, wrk } from './lib/wrk.ts';
 
 const { values } = parseArgs({ options: {
   backend: { type: 'string', multiple: true, default: ['sqlite', 'postgres'] },
-  seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '5' },
+  seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '9' },
   count: { type: 'string', default: '100000' }, small: { type: 'string', default: '10' },
-  concurrency: { type: 'string', default: '8' }, timed: { type: 'string', default: '10' },
+  concurrency: { type: 'string', default: '8' }, timed: { type: 'string', default: '20' },
   source: { type: 'boolean' },
 } });
 const seconds = Number(values.seconds);
@@ -267,6 +270,7 @@ async function benchmarkBackend(kind: 'sqlite' | 'postgres'): Promise<string> {
     }
     const scansAfter = kind === 'postgres' ? await postgresScans(sides[1]) : null;
     const storedAtEnd = await Promise.all(sides.map((side) => storedCounts(side.stack)));
+    const memory = sides.map((side) => `${side.size.toLocaleString('en')}: id ${rssMb(side.stack.id.pid!).toFixed(0)} MB, cookie proxy ${rssMb(side.stack.proxies.cookie.child.pid!).toFixed(0)} MB, Redis proxy ${rssMb(side.stack.proxies.redis.child.pid!).toFixed(0)} MB`);
 
     const label = (n: number) => n.toLocaleString('en');
     const fmt = (value: number) => (value >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(1));
@@ -276,13 +280,15 @@ async function benchmarkBackend(kind: 'sqlite' | 'postgres'): Promise<string> {
       `Node ${process.version}; latchkey ${values.source ? 'from source (src/main.ts)' : `from the bundle with ${PRODUCTION_NODE_ARGS.join(' ')}`}; ` +
       `backend ${kind === 'sqlite' ? 'SQLite (a file per stack)' : 'PostgreSQL 15 (a database per stack)'}, proxy sessions in Redis databases ${redisDbs.join(' and ')}; ` +
       `${rounds} rounds of ${seconds} s (sign-in server time: ${timedPerRound} pairs per round), interleaved, medians.`, '',
-      `| figure | ${label(sizes[0])} | ${label(sizes[1])} | ratio | met (< 10 % difference) | runs (${label(sizes[0])}) | runs (${label(sizes[1])}) |`,
-      '|---|---:|---:|---:|---|---|---|',
+      `| figure | ${label(sizes[0])} | ${label(sizes[1])} | ratio | met (< 10 % difference) | per-round ratios |`,
+      '|---|---:|---:|---:|---|---|',
     ];
+    // The ratio is the median of the rounds' own ratios: the two sides of a round ran seconds
+    // apart, so a change in the machine's load between rounds cancels out of each ratio.
     const row = (name: string, runs: number[][]) => {
-      const [small, large] = runs.map(median);
-      const ratio = large / small;
-      lines.push(`| ${name} | ${fmt(small)} | ${fmt(large)} | ${ratio.toFixed(2)} | ${Math.abs(ratio - 1) < 0.1 ? 'yes' : 'no'} | ${runs[0].map(fmt).join(', ')} | ${runs[1].map(fmt).join(', ')} |`);
+      const ratios = runs[1].map((large, round) => large / runs[0][round]);
+      const ratio = median(ratios);
+      lines.push(`| ${name} | ${fmt(median(runs[0]))} | ${fmt(median(runs[1]))} | ${ratio.toFixed(2)} | ${Math.abs(ratio - 1) < 0.1 ? 'yes' : 'no'} | ${ratios.map((r) => r.toFixed(2)).join(', ')} |`);
     };
     for (const figure of figures) {
       row(`${figure.name}: ${figure.unit}`, figure.samples.map((list) => list.map((s) => s.value)));
@@ -301,6 +307,7 @@ async function benchmarkBackend(kind: 'sqlite' | 'postgres'): Promise<string> {
     for (let i = 0; i < sides.length; i++) {
       lines.push(`Stored, ${label(sizes[i])} people (seeded in ${sides[i].seedSeconds.toFixed(0)} s): at start ${describe(storedAtStart[i])}; at the end ${describe(storedAtEnd[i])} (every measured sign-in stores its own sessions).`, '');
     }
+    lines.push(`Resident memory after the rounds — ${memory.join('; ')}.`, '');
     if (scansBefore && scansAfter) {
       const grew = [...scansAfter].map(([table, after]) => {
         const before = scansBefore.get(table) ?? { seq: 0, rows: 0, idx: 0 };
@@ -325,5 +332,10 @@ async function benchmarkBackend(kind: 'sqlite' | 'postgres'): Promise<string> {
 
 console.log(`latchkey data growth (issue #8, target 6): ${sizes.map((n) => n.toLocaleString('en')).join(' vs ')} people, ${backends.join(' and ')}; load average ${load()}`);
 const reports: string[] = [];
-for (const backend of backends) reports.push(await benchmarkBackend(backend));
+try {
+  for (const backend of backends) reports.push(await benchmarkBackend(backend));
+} finally {
+  // The bundle this run built (bench/lib/bundle.ts puts it in a temporary folder of its own).
+  if (!values.source) rmSync(dirname(run.entry), { recursive: true, force: true });
+}
 console.log(`\n${reports.join('\n\n')}`);

@@ -66,10 +66,10 @@ async function templateRows(db: Db, userId: string, minRemainingMs: number): Pro
 
 /**
  * Adds `count` copies of the template user's data. Returns the copies, in order. `batchAccounts`
- * copies go into one transaction, one INSERT per table (well inside PostgreSQL's 65,535 and
- * SQLite's 32,766 bound parameters).
+ * copies go into one transaction, with as few INSERTs as the bound-parameter limits allow. Copies are numbered from `firstNumber` (their usernames and
+ * e-mail addresses must stay unique when a database grows in steps).
  */
-export async function cloneAccounts(db: Db, templateUserId: string, count: number, options: { batchAccounts?: number; minRemainingMs?: number } = {}): Promise<{ accounts: SeededAccount[]; rowsPerAccount: Record<OwnedTable, number> }> {
+export async function cloneAccounts(db: Db, templateUserId: string, count: number, options: { batchAccounts?: number; minRemainingMs?: number; firstNumber?: number } = {}): Promise<{ accounts: SeededAccount[]; rowsPerAccount: Record<OwnedTable, number> }> {
   const template = await templateRows(db, templateUserId, options.minRemainingMs ?? 10 * 60_000);
   const user = template.users[0];
   const passkey = template.passkeys[0];
@@ -87,9 +87,10 @@ export async function cloneAccounts(db: Db, templateUserId: string, count: numbe
 
   const accounts: SeededAccount[] = [];
   const batch = options.batchAccounts ?? 500;
-  for (let start = 0; start < count; start += batch) {
+  const first = options.firstNumber ?? 0;
+  for (let start = first; start < first + count; start += batch) {
     const rows: Rows = { users: [], passkeys: [], web_sessions: [], audit_log: [], oidc_payloads: [] };
-    for (let i = start; i < Math.min(count, start + batch); i++) {
+    for (let i = start; i < Math.min(first + count, start + batch); i++) {
       const renames = new Map<string, string>([...ids].map((id) => [id, freshLike(id)]));
       renames.set(user.username, `${user.username}-${i}`);
       if (user.email) renames.set(user.email, `${local}-${i}@${domain}`);
@@ -100,11 +101,13 @@ export async function cloneAccounts(db: Db, templateUserId: string, count: numbe
     }
     await db.transaction().execute(async (trx) => {
       // Parents first: passkeys, sessions and grants point at users.
-      await trx.insertInto('users').values(rows.users).execute();
-      await trx.insertInto('passkeys').values(rows.passkeys).execute();
-      if (rows.web_sessions.length) await trx.insertInto('web_sessions').values(rows.web_sessions).execute();
-      if (rows.audit_log.length) await trx.insertInto('audit_log').values(rows.audit_log).execute();
-      if (rows.oidc_payloads.length) await trx.insertInto('oidc_payloads').values(rows.oidc_payloads).execute();
+      for (const table of ['users', 'passkeys', 'web_sessions', 'audit_log', 'oidc_payloads'] as const) {
+        const list = rows[table];
+        if (!list.length) continue;
+        // Each INSERT under 30,000 bound parameters (PostgreSQL allows 65,535, SQLite 32,766).
+        const perInsert = Math.max(1, Math.floor(30_000 / Object.keys(list[0]).length));
+        for (let i = 0; i < list.length; i += perInsert) await trx.insertInto(table).values(list.slice(i, i + perInsert) as never).execute();
+      }
     });
   }
   const rowsPerAccount = Object.fromEntries(Object.entries(template).map(([table, list]) => [table, list.length])) as Record<OwnedTable, number>;
