@@ -8,6 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+// For its side effect: every process started here gets bin/latchkey's MALLOC_TRIM_THRESHOLD_ unless
+// it is set (RSS measured without it is not production's: docs/benchmarks.md, lever 14).
+import './lib/bundle.ts';
 import { selfTimeByFunction } from './lib/cpuprofile-summary.ts';
 import { proxyCommand, sealedSessionCookie, startDiscoveryStub } from './lib/proxy-fixture.ts';
 import { freePort, repoRoot, rssMb, startAndWait, stop } from './lib/processes.ts';

@@ -4,6 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+// For its side effect: every process started here gets bin/latchkey's MALLOC_TRIM_THRESHOLD_ unless
+// it is set (RSS measured without it is not production's: docs/benchmarks.md, lever 14).
+import './lib/bundle.ts';
 import { proxyCommand, startDiscoveryStub } from './lib/proxy-fixture.ts';
 import { freePort, repoRoot, rssMb, startAndWait, stop } from './lib/processes.ts';
 import { median } from './lib/wrk.ts';
