@@ -17,7 +17,8 @@ import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 // is only reused for exactly the credentials it was given for. It is finer than the session
 // cookie alone (an unrelated cookie that changes costs one more question to the proxy), and
 // cheaper: nginx reads one header instead of scanning the Cookie header once per `$cookie_NAME`
-// of the split session parts. It assumes the proxy decides by credentials and rule only, which
+// of the split session parts. (The Lua engine stores an HMAC of that key: nginx-lua-auth-cache.ts
+// says why.) It assumes the proxy decides by credentials and rule only, which
 // latchkey proxy does; one that trusts client addresses (oauth2-proxy's --trusted-ip) must not be
 // put behind this cache. Only 202 without Set-Cookie is stored: 401 and 403 reach the proxy
 // again (signing in takes effect at once), and a refreshed session's new cookie is never replayed.
