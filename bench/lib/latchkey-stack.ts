@@ -36,6 +36,12 @@ export interface LatchkeyStack {
   redisUrl: string;
   /** Both proxies' --cookie-secret. */
   cookieSecret: Buffer;
+  /**
+   * Stops the three processes and starts them again on the same ports, data and secrets: sessions
+   * and cookies stay valid. (Two identical processes can differ by 15 % for as long as they live
+   * — JIT decisions, memory layout — so a comparison of two stacks should not rest on one pair.)
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,22 +110,34 @@ export async function startLatchkeyStack(run: LatchkeyEntry, options: { database
   const { clientId, clientSecret } = await registerClient(options.database, [`${origins.cookie}/oauth2/callback`, `${origins.redis}/oauth2/callback`],
     `${origins.redis}/oauth2/backchannel-logout`);
   const cookieSecret = randomBytes(32);
-  const started: ChildProcess[] = [];
-  try {
-    const id = await startIdProcess(run, { database: options.database, port: idPort, idOrigin });
-    started.push(id);
-    const common = { issuer: idOrigin, clientId, clientSecret, cookieSecret };
-    const cookie = await startProxyProcess(run, { ...common, port: cookiePort, origin: origins.cookie });
-    started.push(cookie);
-    const redis = await startProxyProcess(run, { ...common, port: redisPort, origin: origins.redis, redisUrl: options.redisUrl });
-    started.push(redis);
-    return {
-      idOrigin, id, database: options.database, redisUrl: options.redisUrl, cookieSecret,
-      proxies: { cookie: { origin: origins.cookie, child: cookie }, redis: { origin: origins.redis, child: redis } },
-      close: () => Promise.all(started.map(stop)).then(() => undefined),
-    };
-  } catch (error) {
-    await Promise.all(started.map(stop));
-    throw error;
+  const common = { issuer: idOrigin, clientId, clientSecret, cookieSecret };
+  let running: ChildProcess[] = [];
+
+  /** The three processes; what a restart starts again, with the same ports, data and secrets. */
+  async function startProcesses(): Promise<[ChildProcess, ChildProcess, ChildProcess]> {
+    const started: ChildProcess[] = [];
+    try {
+      started.push(await startIdProcess(run, { database: options.database, port: idPort, idOrigin }));
+      started.push(await startProxyProcess(run, { ...common, port: cookiePort, origin: origins.cookie }));
+      started.push(await startProxyProcess(run, { ...common, port: redisPort, origin: origins.redis, redisUrl: options.redisUrl }));
+      running = started;
+      return [started[0], started[1], started[2]];
+    } catch (error) {
+      await Promise.all(started.map(stop));
+      throw error;
+    }
   }
+
+  const [id, cookie, redis] = await startProcesses();
+  const stack: LatchkeyStack = {
+    idOrigin, id, database: options.database, redisUrl: options.redisUrl, cookieSecret,
+    proxies: { cookie: { origin: origins.cookie, child: cookie }, redis: { origin: origins.redis, child: redis } },
+    async restart() {
+      await Promise.all(running.map(stop));
+      running = [];
+      [stack.id, stack.proxies.cookie.child, stack.proxies.redis.child] = await startProcesses();
+    },
+    close: () => Promise.all(running.map(stop)).then(() => undefined),
+  };
+  return stack;
 }
