@@ -3,6 +3,7 @@
 // back-channel logout received by one instance ends the session at the other; a sign-in response
 // used at one instance is refused at the other.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createProxyServer, type ProxyServer } from '../../src/proxy/server.ts';
@@ -139,15 +140,52 @@ describe('proxy sessions in Redis, shared by two instances', () => {
   it('sends exactly one Redis command, a GET, per /oauth2/auth', async () => {
     const jar = await signInAt(a, 'counted');
     const cookie = jar.header(url(b));
-    const monitor = await redis.monitor();
-    const seen: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args.some((arg) => arg.startsWith(keyPrefix))) seen.push(args);
-    });
-    await new Promise((r) => setTimeout(r, 50));
-    for (let i = 0; i < 5; i++) assert.equal((await authAt(i % 2, cookie)).status, 202);
-    await new Promise((r) => setTimeout(r, 100));
-    monitor.disconnect();
-    assert.deepEqual(seen.map((args) => args[0].toLowerCase()), Array(5).fill('get'));
+    const monitor = await monitorRedis();
+    try {
+      // Markers instead of sleeps: MONITOR reports commands in the order Redis ran them, so once
+      // the end marker is seen, every command of the checks before it has been seen too.
+      await monitor.waitFor(`${keyPrefix}marker:start`, () => redis.get(`${keyPrefix}marker:start`));
+      const from = monitor.lines.length;
+      for (let i = 0; i < 5; i++) assert.equal((await authAt(i % 2, cookie)).status, 202);
+      await monitor.waitFor(`${keyPrefix}marker:end`, () => redis.get(`${keyPrefix}marker:end`));
+      // Only this test's keys: other test files may use Redis at the same time.
+      const checks = monitor.lines.slice(from).filter((line) => line.includes(`"${keyPrefix}`) && !line.includes(`${keyPrefix}marker:`));
+      assert.deepEqual(checks.map((line) => /\] "([a-z]+)"/i.exec(line)?.[1].toLowerCase()), Array(5).fill('get'));
+    } finally {
+      monitor.close();
+    }
   });
 });
+
+/**
+ * Redis MONITOR on a plain socket: one line per command Redis runs, in order. (ioredis's own
+ * monitor() can take a command's echo for a reply when other clients are busy, and then throws.)
+ */
+async function monitorRedis(): Promise<{ lines: string[]; waitFor(key: string, send: () => Promise<unknown>): Promise<void>; close(): void }> {
+  const { hostname, port } = new URL(REDIS_URL);
+  const socket = connect(Number(port || 6379), hostname);
+  const lines: string[] = [];
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    const parts = buffered.split('\r\n');
+    buffered = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.write('MONITOR\r\n');
+  for (let i = 0; i < 500 && !lines.includes('+OK'); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(lines.includes('+OK'), 'Redis accepted MONITOR');
+  return {
+    lines,
+    async waitFor(key, send) {
+      for (let i = 0; i < 500 && !lines.some((line) => line.includes(`"${key}"`)); i++) {
+        await send();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(lines.some((line) => line.includes(`"${key}"`)), `MONITOR reported ${key}`);
+    },
+    close: () => socket.destroy(),
+  };
+}
