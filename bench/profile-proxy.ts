@@ -33,7 +33,7 @@ function cpuPerRequest(pid: number, url: string, headers: Record<string, string>
 const trivialPort = await freePort();
 const trivial = await startAndWait(node, ['-e', `require('http').createServer((q,s)=>{s.statusCode=202;s.end()}).listen(${trivialPort},'127.0.0.1')`], `http://127.0.0.1:${trivialPort}/`);
 const profileDir = values.keep ?? mkdtempSync(join(tmpdir(), 'latchkey-prof-'));
-const { issuer, server } = await startDiscoveryStub();
+const { issuer, close: closeDiscovery } = await startDiscoveryStub();
 const cookieSecret = randomBytes(32);
 const port = await freePort();
 const proxy = await startAndWait(node,
@@ -47,7 +47,7 @@ const base = cpuPerRequest(trivial.child.pid!, `http://127.0.0.1:${trivialPort}/
 const measured = cpuPerRequest(proxy.child.pid!, url, { cookie });
 const rssAfter = rssMb(proxy.child.pid!);
 await Promise.all([stop(proxy.child), stop(trivial.child)]);
-server.close();
+await closeDiscovery();
 console.log(`trivial 202: ${Math.round(base.rps)} req/s, ${base.cpuUs.toFixed(1)} µs CPU per request`);
 console.log(`latchkey proxy${values['no-profile'] ? '' : ' (under --cpu-prof)'}: ${Math.round(measured.rps)} req/s, ${measured.cpuUs.toFixed(1)} µs CPU per request (${(measured.cpuUs / base.cpuUs).toFixed(2)}× trivial); RSS ${rssAtStart.toFixed(0)} MB at start, ${rssAfter.toFixed(0)} MB after`);
 if (values['no-profile']) process.exit(0);

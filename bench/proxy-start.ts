@@ -13,7 +13,7 @@ import { median } from './lib/wrk.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, entry: { type: 'string', multiple: true }, 'node-arg': { type: 'string', multiple: true } } });
 const entries = values.entry?.length ? values.entry : [join(repoRoot, 'src/main.ts')];
-const { issuer, server } = await startDiscoveryStub();
+const { issuer, close: closeDiscovery } = await startDiscoveryStub();
 const results = new Map<string, { readyMs: number[]; rssMb: number[] }>(entries.map((e) => [e, { readyMs: [], rssMb: [] }]));
 for (let run = 0; run < Number(values.runs); run++) {
   for (const entry of entries) {
@@ -25,7 +25,7 @@ for (let run = 0; run < Number(values.runs); run++) {
     await stop(proxy.child);
   }
 }
-server.close();
+await closeDiscovery();
 for (const [entry, r] of results) {
   console.log(`${entry}: ready ${median(r.readyMs).toFixed(0)} ms (${r.readyMs.map((v) => v.toFixed(0)).join(', ')}), RSS ${median(r.rssMb).toFixed(0)} MB (${r.rssMb.map((v) => v.toFixed(0)).join(', ')})`);
 }

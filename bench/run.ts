@@ -139,6 +139,6 @@ if (values.write) writeFileSync(values.write, `${lines.join('\n')}\n`);
 
 nginx.kill('SIGTERM');
 await Promise.all([stop(proxy.child), stop(socketProxy.child), stop(trivial.child), stop(serve.child)]);
-discovery.server.close();
+await discovery.close();
 if (readFileSync(join(dir, 'nginx', 'error.log'), 'utf8').includes('[emerg]')) console.error('nginx reported an error: see its error.log');
 rmSync(dir, { recursive: true, force: true });

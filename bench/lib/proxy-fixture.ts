@@ -1,20 +1,11 @@
 // What a benchmark of `latchkey proxy` needs besides the proxy: a provider that answers discovery
 // (all the proxy asks of it at start), the proxy's flags, and a valid session cookie.
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { createCookieCodec } from '../../src/proxy/cookie-codec.ts';
-import { freePort, repoRoot } from './processes.ts';
+import { repoRoot } from './processes.ts';
 
-export async function startDiscoveryStub(): Promise<{ issuer: string; server: Server }> {
-  const port = await freePort();
-  const issuer = `http://localhost:${port}`;
-  const server = createServer((_request, response) => {
-    response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'], code_challenge_methods_supported: ['S256'] }));
-  }).listen(port, '127.0.0.1');
-  return { issuer, server };
-}
+export { startDiscoveryStub } from '../../test/helpers/discovery-stub.ts';
 
 /**
  * `latchkey proxy` as the benchmarks run it: oauth2-proxy's flags for nginx auth_request, on

@@ -2,11 +2,11 @@
 // helper that speaks HTTP over such a socket, and a provider that answers only discovery.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, request, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { loadProxyConfig } from '../../src/config/proxy-config.ts';
 import { createCookieCodec } from '../../src/proxy/cookie-codec.ts';
+export { startDiscoveryStub } from './discovery-stub.ts';
 
 const MAIN = join(import.meta.dirname, '../../src/main.ts');
 
@@ -73,19 +73,6 @@ export function socketRequest(socketPath: string, path: string, headers: Record<
     req.on('error', reject);
     req.end();
   });
-}
-
-/** A provider that answers discovery only: all /oauth2/start needs to build its redirect. */
-export async function startDiscoveryStub(): Promise<{ issuer: string; close(): Promise<void> }> {
-  let issuer = '';
-  const server = createServer((_req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`,
-      response_types_supported: ['code'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'], code_challenge_methods_supported: ['S256'] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { issuer, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** A session cookie the spawned proxies accept, sealed as a sign-in would seal it. */
