@@ -15,4 +15,14 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // An ES import of node:http's values loads undici (13 MB): src/core/node-http.ts says why and is the way in.
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/node-http.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [{ name: 'node:http', message: "Import node:http's values from src/core/node-http.ts (an ES import of node:http loads undici); `import type` is fine.", allowTypeImports: true }],
+      }],
+    },
+  },
 );

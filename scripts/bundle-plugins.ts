@@ -67,3 +67,19 @@ export const lazyOidcProviderListFormat: Plugin = {
     });
   },
 };
+
+/**
+ * `import … from 'node:http'` in any package (oidc-provider imports STATUS_CODES that way) loads
+ * undici, 13 MB RSS, because Node reads every export of a built-in to make its ES module namespace
+ * (src/core/node-http.ts says which and how it was measured). Such imports get that module
+ * instead. Only static imports: esbuild then fails the build if one asks for a name the module
+ * does not export, instead of the bundle breaking at run time.
+ */
+export function httpWithoutUndici(shim: string): Plugin {
+  return {
+    name: 'latchkey-http-without-undici',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.kind === 'import-statement' ? { path: shim } : undefined));
+    },
+  };
+}

@@ -1,4 +1,5 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpServer } from '../core/node-http.ts';
 import { createServer as createHttpsServer } from 'node:https';
 
 export interface HttpListener {

@@ -9,7 +9,8 @@
 // (a Headers, a record or pairs), a string, URLSearchParams or bytes body, an AbortSignal.
 // Redirects are never followed (they all ask for redirect: 'manual'). No compression is asked
 // for. NODE_EXTRA_CA_CERTS is honoured, as with the global fetch.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { request as httpRequest } from './node-http.ts';
 import { request as httpsRequest } from 'node:https';
 
 /** A provider's answer is small (discovery, keys, tokens); anything bigger is refused rather than buffered. */

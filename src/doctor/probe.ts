@@ -1,7 +1,8 @@
 // The doctor's HTTP client: one request, no redirects followed, the certificate kept for the TLS
 // checks. node:http rather than fetch, so that --resolve (curl's HOST:PORT:ADDRESS: check a
 // deployment before DNS points at it) and --ca-file (a private CA) work per request.
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest } from '../core/node-http.ts';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';

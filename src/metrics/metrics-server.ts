@@ -1,6 +1,6 @@
 // The opt-in Prometheus endpoint: its own listener (METRICS_ADDRESS, --metrics-address), so
 // /metrics is never reachable through the public site and needs no authentication of its own.
-import { createServer } from 'node:http';
+import { createServer } from '../core/node-http.ts';
 import type { AddressInfo } from 'node:net';
 import { METRICS_CONTENT_TYPE, type MetricsRegistry } from './registry.ts';
 

@@ -4,7 +4,8 @@
 // unchanged, and the browser's Host is passed on (oauth2-proxy's --pass-host-header default).
 // A failure before the upstream answers is a 502 page; no answer within --upstream-timeout is one too
 // (oauth2-proxy's ResponseHeaderTimeout, also a 502 there).
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from '../core/node-http.ts';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../core/errors.ts';

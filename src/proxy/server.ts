@@ -1,6 +1,7 @@
 // `latchkey proxy`: the proxy runtime behind its own fastify server.
 import formbody from '@fastify/formbody';
-import { createServer, type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
+import { createServer } from '../core/node-http.ts';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installErrorHandling } from '../web/error-handler.ts';
 import { createLogger } from '../app/logger.ts';
