@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './processes.ts';
+import { removeAtExit, repoRoot } from './processes.ts';
 
 /** Keep in step with bin/latchkey (test/integration/bin-latchkey.test.ts checks). */
 export const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=1', '--optimize-for-size', '--no-concurrent-recompilation'];
@@ -18,7 +18,7 @@ for (const [name, value] of Object.entries(PRODUCTION_ENV)) process.env[name] ??
 let built: string | undefined;
 export function bundleEntry(): string {
   if (!built) {
-    const outdir = mkdtempSync(join(tmpdir(), 'latchkey-bench-dist-'));
+    const outdir = removeAtExit(mkdtempSync(join(tmpdir(), 'latchkey-bench-dist-')));
     execFileSync(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'scripts/build.ts'), '--outdir', outdir], { stdio: 'ignore' });
     built = join(outdir, 'main.js');
   }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 
@@ -62,4 +62,10 @@ export function stop(child: ChildProcess | undefined): Promise<void> {
 export function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return line ? Number(line.replace(/\D+/g, '')) / 1024 : NaN;
+}
+
+/** Removes a temporary folder when this process exits (a benchmark or test that stops early included); returns it. */
+export function removeAtExit(dir: string): string {
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { idBrowser } from '../../test/helpers/id-browser.ts';
 import { type Browser, type SignInTimings, signInWithPasskey } from './passkey-sign-in.ts';
-import { freePort, repoRoot } from './processes.ts';
+import { freePort, removeAtExit, repoRoot } from './processes.ts';
 
 export type { Browser, SignInTimings };
 
@@ -26,7 +26,7 @@ export async function startServeProcess(options: { site: string; entry: string; 
   const [sitePort, idPort] = [await freePort(), await freePort()];
   const siteOrigin = `http://localhost:${sitePort}`;
   const idOrigin = `http://localhost:${idPort}`;
-  const data = mkdtempSync(join(tmpdir(), 'latchkey-bench-serve-'));
+  const data = removeAtExit(mkdtempSync(join(tmpdir(), 'latchkey-bench-serve-')));
   const child = spawn(join(repoRoot, 'node_modules/.bin/node'), [...(options.nodeArgs ?? []), options.entry, 'serve', '--site', options.site,
     '--url', siteOrigin, '--id-url', idOrigin, '--listen', `127.0.0.1:${sitePort}`, '--id-listen', `127.0.0.1:${idPort}`, '--data', data,
     ...(options.protect ?? ['/private/']).flatMap((p) => ['--protect', p])], { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
