@@ -46,7 +46,13 @@ const proxySocket = join(dir, 'proxy.sock');
 
 // The trivial 202 server listens on TCP and on a unix socket (0666: nginx's workers run as nobody).
 const trivialServer = `const s=()=>require('http').createServer((q,r)=>{r.statusCode=202;r.end()});s().listen(${trivialPort},'127.0.0.1');s().listen(${JSON.stringify(trivialSocket)},()=>require('fs').chmodSync(${JSON.stringify(trivialSocket)},0o666))`;
+// The ceiling of any Node upstream: a raw socket that answers every request head with the same
+// canned 202, no HTTP parser and no objects per request. Not a design to copy (it trusts its client
+// completely); it shows how much of target 2 is left for any Node process after nginx's own work.
+const cannedSocket = join(dir, 'canned.sock');
+const cannedServer = `const c=Buffer.from('HTTP/1.1 202 Accepted\\r\\nContent-Length: 0\\r\\n\\r\\n');require('net').createServer((s)=>{let p='';s.setEncoding('latin1');s.on('error',()=>{});s.on('data',(d)=>{p+=d;let i;while((i=p.indexOf('\\r\\n\\r\\n'))!==-1){p=p.slice(i+4);s.write(c)}})}).listen(${JSON.stringify(cannedSocket)},()=>require('fs').chmodSync(${JSON.stringify(cannedSocket)},0o666))`;
 const trivial = await startAndWait(node, ['-e', trivialServer], `unix:${trivialSocket}:/`);
+const canned = await startAndWait(node, ['-e', cannedServer], `unix:${cannedSocket}:/`);
 const proxy = await startAndWait(node, [...nodeArgs, ...proxyCommand({ issuer: discovery.issuer, port: proxyPort, cookieSecret, entry })], `http://127.0.0.1:${proxyPort}/ping`);
 const socketProxy = await startAndWait(node, [...nodeArgs, ...proxyCommand({ issuer: discovery.issuer, socket: proxySocket, cookieSecret, entry })], `unix:${proxySocket}:/ping`);
 const proxyRssAtStartMb = rssMb(proxy.child.pid!);
@@ -57,7 +63,7 @@ const serveRssAtStartMb = rssMb(serve.child.pid!);
 const { cookie: serveCookie } = await signIn(serve, await createFirstAdmin(serve));
 
 mkdirSync(join(dir, 'nginx'), { recursive: true });
-writeFileSync(join(dir, 'nginx', 'nginx.conf'), benchNginxConfig(join(dir, 'nginx'), site, { listen: nginxPort, trivialPort, trivialSocket, proxyPort, proxySocket }));
+writeFileSync(join(dir, 'nginx', 'nginx.conf'), benchNginxConfig(join(dir, 'nginx'), site, { listen: nginxPort, trivialPort, trivialSocket, cannedSocket, proxyPort, proxySocket }));
 const nginx = spawn('nginx', ['-p', join(dir, 'nginx'), '-c', join(dir, 'nginx', 'nginx.conf')], { stdio: 'ignore' });
 await new Promise((r) => setTimeout(r, 300));
 
@@ -66,10 +72,12 @@ const base = `http://127.0.0.1:${nginxPort}`;
 // Both caches reach the proxy over its unix socket, as `generate nginx --proxy-socket` sets it up.
 const CACHED = `nginx + latchkey proxy (unix socket), generated auth cache ${AUTH_CACHE_SECONDS} s (proxy_cache)`;
 const LUA_CACHED = `nginx + latchkey proxy (unix socket), generated auth cache ${AUTH_CACHE_SECONDS} s (--auth-cache-engine lua)`;
+const CANNED = 'nginx + auth_request → a canned 202 from Node without HTTP parsing, unix socket';
 const variants = {
   'nginx, unprotected': { url: `${base}/public/page.html`, cookie },
   'nginx + auth_request → trivial 202 upstream': { url: `${base}/p-trivial/page.html`, cookie },
   'nginx + auth_request → trivial 202 upstream, unix socket': { url: `${base}/p-trivial-socket/page.html`, cookie },
+  [CANNED]: { url: `${base}/p-canned-socket/page.html`, cookie },
   'nginx + auth_request → latchkey proxy': { url: `${base}/p-proxy/page.html`, cookie },
   'nginx + auth_request → latchkey proxy, unix socket': { url: `${base}/p-proxy-socket/page.html`, cookie },
   'nginx + auth_request → latchkey proxy, no upstream keep-alive': { url: `${base}/p-proxy-no-keepalive/page.html`, cookie },
@@ -84,7 +92,7 @@ type Variant = keyof typeof variants;
 for (const [name, v] of Object.entries(variants)) {
   const withCookie = await fetch(v.url, { headers: { cookie: v.cookie }, redirect: 'manual' });
   if (withCookie.status >= 300) throw new Error(`${name}: ${withCookie.status} with a valid session`);
-  if (name !== 'nginx, unprotected' && !name.includes('trivial')) {
+  if (name !== 'nginx, unprotected' && !name.includes('trivial') && name !== CANNED) {
     const without = await fetch(v.url, { redirect: 'manual' });
     if (![302, 401].includes(without.status)) throw new Error(`${name}: ${without.status} without a session (expected 401, or serve's 302 to sign-in)`);
   }
@@ -129,6 +137,7 @@ const lines = [
   '| target | measured | met |',
   '|---|---:|---|',
   ...targets.map((t) => `| ${t.target} | ${t.value.toFixed(2)}× | ${t.value >= t.goal ? 'yes' : 'no'} |`),
+  `| (reference for 2) the best any Node upstream can do over a unix socket: a canned 202, no HTTP parser ÷ unprotected nginx | ${ratio(T(CANNED), T('nginx, unprotected')).toFixed(2)}× | – |`,
   `| 5. latchkey proxy RSS ≤ 70 MB | ${rss(proxyRssAtStartMb, proxyRssAfterMb, 70)} |`,
   `| 5. latchkey serve RSS ≤ 90 MB at start (after these runs, not the 10,000 sign-ins of bench/memory.ts) | ${rss(serveRssAtStartMb, serveRssAfterMb, 90)} |`,
   `| 5. latchkey proxy start to ready ≤ 1 s | ${proxy.readyMs.toFixed(0)} ms | ${proxy.readyMs <= 1000 ? 'yes' : 'no'} |`,
@@ -138,7 +147,7 @@ console.log(lines.join('\n'));
 if (values.write) writeFileSync(values.write, `${lines.join('\n')}\n`);
 
 nginx.kill('SIGTERM');
-await Promise.all([stop(proxy.child), stop(socketProxy.child), stop(trivial.child), stop(serve.child)]);
+await Promise.all([stop(proxy.child), stop(socketProxy.child), stop(trivial.child), stop(canned.child), stop(serve.child)]);
 await discovery.close();
 if (readFileSync(join(dir, 'nginx', 'error.log'), 'utf8').includes('[emerg]')) console.error('nginx reported an error: see its error.log');
 rmSync(dir, { recursive: true, force: true });

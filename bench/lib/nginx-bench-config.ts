@@ -11,6 +11,8 @@ export interface BenchNginxAddresses {
   /** The trivial 202 server, on TCP and on a unix socket. */
   trivialPort: number;
   trivialSocket: string;
+  /** A Node process answering every request with a canned 202, without parsing HTTP (unix socket). */
+  cannedSocket: string;
   /** latchkey proxy, one process on TCP and one on a unix socket. */
   proxyPort: number;
   proxySocket: string;
@@ -55,6 +57,7 @@ http {
   ${authCacheHttpLines(luaCache).join('\n  ')}
   upstream trivial { server 127.0.0.1:${to.trivialPort}; keepalive 16; }
   upstream trivial_socket { server unix:${to.trivialSocket}; keepalive 16; }
+  upstream canned_socket { server unix:${to.cannedSocket}; keepalive 16; }
   upstream latchkey { server 127.0.0.1:${to.proxyPort}; keepalive 16; }
   upstream latchkey_socket { server unix:${to.proxySocket}; keepalive 16; }
   upstream latchkey_no_keepalive { server 127.0.0.1:${to.proxyPort}; }
@@ -63,6 +66,7 @@ http {
     location ^~ /public/ { alias ${site}/private/; }
     ${authLocation('/_auth_trivial', 'trivial', [upstreamKeepalive])}
     ${authLocation('/_auth_trivial_socket', 'trivial_socket', [upstreamKeepalive])}
+    ${authLocation('/_auth_canned_socket', 'canned_socket', [upstreamKeepalive])}
     ${authLocation('/_auth_proxy', 'latchkey', [upstreamKeepalive])}
     ${authLocation('/_auth_proxy_socket', 'latchkey_socket', [upstreamKeepalive])}
     ${authLocation('/_auth_proxy_no_keepalive', 'latchkey_no_keepalive')}
@@ -70,6 +74,7 @@ http {
     ${authLocation(authCheckUri(1), 'latchkey_socket', [upstreamKeepalive])}
     ${guarded('p-trivial', 'trivial')}
     ${guarded('p-trivial-socket', 'trivial_socket')}
+    ${guarded('p-canned-socket', 'canned_socket')}
     ${guarded('p-proxy', 'proxy')}
     ${guarded('p-proxy-socket', 'proxy_socket')}
     ${guarded('p-proxy-no-keepalive', 'proxy_no_keepalive')}
