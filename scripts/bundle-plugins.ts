@@ -16,7 +16,10 @@ export function sourceModules(outdir: string): Plugin {
     name: 'latchkey-source-modules',
     setup(b) {
       b.onLoad({ filter: /\/src\/.*\.ts$/ }, (args) => {
-        let text = readFileSync(args.path, 'utf8');
+        // A module that loads a package on first use (src/app/lazy-schema-compilers.ts) makes its own
+        // require() when run from source; in the bundle, the free require() lets esbuild bundle the
+        // package as a module initialised at that call, instead of loading node_modules' copy.
+        let text = readFileSync(args.path, 'utf8').replace(OWN_REQUIRE, '');
         const fromBundle = (path: string) => `new URL(${JSON.stringify(relative(outdir, path))}, import.meta.url).href`;
         if (text.includes('import.meta.')) {
           text = text
@@ -29,6 +32,9 @@ export function sourceModules(outdir: string): Plugin {
     },
   };
 }
+
+/** The line by which a source module makes its own require(); removed in the bundle (see sourceModules). */
+export const OWN_REQUIRE = 'const require = createRequire(import.meta.url);';
 
 /**
  * V8 keeps a module's source text for as long as the module lives, one byte per character only

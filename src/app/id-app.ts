@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import { lazySchemaController } from './lazy-schema-compilers.ts';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { IdConfig } from '../config/id-config.ts';
 import type { Clock } from '../core/clock.ts';
@@ -55,6 +56,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     logController: new LogController({ disableRequestLogging: true }),
     // Refuse unknown fields instead of silently dropping them (fastify's default strips them).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    schemaController: lazySchemaController,
   });
   const metrics = idMetricsEndpoint(app, { metricsAddress: config.metricsAddress, db: services.database.db, clock: services.clock, version: latchkeyVersion() });
   // Audited events (sign-ins, admin actions) are logged at info and counted.
