@@ -123,7 +123,8 @@ const targets = [
   { target: '4. latchkey serve, protected page ≥ 0.5× unprotected nginx', value: ratio(T('latchkey serve, protected page'), T('nginx, unprotected')), goal: 0.5 },
   { target: '4. latchkey serve faster than nginx + latchkey proxy over a unix socket, the faster transport (ratio > 1)', value: ratio(T('latchkey serve, protected page'), T('nginx + auth_request → latchkey proxy, unix socket')), goal: 1 },
 ];
-const rss = (atStart: number, after: number, goal: number) => `${atStart.toFixed(0)} MB at start, ${after.toFixed(0)} MB after the runs | ${Math.max(atStart, after) <= goal ? 'yes' : 'no'}`;
+// The proxy's limit holds at all times; serve's 90 MB is at start (its limit after load, 130 MB, is bench/memory.ts's).
+const rss = (atStart: number, after: number, goal: number, judged: 'always' | 'at start') => `${atStart.toFixed(0)} MB at start, ${after.toFixed(0)} MB after the runs | ${(judged === 'always' ? Math.max(atStart, after) : atStart) <= goal ? 'yes' : 'no'}`;
 // nginx -v prints to stderr
 const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
 
@@ -138,8 +139,8 @@ const lines = [
   '|---|---:|---|',
   ...targets.map((t) => `| ${t.target} | ${t.value.toFixed(2)}× | ${t.value >= t.goal ? 'yes' : 'no'} |`),
   `| (reference for 2) the best any Node upstream can do over a unix socket: a canned 202, no HTTP parser ÷ unprotected nginx | ${ratio(T(CANNED), T('nginx, unprotected')).toFixed(2)}× | – |`,
-  `| 5. latchkey proxy RSS ≤ 70 MB | ${rss(proxyRssAtStartMb, proxyRssAfterMb, 70)} |`,
-  `| 5. latchkey serve RSS ≤ 90 MB at start (after these runs, not the 10,000 sign-ins of bench/memory.ts) | ${rss(serveRssAtStartMb, serveRssAfterMb, 90)} |`,
+  `| 5. latchkey proxy RSS ≤ 70 MB | ${rss(proxyRssAtStartMb, proxyRssAfterMb, 70, 'always')} |`,
+  `| 5. latchkey serve RSS ≤ 90 MB at start (after these runs, not the 10,000 sign-ins of bench/memory.ts) | ${rss(serveRssAtStartMb, serveRssAfterMb, 90, 'at start')} |`,
   `| 5. latchkey proxy start to ready ≤ 1 s | ${proxy.readyMs.toFixed(0)} ms | ${proxy.readyMs <= 1000 ? 'yes' : 'no'} |`,
   `| 5. latchkey serve start to ready ≤ 1 s (as serve logs it) | ${serve.readyMs.toFixed(0)} ms | ${serve.readyMs <= 1000 ? 'yes' : 'no'} |`,
 ];
