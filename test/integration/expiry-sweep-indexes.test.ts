@@ -4,24 +4,14 @@
 // web_sessions). Each statement the sweep runs is captured and explained on SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CompiledQuery, Kysely, PostgresDialect, type LogEvent } from 'kysely';
-import pg from 'pg';
+import type { CompiledQuery, LogEvent } from 'kysely';
 import { manualClock } from '../../src/core/clock.ts';
 import { migrateToLatest } from '../../src/storage/database.ts';
 import { sweepExpired } from '../../src/storage/ephemeral-store.ts';
-import type { Schema } from '../../src/storage/schema.ts';
-import { createSqliteDialect, openSqlite } from '../../src/storage/sqlite-dialect.ts';
-import { createTestPostgres } from '../helpers/backends.ts';
-
-interface Backend {
-  db: Kysely<Schema>;
-  /** Whether the planner reads a whole table (or a whole index) for `query`. */
-  scansWholeTable(query: CompiledQuery): Promise<string | null>;
-  close(): Promise<void>;
-}
+import { type PlanBackend, planBackends } from '../helpers/query-plans.ts';
 
 /** Runs the sweep on a migrated database and returns the statements it ran. */
-async function sweepStatements(open: (log: (event: LogEvent) => void) => Promise<Backend>): Promise<{ backend: Backend; statements: CompiledQuery[] }> {
+async function sweepStatements(open: (log: (event: LogEvent) => void) => Promise<PlanBackend>): Promise<{ backend: PlanBackend; statements: CompiledQuery[] }> {
   const statements: CompiledQuery[] = [];
   let capturing = false;
   const backend = await open((event) => { if (capturing && event.level === 'query') statements.push(event.query); });
@@ -32,38 +22,8 @@ async function sweepStatements(open: (log: (event: LogEvent) => void) => Promise
   return { backend, statements };
 }
 
-const cases: Record<string, (log: (event: LogEvent) => void) => Promise<Backend>> = {
-  async SQLite(log) {
-    const db = new Kysely<Schema>({ dialect: createSqliteDialect(openSqlite(':memory:')), log });
-    return {
-      db,
-      async scansWholeTable(query) {
-        // EXPLAIN QUERY PLAN says SEARCH for an index lookup and SCAN for reading everything.
-        const { rows } = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
-        return rows.find((row) => row.detail.startsWith('SCAN'))?.detail ?? null;
-      },
-      close: () => db.destroy(),
-    };
-  },
-  async PostgreSQL(log) {
-    const postgres = await createTestPostgres();
-    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgres.url, max: 1 }) }), log });
-    return {
-      db,
-      // An empty table is cheapest to read whole, so the planner is told to avoid that when it
-      // can: a sequential scan that remains means no index can answer the query.
-      scansWholeTable: (query) => db.connection().execute(async (connection) => {
-        await connection.executeQuery(CompiledQuery.raw('set enable_seqscan = off'));
-        const { rows } = await connection.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]));
-        return rows.map((row) => row['QUERY PLAN']).find((line) => line.includes('Seq Scan')) ?? null;
-      }),
-      async close() {
-        await db.destroy();
-        await postgres.drop();
-      },
-    };
-  },
-};
+// Nearly empty tables: PostgreSQL is told to avoid sequential scans, so one that remains means no index can answer.
+const cases = planBackends('discouraged');
 
 for (const [name, open] of Object.entries(cases)) {
   describe(`the expiry sweep on ${name}`, () => {
