@@ -6,13 +6,13 @@
 //
 // Chunks are split per command (src/main.ts loads each command on demand), so `latchkey proxy`
 // never parses the identity provider. scripts/bundle-plugins.ts says what is rewritten on the way
-// (asset URLs, non-Latin-1 characters, one dependency's eager Intl objects, ES imports of node:http)
-// and why.
+// (asset URLs, non-Latin-1 characters, eager Intl objects and server modules in dependencies, ES
+// imports of node:http, the OIDC libraries' Headers and Response) and why.
 import { build } from 'esbuild';
 import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { httpWithoutUndici, lazyOidcProviderListFormat, sourceModules } from './bundle-plugins.ts';
+import { fetchClassesWithoutUndici, httpWithoutUndici, lazyFastifyServerModules, lazyOidcProviderListFormat, sourceModules } from './bundle-plugins.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 // --outdir: a bundle elsewhere (the bundle test builds into a temporary folder). --metafile: esbuild's
@@ -36,7 +36,13 @@ const result = await build({
   metafile: true,
   // CommonJS dependencies (fastify, pino, …) call require() for Node's own modules.
   banner: { js: "import { createRequire as __latchkeyRequire } from 'node:module'; const require = __latchkeyRequire(import.meta.url);" },
-  plugins: [sourceModules(outdir), lazyOidcProviderListFormat, httpWithoutUndici(`${root}src/core/node-http.ts`)],
+  plugins: [
+    sourceModules(outdir),
+    lazyOidcProviderListFormat,
+    lazyFastifyServerModules,
+    httpWithoutUndici(`${root}src/core/node-http.ts`),
+    fetchClassesWithoutUndici(`${root}src/core/fetch-classes.ts`),
+  ],
   logLevel: 'warning',
 });
 if (args.metafile) writeFileSync(args.metafile, JSON.stringify(result.metafile));

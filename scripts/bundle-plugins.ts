@@ -89,3 +89,77 @@ export function httpWithoutUndici(shim: string): Plugin {
     },
   };
 }
+
+/**
+ * Modules that would load undici through a global (Headers, Response, Request), and the names of
+ * src/core/fetch-classes.ts they get in its place. openid-client (with oauth4webapi) and jose make
+ * `new Headers(...)` for every request and check answers with `instanceof Response`, although
+ * every answer they get comes from nodeHttpFetch; koa (under oidc-provider) asks of each body it
+ * sends whether it is a Response or a ReadableStream.
+ */
+const WITHOUT_UNDICI: { files: RegExp; names: Record<string, string> }[] = [
+  { files: /\/node_modules\/(openid-client|oauth4webapi|jose)\/.*\.js$/, names: { Headers: 'FetchHeaders', Response: 'FetchResponse', Request: 'FetchRequest' } },
+  { files: /\/node_modules\/koa\/lib\/(application|response)\.js$/, names: { Response: 'ResponseByTag', ReadableStream: 'ReadableStreamByTag' } },
+];
+
+/**
+ * In Node the first touch of the global Headers, Response or Request loads undici: 17 MB RSS for
+ * a bare process, 3–4 MB more of `latchkey proxy` or `serve`, which already load much of what it
+ * needs (docs/benchmarks.md, lever 23). In the bundle, the modules in WITHOUT_UNDICI get `shim`'s
+ * classes under those names instead, by a declaration put before their code, so neither server
+ * loads undici (test/integration/bundle.test.ts checks after a sign-in). The globals stay Node's
+ * for every other module.
+ */
+export function fetchClassesWithoutUndici(shim: string): Plugin {
+  return {
+    name: 'latchkey-fetch-classes-without-undici',
+    setup(b) {
+      for (const { files, names } of WITHOUT_UNDICI) {
+        b.onLoad({ filter: files }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const used = Object.entries(names).filter(([global]) => new RegExp(`\\b${global}\\b`).test(text));
+          if (!used.length) return { contents: text, loader: 'js' };
+          // The declaration suits the module's kind; either way a module declaring one of the names itself fails the build.
+          const isCommonJs = /\brequire\(/.test(text) && !/^\s*(import|export)\s/m.test(text);
+          const declaration = isCommonJs
+            ? `const { ${used.map(([global, local]) => `${local}: ${global}`).join(', ')} } = require(${JSON.stringify(shim)});\n`
+            : `import { ${used.map(([global, local]) => `${local} as ${global}`).join(', ')} } from ${JSON.stringify(shim)};\n`;
+          return { contents: declaration + text, loader: 'js' };
+        });
+      }
+    },
+  };
+}
+
+/** What fastify's server.js asks of node:https and node:http2, each made lazy by lazyFastifyServerModules. */
+const FASTIFY_LAZY_MODULES: Record<string, string[]> = { https: ['createServer'], http2: ['createServer', 'createSecureServer'] };
+
+/**
+ * fastify requires node:https and node:http2 when it loads, only to make an HTTPS or HTTP/2 server
+ * if asked to; latchkey never asks (TLS is the reverse proxy's, or `serve --tls-*` with its own
+ * server). The two bring TLS and the HTTP/2 stack: ~9 MB RSS of a process that serves plain HTTP
+ * (docs/benchmarks.md, lever 24). Here each becomes an object whose functions load the module at
+ * their first call; same behaviour when they are called. The build fails if the file no longer
+ * reads as expected or uses another function of either module, rather than quietly bringing the
+ * cost back or breaking at run time.
+ */
+export const lazyFastifyServerModules: Plugin = {
+  name: 'latchkey-lazy-fastify-server-modules',
+  setup(b) {
+    b.onLoad({ filter: /\/node_modules\/fastify\/lib\/server\.js$/ }, (args) => {
+      let text = readFileSync(args.path, 'utf8');
+      const code = text.replace(/\/\*[\s\S]*?\*\//g, ''); // JSDoc names types such as http2.Http2Server
+      for (const [name, functions] of Object.entries(FASTIFY_LAZY_MODULES)) {
+        const line = `const ${name} = require('node:${name}')\n`;
+        const used = new Set([...code.matchAll(new RegExp(`\\b${name}\\.(\\w+)`, 'g'))].map((m) => m[1]));
+        const unexpected = [...used].filter((fn) => !functions.includes(fn));
+        if (!text.includes(line) || unexpected.length) {
+          throw new Error(`${args.path}: expected "${line.trim()}" and only ${functions.join(', ')} of it${unexpected.length ? `, found ${unexpected.join(', ')}` : ''}; update scripts/bundle-plugins.ts`);
+        }
+        const lazy = functions.map((fn) => `${fn}: (...args) => require('node:${name}').${fn}(...args)`).join(', ');
+        text = text.replace(line, `const ${name} = { ${lazy} }\n`);
+      }
+      return { contents: text, loader: 'js' };
+    });
+  },
+};

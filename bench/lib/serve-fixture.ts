@@ -22,14 +22,14 @@ export interface ServeProcess {
   log(): string;
 }
 
-export async function startServeProcess(options: { site: string; entry: string; nodeArgs?: string[]; protect?: string[] }): Promise<ServeProcess> {
+export async function startServeProcess(options: { site: string; entry: string; nodeArgs?: string[]; protect?: string[]; env?: Record<string, string> }): Promise<ServeProcess> {
   const [sitePort, idPort] = [await freePort(), await freePort()];
   const siteOrigin = `http://localhost:${sitePort}`;
   const idOrigin = `http://localhost:${idPort}`;
   const data = removeAtExit(mkdtempSync(join(tmpdir(), 'latchkey-bench-serve-')));
   const child = spawn(join(repoRoot, 'node_modules/.bin/node'), [...(options.nodeArgs ?? []), options.entry, 'serve', '--site', options.site,
     '--url', siteOrigin, '--id-url', idOrigin, '--listen', `127.0.0.1:${sitePort}`, '--id-listen', `127.0.0.1:${idPort}`, '--data', data,
-    ...(options.protect ?? ['/private/']).flatMap((p) => ['--protect', p])], { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    ...(options.protect ?? ['/private/']).flatMap((p) => ['--protect', p])], { env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr!.on('data', (chunk) => { out += chunk; });
   const { readyMs, setupToken } = await new Promise<{ readyMs: number; setupToken: string }>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpServer } from '../core/node-http.ts';
-import { createServer as createHttpsServer } from 'node:https';
+import { loadHttps } from '../core/node-https.ts';
 
 export interface HttpListener {
   server: Server;
@@ -23,7 +23,7 @@ export async function startListener(options: {
 }): Promise<HttpListener> {
   const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES };
   const server: Server = options.tls
-    ? createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, options.handler)
+    ? loadHttps().createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, options.handler)
     : createHttpServer(serverOptions, options.handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

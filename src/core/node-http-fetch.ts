@@ -2,16 +2,17 @@
 // JWKS, back-channel logout), on node:http and node:https. Node's global fetch is undici, which
 // compiles its HTTP parser to WebAssembly on the first request: ~1.3 MB more RSS than this for one
 // request, and ~15 MB once V8 optimises that WebAssembly after a few dozen sign-ins
-// (docs/benchmarks.md, "Memory"). The answer is a standard Response, as openid-client, jose and
-// oidc-provider expect.
+// (docs/benchmarks.md, "Memory"). The answer is a Response as openid-client, jose and oidc-provider
+// expect it, made without loading undici at all (src/core/fetch-classes.ts).
 //
 // What those callers use, and nothing more: a string or URL (not a Request), a method, headers
 // (a Headers, a record or pairs), a string, URLSearchParams or bytes body, an AbortSignal.
 // Redirects are never followed (they all ask for redirect: 'manual'). No compression is asked
 // for. NODE_EXTRA_CA_CERTS is honoured, as with the global fetch.
 import type { IncomingMessage } from 'node:http';
+import { FetchHeaders, FetchResponse } from './fetch-classes.ts';
 import { request as httpRequest } from './node-http.ts';
-import { request as httpsRequest } from 'node:https';
+import { loadHttps } from './node-https.ts';
 
 /** A provider's answer is small (discovery, keys, tokens); anything bigger is refused rather than buffered. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -45,12 +46,13 @@ function bodyBytes(body: unknown, headers: Record<string, string>): Buffer | nul
 }
 
 function toResponse(res: IncomingMessage, bytes: Buffer<ArrayBuffer>, method: string): Response {
-  const headers = new Headers();
+  const headers = new FetchHeaders();
   for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
   const status = res.statusCode ?? 0;
   // Fetch §4.2: these statuses, and HEAD, have a null body.
   const nullBody = method === 'HEAD' || status === 101 || status === 204 || status === 205 || status === 304;
-  return new Response(nullBody ? null : bytes, { status, statusText: res.statusMessage ?? '', headers });
+  // Typed as the standard's Response, whose part that callers use it implements (src/core/fetch-classes.ts).
+  return new FetchResponse(nullBody ? null : bytes, { status, statusText: res.statusMessage ?? '', headers }) as unknown as Response;
 }
 
 export function nodeHttpFetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
@@ -65,7 +67,7 @@ export function nodeHttpFetch(input: string | URL, init: RequestInit = {}): Prom
     const body = bodyBytes(init.body as Body | null | undefined, headers);
     if (body) headers['content-length'] = String(body.length);
 
-    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers });
+    const request = (url.protocol === 'https:' ? loadHttps().request : httpRequest)(url, { method, headers });
     const onAbort = () => request.destroy(signal?.reason as Error);
     signal?.addEventListener('abort', onAbort, { once: true });
     const fail = (error: unknown) => {

@@ -3,7 +3,7 @@
 // deployment before DNS points at it) and --ca-file (a private CA) work per request.
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpRequest } from '../core/node-http.ts';
-import { request as httpsRequest } from 'node:https';
+import { loadHttps } from '../core/node-https.ts';
 import { isIP, type LookupFunction } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 
@@ -57,7 +57,7 @@ function requestOnce(url: URL, headers: Record<string, string>, options: ProbeOp
       timeout: options.timeoutMs,
     };
     const req = secure
-      ? httpsRequest({ ...common, servername: isIP(hostname) ? undefined : hostname, rejectUnauthorized: false, ...(options.ca ? { ca: options.ca } : {}) })
+      ? loadHttps().request({ ...common, servername: isIP(hostname) ? undefined : hostname, rejectUnauthorized: false, ...(options.ca ? { ca: options.ca } : {}) })
       : httpRequest(common);
     req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
     req.on('error', (error) => reject(new Error(describeError(url, error))));

@@ -6,9 +6,9 @@
 // (oauth2-proxy's ResponseHeaderTimeout, also a 502 there).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Agent as HttpAgent, request as httpRequest } from '../core/node-http.ts';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../core/errors.ts';
+import { loadHttps } from '../core/node-https.ts';
 import { connectionFields } from './upstream-request-headers.ts';
 
 export interface UpstreamExchange {
@@ -33,8 +33,8 @@ export interface HttpUpstream {
 
 export function createHttpUpstream(url: URL, options: { timeoutMs: number }): HttpUpstream {
   const secure = url.protocol === 'https:';
-  const agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-  const send = secure ? httpsRequest : httpRequest;
+  const agent = secure ? new (loadHttps().Agent)({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const send = secure ? loadHttps().request : httpRequest;
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port ? Number(url.port) : secure ? 443 : 80;
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { FetchResponse } from '../../src/core/fetch-classes.ts';
 import { nodeHttpFetch } from '../../src/core/node-http-fetch.ts';
 
 interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: string }
@@ -31,9 +32,10 @@ describe('nodeHttpFetch', () => {
   });
   after(() => server.close());
 
-  it('returns a standard Response with status, headers and body', async () => {
+  it('returns a Response (without undici: src/core/fetch-classes.ts) with status, headers and body', async () => {
     const response = await nodeHttpFetch(`${origin}/json`, { redirect: 'manual' });
-    assert.ok(response instanceof Response);
+    assert.ok(response instanceof FetchResponse);
+    assert.equal(Object.prototype.toString.call(response), '[object Response]');
     assert.equal(response.status, 200);
     assert.equal(response.ok, true);
     assert.equal(response.headers.get('content-type'), 'application/json');
