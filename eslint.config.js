@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    // An ES import of node:http's values loads undici (13 MB), one of node:https brings TLS (~5 MB):
+    // An ES import of node:http's values loads undici (13 MB), one of node:https brings TLS (~3 MB):
     // src/core/node-http.ts and src/core/node-https.ts say why and are the ways in.
     files: ['src/**/*.ts'],
     ignores: ['src/core/node-http.ts', 'src/core/node-https.ts'],
@@ -24,7 +24,7 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': ['error', {
         paths: [
           { name: 'node:http', message: "Import node:http's values from src/core/node-http.ts (an ES import of node:http loads undici); `import type` is fine.", allowTypeImports: true },
-          { name: 'node:https', message: 'Load node:https with loadHttps() from src/core/node-https.ts (it brings TLS, ~5 MB, to processes that may never use it); `import type` is fine.', allowTypeImports: true },
+          { name: 'node:https', message: 'Load node:https with loadHttps() from src/core/node-https.ts (it brings TLS, ~3 MB, to processes that may never use it); `import type` is fine.', allowTypeImports: true },
         ],
       }],
     },

@@ -137,7 +137,7 @@ const FASTIFY_LAZY_MODULES: Record<string, string[]> = { https: ['createServer']
 /**
  * fastify requires node:https and node:http2 when it loads, only to make an HTTPS or HTTP/2 server
  * if asked to; latchkey never asks (TLS is the reverse proxy's, or `serve --tls-*` with its own
- * server). The two bring TLS and the HTTP/2 stack: ~9 MB RSS of a process that serves plain HTTP
+ * server). The two bring TLS and the HTTP/2 stack: ~9 MB RSS in a bare node:http process
  * (docs/benchmarks.md, lever 24). Here each becomes an object whose functions load the module at
  * their first call; same behaviour when they are called. The build fails if the file no longer
  * reads as expected or uses another function of either module, rather than quietly bringing the

@@ -93,7 +93,7 @@ describe('the production bundle (scripts/build.ts)', () => {
     assert.equal((await jar.fetch(callbackUrl)).status, 302);
     assert.equal((await jar.fetch(`${proxyUrl}/oauth2/auth`)).status, 202);
     // The bundle gives openid-client, oauth4webapi and jose Headers and Response without undici, and
-    // loads node:https only for an https URL (scripts/bundle-plugins.ts; 17 and ~5 MB RSS).
+    // loads node:https only for an https URL (scripts/bundle-plugins.ts, src/core/node-https.ts; docs/benchmarks.md, levers 23-24).
     const loaded = await loadedModules(child, join(outdir, 'proxy-modules.txt'));
     assert.ok(loaded.includes('NativeModule http'), 'the report lists what was loaded');
     for (const absent of ['NativeModule internal/deps/undici/undici', 'NativeModule tls', 'NativeModule http2']) assert.ok(!loaded.includes(absent), `${absent} was loaded`);
