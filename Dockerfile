@@ -27,6 +27,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY src ./src
 COPY --from=build /app/dist ./dist
+# bin/latchkey runs dist/ while it is newer than everything in src/; COPY's timestamps do not promise that.
+RUN touch dist/main.js
 
 # The SQLite database (and anything else worth keeping) lives in the /data volume.
 RUN mkdir -p /data && chown node:node /data
@@ -42,8 +44,10 @@ EXPOSE 1411 4180 8080
 # Checks `latchkey id` on $PORT (1411); compose gives the proxy and serve their own --url.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "dist/main.js", "healthcheck"]
 
-# The memory settings bin/latchkey uses, with the reasons it gives: glibc's fixed malloc trim
-# threshold, a 1 MB young generation, --optimize-for-size, optimising compilations on the main thread.
+# bin/latchkey starts every command, as systemd units do: the same memory settings, with the
+# reasons it gives (glibc's fixed malloc trim threshold, a 1 MB young generation,
+# --optimize-for-size, optimising compilations on the main thread, no TurboFan for the proxy).
+COPY bin ./bin
 ENV MALLOC_TRIM_THRESHOLD_=131072
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--optimize-for-size", "--no-concurrent-recompilation", "dist/main.js"]
+ENTRYPOINT ["bin/latchkey"]
 CMD ["--help"]

@@ -21,7 +21,7 @@ import { sql } from 'kysely';
 import { type Database, openDatabase } from '../src/storage/database.ts';
 import { createTestPostgres, deleteRedisKeys, REDIS_URL, type TestPostgres } from '../test/helpers/backends.ts';
 import { cloneAccounts, credentialOf, type SeededAccount } from './lib/account-seed.ts';
-import { bundleEntry, PRODUCTION_NODE_ARGS } from './lib/bundle.ts';
+import { bundleEntry, PRODUCTION_NODE_ARGS, PROXY_NODE_ARGS } from './lib/bundle.ts';
 import { cpuSnapshot, cpuUsedMs } from './lib/cpu-time.ts';
 import { rssMb } from './lib/processes.ts';
 import { authenticatorWith, enrolPasskeyUser, type EnrolledUser } from './lib/enrol.ts';
@@ -46,7 +46,7 @@ const backends = values.backend as ('sqlite' | 'postgres')[];
 for (const backend of backends) if (!['sqlite', 'postgres'].includes(backend)) throw new Error(`unknown backend ${backend} (sqlite or postgres)`);
 try { execFileSync('which', ['wrk']); } catch { throw new Error('wrk is missing: run scripts/system-deps.sh'); }
 
-const run: LatchkeyEntry = values.source ? sourceEntry() : { entry: bundleEntry(), nodeArgs: PRODUCTION_NODE_ARGS };
+const run: LatchkeyEntry = values.source ? sourceEntry() : { entry: bundleEntry(), nodeArgs: PRODUCTION_NODE_ARGS, proxyNodeArgs: PROXY_NODE_ARGS };
 const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
 const PROXY_MODES = ['cookie', 'redis'] as const;
 type ProxyMode = (typeof PROXY_MODES)[number];
@@ -281,7 +281,7 @@ async function benchmarkBackend(kind: 'sqlite' | 'postgres'): Promise<string> {
     const lines = [
       `### ${kind === 'sqlite' ? 'SQLite (the default)' : 'PostgreSQL'}`, '',
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}, load average ${loadAtStart} at start and ${load()} at the end (1, 5, 15 min); ` +
-      `Node ${process.version}; latchkey ${values.source ? 'from source (src/main.ts)' : `from the bundle with ${PRODUCTION_NODE_ARGS.join(' ')}`}; ` +
+      `Node ${process.version}; latchkey ${values.source ? 'from source (src/main.ts)' : `from the bundle with ${PRODUCTION_NODE_ARGS.join(' ')} (the proxy also --max-opt=2)`}; ` +
       `backend ${kind === 'sqlite' ? 'SQLite (a file per stack)' : 'PostgreSQL 15 (a database per stack)'}, proxy sessions in Redis databases ${redisDbs.join(' and ')}; ` +
       `${rounds} rounds of ${seconds} s (sign-in server time: ${timedPerRound} pairs per round), interleaved, fresh processes each round, medians.`, '',
       `| figure | ${label(sizes[0])} | ${label(sizes[1])} | ratio | met (< 10 % difference) | per-round ratios |`,

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bundleEntry, PRODUCTION_NODE_ARGS } from './lib/bundle.ts';
+import { bundleEntry, PRODUCTION_NODE_ARGS, PROXY_NODE_ARGS } from './lib/bundle.ts';
 import { AUTH_CACHE_SECONDS, benchNginxConfig } from './lib/nginx-bench-config.ts';
 import { freePort, repoRoot, rssMb, startAndWait, stop } from './lib/processes.ts';
 import { proxyCommand, sealedSessionCookie, startDiscoveryStub } from './lib/proxy-fixture.ts';
@@ -26,6 +26,7 @@ const loadAtStart = loadavg();
 const node = join(repoRoot, 'node_modules/.bin/node');
 const entry = values.source ? join(repoRoot, 'src/main.ts') : bundleEntry();
 const nodeArgs = values.source ? [] : PRODUCTION_NODE_ARGS;
+const proxyNodeArgs = values.source ? [] : PROXY_NODE_ARGS;
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
 // nginx's workers run as an unprivileged user; mkdtemp makes the folder private to us.
@@ -53,8 +54,8 @@ const cannedSocket = join(dir, 'canned.sock');
 const cannedServer = `const c=Buffer.from('HTTP/1.1 202 Accepted\\r\\nContent-Length: 0\\r\\n\\r\\n');require('net').createServer((s)=>{let p='';s.setEncoding('latin1');s.on('error',()=>{});s.on('data',(d)=>{p+=d;let i;while((i=p.indexOf('\\r\\n\\r\\n'))!==-1){p=p.slice(i+4);s.write(c)}})}).listen(${JSON.stringify(cannedSocket)},()=>require('fs').chmodSync(${JSON.stringify(cannedSocket)},0o666))`;
 const trivial = await startAndWait(node, ['-e', trivialServer], `unix:${trivialSocket}:/`);
 const canned = await startAndWait(node, ['-e', cannedServer], `unix:${cannedSocket}:/`);
-const proxy = await startAndWait(node, [...nodeArgs, ...proxyCommand({ issuer: discovery.issuer, port: proxyPort, cookieSecret, entry })], `http://127.0.0.1:${proxyPort}/ping`);
-const socketProxy = await startAndWait(node, [...nodeArgs, ...proxyCommand({ issuer: discovery.issuer, socket: proxySocket, cookieSecret, entry })], `unix:${proxySocket}:/ping`);
+const proxy = await startAndWait(node, [...proxyNodeArgs, ...proxyCommand({ issuer: discovery.issuer, port: proxyPort, cookieSecret, entry })], `http://127.0.0.1:${proxyPort}/ping`);
+const socketProxy = await startAndWait(node, [...proxyNodeArgs, ...proxyCommand({ issuer: discovery.issuer, socket: proxySocket, cookieSecret, entry })], `unix:${proxySocket}:/ping`);
 const proxyRssAtStartMb = rssMb(proxy.child.pid!);
 
 // latchkey serve with the same site; its session comes from a real sign-in (setup link, passkey).
@@ -129,7 +130,7 @@ const rss = (atStart: number, after: number, goal: number, judged: 'always' | 'a
 const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
 
 const lines = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, load average ${loadAtStart[0].toFixed(1)} at start and ${loadAtEnd[0].toFixed(1)} at the end; Node ${process.version}, ${nginxVersion} with one worker per core, wrk -t1 -c50, ${seconds} s × ${rounds} rounds (medians); latchkey from ${values.source ? 'source (src/main.ts)' : `the bundle (npm run build) with ${nodeArgs.join(' ')}`}.`,
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, load average ${loadAtStart[0].toFixed(1)} at start and ${loadAtEnd[0].toFixed(1)} at the end; Node ${process.version}, ${nginxVersion} with one worker per core, wrk -t1 -c50, ${seconds} s × ${rounds} rounds (medians); latchkey from ${values.source ? 'source (src/main.ts)' : `the bundle (npm run build) with ${nodeArgs.join(' ')} (the proxy also ${PROXY_NODE_ARGS.at(-1)}, as bin/latchkey runs it)`}.`,
   '',
   '| variant | requests/s (median) | runs |',
   '|---|---:|---|',

@@ -15,6 +15,8 @@ export const BENCH_ENCRYPTION_KEY = 'bench-encryption-key-0123456789abcdef';
 export interface LatchkeyEntry {
   entry: string;
   nodeArgs: string[];
+  /** For `latchkey proxy`, when it differs (bin/latchkey adds --max-opt=2 there). */
+  proxyNodeArgs?: string[];
 }
 
 export const sourceEntry = (): LatchkeyEntry => ({ entry: join(repoRoot, 'src/main.ts'), nodeArgs: [] });
@@ -75,7 +77,7 @@ export async function startProxyProcess(run: LatchkeyEntry, options: ProxyProces
     '--email-domain=*', '--upstream=static://202', '--skip-provider-button=true', '--cookie-csrf-per-request=true', '--set-xauthrequest=true',
     `--http-address=127.0.0.1:${options.port}`, '--log-level=warn',
     ...(options.redisUrl ? ['--session-store-type=redis', `--redis-connection-url=${options.redisUrl}`] : []), ...(options.extraFlags ?? [])];
-  const { child } = await startAndWait(join(repoRoot, 'node_modules/.bin/node'), [...run.nodeArgs, run.entry, 'proxy', ...flags], `http://127.0.0.1:${options.port}/ping`, { timeoutMs: 30_000 });
+  const { child } = await startAndWait(join(repoRoot, 'node_modules/.bin/node'), [...(run.proxyNodeArgs ?? run.nodeArgs), run.entry, 'proxy', ...flags], `http://127.0.0.1:${options.port}/ping`, { timeoutMs: 30_000 });
   for (let attempt = 0; attempt < 100; attempt++) {
     const ready = await fetch(`http://127.0.0.1:${options.port}/ready`);
     await ready.arrayBuffer();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PRODUCTION_ENV, PRODUCTION_NODE_ARGS } from '../../bench/lib/bundle.ts';
+import { PRODUCTION_ENV, PRODUCTION_NODE_ARGS, PROXY_NODE_ARGS } from '../../bench/lib/bundle.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -30,10 +30,10 @@ describe('bin/latchkey', () => {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  const run = (env: Record<string, string> = {}): Started => {
+  const run = (env: Record<string, string> = {}, command = 'proxy'): Started => {
     const clean = { ...process.env };
     delete clean.MALLOC_TRIM_THRESHOLD_;
-    return JSON.parse(execFileSync('sh', [join(root, 'bin/latchkey'), 'proxy', '--flag'], { encoding: 'utf8', env: { ...clean, ...env } })) as Started;
+    return JSON.parse(execFileSync('sh', [join(root, 'bin/latchkey'), command, '--flag'], { encoding: 'utf8', env: { ...clean, ...env } })) as Started;
   };
   const age = (path: string, secondsAgo: number) => {
     const when = new Date(Date.now() - secondsAgo * 1000);
@@ -46,7 +46,7 @@ describe('bin/latchkey', () => {
     age('dist/main.js', 10);
     const started = run();
     assert.equal(started.entry, join(root, 'dist/main.js'));
-    assert.deepEqual(started.execArgv, PRODUCTION_NODE_ARGS);
+    assert.deepEqual(started.execArgv, PROXY_NODE_ARGS);
     assert.deepEqual(started.argv, ['proxy', '--flag']);
     assert.equal(started.trim, PRODUCTION_ENV.MALLOC_TRIM_THRESHOLD_);
   });
@@ -56,7 +56,32 @@ describe('bin/latchkey', () => {
     age('src/main.ts', 10);
     const started = run();
     assert.equal(started.entry, join(root, 'src/main.ts'));
-    assert.deepEqual(started.execArgv, PRODUCTION_NODE_ARGS);
+    assert.deepEqual(started.execArgv, PROXY_NODE_ARGS);
+  });
+
+  it('keeps TurboFan for every command but the proxy (docs/benchmarks.md, lever 25)', () => {
+    for (const command of ['serve', 'id', 'doctor']) {
+      const started = run({}, command);
+      assert.deepEqual(started.execArgv, PRODUCTION_NODE_ARGS, command);
+      assert.deepEqual(started.argv, [command, '--flag']);
+    }
+  });
+
+  it('runs the Node on PATH where the pinned one is not installed (the container image)', () => {
+    const bare = mkdtempSync(join(tmpdir(), 'latchkey-bin-bare-'));
+    try {
+      mkdirSync(join(bare, 'bin'));
+      mkdirSync(join(bare, 'dist'));
+      copyFileSync(join(repo, 'bin/latchkey'), join(bare, 'bin/latchkey'));
+      mkdirSync(join(bare, 'src'));
+      writeFileSync(join(bare, 'dist/main.js'), report);
+      const path = `${join(repo, 'node_modules/.bin')}:${process.env.PATH}`;
+      const started = JSON.parse(execFileSync('sh', [join(bare, 'bin/latchkey'), 'serve'], { encoding: 'utf8', env: { ...process.env, PATH: path } })) as Started;
+      assert.equal(started.entry, join(bare, 'dist/main.js'));
+      assert.deepEqual(started.execArgv, PRODUCTION_NODE_ARGS);
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
   });
 
   it('keeps an operator\'s own MALLOC_TRIM_THRESHOLD_', () => {
