@@ -10,7 +10,8 @@ import { removeAtExit, repoRoot } from './processes.ts';
 /** Keep in step with bin/latchkey (test/integration/bin-latchkey.test.ts checks). */
 export const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=1', '--optimize-for-size', '--no-concurrent-recompilation'];
 /** What bin/latchkey adds for `latchkey proxy` alone (no TurboFan: docs/benchmarks.md, lever 25). */
-export const PROXY_NODE_ARGS = [...PRODUCTION_NODE_ARGS, '--max-opt=2'];
+export const PROXY_ONLY_NODE_ARGS = ['--max-opt=2'];
+export const PROXY_NODE_ARGS = [...PRODUCTION_NODE_ARGS, ...PROXY_ONLY_NODE_ARGS];
 /** The environment bin/latchkey sets (glibc's malloc trim threshold). */
 export const PRODUCTION_ENV: Readonly<Record<string, string>> = { MALLOC_TRIM_THRESHOLD_: '131072' };
 // Every process a benchmark starts inherits this environment, latchkey's included, so a benchmark

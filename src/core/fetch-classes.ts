@@ -112,8 +112,8 @@ export interface FetchResponseInit {
   headers?: FetchHeadersInit;
 }
 
-// Fetch §2.2.3: a null body status must not be given a body.
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+// Fetch §2.2.3: a null body status must not be given a body (101 and 103 are already refused as out of range).
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 // RFC 9110 reason-phrase: tab, space and visible characters (obs-text included).
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
