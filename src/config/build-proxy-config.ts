@@ -74,6 +74,7 @@ export function buildProxyConfigFromRaw(raw: RawValues, problems: string[]): Pro
     upstreams: readUpstreams(values),
     upstreamTimeoutSeconds: values.durationSeconds('upstream-timeout', false),
     skipProviderButton: values.bool('skip-provider-button'),
+    proxyWebsockets: values.bool('proxy-websockets'),
     passAuthorizationHeader: values.bool('pass-authorization-header'),
     setAuthorizationHeader: values.bool('set-authorization-header'),
     passAccessToken: values.bool('pass-access-token'),

@@ -60,6 +60,7 @@ export const PROXY_OPTIONS: readonly ProxyOption[] = [
 
   o('Upstream and headers', 'upstream', 'list', '', 'where signed-in requests go: static://CODE, http(s)://host[/path], file:///dir#/path', { toml: 'upstreams' }),
   o('Upstream and headers', 'upstream-timeout', 'duration', '30s', 'how long an http(s) upstream may take to start answering (then 502)'),
+  o('Upstream and headers', 'proxy-websockets', 'bool', 'true', 'join WebSocket upgrades to http(s) upstreams, after the same sign-in check'),
   o('Upstream and headers', 'skip-provider-button', 'bool', 'false', 'go straight to the identity provider instead of showing a sign-in page'),
   o('Upstream and headers', 'pass-authorization-header', 'bool', 'false', 'send Authorization: Bearer <id_token> to the upstream'),
   o('Upstream and headers', 'set-authorization-header', 'bool', 'false', 'answer /oauth2/auth with Authorization: Bearer <id_token> (nginx auth_request)'),

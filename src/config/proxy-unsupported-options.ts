@@ -19,7 +19,7 @@ const CA_TRUST = 'trust a private CA with NODE_EXTRA_CA_CERTS=/path/ca.pem inste
 const LOGGING = 'latchkey\'s logging is set with --log-level only';
 const PASSKEYS_ONLY = 'latchkey signs people in with passkeys through the identity provider only';
 const NO_TEMPLATES = 'latchkey\'s pages are built in';
-const UPSTREAM_PROXYING = 'latchkey\'s upstream proxying is not tunable beyond --upstream-timeout';
+const UPSTREAM_PROXYING = 'latchkey\'s upstream proxying is not tunable beyond --upstream-timeout and --proxy-websockets';
 const REDIS_URL = 'put everything in --redis-connection-url (redis://user:password@host:port/db)';
 
 const u = (flag: string, extra: Omit<UnsupportedProxyOption, 'flag'> = {}): UnsupportedProxyOption => ({ flag, ...extra });
@@ -98,7 +98,7 @@ export const UNSUPPORTED_PROXY_OPTIONS: readonly UnsupportedProxyOption[] = [
 
   // upstream proxying knobs
   u('flush-interval', { hint: UPSTREAM_PROXYING }), u('pass-host-header', { bool: true, hint: UPSTREAM_PROXYING }),
-  u('proxy-websockets', { bool: true, hint: UPSTREAM_PROXYING }), u('ssl-upstream-insecure-skip-verify', { bool: true, hint: CA_TRUST }),
+  u('ssl-upstream-insecure-skip-verify', { bool: true, hint: CA_TRUST }),
   u('disable-keep-alives', { bool: true, hint: UPSTREAM_PROXYING }),
 
   // listening

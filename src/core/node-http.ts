@@ -11,4 +11,4 @@ import type * as Http from 'node:http';
 
 const http: typeof Http = process.getBuiltinModule('node:http');
 
-export const { Agent, createServer, request, STATUS_CODES } = http;
+export const { Agent, createServer, request, STATUS_CODES, validateHeaderName, validateHeaderValue } = http;

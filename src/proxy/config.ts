@@ -62,6 +62,8 @@ export interface ProxyConfig {
   /** How long an http(s) upstream may take to start answering before the browser gets a 502. */
   upstreamTimeoutSeconds: number;
   skipProviderButton: boolean;
+  /** Join WebSocket upgrades to http(s) upstreams (otherwise the upstream sees a plain request). */
+  proxyWebsockets: boolean;
   passAuthorizationHeader: boolean;
   setAuthorizationHeader: boolean;
   passAccessToken: boolean;

@@ -4,12 +4,18 @@
 // unchanged, and the browser's Host is passed on (oauth2-proxy's --pass-host-header default).
 // A failure before the upstream answers is a 502 page; no answer within --upstream-timeout is one too
 // (oauth2-proxy's ResponseHeaderTimeout, also a 502 there).
+// WebSocket upgrades (--proxy-websockets) get the same headers and the same timeout for the
+// upstream's answer; after its 101 the two connections are joined with no timeout of their own.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Agent as HttpAgent, request as httpRequest } from '../core/node-http.ts';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../core/errors.ts';
 import { loadHttps } from '../core/node-https.ts';
 import { connectionFields } from './upstream-request-headers.ts';
+import { answerAndClose, joinSockets, writeHead } from './upgrade-socket.ts';
+
+const BAD_GATEWAY_MESSAGE = 'The application behind this sign-in did not answer. Please try again in a moment.';
 
 export interface UpstreamExchange {
   /** What the upstream receives (upstream-request-headers.ts). */
@@ -21,6 +27,9 @@ export interface UpstreamExchange {
   beforeResponse: () => void;
 }
 
+/** An upgrade's exchange: no framework to take the response over from. */
+export type UpgradeExchange = Omit<UpstreamExchange, 'beforeResponse'>;
+
 export interface HttpUpstream {
   /**
    * Sends `req` upstream with `headers`. `beforeResponse` runs once, just before the upstream's
@@ -28,6 +37,12 @@ export interface HttpUpstream {
    * Rejects with a 502 AppError only while nothing has been written; later failures end `res`.
    */
   forward(req: IncomingMessage, res: ServerResponse, input: UpstreamExchange): Promise<void>;
+  /**
+   * Asks the upstream for the WebSocket upgrade `req` asked for (upgrade-socket.ts says which).
+   * On its 101 the browser gets that answer and the two sockets are joined; any other answer is
+   * relayed and the connection closed; no answer is a 502.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, input: UpgradeExchange): void;
   close(): void;
 }
 
@@ -45,7 +60,7 @@ export function createHttpUpstream(url: URL, options: { timeoutMs: number }): Ht
         const { expect: _expect, ...headers } = input.headers;
         const upstream = send({ agent, hostname, port, method: req.method, path: req.url, headers, servername: secure ? hostname : undefined });
         let answered = false;
-        const fail = (cause: Error) => reject(new AppError('bad_gateway', 502, 'The application behind this sign-in did not answer. Please try again in a moment.', { cause }));
+        const fail = (cause: Error) => reject(new AppError('bad_gateway', 502, BAD_GATEWAY_MESSAGE, { cause }));
 
         // Counted again once the request body has been sent, so a slow upload is not a slow upstream.
         let timer = setTimeout(() => upstream.destroy(new Error('upstream timeout')), options.timeoutMs);
@@ -83,13 +98,52 @@ export function createHttpUpstream(url: URL, options: { timeoutMs: number }): Ht
         req.pipe(upstream);
       });
     },
+    upgrade(req, socket, head, input) {
+      // A connection of its own (no agent): once upgraded it belongs to this one WebSocket.
+      const headers = { ...input.headers, connection: 'Upgrade', upgrade: 'websocket' };
+      const upstream = send({ agent: false, hostname, port, method: 'GET', path: req.url, headers, servername: secure ? hostname : undefined });
+      let answered = false;
+      let upgraded = false;
+      const timer = setTimeout(() => upstream.destroy(new Error('upstream timeout')), options.timeoutMs);
+      // A browser that leaves before the tunnel is up ends the attempt (joinSockets takes over after).
+      socket.once('close', () => {
+        if (!upgraded) upstream.destroy();
+      });
+
+      upstream.on('upgrade', (answer, upstreamSocket, upstreamHead) => {
+        answered = true;
+        upgraded = true;
+        clearTimeout(timer);
+        if (socket.destroyed) return upstreamSocket.destroy();
+        // a 101 must say what it switches to: Connection and Upgrade go back to the browser
+        writeHead(socket, 101, { ...responseHeaders(answer, input), connection: 'Upgrade', upgrade: 'websocket' });
+        if (upstreamHead.length > 0) socket.write(upstreamHead);
+        if (head.length > 0) upstreamSocket.write(head);
+        joinSockets(socket, upstreamSocket);
+      });
+      // The upstream declined (a 400, a 403, a page): the browser gets that answer, then the
+      // connection ends. A chunked body arrives decoded and goes on unframed, ended by the close.
+      upstream.on('response', (answer) => {
+        answered = true;
+        clearTimeout(timer);
+        writeHead(socket, answer.statusCode ?? 502, { ...responseHeaders(answer, input), connection: 'close' });
+        answer.on('error', () => socket.destroy());
+        answer.pipe(socket);
+      });
+      upstream.on('error', () => {
+        clearTimeout(timer);
+        if (answered) socket.destroy();
+        else answerAndClose(socket, 502, BAD_GATEWAY_MESSAGE);
+      });
+      upstream.end();
+    },
     close() {
       agent.destroy();
     },
   };
 }
 
-function responseHeaders(answer: IncomingMessage, exchange: UpstreamExchange): OutgoingHttpHeaders {
+function responseHeaders(answer: IncomingMessage, exchange: UpgradeExchange): OutgoingHttpHeaders {
   const dropped = connectionFields(answer.headers);
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(answer.headers)) {

@@ -4,8 +4,16 @@
 // with --skip-provider-button, the redirect to the provider) and a program asking for JSON gets a
 // 401, as oauth2-proxy does; a signed-in user outside the rules gets 403. Then the request goes to
 // the upstream owning its path (upstream-router.ts): static://CODE, http(s):// or file://.
+//
+// WebSocket upgrades (--proxy-websockets, on by default as in oauth2-proxy) to a path an http(s)
+// upstream owns pass the same check and get the same headers, and are then joined to the
+// upstream (http-upstream.ts). A refused one gets a bare 401 or 403, since a WebSocket cannot
+// follow a sign-in page. Any other upgrade is an ordinary request here, its Upgrade header dropped.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../core/errors.ts';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AppError, forbidden, unauthorized } from '../core/errors.ts';
+import { toAppError } from '../web/error-handler.ts';
 import { checkAuth } from './auth-check.ts';
 import type { Upstream } from './config.ts';
 import { createFileUpstream, type FileUpstream } from './file-upstream.ts';
@@ -16,6 +24,7 @@ import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, findRedirect, type FlowResult, startSignIn } from './sign-in.ts';
 import { upstreamRequestHeaders } from './upstream-request-headers.ts';
 import { createUpstreamRouter } from './upstream-router.ts';
+import { answerAndClose, isWebSocketUpgrade } from './upgrade-socket.ts';
 
 /** What routes.ts already has for the sign-in flows, passed in rather than written twice. */
 export interface FlowHelpers {
@@ -31,6 +40,10 @@ function wantsJsonOnly(accept: string | string[] | undefined): boolean {
   const values = Array.isArray(accept) ? accept : accept === undefined ? [] : [accept];
   return values.some((value) => value.split(',').some((type) => type.trim() === 'application/json'));
 }
+
+const NOT_ALLOWED = 'This account is not allowed here.';
+
+type UpgradeDecidingServer = Server & { shouldUpgradeCallback(req: IncomingMessage): boolean };
 
 const pathOf = (url: string): string => {
   const q = url.indexOf('?');
@@ -50,18 +63,81 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     }
   }
 
+  /** Where a request stands before any upstream sees it: who sent it, and the auth check (null on a --skip-auth-route). */
+  const admit = async (req: IncomingMessage) => {
+    const url = req.url ?? '/';
+    const path = pathOf(url);
+    const peer = peerOf(req.socket);
+    const origin = rt.origin({ ...peer, headers: req.headers, url });
+    const skip = config.skipAuthRoutes.some((r) => (r.method === null || r.method === req.method) && r.pathPattern.test(path));
+    const result = skip ? null : await checkAuth(rt, { cookieHeader: req.headers.cookie, rawQuery: '', host: origin.host });
+    return { path, peer, origin, result, setCookies: result?.setCookies ?? [] };
+  };
+
   // Not signed in, or not allowed: never reaches an upstream.
   const refuse = (request: FastifyRequest, reply: FastifyReply, status: 401 | 403) => {
     reply.header('cache-control', 'no-store');
-    if (status === 403) throw new AppError('forbidden', 403, 'This account is not allowed here.');
-    if (wantsJsonOnly(request.headers.accept)) throw new AppError('unauthorized', 401, 'Please sign in first.');
+    if (status === 403) throw forbidden(NOT_ALLOWED);
+    if (wantsJsonOnly(request.headers.accept)) throw unauthorized();
     const browser = helpers.browserRequest(request);
     if (config.skipProviderButton) return helpers.flow(request, reply, () => startSignIn(rt, browser));
     const page = signInPage({ startPath: `${config.proxyPrefix}/start`, redirect: findRedirect(rt, browser) });
     return reply.code(403).type('text/html; charset=utf-8').send(page.value);
   };
 
+  /** The http(s) upstream a WebSocket upgrade would go to; null makes it an ordinary request. */
+  const webSocketUpstream = (app: FastifyInstance, req: IncomingMessage): HttpUpstream | null => {
+    if (!isWebSocketUpgrade(req.method, req.headers)) return null;
+    const path = pathOf(req.url ?? '/');
+    // Only a path fastify would give to the catch-all route below (the one route with a wildcard
+    // parameter): the proxy's own endpoints (--proxy-prefix, --ping-path, …) are never upgraded.
+    const found = app.findRoute({ method: 'GET', url: path });
+    if (!found || !('*' in found.params)) return null;
+    const match = route(path);
+    return match.kind === 'upstream' ? httpUpstreams.get(match.upstream) ?? null : null;
+  };
+
+  const upgradeWebSocket = async (app: FastifyInstance, req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // node:http leaves this socket to us: a reset before anything is joined must not crash the proxy
+    socket.on('error', () => socket.destroy());
+    try {
+      const upstream = webSocketUpstream(app, req);
+      if (!upstream) throw new Error(`${req.url} was accepted as an upgrade but has no http upstream`);
+      const { peer, origin, result, setCookies } = await admit(req);
+      if (result && result.status !== 202) {
+        const refusal = result.status === 403 ? forbidden(NOT_ALLOWED) : unauthorized();
+        return answerAndClose(socket, refusal.status, refusal.message, setCookies.length ? { 'set-cookie': setCookies } : {});
+      }
+      const headers = upstreamRequestHeaders(config, req.headers, { remoteAddress: peer.remoteAddress, origin }, result?.session ?? null);
+      upstream.upgrade(req, socket, head, { headers, setCookies, responseHeaders: result?.headers ?? {} });
+    } catch (thrown) {
+      const error = toAppError(thrown);
+      if (error.status >= 500) rt.logger.error({ err: error.cause ?? error, url: req.url }, 'WebSocket upgrade failed');
+      answerAndClose(socket, error.status, error.message);
+    }
+  };
+
+  /** --proxy-websockets: node:http hands accepted upgrades to the 'upgrade' event instead of fastify. */
+  const acceptWebSockets = (app: FastifyInstance) => {
+    const open = new Set<Duplex>();
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+      void upgradeWebSocket(app, req, socket, head);
+    };
+    // node:http (24.9+) reads its shouldUpgradeCallback option from the server object for each
+    // request, so it can be set on the server fastify made; @types/node knows only the option.
+    (app.server as UpgradeDecidingServer).shouldUpgradeCallback = (req) => webSocketUpstream(app, req) !== null;
+    app.server.on('upgrade', onUpgrade);
+    // preClose, before the server's close(), which would wait for these sockets to end
+    app.addHook('preClose', async () => {
+      app.server.off('upgrade', onUpgrade);
+      for (const socket of open) socket.destroy();
+    });
+  };
+
   return async function plugin(app: FastifyInstance) {
+    if (config.proxyWebsockets) acceptWebSockets(app);
     // Bodies stay unread streams here, to be piped to the upstream as they arrive.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -71,12 +147,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     });
 
     app.all('/*', async (request, reply) => {
-      const path = pathOf(request.url);
-      const peer = peerOf(request.socket);
-      const origin = rt.origin({ ...peer, headers: request.headers, url: request.url });
-      const skip = config.skipAuthRoutes.some((r) => (r.method === null || r.method === request.method) && r.pathPattern.test(path));
-      const result = skip ? null : await checkAuth(rt, { cookieHeader: request.headers.cookie, rawQuery: '', host: origin.host });
-      const setCookies = result?.setCookies ?? [];
+      const { path, peer, origin, result, setCookies } = await admit(request.raw);
       if (setCookies.length) reply.header('set-cookie', setCookies);
       if (result && result.status !== 202) return refuse(request, reply, result.status);
 

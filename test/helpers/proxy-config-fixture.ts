@@ -39,6 +39,7 @@ export function proxyConfigFixture(overrides: Overrides = {}): ProxyConfig {
     upstreams: [{ kind: 'static', statusCode: 200 }],
     upstreamTimeoutSeconds: 30,
     skipProviderButton: false,
+    proxyWebsockets: true,
     passAuthorizationHeader: false,
     setAuthorizationHeader: false,
     passAccessToken: false,

@@ -91,6 +91,12 @@ describe('loadProxyConfig', () => {
     assert.equal(config.oidcGroupsClaim, 'groups');
     assert.equal(config.sessionStoreType, 'cookie');
     assert.equal(config.logLevel, 'info');
+    assert.equal(config.proxyWebsockets, true, "oauth2-proxy's default");
+  });
+
+  it('turns WebSocket proxying off with --proxy-websockets=false or its variable', () => {
+    assert.equal(load([...required, '--proxy-websockets=false']).proxyWebsockets, false);
+    assert.equal(load(required, { OAUTH2_PROXY_PROXY_WEBSOCKETS: 'false' }).proxyWebsockets, false);
   });
 
   it('returns a frozen configuration', () => {
