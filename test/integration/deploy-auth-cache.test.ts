@@ -173,6 +173,24 @@ for (const engine of ['proxy_cache', 'lua'] as const) {
         assert.ok(setCookies(afterTtl).some((l) => /^_oauth2_proxy=;/.test(l) && /Max-Age=0/i.test(l)), `the proxy's deletion of the ended session reaches the browser: ${setCookies(afterTtl)}`);
     });
 
+    it('asks the proxy again once a decision has expired, keeps the new one, and still notices a later revocation', async () => {
+      // the proxy_cache engine keeps cache files open between hits: the file of an expired
+      // decision must never stand in for the next one
+      const { cookie, jar } = await signIn('ada-twice');
+      const pastCacheTime = () => sleep((SHORT_TTL + clockSlackSeconds(engine)) * 1000 + 300);
+      assert.equal((await get('/private/page.html', { cookie }, shortEdge.port)).body, 'private page');
+      await pastCacheTime();
+      const before = relay.checks();
+      assert.equal((await get('/private/page.html', { cookie }, shortEdge.port)).body, 'private page');
+      assert.equal(relay.checks() - before, 1, 'the expired decision is asked again');
+      assert.equal((await get('/private/page.html', { cookie }, shortEdge.port)).body, 'private page');
+      assert.equal(relay.checks() - before, 1, 'and the new one is answered from the cache');
+      await logoutAtProvider(jar, h.op.issuer);
+      await pastCacheTime();
+      const afterRevocation = await get('/private/page.html', { cookie }, shortEdge.port);
+      assert.ok(isSignInPage(afterRevocation), `expected the sign-in page, got ${afterRevocation.status}: ${afterRevocation.body.slice(0, 200)}`);
+    });
+
     it('asks the proxy again for every 401 and shows the sign-in each time', async () => {
       const before = relay.checks();
       for (let i = 0; i < 3; i++) {

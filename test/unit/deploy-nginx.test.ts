@@ -120,6 +120,10 @@ describe('generateNginxConfig', () => {
     assert.ok(auth.includes('proxy_cache_valid 202 45s;'));
     assert.ok(auth.includes('proxy_cache_key "$host\\n/private/family/=family,admins\\n$http_authorization\\n$http_cookie";'));
     assert.ok(auth.includes('proxy_no_cache $latchkey_no_credentials;'));
+    assert.ok(auth.includes('open_file_cache max=256 inactive=60s;'), 'cache files stay open between hits');
+    for (const [where, body] of locations(cached)) {
+      if (!where.startsWith('= /_latchkey/auth/')) assert.ok(!body.some((line) => line.startsWith('open_file_cache')), `the site's own files are not kept open (${where})`);
+    }
     assert.match(cached, /map "\$http_cookie\$http_authorization" \$latchkey_no_credentials \{\n\s+"" 1;/);
     assert.match(cached, /REVOCATION DELAY[^\n]*\n#[^\n]*up to 45 seconds/);
     assert.doesNotMatch(cached, /_by_lua|lua_shared_dict/);
