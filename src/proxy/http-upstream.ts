@@ -116,7 +116,7 @@ export function createHttpUpstream(url: URL, options: { timeoutMs: number }): Ht
         clearTimeout(timer);
         if (socket.destroyed) return upstreamSocket.destroy();
         // a 101 must say what it switches to: Connection and Upgrade go back to the browser
-        writeHead(socket, 101, { ...responseHeaders(answer, input), connection: 'Upgrade', upgrade: 'websocket' });
+        if (!relayHead(socket, 101, { ...responseHeaders(answer, input), connection: 'Upgrade', upgrade: 'websocket' })) return upstreamSocket.destroy();
         if (upstreamHead.length > 0) socket.write(upstreamHead);
         if (head.length > 0) upstreamSocket.write(head);
         joinSockets(socket, upstreamSocket);
@@ -126,7 +126,7 @@ export function createHttpUpstream(url: URL, options: { timeoutMs: number }): Ht
       upstream.on('response', (answer) => {
         answered = true;
         clearTimeout(timer);
-        writeHead(socket, answer.statusCode ?? 502, { ...responseHeaders(answer, input), connection: 'close' });
+        if (!relayHead(socket, answer.statusCode ?? 502, { ...responseHeaders(answer, input), connection: 'close' })) return upstream.destroy();
         answer.on('error', () => socket.destroy());
         answer.pipe(socket);
       });
@@ -141,6 +141,20 @@ export function createHttpUpstream(url: URL, options: { timeoutMs: number }): Ht
       agent.destroy();
     },
   };
+}
+
+/**
+ * The upstream's status and headers on the browser's socket. A header node:http would refuse to
+ * send ends the connection (false) instead of throwing from an event handler, which would stop the proxy.
+ */
+function relayHead(socket: Duplex, status: number, headers: OutgoingHttpHeaders): boolean {
+  try {
+    writeHead(socket, status, headers);
+    return true;
+  } catch {
+    socket.destroy();
+    return false;
+  }
 }
 
 function responseHeaders(answer: IncomingMessage, exchange: UpgradeExchange): OutgoingHttpHeaders {

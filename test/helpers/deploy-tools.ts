@@ -53,7 +53,8 @@ export function writeNginxConf(dir: string, generated: string, mainLines: string
       'master_process off;',
       `pid ${join(dir, 'nginx.pid')};`,
       `error_log ${join(dir, 'error.log')} warn;`,
-      'events { worker_connections 64; }',
+      // enough for bench/scale-out.ts's 50 wrk connections plus their upstream ones (64 was not)
+      'events { worker_connections 512; }',
       'http {',
       '    include /etc/nginx/mime.types;',
       `    access_log ${join(dir, 'access.log')};`,
