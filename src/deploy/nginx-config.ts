@@ -170,6 +170,10 @@ function siteServer(plan: DeploymentPlan): string[] {
         ...forwardedHeaders(plan),
         `proxy_set_header X-Auth-Request-Redirect $scheme://${publicHost(plan)}$request_uri;`,
         ...largeCookieBuffers,
+        // The auth answer's Set-Cookie (the proxy deletes a session that has ended) would be lost
+        // with the protected location's add_header at the internal redirect; the variable is not.
+        // (The Lua engine sets the header itself and declares no such variable.)
+        ...(authCacheEngineOf(plan) === 'lua' ? [] : ['add_header Set-Cookie $latchkey_auth_cookie always;']),
       ],
       1,
     ),
