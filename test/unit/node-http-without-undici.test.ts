@@ -46,7 +46,7 @@ describe('node:http without undici', () => {
 
   it('the build fails, rather than the bundle at run time, when a package imports a name the module does not give', async () => {
     const entry = join(dir, 'missing-name.mjs');
-    writeFileSync(entry, "import { validateHeaderName } from 'node:http';\nconsole.log(validateHeaderName);\n");
-    await assert.rejects(build({ entryPoints: [entry], outfile: join(dir, 'missing.mjs'), bundle: true, format: 'esm', platform: 'node', plugins: [httpWithoutUndici(shim)], logLevel: 'silent' }), /validateHeaderName/);
+    writeFileSync(entry, "import { METHODS } from 'node:http';\nconsole.log(METHODS);\n");
+    await assert.rejects(build({ entryPoints: [entry], outfile: join(dir, 'missing.mjs'), bundle: true, format: 'esm', platform: 'node', plugins: [httpWithoutUndici(shim)], logLevel: 'silent' }), /METHODS/);
   });
 });
