@@ -1,7 +1,7 @@
 import { closestName } from './closest-name.ts';
 import { labelOf, optionByFlag, PROXY_OPTIONS } from './proxy-options.ts';
 import { rawFromText, type RawValues } from './proxy-raw-value.ts';
-import { unsupportedByFlag, unsupportedMessage, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
+import { statesLatchkeyBehaviour, unsupportedByFlag, unsupportedMessage, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
 
 /**
  * Reads `latchkey proxy` arguments (everything after the command name) the way oauth2-proxy's
@@ -35,7 +35,8 @@ export function readProxyArgv(argv: readonly string[], problems: string[]): RawV
     if (!option) {
       const unsupported = unsupportedByFlag(name);
       if (unsupported) {
-        problems.push(unsupportedMessage(unsupported, `--${name}`));
+        if (statesLatchkeyBehaviour(unsupported, inline ?? (unsupported.bool ? 'true' : undefined))) continue;
+        problems.push(unsupportedMessage(unsupported, unsupported.alwaysIs !== undefined && inline !== undefined ? `--${name}=${inline}` : `--${name}`));
         // swallow its value so it is not reported a second time as a stray argument
         if (inline === undefined && !unsupported.bool && i + 1 < argv.length && !argv[i + 1].startsWith('--')) i++;
         continue;

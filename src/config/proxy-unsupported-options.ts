@@ -1,7 +1,10 @@
 // oauth2-proxy v7 options that latchkey knows by name but does not implement. Each is refused with
 // "not supported by latchkey" and, where there is one, what to do instead: silently ignoring an
 // option would leave a deployment believing it has a protection (or a bypass) that is not there.
+// A switch whose setting latchkey always has (`alwaysIs`: pass_host_header = true, say) is
+// accepted when given that value, since then it states the truth; the other value is refused.
 // Names, TOML keys and value kinds are oauth2-proxy's (pkg/apis/options, v7.x).
+import { parseBool } from './env.ts';
 
 export interface UnsupportedProxyOption {
   flag: string;
@@ -9,6 +12,8 @@ export interface UnsupportedProxyOption {
   toml?: string[];
   /** A bare `--flag` is a complete option (pflag booleans); otherwise it takes a value. */
   bool?: boolean;
+  /** For a switch: the setting latchkey always behaves as; giving exactly that is accepted. */
+  alwaysIs?: boolean;
   hint?: string;
 }
 
@@ -56,17 +61,17 @@ export const UNSUPPORTED_PROXY_OPTIONS: readonly UnsupportedProxyOption[] = [
   u('backend-logout-url'),
 
   // weakening token checks
-  u('insecure-oidc-skip-issuer-verification', { bool: true, hint: 'latchkey does not turn the issuer check off' }),
-  u('insecure-oidc-skip-nonce', { bool: true, hint: 'latchkey does not turn the nonce check off' }),
+  u('insecure-oidc-skip-issuer-verification', { bool: true, alwaysIs: false, hint: 'latchkey does not turn the issuer check off' }),
+  u('insecure-oidc-skip-nonce', { bool: true, alwaysIs: false, hint: 'latchkey does not turn the nonce check off' }),
   u('oidc-audience-claim', { toml: ['oidc_audience_claims'], hint: 'the audience must be --client-id' }),
   u('oidc-extra-audience', { toml: ['oidc_extra_audiences'], hint: 'the audience must be --client-id' }),
   u('oidc-public-key-file', { toml: ['oidc_public_key_files'], hint: DISCOVERY }),
   u('oidc-enabled-signing-alg', { toml: ['oidc_enabled_signing_algs'] }),
   u('force-code-challenge-method', { hint: 'PKCE S256 is always used; see --code-challenge-method' }),
-  u('ssl-insecure-skip-verify', { bool: true, hint: CA_TRUST }),
+  u('ssl-insecure-skip-verify', { bool: true, alwaysIs: false, hint: CA_TRUST }),
   u('provider-ca-file', { toml: ['provider_ca_files'], hint: CA_TRUST }),
   u('use-system-trust-store', { bool: true, hint: CA_TRUST }),
-  u('skip-jwt-bearer-tokens', { bool: true, hint: 'only sessions started by a sign-in are accepted, never bearer tokens' }),
+  u('skip-jwt-bearer-tokens', { bool: true, alwaysIs: false, hint: 'only sessions started by a sign-in are accepted, never bearer tokens' }),
   u('bearer-token-login-fallback', { bool: true, hint: 'bearer tokens are not accepted' }),
   u('extra-jwt-issuers', { hint: 'bearer tokens are not accepted' }),
 
@@ -75,37 +80,37 @@ export const UNSUPPORTED_PROXY_OPTIONS: readonly UnsupportedProxyOption[] = [
   u('display-htpasswd-form', { bool: true, hint: PASSKEYS_ONLY }),
   u('basic-auth-password', { hint: PASSKEYS_ONLY }), u('pass-basic-auth', { bool: true, hint: PASSKEYS_ONLY }),
   u('set-basic-auth', { bool: true, hint: PASSKEYS_ONLY }), u('prefer-email-to-user', { bool: true }),
-  u('pass-user-headers', { bool: true }),
+  u('pass-user-headers', { bool: true, alwaysIs: true, hint: 'X-Forwarded-User, -Email, -Groups and -Preferred-Username are always sent' }),
   u('trusted-ip', { toml: ['trusted_ips'], hint: 'skipping sign-in by client address is not supported; use --skip-auth-route for public paths' }),
   u('skip-auth-preflight', { bool: true, hint: 'use --skip-auth-route=OPTIONS=^/' }),
   u('api-route', { toml: ['api_routes'] }),
-  u('skip-auth-strip-headers', { bool: true, hint: 'latchkey does not make this configurable' }),
+  u('skip-auth-strip-headers', { bool: true, alwaysIs: true, hint: 'latchkey does not make this configurable' }),
   u('signature-key'),
 
   // redirects and requests
   u('relative-redirect-url', { bool: true, hint: 'give --redirect-url as an absolute URL, or leave it unset' }),
   u('real-client-ip-header', { hint: 'forwarded headers are believed only from --trusted-proxy-ip peers' }),
-  u('force-https', { bool: true, hint: TLS_FRONT }), u('force-json-errors', { bool: true }), u('encode-state', { bool: true }),
+  u('force-https', { bool: true, alwaysIs: false, hint: TLS_FRONT }), u('force-json-errors', { bool: true }), u('encode-state', { bool: true }),
   u('allow-query-semicolons', { bool: true }),
 
   // cookies and sessions
   u('cookie-csrf-per-request-limit'), u('cookie-csrf-samesite'),
-  u('session-cookie-minimal', { bool: true }),
+  u('session-cookie-minimal', { bool: true, alwaysIs: false }),
   u('redis-username', { hint: REDIS_URL }), u('redis-password', { hint: REDIS_URL }), u('redis-ca-path', { hint: CA_TRUST }),
   u('redis-insecure-skip-tls-verify', { bool: true, hint: CA_TRUST }),
   u('redis-use-sentinel', { bool: true }), u('redis-sentinel-password'), u('redis-sentinel-master-name'), u('redis-sentinel-connection-urls'),
   u('redis-use-cluster', { bool: true }), u('redis-cluster-connection-urls'), u('redis-connection-idle-timeout'),
 
   // upstream proxying knobs
-  u('flush-interval', { hint: UPSTREAM_PROXYING }), u('pass-host-header', { bool: true, hint: UPSTREAM_PROXYING }),
-  u('ssl-upstream-insecure-skip-verify', { bool: true, hint: CA_TRUST }),
-  u('disable-keep-alives', { bool: true, hint: UPSTREAM_PROXYING }),
+  u('flush-interval', { hint: UPSTREAM_PROXYING }), u('pass-host-header', { bool: true, alwaysIs: true, hint: UPSTREAM_PROXYING }),
+  u('ssl-upstream-insecure-skip-verify', { bool: true, alwaysIs: false, hint: CA_TRUST }),
+  u('disable-keep-alives', { bool: true, alwaysIs: false, hint: UPSTREAM_PROXYING }),
 
   // listening
   u('https-address', { hint: TLS_FRONT }), u('tls-cert-file', { hint: TLS_FRONT }), u('tls-key-file', { hint: TLS_FRONT }),
   u('tls-min-version', { hint: TLS_FRONT }), u('tls-cipher-suite', { toml: ['tls_cipher_suites'], hint: TLS_FRONT }),
   u('metrics-secure-address', { hint: TLS_FRONT }), u('metrics-tls-cert-file', { hint: TLS_FRONT }), u('metrics-tls-key-file', { hint: TLS_FRONT }),
-  u('ping-user-agent'), u('gcp-healthchecks', { bool: true }),
+  u('ping-user-agent'), u('gcp-healthchecks', { bool: true, alwaysIs: false }),
 
   // logging
   u('auth-logging', { bool: true, hint: LOGGING }), u('auth-logging-format', { hint: LOGGING }),
@@ -126,8 +131,19 @@ export const unsupportedTomlKeysOf = (option: UnsupportedProxyOption): string[] 
 export const unsupportedEnvNamesOf = (option: UnsupportedProxyOption): string[] =>
   unsupportedTomlKeysOf(option).map((key) => `OAUTH2_PROXY_${key.toUpperCase()}`);
 
+/**
+ * Whether `value` (a TOML boolean, or text as written in a flag or variable; a bare switch is
+ * `true`) gives the setting latchkey always has, which makes the option harmless to accept.
+ */
+export function statesLatchkeyBehaviour(option: UnsupportedProxyOption, value: unknown): boolean {
+  if (option.alwaysIs === undefined) return false;
+  const given = typeof value === 'boolean' ? value : typeof value === 'string' ? parseBool(value) : null;
+  return given === option.alwaysIs;
+}
+
 export function unsupportedMessage(option: UnsupportedProxyOption, as: string): string {
-  return `${as}: not supported by latchkey${option.hint ? `; ${option.hint}` : ''}`;
+  const accepted = option.alwaysIs === undefined ? '' : ` (latchkey always works as --${option.flag}=${option.alwaysIs}, and accepts that)`;
+  return `${as}: not supported by latchkey${option.hint ? `; ${option.hint}` : ''}${accepted}`;
 }
 
 const byFlag = new Map(UNSUPPORTED_PROXY_OPTIONS.map((option) => [option.flag, option]));

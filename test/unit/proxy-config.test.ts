@@ -511,11 +511,28 @@ describe('proxyHelpText', () => {
 describe('the option tables', () => {
   it('refuse every unsupported oauth2-proxy flag by name, never as unknown', () => {
     for (const option of UNSUPPORTED_PROXY_OPTIONS) {
-      const argv = option.bool ? [`--${option.flag}`] : [`--${option.flag}=x`];
+      // a switch latchkey always has one way is refused the other way (and accepted as it is, below)
+      const argv = option.alwaysIs !== undefined ? [`--${option.flag}=${!option.alwaysIs}`] : option.bool ? [`--${option.flag}`] : [`--${option.flag}=x`];
       const problems = problemsOf(() => load([...required, ...argv]));
       assert.equal(problems.length, 1, `--${option.flag}: ${problems.join('; ')}`);
-      assert.match(problems[0], new RegExp(`^--${option.flag}: not supported by latchkey`));
+      assert.match(problems[0], new RegExp(`^--${option.flag}(=(true|false))?: not supported by latchkey`));
     }
+  });
+
+  it('accept a switch given the setting latchkey always has, from a flag, a variable or the file, and refuse the other setting saying so', () => {
+    const always = UNSUPPORTED_PROXY_OPTIONS.filter((option) => option.alwaysIs !== undefined);
+    assert.ok(always.some((option) => option.flag === 'pass-host-header' && option.alwaysIs === true));
+    assert.ok(always.some((option) => option.flag === 'insecure-oidc-skip-nonce' && option.alwaysIs === false), "oauth2-proxy's default is true; latchkey always checks the nonce");
+    for (const option of always) {
+      const flag = option.alwaysIs ? [`--${option.flag}`, `--${option.flag}=true`] : [`--${option.flag}=false`];
+      for (const arg of flag) assert.equal(load([...required, arg]).clientId, 'site', arg);
+      const variable = `OAUTH2_PROXY_${option.flag.replaceAll('-', '_').toUpperCase()}`;
+      assert.equal(load(required, { [variable]: option.alwaysIs ? 'True' : '0' }).clientId, 'site', variable);
+      const file = writeTemp(`${option.flag.replaceAll('-', '_')} = ${option.alwaysIs}\n`);
+      assert.equal(load([...required, `--config=${file}`]).clientId, 'site', `${option.flag} in a file`);
+    }
+    const problems = problemsOf(() => load([...required, '--pass-host-header=false']));
+    assert.deepEqual(problems, [`--pass-host-header=false: not supported by latchkey; latchkey's upstream proxying is not tunable beyond --upstream-timeout and --proxy-websockets (latchkey always works as --pass-host-header=true, and accepts that)`]);
   });
 
   it('never list an option as both supported and unsupported', () => {
