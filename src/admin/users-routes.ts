@@ -6,7 +6,8 @@ import { emptyUserForm, newUserPage, userDetailPage, userLinkPage, userListPage,
 import type { AdminContext } from './context.ts';
 import { checked, field, fieldErrorsFrom, fields, formBody, type FieldErrors, type FormBody } from './form.ts';
 import { adminOf } from './guard.ts';
-import { passkeyResetRefusal, resetPasskeys } from './passkey-reset.ts';
+import { passkeyNotFound } from '../webauthn/errors.ts';
+import { passkeyRemovalByAdminRefusal, passkeyResetRefusal, removeUserPasskey, resetPasskeys } from './passkey-reset.ts';
 import { qrSvg } from './qr-svg.ts';
 
 const PAGE_SIZE = 25;
@@ -14,6 +15,7 @@ const LINK_TTLS = new Set([3600, 86_400, 259_200, 604_800]);
 const USER_ERROR_FIELDS = { email_taken: 'email', username_taken: 'username', unknown_group: 'groups', last_admin: 'isAdmin' };
 
 type Params = { Params: { id: string } };
+type PasskeyParams = { Params: { id: string; passkeyId: string } };
 
 const readUserForm = (body: FormBody): UserFormValues => ({
   username: field(body, 'username'), email: field(body, 'email'), firstName: field(body, 'firstName'), lastName: field(body, 'lastName'),
@@ -39,7 +41,7 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     return ctx.send(reply, userDetailPage({
       frame: ctx.frame(request, reply, 'users'), values: extra.values ?? await formOf(ctx, user), allGroups: await allGroups(), errors: extra.errors ?? {},
       user: { id: user.id, username: user.username, disabled: user.disabled, isSelf: user.id === adminOf(request).id, createdAt: user.createdAt },
-      passkeys: passkeys.map((p) => ({ name: p.name, createdAt: p.createdAtMs, lastUsedAt: p.lastUsedAtMs })), notice: extra.notice,
+      passkeys: passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAtMs, lastUsedAt: p.lastUsedAtMs })), notice: extra.notice,
     }), extra.status);
   }
 
@@ -78,6 +80,7 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
   const NOTICES: Record<string, string> = {
     created: 'User created. Next: create a sign-in link so they can register a passkey.',
     saved: 'Changes saved.', enabled: 'The user is enabled again and can sign in.', disabled: 'The user is disabled and was signed out everywhere.',
+    'passkey-removed': 'The passkey was removed and the user was signed out everywhere.',
   };
 
   scope.get<Params & { Querystring: { notice?: string } }>('/users/:id', async (request, reply) => {
@@ -201,6 +204,47 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
       await ctx.audit(request, 'passkeys_reset', { targetUserId: u.id, removed });
       return reply.redirect(u.id === adminOf(request).id ? '/login' : `/admin/users/${u.id}/link?reset=1`, 303);
     },
+  });
+
+  // One passkey, for a lost device when the user has others. Like a reset, it signs the user out
+  // everywhere: a session the lost device still holds must end too. The same confirmation steps
+  // as confirmRoute, with the passkey as a second subject.
+  const passkeyOf = async (user: User, passkeyId: string) => {
+    const passkey = (await webauthn.listPasskeys(user.id)).find((p) => p.id === passkeyId);
+    if (!passkey) throw passkeyNotFound();
+    return passkey;
+  };
+  const renderPasskeyRemoval = async (request: FastifyRequest<PasskeyParams>, reply: FastifyReply, user: User, confirmError: string | null, refusal: string | null, status = 200) => {
+    const passkey = await passkeyOf(user, request.params.passkeyId);
+    return ctx.send(reply, confirmPage({
+      frame: ctx.frame(request, reply, 'users'), title: `Remove the passkey “${passkey.name}” of ${user.username}?`,
+      consequences: [
+        `${displayName(user)} can no longer sign in with “${passkey.name}”. Their other passkeys keep working.`,
+        'They are signed out everywhere now, so a session that device still holds ends too; they sign in again with another passkey.',
+        ...(user.id === adminOf(request).id ? ['This is you: you will be signed out too.'] : []),
+      ],
+      action: `/admin/users/${user.id}/passkeys/${encodeURIComponent(passkey.id)}/remove`, confirmLabel: `Yes, remove “${passkey.name}”`, buttonLabel: 'Remove passkey',
+      cancelHref: `/admin/users/${user.id}`, refusal, confirmError,
+    }), status);
+  };
+  scope.get<PasskeyParams>('/users/:id/passkeys/:passkeyId/remove', async (request, reply) => {
+    const user = await identity.users.require(request.params.id);
+    const refusal = await passkeyRemovalByAdminRefusal(ctx.services.database.db, user.id, request.params.passkeyId);
+    if (refusal?.status === 404) throw refusal;
+    return renderPasskeyRemoval(request, reply, user, null, refusal?.message ?? null);
+  });
+  scope.post<PasskeyParams>('/users/:id/passkeys/:passkeyId/remove', async (request, reply) => {
+    const user = await identity.users.require(request.params.id);
+    if (!checked(formBody(request.body), 'confirm')) return renderPasskeyRemoval(request, reply, user, 'Tick this box to confirm.', null, 400);
+    try {
+      await removeUserPasskey(ctx.services.database.db, user.id, request.params.passkeyId);
+    } catch (error) {
+      if (error instanceof AppError && error.status === 409) return renderPasskeyRemoval(request, reply, user, null, error.message, 409);
+      throw error;
+    }
+    await endSessions(user.id);
+    await ctx.audit(request, 'passkey_deleted', { targetUserId: user.id, passkeyId: request.params.passkeyId });
+    return reply.redirect(user.id === adminOf(request).id ? '/login' : `/admin/users/${user.id}?notice=passkey-removed`, 303);
   });
 
   scope.get<Params & { Querystring: { reveal?: string; reset?: string } }>('/users/:id/link', async (request, reply) => {

@@ -28,6 +28,7 @@ import { createLogger, type LogDestination } from './logger.ts';
 import { observeAuditEvents } from './audit-events.ts';
 import { countAuditedSignIns, idMetricsEndpoint } from '../metrics/id-metrics.ts';
 import { latchkeyVersion } from '../cli/version.ts';
+import { removeUserPasskey } from '../admin/passkey-reset.ts';
 
 export interface IdApp {
   app: FastifyInstance;
@@ -111,6 +112,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
   const adminDeps = {
     identity, secureCookies, csrf, linkUrl: (token: string) => signInLinkUrl(config.origin, token),
     logoutEverywhere: async (userId: string) => { await oidc.logoutUser(userId); },
+    passkeys: { list: (userId: string) => webauthn.listPasskeys(userId), remove: (userId: string, passkeyId: string) => removeUserPasskey(services.database.db, userId, passkeyId) },
   };
   adminApiRoutes(app, adminDeps);
   clientApiRoutes(app, { clients: services.clients, requireAdmin: (request) => requireAdmin(adminDeps, request), audit: (event) => identity.audit.record(event) });

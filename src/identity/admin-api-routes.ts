@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Passkey } from '../webauthn/passkey-store.ts';
 import { forbidden, unauthorized } from '../core/errors.ts';
 import { assertSameOrigin, type CsrfOptions } from '../web/csrf.ts';
 import type { Identity } from './index.ts';
@@ -12,6 +13,11 @@ export interface AdminApiDeps {
   linkUrl: (token: string) => string;
   /** Ends a user's OIDC sessions everywhere (back-channel logout), when they are disabled. */
   logoutEverywhere?: (userId: string) => Promise<void>;
+  /** A user's passkeys, and removing one as an admin (src/admin/passkey-reset.ts's rule). */
+  passkeys: {
+    list(userId: string): Promise<Passkey[]>;
+    remove(userId: string, passkeyId: string): Promise<void>;
+  };
 }
 
 export type AdminActor = { kind: 'api_key'; id: string; name: string } | { kind: 'user'; id: string };
@@ -115,6 +121,27 @@ export function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): void {
     const { token, expiresAt } = await identity.links.issue('signin', user.id, request.body?.ttlSeconds ?? 24 * 3600);
     await audit(request, actor, 'one_time_link_created', { targetUserId: user.id });
     return reply.code(201).send({ url: deps.linkUrl(token), expiresAt: new Date(expiresAt).toISOString() });
+  });
+
+  // Pocket ID's admin passkey management (GET/DELETE /api/users/:id/webauthn-credentials): for a
+  // lost device. Removing one signs the user out everywhere, as in the console.
+  app.get<{ Params: { id: string } }>('/api/users/:id/webauthn-credentials', async (request) => {
+    await requireAdmin(deps, request);
+    const user = await identity.users.require(request.params.id);
+    return (await deps.passkeys.list(user.id)).map((p) => ({
+      id: p.id, credentialID: p.id, name: p.name, transport: p.transports, backupEligible: p.backupEligible, backupState: p.backupState,
+      createdAt: new Date(p.createdAtMs).toISOString(), lastUsedAt: p.lastUsedAtMs === null ? null : new Date(p.lastUsedAtMs).toISOString(),
+    }));
+  });
+
+  app.delete<{ Params: { id: string; credentialId: string } }>('/api/users/:id/webauthn-credentials/:credentialId', async (request, reply) => {
+    const actor = await requireAdmin(deps, request);
+    const user = await identity.users.require(request.params.id);
+    await deps.passkeys.remove(user.id, request.params.credentialId);
+    await identity.sessions.destroyAllForUser(user.id);
+    await deps.logoutEverywhere?.(user.id);
+    await audit(request, actor, 'passkey_deleted', { targetUserId: user.id, passkeyId: request.params.credentialId });
+    return reply.code(204).send();
   });
 
   app.get('/api/user-groups', async (request) => {

@@ -152,6 +152,50 @@ describe('admin console over HTTP', () => {
     assert.equal((await daveBrowser.page('/account')).response.status, 302);
   });
 
+  it("removes one of a friend's passkeys (a lost phone): the other still signs in, the phone no longer does, and they are signed out everywhere", async () => {
+    const erin = await id.services.identity.users.create({ username: 'erin' });
+    const phone = await addPasskeyFor(erin.id);
+    const laptop = await signInByLink(erin.id);
+    assert.equal((await laptop.registerPasskey('Laptop')).response.status, 200);
+    const [phoneKey] = (await id.services.webauthn.listPasskeys(erin.id)).filter((p) => p.name === 'Phone');
+
+    const detail = await admin.page(`/admin/users/${erin.id}`);
+    const removeHref = `/admin/users/${erin.id}/passkeys/${phoneKey.id}/remove`;
+    assert.ok(detail.html.includes(`href="${removeHref}"`), 'each passkey has its Remove link');
+    const confirm = await admin.page(removeHref);
+    assert.match(confirm.html, /Remove the passkey “Phone” of erin\?/);
+    assert.match(confirm.html, /signed out everywhere/);
+    const unticked = await submit(removeHref, removeHref, {});
+    assert.equal(unticked.status, 400);
+    assert.equal(await id.services.webauthn.countPasskeys(erin.id), 2, 'nothing removed without the box ticked');
+
+    const { html } = await follow(await submit(removeHref, removeHref, { confirm: 'yes' }));
+    assert.match(html, /The passkey was removed/);
+    assert.deepEqual((await id.services.webauthn.listPasskeys(erin.id)).map((p) => p.name), ['Laptop']);
+    assert.equal((await phone.page('/account')).response.status, 302, "the phone's session ended");
+    assert.equal((await laptop.page('/account')).response.status, 302, 'every session ended');
+    assert.notEqual((await phone.signInWithPasskey()).response.status, 200, 'the phone can no longer sign in');
+    assert.equal((await laptop.signInWithPasskey()).response.status, 200, 'the laptop still can');
+    const audited = await id.services.database.db.selectFrom('audit_log').select(['event', 'details']).where('event', '=', 'passkey_deleted').execute();
+    assert.ok(audited.some((row) => String(row.details).includes(erin.id)), 'the removal is audited with its target');
+  });
+
+  it("refuses to remove the only admin's last passkey, and answers 404 for another user's passkey", async () => {
+    const [adminKey] = await id.services.webauthn.listPasskeys(adminId);
+    assert.ok(adminKey, 'the admin registered one passkey above');
+    const own = `/admin/users/${adminId}/passkeys/${adminKey.id}/remove`;
+    assert.match((await admin.page(own)).html, /only admin who can sign in with a passkey/);
+    const forced = await submit(own, own, { confirm: 'yes' });
+    assert.equal(forced.status, 409);
+    assert.equal(await id.services.webauthn.countPasskeys(adminId), 1);
+
+    const frank = await id.services.identity.users.create({ username: 'frank' });
+    const elsewhere = `/admin/users/${frank.id}/passkeys/${adminKey.id}/remove`;
+    assert.equal((await admin.page(elsewhere)).response.status, 404);
+    assert.equal((await submit(own, elsewhere, { confirm: 'yes' })).status, 404);
+    assert.equal(await id.services.webauthn.countPasskeys(adminId), 1, "a passkey is only ever removed from its owner's account");
+  });
+
   it('creates a client and shows its working secret exactly once', async () => {
     const created = await submit('/admin/clients/new', '/admin/clients/new', {
       name: 'Family site', id: 'family-site', redirectUris: 'https://agents.example.com/oauth2/callback', access: 'groups', allowedGroups: 'family', requirePkce: 'yes',

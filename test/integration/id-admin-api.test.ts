@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { idBrowser } from '../helpers/id-browser.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
 describe('latchkey id: admin JSON API', () => {
@@ -7,6 +8,7 @@ describe('latchkey id: admin JSON API', () => {
   let apiKey: string;
   const api = (path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) =>
     fetch(`${id.origin}${path}`, { ...init, headers: { 'x-api-key': apiKey, 'content-type': 'application/json', ...init.headers } });
+  const apiDelete = (path: string) => fetch(`${id.origin}${path}`, { method: 'DELETE', headers: { 'x-api-key': apiKey } });
   const tableCounts = async () => {
     const db = id.services.database.db;
     const count = async (table: 'users' | 'groups' | 'user_groups' | 'one_time_links') =>
@@ -89,6 +91,50 @@ describe('latchkey id: admin JSON API', () => {
     assert.equal(response.status, 404);
     assert.match(response.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await response.text(), /There is nothing at this address/);
+  });
+
+  it("lists a user's passkeys and removes one, as Pocket ID's admin API does, signing them out everywhere", async () => {
+    const gina = await id.services.identity.users.create({ username: 'gina' });
+    const browsers = [];
+    for (const name of ['Phone', 'Laptop']) {
+      const browser = idBrowser(id.origin);
+      const { token } = await id.services.identity.links.issue('signin', gina.id, 600);
+      assert.equal((await browser.useOneTimeLink(token)).status, 303);
+      assert.equal((await browser.registerPasskey(name)).response.status, 200);
+      browsers.push(browser);
+    }
+    const listed = await api(`/api/users/${gina.id}/webauthn-credentials`);
+    assert.equal(listed.status, 200);
+    const credentials = (await listed.json()) as { id: string; credentialID: string; name: string; createdAt: string; lastUsedAt: string | null }[];
+    assert.deepEqual(credentials.map((c) => c.name).sort(), ['Laptop', 'Phone']);
+    assert.ok(credentials.every((c) => c.credentialID === c.id && !Number.isNaN(Date.parse(c.createdAt))));
+    const phone = credentials.find((c) => c.name === 'Phone')!;
+
+    const removed = await apiDelete(`/api/users/${gina.id}/webauthn-credentials/${phone.id}`);
+    assert.equal(removed.status, 204);
+    assert.deepEqual((await id.services.webauthn.listPasskeys(gina.id)).map((p) => p.name), ['Laptop']);
+    assert.equal((await browsers[1].page('/account')).response.status, 302, 'signed out everywhere');
+    const again = await apiDelete(`/api/users/${gina.id}/webauthn-credentials/${phone.id}`);
+    assert.equal(again.status, 404);
+    assert.equal(((await again.json()) as { error: string }).error, 'webauthn_passkey_not_found');
+    const withoutKey = await fetch(`${id.origin}/api/users/${gina.id}/webauthn-credentials/${credentials[0].id}`, { method: 'DELETE', headers: { accept: 'application/json' } });
+    assert.equal(withoutKey.status, 401);
+    assert.equal(await id.services.webauthn.countPasskeys(gina.id), 1, 'refused calls change nothing');
+  });
+
+  it("refuses to remove the last passkey of the only admin who has one, with 409, and another user's passkey with 404", async () => {
+    const boss = await id.services.identity.users.create({ username: 'boss', isAdmin: true });
+    const browser = idBrowser(id.origin);
+    const { token } = await id.services.identity.links.issue('signin', boss.id, 600);
+    assert.equal((await browser.useOneTimeLink(token)).status, 303);
+    assert.equal((await browser.registerPasskey('Key')).response.status, 200);
+    const [key] = await id.services.webauthn.listPasskeys(boss.id);
+    const last = await apiDelete(`/api/users/${boss.id}/webauthn-credentials/${key.id}`);
+    assert.equal(last.status, 409);
+    assert.equal(((await last.json()) as { error: string }).error, 'last_admin_passkey');
+    const other = await id.services.identity.users.create({ username: 'other' });
+    assert.equal((await apiDelete(`/api/users/${other.id}/webauthn-credentials/${key.id}`)).status, 404);
+    assert.equal(await id.services.webauthn.countPasskeys(boss.id), 1);
   });
 
   it('records admin actions in the audit log', async () => {

@@ -108,6 +108,8 @@ export const newUserPage = (v: UserFormView) => adminPage(v.frame, 'Add a user',
 </section>`);
 
 export interface PasskeyRow {
+  /** The credential ID (base64url), which names it in the remove link. */
+  id: string;
   name: string;
   createdAt: number;
   lastUsedAt: number | null;
@@ -136,8 +138,8 @@ ${notice(v.notice)}
   <h2 id="passkeys-heading">Passkeys</h2>
   ${v.passkeys.length === 0 ? html`<p>No passkeys. ${v.user.username} can sign in only with a one-time link, then register a passkey.</p>` : html`
   <table class="stack">
-    <thead><tr><th scope="col">Name</th><th scope="col">Added</th><th scope="col">Last used</th></tr></thead>
-    <tbody>${v.passkeys.map((p) => html`<tr><th scope="row" data-label="Name">${p.name}</th><td data-label="Added">${when(p.createdAt)}</td><td data-label="Last used">${when(p.lastUsedAt)}</td></tr>`)}</tbody>
+    <thead><tr><th scope="col">Name</th><th scope="col">Added</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <tbody>${v.passkeys.map((p) => html`<tr><th scope="row" data-label="Name">${p.name}</th><td data-label="Added">${when(p.createdAt)}</td><td data-label="Last used">${when(p.lastUsedAt)}</td><td data-label="Actions"><a href="/admin/users/${v.user.id}/passkeys/${encodeURIComponent(p.id)}/remove">Remove<span class="visually-hidden"> ${p.name}</span>…</a></td></tr>`)}</tbody>
   </table>`}
   <div class="actions">
     <a class="button primary" href="/admin/users/${v.user.id}/link">Create a sign-in link</a>
