@@ -32,6 +32,7 @@ export function accountPagesRoutes(app: FastifyInstance, deps: { services: IdSer
     get appName() { return identity.settings.current().appName; },
     authorizedApps: (userId) => listAuthorizedApps(db, clock, userId),
     signOutOfApps: async (userId) => { await deps.oidc.logoutUser(userId); },
+    signOutOfApp: async (userId, clientId) => { await deps.oidc.signOutOfApp(userId, clientId); },
   });
   recoveryRoutes(app, { ...common, get appName() { return identity.settings.current().appName; }, store });
 }

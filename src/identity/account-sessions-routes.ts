@@ -1,5 +1,5 @@
-// /account/sessions: the user's web sessions and the apps they signed in to; end one session, or
-// sign out everywhere.
+// /account/sessions: the user's web sessions and the apps they signed in to; end one session, sign
+// out of one app (Pocket ID's My apps → Revoke), or sign out everywhere.
 //
 // "Sign out everywhere" keeps the session that asks for it. The person pressing it is usually
 // reacting to a lost or shared device, and their next steps happen here (delete that device's
@@ -21,13 +21,17 @@ export interface AccountSessionsRoutesDeps extends AccountContextDeps {
   authorizedApps(userId: string): Promise<AuthorizedApp[]>;
   /** Ends every provider session and grant of the user and tells the apps (back-channel logout). */
   signOutOfApps(userId: string): Promise<void>;
+  /** The same for one app only: its grants and tokens end, and it is told. */
+  signOutOfApp(userId: string, clientId: string): Promise<void>;
 }
 
 type SessionParams = { Params: { id: string }; Body: Record<string, string | undefined> };
+type AppParams = { Params: { clientId: string }; Body: Record<string, string | undefined> };
 
 const DONE: Record<string, string> = {
   ended: 'That session was ended. The device must sign in again to use this account.',
   everywhere: 'You were signed out everywhere else, and of every app. This device is still signed in here.',
+  'app-signed-out': 'You were signed out of that app. It asks you to sign in again next time.',
 };
 
 export function accountSessionsRoutes(app: FastifyInstance, deps: AccountSessionsRoutesDeps): void {
@@ -72,6 +76,36 @@ export function accountSessionsRoutes(app: FastifyInstance, deps: AccountSession
     if (session.id !== account.sessionId) return reply.redirect('/account/sessions?done=ended', 303);
     clearSessionCookie(reply, deps.secureCookies);
     return reply.redirect('/login', 303);
+  });
+
+  async function appOf(account: Account, clientId: string) {
+    const found = (await deps.authorizedApps(account.user.id)).find((a) => a.clientId === clientId);
+    if (!found) throw new AppError('app_not_found', 404, 'You are not signed in to this app. You may have been signed out of it already.');
+    return found;
+  }
+
+  app.get<AppParams>('/account/apps/:clientId/sign-out', async (request, reply) => {
+    const account = await accountFor(deps, request, reply);
+    if (!account) return reply;
+    const found = await appOf(account, request.params.clientId);
+    return sendPage(reply, confirmPage({
+      chrome: account.chrome, section: 'sessions', title: `Sign out of ${found.name}?`,
+      consequences: html`<ul>
+        <li>${found.name} is told to sign you out, on every device, and what it was given to act for you stops working.</li>
+        <li>The next time you open it, it asks you to sign in again (with your passkey, through ${deps.appName}).</li>
+        <li>You stay signed in here and in your other apps.</li>
+      </ul>`,
+      action: `/account/apps/${encodeURIComponent(found.clientId)}/sign-out`, confirmLabel: `Sign out of ${found.name}`, cancelHref: '/account/sessions',
+    }));
+  });
+
+  app.post<AppParams>('/account/apps/:clientId/sign-out', async (request, reply) => {
+    assertSameOrigin(request, deps.csrf, request.body ?? {});
+    const account = (await accountFor(deps, request, reply))!;
+    const found = await appOf(account, request.params.clientId);
+    await deps.signOutOfApp(account.user.id, found.clientId);
+    await identity.audit.record({ event: 'app_signed_out', ...auditContext(request, account.user.id), clientId: found.clientId });
+    return reply.redirect('/account/sessions?done=app-signed-out', 303);
   });
 
   app.get('/account/sessions/sign-out-everywhere', async (request, reply) => {

@@ -11,8 +11,29 @@ export interface LogoutReport {
   failedClients: { clientId: string; reason: string }[];
 }
 
-interface SessionPayload { authorizations?: Record<string, { sid?: string; grantId?: string }> }
-interface GrantPayload { clientId?: string }
+export interface SessionPayload { authorizations?: Record<string, { sid?: string; grantId?: string }> }
+export interface GrantPayload { clientId?: string }
+
+/**
+ * Sends each client with a backchannel_logout_uri one logout token per sid (undefined: only sub is
+ * known), built and signed by oidc-provider's own `client.backchannelLogout(sub, sid)`.
+ */
+export async function notifyClients(provider: Provider, userId: string, targets: Map<string, Set<string | undefined>>): Promise<Pick<LogoutReport, 'notifiedClients' | 'failedClients'>> {
+  const report: Pick<LogoutReport, 'notifiedClients' | 'failedClients'> = { notifiedClients: [], failedClients: [] };
+  for (const [clientId, sids] of targets) {
+    // backchannelLogout(sub, sid) exists on v9's Client (lib/models/client.js) but not in its typings.
+    const client = await provider.Client.find(clientId).catch(() => undefined) as
+      | { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string | undefined): Promise<void> } | undefined;
+    if (!client?.backchannelLogoutUri) continue;
+    const failures: string[] = [];
+    for (const sid of sids) {
+      await client.backchannelLogout(userId, sid).catch((error: Error) => { failures.push(error.message); });
+    }
+    if (failures.length) report.failedClients.push({ clientId, reason: failures[0] });
+    else report.notifiedClients.push(clientId);
+  }
+  return report;
+}
 
 /**
  * Signs a user out everywhere (an administrator disabled them, or they chose "sign out everywhere"):
@@ -50,19 +71,7 @@ export async function logoutUser(deps: { db: Db; provider: Provider; audit: (eve
     }
   }
 
-  const report: LogoutReport = { sessionsEnded: rows.filter((r) => r.model === 'Session').length, grantsRevoked: grantIds.size, notifiedClients: [], failedClients: [] };
-  for (const [clientId, sids] of targets) {
-    // backchannelLogout(sub, sid) exists on v9's Client (lib/models/client.js) but not in its typings.
-    const client = await provider.Client.find(clientId).catch(() => undefined) as
-      | { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string | undefined): Promise<void> } | undefined;
-    if (!client?.backchannelLogoutUri) continue;
-    const failures: string[] = [];
-    for (const sid of sids) {
-      await client.backchannelLogout(userId, sid).catch((error: Error) => { failures.push(error.message); });
-    }
-    if (failures.length) report.failedClients.push({ clientId, reason: failures[0] });
-    else report.notifiedClients.push(clientId);
-  }
+  const report: LogoutReport = { sessionsEnded: rows.filter((r) => r.model === 'Session').length, grantsRevoked: grantIds.size, ...await notifyClients(provider, userId, targets) };
 
   await db.transaction().execute(async (trx) => {
     if (grantIds.size) {

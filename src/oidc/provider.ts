@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Db } from '../storage/database.ts';
 import { ensureSigningKey, loadSigningKeys, rotateSigningKey, type SigningAlg, type SigningKeySet } from './keys.ts';
 import { logoutUser, type LogoutReport } from './logout-user.ts';
+import { signOutOfApp } from './sign-out-of-app.ts';
 import { OIDC_SESSION_COOKIE, providerConfiguration } from './provider-configuration.ts';
 import { requestFor } from './request-registry.ts';
 import { compareHashedClientSecrets } from './secret-comparison.ts';
@@ -50,6 +51,8 @@ export interface OidcProvider {
   logoutUser(userId: string): Promise<LogoutReport>;
   /** The same for one browser's provider session (the value of its session cookie). */
   logoutSession(userId: string, sessionId: string): Promise<LogoutReport>;
+  /** The same for one app: its grants and tokens end and it hears back-channel logout; nothing else does. */
+  signOutOfApp(userId: string, clientId: string): Promise<LogoutReport>;
   /** The name of the provider's session cookie, whose value `logoutSession` takes. */
   readonly sessionCookieName: string;
   close(): void;
@@ -149,6 +152,7 @@ export async function createOidcProvider(deps: OidcProviderDeps): Promise<OidcPr
     },
     logoutUser: (userId) => logoutUser({ db: deps.db, provider: live.provider, audit: deps.audit }, userId),
     logoutSession: (userId, sessionId) => logoutUser({ db: deps.db, provider: live.provider, audit: deps.audit }, userId, { sessionId }),
+    signOutOfApp: (userId, clientId) => signOutOfApp({ db: deps.db, provider: live.provider, audit: deps.audit }, userId, clientId),
     sessionCookieName: OIDC_SESSION_COOKIE,
     close: () => { if (timer) clearInterval(timer); },
   };

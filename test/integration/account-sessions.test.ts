@@ -37,6 +37,7 @@ describe('account pages: sessions and apps', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const port = (receiver.address() as { port: number }).port;
     await id.services.clients.create({ id: 'wiki', name: 'Family wiki', redirectUris: [REDIRECT_URI], unrestricted: true, backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel` });
+    await id.services.clients.create({ id: 'photos', name: 'Photos', redirectUris: [REDIRECT_URI], unrestricted: true, backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel` });
   });
   after(async () => {
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
@@ -92,6 +93,50 @@ describe('account pages: sessions and apps', () => {
     assert.equal(response.status, 403);
     assert.equal((await other.page('/account')).response.status, 200);
     assert.equal((await id.services.identity.sessions.listForUser(user.id)).length, 2);
+  });
+
+  const grantsOf = async (userId: string) => (await id.services.database.db.selectFrom('oidc_payloads').select(['id', 'payload']).where('account_id', '=', userId).where('model', '=', 'Grant').execute())
+    .map((row) => ({ id: row.id, clientId: (JSON.parse(row.payload) as { clientId: string }).clientId }));
+  const audienceOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { aud: string }).aud;
+
+  it('signs out of one app: it is told, its grant and codes end, the other app and every session here stay', async () => {
+    const { user, browser } = await signedInUser(id, { username: 'oneapp' });
+    const phone = await openLink(id, user.id);
+    await signInToApp(id, browser, 'wiki');
+    await signInToApp(id, browser, 'photos');
+    const wikiGrants = (await grantsOf(user.id)).filter((g) => g.clientId === 'wiki').map((g) => g.id);
+    assert.equal(wikiGrants.length, 1);
+    const { html } = await browser.page('/account/sessions');
+    assert.ok(html.includes('href="/account/apps/wiki/sign-out"'), 'each app has its Sign out link');
+    const confirm = await browser.page('/account/apps/wiki/sign-out');
+    assert.match(confirm.html, /Sign out of Family wiki\?/);
+    assert.equal((await grantsOf(user.id)).length, 2, 'the confirmation page ends nothing');
+
+    logoutTokens.length = 0;
+    const response = await browser.form('/account/apps/wiki/sign-out', {});
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), '/account/sessions?done=app-signed-out');
+    assert.deepEqual(logoutTokens.map(audienceOf), ['wiki'], 'only that app received a logout token');
+    assert.deepEqual((await grantsOf(user.id)).map((g) => g.clientId), ['photos']);
+    const leftovers = await id.services.database.db.selectFrom('oidc_payloads').select('id').where('grant_id', 'in', wikiGrants).execute();
+    assert.equal(leftovers.length, 0, "the app's codes and tokens are gone with its grant");
+    const after = (await browser.page('/account/sessions')).html;
+    assert.doesNotMatch(after, /<h3 class="item-title">Family wiki<\/h3>/);
+    assert.match(after, /<h3 class="item-title">Photos<\/h3>/);
+    assert.equal((await phone.page('/account')).response.status, 200, 'other sessions here stay');
+    assert.equal((await browser.page('/account')).response.status, 200, 'this one too');
+    await signInToApp(id, browser, 'wiki');
+    assert.equal((await grantsOf(user.id)).filter((g) => g.clientId === 'wiki').length, 1, 'signing in to the app again starts afresh');
+  });
+
+  it("answers 404 for an app the user is not signed in to, and refuses a sign-out from another site", async () => {
+    const { user, browser } = await signedInUser(id, { username: 'appcsrf' });
+    await browser.page('/account/sessions');
+    assert.equal((await browser.form('/account/apps/wiki/sign-out', {})).status, 404);
+    await signInToApp(id, browser, 'wiki');
+    const response = await crossSitePost(browser, id.origin, '/account/apps/wiki/sign-out', {});
+    assert.equal(response.status, 403);
+    assert.equal((await grantsOf(user.id)).length, 1, 'the grant is still there');
   });
 
   it('signs out everywhere: other sessions end, this one stays, and the apps are told by back-channel logout', async () => {

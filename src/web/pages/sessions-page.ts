@@ -55,7 +55,8 @@ export const sessionsPage = (v: SessionsView) => accountLayout(v, 'sessions', 'S
     : html`<ul class="items" aria-label="Apps">${v.apps.map((a) => html`<li class="item"><div class="item-main">
         <h3 class="item-title">${a.name}</h3>
         <dl class="facts"><div><dt>Last sign-in</dt><dd>${when(a.lastSignInAt, 'unknown')}</dd></div></dl>
-      </div></li>`)}</ul>`}
+      </div>
+      <div class="item-actions"><a class="button danger-outline" href="/account/apps/${encodeURIComponent(a.clientId)}/sign-out">Sign out<span class="visually-hidden"> of ${a.name}</span></a></div></li>`)}</ul>`}
 </section>
 <section class="card" aria-labelledby="everywhere-title">
   <h2 id="everywhere-title">Sign out everywhere</h2>
