@@ -59,6 +59,15 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
     schemaController: lazySchemaController,
   });
+  // Programs (Pocket ID's API clients among them) often send Content-Type: application/json on
+  // every request; a DELETE has no body, which fastify's JSON parser refuses with a 400. Such a
+  // DELETE reads as one without a body; every other JSON body is parsed as before.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' && request.method === 'DELETE') return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
   const metrics = idMetricsEndpoint(app, { metricsAddress: config.metricsAddress, db: services.database.db, clock: services.clock, version: latchkeyVersion() });
   // Audited events (sign-ins, admin actions) are logged at info and counted.
   observeAuditEvents(identity.audit, app.log, metrics ? (event) => countAuditedSignIns(metrics.metrics, event) : undefined);

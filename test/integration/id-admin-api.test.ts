@@ -110,7 +110,8 @@ describe('latchkey id: admin JSON API', () => {
     assert.ok(credentials.every((c) => c.credentialID === c.id && !Number.isNaN(Date.parse(c.createdAt))));
     const phone = credentials.find((c) => c.name === 'Phone')!;
 
-    const removed = await apiDelete(`/api/users/${gina.id}/webauthn-credentials/${phone.id}`);
+    // as many API clients send it: Content-Type: application/json, and no body
+    const removed = await api(`/api/users/${gina.id}/webauthn-credentials/${phone.id}`, { method: 'DELETE' });
     assert.equal(removed.status, 204);
     assert.deepEqual((await id.services.webauthn.listPasskeys(gina.id)).map((p) => p.name), ['Laptop']);
     assert.equal((await browsers[1].page('/account')).response.status, 302, 'signed out everywhere');
