@@ -1,7 +1,9 @@
 // A WebSocket server in a few lines of RFC 6455: it answers the opening handshake and echoes each
 // text or binary message back as "echo: …", so the proxy's upgrade path meets a real handshake and
-// a real client (Node's own WebSocket). /app/refuse/… declines the upgrade with a 403; a request
-// without an upgrade gets 426. Every request it sees is recorded.
+// a real client (Node's own WebSocket, or Chromium). /app/refuse/… declines the upgrade with a 403;
+// GET /app/public/page is a page whose script opens a WebSocket to /app/chat and shows what comes
+// back (or how it closed) in #out; any other request without an upgrade gets 426. Every request
+// it sees is recorded.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +11,14 @@ import type { Duplex } from 'node:stream';
 
 const HANDSHAKE_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const OPCODE = { text: 1, binary: 2, close: 8, ping: 9, pong: 10 };
+
+const CHAT_PAGE = `<!doctype html><title>chat</title><p id="out">waiting</p><script>
+const out = document.getElementById('out');
+const socket = new WebSocket(location.origin.replace(/^http/, 'ws') + '/app/chat');
+socket.onopen = () => socket.send('hello from the browser');
+socket.onmessage = (event) => { out.textContent = event.data; };
+socket.onclose = (event) => { if (out.textContent === 'waiting') out.textContent = 'closed ' + event.code; };
+</script>`;
 
 export interface SeenRequest { url: string; upgrade: boolean; headers: IncomingHttpHeaders }
 
@@ -47,6 +57,7 @@ export async function startWebSocketEcho() {
   const open = new Set<Duplex>();
   const server = createServer((req, res) => {
     seen.push({ url: req.url ?? '', upgrade: false, headers: req.headers });
+    if (req.url === '/app/public/page') return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(CHAT_PAGE);
     res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n');
   });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
