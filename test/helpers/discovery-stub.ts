@@ -3,10 +3,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export async function startDiscoveryStub(): Promise<{ issuer: string; close(): Promise<void> }> {
+/** With `jwks`, /jwks answers those keys (for tests that sign logout tokens themselves). */
+export async function startDiscoveryStub(options: { jwks?: { keys: object[] } } = {}): Promise<{ issuer: string; close(): Promise<void> }> {
   let issuer = '';
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
+    if (options.jwks && req.url === '/jwks') return res.end(JSON.stringify(options.jwks));
     res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`,
       response_types_supported: ['code'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'], code_challenge_methods_supported: ['S256'] }));
   });

@@ -9,7 +9,7 @@ export interface EdgeAnswer {
   body: string;
 }
 
-export function edgeFetch(url: string, edge: { port: number; caPem: string }, headers: Record<string, string> = {}, method = 'GET'): Promise<EdgeAnswer> {
+export function edgeFetch(url: string, edge: { port: number; caPem: string }, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<EdgeAnswer> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request({
@@ -24,6 +24,6 @@ export function edgeFetch(url: string, edge: { port: number; caPem: string }, he
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }

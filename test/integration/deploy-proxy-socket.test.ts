@@ -2,13 +2,16 @@
 // nginx running the generated configuration reaches the real `latchkey proxy` over the socket.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { generateCaddyfile } from '../../src/deploy/caddyfile.ts';
 import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
+import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/proxy/oidc-client.ts';
 import { generateSystemdUnits } from '../../src/deploy/systemd-units.ts';
 import { freePort, makeCertificate, nginxTest, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 import { edgeFetch } from '../helpers/edge-fetch.ts';
@@ -71,9 +74,14 @@ describe('nginx running the generated configuration, asking the real latchkey pr
   let httpsPort: number;
   const alice = sessionCookie({ sub: 'alice', email: 'alice@example.com' });
   const get = (path: string, headers: Record<string, string> = {}) => edgeFetch(`https://${SITE}:${httpsPort}${path}`, { port: httpsPort, caPem: readFileSync(tls.certificate, 'utf8') }, headers);
+  const post = (path: string, body: string) => edgeFetch(`https://${SITE}:${httpsPort}${path}`, { port: httpsPort, caPem: readFileSync(tls.certificate, 'utf8') }, { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', body);
+  // the provider's signing key, for a logout token as the provider would send it
+  let signingKey: CryptoKey;
 
   before(async () => {
-    provider = await startDiscoveryStub();
+    const keys = await generateKeyPair('RS256', { extractable: true });
+    signingKey = keys.privateKey;
+    provider = await startDiscoveryStub({ jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] } });
     proxy = spawnProxy(proxyFlags(`unix://${socket}`, ['--reverse-proxy=true'], provider.issuer));
     await proxy.listeningOn;
     httpsPort = await freePort();
@@ -116,6 +124,20 @@ describe('nginx running the generated configuration, asking the real latchkey pr
     assert.equal(location.origin, provider.issuer);
     // https and the public host: X-Forwarded-Proto/-Host from the socket peer were believed
     assert.equal(location.searchParams.get('redirect_uri'), `https://${SITE}:${httpsPort}/oauth2/callback`);
+  });
+
+  it('takes a back-channel logout through nginx to the socket (the URI to register with --proxy-socket), then refuses that session', async () => {
+    const bob = sessionCookie({ sub: 'bob', email: 'bob@example.com' });
+    assert.equal((await get('/private/page.html', { cookie: bob })).status, 200);
+    const logoutToken = await new SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(provider.issuer).setAudience('site').setSubject('bob').setIssuedAt().setJti(randomUUID()).sign(signingKey);
+    const forged = await post('/oauth2/backchannel-logout', `logout_token=${logoutToken.slice(0, -4)}AAAA`);
+    assert.equal(forged.status, 400, 'a token with a broken signature is refused');
+    assert.equal((await get('/private/page.html', { cookie: bob })).status, 200);
+    const answer = await post('/oauth2/backchannel-logout', `logout_token=${logoutToken}`);
+    assert.equal(answer.status, 200, answer.body);
+    assert.doesNotMatch((await get('/private/page.html', { cookie: bob })).body, /private page/, "bob's session is over");
+    assert.equal((await get('/private/page.html', { cookie: alice })).status, 200, 'other users stay signed in');
   });
 
   it('names the session\'s user in the access log, never one the client sent', async () => {
