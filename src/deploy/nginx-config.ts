@@ -1,4 +1,5 @@
 import {
+  authAnswerBuffers,
   forwardedHeaders,
   header,
   hstsLine,
@@ -52,7 +53,7 @@ function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
         ...forwardedHeaders(plan),
         'proxy_set_header X-Forwarded-Uri $request_uri;',
         // a refreshed session comes back as Set-Cookie on this answer
-        ...largeCookieBuffers,
+        ...authAnswerBuffers,
         ...authCacheLines(plan, index),
       ],
       1,

@@ -72,6 +72,16 @@ export function publicHost(plan: DeploymentPlan): string {
  * "upstream sent too big header" (the guide's failure mode 2). */
 export const largeCookieBuffers = ['proxy_buffer_size 128k;', 'proxy_buffers 4 256k;', 'proxy_busy_buffers_size 256k;'];
 
+/**
+ * The auth check's buffers. Its answer is headers only: the identity headers and, when a session
+ * is refreshed, its Set-Cookie lines, which are as long as the Cookie header the browser sent.
+ * nginx refuses a request header line over 8k unless large_client_header_buffers is raised, so
+ * 32k leaves room to spare (`latchkey doctor` checks it against a real session's size). Not
+ * largeCookieBuffers: nginx sets proxy_buffer_size aside for every auth subrequest, and 128k cost
+ * 10–13 % of protected requests per second (docs/benchmarks.md, lever 27).
+ */
+export const authAnswerBuffers = ['proxy_buffer_size 32k;', 'proxy_buffers 4 32k;', 'proxy_busy_buffers_size 64k;'];
+
 /** Public URL prefix of a host: no port when the standard one is used. */
 export function httpsOrigin(plan: DeploymentPlan, host: string): string {
   return plan.httpsPort === 443 ? `https://${host}` : `https://${host}:${plan.httpsPort}`;

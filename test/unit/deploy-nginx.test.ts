@@ -64,6 +64,12 @@ describe('generateNginxConfig', () => {
     for (const line of ['proxy_buffer_size 128k;', 'proxy_buffers 4 256k;', 'proxy_busy_buffers_size 256k;']) assert.ok(oauth2.includes(line), line);
   });
 
+  it('gives the auth check 32k for its answer headers, not the 128k set aside for every subrequest', () => {
+    const auth = blocks.get('= /_latchkey/auth/1')!;
+    for (const line of ['proxy_buffer_size 32k;', 'proxy_buffers 4 32k;', 'proxy_busy_buffers_size 64k;']) assert.ok(auth.includes(line), line);
+    assert.ok(!auth.includes('proxy_buffer_size 128k;'));
+  });
+
   it('sends X-Forwarded-Proto, -For and -Host from every location that proxies', () => {
     for (const [head, body] of blocks) {
       if (!body.some((l) => l.startsWith('proxy_pass '))) continue;
