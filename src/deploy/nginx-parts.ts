@@ -82,6 +82,13 @@ export const largeCookieBuffers = ['proxy_buffer_size 128k;', 'proxy_buffers 4 2
  */
 export const authAnswerBuffers = ['proxy_buffer_size 32k;', 'proxy_buffers 4 32k;', 'proxy_busy_buffers_size 64k;'];
 
+/**
+ * In front of `latchkey serve`, every page goes through one location: headers (the same cookies as
+ * above) in 32k, bodies in the guide's 4 × 256k. 128k for the headers cost 11 % and more of pages
+ * per second, with nginx's answers far more uneven (docs/benchmarks.md, lever 27).
+ */
+export const pageBuffers = ['proxy_buffer_size 32k;', 'proxy_buffers 4 256k;', 'proxy_busy_buffers_size 256k;'];
+
 /** Public URL prefix of a host: no port when the standard one is used. */
 export function httpsOrigin(plan: DeploymentPlan, host: string): string {
   return plan.httpsPort === 443 ? `https://${host}` : `https://${host}:${plan.httpsPort}`;

@@ -1,4 +1,4 @@
-import { forwardedHeaders, header, indent, largeCookieBuffers, redirectToHttpsServer, serverBlock, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
+import { forwardedHeaders, header, indent, pageBuffers, redirectToHttpsServer, serverBlock, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
 import type { DeploymentPlan } from './plan.ts';
 
 // nginx only terminates TLS in front of one `latchkey serve` process, which serves the site,
@@ -11,7 +11,7 @@ export function generateNginxSingleConfig(plan: DeploymentPlan): string {
     ...tlsServerHead(plan, [plan.siteHost, plan.idHost]),
     '',
     'location / {',
-    ...indent(['proxy_pass http://latchkey_serve;', ...forwardedHeaders(plan), ...largeCookieBuffers], 1),
+    ...indent(['proxy_pass http://latchkey_serve;', ...forwardedHeaders(plan), ...pageBuffers], 1),
     '}',
   ];
   return [

@@ -185,6 +185,10 @@ describe('generateNginxSingleConfig', () => {
     assert.match(single, /proxy_http_version 1\.1;\n\s+proxy_set_header Connection "";/);
     assert.doesNotMatch(single, /auth_request|root |try_files/);
   });
+
+  it('gives answer headers 32k and bodies the guide\'s 4 × 256k', () => {
+    assert.match(single, /proxy_buffer_size 32k;\n\s+proxy_buffers 4 256k;\n\s+proxy_busy_buffers_size 256k;/);
+  });
 });
 
 describe('browser caching of private pages', () => {
