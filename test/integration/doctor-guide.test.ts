@@ -229,7 +229,8 @@ describe('failure mode 2: nginx without the large proxy buffers, users in many g
     assert.equal(check.status, 'fail');
     assert.match(check.detail, /the user with the most groups in the database \(40\) is 2 cookies _oauth2_proxy_0…_1 \(split/);
     assert.match(check.detail, /proxy_buffer_size in location \^~ \/oauth2\/ \(.*\) is 4k \(the default\)/);
-    assert.match(check.fix!, /proxy_buffer_size 128k;/);
+    assert.match(check.fix!, /location \^~ \/oauth2\/:\n\s+proxy_buffer_size 128k;/);
+    assert.match(check.fix!, /every location auth_request uses .*:\n\s+proxy_buffer_size 32k;/, 'the auth check gets what the session needs, not 128k per request');
   });
 
   it('passes the same users with the generated buffers', async () => {

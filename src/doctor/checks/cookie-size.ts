@@ -97,8 +97,10 @@ export const cookieSize: Check = {
       if (responseBytes > bytes)
         problems.push(`proxy_buffer_size in location ${l.modifier ? `${l.modifier} ` : ''}${l.path} (${where(l.directive)}) is ${size ? `${size.value[0]} (${size.where})` : '4k (the default)'}: the proxy's answer carrying the session (~${responseBytes} bytes of headers) does not fit, so nginx answers 502 "upstream sent too big header"`);
     }
+    // nginx sets an auth location's proxy_buffer_size aside for every protected request: no bigger than needed
+    const authKb = Math.max(32, 2 ** Math.ceil(Math.log2(responseBytes / 1024)));
     if (problems.length)
-      return fail(`${seen}; ${problems.join('; ')}`, `in location ^~ /oauth2/ and every location auth_request uses:\n    proxy_buffer_size 128k;\n    proxy_buffers 4 256k;\n    proxy_busy_buffers_size 256k;\nand in the server: large_client_header_buffers 4 32k;`);
+      return fail(`${seen}; ${problems.join('; ')}`, `in location ^~ /oauth2/:\n    proxy_buffer_size 128k;\n    proxy_buffers 4 256k;\n    proxy_busy_buffers_size 256k;\nin every location auth_request uses (set aside for each protected request, so no bigger than this):\n    proxy_buffer_size ${authKb}k;\n    proxy_buffers 4 ${authKb}k;\n    proxy_busy_buffers_size ${authKb * 2}k;\nand in the server: large_client_header_buffers 4 32k;`);
     return ok(`${seen}; every location that talks to the proxy has room for it`);
   },
 };
