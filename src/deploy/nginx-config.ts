@@ -131,7 +131,10 @@ function protectedLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
         '# Private pages must not be kept by shared caches (CDNs, corporate proxies), nor by the',
         '# browser: with only Last-Modified it would show a private page again after sign-out.',
         'add_header Cache-Control "private, no-store" always;',
-        ...(plan.accessLogPath ? [`access_log ${plan.accessLogPath} latchkey;`] : []),
+        // Buffered: one write per 64k of lines instead of one per request (8 % of protected requests
+        // per second, docs/benchmarks.md, lever 28). A line waits at most a second; nginx writes
+        // the buffer out on reload and stop, so only a crash can lose that second.
+        ...(plan.accessLogPath ? [`access_log ${plan.accessLogPath} latchkey buffer=64k flush=1s;`] : []),
         '',
         // root (inherited), not the guide's alias: alias with try_files has long-standing bugs
         'try_files $uri $uri/ =404;',

@@ -116,6 +116,10 @@ describe('generateNginxConfig', () => {
     assert.match(config, /upstream latchkey_id \{\n\s+server 127\.0\.0\.1:1411;/);
   });
 
+  it('buffers the "who read what" access log of protected prefixes, flushed every second', () => {
+    assert.match(config, /access_log \S+latchkey-access\.log latchkey buffer=64k flush=1s;/);
+  });
+
   it('has no auth cache unless asked', () => {
     assert.doesNotMatch(config, /proxy_cache/);
   });
