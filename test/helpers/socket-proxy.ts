@@ -33,9 +33,9 @@ export interface SpawnedProxy {
  * Spawns `latchkey proxy` with `args` (from src/, as tests do); `wrapper` runs it through another
  * program first, e.g. systemd-socket-activate. The start-up line needs --log-level info (default).
  */
-export function spawnProxy(args: string[], wrapper: string[] = []): SpawnedProxy {
+export function spawnProxy(args: string[], wrapper: string[] = [], env: Record<string, string> = {}): SpawnedProxy {
   const command = [...wrapper, process.execPath, MAIN, ...args];
-  const child = spawn(command[0], command.slice(1), { stdio: 'pipe' });
+  const child = spawn(command[0], command.slice(1), { stdio: 'pipe', env: { ...process.env, ...env } });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listeningOn = new Promise<string>((resolve, reject) => {

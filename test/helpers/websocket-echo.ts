@@ -5,7 +5,8 @@
 // back (or how it closed) in #out; any other request without an upgrade gets 426. Every request
 // it sees is recorded.
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -52,14 +53,16 @@ function answerFrames(socket: Duplex, buffered: Buffer): Buffer {
   return buffered;
 }
 
-export async function startWebSocketEcho() {
+/** With `tls` (a certificate for localhost), the same over HTTPS, at https://localhost:PORT. */
+export async function startWebSocketEcho(options: { tls?: { key: string; cert: string } } = {}) {
   const seen: SeenRequest[] = [];
   const open = new Set<Duplex>();
-  const server = createServer((req, res) => {
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     seen.push({ url: req.url ?? '', upgrade: false, headers: req.headers });
     if (req.url === '/app/public/page') return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(CHAT_PAGE);
     res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n');
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, answer) : createServer(answer);
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     seen.push({ url: req.url ?? '', upgrade: true, headers: req.headers });
     open.add(socket);
@@ -80,7 +83,7 @@ export async function startWebSocketEcho() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: options.tls ? `https://localhost:${(server.address() as AddressInfo).port}` : `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     /** WebSocket connections open right now. */
     get openCount() { return open.size; },
