@@ -237,3 +237,27 @@ describe('proxy with --proxy-websockets=false', () => {
     assert.equal(seen.headers['x-forwarded-user'], 'ada');
   });
 });
+
+describe('proxy WebSocket upgrades with --metrics-address (fastify makes the server itself)', () => {
+  let h: ProxyHarness;
+  let echo: Awaited<ReturnType<typeof startWebSocketEcho>>;
+
+  before(async () => {
+    echo = await startWebSocketEcho();
+    h = await startProxyHarness({ config: { upstreams: [{ kind: 'http', url: new URL(`${echo.url}/app/`) }], metricsAddress: { host: '127.0.0.1', port: 0 } } });
+  });
+  after(async () => {
+    await h.close();
+    await echo.close();
+  });
+
+  it('joins a signed-in WebSocket all the same', async () => {
+    const { jar } = await h.signIn('ada');
+    const url = `${h.proxyUrl}/app/chat`;
+    const ws = openWebSocket(url, jar.header(url));
+    await ws.opened;
+    assert.equal(await ws.exchange('metrics on'), 'echo: metrics on');
+    ws.socket.close(1000);
+    assert.equal(await ws.closed, 1000);
+  });
+});
