@@ -93,7 +93,11 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     // URLs come from APP_URL whatever the headers say; this only lets client IPs through.
     trustProxy: config.trustProxy === true,
     currentUserId: async (request) => (await currentUser(identity, request, secureCookies))?.user.id ?? null,
-    loginUrl: (uid) => `${config.origin}/login?next=${encodeURIComponent(`/interaction/${uid}`)}`,
+    currentSignIn: async (request) => {
+      const signedIn = await currentUser(identity, request, secureCookies);
+      return signedIn ? { userId: signedIn.user.id, authTime: Math.floor(signedIn.signedInAt / 1000) } : null;
+    },
+    loginUrl: (uid, options) => `${config.origin}/login?next=${encodeURIComponent(`/interaction/${uid}`)}${options?.again ? '&again=1' : ''}`,
     // RP-initiated logout ("sign me out" at an app) ends this browser's latchkey sign-in too.
     onEndSession: async ({ request }) => {
       const token = readSessionToken(request, secureCookies);

@@ -32,12 +32,16 @@ export function takeNextPath(request: FastifyRequest, reply: FastifyReply): stri
 const sendPage = (reply: FastifyReply, page: { value: string }, status = 200) =>
   reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value);
 
-/** The signed-in user of a request, or null. Used by every page and by OIDC interactions. */
-export async function currentUser(identity: Identity, request: FastifyRequest, secure: boolean): Promise<{ user: User; sessionId: string } | null> {
+/**
+ * The signed-in user of a request, or null. Used by every page and by OIDC interactions.
+ * `signedInAt` (epoch ms) is when this web session's sign-in happened: a session starts at a
+ * sign-in and only its expiry moves afterwards.
+ */
+export async function currentUser(identity: Identity, request: FastifyRequest, secure: boolean): Promise<{ user: User; sessionId: string; signedInAt: number } | null> {
   const session = await identity.sessions.resolve(readSessionToken(request, secure));
   if (!session) return null;
   const user = await identity.users.get(session.userId);
-  return user && !user.disabled ? { user, sessionId: session.id } : null;
+  return user && !user.disabled ? { user, sessionId: session.id, signedInAt: session.createdAt } : null;
 }
 
 /** Starts a web session after a successful passkey, link or recovery-code sign-in. */
@@ -58,9 +62,11 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
     return reply.redirect(signedIn ? '/account' : '/login', 302);
   });
 
-  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+  app.get<{ Querystring: { next?: string; again?: string } }>('/login', async (request, reply) => {
     const next = safeLocalPath(request.query.next);
-    if (await currentUser(identity, request, deps.secureCookies)) return reply.redirect(next, 302);
+    // `again`: an app asked for a fresh sign-in (OIDC prompt=login, max_age), so a signed-in
+    // browser is asked for its passkey too; the new sign-in starts a new web session.
+    if (request.query.again !== '1' && (await currentUser(identity, request, deps.secureCookies))) return reply.redirect(next, 302);
     // Remembered in a short-lived cookie: the passkey ceremony's JSON carries no destination.
     reply.setCookie(NEXT_COOKIE, next, { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, maxAge: 600 });
     return sendPage(reply, signInPage({ appName: deps.appName, csrfToken: csrfToken(request, reply) }));

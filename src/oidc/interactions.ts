@@ -15,8 +15,24 @@ const expired = (cause?: unknown) =>
   new AppError('interaction_expired', 400, 'This sign-in attempt expired or was already used. Go back to the application and sign in again.', { cause });
 
 /**
+ * Whether the app asked for a sign-in newer than the browser's (OIDC Core §3.1.2.1: prompt=login,
+ * and max_age, which the provider MUST then actively re-authenticate for). A sign-in made after
+ * this interaction began is always new enough: it is the one that was asked for, and counting
+ * again would send the browser round in circles (max_age=0).
+ */
+function wantsNewerSignIn(details: { iat?: number; params: Record<string, unknown> }, authTime: number, nowSeconds: number): boolean {
+  const startedAt = details.iat ?? nowSeconds;
+  if (authTime >= startedAt) return false;
+  if (String(details.params.prompt ?? '').split(' ').includes('login')) return true;
+  const maxAge = details.params.max_age === undefined ? null : Number(details.params.max_age);
+  return maxAge !== null && nowSeconds - authTime > maxAge;
+}
+
+/**
  * What /interaction/:uid does (oidc-provider's interaction contract):
  * - nobody is signed in to latchkey → send the browser to the passkey sign-in, which returns here;
+ * - the app asked for a newer sign-in than the browser's (prompt=login, max_age) → the same, with
+ *   the sign-in page asking for a passkey although the browser is signed in;
  * - the account is disabled, or not in the client's groups → a page saying so (never a redirect,
  *   which would only loop back here);
  * - otherwise → finish the login and grant what the client asked for without a consent screen
@@ -24,36 +40,40 @@ const expired = (cause?: unknown) =>
  */
 export async function resolveInteraction(
   oidc: OidcProvider,
-  input: { uid: string; userId: string | null; req: IncomingMessage; res: ServerResponse; ip: string | null; userAgent: string | null },
+  input: { uid: string; signIn: { userId: string; authTime: number } | null; req: IncomingMessage; res: ServerResponse; ip: string | null; userAgent: string | null },
 ): Promise<InteractionOutcome> {
   const provider = oidc.current();
   const details = await provider.interactionDetails(input.req, input.res).catch((error) => { throw expired(error); });
   if (details.uid !== input.uid) throw expired();
-  if (!input.userId) return { kind: 'sign_in', location: oidc.deps.loginUrl(details.uid) };
+  if (!input.signIn) return { kind: 'sign_in', location: oidc.deps.loginUrl(details.uid) };
+  if (wantsNewerSignIn(details, input.signIn.authTime, Math.floor(oidc.deps.clock.nowMs() / 1000)))
+    return { kind: 'sign_in', location: oidc.deps.loginUrl(details.uid, { again: true }) };
+  const { userId, authTime } = input.signIn;
 
   const clientId = String(details.params.client_id);
   const client = await provider.Client.find(clientId);
   if (!client) throw expired();
-  const decision = await decideAccess(oidc.deps.db, input.userId, clientId);
+  const decision = await decideAccess(oidc.deps.db, userId, clientId);
   if (decision.kind === 'refused') {
-    await oidc.deps.audit({ event: 'oidc_access_refused', userId: input.userId, clientId, ip: input.ip, userAgent: input.userAgent, details: { reason: decision.reason } });
+    await oidc.deps.audit({ event: 'oidc_access_refused', userId, clientId, ip: input.ip, userAgent: input.userAgent, details: { reason: decision.reason } });
     return { kind: 'refused', status: 403, page: accessRefusedPage({ clientName: client.clientName ?? clientId, message: refusalMessage(decision.reason, client.clientName ?? clientId) }) };
   }
 
   // A grant of the provider session's previous user is never reused for another user.
   const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
-  const grant = existing && existing.accountId === input.userId && existing.clientId === clientId
-    ? existing : new provider.Grant({ accountId: input.userId, clientId });
+  const grant = existing && existing.accountId === userId && existing.clientId === clientId
+    ? existing : new provider.Grant({ accountId: userId, clientId });
   grant.addOIDCScope(String(details.params.scope ?? 'openid'));
   const missingResourceScopes = (details.prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>;
   for (const [indicator, scopes] of Object.entries(missingResourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
   const grantId = await grant.save();
 
-  // Re-logging an already signed-in user would only move auth_time; do it when the prompt asks.
-  const needsLogin = details.prompt.name === 'login' || details.session?.accountId !== input.userId;
-  const result: InteractionResults = { consent: { grantId }, ...(needsLogin ? { login: { accountId: input.userId } } : {}) };
+  // The login carries the time of the browser's sign-in, never "now": auth_time must say when the
+  // passkey (or link, or recovery code) was used, which is what an app's max_age is about.
+  const needsLogin = details.prompt.name === 'login' || details.session?.accountId !== userId;
+  const result: InteractionResults = { consent: { grantId }, ...(needsLogin ? { login: { accountId: userId, ts: authTime } } : {}) };
   const location = await provider.interactionResult(input.req, input.res, result, { mergeWithLastSubmission: false });
   if (needsLogin)
-    await oidc.deps.audit({ event: 'oidc_login', userId: input.userId, clientId, ip: input.ip, userAgent: input.userAgent });
+    await oidc.deps.audit({ event: 'oidc_login', userId, clientId, ip: input.ip, userAgent: input.userAgent });
   return { kind: 'continue', location };
 }

@@ -27,8 +27,13 @@ export interface OidcProviderDeps {
   trustProxy: boolean;
   /** The user signed in to latchkey (passkey web session) making this request, if any. */
   currentUserId: (request: FastifyRequest) => Promise<string | null>;
-  /** Where to send a browser to sign in; it comes back to /interaction/:uid afterwards. */
-  loginUrl: (uid: string) => string;
+  /** The same, with when that sign-in happened (epoch seconds): the ID token's auth_time. */
+  currentSignIn: (request: FastifyRequest) => Promise<{ userId: string; authTime: number } | null>;
+  /**
+   * Where to send a browser to sign in; it comes back to /interaction/:uid afterwards. With
+   * `again`, the sign-in page asks for a passkey even from a browser that is signed in.
+   */
+  loginUrl: (uid: string, options?: { again?: boolean }) => string;
   /** After RP-initiated logout ended the provider session ("sign me out"), e.g. to end the web session. */
   onEndSession?: (event: { request: FastifyRequest; userId: string; clientId: string | undefined }) => Promise<void>;
   audit: (event: AuditEvent) => Promise<void>;

@@ -43,7 +43,7 @@ export async function oidcRoutes(app: FastifyInstance, options: { oidc: OidcProv
     reply.header('cache-control', 'no-store');
     try {
       const outcome = await resolveInteraction(oidc, {
-        uid: request.params.uid, userId: await oidc.deps.currentUserId(request),
+        uid: request.params.uid, signIn: await oidc.deps.currentSignIn(request),
         req: request.raw, res: reply.raw, ip: request.ip, userAgent: request.headers['user-agent'] ?? null,
       });
       if (outcome.kind === 'refused') return reply.code(outcome.status).type('text/html; charset=utf-8').send(outcome.page.value);

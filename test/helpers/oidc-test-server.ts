@@ -13,6 +13,8 @@ import { oidcRoutes } from '../../src/oidc/routes.ts';
 import { openMigratedDatabase, type Database, type Db } from '../../src/storage/database.ts';
 
 export const TEST_USER_COOKIE = 'test_user';
+/** Optional: when the test user "signed in" (epoch seconds); otherwise when the server started. */
+export const TEST_AUTH_TIME_COOKIE = 'test_auth_time';
 
 export interface OidcTestServer {
   /** http://localhost:PORT, the issuer. */
@@ -44,6 +46,8 @@ export async function startOidcTestServer(options: { signingAlg?: SigningAlg; ke
   await app.register(async (scope) => {
     scope.get<{ Querystring: { user: string; uid: string } }>('/test/login', async (request, reply) => {
       reply.setCookie(TEST_USER_COOKIE, request.query.user, { path: '/', httpOnly: true, sameSite: 'lax' });
+      // a sign-in happens now, as a passkey sign-in would
+      reply.setCookie(TEST_AUTH_TIME_COOKIE, String(Math.floor(Date.now() / 1000)), { path: '/', httpOnly: true, sameSite: 'lax' });
       return reply.redirect(`/interaction/${encodeURIComponent(request.query.uid)}`, 303);
     });
     scope.get('/test/logout', async (_request, reply) => reply.clearCookie(TEST_USER_COOKIE, { path: '/' }).send('ok'));
@@ -60,12 +64,18 @@ export async function startOidcTestServer(options: { signingAlg?: SigningAlg; ke
   const port = (app.server.address() as { port: number }).port;
   const issuer = `http://localhost:${port}`;
 
+  const startedAt = Math.floor(Date.now() / 1000);
   const deps: OidcProviderDeps = {
     issuer, db, clock: systemClock, encryptionKey: Buffer.from('test-encryption-key-0123456789abcdef'),
     signingAlg: options.signingAlg ?? 'RS256', sessionTtlSeconds: 3600, cookieKeys: ['test-cookie-key-one', 'test-cookie-key-two'],
     trustProxy: false,
     currentUserId: async (request) => request.cookies[TEST_USER_COOKIE] || null,
-    loginUrl: (uid) => `${issuer}/test/sign-in?uid=${encodeURIComponent(uid)}`,
+    // signed in when the server started, unless the test says when (TEST_AUTH_TIME_COOKIE, epoch seconds)
+    currentSignIn: async (request) => {
+      const userId = request.cookies[TEST_USER_COOKIE];
+      return userId ? { userId, authTime: Number(request.cookies[TEST_AUTH_TIME_COOKIE]) || startedAt } : null;
+    },
+    loginUrl: (uid, options) => `${issuer}/test/sign-in?uid=${encodeURIComponent(uid)}${options?.again ? '&again=1' : ''}`,
     onEndSession: async ({ userId }) => { endedSessions.push(userId); },
     audit: async (event) => { auditEvents.push(event); },
     keyCheckIntervalSeconds: options.keyCheckIntervalSeconds ?? 0,

@@ -30,13 +30,13 @@ describe('openid-client against latchkey id with passkey sign-in', () => {
   });
   after(() => id.close());
 
-  async function authorize(config: client.Configuration) {
+  async function authorize(config: client.Configuration, extra: Record<string, string> = {}) {
     const codeVerifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: REDIRECT_URI, scope: 'openid email profile groups', state, nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256', ...extra,
     });
     const outcome = await authorizeWithPasskey(browser, id, url.href, REDIRECT_URI);
     assert.ok(outcome.callback, `no callback; stopped with ${outcome.finalStatus}: ${outcome.finalBody.slice(0, 200)}`);
@@ -69,6 +69,22 @@ describe('openid-client against latchkey id with passkey sign-in', () => {
   it('does not ask for the passkey again while the browser is signed in', async () => {
     const { outcome } = await authorize(confidential);
     assert.equal(outcome.signedInWithPasskey, false);
+  });
+
+  it('asks for the passkey again for prompt=login although the browser is signed in, and auth_time is that new sign-in', async () => {
+    // max_age makes the provider put auth_time in the ID token (OIDC Core §2)
+    const before = (await authorize(confidential, { max_age: '3600' })).tokens.claims()!.auth_time!;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const askedAt = Math.floor(Date.now() / 1000);
+    const { outcome, tokens } = await authorize(confidential, { prompt: 'login', max_age: '3600' });
+    assert.equal(outcome.signedInWithPasskey, true, 'the passkey was asked for');
+    const signInPage = outcome.hops.find((h) => new URL(h.url).pathname === '/login')!;
+    assert.equal(signInPage.status, 200, 'the sign-in page is shown, not skipped');
+    const renewed = tokens.claims()!.auth_time!;
+    assert.ok(renewed >= askedAt && renewed > before, `auth_time ${renewed}, asked at ${askedAt}, before ${before}`);
+    const { outcome: next, tokens: later } = await authorize(confidential, { max_age: '3600' });
+    assert.equal(next.signedInWithPasskey, false, 'and not again after that');
+    assert.equal(later.claims()!.auth_time, renewed, 'auth_time stays the passkey sign-in, not the later request');
   });
 
   it('answers userinfo for the access token', async () => {

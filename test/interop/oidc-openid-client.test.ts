@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { BrowserJar, parseForm } from '../helpers/browser-jar.ts';
 import { authorizeInBrowser } from '../helpers/oidc-flow.ts';
+import { OIDC_SESSION_COOKIE } from '../../src/oidc/provider-configuration.ts';
 import { startOidcTestServer, type OidcTestServer } from '../helpers/oidc-test-server.ts';
 
 const REDIRECT_URI = 'http://localhost:9/oauth2/callback';
@@ -24,19 +25,63 @@ describe('openid-client against latchkey id', () => {
   });
   after(() => server.close());
 
-  async function signIn(jar = new BrowserJar()) {
+  async function signIn(jar = new BrowserJar(), extra: Record<string, string> = {}) {
     const codeVerifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: REDIRECT_URI, scope: 'openid email profile groups', state, nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256', ...extra,
     });
     const outcome = await authorizeInBrowser(server, jar, url.href, userId, REDIRECT_URI);
     assert.ok(outcome.callback, `no callback; stopped with ${outcome.finalStatus}: ${outcome.finalBody.slice(0, 200)}`);
-    const tokens = await client.authorizationCodeGrant(config, outcome.callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce });
-    return { tokens, callback: outcome.callback, jar };
+    const tokens = await client.authorizationCodeGrant(config, outcome.callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, ...(extra.max_age ? { maxAge: Number(extra.max_age) } : {}) });
+    // whether the browser was sent to sign in again although it was signed in
+    const askedAgain = outcome.hops.some((hop) => hop.location?.includes('/test/sign-in') && hop.location.includes('again=1'));
+    return { tokens, callback: outcome.callback, jar, askedAgain };
   }
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  describe('auth_time, prompt=login and max_age (OIDC Core §3.1.2.1): a fresh sign-in is never claimed without one', () => {
+    it('reports when the browser signed in, not when the app asked', async () => {
+      // max_age makes the provider put auth_time in the ID token (OIDC Core §2)
+      const first = await signIn(new BrowserJar(), { max_age: '3600' });
+      const signedInAt = first.tokens.claims()!.auth_time!;
+      assert.ok(Number.isInteger(signedInAt));
+      await sleep(1100);
+      const second = await signIn(first.jar, { max_age: '3600' });
+      assert.equal(second.askedAgain, false);
+      assert.equal(second.tokens.claims()!.auth_time, signedInAt);
+      // The provider's own session gone (it expired, or another app in a browser signed in to
+      // latchkey): the login it makes from the latchkey sign-in still carries that sign-in's time.
+      const issuer = new URL(server.issuer);
+      for (const name of [OIDC_SESSION_COOKIE, `${OIDC_SESSION_COOKIE}.sig`]) first.jar.store(issuer, new Response(null, { headers: { 'set-cookie': `${name}=; Path=/; Max-Age=0` } }));
+      await sleep(1100);
+      const third = await signIn(first.jar, { max_age: '3600' });
+      assert.equal(third.askedAgain, false);
+      assert.equal(third.tokens.claims()!.auth_time, signedInAt, 'not the time of this request');
+    });
+
+    it('asks a signed-in browser to sign in again for prompt=login, and auth_time is that new sign-in', async () => {
+      const first = await signIn();
+      await sleep(1100);
+      const askedAt = Math.floor(Date.now() / 1000);
+      const again = await signIn(first.jar, { prompt: 'login' });
+      assert.equal(again.askedAgain, true, 'sent to the sign-in although signed in');
+      assert.ok(again.tokens.claims()!.auth_time! >= askedAt, 'auth_time is the new sign-in');
+    });
+
+    it('asks again when the sign-in is older than max_age, and not when it is younger', async () => {
+      const first = await signIn();
+      const recent = await signIn(first.jar, { max_age: '3600' });
+      assert.equal(recent.askedAgain, false);
+      await sleep(2100);
+      const askedAt = Math.floor(Date.now() / 1000);
+      const stale = await signIn(first.jar, { max_age: '1' });
+      assert.equal(stale.askedAgain, true);
+      assert.ok(stale.tokens.claims()!.auth_time! >= askedAt);
+    });
+  });
 
   it('advertises Pocket ID\'s endpoint paths in discovery', () => {
     const metadata = config.serverMetadata();
