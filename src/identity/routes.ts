@@ -66,10 +66,12 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
     const next = safeLocalPath(request.query.next);
     // `again`: an app asked for a fresh sign-in (OIDC prompt=login, max_age), so a signed-in
     // browser is asked for its passkey too; the new sign-in starts a new web session.
-    if (request.query.again !== '1' && (await currentUser(identity, request, deps.secureCookies))) return reply.redirect(next, 302);
+    const signedIn = (await currentUser(identity, request, deps.secureCookies)) !== null;
+    const again = request.query.again === '1';
+    if (signedIn && !again) return reply.redirect(next, 302);
     // Remembered in a short-lived cookie: the passkey ceremony's JSON carries no destination.
     reply.setCookie(NEXT_COOKIE, next, { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, maxAge: 600 });
-    return sendPage(reply, signInPage({ appName: deps.appName, csrfToken: csrfToken(request, reply) }));
+    return sendPage(reply, signInPage({ appName: deps.appName, csrfToken: csrfToken(request, reply), again: signedIn && again }));
   });
 
   app.get<{ Querystring: { token?: string } }>('/setup', async (request, reply) => {

@@ -80,6 +80,8 @@ describe('openid-client against latchkey id with passkey sign-in', () => {
     assert.equal(outcome.signedInWithPasskey, true, 'the passkey was asked for');
     const signInPage = outcome.hops.find((h) => new URL(h.url).pathname === '/login')!;
     assert.equal(signInPage.status, 200, 'the sign-in page is shown, not skipped');
+    const shown = await browser.page(new URL(signInPage.url).pathname + new URL(signInPage.url).search);
+    assert.match(shown.html, /asks you to confirm it is you/, 'and says why');
     const renewed = tokens.claims()!.auth_time!;
     assert.ok(renewed >= askedAt && renewed > before, `auth_time ${renewed}, asked at ${askedAt}, before ${before}`);
     const { outcome: next, tokens: later } = await authorize(confidential, { max_age: '3600' });

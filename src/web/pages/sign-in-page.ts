@@ -7,12 +7,15 @@ export interface SignInView {
   clientName?: string | null;
   error?: string | null;
   csrfToken: string;
+  /** An app asked for a new sign-in although this browser is signed in (OIDC prompt=login, max_age). */
+  again?: boolean;
 }
 
 export const signInPage = (v: SignInView) => layout({ title: 'Sign in', appName: v.appName, passkeyScript: true, csrfToken: v.csrfToken }, html`
 <section class="card auth" aria-labelledby="signin-title">
   <h1 id="signin-title">Sign in to ${v.appName}</h1>
   ${v.clientName ? html`<p><strong>${v.clientName}</strong> asks you to sign in.</p>` : ''}
+  ${v.again ? html`<p>You are signed in, but the app you came from asks you to confirm it is you: use your passkey once more.</p>` : ''}
   <p>Use the passkey on this device, your phone or a security key. There is no password.</p>
   <p role="alert" id="passkey-message" class="alert"${v.error ? '' : html` hidden`}>${v.error ?? ''}</p>
   <button type="button" class="primary wide" data-passkey-login>Sign in with a passkey</button>
