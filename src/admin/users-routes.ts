@@ -7,7 +7,7 @@ import type { AdminContext } from './context.ts';
 import { checked, field, fieldErrorsFrom, fields, formBody, type FieldErrors, type FormBody } from './form.ts';
 import { adminOf } from './guard.ts';
 import { passkeyNotFound } from '../webauthn/errors.ts';
-import { passkeyRemovalByAdminRefusal, passkeyResetRefusal, removeUserPasskey, resetPasskeys } from './passkey-reset.ts';
+import { passkeyRemovalByAdminRefusal, passkeyResetRefusal, resetPasskeys } from './passkey-reset.ts';
 import { qrSvg } from './qr-svg.ts';
 
 const PAGE_SIZE = 25;
@@ -237,12 +237,11 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     const user = await identity.users.require(request.params.id);
     if (!checked(formBody(request.body), 'confirm')) return renderPasskeyRemoval(request, reply, user, 'Tick this box to confirm.', null, 400);
     try {
-      await removeUserPasskey(ctx.services.database.db, user.id, request.params.passkeyId);
+      await ctx.deps.passkeys.remove(user.id, request.params.passkeyId);
     } catch (error) {
       if (error instanceof AppError && error.status === 409) return renderPasskeyRemoval(request, reply, user, null, error.message, 409);
       throw error;
     }
-    await endSessions(user.id);
     await ctx.audit(request, 'passkey_deleted', { targetUserId: user.id, passkeyId: request.params.passkeyId });
     return reply.redirect(user.id === adminOf(request).id ? '/login' : `/admin/users/${user.id}?notice=passkey-removed`, 303);
   });

@@ -92,7 +92,6 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
     // URLs come from APP_URL whatever the headers say; this only lets client IPs through.
     trustProxy: config.trustProxy === true,
-    currentUserId: async (request) => (await currentUser(identity, request, secureCookies))?.user.id ?? null,
     currentSignIn: async (request) => {
       const signedIn = await currentUser(identity, request, secureCookies);
       return signedIn ? { userId: signedIn.user.id, authTime: Math.floor(signedIn.signedInAt / 1000) } : null;
@@ -125,7 +124,14 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
   const adminDeps = {
     identity, secureCookies, csrf, linkUrl: (token: string) => signInLinkUrl(config.origin, token),
     logoutEverywhere: async (userId: string) => { await oidc.logoutUser(userId); },
-    passkeys: { list: (userId: string) => webauthn.listPasskeys(userId), remove: (userId: string, passkeyId: string) => removeUserPasskey(services.database.db, userId, passkeyId) },
+    passkeys: {
+      list: (userId: string) => webauthn.listPasskeys(userId),
+      async remove(userId: string, passkeyId: string) {
+        await removeUserPasskey(services.database.db, userId, passkeyId);
+        await identity.sessions.destroyAllForUser(userId);
+        await oidc.logoutUser(userId);
+      },
+    },
   };
   adminApiRoutes(app, adminDeps);
   clientApiRoutes(app, { clients: services.clients, requireAdmin: (request) => requireAdmin(adminDeps, request), audit: (event) => identity.audit.record(event) });

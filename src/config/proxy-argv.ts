@@ -1,7 +1,7 @@
 import { closestName } from './closest-name.ts';
 import { labelOf, optionByFlag, PROXY_OPTIONS } from './proxy-options.ts';
 import { rawFromText, type RawValues } from './proxy-raw-value.ts';
-import { statesLatchkeyBehaviour, unsupportedByFlag, unsupportedMessage, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
+import { unsupportedByFlag, unsupportedProblem, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
 
 /**
  * Reads `latchkey proxy` arguments (everything after the command name) the way oauth2-proxy's
@@ -35,8 +35,9 @@ export function readProxyArgv(argv: readonly string[], problems: string[]): RawV
     if (!option) {
       const unsupported = unsupportedByFlag(name);
       if (unsupported) {
-        if (statesLatchkeyBehaviour(unsupported, inline ?? (unsupported.bool ? 'true' : undefined))) continue;
-        problems.push(unsupportedMessage(unsupported, unsupported.alwaysIs !== undefined && inline !== undefined ? `--${name}=${inline}` : `--${name}`));
+        const label = unsupported.alwaysIs !== undefined && inline !== undefined ? `--${name}=${inline}` : `--${name}`;
+        const problem = unsupportedProblem(unsupported, label, inline ?? (unsupported.bool ? 'true' : undefined));
+        if (problem) problems.push(problem);
         // swallow its value so it is not reported a second time as a stray argument
         if (inline === undefined && !unsupported.bool && i + 1 < argv.length && !argv[i + 1].startsWith('--')) i++;
         continue;

@@ -3,7 +3,7 @@ import { closestName } from './closest-name.ts';
 import { labelOf, optionByTomlKey, PROXY_OPTIONS, tomlKeyOf } from './proxy-options.ts';
 import { coerceRaw, type RawValues } from './proxy-raw-value.ts';
 import { readTomlFile } from './toml-file.ts';
-import { statesLatchkeyBehaviour, unsupportedByTomlKey, unsupportedMessage, unsupportedTomlKeysOf, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
+import { unsupportedByTomlKey, unsupportedProblem, unsupportedTomlKeysOf, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
 
 /**
  * Reads an oauth2-proxy .cfg file (TOML; keys are the flags with underscores, plural for lists).
@@ -22,7 +22,8 @@ export function readProxyConfigFile(path: string, problems: string[]): RawValues
     if (!option) {
       const unsupported = unsupportedByTomlKey(key);
       if (unsupported) {
-        if (!statesLatchkeyBehaviour(unsupported, value)) problems.push(unsupportedMessage(unsupported, `${where} (--${unsupported.flag})`));
+        const problem = unsupportedProblem(unsupported, `${where} (--${unsupported.flag})`, value);
+        if (problem) problems.push(problem);
       } else {
         const suggestion = closestName(key, known);
         problems.push(`${where}: unknown key${suggestion ? `; did you mean ${suggestion}?` : ''}`);

@@ -2,7 +2,7 @@ import { closestName } from './closest-name.ts';
 import { readEnv } from './env.ts';
 import { envNameOf, labelOf, optionByEnvName, PROXY_OPTIONS } from './proxy-options.ts';
 import { rawFromText, type RawValues } from './proxy-raw-value.ts';
-import { statesLatchkeyBehaviour, unsupportedByEnvName, unsupportedEnvNamesOf, unsupportedMessage, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
+import { unsupportedByEnvName, unsupportedEnvNamesOf, unsupportedProblem, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
 import type { Env } from './problems.ts';
 
 const PREFIX = 'OAUTH2_PROXY_';
@@ -39,8 +39,8 @@ export function readProxyEnv(env: Env, problems: string[]): RawValues {
     if (!name.startsWith(PREFIX) || optionByEnvName(name) || fileVariables.has(name)) continue;
     const unsupported = unsupportedByEnvName(name);
     if (unsupported) {
-      if (statesLatchkeyBehaviour(unsupported, env[name])) continue;
-      problems.push(unsupportedMessage(unsupported, `${name} (--${unsupported.flag})`));
+      const problem = unsupportedProblem(unsupported, `${name} (--${unsupported.flag})`, env[name]);
+      if (problem) problems.push(problem);
       continue;
     }
     const suggestion = closestName(name, known);

@@ -132,16 +132,13 @@ export const unsupportedEnvNamesOf = (option: UnsupportedProxyOption): string[] 
   unsupportedTomlKeysOf(option).map((key) => `OAUTH2_PROXY_${key.toUpperCase()}`);
 
 /**
- * Whether `value` (a TOML boolean, or text as written in a flag or variable; a bare switch is
- * `true`) gives the setting latchkey always has, which makes the option harmless to accept.
+ * The problem to report for an unsupported option given as `as` with `value` (a TOML boolean, or
+ * text as written in a flag or variable; a bare switch is `true`), or null when the value is the
+ * setting latchkey always has, which makes the option harmless to accept.
  */
-export function statesLatchkeyBehaviour(option: UnsupportedProxyOption, value: unknown): boolean {
-  if (option.alwaysIs === undefined) return false;
+export function unsupportedProblem(option: UnsupportedProxyOption, as: string, value: unknown): string | null {
   const given = typeof value === 'boolean' ? value : typeof value === 'string' ? parseBool(value) : null;
-  return given === option.alwaysIs;
-}
-
-export function unsupportedMessage(option: UnsupportedProxyOption, as: string): string {
+  if (option.alwaysIs !== undefined && given === option.alwaysIs) return null;
   const accepted = option.alwaysIs === undefined ? '' : ` (latchkey always works as --${option.flag}=${option.alwaysIs}, and accepts that)`;
   return `${as}: not supported by latchkey${option.hint ? `; ${option.hint}` : ''}${accepted}`;
 }

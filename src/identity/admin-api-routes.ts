@@ -13,9 +13,13 @@ export interface AdminApiDeps {
   linkUrl: (token: string) => string;
   /** Ends a user's OIDC sessions everywhere (back-channel logout), when they are disabled. */
   logoutEverywhere?: (userId: string) => Promise<void>;
-  /** A user's passkeys, and removing one as an admin (src/admin/passkey-reset.ts's rule). */
+  /** A user's passkeys (console and API alike). */
   passkeys: {
     list(userId: string): Promise<Passkey[]>;
+    /**
+     * Removes one as an admin (src/admin/passkey-reset.ts's rule) and signs the user out
+     * everywhere, so a session the lost device still holds ends too.
+     */
     remove(userId: string, passkeyId: string): Promise<void>;
   };
 }
@@ -138,8 +142,6 @@ export function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): void {
     const actor = await requireAdmin(deps, request);
     const user = await identity.users.require(request.params.id);
     await deps.passkeys.remove(user.id, request.params.credentialId);
-    await identity.sessions.destroyAllForUser(user.id);
-    await deps.logoutEverywhere?.(user.id);
     await audit(request, actor, 'passkey_deleted', { targetUserId: user.id, passkeyId: request.params.credentialId });
     return reply.code(204).send();
   });

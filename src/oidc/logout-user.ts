@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { AuditEvent } from '../identity/audit-log.ts';
-import type { Db } from '../storage/database.ts';
+import type { Db, DbOrTransaction } from '../storage/database.ts';
 
 export interface LogoutReport {
   sessionsEnded: number;
@@ -9,6 +9,13 @@ export interface LogoutReport {
   notifiedClients: string[];
   /** Clients whose back-channel logout endpoint failed; their tokens are revoked regardless. */
   failedClients: { clientId: string; reason: string }[];
+}
+
+/** Deletes grants with every code, access and refresh token made under them. */
+export async function revokeGrants(trx: DbOrTransaction, grantIds: ReadonlySet<string>): Promise<void> {
+  if (grantIds.size === 0) return;
+  await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', [...grantIds]).execute();
+  await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', [...grantIds]).execute();
 }
 
 export interface SessionPayload { authorizations?: Record<string, { sid?: string; grantId?: string }> }
@@ -74,10 +81,7 @@ export async function logoutUser(deps: { db: Db; provider: Provider; audit: (eve
   const report: LogoutReport = { sessionsEnded: rows.filter((r) => r.model === 'Session').length, grantsRevoked: grantIds.size, ...await notifyClients(provider, userId, targets) };
 
   await db.transaction().execute(async (trx) => {
-    if (grantIds.size) {
-      await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', [...grantIds]).execute();
-      await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', [...grantIds]).execute();
-    }
+    await revokeGrants(trx, grantIds);
     if (only) {
       await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', '=', only.sessionId).execute();
       return;

@@ -22,7 +22,7 @@ export interface ConfigurationDeps {
   signingAlg: SigningAlg;
   sessionTtlSeconds: number;
   cookieKeys: string[];
-  currentUserId: (request: FastifyRequest) => Promise<string | null>;
+  currentSignIn: (request: FastifyRequest) => Promise<{ userId: string } | null>;
 }
 
 // Only asymmetric algorithms anywhere. A client's stored `client_secret` is a hash; HS* would use
@@ -41,7 +41,7 @@ function latchkeySessionCheck(deps: ConfigurationDeps) {
   return new interactionPolicy.Check('latchkey_session', 'the End-User must be signed in to latchkey and allowed to use this client', async (ctx) => {
     if (ctx.oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // just confirmed by interactions.ts
     const request = requestFor(ctx.req);
-    const userId = request ? await deps.currentUserId(request) : null;
+    const userId = request ? (await deps.currentSignIn(request))?.userId ?? null : null;
     if (!userId || userId !== ctx.oidc.session?.accountId || !ctx.oidc.client) return interactionPolicy.Check.REQUEST_PROMPT;
     const decision = await decideAccess(deps.db, userId, ctx.oidc.client.clientId);
     return decision.kind === 'allowed' ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;

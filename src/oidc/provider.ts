@@ -25,9 +25,10 @@ export interface OidcProviderDeps {
   cookieKeys: string[];
   /** Whether X-Forwarded-Proto/-Host/-For are believed (TRUST_PROXY). */
   trustProxy: boolean;
-  /** The user signed in to latchkey (passkey web session) making this request, if any. */
-  currentUserId: (request: FastifyRequest) => Promise<string | null>;
-  /** The same, with when that sign-in happened (epoch seconds): the ID token's auth_time. */
+  /**
+   * The user signed in to latchkey (passkey web session) making this request, if any, and when
+   * that sign-in happened (epoch seconds): the ID token's auth_time.
+   */
   currentSignIn: (request: FastifyRequest) => Promise<{ userId: string; authTime: number } | null>;
   /**
    * Where to send a browser to sign in; it comes back to /interaction/:uid afterwards. With
@@ -108,7 +109,7 @@ function build(deps: OidcProviderDeps, keys: SigningKeySet): { provider: Provide
     // user's session this way when another user signs in on the same browser.
     const request = requestFor(ctx.req);
     const userId = oidcCtx.oidc.session?.accountId;
-    if (request && userId && (await deps.currentUserId(request)) === userId)
+    if (request && userId && (await deps.currentSignIn(request))?.userId === userId)
       await deps.onEndSession({ request, userId, clientId: oidcCtx.oidc.client?.clientId });
   });
   return { provider, handler: provider.callback() as (req: IncomingMessage, res: ServerResponse) => Promise<void> };

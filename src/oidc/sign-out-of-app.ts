@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { AuditEvent } from '../identity/audit-log.ts';
 import type { Db } from '../storage/database.ts';
-import { type GrantPayload, type LogoutReport, notifyClients, type SessionPayload } from './logout-user.ts';
+import { type GrantPayload, type LogoutReport, notifyClients, revokeGrants, type SessionPayload } from './logout-user.ts';
 
 /**
  * "Sign out of this app" on /account/sessions (Pocket ID's My apps → Revoke), for one client only:
@@ -34,10 +34,7 @@ export async function signOutOfApp(deps: { db: Db; provider: Provider; audit: (e
 
   const notified = sids.size ? await notifyClients(provider, userId, new Map([[clientId, sids]])) : { notifiedClients: [], failedClients: [] };
   await db.transaction().execute(async (trx) => {
-    if (grantIds.size) {
-      await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', [...grantIds]).execute();
-      await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', [...grantIds]).execute();
-    }
+    await revokeGrants(trx, grantIds);
     for (const id of sessionIds) {
       // read again inside the transaction: the provider may have written the session meanwhile
       const row = await trx.selectFrom('oidc_payloads').select('payload').where('model', '=', 'Session').where('id', '=', id).executeTakeFirst();

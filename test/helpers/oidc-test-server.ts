@@ -69,7 +69,6 @@ export async function startOidcTestServer(options: { signingAlg?: SigningAlg; ke
     issuer, db, clock: systemClock, encryptionKey: Buffer.from('test-encryption-key-0123456789abcdef'),
     signingAlg: options.signingAlg ?? 'RS256', sessionTtlSeconds: 3600, cookieKeys: ['test-cookie-key-one', 'test-cookie-key-two'],
     trustProxy: false,
-    currentUserId: async (request) => request.cookies[TEST_USER_COOKIE] || null,
     // signed in when the server started, unless the test says when (TEST_AUTH_TIME_COOKIE, epoch seconds)
     currentSignIn: async (request) => {
       const userId = request.cookies[TEST_USER_COOKIE];

@@ -17,7 +17,7 @@ describe('an https issuer behind an untrusted proxy', () => {
     oidc = await createOidcProvider({
       issuer: 'https://id.example.com', db: database.db, clock: systemClock, encryptionKey: Buffer.from('k'.repeat(32)), signingAlg: 'RS256',
       sessionTtlSeconds: 3600, cookieKeys: ['cookie-key'], trustProxy: false, keyCheckIntervalSeconds: 0,
-      currentUserId: async () => null, currentSignIn: async () => null, loginUrl: (uid) => `https://id.example.com/login?uid=${uid}`, audit: async () => {},
+      currentSignIn: async () => null, loginUrl: (uid) => `https://id.example.com/login?uid=${uid}`, audit: async () => {},
     });
     await createClientsService({ db: database.db, clock: systemClock }).create({ id: 'app', name: 'App', redirectUris: ['https://app.example.com/cb'], unrestricted: true });
     app = Fastify();

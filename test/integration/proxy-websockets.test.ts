@@ -213,20 +213,29 @@ describe('proxy WebSocket upgrades to an http upstream', () => {
   });
 });
 
-describe('proxy with --proxy-websockets=false', () => {
+/**
+ * An echo application at /app/ behind a proxy harness with `config`, started before a suite's
+ * tests and stopped after them; read its parts through the returned getters once started.
+ */
+function echoBehindProxy(config: NonNullable<Parameters<typeof startProxyHarness>[0]>['config']) {
   let h: ProxyHarness;
   let echo: Awaited<ReturnType<typeof startWebSocketEcho>>;
-
   before(async () => {
     echo = await startWebSocketEcho();
-    h = await startProxyHarness({ config: { upstreams: [{ kind: 'http', url: new URL(`${echo.url}/app/`) }], proxyWebsockets: false } });
+    h = await startProxyHarness({ config: { upstreams: [{ kind: 'http', url: new URL(`${echo.url}/app/`) }], ...config } });
   });
   after(async () => {
     await h.close();
     await echo.close();
   });
+  return { get h() { return h; }, get echo() { return echo; } };
+}
+
+describe('proxy with --proxy-websockets=false', () => {
+  const stack = echoBehindProxy({ proxyWebsockets: false });
 
   it('sends the upstream a plain request, without the upgrade', async () => {
+    const { h, echo } = stack;
     const { jar } = await h.signIn('ada');
     const url = `${h.proxyUrl}/app/chat`;
     const answer = await handshake(url, { ...WEBSOCKET_REQUEST, cookie: jar.header(url) });
@@ -239,19 +248,10 @@ describe('proxy with --proxy-websockets=false', () => {
 });
 
 describe('proxy WebSocket upgrades with --metrics-address (fastify makes the server itself)', () => {
-  let h: ProxyHarness;
-  let echo: Awaited<ReturnType<typeof startWebSocketEcho>>;
-
-  before(async () => {
-    echo = await startWebSocketEcho();
-    h = await startProxyHarness({ config: { upstreams: [{ kind: 'http', url: new URL(`${echo.url}/app/`) }], metricsAddress: { host: '127.0.0.1', port: 0 } } });
-  });
-  after(async () => {
-    await h.close();
-    await echo.close();
-  });
+  const stack = echoBehindProxy({ metricsAddress: { host: '127.0.0.1', port: 0 } });
 
   it('joins a signed-in WebSocket all the same', async () => {
+    const { h } = stack;
     const { jar } = await h.signIn('ada');
     const url = `${h.proxyUrl}/app/chat`;
     const ws = openWebSocket(url, jar.header(url));
