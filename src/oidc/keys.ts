@@ -53,7 +53,9 @@ export async function ensureSigningKey(db: Db, clock: Clock, encryptionKey: Buff
     const current = await db.selectFrom('signing_keys').select('alg').where('kid', '=', currentKid).executeTakeFirst();
     if (current?.alg === alg) return currentKid;
     // Two instances starting at once both try; the loser takes the winner's key instead of failing.
-    return rotateSigningKey(db, clock, encryptionKey, { alg, overlapSeconds: options.overlapSeconds }).then(
+    // The rotation must start from the key read here: were it to read the current key again, an
+    // instance reading after the winner's rotation would rotate once more, away from the winner's key.
+    return rotateSigningKey(db, clock, encryptionKey, { alg, overlapSeconds: options.overlapSeconds, from: currentKid }).then(
       (rotated) => rotated.kid,
       async (error) => { if (error instanceof AppError && error.code === 'rotation_conflict') return (await readCurrentKid(db)) as string; throw error; });
   }
@@ -74,13 +76,15 @@ class LostRace extends Error {}
  * Makes a new current key. The old one keeps being published until `retire_at`, so ID tokens and
  * logout tokens it signed stay verifiable for `overlapSeconds` (pick more than the ID token TTL).
  * When two rotations race from the same starting point, one wins and the other reports it.
+ * `from` is the key the caller saw as current; when given, the rotation is refused
+ * (rotation_conflict) if that key is no longer current.
  */
 export async function rotateSigningKey(
-  db: Db, clock: Clock, encryptionKey: Buffer, options: { alg: SigningAlg; overlapSeconds: number },
+  db: Db, clock: Clock, encryptionKey: Buffer, options: { alg: SigningAlg; overlapSeconds: number; from?: string },
 ): Promise<{ kid: string; previousKid: string | null }> {
   if (!Number.isFinite(options.overlapSeconds) || options.overlapSeconds < 0)
     throw new AppError('invalid_overlap', 400, 'The overlap must be zero or more seconds.');
-  const previousKid = await readCurrentKid(db);
+  const previousKid = options.from ?? await readCurrentKid(db);
   if (!previousKid) return { kid: await ensureSigningKey(db, clock, encryptionKey, options.alg), previousKid: null };
   const jwk = await generateSigningJwk(options.alg);
   const now = clock.nowMs();

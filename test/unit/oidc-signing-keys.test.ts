@@ -89,4 +89,13 @@ describe('signing keys', () => {
     assert.equal(a, b);
     assert.equal((await loadSigningKeys(database.db, clock, KEY)).currentKid, a);
   });
+
+  // The interleaving behind the test above that timing alone rarely produces: one instance reads
+  // the old key, another rotates away from it, then the first rotates. It must lose, not rotate again.
+  it('refuses a rotation from a key that is no longer current', async () => {
+    const rsa = await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    const winner = await ensureSigningKey(database.db, clock, KEY, 'ES256');
+    await assert.rejects(rotateSigningKey(database.db, clock, KEY, { alg: 'ES256', overlapSeconds: 60, from: rsa }), { code: 'rotation_conflict' });
+    assert.equal((await loadSigningKeys(database.db, clock, KEY)).currentKid, winner);
+  });
 });
