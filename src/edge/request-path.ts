@@ -3,7 +3,9 @@
 // `//private/x` or `/%70rivate/x` from being served without the check.
 //
 // Rules: percent-decode exactly once (RFC 3986 §2.4: decoding twice turns `%252e` into `.`);
-// refuse what a file server has no business receiving: NUL, backslashes, encoded slashes
+// refuse a raw "#" (a request-target never carries a fragment, RFC 9112 §3.2, and a server that
+// reads it as part of the path disagrees on the file with one that drops it: oauth2-proxy's
+// CVE-2026-41059); refuse what a file server has no business receiving: NUL, backslashes, encoded slashes
 // (`%2f`, `%5c`: they would let one segment name two) and malformed percent-encoding or UTF-8;
 // drop empty (`//`) and `.` segments; `..` removes the previous segment and never climbs above
 // the root (RFC 3986 §5.2.4, remove_dot_segments). A trailing slash is kept, because `/dir` and
@@ -14,7 +16,7 @@ export type NormalisedPath =
   | { ok: false; reason: string };
 
 // Characters whose presence sends a path down the slow, careful route.
-const NEEDS_WORK = /[%\\]|\/\/|\/\./;
+const NEEDS_WORK = /[%\\#]|\/\/|\/\./;
 
 /** Normalises `requestTarget` (origin-form: `/path?query`, as in `req.url`). */
 export function normaliseRequestPath(requestTarget: string): NormalisedPath {
@@ -26,6 +28,7 @@ export function normaliseRequestPath(requestTarget: string): NormalisedPath {
   if (!NEEDS_WORK.test(rawPath) && !rawPath.includes('\0')) return { ok: true, pathname: rawPath, query };
 
   if (rawPath.includes('\\')) return { ok: false, reason: 'backslashes are not allowed in paths' };
+  if (rawPath.includes('#')) return { ok: false, reason: 'a request path cannot contain "#"' };
   let decoded = rawPath;
   if (rawPath.includes('%')) {
     if (/%(?![0-9a-fA-F]{2})/.test(rawPath)) return { ok: false, reason: 'invalid percent-encoding' };

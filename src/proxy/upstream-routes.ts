@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AppError, forbidden, unauthorized } from '../core/errors.ts';
+import { AppError, badRequest, forbidden, unauthorized } from '../core/errors.ts';
 import { toAppError } from '../web/error-handler.ts';
 import { checkAuth } from './auth-check.ts';
 import type { Upstream } from './config.ts';
@@ -22,6 +22,7 @@ import { signInPage } from './pages.ts';
 import { peerOf } from './peer.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, findRedirect, type FlowResult, startSignIn } from './sign-in.ts';
+import { type UpstreamPath, upstreamPathOf } from './upstream-path.ts';
 import { upstreamRequestHeaders } from './upstream-request-headers.ts';
 import { createUpstreamRouter } from './upstream-router.ts';
 import { answerAndClose, isWebSocketUpgrade } from './upgrade-socket.ts';
@@ -45,6 +46,9 @@ const NOT_ALLOWED = 'This account is not allowed here.';
 
 type UpgradeDecidingServer = Server & { shouldUpgradeCallback(req: IncomingMessage): boolean };
 
+const badPath = (target: Exclude<UpstreamPath, { kind: 'checked' }>) =>
+  badRequest('bad_path', target.kind === 'invalid' ? `This address cannot be served: ${target.reason}.` : 'This address is not in its clean form.');
+
 const pathOf = (url: string): string => {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
@@ -63,13 +67,15 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     }
   }
 
-  /** Where a request stands before any upstream sees it: who sent it, and the auth check (null on a --skip-auth-route). */
-  const admit = async (req: IncomingMessage) => {
+  /**
+   * Where a request stands before any upstream sees it: who sent it, and the auth check (null on a
+   * --skip-auth-route). A path that is not in its clean form never gets this far (upstream-path.ts).
+   */
+  const admit = async (req: IncomingMessage, path: string, matchPath: string) => {
     const url = req.url ?? '/';
-    const path = pathOf(url);
     const peer = peerOf(req.socket);
     const origin = rt.origin({ ...peer, headers: req.headers, url });
-    const skip = config.skipAuthRoutes.some((r) => (r.method === null || r.method === req.method) && r.pathPattern.test(path));
+    const skip = config.skipAuthRoutes.some((r) => (r.method === null || r.method === req.method) && r.pathPattern.test(matchPath));
     const result = skip ? null : await checkAuth(rt, { cookieHeader: req.headers.cookie, rawQuery: '', host: origin.host });
     return { path, peer, origin, result, setCookies: result?.setCookies ?? [] };
   };
@@ -103,7 +109,10 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     try {
       const upstream = webSocketUpstream(app, req);
       if (!upstream) throw new Error(`${req.url} was accepted as an upgrade but has no http upstream`);
-      const { peer, origin, result, setCookies } = await admit(req);
+      // a WebSocket client does not follow redirects, so an unclean path is refused outright
+      const target = upstreamPathOf(req.url ?? '/');
+      if (target.kind !== 'checked') throw badPath(target);
+      const { peer, origin, result, setCookies } = await admit(req, target.path, target.matchPath);
       if (result && result.status !== 202) {
         const refusal = result.status === 403 ? forbidden(NOT_ALLOWED) : unauthorized();
         return answerAndClose(socket, refusal.status, refusal.message, setCookies.length ? { 'set-cookie': setCookies } : {});
@@ -147,7 +156,10 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     });
 
     app.all('/*', async (request, reply) => {
-      const { path, peer, origin, result, setCookies } = await admit(request.raw);
+      const target = upstreamPathOf(request.url);
+      if (target.kind === 'redirect') return reply.header('cache-control', 'no-store').redirect(target.location, 301);
+      if (target.kind === 'invalid') throw badPath(target);
+      const { path, peer, origin, result, setCookies } = await admit(request.raw, target.path, target.matchPath);
       if (setCookies.length) reply.header('set-cookie', setCookies);
       if (result && result.status !== 202) return refuse(request, reply, result.status);
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -49,6 +49,18 @@ async function startRecordingUpstream() {
   };
 }
 
+/** The status line and Location of a request sent byte for byte (fetch would clean the path first). */
+function sendTarget(url: string, target: string): Promise<{ status: number; location: string | null }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(`GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('end', () => resolve({ status: Number(answer.split(' ')[1]), location: /\r\nlocation: ([^\r]*)/i.exec(answer)?.[1] ?? null }));
+    socket.on('error', reject);
+  });
+}
+
 /** A request with node:http, which (unlike fetch) may send any header and stream the body. */
 function rawRequest(url: string, options: { method?: string; headers?: Record<string, string> }) {
   return httpRequest(url, { method: options.method ?? 'GET', headers: options.headers });
@@ -80,7 +92,7 @@ describe('proxy upstreams: http, file and down, behind a sign-in', () => {
         passAuthorizationHeader: true,
         passAccessToken: true,
         allowedGroups: ['staff'],
-        skipAuthRoutes: [{ method: 'GET', pathPattern: /^\/public\// }],
+        skipAuthRoutes: [{ method: 'GET', pathPattern: /^\/public\// }, { method: 'GET', pathPattern: /\.css$/ }],
         cookie: { refreshSeconds: 60 },
         setXAuthRequest: true,
       },
@@ -219,6 +231,26 @@ describe('proxy upstreams: http, file and down, behind a sign-in', () => {
     const response = await fetch(`${h.proxyUrl}/public/page`, { method: 'POST', headers: { accept: 'application/json' } });
     assert.equal(response.status, 401);
     await response.arrayBuffer();
+  });
+
+  // A skip route and the upstream must read the same path, or a public-looking one reaches a
+  // private file: the upstream (and the file upstream itself) resolves `..`, drops a fragment.
+  it('sends a path with dot segments or "//" to its clean form before any check, so no skip route is fooled', async () => {
+    const before = app.received.length;
+    for (const [target, clean] of [['/public/../notes', '/notes'], ['/public/%2e%2e/files/notes.txt', '/files/notes.txt'], ['/public//../files/notes.txt?a=1', '/files/notes.txt?a=1'], ['//public/x', '/public/x']]) {
+      assert.deepEqual(await sendTarget(h.proxyUrl, target), { status: 301, location: clean }, target);
+    }
+    assert.equal(app.received.length, before, 'nothing reached the upstream');
+  });
+
+  it('refuses a path with a raw "#", a backslash or an encoded slash with 400, and matches skip routes before an encoded "#"', async () => {
+    const before = app.received.length;
+    for (const target of ['/notes#.css', '/public/..\\notes', '/public/%2e%2e%2fnotes', '/public/..%5cnotes']) {
+      assert.equal((await sendTarget(h.proxyUrl, target)).status, 400, target);
+    }
+    assert.equal((await sendTarget(h.proxyUrl, '/notes%23.css')).status, 401, 'an encoded "#" cuts the path the skip routes see');
+    assert.equal(app.received.length, before, 'nothing reached the upstream');
+    assert.equal((await sendTarget(h.proxyUrl, '/theme/site.css')).status, 200, 'the skip route still works');
   });
 
   it('serves a file upstream with the static edge: the file, validators, and no caching of private files', async () => {

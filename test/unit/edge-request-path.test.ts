@@ -35,6 +35,12 @@ describe('normaliseRequestPath', () => {
     assert.equal(pathOf('/caf%C3%A9'), '/café');
   });
 
+  it('refuses a raw "#" (never part of a request-target), keeps an encoded one as a character', () => {
+    refused('/private/x#.css');
+    assert.equal(pathOf('/notes%23.css'), '/notes#.css');
+    assert.deepEqual(normaliseRequestPath('/a?b#c'), { ok: true, pathname: '/a', query: '?b#c' });
+  });
+
   it('treats encoded dots as dot segments after decoding', () => {
     assert.equal(pathOf('/private/%2e%2e/public'), '/public');
   });
