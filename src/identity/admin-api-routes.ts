@@ -34,7 +34,7 @@ export async function requireAdmin(deps: AdminApiDeps, request: FastifyRequest):
   const apiKey = request.headers['x-api-key'];
   if (typeof apiKey === 'string') {
     const key = await deps.identity.apiKeys.verify(apiKey);
-    if (!key) throw unauthorized('The API key is not valid or has expired.');
+    if (!key) throw unauthorized('The API key is not valid, has expired, or the admin who created it is no longer an active admin.');
     return { kind: 'api_key', id: key.id, name: key.name };
   }
   const signedIn = await currentUser(deps.identity, request, deps.secureCookies);
@@ -97,10 +97,13 @@ export function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): void {
   app.put<{ Params: { id: string }; Body: UserBody }>('/api/users/:id', { schema: { body: userBody } }, async (request) => {
     const actor = await requireAdmin(deps, request);
     const { groups, ...changes } = request.body;
-    await identity.users.require(request.params.id);
-    if (groups?.length) await identity.groups.assertExist(groups);
-    if (groups) await identity.groups.setUserGroups(request.params.id, groups);
-    const user = await identity.users.update(request.params.id, changes);
+    // One transaction: a refusal (a bad field, a taken name, the last admin, an unknown group)
+    // rolls the whole request back, so an error answer never leaves the groups changed.
+    const user = await identity.transaction(async (trx) => {
+      const updated = await identity.users.update(request.params.id, changes, trx);
+      if (groups) await identity.groups.setUserGroups(updated.id, groups, trx);
+      return updated;
+    });
     if (changes.disabled) {
       await identity.sessions.destroyAllForUser(user.id);
       await deps.logoutEverywhere?.(user.id);

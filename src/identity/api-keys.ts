@@ -23,9 +23,24 @@ export function createApiKeys(db: Db, clock: Clock) {
       await db.insertInto('api_keys').values(row).execute();
       return { key, apiKey: { id: row.id, name, createdAt: row.created_at, expiresAt: row.expires_at, lastUsedAt: null } };
     },
+    /**
+     * The key, while it is good: unexpired, and its creator still an active admin. As in Pocket
+     * ID, a key acts for the admin who made it, so demoting, disabling or deleting them stops it
+     * (checked on every call, in the same query, so a re-promoted admin's keys work again). Keys
+     * made with `latchkey api-key create` have no creator: whoever runs the CLI on the server
+     * already controls the database, so those last until revoked or expired.
+     */
     async verify(key: string | undefined): Promise<ApiKey | null> {
       if (!key || key.length > 200) return null;
-      const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', sha256Base64url(key)).executeTakeFirst();
+      const row = await db.selectFrom('api_keys')
+        .leftJoin('users', 'users.id', 'api_keys.created_by')
+        .selectAll('api_keys')
+        .where('api_keys.key_hash', '=', sha256Base64url(key))
+        .where((eb) => eb.or([
+          eb('api_keys.created_by', 'is', null),
+          eb.and([eb('users.is_admin', '=', 1), eb('users.disabled', '=', 0)]),
+        ]))
+        .executeTakeFirst();
       if (!row || (row.expires_at !== null && row.expires_at <= clock.nowMs())) return null;
       await db.updateTable('api_keys').set({ last_used_at: clock.nowMs() }).where('id', '=', row.id).execute();
       return { id: row.id, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at, lastUsedAt: row.last_used_at };

@@ -1,7 +1,8 @@
 import type { Clock } from '../core/clock.ts';
 import { badRequest, conflict, notFound } from '../core/errors.ts';
 import { randomId } from '../core/random.ts';
-import type { Db } from '../storage/database.ts';
+import type { Db, DbOrTransaction } from '../storage/database.ts';
+import { inTransaction } from './users.ts';
 
 export interface Group {
   id: string;
@@ -50,10 +51,13 @@ export function createGroupStore(db: Db, clock: Clock) {
       const missing = unique.filter((n) => !found.some((g) => g.name === n));
       if (missing.length) throw badRequest('unknown_group', `No such group: ${missing.join(', ')}. Create it first.`);
     },
-    /** Replaces a user's memberships with the named groups, creating none: unknown names are an error. */
-    async setUserGroups(userId: string, names: string[]): Promise<void> {
+    /**
+     * Replaces a user's memberships with the named groups, creating none: unknown names are an
+     * error. `conn` lets the admin API do it in the transaction that updates the user.
+     */
+    async setUserGroups(userId: string, names: string[], conn: DbOrTransaction = db): Promise<void> {
       const unique = [...new Set(names)];
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(conn, async (trx) => {
         const found = unique.length ? await trx.selectFrom('groups').select(['id', 'name']).where('name', 'in', unique).execute() : [];
         const missing = unique.filter((n) => !found.some((g) => g.name === n));
         if (missing.length) throw badRequest('unknown_group', `No such group: ${missing.join(', ')}. Create it first.`);

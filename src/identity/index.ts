@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../storage/database.ts';
+import type { Db, DbOrTransaction } from '../storage/database.ts';
 import { createApiKeys } from './api-keys.ts';
 import { createAppSettings } from './app-settings.ts';
 import { createAuditLog } from './audit-log.ts';
@@ -32,6 +32,8 @@ export function createIdentity(deps: { db: Db; clock: Clock; sessionTtlSeconds: 
     audit,
     apiKeys: createApiKeys(db, clock),
     recoveryCodes: createRecoveryCodes(db, clock),
+    /** Runs `work` in one transaction, for changes that span stores: pass `trx` as their `conn`. */
+    transaction: <T>(work: (trx: DbOrTransaction) => Promise<T>): Promise<T> => db.transaction().execute(work),
   };
 }
 

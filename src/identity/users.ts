@@ -147,10 +147,11 @@ export function createUserStore(db: Db, clock: Clock) {
       await conn.insertInto('users').values(row).execute();
       return toUser(row);
     },
-    async update(id: string, changes: UserChanges): Promise<User> {
+    /** Updates a user; `conn` lets the admin API set their groups in the same transaction. */
+    async update(id: string, changes: UserChanges, conn: DbOrTransaction = db): Promise<User> {
       const fields = { ...changes, ...(changes.email !== undefined ? { email: normaliseEmail(changes.email) } : {}) };
       assertValid(fields);
-      return db.transaction().execute(async (trx) => {
+      return inTransaction(conn, async (trx) => {
         const current = await findRow(trx, id);
         if (!current) throw notFound('This user');
         await assertUnique(trx, fields, id);
@@ -177,11 +178,18 @@ export function createUserStore(db: Db, clock: Clock) {
         if (!current) throw notFound('This user');
         if (current.is_admin === 1 && current.disabled === 0 && (await countOtherActiveAdmins(trx, id)) === 0)
           throw new AppError('last_admin', 409, 'This is the only active admin and cannot be deleted.');
+        // Their API keys could never work again (api-keys.ts checks the creator); nothing else
+        // removes them, as api_keys.created_by has no foreign key.
+        await trx.deleteFrom('api_keys').where('created_by', '=', id).execute();
         await trx.deleteFrom('users').where('id', '=', id).execute();
       });
     },
   };
 }
+
+/** Runs `work` in `conn` when it is already a transaction (kysely cannot nest them), else in a new one. */
+export const inTransaction = <T>(conn: DbOrTransaction, work: (trx: DbOrTransaction) => Promise<T>): Promise<T> =>
+  conn.isTransaction ? work(conn) : conn.transaction().execute(work);
 
 async function countOtherActiveAdmins(conn: DbOrTransaction, exceptId: string): Promise<number> {
   // Lock the active admins' rows first (a no-op UPDATE, which both databases accept): on PostgreSQL

@@ -101,11 +101,12 @@ export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeyS
     rotateRefreshToken: true,
     features: {
       devInteractions: { enabled: false },
-      // As Pocket ID: an authenticated confidential client (e.g. a resource server) may introspect
-      // any token; a public client only its own. Revocation is always limited to one's own tokens.
+      // As Pocket ID: a client may introspect and revoke only the tokens issued to it. Any other
+      // client's token reads as `{active: false}` (RFC 7662 §2.2), so one app cannot learn who is
+      // signed in to another, nor check whether a token it got hold of is still good.
       introspection: {
         enabled: true,
-        allowedPolicy: async (_ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },

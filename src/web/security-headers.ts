@@ -15,15 +15,22 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 export function installSecurityHeaders(app: FastifyInstance, options: { hsts: boolean }): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
+  const headers: [string, string][] = [
+    ['content-security-policy', CONTENT_SECURITY_POLICY],
+    ['x-content-type-options', 'nosniff'],
+    ['x-frame-options', 'DENY'],
     // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which
     // the CSRF check must refuse; cross-origin requests still get no referrer (links carry tokens).
-    reply.header('referrer-policy', 'same-origin');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    if (options.hsts) reply.header('strict-transport-security', 'max-age=31536000');
-    return payload;
+    ['referrer-policy', 'same-origin'],
+    ['cross-origin-opener-policy', 'same-origin'],
+    ...(options.hsts ? [['strict-transport-security', 'max-age=31536000'] as [string, string]] : []),
+  ];
+  // On the raw response as each request arrives, not in onSend: oidc-provider writes its responses
+  // itself (src/oidc/routes.ts hijacks the reply), so onSend never sees them, and its sign-out
+  // confirmation (whose button ends the session everywhere) must not load in a frame, nor its
+  // error pages be sniffed. It adds its form_post script's hash to this script-src. fastify's own
+  // replies carry these too (a route's reply.header of the same name, e.g. its own CSP, wins).
+  app.addHook('onRequest', async (_request, reply) => {
+    for (const [name, value] of headers) reply.raw.setHeader(name, value);
   });
 }

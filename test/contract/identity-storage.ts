@@ -98,6 +98,21 @@ export function identityStorageContract(name: string, backend: DatabaseBackend) 
       assert.equal(await fx.identity.apiKeys.verify(key), null);
     });
 
+    it("verifies an admin's API key only while its creator is an active admin", async () => {
+      await fx.identity.users.create({ username: 'other-admin', isAdmin: true });
+      const admin = await fx.identity.users.create({ username: 'key-maker', isAdmin: true });
+      const { key, apiKey } = await fx.identity.apiKeys.create({ name: 'sync', createdBy: admin.id });
+      assert.equal((await fx.identity.apiKeys.verify(key))?.id, apiKey.id);
+      await fx.identity.users.update(admin.id, { isAdmin: false });
+      assert.equal(await fx.identity.apiKeys.verify(key), null);
+      await fx.identity.users.update(admin.id, { isAdmin: true, disabled: true });
+      assert.equal(await fx.identity.apiKeys.verify(key), null);
+      await fx.identity.users.update(admin.id, { disabled: false });
+      assert.equal((await fx.identity.apiKeys.verify(key))?.id, apiKey.id);
+      await fx.identity.users.remove(admin.id);
+      assert.equal(await fx.identity.apiKeys.verify(key), null);
+    });
+
     it('lists audit events newest first, filtered by user', async () => {
       const user = await fx.identity.users.create({ username: 'audited' });
       await fx.identity.audit.record({ event: 'sign_in', userId: user.id });

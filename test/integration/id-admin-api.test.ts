@@ -35,6 +35,27 @@ describe('latchkey id: admin JSON API', () => {
     assert.equal(response.status, 401);
   });
 
+  it("honours an admin's API key only while they are an active admin, as Pocket ID checks the key's owner", async () => {
+    await id.services.identity.users.create({ username: 'keeper', isAdmin: true });
+    const owner = await id.services.identity.users.create({ username: 'keyowner', isAdmin: true });
+    const { key, apiKey: ownersKey } = await id.services.identity.apiKeys.create({ name: "keyowner's script", createdBy: owner.id });
+    const status = async () => (await fetch(`${id.origin}/api/users`, { headers: { 'x-api-key': key } })).status;
+    assert.equal(await status(), 200);
+    const change = (body: object) => api(`/api/users/${owner.id}`, { method: 'PUT', body: JSON.stringify(body) });
+    assert.equal((await change({ isAdmin: false })).status, 200);
+    assert.equal(await status(), 401, 'demoted');
+    assert.equal((await change({ isAdmin: true })).status, 200);
+    assert.equal(await status(), 200, 'an admin again');
+    assert.equal((await change({ disabled: true })).status, 200);
+    assert.equal(await status(), 401, 'disabled');
+    assert.equal((await change({ disabled: false })).status, 200);
+    assert.equal((await apiDelete(`/api/users/${owner.id}`)).status, 204);
+    assert.equal(await status(), 401, 'deleted');
+    assert.ok(!(await id.services.identity.apiKeys.list()).some((k) => k.id === ownersKey.id), 'deleting the user deletes their keys');
+    // this suite's own key was made as `latchkey api-key create` makes one: by nobody, and still good
+    assert.equal((await api('/api/users')).status, 200);
+  });
+
   it('creates a group and a user in it, then issues a one-time link for them', async () => {
     assert.equal((await api('/api/user-groups', { method: 'POST', body: JSON.stringify({ name: 'family' }) })).status, 201);
     const created = await api('/api/users', { method: 'POST', body: JSON.stringify({ username: 'dana', email: 'dana@example.com', groups: ['family'] }) });
@@ -69,6 +90,28 @@ describe('latchkey id: admin JSON API', () => {
     assert.equal(response.status, 400);
     assert.equal(((await response.json()) as { error: string }).error, 'unknown_group');
     assert.deepEqual(await tableCounts(), before);
+  });
+
+  it('changes nothing, groups included, when an update is refused', async () => {
+    assert.equal((await api('/api/user-groups', { method: 'POST', body: JSON.stringify({ name: 'site-admins' }) })).status, 201);
+    await id.services.identity.users.create({ username: 'taken' });
+    const created = await api('/api/users', { method: 'POST', body: JSON.stringify({ username: 'hank', email: 'hank@example.com' }) });
+    const hank = (await created.json()) as { id: string };
+    const refusals: [object, number, string][] = [
+      [{ groups: ['site-admins'], email: 'not-an-email' }, 400, 'invalid_user'],
+      [{ groups: ['site-admins'], username: 'TAKEN' }, 409, 'username_taken'],
+      [{ groups: ['site-admins', 'nope'], firstName: 'Henry' }, 400, 'unknown_group'],
+    ];
+    for (const [body, status, error] of refusals) {
+      const response = await api(`/api/users/${hank.id}`, { method: 'PUT', body: JSON.stringify(body) });
+      assert.equal(response.status, status, JSON.stringify(body));
+      assert.equal(((await response.json()) as { error: string }).error, error);
+      const after = (await (await api(`/api/users/${hank.id}`)).json()) as { username: string; firstName: string; groups: string[] };
+      assert.deepEqual([after.username, after.firstName, after.groups], ['hank', '', []], JSON.stringify(body));
+    }
+    const accepted = await api(`/api/users/${hank.id}`, { method: 'PUT', body: JSON.stringify({ groups: ['site-admins'], firstName: 'Henry' }) });
+    assert.equal(accepted.status, 200);
+    assert.deepEqual(((await accepted.json()) as { groups: string[] }).groups, ['site-admins']);
   });
 
   it('answers an oversized body with 413 and changes nothing', async () => {

@@ -127,6 +127,23 @@ describe('openid-client against latchkey id with passkey sign-in', () => {
     assert.equal(again.tokens.claims()?.sub, alice.id);
   });
 
+  it("sends the provider's own pages with the security headers of every other latchkey page", async () => {
+    const NAMES = ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy'];
+    const expected = (await browser.page('/login')).response.headers;
+    assert.equal(expected.get('x-frame-options'), 'DENY');
+    const { tokens } = await authorize(confidential);
+    const pages = {
+      // its button signs the browser out everywhere: it must never load in another site's frame
+      'the sign-out confirmation': await browser.jar.fetch(client.buildEndSessionUrl(confidential, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: POST_LOGOUT_URI })),
+      'an error page': await browser.jar.fetch(`${id.origin}/authorize?client_id=nobody&response_type=code&scope=openid`),
+      'discovery': await fetch(`${id.origin}/.well-known/openid-configuration`),
+    };
+    for (const [page, response] of Object.entries(pages))
+      for (const name of NAMES) assert.equal(response.headers.get(name), expected.get(name), `${name} on ${page}`);
+    assert.equal(pages['the sign-out confirmation'].status, 200);
+    assert.equal(pages['an error page'].status, 400);
+  });
+
   it('lets a public client sign in with PKCE and no secret', async () => {
     const { tokens } = await authorize(publicClient);
     assert.equal(tokens.claims()?.sub, alice.id);

@@ -162,6 +162,17 @@ describe('openid-client against latchkey id', () => {
     await assert.rejects(client.fetchUserInfo(config, tokens.access_token, userId));
   });
 
+  it("refuses to show another client its tokens, as Pocket ID does: introspection is for the client they were issued to", async () => {
+    const { tokens } = await signIn();
+    const other = await server.createClient({ name: 'another app', redirectUris: ['http://localhost:9/other/callback'] });
+    const otherConfig = await client.discovery(new URL(server.issuer), other.clientId, other.secret!, undefined, { execute: [client.allowInsecureRequests] });
+    for (const token of [tokens.access_token, tokens.refresh_token!]) {
+      const seen = await client.tokenIntrospection(otherConfig, token);
+      assert.deepEqual(seen, { active: false }, 'nothing about the token or its user');
+    }
+    assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, true, 'its own client still sees it');
+  });
+
   it('refuses a revoked refresh token', async () => {
     const { tokens } = await signIn();
     await client.tokenRevocation(config, tokens.refresh_token!);

@@ -56,6 +56,28 @@ describe('OIDC clients service', () => {
     assert.equal(client.redirectUris.length, 2);
   });
 
+  it('refuses a wildcard, which Pocket ID would match and latchkey would store as a literal that never matches', async () => {
+    for (const uri of ['https://*.example.com/cb', 'https://app.example.com/*', 'https://app.example.com/cb?app=*']) {
+      await assert.rejects(clients.create({ name: 'wild', redirectUris: [uri] }), (error: unknown) =>
+        isAppError(error) && error.code === 'invalid_redirect_uri' && /wildcard/.test(error.message) && /each/.test(error.message));
+    }
+  });
+
+  it('says which plain http addresses it accepts', async () => {
+    await assert.rejects(clients.create({ name: 'lan', redirectUris: ['http://192.168.1.10:2283/auth/login'] }), (error: unknown) =>
+      isAppError(error) && /localhost, 127\.0\.0\.1 or \[::1\]/.test(error.message));
+  });
+
+  it('stores the scheme and host in the form clients send (lower case, no default port), and the path and query as typed', async () => {
+    const { client } = await clients.create({
+      name: 'typed', redirectUris: ['HTTP://LOCALHOST/CB', 'https://App.Example.com:443/Cb?Next=%2F', 'https://app.example.com:8443/cb', 'https://app.example.com'],
+      postLogoutRedirectUris: ['HTTPS://APP.EXAMPLE.COM:443/bye'], backchannelLogoutUri: 'http://127.0.0.1:80/backchannel',
+    });
+    assert.deepEqual(client.redirectUris, ['http://localhost/CB', 'https://app.example.com/Cb?Next=%2F', 'https://app.example.com:8443/cb', 'https://app.example.com']);
+    assert.deepEqual(client.postLogoutRedirectUris, ['https://app.example.com/bye']);
+    assert.equal(client.backchannelLogoutUri, 'http://127.0.0.1/backchannel');
+  });
+
   it('refuses a client without redirect URIs, and unknown groups', async () => {
     await assert.rejects(clients.create({ name: 'none', redirectUris: [] }), rejectsWith('invalid_redirect_uri'));
     await assert.rejects(clients.create({ name: 'g', redirectUris: ['https://a.example.com/cb'], allowedGroups: ['nobody'] }), rejectsWith('unknown_group'));
