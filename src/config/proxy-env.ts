@@ -7,6 +7,12 @@ import type { Env } from './problems.ts';
 
 const PREFIX = 'OAUTH2_PROXY_';
 
+// Kubernetes gives every pod of a namespace Docker-link-style variables for each Service in it,
+// named after the Service: one called "oauth2-proxy", the usual name, yields OAUTH2_PROXY_SERVICE_HOST,
+// OAUTH2_PROXY_SERVICE_PORT(_<PORT NAME>), OAUTH2_PROXY_PORT and OAUTH2_PROXY_PORT_<n>_<TCP|UDP|SCTP>
+// (_ADDR, _PORT, _PROTO). The operator never wrote them, so they are not typos to refuse.
+const KUBERNETES_SERVICE_LINK = /^OAUTH2_PROXY_(?:SERVICE_HOST|SERVICE_PORT(?:_[A-Z0-9_]+)?|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_ADDR|_PORT|_PROTO)?)?)$/;
+
 /**
  * Reads OAUTH2_PROXY_* variables. oauth2-proxy ignores a variable it does not know, so a typo
  * (OAUTH2_PROXY_EMAIL_DOMAIN for OAUTH2_PROXY_EMAIL_DOMAINS) silently drops a setting; here every
@@ -36,7 +42,7 @@ export function readProxyEnv(env: Env, problems: string[]): RawValues {
 
   const known = [...PROXY_OPTIONS.map(envNameOf), ...UNSUPPORTED_PROXY_OPTIONS.flatMap(unsupportedEnvNamesOf)];
   for (const name of Object.keys(env).sort()) {
-    if (!name.startsWith(PREFIX) || optionByEnvName(name) || fileVariables.has(name)) continue;
+    if (!name.startsWith(PREFIX) || optionByEnvName(name) || fileVariables.has(name) || KUBERNETES_SERVICE_LINK.test(name)) continue;
     const unsupported = unsupportedByEnvName(name);
     if (unsupported) {
       const problem = unsupportedProblem(unsupported, `${name} (--${unsupported.flag})`, env[name]);

@@ -13,6 +13,7 @@ import {
 } from './nginx-parts.ts';
 import { authCacheEngineOf, authCacheHttpLines, authCacheLines, authCheckUri, luaAccessLines } from './nginx-auth-cache.ts';
 import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
+import { RELAYED_COOKIE_LINES, relayedCookieHeader } from '../proxy/relayed-cookies.ts';
 import { refusedPageHtml } from './refused-page.ts';
 
 // The deployment guide's Step 4 (nginx in front of Pocket ID and oauth2-proxy), corrected.
@@ -91,6 +92,9 @@ function refusedPageLocation(rule: ProtectedPrefix, index: number): string[] {
   ];
 }
 
+/** The auth answer's Set-Cookie lines, one header each (proxy/relayed-cookies.ts); nginx skips an empty add_header. */
+const relayedCookieSlots = Array.from({ length: RELAYED_COOKIE_LINES }, (_, i) => ({ header: relayedCookieHeader(i), variable: `$latchkey_auth_cookie_${i}` }));
+
 /** auth_request's lines that read the proxy's answer: who the visitor is, and a refreshed cookie. */
 function authRequestIdentityLines(plan: DeploymentPlan): string[] {
   return [
@@ -99,11 +103,11 @@ function authRequestIdentityLines(plan: DeploymentPlan): string[] {
       : '# The proxy sends these with --set-xauthrequest; use them in a log_format if wanted.',
     'auth_request_set $latchkey_user $upstream_http_x_auth_request_user;',
     'auth_request_set $latchkey_email $upstream_http_x_auth_request_email;',
-    '# The proxy refreshes sessions inside /oauth2/auth; pass its Set-Cookie on to the browser.',
-    '# (nginx 1.22 keeps only the first Set-Cookie of the auth answer: keep sessions under 4000',
-    '# characters, one cookie, for refresh to work through nginx. --auth-cache-engine lua passes all.)',
-    'auth_request_set $latchkey_auth_cookie $upstream_http_set_cookie;',
-    'add_header Set-Cookie $latchkey_auth_cookie;',
+    '# The proxy refreshes sessions inside /oauth2/auth; pass its Set-Cookie lines on to the browser.',
+    '# It also sends each line in a header of its own, since of several Set-Cookie lines nginx keeps',
+    '# only the first (1.22) or joins them into one (1.23 and later); a split session has several.',
+    ...relayedCookieSlots.map((slot) => `auth_request_set ${slot.variable} $upstream_http_${slot.header.replaceAll('-', '_')};`),
+    ...relayedCookieSlots.map((slot) => `add_header Set-Cookie ${slot.variable};`),
   ];
 }
 
@@ -174,10 +178,10 @@ function siteServer(plan: DeploymentPlan): string[] {
         ...forwardedHeaders(plan),
         `proxy_set_header X-Auth-Request-Redirect $scheme://${publicHost(plan)}$request_uri;`,
         ...largeCookieBuffers,
-        // The auth answer's Set-Cookie (the proxy deletes a session that has ended) would be lost
-        // with the protected location's add_header at the internal redirect; the variable is not.
+        // The auth answer's Set-Cookie lines (the proxy deletes a session that has ended) would be
+        // lost with the protected location's add_header at the internal redirect; the variables are not.
         // (The Lua engine sets the header itself and declares no such variable.)
-        ...(authCacheEngineOf(plan) === 'lua' ? [] : ['add_header Set-Cookie $latchkey_auth_cookie always;']),
+        ...(authCacheEngineOf(plan) === 'lua' ? [] : relayedCookieSlots.map((slot) => `add_header Set-Cookie ${slot.variable} always;`)),
       ],
       1,
     ),

@@ -41,8 +41,9 @@ export function ruleWithQuery(base: ConfiguredRule, query: URLSearchParams | nul
 const ADDRESS = /^[^@\s]+@([^@\s]+)$/;
 
 /**
- * Whether `email` is at one of `domains`: 'example.com' is that domain only; '.example.com' and
- * '*.example.com' are its subdomains only (oauth2-proxy's meaning); '*' is anything.
+ * Whether `email` is at one of the --email-domain `domains`: 'example.com' is that domain only;
+ * '.example.com' and '*.example.com' are its subdomains only (oauth2-proxy's validator.go,
+ * isEmailValidWithDomains); '*' is anything.
  */
 export function emailInDomains(email: string, domains: readonly string[]): boolean {
   if (domains.includes('*')) return true;
@@ -52,6 +53,24 @@ export function emailInDomains(email: string, domains: readonly string[]): boole
   for (const raw of domains) {
     const rule = raw.startsWith('*.') ? raw.slice(1) : raw;
     if (rule.startsWith('.') ? domain.endsWith(rule) && domain.length > rule.length : domain === rule) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether `email` passes an allowed_email_domains query rule. oauth2-proxy checks these with
+ * another function than --email-domain (oauthproxy.go checkAllowedEmailDomains →
+ * pkg/util/util.go IsEndpointAllowed, the one --whitelist-domain uses), where '.example.com' and
+ * '*.example.com' are the domain and its subdomains, and '*' is no domain at all.
+ */
+export function emailInAllowedDomains(email: string, domains: readonly string[]): boolean {
+  const match = ADDRESS.exec(email.toLowerCase());
+  if (!match) return false;
+  const domain = match[1];
+  for (const raw of domains) {
+    const rule = raw.startsWith('*.') ? raw.slice(1) : raw;
+    if (domain === (rule.startsWith('.') ? rule.slice(1) : rule)) return true;
+    if (rule.startsWith('.') && domain.endsWith(rule)) return true;
   }
   return false;
 }
@@ -70,6 +89,6 @@ export function refusalReason(identity: { email: string; groups: readonly string
   if (rule.allowedGroups.length > 0 && !inAny(identity.groups, rule.allowedGroups)) return 'not in an allowed group';
   if (rule.queryGroups && !inAny(identity.groups, rule.queryGroups)) return 'not in allowed_groups';
   if (rule.queryEmails && !rule.queryEmails.includes(identity.email.toLowerCase())) return 'not in allowed_emails';
-  if (rule.queryEmailDomains && !emailInDomains(identity.email, rule.queryEmailDomains)) return 'not in allowed_email_domains';
+  if (rule.queryEmailDomains && !emailInAllowedDomains(identity.email, rule.queryEmailDomains)) return 'not in allowed_email_domains';
   return null;
 }

@@ -15,6 +15,12 @@ export interface AuthCheckInput {
   rawQuery: string;
   /** The browser-facing host (for the cookie Domain of a refreshed session). */
   host: string;
+  /**
+   * The browser asked for a --skip-auth-route path (auth-endpoint.ts): nobody is refused. An
+   * allowed session still gets its identity headers; what would be 401 or 403 is 202 without
+   * them, as oauth2-proxy's AuthOnly answers a request it lets through without a session.
+   */
+  skipAuth?: boolean;
 }
 
 export interface AuthCheckResult {
@@ -50,7 +56,7 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
     } else if (outcome.kind === 'refused') {
       // The provider no longer vouches for this user (revoked grant, disabled account): end the session.
       rt.logger.info({ sub: session.sub }, 'session refresh refused; signing out');
-      return observed(rt, { status: 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, 'refresh refused');
+      return observed(rt, { status: input.skipAuth ? 202 : 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, 'refresh refused');
     } else {
       // The provider is unreachable: keep the still-valid session and try again on a later check.
       rt.logger.warn({ err: outcome.cause }, 'session refresh failed; provider unavailable');
@@ -59,8 +65,8 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
 
   const decision = decide(session, rt.ruleFor(input.rawQuery), now, rt.revocations);
   // An ended session (expired, revoked) is deleted so the browser stops sending it.
-  if (endsSession(decision)) return observed(rt, { status: 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, decision.reason);
-  return settled(rt, decision, session, setCookies);
+  if (endsSession(decision)) return observed(rt, { status: input.skipAuth ? 202 : 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, decision.reason);
+  return settled(rt, decision, session, setCookies, input.skipAuth === true);
 }
 
 /**
@@ -70,7 +76,7 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
  * answers as checkAuth would (test/unit/proxy-auth-check.test.ts runs both): the same decide(), so
  * expiry, revocations and the rule are checked on every call. Needs no host: only Set-Cookie does.
  */
-export function checkAuthNow(rt: ProxyRuntime, cookieHeader: string | undefined, rawQuery: string, connection?: object): AuthCheckResult | undefined {
+export function checkAuthNow(rt: ProxyRuntime, cookieHeader: string | undefined, rawQuery: string, connection?: object, skipAuth = false): AuthCheckResult | undefined {
   const readNow = rt.sessions.readNow;
   if (readNow === undefined) return undefined;
   const session = connection === undefined || cookieHeader === undefined
@@ -80,7 +86,7 @@ export function checkAuthNow(rt: ProxyRuntime, cookieHeader: string | undefined,
   if (session && refreshWanted(rt, session, now)) return undefined;
   const decision = decide(session, rt.ruleFor(rawQuery), now, rt.revocations);
   if (endsSession(decision)) return undefined;
-  return settled(rt, decision, session, NO_COOKIES);
+  return settled(rt, decision, session, NO_COOKIES, skipAuth);
 }
 
 // A browser sends the same Cookie header on every request of a keep-alive connection, so what it
@@ -117,8 +123,9 @@ const endsSession = (decision: Decision): decision is Decision & { kind: 'signin
   decision.kind === 'signin' && decision.reason !== 'no session';
 
 /** The result of a decision that deletes no cookie: allowed, refused, or no session at all. */
-function settled(rt: ProxyRuntime, decision: Decision, session: Session | null, setCookies: string[]): AuthCheckResult {
+function settled(rt: ProxyRuntime, decision: Decision, session: Session | null, setCookies: string[], skipAuth: boolean): AuthCheckResult {
   if (decision.kind === 'allow') return observed(rt, { status: 202, headers: rt.identityHeaders(decision.session), setCookies, session: decision.session }, 'allowed');
+  if (skipAuth) return observed(rt, { status: 202, headers: NONE, setCookies, session: null }, `${decision.reason} (skip-auth-route)`);
   if (decision.kind === 'deny') return observed(rt, { status: 403, headers: NONE, setCookies, session }, decision.reason);
   return observed(rt, { status: 401, headers: NONE, setCookies, session: null }, decision.reason);
 }

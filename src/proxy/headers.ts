@@ -10,10 +10,12 @@ import type { Session } from './session.ts';
 export type IdentityHeaders = (session: Session) => Record<string, string>;
 
 // Header values cannot carry CR, LF or NUL; a claim containing them must not split the response.
-// Non-Latin-1 text goes out as its UTF-8 bytes (what oauth2-proxy sends); Node would refuse it as is.
+// Any non-ASCII text goes out as its UTF-8 bytes, as oauth2-proxy sends it: node:http writes a
+// header string one byte per character (Latin-1), so the string is made of those bytes. Even 'é',
+// which Latin-1 could carry, must not go out as the single byte E9, which is not UTF-8.
 export const clean = (value: string): string => {
   const safe = value.replace(/[\u0000-\u001f\u007f]/g, '');
-  return /[^\u0000-\u00ff]/.test(safe) ? Buffer.from(safe, 'utf8').toString('latin1') : safe;
+  return /[^\u0000-\u007f]/.test(safe) ? Buffer.from(safe, 'utf8').toString('latin1') : safe;
 };
 
 export function identityHeaderWriter(config: Pick<ProxyConfig, 'setXAuthRequest' | 'passAccessToken' | 'setAuthorizationHeader'>): IdentityHeaders {

@@ -51,10 +51,16 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
   };
 
   return async function plugin(app: FastifyInstance) {
-    // nginx auth_request / Caddy forward_auth. Only 202, 401 or 403, never a redirect.
-    app.get(`${prefix}/auth`, async (request, reply) => {
-      const answer = await authAnswer(rt, request.raw, rawQueryOf(request.url), request.log);
-      return reply.code(answer.status).headers(answer.headers).send();
+    // nginx auth_request / Caddy forward_auth. Only 202, 401 or 403, never a redirect. Every
+    // method gets the same answer, as from authFastPath (auth-endpoint.ts, which says why).
+    await app.register(async (auth) => {
+      // The body is never read, so no parser may refuse it first (415, 400) either.
+      auth.removeAllContentTypeParsers();
+      auth.addContentTypeParser('*', (_request, _payload, done) => done(null));
+      auth.all(`${prefix}/auth`, async (request, reply) => {
+        const answer = await authAnswer(rt, request.raw, rawQueryOf(request.url), request.log);
+        return reply.code(answer.status).headers(answer.headers).send();
+      });
     });
 
     app.get(`${prefix}/start`, (request, reply) => flow(request, reply, () => startSignIn(rt, browserRequest(request))));

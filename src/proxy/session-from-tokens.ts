@@ -22,16 +22,20 @@ export function sessionFromTokens(config: ProxyConfig, tokens: OidcTokens, nowSe
   const sub = text(claims.sub) || previous?.sub || '';
   if (!sub) throw new AppError('missing_subject', 403, 'The identity provider did not say who you are.');
   if (previous && previous.sub !== sub) throw new AppError('subject_changed', 403, 'The identity provider answered for another user.');
-  const email = text(claims[config.oidcEmailClaim]) || previous?.email || '';
+  const claimedEmail = text(claims[config.oidcEmailClaim]);
+  const email = claimedEmail || previous?.email || '';
   const emailVerified = claims.email_verified === true || claims.email_verified === 'true';
   // Stricter than oauth2-proxy (which refuses only an explicit false): an unproven email must not
-  // pass an email-domain rule. Only checked at sign-in; a refresh keeps what sign-in proved.
-  if (!previous && email && !emailVerified && !config.insecureOidcAllowUnverifiedEmail) throw emailNotVerified();
+  // pass an email-domain rule. Checked on every refresh that names an email too, as oauth2-proxy
+  // does (providers/oidc.go createSession → buildSessionFromClaims): the address may have changed
+  // since sign-in. Thrown here, it makes the refresher end the session (refresher.ts: 403 refused).
+  if (claimedEmail && !emailVerified && !config.insecureOidcAllowUnverifiedEmail) throw emailNotVerified();
   const groupsClaim = claims[config.oidcGroupsClaim];
   return {
     sub,
     email,
-    emailVerified: previous ? previous.emailVerified || emailVerified : emailVerified,
+    // a refresh without an email claim keeps the address sign-in proved, and what was proved of it
+    emailVerified: previous && !claimedEmail ? previous.emailVerified : emailVerified,
     preferredUsername: text(claims.preferred_username) || previous?.preferredUsername || '',
     groups: groupsClaim === undefined && previous ? previous.groups : groupsFrom(groupsClaim),
     idToken: tokens.idToken || previous?.idToken || '',

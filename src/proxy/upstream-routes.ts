@@ -19,6 +19,7 @@ import type { Upstream } from './config.ts';
 import { createFileUpstream, type FileUpstream } from './file-upstream.ts';
 import { createHttpUpstream, type HttpUpstream } from './http-upstream.ts';
 import { signInPage } from './pages.ts';
+import { matchesSkipRoute } from './skip-auth.ts';
 import { peerOf } from './peer.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, findRedirect, type FlowResult, startSignIn } from './sign-in.ts';
@@ -75,7 +76,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     const url = req.url ?? '/';
     const peer = peerOf(req.socket);
     const origin = rt.origin({ ...peer, headers: req.headers, url });
-    const skip = config.skipAuthRoutes.some((r) => (r.method === null || r.method === req.method) && r.pathPattern.test(matchPath));
+    const skip = matchesSkipRoute(config.skipAuthRoutes, req.method, matchPath);
     const result = skip ? null : await checkAuth(rt, { cookieHeader: req.headers.cookie, rawQuery: '', host: origin.host });
     return { path, peer, origin, result, setCookies: result?.setCookies ?? [] };
   };

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { generateNginxSingleConfig } from '../../src/deploy/nginx-single-config.
 import { makePlan, type DeploymentPlan } from '../../src/deploy/plan.ts';
 import { generateSystemdUnits } from '../../src/deploy/systemd-units.ts';
 import { validateRedirect } from '../../src/proxy/redirect.ts';
+import { addRelayedCookies } from '../../src/proxy/relayed-cookies.ts';
 import { freePort, makeCertificate, nginxTest, requireNginxLuaModules, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 
 const SITE = 'agents.example.com';
@@ -108,6 +109,8 @@ describe('every generated systemd unit passes systemd-analyze verify', () => {
 
 interface Seen { url: string; headers: IncomingHttpHeaders }
 
+const RENEWED = ['_oauth2_proxy_0=renewed-a; Path=/; Secure; HttpOnly', '_oauth2_proxy_1=renewed-b; Path=/; Secure; HttpOnly'];
+
 /** Stands in for `latchkey proxy`: a session cookie decides /oauth2/auth, sign_in echoes what it got. */
 async function startStubProxy(cookieName: string): Promise<{ server: Server; port: number; seen: Seen[] }> {
   const seen: Seen[] = [];
@@ -118,8 +121,12 @@ async function startStubProxy(cookieName: string): Promise<{ server: Server; por
     if (path === '/oauth2/auth') {
       if (cookie.includes(`${cookieName}=valid`)) return res.writeHead(202, { 'X-Auth-Request-User': 'alice', 'X-Auth-Request-Email': 'alice@example.com' }).end();
       if (cookie.includes(`${cookieName}=outsider`)) return res.writeHead(403).end();
-      if (cookie.includes(`${cookieName}=stale`))
-        return res.writeHead(202, { 'X-Auth-Request-User': 'alice', 'Set-Cookie': `${cookieName}=renewed; Path=/; Secure; HttpOnly` }).end();
+      if (cookie.includes(`${cookieName}=stale`)) {
+        // a refresh into a split session: two lines, sent as the real proxy sends them
+        const headers: Record<string, unknown> = { 'X-Auth-Request-User': 'alice', 'Set-Cookie': RENEWED };
+        addRelayedCookies(headers, RENEWED);
+        return res.writeHead(202, headers as OutgoingHttpHeaders).end();
+      }
       return res.writeHead(401).end();
     }
     // the real proxy's validator: a return address on another host than the request's would become '/'
@@ -254,7 +261,7 @@ describe('nginx running the generated configuration in front of a stand-in proxy
   it('passes a session cookie the proxy refreshed during the auth check on to the browser', async () => {
     const answer = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=stale' });
     assert.equal(answer.body, 'private page');
-    assert.deepEqual(answer.headers['set-cookie'], ['_oauth2_proxy=renewed; Path=/; Secure; HttpOnly']);
+    assert.deepEqual(answer.headers['set-cookie'], RENEWED);
   });
 
   it("keeps a private .xml behind auth although the owner added a regex location for .xml", async () => {
@@ -334,7 +341,7 @@ describe('nginx with the auth-decision cache on', () => {
     const before = authCalls(edge.stub.seen).length;
     for (let i = 0; i < 2; i++) {
       const answer = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=stale' });
-      assert.deepEqual(answer.headers['set-cookie'], ['_oauth2_proxy=renewed; Path=/; Secure; HttpOnly']);
+      assert.deepEqual(answer.headers['set-cookie'], RENEWED);
     }
     assert.equal(authCalls(edge.stub.seen).length - before, 2);
   });

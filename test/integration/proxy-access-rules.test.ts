@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parseSkipAuthRoute, type SkipAuthRoute } from '../../src/config/skip-auth-route.ts';
 import { createCsrfCookies } from '../../src/proxy/csrf.ts';
 import { parseCookieHeader } from '../../src/proxy/cookie-header.ts';
 import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
@@ -107,5 +108,58 @@ describe('the sign-in page', () => {
     const state = new URL(response.headers.get('location')!).searchParams.get('state')!;
     const attempt = createCsrfCookies(skip.config.cookie).read(parseCookieHeader(jar.header(skip.proxyUrl)), state, Math.floor(skip.clock.nowMs() / 1000));
     assert.equal(attempt?.redirect, '/private/report.html?x=1');
+  });
+});
+
+// oauth2-proxy's AuthOnly lets a --skip-auth-route through too, matched against the browser's
+// request as the reverse proxy forwards it (X-Forwarded-Uri): the route lists public paths under
+// an auth_request location, which the auth endpoint must then not refuse.
+describe('--skip-auth-route at /oauth2/auth', () => {
+  const routes = ['^/public/', 'GET=^/files/'].map((entry) => parseSkipAuthRoute(entry) as SkipAuthRoute);
+  const config = { setXAuthRequest: true, reverseProxy: true, skipAuthRoutes: routes };
+  let h: ProxyHarness;
+  let untrusted: ProxyHarness;
+  before(async () => {
+    // An empty trusted list means loopback, where the test client is.
+    h = await startProxyHarness({ config: { ...config, trustedProxyIps: [] }, accounts });
+    untrusted = await startProxyHarness({ config: { ...config, trustedProxyIps: ['10.0.0.1'] }, accounts });
+  });
+  after(async () => { await h.close(); await untrusted.close(); });
+  const asking = (uri: string, more: Record<string, string> = {}) => ({ headers: { 'x-forwarded-uri': uri, 'x-forwarded-host': 'site.example', ...more } });
+
+  it('answers 202 without identity headers to a browser without a session asking for a public path, and 401 for any other', async () => {
+    for (const uri of ['/public/style.css', '/public/a.css?v=2', '/%70ublic/a.css']) {
+      const response = await h.authCheck(null, asking(uri));
+      assert.equal(response.status, 202, uri);
+      assert.equal(response.headers.get('x-auth-request-user'), null, uri);
+    }
+    assert.equal((await h.authCheck(null, asking('/private/x'))).status, 401);
+  });
+
+  it('still sends the identity of an allowed session on a public path, and none of one the query refuses', async () => {
+    const { jar } = await h.signIn('ada');
+    const allowed = await h.authCheck(jar, asking('/public/style.css'));
+    assert.equal(allowed.status, 202);
+    assert.equal(allowed.headers.get('x-auth-request-email'), 'ada@example.com');
+    const refused = await h.authCheck(jar, { query: 'allowed_groups=admins', ...asking('/public/style.css') });
+    assert.equal(refused.status, 202);
+    assert.equal(refused.headers.get('x-auth-request-email'), null);
+    assert.equal((await h.authCheck(jar, { query: 'allowed_groups=admins', ...asking('/private/x') })).status, 403);
+  });
+
+  it('never takes a path that is not in its clean form for a public one', async () => {
+    for (const uri of ['/public/../private/x', '/public/%2e%2e/private/x', '/public//../private/x', '/public\\..\\private/x', '/public/x#', '/public%2fx'])
+      assert.equal((await h.authCheck(null, asking(uri))).status, 401, uri);
+  });
+
+  it('checks a METHOD= route against X-Forwarded-Method when the proxy sends it, else the request\'s own method', async () => {
+    assert.equal((await h.authCheck(null, asking('/files/a.pdf'))).status, 202);
+    assert.equal((await h.authCheck(null, asking('/files/a.pdf', { 'x-forwarded-method': 'GET' }))).status, 202);
+    assert.equal((await h.authCheck(null, asking('/files/a.pdf', { 'x-forwarded-method': 'DELETE' }))).status, 401);
+    assert.equal((await h.authCheck(null, asking('/public/a.css', { 'x-forwarded-method': 'DELETE' }))).status, 202, 'a route without a method is for every method');
+  });
+
+  it('does not believe X-Forwarded-Uri from a peer it does not trust', async () => {
+    assert.equal((await untrusted.authCheck(null, asking('/public/style.css'))).status, 401);
   });
 });

@@ -57,8 +57,25 @@ describe('/oauth2/auth in front of fastify', () => {
     }
   }
 
-  it('leaves every other path and method to fastify', async () => {
-    assert.equal((await fetch(`${url}/oauth2/auth`, { method: 'POST' })).status, (await server.app.inject({ method: 'POST', url: '/oauth2/auth' })).statusCode);
+  // oauth2-proxy answers its auth endpoint for every method; a POST that reached the upstream
+  // (static://202 here) would pass a user outside allowed_groups.
+  for (const [name, path, headers] of cases) {
+    it(`answers every other method with ${name} exactly as GET, whatever its body, and so does the fastify route`, async () => {
+      const get = await fetch(url + path, { headers });
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+        const sent = { method, headers: { ...headers, 'content-type': 'application/xml' }, body: '<x/>' };
+        const direct = await fetch(url + path, sent);
+        const viaFastify = await server.app.inject({ ...sent, url: path, payload: sent.body });
+        assert.equal(direct.status, get.status, method);
+        assert.deepEqual(comparable(Object.fromEntries(direct.headers)), comparable(Object.fromEntries(get.headers)), method);
+        assert.equal(await direct.text(), '');
+        assert.equal(viaFastify.statusCode, get.status, `${method} via fastify`);
+        assert.deepEqual(comparable(viaFastify.headers), comparable(Object.fromEntries(get.headers)), `${method} via fastify`);
+      }
+    });
+  }
+
+  it('leaves every other path to fastify', async () => {
     assert.equal((await fetch(`${url}/oauth2/auth/`)).status, (await server.app.inject({ url: '/oauth2/auth/' })).statusCode);
     assert.equal((await fetch(`${url}/ping`)).status, 200);
   });

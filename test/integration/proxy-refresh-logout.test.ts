@@ -10,8 +10,13 @@ const REFRESH_SECONDS = 60;
 
 describe('proxy session refresh and back-channel logout', () => {
   let h: ProxyHarness;
+  // What the provider says about a user from now on (its next ID token), when a test changes it
+  const changedClaims = new Map<string, { email: string; email_verified: boolean }>();
   before(async () => {
-    h = await startProxyHarness({ config: { setXAuthRequest: true, passAccessToken: true, setAuthorizationHeader: true, cookie: { refreshSeconds: REFRESH_SECONDS } } });
+    h = await startProxyHarness({
+      config: { setXAuthRequest: true, passAccessToken: true, setAuthorizationHeader: true, cookie: { refreshSeconds: REFRESH_SECONDS } },
+      accounts: (login) => changedClaims.get(login) ?? { email: `${login}@example.com`, email_verified: true },
+    });
   });
   after(() => h.close());
   // Tests move the proxy's clock to make a refresh due; put it back so provider-issued tokens
@@ -54,6 +59,16 @@ describe('proxy session refresh and back-channel logout', () => {
       body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }),
     });
     assert.equal(revoked.status, 200);
+    h.clock.advanceMs((REFRESH_SECONDS + 1) * 1000);
+    const response = await h.authCheck(jar);
+    assert.equal(response.status, 401);
+    assert.ok(response.headers.getSetCookie().some((l) => l.startsWith('_oauth2_proxy=;') && l.includes('Max-Age=0')), 'the cookie is cleared');
+  });
+
+  it('ends the session when a refresh brings an email address the provider has not verified', async () => {
+    const { jar } = await h.signIn('eve');
+    assert.equal((await h.authCheck(jar)).headers.get('x-auth-request-email'), 'eve@example.com');
+    changedClaims.set('eve', { email: 'ceo@example.com', email_verified: false });
     h.clock.advanceMs((REFRESH_SECONDS + 1) * 1000);
     const response = await h.authCheck(jar);
     assert.equal(response.status, 401);

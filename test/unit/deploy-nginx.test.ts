@@ -4,6 +4,7 @@ import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
 import { generateNginxPublicConfig } from '../../src/deploy/nginx-public-config.ts';
 import { generateNginxSingleConfig } from '../../src/deploy/nginx-single-config.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
+import { RELAYED_COOKIE_LINES, relayedCookieHeader } from '../../src/proxy/relayed-cookies.ts';
 
 /** Every `location … { … }` block (they hold no nested blocks) without its comments, by its head. */
 function locations(config: string): Map<string, string[]> {
@@ -93,13 +94,17 @@ describe('generateNginxConfig', () => {
 
   it('reads only headers the proxy sends with --set-xauthrequest, and its Set-Cookie', () => {
     const read = [...config.matchAll(/auth_request_set \$\w+ \$upstream_http_(\w+);/g)].map((m) => m[1]);
-    assert.deepEqual([...new Set(read)].sort(), ['set_cookie', 'x_auth_request_email', 'x_auth_request_user']);
+    const relayed = Array.from({ length: RELAYED_COOKIE_LINES }, (_, i) => relayedCookieHeader(i).replaceAll('-', '_'));
+    assert.deepEqual([...new Set(read)].sort(), [...relayed, 'x_auth_request_email', 'x_auth_request_user'].sort());
   });
 
-  it('passes the Set-Cookie of a refreshed session on to the browser', () => {
+  it('passes every Set-Cookie line of the auth answer on to the browser, each from a header of its own', () => {
     const body = blocks.get('^~ /private/')!;
-    assert.ok(body.includes('auth_request_set $latchkey_auth_cookie $upstream_http_set_cookie;'));
-    assert.ok(body.includes('add_header Set-Cookie $latchkey_auth_cookie;'));
+    for (let i = 0; i < RELAYED_COOKIE_LINES; i++) {
+      assert.ok(body.includes(`auth_request_set $latchkey_auth_cookie_${i} $upstream_http_x_latchkey_set_cookie_${i};`));
+      assert.ok(body.includes(`add_header Set-Cookie $latchkey_auth_cookie_${i};`));
+    }
+    assert.ok(!body.some((line) => line.includes('$upstream_http_set_cookie')), 'nginx keeps one Set-Cookie line of several, or joins them');
   });
 
   it('repeats HSTS in protected locations, whose add_header would otherwise hide the server\'s', () => {

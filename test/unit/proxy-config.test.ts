@@ -217,6 +217,17 @@ describe('loadProxyConfig', () => {
       assert.match(problems[0], /^OAUTH2_PROXY_SKIP_JWT_BEARER_TOKENS \(--skip-jwt-bearer-tokens\): not supported by latchkey/);
     });
 
+    it('ignores the variables Kubernetes injects for a Service named oauth2-proxy, and still refuses other unknown ones', () => {
+      const serviceLinks = {
+        OAUTH2_PROXY_SERVICE_HOST: '10.96.0.12', OAUTH2_PROXY_SERVICE_PORT: '80', OAUTH2_PROXY_SERVICE_PORT_HTTP_METRICS: '80',
+        OAUTH2_PROXY_PORT: 'tcp://10.96.0.12:80', OAUTH2_PROXY_PORT_80_TCP: 'tcp://10.96.0.12:80', OAUTH2_PROXY_PORT_80_TCP_ADDR: '10.96.0.12',
+        OAUTH2_PROXY_PORT_80_TCP_PORT: '80', OAUTH2_PROXY_PORT_80_TCP_PROTO: 'tcp', OAUTH2_PROXY_PORT_53_UDP_PROTO: 'udp', OAUTH2_PROXY_PORT_9_SCTP: 'sctp://10.96.0.12:9',
+      };
+      assert.equal(load(required, serviceLinks).clientId, 'site');
+      const problems = problemsOf(() => load(required, { ...serviceLinks, OAUTH2_PROXY_PORT_HTTP: '80', OAUTH2_PROXY_SERVICE_HOSTS: 'x', OAUTH2_PROXY_PORT_80_TCP_HOST: 'x' }));
+      assert.deepEqual(problems.map((p) => p.split(':')[0]), ['OAUTH2_PROXY_PORT_80_TCP_HOST', 'OAUTH2_PROXY_PORT_HTTP', 'OAUTH2_PROXY_SERVICE_HOSTS']);
+    });
+
     it('leaves variables without the OAUTH2_PROXY_ prefix alone', () => {
       assert.equal(load(required, { PATH: '/usr/bin', OAUTH2_PROXYISH: 'x' }).clientId, 'site');
     });

@@ -92,4 +92,13 @@ describe('identity headers', () => {
     const headers = identityHeaderWriter({ setXAuthRequest: true, passAccessToken: false, setAuthorizationHeader: false })(session({ preferredUsername: 'ada\r\nSet-Cookie: x=1' }));
     assert.equal(headers['x-auth-request-preferred-username'], 'adaSet-Cookie: x=1');
   });
+
+  it('sends every non-ASCII claim as its UTF-8 bytes, as oauth2-proxy does, also when each character would fit Latin-1', () => {
+    const write = identityHeaderWriter({ setXAuthRequest: true, passAccessToken: false, setAuthorizationHeader: false });
+    for (const name of ['José', 'Łukasz', 'Zoë 李']) {
+      // node:http writes a header string one byte per character (Latin-1)
+      const sent = Buffer.from(write(session({ preferredUsername: name }))['x-auth-request-preferred-username'], 'latin1');
+      assert.deepEqual(sent, Buffer.from(name, 'utf8'), name);
+    }
+  });
 });

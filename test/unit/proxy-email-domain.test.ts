@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { emailInDomains } from '../../src/proxy/access-rule.ts';
+import { emailInDomains, refusalReason, ruleWithQuery } from '../../src/proxy/access-rule.ts';
 import { loadRedirectCorpus } from '../helpers/corpus.ts';
 
 // The corpus lists, for a site at example.com, addresses that must not pass the domain rule and
@@ -54,5 +54,37 @@ describe('email domain rules', () => {
 
   it('accepts anything under "*"', () => {
     assert.equal(emailInDomains('anyone@anywhere.test', ['*']), true);
+  });
+});
+
+// nginx's per-location rule, /oauth2/auth?allowed_email_domains=…, goes through oauth2-proxy's
+// IsEndpointAllowed rather than the --email-domain validator: there '.example.com' and
+// '*.example.com' also mean example.com itself.
+const passesQuery = (email: string, domains: string): boolean =>
+  refusalReason({ email, groups: [] }, ruleWithQuery({ emailDomains: ['*'], authenticatedEmails: null, allowedGroups: [] },
+    new URLSearchParams({ allowed_email_domains: domains }))) === null;
+
+describe('allowed_email_domains in the /oauth2/auth query', () => {
+  it('accepts the domain itself and its subdomains under ".example.com" and "*.example.com", as oauth2-proxy does', () => {
+    for (const rule of ['.example.com', '*.example.com']) {
+      assert.equal(passesQuery('user@example.com', rule), true, rule);
+      assert.equal(passesQuery('User.Name@Example.COM', rule), true, rule);
+      assert.equal(passesQuery('toto@foo.example.com', rule), true, rule);
+    }
+  });
+
+  it('accepts only the domain itself under "example.com"', () => {
+    assert.equal(passesQuery('user@example.com', 'example.com'), true);
+    assert.equal(passesQuery('toto@foo.example.com', 'example.com'), false);
+  });
+
+  it('refuses every corpus bypass, except addresses at example.com or a real subdomain', () => {
+    for (const email of values('email_domain_bypass').filter((e) => !atApex(e) && !atSubdomain(e))) {
+      for (const rule of ['example.com', '.example.com', '*.example.com']) assert.equal(passesQuery(email, rule), false, `${email} ${rule}`);
+    }
+  });
+
+  it('does not read "*" as every domain, as oauth2-proxy does not', () => {
+    assert.equal(passesQuery('anyone@anywhere.test', '*'), false);
   });
 });
