@@ -35,6 +35,8 @@ export interface IdApp {
   services: IdServices;
   oidc: OidcProvider;
   listen(): Promise<string>;
+  /** Starts only the METRICS_ADDRESS listener (serve routes the app through listeners of its own). */
+  listenMetrics(): Promise<string | null>;
   /** The /metrics URL once listening, when METRICS_ADDRESS is set. */
   readonly metricsUrl: string | null;
   close(): Promise<void>;
@@ -68,6 +70,9 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     if (body === '' && request.method === 'DELETE') return done(null, undefined);
     parseJson(request, body as string, done);
   });
+  // docs/operations.md: an upgrade says in the log which migrations it applied.
+  if (services.migrationsApplied.length)
+    app.log.info({ event: 'database_migrated', migrations: services.migrationsApplied }, `applied database migrations: ${services.migrationsApplied.join(', ')}`);
   const metrics = idMetricsEndpoint(app, { metricsAddress: config.metricsAddress, db: services.database.db, clock: services.clock, version: latchkeyVersion() });
   // Audited events (sign-ins, admin actions) are logged at info and counted.
   observeAuditEvents(identity.audit, app.log, metrics ? (event) => countAuditedSignIns(metrics.metrics, event) : undefined);
@@ -134,7 +139,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     },
   };
   adminApiRoutes(app, adminDeps);
-  clientApiRoutes(app, { clients: services.clients, requireAdmin: (request) => requireAdmin(adminDeps, request), audit: (event) => identity.audit.record(event) });
+  clientApiRoutes(app, { clients: services.clients, people: identity, requireAdmin: (request) => requireAdmin(adminDeps, request), audit: (event) => identity.audit.record(event) });
   await adminConsoleRoutes(app, { ...adminDeps, services });
 
   // The ceremonies change state with cookies, so they get the same CSRF defences as forms.
@@ -160,15 +165,20 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     },
   });
 
+  const listenMetrics = async () => {
+    if (metrics && metricsUrl === null) metricsUrl = await metrics.listen();
+    return metricsUrl;
+  };
   return {
     app,
     services,
     oidc,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
-      if (metrics) metricsUrl = await metrics.listen();
+      await listenMetrics();
       return address;
     },
+    listenMetrics,
     get metricsUrl() { return metricsUrl; },
     async close() {
       await metrics?.close();

@@ -11,6 +11,8 @@ export interface IdServices {
   config: Readonly<IdConfig>;
   clock: Clock;
   database: Database;
+  /** Migrations this start applied, oldest first; createIdApp logs them. */
+  migrationsApplied: string[];
   store: EphemeralStore;
   identity: Identity;
   webauthn: Webauthn;
@@ -41,7 +43,7 @@ export async function createIdServices(config: Readonly<IdConfig>, options: { cl
   sweeper.unref();
   const clients = createClientsService({ db: database.db, clock });
   return {
-    config, clock, database, store, identity, webauthn, clients,
+    config, clock, database, migrationsApplied: database.migrationsApplied, store, identity, webauthn, clients,
     async close() {
       clearInterval(sweeper);
       await store.close();

@@ -111,6 +111,8 @@ export async function createServeApp(config: Readonly<ServeConfig>, options: { l
       handler: redirectToHttps([config.siteUrl, config.idUrl], config.siteUrl),
     });
     if (httpRedirect) started.push(httpRedirect);
+    // METRICS_ADDRESS means the same here as for latchkey id; id.close() stops it.
+    await id.listenMetrics();
 
     // The provider answers from memory now; load discovery so the first visitor does not wait.
     await proxy.runtime.oidc.discover();

@@ -19,7 +19,8 @@ const HELP = `usage: latchkey client <add|list|show|secret|remove> …
 For oauth2-proxy / latchkey proxy in front of https://agents.example.com:
   latchkey client add --name agents --id pocket-id-client \\
     --redirect-uri https://agents.example.com/oauth2/callback \\
-    --backchannel-logout-uri https://agents.example.com/oauth2/backchannel-logout --group friends`;
+    --backchannel-logout-uri https://agents.example.com/oauth2/backchannel-logout --unrestricted
+(--group G instead admits only members of G; groups are made in the admin console, /admin/groups.)`;
 
 const OPTIONS = {
   name: { type: 'string' }, id: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true },

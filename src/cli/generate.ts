@@ -53,13 +53,27 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw new ConfigError(problems);
   }
-  const plan = planFromArgs(flags);
+  const problems: string[] = [];
+  let plan: DeploymentPlan | null = null;
+  try {
+    plan = planFromArgs(flags);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  const given = (name: string) => flags.some((arg) => arg === name || arg.startsWith(`${name}=`));
   // the rollback is an edge configuration; there is no latchkey process to deploy for it
-  if (plan.public && (targetName === 'compose' || targetName === 'systemd'))
-    throw new ConfigError([`--public: the rollback needs no latchkey processes; use it with nginx or caddy, or stop the ${targetName === 'compose' ? 'containers' : 'services'}`]);
+  if (given('--public') && (targetName === 'compose' || targetName === 'systemd'))
+    problems.push(`--public: the rollback needs no latchkey processes; use it with nginx or caddy, or stop the ${targetName === 'compose' ? 'containers' : 'services'}`);
   // containers reach each other over the compose network; a socket would need a shared volume
-  if (plan.proxySocket && targetName === 'compose')
-    throw new ConfigError(['--proxy-socket: not offered for compose, where nginx reaches the proxy container over the compose network (--proxy-upstream)']);
+  if (given('--proxy-socket') && targetName === 'compose')
+    problems.push('--proxy-socket: not offered for compose, where nginx reaches the proxy container over the compose network (--proxy-upstream)');
+  // These processes listen on loopback behind nginx or Caddy, which hold the certificate; a unit
+  // that silently dropped the flags would leave someone expecting https with none.
+  const tlsFlags = ['--tls-cert', '--tls-key'].filter(given);
+  if (tlsFlags.length && (targetName === 'compose' || targetName === 'systemd'))
+    problems.push(`${tlsFlags.join(', ')}: not used by ${targetName}, whose latchkey processes listen behind nginx or Caddy; give the certificate to generate nginx or generate caddy (--single for latchkey serve). For latchkey serve with its own TLS, see docs/serve.md ("TLS without nginx")`);
+  if (problems.length || !plan) throw new ConfigError(problems);
   process.stdout.write(target.generate(plan));
   return 0;
 }

@@ -30,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     force: values.force ?? false, verifyOnly: values.verify ?? false, keyOpensSigningKey: currentSigningKeyOpensWith,
   });
   const m = result.manifest;
+  for (const warning of result.warnings) console.error(`latchkey restore: ${warning}`);
   print(values.json, result, () => result.restored
     ? [`Restored the backup of ${m.createdAt} into ${result.target}.`,
       ...(result.previousKeptAt ? [`The database it replaced is kept at ${result.previousKeptAt}.`] : []),

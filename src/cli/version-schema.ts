@@ -7,6 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { badRequest } from '../core/errors.ts';
 import { appliedMigrations, MIGRATION_TABLE } from '../storage/backup/database-facts.ts';
 import { isPostgresUrl, openDatabase, sqlitePathOf } from '../storage/database.ts';
+export { newerDatabaseSentence } from '../storage/database.ts';
 import { migrationProvider } from '../storage/migrations/index.ts';
 
 /** Names of the migrations this latchkey brings, oldest first. */

@@ -16,7 +16,7 @@ export async function run(argv: string[] = []): Promise<number> {
     return 0;
   }
   // On demand: the proxy imports latchkeyVersion from this file (src/cli/version-schema.ts says why).
-  const { databaseSchema, knownMigrations } = await import('./version-schema.ts');
+  const { databaseSchema, knownMigrations, newerDatabaseSentence } = await import('./version-schema.ts');
   const known = await knownMigrations();
   const result = {
     version: latchkeyVersion(), node: process.version, schema: known.at(-1) ?? null,
@@ -28,7 +28,7 @@ export async function run(argv: string[] = []): Promise<number> {
     if (d) {
       lines.push(`database schema: ${d.current ?? 'empty (never migrated)'} (${d.applied.length} migrations applied)`);
       if (d.pending.length) lines.push(`latchkey id applies on start: ${d.pending.join(', ')} (take a backup first: migrations are forward-only)`);
-      if (d.unknown.length) lines.push(`this database is newer than this latchkey (it has ${d.unknown.join(', ')}); use a newer latchkey or restore a backup made before the upgrade`);
+      if (d.unknown.length) lines.push(newerDatabaseSentence(d.unknown));
     }
     return lines.join('\n');
   });

@@ -7,6 +7,7 @@ import { parseUpstream } from './parse-upstream.ts';
 import { readCookieConfig } from './proxy-cookie-config.ts';
 import type { RawValues } from './proxy-raw-value.ts';
 import { ProxyValues } from './proxy-values.ts';
+import { isRedisUrl, REDIS_URL_FORM } from './redis-url.ts';
 import { parseSkipAuthRoute } from './skip-auth-route.ts';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -49,7 +50,7 @@ export function buildProxyConfigFromRaw(raw: RawValues, problems: string[]): Pro
   if (sessionStoreType !== 'cookie' && sessionStoreType !== 'redis') values.problem('session-store-type', `must be cookie or redis, got "${sessionStoreType}"`);
   const redisConnectionUrl = values.string('redis-connection-url') ?? null;
   if (sessionStoreType === 'redis' && !redisConnectionUrl) values.problem('redis-connection-url', 'required with --session-store-type=redis');
-  if (redisConnectionUrl && !/^rediss?:\/\/[^/]/.test(redisConnectionUrl)) values.problem('redis-connection-url', 'must be redis://host[:port][/db] or rediss://…');
+  if (redisConnectionUrl && !isRedisUrl(redisConnectionUrl)) values.problem('redis-connection-url', `must be ${REDIS_URL_FORM}`);
 
   const logLevel = values.string('log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) values.problem('log-level', `must be ${LOG_LEVELS.join(', ')}; got "${logLevel}"`);

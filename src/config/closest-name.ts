@@ -36,3 +36,13 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   const limit = Math.max(2, Math.floor(name.length / 3));
   return bestDistance <= limit ? best : null;
 }
+
+/**
+ * The one sentence for a flag a command does not know, so proxy, serve and generate say it alike:
+ * `--sit: unknown option; did you mean --site? (latchkey serve --help lists them all)`.
+ * Names come without their leading dashes.
+ */
+export function unknownFlagProblem(name: string, knownNames: Iterable<string>, command: string): string {
+  const suggestion = closestName(name, knownNames);
+  return `--${name}: unknown option${suggestion && suggestion !== name ? `; did you mean --${suggestion}?` : ''} (latchkey ${command} --help lists them all)`;
+}

@@ -2,9 +2,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { formatDurationSeconds, parseGoDurationMs, SESSION_DURATION_RANGE_SECONDS } from '../core/duration.ts';
 import { isLoopbackHost, parseAddressList } from '../core/net.ts';
-import { readDurationSeconds, readEnv, readPort } from './env.ts';
+import { readEnv, readPort } from './env.ts';
+import { listenHostProblem, parseListenAddress } from './listen-address.ts';
 import { ConfigError, type Env } from './problems.ts';
+import { isRedisUrl, REDIS_URL_FORM } from './redis-url.ts';
 
 // `latchkey id` reads Pocket ID's variable names, so a Pocket ID deployment's environment works
 // unchanged. docs/configuration-id.md lists every variable.
@@ -44,6 +47,14 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 
 /** Validates APP_URL's shape; every problem goes into `problems` with its fix. */
 export function readAppUrl(env: Env, problems: string[], warnings: string[]): URL | null {
+  return readAppUrlAndHost(env, problems, warnings).url;
+}
+
+/**
+ * APP_URL, and its host name even when APP_URL has problems: whether it is localhost decides
+ * whether ENCRYPTION_KEY is required, and that problem belongs in the same report.
+ */
+function readAppUrlAndHost(env: Env, problems: string[], warnings: string[]): { url: URL | null; hostname: string | null } {
   let name = 'APP_URL';
   let text = readEnv(env, 'APP_URL', problems);
   const legacy = readEnv(env, 'PUBLIC_APP_URL', problems);
@@ -60,7 +71,7 @@ export function readAppUrl(env: Env, problems: string[], warnings: string[]): UR
     url = new URL(text);
   } catch {
     problems.push(`${name}: "${text}" is not a URL; use the exact address users open, e.g. https://id.example.com`);
-    return null;
+    return { url: null, hostname: null };
   }
   const before = problems.length;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`${name}: must start with https:// (got ${url.protocol})`);
@@ -73,7 +84,7 @@ export function readAppUrl(env: Env, problems: string[], warnings: string[]): UR
   if (url.pathname !== '/' || text.endsWith('/')) problems.push(`${name}: must be an origin with no path or trailing slash, e.g. ${url.origin}`);
   if (url.search || url.hash) problems.push(`${name}: must not contain a query or fragment; use ${url.origin}`);
   if (url.username || url.password) problems.push(`${name}: must not contain a user name or password`);
-  return problems.length === before ? url : null;
+  return { url: problems.length === before ? url : null, hostname: url.hostname };
 }
 
 export function readTrustProxy(env: Env, problems: string[]): TrustProxy {
@@ -87,44 +98,85 @@ export function readTrustProxy(env: Env, problems: string[]): TrustProxy {
   return entries;
 }
 
-function readEncryptionKey(env: Env, appUrl: URL | null, dataDir: string, problems: string[], warnings: string[]) {
+/**
+ * ENCRYPTION_KEY, or the file a localhost key is kept in. That file is only named here: it is
+ * written after every problem was found, so a configuration that fails leaves nothing behind.
+ */
+function readEncryptionKey(env: Env, appHostname: string | null, dataDir: string, problems: string[]): { key: Buffer } | { generateIn: string } | null {
   const text = readEnv(env, 'ENCRYPTION_KEY', problems);
   if (text !== undefined) {
     if (Buffer.byteLength(text) < 16) problems.push('ENCRYPTION_KEY: must be at least 16 characters; generate one with: openssl rand -base64 32');
-    return { key: Buffer.from(text), generated: false };
+    return { key: Buffer.from(text) };
   }
-  if (appUrl && !isLoopbackHost(appUrl.hostname)) {
+  // An APP_URL that is not a URL at all says nothing either way; its own problem comes first.
+  if (appHostname === null) return null;
+  if (!isLoopbackHost(appHostname)) {
     problems.push('ENCRYPTION_KEY: required when APP_URL is not localhost (it encrypts the signing keys); generate one with: openssl rand -base64 32, and keep it with your backups');
-    return { key: Buffer.alloc(0), generated: false };
+    return null;
   }
-  // On localhost a key is kept beside the database so that `npm start` needs no setup.
-  const file = join(dataDir, 'encryption.key');
+  return { generateIn: join(dataDir, 'encryption.key') };
+}
+
+/** On localhost a key is kept beside the database so that `npm start` needs no setup. */
+function localEncryptionKey(file: string): Buffer {
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
   }
-  warnings.push(`ENCRYPTION_KEY is not set; using the generated key in ${file} (fine on localhost; set ENCRYPTION_KEY in production)`);
-  return { key: Buffer.from(readFileSync(file, 'utf8').trim()), generated: true };
+  return Buffer.from(readFileSync(file, 'utf8').trim());
 }
 
-/** SESSION_DURATION: a Go duration ("720h"); a bare number is minutes, as in Pocket ID's settings. */
+/**
+ * SESSION_DURATION: a Go duration ("720h"); a bare number is minutes, as in Pocket ID's settings.
+ * The admin console's range applies: the console could not show or save a value outside it.
+ */
 function readSessionDuration(env: Env, problems: string[]): number {
-  const text = env.SESSION_DURATION?.trim();
-  if (text && /^\d+$/.test(text)) return Number(text) * 60;
-  return readDurationSeconds(env, 'SESSION_DURATION', 720 * 3600, problems);
+  const fallbackSeconds = 720 * 3600;
+  const text = readEnv(env, 'SESSION_DURATION', problems)?.trim();
+  if (text === undefined) return fallbackSeconds;
+  const ms = /^\d+$/.test(text) ? Number(text) * 60_000 : parseGoDurationMs(text);
+  const seconds = ms === null ? null : Math.round(ms / 1000);
+  const { min, max } = SESSION_DURATION_RANGE_SECONDS;
+  if (seconds === null || seconds < min || seconds > max) {
+    problems.push(`SESSION_DURATION: expected a duration such as 720h or 90m, from ${formatDurationSeconds(min)} to ${formatDurationSeconds(max)} (365 days), got "${text}"`);
+    return fallbackSeconds;
+  }
+  return seconds;
+}
+
+function readHost(env: Env, problems: string[]): string {
+  const host = readEnv(env, 'HOST', problems) ?? '0.0.0.0';
+  const problem = listenHostProblem(host);
+  if (problem) problems.push(`HOST: ${problem}`);
+  return host;
+}
+
+function readRedisUrl(env: Env, problems: string[]): string | null {
+  const text = readEnv(env, 'REDIS_URL', problems);
+  if (text !== undefined && !isRedisUrl(text)) problems.push(`REDIS_URL: expected ${REDIS_URL_FORM}, got "${text}"`);
+  return text ?? null;
+}
+
+function readMetricsAddress(env: Env, problems: string[]): string | null {
+  const text = readEnv(env, 'METRICS_ADDRESS', problems);
+  if (text === undefined) return null;
+  const address = parseListenAddress(text);
+  if ('problem' in address) problems.push(`METRICS_ADDRESS: ${address.problem}`);
+  return text;
 }
 
 export function loadIdConfig(input: { env: Env }): Readonly<IdConfig> {
   const { env } = input;
   const problems: string[] = [];
   const warnings: string[] = [];
-  const appUrl = readAppUrl(env, problems, warnings);
+  const { url: appUrl, hostname: appHostname } = readAppUrlAndHost(env, problems, warnings);
+  const appName = readEnv(env, 'APP_NAME', problems) ?? 'latchkey';
   const port = readPort(env, 'PORT', 1411, problems);
-  const host = readEnv(env, 'HOST', problems) ?? '0.0.0.0';
+  const host = readHost(env, problems);
   const dbConnectionString = readEnv(env, 'DB_CONNECTION_STRING', problems) ?? 'data/latchkey.db';
   if (env.DB_PROVIDER) warnings.push('DB_PROVIDER is ignored (Pocket ID 2 removed it too): DB_CONNECTION_STRING alone chooses SQLite or PostgreSQL');
   const dataDir = readEnv(env, 'DATA_DIR', problems) ?? (dbConnectionString.startsWith('postgres') ? 'data' : dirname(dbConnectionString.replace(/^file:/, '')));
-  const { key, generated } = readEncryptionKey(env, appUrl, dataDir, problems, warnings);
+  const encryptionKey = readEncryptionKey(env, appHostname, dataDir, problems);
   const logLevel = (readEnv(env, 'LOG_LEVEL', problems) ?? 'info') as IdConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const signingAlg = (readEnv(env, 'OIDC_SIGNING_ALG', problems) ?? 'RS256') as IdConfig['signingAlg'];
@@ -132,27 +184,31 @@ export function loadIdConfig(input: { env: Env }): Readonly<IdConfig> {
   const internalUrl = readEnv(env, 'INTERNAL_APP_URL', problems) ?? `http://127.0.0.1:${port || 1411}`;
   const trustProxy = readTrustProxy(env, problems);
   const sessionDurationSeconds = readSessionDuration(env, problems);
-  if (problems.length) throw new ConfigError(problems);
-  const url = appUrl as URL;
+  const redisUrl = readRedisUrl(env, problems);
+  const redisKeyPrefix = readEnv(env, 'REDIS_KEY_PREFIX', problems) ?? 'latchkey:ephemeral:';
+  const metricsAddress = readMetricsAddress(env, problems);
+  if (problems.length || !appUrl || !encryptionKey) throw new ConfigError(problems);
+  const generated = 'generateIn' in encryptionKey;
+  if (generated) warnings.push(`ENCRYPTION_KEY is not set; using the generated key in ${encryptionKey.generateIn} (fine on localhost; set ENCRYPTION_KEY in production)`);
   return Object.freeze({
-    appUrl: url,
-    origin: url.origin,
-    rpId: url.hostname,
+    appUrl,
+    origin: appUrl.origin,
+    rpId: appUrl.hostname,
     internalUrl: internalUrl.replace(/\/$/, ''),
-    appName: readEnv(env, 'APP_NAME', problems) ?? 'latchkey',
+    appName,
     host,
     port,
     trustProxy,
     dbConnectionString,
     dataDir,
-    encryptionKey: key,
+    encryptionKey: generated ? localEncryptionKey(encryptionKey.generateIn) : encryptionKey.key,
     encryptionKeyGenerated: generated,
     sessionDurationSeconds,
     signingAlg,
     logLevel,
-    redisUrl: readEnv(env, 'REDIS_URL', problems) ?? null,
-    redisKeyPrefix: readEnv(env, 'REDIS_KEY_PREFIX', problems) ?? 'latchkey:ephemeral:',
-    metricsAddress: readEnv(env, 'METRICS_ADDRESS', problems) ?? null,
+    redisUrl,
+    redisKeyPrefix,
+    metricsAddress,
     warnings,
   });
 }

@@ -2,7 +2,25 @@
 // optional `http://` in front (case-insensitive). `latchkey proxy --http-address` also takes its
 // other two forms (parseHttpAddress): `unix:///abs/path.sock[,mode=0660]` and `fd:N`; every other
 // listener (serve, metrics) is TCP only.
+import { isIP } from 'node:net';
 import type { HttpAddress } from '../proxy/config.ts';
+
+// Labels of letters, digits, '-' and '_' (container names have underscores), dot-separated.
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_][a-z0-9_-]{0,62}(?:\.[a-z0-9_][a-z0-9_-]{0,62})*$/i;
+
+/**
+ * Why `host` cannot be listened on, or null: an IP address (IPv6 with or without brackets) or a
+ * host name. Checked with the rest of the configuration, because listen() finds out only after the
+ * database was opened and migrated, and then with a stack trace (999.1.1.1 becomes a DNS lookup).
+ */
+export function listenHostProblem(host: string): string | null {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare)) return null;
+  if (/^[\d.]+$/.test(bare)) return `"${host}" is not an IPv4 address (four numbers from 0 to 255, e.g. 127.0.0.1)`;
+  if (bare.includes(':')) return `"${host}" is not an IPv6 address (e.g. ::1 or ::)`;
+  if (!HOST_NAME.test(bare)) return `"${host}" is not an IP address or host name (e.g. 127.0.0.1, 0.0.0.0 or localhost)`;
+  return null;
+}
 
 export interface ListenAddress {
   host: string;
@@ -20,6 +38,8 @@ export function parseListenAddress(text: string): ListenAddress | { problem: str
   if (port > 65535) return { problem: `"${text}": port ${port} is above 65535` };
   // Go's ":4180" listens on every interface; Node needs the address spelled out
   const host = match[1] === '' ? '0.0.0.0' : match[1].replace(/^\[|\]$/g, '');
+  const hostProblem = listenHostProblem(host);
+  if (hostProblem) return { problem: `"${text}": ${hostProblem}` };
   return { host, port };
 }
 

@@ -1,4 +1,4 @@
-import { closestName } from './closest-name.ts';
+import { unknownFlagProblem } from './closest-name.ts';
 import { labelOf, optionByFlag, PROXY_OPTIONS } from './proxy-options.ts';
 import { rawFromText, type RawValues } from './proxy-raw-value.ts';
 import { unsupportedByFlag, unsupportedProblem, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
@@ -42,8 +42,7 @@ export function readProxyArgv(argv: readonly string[], problems: string[]): RawV
         if (inline === undefined && !unsupported.bool && i + 1 < argv.length && !argv[i + 1].startsWith('--')) i++;
         continue;
       }
-      const suggestion = closestName(name, knownFlags);
-      problems.push(`--${name}: unknown option${suggestion ? `; did you mean --${suggestion}?` : ''} (latchkey proxy --help lists them all)`);
+      problems.push(unknownFlagProblem(name, knownFlags, 'proxy'));
       continue;
     }
     let text = inline;

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isLoopbackHost } from '../core/net.ts';
 import type { ProtectedPrefix } from '../edge/protection.ts';
+import { unknownFlagProblem } from './closest-name.ts';
 import { readEnv } from './env.ts';
 import { type IdConfig, loadIdConfig, readTrustProxy, type TrustProxy } from './id-config.ts';
 import { type ListenAddress, parseListenAddress } from './listen-address.ts';
@@ -63,7 +64,8 @@ Each flag has an environment variable; a flag wins over its variable.
   -h, --help                  show this help
 
 The identity provider also reads ENCRYPTION_KEY(_FILE) (required unless --id-url is localhost),
-DB_CONNECTION_STRING, SESSION_DURATION, APP_NAME, LOG_LEVEL and OIDC_SIGNING_ALG (docs/configuration-id.md).
+DB_CONNECTION_STRING, SESSION_DURATION, APP_NAME, LOG_LEVEL, OIDC_SIGNING_ALG, REDIS_URL,
+REDIS_KEY_PREFIX and METRICS_ADDRESS (docs/configuration-id.md).
 See docs/serve.md.`;
 
 const FLAGS = {
@@ -89,12 +91,7 @@ export function isServeHelp(argv: readonly string[]): boolean {
 export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<ServeConfig> {
   const { env } = input;
   const problems: string[] = [];
-  let flags: Partial<Record<keyof typeof FLAGS, string | string[] | boolean>> = {};
-  try {
-    flags = parseArgs({ args: input.argv, options: FLAGS, allowPositionals: false, strict: true }).values;
-  } catch (error) {
-    problems.push((error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
+  const flags = readServeFlags(input.argv, problems);
   const text = (flag: keyof typeof FLAGS, variable: string): string | undefined => {
     const value = flags[flag];
     return typeof value === 'string' ? value.trim() : readEnv(env, variable, problems);
@@ -114,7 +111,8 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
   }
 
   const envListen = env.HOST || env.PORT ? `${env.HOST || '0.0.0.0'}:${env.PORT || portOf(siteUrl)}` : undefined;
-  const siteListen = readListen(text('listen', 'LATCHKEY_LISTEN') ?? envListen, '--listen', problems)
+  const listenText = text('listen', 'LATCHKEY_LISTEN');
+  const siteListen = readListen(listenText ?? envListen, listenText === undefined ? 'HOST and PORT' : '--listen', problems)
     ?? { host: siteUrl && isLoopbackHost(siteUrl.hostname) ? '127.0.0.1' : '0.0.0.0', port: portOf(siteUrl) };
   const sameUrlPort = siteUrl && idUrl && portOf(siteUrl) === portOf(idUrl);
   const idListen = readListen(text('id-listen', 'LATCHKEY_ID_LISTEN'), '--id-listen', problems)
@@ -166,6 +164,47 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
     siteRoot, protectedPrefixes, siteUrl, siteOrigin: siteUrl.origin, idUrl, idOrigin: idUrl.origin,
     siteListen, idListen, sharedListener, tls, httpRedirectPort, trustProxy, id,
   });
+}
+
+type ServeFlags = Partial<Record<keyof typeof FLAGS, string | string[] | boolean>>;
+
+/**
+ * The flags that parse, with a problem for each that does not. Not strict: strict parsing stops
+ * at the first unknown flag, and then every flag given would be reported missing as well.
+ */
+function readServeFlags(argv: string[], problems: string[]): ServeFlags {
+  const { tokens } = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: false, tokens: true });
+  const flags: Record<string, string | string[] | boolean> = {};
+  let valueOfUnknown = false;
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      // `--sit public`: the unknown flag was reported; its value need not be reported again
+      if (!valueOfUnknown) problems.push(`unexpected argument "${token.value}" (flags take the form --name VALUE)`);
+      valueOfUnknown = false;
+      continue;
+    }
+    valueOfUnknown = false;
+    if (token.kind !== 'option') continue;
+    const spec = Object.hasOwn(FLAGS, token.name) ? FLAGS[token.name as keyof typeof FLAGS] : null;
+    if (!spec) {
+      problems.push(token.rawName.startsWith('--') ? unknownFlagProblem(token.name, Object.keys(FLAGS), 'serve') : `${token.rawName}: unknown option (latchkey serve --help lists them all)`);
+      valueOfUnknown = token.value === undefined;
+      continue;
+    }
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) problems.push(`${token.rawName}: takes no value, got "${token.value}"`);
+      else flags[token.name] = true;
+      continue;
+    }
+    // Without strict parsing `--site --protect /p/` would read "--protect" as the site folder.
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
+      problems.push(`${token.rawName}: needs a value (${token.rawName} VALUE, or ${token.rawName}=VALUE when it starts with -)`);
+      continue;
+    }
+    if ('multiple' in spec && spec.multiple) flags[token.name] = [...((flags[token.name] as string[] | undefined) ?? []), token.value];
+    else flags[token.name] = token.value;
+  }
+  return flags as ServeFlags;
 }
 
 const portOf = (url: URL | null): number => (url?.port ? Number(url.port) : url?.protocol === 'https:' ? 443 : 80);

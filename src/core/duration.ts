@@ -24,6 +24,12 @@ export function parseGoDurationMs(text: string): number | null {
   return sign * total;
 }
 
+/**
+ * How long a sign-in may last: SESSION_DURATION and the admin console's setting share it. Under 5
+ * minutes nobody gets through a sign-in; over a year a stolen cookie lives on for too long.
+ */
+export const SESSION_DURATION_RANGE_SECONDS = { min: 5 * 60, max: 365 * 86_400 } as const;
+
 export function formatDurationSeconds(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600}h`;
   if (seconds % 60 === 0) return `${seconds / 60}m`;

@@ -1,4 +1,5 @@
 import { parseGoDurationMs } from '../core/duration.ts';
+import { unknownFlagProblem } from '../config/closest-name.ts';
 import { ConfigError } from '../config/problems.ts';
 import { parseProtectRules } from '../config/protect-rule.ts';
 import type { ProtectedPrefix } from '../edge/protection.ts';
@@ -142,9 +143,13 @@ function readFlags(argv: string[], problems: string[]): Map<string, string[]> {
     const arg = argv[i];
     const eq = arg.indexOf('=');
     const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const spec = PLAN_FLAGS[name];
+    const spec = Object.hasOwn(PLAN_FLAGS, name) ? PLAN_FLAGS[name] : undefined;
     if (!spec) {
-      problems.push(`${name}: unknown flag (see latchkey generate --help)`);
+      problems.push(name.startsWith('--')
+        ? unknownFlagProblem(name.slice(2), Object.keys(PLAN_FLAGS).map((flag) => flag.slice(2)), 'generate')
+        : `unexpected argument "${name}" (flags take the form --name VALUE)`);
+      // `--bogus 1`: its value is not a second problem
+      if (name.startsWith('--') && eq < 0 && i + 1 < argv.length && !argv[i + 1].startsWith('--')) i++;
       continue;
     }
     let value: string;

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { badRequest } from '../core/errors.ts';
-import { formatDurationSeconds, parseGoDurationMs } from '../core/duration.ts';
+import { formatDurationSeconds, parseGoDurationMs, SESSION_DURATION_RANGE_SECONDS } from '../core/duration.ts';
 import type { Db } from '../storage/database.ts';
 import type { AuditLog } from './audit-log.ts';
 
@@ -20,8 +20,7 @@ export interface AppSettingsChanges {
 }
 
 const KEYS = { appName: 'settings.app_name', sessionDurationSeconds: 'settings.session_duration_seconds' } as const;
-const MIN_SESSION_SECONDS = 5 * 60;
-const MAX_SESSION_SECONDS = 365 * 86_400;
+const { min: MIN_SESSION_SECONDS, max: MAX_SESSION_SECONDS } = SESSION_DURATION_RANGE_SECONDS;
 // Other instances' saves are seen within this long; this instance's own saves at once.
 const CACHE_MS = 30_000;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

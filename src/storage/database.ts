@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
+import { appliedMigrations } from './backup/database-facts.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Schema } from './schema.ts';
 import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
@@ -44,8 +45,19 @@ export async function openDatabase(connection: string): Promise<Database> {
   return { db, kind: 'sqlite', sqlitePath: path === ':memory:' ? null : path, close: () => db.destroy() };
 }
 
-/** Applies every pending migration; kysely's lock table keeps two instances from racing. */
+/** What `latchkey version --db` and a refused start both say about a database an upgrade made. */
+export const newerDatabaseSentence = (unknown: readonly string[]): string =>
+  `this database is newer than this latchkey (it has ${unknown.join(', ')}); use a newer latchkey or restore a backup made before the upgrade`;
+
+/**
+ * Applies every pending migration, returning their names; kysely's lock table keeps two instances
+ * from racing. A database that a newer latchkey migrated is refused first, in words: kysely would
+ * only report a "corrupted" migration list, and migrations are forward-only.
+ */
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  const known = Object.keys(await migrationProvider.getMigrations());
+  const unknown = (await appliedMigrations(db)).filter((name) => !known.includes(name));
+  if (unknown.length) throw new AppError('database_newer', 409, `${newerDatabaseSentence(unknown)}.`);
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new AppError('migration_failed', 500, 'The database could not be upgraded.', { cause: error });
@@ -53,13 +65,12 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
 }
 
 /** Opens and migrates: what every server command does at start. */
-export async function openMigratedDatabase(connection: string): Promise<Database> {
+export async function openMigratedDatabase(connection: string): Promise<Database & { migrationsApplied: string[] }> {
   const database = await openDatabase(connection);
   try {
-    await migrateToLatest(database.db);
+    return { ...database, migrationsApplied: await migrateToLatest(database.db) };
   } catch (error) {
     await database.close();
     throw error;
   }
-  return database;
 }

@@ -203,3 +203,43 @@ describe('latchkey id and its admin commands', () => {
     for (const name of ['APP_URL: passkeys need https', 'APP_URL: must be an origin', 'ENCRYPTION_KEY:', 'LOG_LEVEL:', 'TRUST_PROXY:']) assert.ok(run.stderr.includes(name), `${name} in ${run.stderr}`);
   });
 });
+
+describe('latchkey id after the first admin was added from the command line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-id-cli-admin-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('logs no setup link, refuses /setup and refuses latchkey setup-link', async () => {
+    const port = await freePort();
+    const origin = `http://localhost:${port}`;
+    const env = { APP_URL: origin, PORT: String(port), HOST: '127.0.0.1', DB_CONNECTION_STRING: join(dir, 'latchkey.db'), ENCRYPTION_KEY: 'cli-test-encryption-key-0123456789' };
+    const added = await latchkey(['user', 'add', '--username', 'root', '--admin'], env);
+    assert.equal(added.code, 0, added.stderr);
+    const refused = await latchkey(['setup-link'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Setup is already complete: an admin exists[\s\S]*latchkey one-time-link/);
+    assert.doesNotMatch(refused.stdout, /setup\?token=/);
+    const server = spawn(node, ['src/main.ts', 'id'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+    let log = '';
+    server.stdout.on('data', (chunk) => { log += chunk; });
+    server.stderr.on('data', (chunk) => { log += chunk; });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not listening within 10 s:\n${log}`)), 10_000);
+        server.stdout.on('data', () => {
+          if (log.includes('latchkey id listening')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        server.once('exit', (code) => reject(new Error(`latchkey id exited ${code}:\n${log}`)));
+      });
+      assert.equal((await fetch(`${origin}/setup?token=anything`)).status, 410);
+    } finally {
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+    }
+    // It handles SIGTERM only once start-up, setup link included, is over.
+    assert.match(log, /SIGTERM received/);
+    assert.doesNotMatch(log, /setup\?token=|No admin yet/);
+  });
+});

@@ -212,3 +212,17 @@ describe('latchkey serve: shutdown', () => {
     await assert.rejects(fetch(`${serve.siteOrigin}/`), 'no new connections after close');
   });
 });
+
+describe('latchkey serve with METRICS_ADDRESS', () => {
+  it('answers /metrics on that address, as latchkey id does', async () => {
+    const serve = await startServe({ env: { METRICS_ADDRESS: '127.0.0.1:0' } });
+    try {
+      assert.ok(serve.id.metricsUrl, 'the metrics listener was started');
+      const response = await fetch(serve.id.metricsUrl);
+      assert.equal(response.status, 200);
+      assert.match(await response.text(), /^# (HELP|TYPE) latchkey_/m);
+    } finally {
+      await serve.close();
+    }
+  });
+});

@@ -2,10 +2,12 @@
 // is upgraded by the current `latchkey id` on start, and what it held still works: the user's
 // passkey signs in, the client's secret is accepted, the sealed signing key opens.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as client from 'openid-client';
@@ -77,5 +79,56 @@ describe('upgrading a database made by the first schema', () => {
     const kid = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0], 'base64url').toString()).kid as string;
     const keys = await id.services.database.db.selectFrom('signing_keys').select('kid').execute();
     assert.deepEqual(keys.map((k) => k.kid), [kid]);
+  });
+
+  it('keeps setup closed: its admin was made before setup kept a completion record', async () => {
+    assert.equal(await id.services.identity.setup.isComplete(), true);
+    assert.equal((await fetch(`${id.origin}/setup?token=anything`)).status, 410);
+  });
+});
+
+describe('starting latchkey id on a database of another version', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-upgrade-cli-'));
+  const node = join(ROOT, 'node_modules/.bin/node');
+  const envFor = (dbPath: string, port: number) => ({
+    PATH: process.env.PATH ?? '', APP_URL: `http://localhost:${port}`, PORT: String(port), HOST: '127.0.0.1', DB_CONNECTION_STRING: dbPath, ENCRYPTION_KEY: fixture.encryptionKey,
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('logs the migrations it applies to an older database', async () => {
+    const dbPath = join(dataDir, 'older.db');
+    copyFileSync(join(FIXTURE_DIR, 'latchkey.db'), dbPath);
+    const server = spawn(node, [join(ROOT, 'src/main.ts'), 'id'], { env: envFor(dbPath, await freePort()) });
+    let log = '';
+    server.stdout.on('data', (chunk) => { log += chunk; });
+    server.stderr.on('data', (chunk) => { log += chunk; });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not listening within 10 s:\n${log}`)), 10_000);
+        server.stdout.on('data', () => { if (log.includes('latchkey id listening')) { clearTimeout(timer); resolve(); } });
+        server.once('exit', (code) => reject(new Error(`latchkey id exited ${code}:\n${log}`)));
+      });
+    } finally {
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+    }
+    const pending = Object.keys(await migrationProvider.getMigrations()).sort().slice(1);
+    assert.ok(log.includes(`applied database migrations: ${pending.join(', ')}`), log);
+  });
+
+  it('is refused in words, the same words latchkey version --db uses, when a newer latchkey migrated it', async () => {
+    const dbPath = join(dataDir, 'newer.db');
+    copyFileSync(join(FIXTURE_DIR, 'latchkey.db'), dbPath);
+    const sqlite = new DatabaseSync(dbPath);
+    sqlite.prepare('insert into kysely_migration (name, timestamp) values (?, ?)').run('9999-from-a-newer-latchkey', new Date().toISOString());
+    sqlite.close();
+    const sentence = 'this database is newer than this latchkey (it has 9999-from-a-newer-latchkey); use a newer latchkey or restore a backup made before the upgrade';
+    const run = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(node, [join(ROOT, 'src/main.ts'), ...args], { env: envFor(dbPath, 9) }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+    });
+    const [started, version] = await Promise.all([run(['id']), run(['version', '--db', dbPath])]);
+    assert.equal(started.code, 1);
+    assert.equal(started.stderr.trim(), `latchkey id: ${sentence}.`);
+    assert.ok(version.stdout.includes(sentence), version.stdout);
   });
 });

@@ -54,4 +54,27 @@ describe('latchkey generate', () => {
       error instanceof ConfigError && /--proxy-socket: not offered for compose/.test(error.message));
     assert.match((await output(['systemd', '--proxy-socket', '/run/latchkey/proxy.sock'])).text, /ListenStream=\/run\/latchkey\/proxy\.sock/);
   });
+
+  it('refuses --tls-cert and --tls-key for systemd and compose, which would leave them unused, beside every other problem', async () => {
+    for (const target of ['systemd', 'compose']) {
+      await assert.rejects(output([target, '--single', '--tls-cert', '/etc/ssl/site.pem', '--tls-key=/etc/ssl/site.key', '--colour', 'blue']), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(error.problems.map((p) => p.split(':')[0]), ['--colour', '--tls-cert, --tls-key']);
+        assert.match(error.problems[1], new RegExp(`not used by ${target}, .*generate nginx or generate caddy`));
+        return true;
+      });
+    }
+    assert.match((await output(['nginx', '--single', '--tls-cert', '/etc/ssl/site.pem', '--tls-key', '/etc/ssl/site.key'])).text, /ssl_certificate \/etc\/ssl\/site\.pem;/);
+  });
+
+  it('reports an unknown flag once, not its value too, and suggests the flag meant', async () => {
+    await assert.rejects(output(['systemd', '--bogus', '1', '--singel']), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems, [
+        '--bogus: unknown option (latchkey generate --help lists them all)',
+        '--singel: unknown option; did you mean --single? (latchkey generate --help lists them all)',
+      ]);
+      return true;
+    });
+  });
 });

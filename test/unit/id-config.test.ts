@@ -166,4 +166,50 @@ describe('loadIdConfig', () => {
   it('refuses a PORT that is not a port number', () => {
     assert.match(problemsOf({ PORT: '70000' }).join('\n'), /^PORT: expected a port number/m);
   });
+
+  it('reports the _FILE and both-set problems of APP_NAME, REDIS_URL, REDIS_KEY_PREFIX and METRICS_ADDRESS too', () => {
+    const names = ['APP_NAME', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'METRICS_ADDRESS'];
+    const missing = problemsOf(Object.fromEntries(names.map((name) => [`${name}_FILE`, join(dir, 'missing')])));
+    for (const name of names) assert.ok(missing.some((p) => p.startsWith(`${name}_FILE: cannot read`)), `${name}_FILE in ${missing.join('\n')}`);
+    const both = problemsOf(Object.fromEntries(names.flatMap((name) => [[name, 'x'], [`${name}_FILE`, secretFile(name, 'x')]])));
+    for (const name of names) assert.ok(both.includes(`${name} and ${name}_FILE are both set; keep one`), `${name} in ${both.join('\n')}`);
+  });
+
+  it('reports an APP_URL that is not https together with the missing ENCRYPTION_KEY, and writes no key', () => {
+    const data = join(dir, 'refused');
+    const problems = problemsOf({ APP_URL: 'http://id.example.com/', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db') });
+    assert.ok(problems.some((p) => p.startsWith('APP_URL: passkeys need https')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('ENCRYPTION_KEY: required when APP_URL is not localhost')), problems.join('\n'));
+    assert.equal(existsSync(data), false, 'nothing was written');
+  });
+
+  it('writes no generated key on localhost when another variable has a problem', () => {
+    const data = join(dir, 'local-refused');
+    problemsOf({ APP_URL: 'http://localhost:1411', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db'), LOG_LEVEL: 'loud' });
+    problemsOf({ APP_URL: 'not a url', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db') });
+    assert.equal(existsSync(data), false, 'nothing was written');
+  });
+
+  it('refuses a METRICS_ADDRESS that is not host:port, a HOST that is not an address and a REDIS_URL that is not redis://', () => {
+    const problems = problemsOf({ METRICS_ADDRESS: '9100', HOST: '999.1.1.1', REDIS_URL: 'notaurl' });
+    assert.equal(problems.length, 3, problems.join('\n'));
+    assert.match(problems[0], /^HOST: "999\.1\.1\.1" is not an IPv4 address/);
+    assert.match(problems[1], /^REDIS_URL: expected redis:\/\/\[user:password@\]host\[:port\]\[\/db\] or rediss:\/\/…/);
+    assert.match(problems[2], /^METRICS_ADDRESS: "9100" is not host:port/);
+    assert.match(problemsOf({ METRICS_ADDRESS: '999.1.1.1:9100' }).join('\n'), /^METRICS_ADDRESS: .*is not an IPv4 address/m);
+  });
+
+  it('accepts host names and IPv6 addresses in HOST, and redis:// and rediss:// in REDIS_URL', () => {
+    assert.equal(load({ HOST: '::' }).host, '::');
+    assert.equal(load({ HOST: 'localhost' }).host, 'localhost');
+    assert.equal(load({ REDIS_URL: 'rediss://:secret@redis.internal:6380/2' }).redisUrl, 'rediss://:secret@redis.internal:6380/2');
+    assert.equal(load({ METRICS_ADDRESS: ':9100' }).metricsAddress, ':9100');
+  });
+
+  it('keeps SESSION_DURATION within the admin console\'s range, 5m to 8760h', () => {
+    for (const text of ['0', '1ms', '4m', '99999999999h', '8761h', '1'])
+      assert.match(problemsOf({ SESSION_DURATION: text }).join('\n'), /^SESSION_DURATION: expected a duration such as 720h or 90m, from 5m to 8760h/m, text);
+    assert.equal(load({ SESSION_DURATION: '5m' }).sessionDurationSeconds, 300);
+    assert.equal(load({ SESSION_DURATION: '8760h' }).sessionDurationSeconds, 8760 * 3600);
+  });
 });

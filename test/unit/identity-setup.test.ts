@@ -24,6 +24,33 @@ describe('first-run setup', () => {
   });
 });
 
+describe('setup when an admin is made another way', () => {
+  it('closes as soon as an admin exists, even with a link issued before (latchkey user add --admin)', async () => {
+    const fixture = await identityFixture();
+    try {
+      const { token } = await fixture.identity.setup.issueLink();
+      await fixture.identity.users.create({ username: 'operator', isAdmin: true });
+      assert.equal(await fixture.identity.setup.isComplete(), true);
+      assert.equal(await fixture.identity.setup.linkIsValid(token), false);
+      await assert.rejects(fixture.identity.setup.complete(token, { username: 'mallory' }), { code: 'setup_closed' });
+      await assert.rejects(fixture.identity.setup.issueLink(), { code: 'setup_closed' });
+      assert.equal(await fixture.identity.users.count(), 1);
+    } finally {
+      await fixture.close();
+    }
+  });
+
+  it('stays open while only non-admin users exist', async () => {
+    const fixture = await identityFixture();
+    try {
+      await fixture.identity.users.create({ username: 'alice' });
+      assert.equal(await fixture.identity.setup.isComplete(), false);
+    } finally {
+      await fixture.close();
+    }
+  });
+});
+
 describe('setup under a race', () => {
   it('lets exactly one of two concurrent completions win', async () => {
     const fixture = await identityFixture();

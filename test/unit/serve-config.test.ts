@@ -86,4 +86,24 @@ describe('latchkey serve configuration', () => {
     const problems = problemsOf(() => loadServeConfig({ argv: [...base, '--url', 'https://agents.example.com'], env: {} }));
     assert.ok(problems.some((p) => p.startsWith('ENCRYPTION_KEY: required')), problems.join(' | '));
   });
+
+  it('reports a misspelled flag with a suggestion, beside every other problem, and reads the flags that were given', () => {
+    const problems = problemsOf(() => loadServeConfig({ argv: [...base, '--sit', 'public', '--url', 'http://agents.example.com', '--trust-proxy=yes', '--listen'], env: KEY }));
+    assert.deepEqual(problems, [
+      '--sit: unknown option; did you mean --site? (latchkey serve --help lists them all)',
+      '--trust-proxy: takes no value, got "yes"',
+      '--listen: needs a value (--listen VALUE, or --listen=VALUE when it starts with -)',
+      '--url: must be https (http only for localhost), got http://agents.example.com; use https://agents.example.com',
+    ]);
+  });
+
+  it('refuses a flag read as another flag\'s value, and a stray argument', () => {
+    const problems = problemsOf(() => loadServeConfig({ argv: [...base, '--protect', '--url', 'extra'], env: KEY }));
+    assert.deepEqual(problems, ['--protect: needs a value (--protect VALUE, or --protect=VALUE when it starts with -)', 'unexpected argument "extra" (flags take the form --name VALUE)']);
+  });
+
+  it('passes on the identity provider\'s METRICS_ADDRESS, REDIS_URL and SESSION_DURATION problems', () => {
+    const problems = problemsOf(() => loadServeConfig({ argv: base, env: { ...KEY, METRICS_ADDRESS: 'nowhere', REDIS_URL: 'notaurl', SESSION_DURATION: '1ms' } }));
+    for (const name of ['METRICS_ADDRESS', 'REDIS_URL', 'SESSION_DURATION']) assert.ok(problems.some((p) => p.startsWith(`${name}:`)), `${name} in ${problems.join(' | ')}`);
+  });
 });

@@ -3,7 +3,7 @@
 // version, the key opens its signing key), then the target (not in use, not newer than the backup).
 // Only then is the database replaced: SQLite by a rename next to it, PostgreSQL in one transaction.
 import { existsSync } from 'node:fs';
-import { link, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, chown, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -32,6 +32,8 @@ export interface RestoreResult {
   target: string;
   /** SQLite: where the replaced database was kept. */
   previousKeptAt: string | null;
+  /** What the operator should still do (e.g. fix the file's owner when restore could not). */
+  warnings: string[];
 }
 
 const refuse = (code: string, message: string) => new AppError(code, 400, message);
@@ -44,43 +46,73 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
   // The payload is written next to the target, so that putting it in place is a rename.
   const scratchDir = input.verifyOnly || !targetPath ? tmpdir() : dirname(targetPath);
   const scratch = join(scratchDir, `.${targetPath ? basename(targetPath) : 'latchkey'}.restore-${process.pid}.partial`);
-  if (scratchDir !== tmpdir()) await mkdir(scratchDir, { recursive: true, mode: 0o700 });
-  const { manifest } = await extractArchive(input.archivePath, scratch);
+  // The first folder this restore had to make, if any: a refused restore takes it away again.
+  const createdDir = scratchDir !== tmpdir() ? await mkdir(scratchDir, { recursive: true, mode: 0o700 }) : undefined;
+  let restored = false;
   try {
-    const fingerprint = encryptionKeyFingerprint(input.encryptionKey);
-    if (manifest.encryptionKeyFingerprint !== fingerprint)
-      throw refuse('restore_wrong_key', `This backup needs the ENCRYPTION_KEY with fingerprint ${manifest.encryptionKeyFingerprint}, but the configured key's is ${fingerprint}; set the key the backed-up server used. Nothing was changed.`);
-    if (manifest.database.kind !== targetKind)
-      throw refuse('restore_wrong_kind', `This is a ${manifest.database.kind} backup, and DB_CONNECTION_STRING points at ${targetKind}; restore it into a ${manifest.database.kind} database. Nothing was changed.`);
-    const known = Object.keys(await migrationProvider.getMigrations());
-    const unknown = manifest.database.migrations.filter((name) => !known.includes(name));
-    if (unknown.length)
-      throw refuse('restore_newer_schema', `This backup was made by latchkey ${manifest.latchkeyVersion}, whose schema has ${unknown.join(', ')}, which this version does not know; restore it with latchkey ${manifest.latchkeyVersion} or newer. Nothing was changed.`);
-    if (manifest.database.kind === 'sqlite') await checkSqliteSnapshot(scratch, manifest, input);
-    if (input.verifyOnly) return { manifest, restored: false, target, previousKeptAt: null };
-
-    if (targetPath) {
-      const exists = existsSync(targetPath);
-      if (exists) {
-        assertNotInUse(targetPath);
-        await assertNotNewer(targetPath, manifest, input.force, target);
-      }
-      const previousKeptAt = exists ? `${targetPath}.before-restore-${new Date().toISOString().replace(/[-:.]/g, '')}` : null;
-      if (previousKeptAt) await link(targetPath, previousKeptAt);
-      await fsyncPath(scratch);
-      await rm(`${targetPath}-wal`, { force: true });
-      await rm(`${targetPath}-shm`, { force: true });
-      await rename(scratch, targetPath);
-      await fsyncPath(dirname(targetPath));
-      return { manifest, restored: true, target, previousKeptAt };
-    }
-    await assertNotNewer(input.dbConnectionString, manifest, input.force, target);
-    await replayPostgresDump(input.dbConnectionString, scratch);
-    return { manifest, restored: true, target, previousKeptAt: null };
+    const result = await restoreFromScratch(input, scratch, targetKind, targetPath, target);
+    restored = result.restored;
+    return result;
   } finally {
     await rm(scratch, { force: true });
     await rm(`${scratch}-wal`, { force: true });
     await rm(`${scratch}-shm`, { force: true });
+    if (createdDir && !restored) await rm(createdDir, { recursive: true, force: true });
+  }
+}
+
+async function restoreFromScratch(input: RestoreInput, scratch: string, targetKind: 'sqlite' | 'postgres', targetPath: string | null, target: string): Promise<RestoreResult> {
+  const { manifest } = await extractArchive(input.archivePath, scratch);
+  const fingerprint = encryptionKeyFingerprint(input.encryptionKey);
+  if (manifest.encryptionKeyFingerprint !== fingerprint)
+    throw refuse('restore_wrong_key', `This backup needs the ENCRYPTION_KEY with fingerprint ${manifest.encryptionKeyFingerprint}, but the configured key's is ${fingerprint}; set the key the backed-up server used. Nothing was changed.`);
+  if (manifest.database.kind !== targetKind)
+    throw refuse('restore_wrong_kind', `This is a ${manifest.database.kind} backup, and DB_CONNECTION_STRING points at ${targetKind}; restore it into a ${manifest.database.kind} database. Nothing was changed.`);
+  const known = Object.keys(await migrationProvider.getMigrations());
+  const unknown = manifest.database.migrations.filter((name) => !known.includes(name));
+  if (unknown.length)
+    throw refuse('restore_newer_schema', `This backup was made by latchkey ${manifest.latchkeyVersion}, whose schema has ${unknown.join(', ')}, which this version does not know; restore it with latchkey ${manifest.latchkeyVersion} or newer. Nothing was changed.`);
+  if (manifest.database.kind === 'sqlite') await checkSqliteSnapshot(scratch, manifest, input);
+  if (input.verifyOnly) return { manifest, restored: false, target, previousKeptAt: null, warnings: [] };
+
+  if (targetPath) {
+    const exists = existsSync(targetPath);
+    if (exists) {
+      assertNotInUse(targetPath);
+      await assertNotNewer(targetPath, manifest, input.force, target);
+    }
+    const previousKeptAt = exists ? `${targetPath}.before-restore-${new Date().toISOString().replace(/[-:.]/g, '')}` : null;
+    const warnings = await takeOwnershipOf(scratch, exists ? targetPath : dirname(targetPath), exists);
+    if (previousKeptAt) await link(targetPath, previousKeptAt);
+    await fsyncPath(scratch);
+    await rm(`${targetPath}-wal`, { force: true });
+    await rm(`${targetPath}-shm`, { force: true });
+    await rename(scratch, targetPath);
+    await fsyncPath(dirname(targetPath));
+    return { manifest, restored: true, target, previousKeptAt, warnings };
+  }
+  await assertNotNewer(input.dbConnectionString, manifest, input.force, target);
+  await replayPostgresDump(input.dbConnectionString, scratch);
+  return { manifest, restored: true, target, previousKeptAt: null, warnings: [] };
+}
+
+/**
+ * Gives the restored file the owner and group of the file it replaces (or, for a first restore, of
+ * its folder), and the replaced file's mode. Restore is often run as root for a service that runs
+ * as its own user; a root-owned 0600 database would keep that service from opening it. A folder's
+ * mode says nothing about a file's, so a first restore keeps 0600: the file holds sealed keys.
+ */
+async function takeOwnershipOf(path: string, reference: string, referenceIsFile: boolean): Promise<string[]> {
+  const want = await stat(reference);
+  if (referenceIsFile) await chmod(path, want.mode & 0o7777);
+  const have = await stat(path);
+  if (have.uid === want.uid && have.gid === want.gid) return [];
+  try {
+    await chown(path, want.uid, want.gid);
+    return [];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    return [`The restored database belongs to uid ${have.uid}, gid ${have.gid}, not to uid ${want.uid}, gid ${want.gid} like ${reference}, and only root may change that; run restore as root or as that user, or chown the file before starting latchkey id.`];
   }
 }
 
