@@ -70,11 +70,14 @@ describe('latchkey id and its admin commands', () => {
 
   it('passes latchkey healthcheck against the running server, and fails it against a closed port', async () => {
     const closedPort = await freePort();
-    const [healthy, closed] = await Promise.all([
+    const [healthy, internal, closed] = await Promise.all([
       latchkey(['healthcheck'], { PORT: String(port) }),
+      // INTERNAL_APP_URL wins over PORT, which here names the closed port
+      latchkey(['healthcheck'], { PORT: String(closedPort), INTERNAL_APP_URL: `http://127.0.0.1:${port}/` }),
       latchkey(['healthcheck', '--url', `http://127.0.0.1:${closedPort}/healthz`], {}),
     ]);
     assert.equal(healthy.code, 0, healthy.stderr);
+    assert.equal(internal.code, 0, internal.stderr);
     assert.equal(closed.code, 1);
     assert.match(closed.stderr, /unhealthy: .* did not answer/);
   });
