@@ -34,6 +34,23 @@ export function createGroupStore(db: Db, clock: Clock) {
       await db.insertInto('groups').values(row).execute();
       return toGroup(row);
     },
+    async get(id: string): Promise<Group> {
+      const row = await db.selectFrom('groups').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw notFound('This group');
+      return toGroup(row);
+    },
+    /** Renames a group: its members' `groups` claim and any `allowed_groups=` list change with it. */
+    async update(id: string, changes: { name?: string; friendlyName?: string }): Promise<Group> {
+      const current = await this.get(id);
+      const name = changes.name ?? current.name;
+      if (!GROUP_NAME.test(name))
+        throw badRequest('invalid_group', 'Use 1–64 letters, digits, dots, dashes or underscores for a group name (no spaces or commas).', { fields: { name: 'invalid' } });
+      const taken = name === current.name ? null : await this.findByName(name);
+      if (taken) throw conflict('group_taken', `A group named "${name}" already exists.`);
+      const friendlyName = changes.friendlyName === undefined ? current.friendlyName : changes.friendlyName.trim() || name;
+      await db.updateTable('groups').set({ name, friendly_name: friendlyName }).where('id', '=', id).execute();
+      return { ...current, name, friendlyName };
+    },
     async remove(id: string): Promise<void> {
       const result = await db.deleteFrom('groups').where('id', '=', id).executeTakeFirst();
       if (!Number(result.numDeletedRows)) throw notFound('This group');
@@ -43,6 +60,50 @@ export function createGroupStore(db: Db, clock: Clock) {
       const rows = await db.selectFrom('user_groups').innerJoin('groups', 'groups.id', 'user_groups.group_id')
         .select('groups.name').where('user_groups.user_id', '=', userId).orderBy('groups.name').execute();
       return rows.map((r) => r.name);
+    },
+    /** A user's groups, sorted by name. */
+    async forUser(userId: string): Promise<Group[]> {
+      const rows = await db.selectFrom('user_groups').innerJoin('groups', 'groups.id', 'user_groups.group_id')
+        .selectAll('groups').where('user_groups.user_id', '=', userId).orderBy('groups.name').execute();
+      return rows.map(toGroup);
+    },
+    /** How many members each group has, by group id (groups without members are absent). */
+    async memberCounts(): Promise<Map<string, number>> {
+      const rows = await db.selectFrom('user_groups').select(['group_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('group_id').execute();
+      return new Map(rows.map((r) => [r.group_id, Number(r.n)]));
+    },
+    async memberIds(groupId: string): Promise<string[]> {
+      const rows = await db.selectFrom('user_groups').select('user_id').where('group_id', '=', groupId).execute();
+      return rows.map((r) => r.user_id);
+    },
+    /** The OIDC clients limited to this group (whether or not they are currently unrestricted). */
+    async clientsOf(groupId: string): Promise<{ id: string; name: string }[]> {
+      return db.selectFrom('client_groups').innerJoin('oidc_clients', 'oidc_clients.id', 'client_groups.client_id')
+        .select(['oidc_clients.id', 'oidc_clients.name']).where('client_groups.group_id', '=', groupId).orderBy('oidc_clients.name').execute();
+    },
+    /**
+     * The names of the groups with these ids, for APIs that speak in ids (Pocket ID's). Pocket ID
+     * drops unknown ids without a word; here they are an error, so a typo cannot quietly remove
+     * someone from a group.
+     */
+    async namesForIds(ids: readonly string[], field: string): Promise<string[]> {
+      const unique = [...new Set(ids)];
+      const rows = unique.length ? await db.selectFrom('groups').select(['id', 'name']).where('id', 'in', unique).execute() : [];
+      const missing = unique.filter((id) => !rows.some((r) => r.id === id));
+      if (missing.length) throw badRequest('unknown_group', `No group has the ID ${missing.map((m) => `"${m}"`).join(', ')}.`, { fields: { [field]: 'invalid' } });
+      return rows.map((r) => r.name);
+    },
+    /** Replaces a group's members; every id must be an existing user's. */
+    async setMembers(groupId: string, userIds: readonly string[]): Promise<void> {
+      const unique = [...new Set(userIds)];
+      await db.transaction().execute(async (trx) => {
+        if (!(await trx.selectFrom('groups').select('id').where('id', '=', groupId).executeTakeFirst())) throw notFound('This group');
+        const found = unique.length ? await trx.selectFrom('users').select('id').where('id', 'in', unique).execute() : [];
+        const missing = unique.filter((id) => !found.some((u) => u.id === id));
+        if (missing.length) throw badRequest('unknown_user', `No user has the ID ${missing.map((m) => `"${m}"`).join(', ')}.`, { fields: { userIds: 'invalid' } });
+        await trx.deleteFrom('user_groups').where('group_id', '=', groupId).execute();
+        if (unique.length) await trx.insertInto('user_groups').values(unique.map((user_id) => ({ user_id, group_id: groupId }))).execute();
+      });
     },
     /** Throws a clear error naming every group that does not exist. */
     async assertExist(names: string[]): Promise<void> {

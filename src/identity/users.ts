@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
 import { randomId } from '../core/random.ts';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
-import type { UsersTable } from '../storage/schema.ts';
+import type { Schema, UsersTable } from '../storage/schema.ts';
 
 export interface User {
   id: string;
@@ -84,6 +84,21 @@ async function assertUnique(db: DbOrTransaction, input: UserChanges, exceptId?: 
   }
 }
 
+/** A column a user list can be sorted by, as stored. */
+export interface UserSort {
+  column: 'username' | 'email' | 'first_name' | 'last_name' | 'is_admin' | 'disabled' | 'email_verified' | 'created_at';
+  direction: 'asc' | 'desc';
+}
+
+/** Narrows a users query to a search term found in the username, email or either name. */
+function matching<Q extends SelectQueryBuilder<Schema, 'users', object>>(query: Q, search: string | undefined): Q {
+  if (!search) return query;
+  const like = `%${search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+  // An explicit ESCAPE: SQLite has no default escape character for LIKE, PostgreSQL does.
+  const matches = (column: string) => sql<boolean>`lower(${sql.ref(column)}) like ${like} escape '\\'`;
+  return query.where((eb) => eb.or([matches('username'), matches('email'), matches('first_name'), matches('last_name')])) as Q;
+}
+
 export function createUserStore(db: Db, clock: Clock) {
   const findRow = (conn: DbOrTransaction, id: string) => conn.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   return {
@@ -104,19 +119,16 @@ export function createUserStore(db: Db, clock: Clock) {
         .executeTakeFirst();
       return row ? toUser(row) : null;
     },
-    async list(options: { search?: string; limit?: number; offset?: number } = {}): Promise<User[]> {
-      let query = db.selectFrom('users').selectAll().orderBy('username');
-      if (options.search) {
-        const like = `%${options.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-        // An explicit ESCAPE: SQLite has no default escape character for LIKE, PostgreSQL does.
-        const matches = (column: string) => sql<boolean>`lower(${sql.ref(column)}) like ${like} escape '\\'`;
-        query = query.where((eb) => eb.or([matches('username'), matches('email'), matches('first_name'), matches('last_name')]));
-      }
+    async list(options: { search?: string; limit?: number; offset?: number; sort?: UserSort } = {}): Promise<User[]> {
+      let query = matching(db.selectFrom('users').selectAll(), options.search);
+      // The id last, so equal values (two admins, two empty names) page in a stable order.
+      query = options.sort ? query.orderBy(options.sort.column, options.sort.direction).orderBy('id') : query.orderBy('username');
       const rows = await query.limit(options.limit ?? 100).offset(options.offset ?? 0).execute();
       return rows.map(toUser);
     },
-    async count(): Promise<number> {
-      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    /** How many users there are, or how many `list({ search })` would find. */
+    async count(search?: string): Promise<number> {
+      const row = await matching(db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')), search).executeTakeFirstOrThrow();
       return Number(row.n);
     },
     async countActiveAdmins(): Promise<number> {

@@ -160,6 +160,25 @@ export function createClientsService(deps: { db: Db; clock: Clock }) {
       return { client: await toClient(await rowOf(id)), secret: fresh.secret };
     },
 
+    /**
+     * Sets which clients admit a group's members (Pocket ID's "allowed OIDC clients" of a group):
+     * the group joins these clients' allowed groups and leaves every other client's. An unknown
+     * client id is refused, naming it, and nothing changes.
+     */
+    async setClientsOfGroup(groupId: string, clientIds: readonly string[]): Promise<void> {
+      const unique = [...new Set(clientIds)];
+      await db.transaction().execute(async (trx) => {
+        if (!(await trx.selectFrom('groups').select('id').where('id', '=', groupId).executeTakeFirst())) throw notFound('This group');
+        const found = unique.length ? await trx.selectFrom('oidc_clients').select('id').where('id', 'in', unique).execute() : [];
+        const missing = unique.filter((id) => !found.some((c) => c.id === id));
+        if (missing.length) throw badRequest('unknown_client', `No OIDC client has the ID ${missing.map((m) => `"${m}"`).join(', ')}.`, { fields: { oidcClientIds: 'invalid' } });
+        await trx.deleteFrom('client_groups').where('group_id', '=', groupId).execute();
+        if (unique.length) await trx.insertInto('client_groups').values(unique.map((client_id) => ({ client_id, group_id: groupId }))).execute();
+        const now = clock.nowMs();
+        if (unique.length) await trx.updateTable('oidc_clients').set({ updated_at: now }).where('id', 'in', unique).execute();
+      });
+    },
+
     /** Its tokens stop working at once: the provider no longer finds the client they belong to. */
     async delete(id: string): Promise<void> {
       await rowOf(id);

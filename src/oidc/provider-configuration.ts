@@ -29,7 +29,8 @@ export interface ConfigurationDeps {
 // it as an HMAC key, so anyone holding the database could forge tokens. (Default lists include HS256.)
 const ASYMMETRIC = ['RS256', 'PS256', 'ES256'];
 
-const TTL_SECONDS = { AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60, RefreshToken: 30 * 24 * 3600, Interaction: 30 * 60 } as const;
+/** Token lifetimes, the same for every client (the admin API reports them as Pocket ID's per-client durations). */
+export const TTL_SECONDS = { AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60, RefreshToken: 30 * 24 * 3600, Interaction: 30 * 60 } as const;
 
 /**
  * The login prompt also asks for an interaction unless the latchkey web session (passkey sign-in)

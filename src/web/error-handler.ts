@@ -25,12 +25,22 @@ export function toAppError(error: unknown): AppError {
       : fastifyError.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError ? 'malformed_body' : 'bad_request';
     const message = code === 'body_too_large' ? 'The request body is too large.'
       : code === 'unsupported_media_type' ? 'This content type is not accepted here.'
-      : code === 'invalid_request' ? `The request is invalid: ${fastifyError.message}.`
+      : code === 'invalid_request' ? `The request is invalid: ${validationText(fastifyError)}.`
       : code === 'malformed_body' ? 'The request body could not be read: it is not well-formed.'
       : 'The request could not be understood.';
     return new AppError(code, status, message, { cause: error });
   }
   return new AppError('internal_error', 500, 'Something went wrong on our side. Please try again.', { cause: error });
+}
+
+/**
+ * Fastify's own summary, except that an unknown field is named: "body must NOT have additional
+ * properties" alone leaves the caller guessing which of their fields was refused.
+ */
+function validationText(error: FastifyError): string {
+  const problems = error.validation ?? [];
+  const unknown = problems.filter((p) => p.keyword === 'additionalProperties').map((p) => String((p.params as { additionalProperty?: unknown }).additionalProperty).slice(0, 60));
+  return unknown.length ? `${error.message} (${unknown.map((name) => `"${name}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not accepted here)` : error.message;
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError, renderPage?: ErrorPageRenderer) {
