@@ -2,7 +2,7 @@
 // fastify app; every other request is the static edge's, and a request under a protected prefix
 // is answered only after the proxy's own check (checkAuth, the code behind /oauth2/auth) said
 // 202. A plain node:http handler, so the public-file hot path runs without a framework.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { type AuthCheckResult, checkAuth, checkAuthNow } from '../proxy/auth-check.ts';
 import type { ProxyLogger, ProxyRuntime } from '../proxy/proxy-runtime.ts';
 import type { ProtectedPrefix, Resolution, StaticSite } from '../edge/static-site.ts';
@@ -89,12 +89,15 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
       return send(res, 403, { 'content-type': 'text/html; charset=utf-8' }, page.value, req.method === 'HEAD');
     }
     // 401. A browser navigation starts sign-in and comes back to the same address; anything else
-    // (a script's POST, an API client) gets the status it can act on.
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      const back = encodePathForLocation(resolution.pathname) + resolution.query;
-      return send(res, 302, { location: `${prefix}/start?rd=${encodeURIComponent(back)}` }, '');
-    }
-    return send(res, 401, { 'content-type': 'text/plain; charset=utf-8' }, 'Sign in first.');
+    // (an <img>, a script's fetch or POST, an API client) gets the status it can act on. Each
+    // /oauth2/start sets its own CSRF cookie, so sending every image of a private gallery there
+    // would pile up cookies until the browser's requests are too large to be answered (431).
+    const start = `${prefix}/start?rd=${encodeURIComponent(encodePathForLocation(resolution.pathname) + resolution.query)}`;
+    if ((req.method === 'GET' || req.method === 'HEAD') && isNavigation(req.headers)) return send(res, 302, { location: start }, '');
+    // RFC 9110 §15.5.2: a 401 carries a challenge. No registered scheme describes a sign-in that
+    // sets a cookie; this is the `Cookie` scheme of draft-broyer-http-cookie-auth, one realm per prefix.
+    const challenge = `Cookie realm="${rule.prefix.replace(/["\\]/g, '\\$&')}", form-action="${start}", cookie-name="${runtime.config.cookie.name}"`;
+    return send(res, 401, { 'www-authenticate': challenge }, 'Sign in first.', req.method === 'HEAD');
   }
 
   return function handleSite(req, res) {
@@ -114,6 +117,18 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
     }
     void site.serve(req, res, resolution);
   };
+}
+
+/**
+ * Fetch Metadata (W3C): a browser says what a request is for. Only a navigation can show the
+ * provider's sign-in page and come back; a client that sends no Sec-Fetch-* headers at all (an
+ * older browser, curl) is given the redirect, as before.
+ */
+function isNavigation(headers: IncomingHttpHeaders): boolean {
+  const mode = headers['sec-fetch-mode'];
+  const dest = headers['sec-fetch-dest'];
+  if (mode === undefined && dest === undefined && headers['sec-fetch-site'] === undefined) return true;
+  return mode === 'navigate' || dest === 'document';
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string, omitBody = false): undefined {

@@ -7,11 +7,15 @@
 // - no segment may start with "." except a leading `.well-known` (RFC 8615), so `.git`, `.env`
 //   and editor droppings stay private even when they end up in the output folder;
 // - no listings: a directory without index.html is 404.
+// A precompressed sibling is a second file with its own real path, so it gets the same checks
+// and must also sit under exactly the protection of the file it compresses: otherwise a public
+// `page.html.gz` symlinked into `/private/` would hand the private bytes to anyone.
 import { open, realpath, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { contentTypeFor } from './content-type.ts';
 import { makeEtag } from './conditional.ts';
+import type { ProtectedPrefix, ProtectionMatcher } from './protection.ts';
 
 export interface Representation {
   /** Real absolute path of the bytes on disk. */
@@ -42,6 +46,8 @@ export type Lookup =
 export interface LookupOptions {
   rootRealPath: string;
   maxBodyBytes: number;
+  /** The site's protected prefixes, matched against real paths relative to the root. */
+  protectionOf: ProtectionMatcher;
 }
 
 const MISSING: Lookup = Object.freeze({ kind: 'missing' });
@@ -94,16 +100,19 @@ async function fileLookup(real: { path: string; pathname: string }, options: Loo
   const before = previous?.kind === 'file' ? previous : null;
   const identity = await readRepresentation(real.path, options, before?.identity);
   if (identity === null) return MISSING;
+  const protection = options.protectionOf(real.pathname);
   const [br, gzip] = await Promise.all([
-    precompressedSibling(real.path + '.br', identity, options, before?.br),
-    precompressedSibling(real.path + '.gz', identity, options, before?.gzip),
+    precompressedSibling(real.path + '.br', identity, protection, options, before?.br),
+    precompressedSibling(real.path + '.gz', identity, protection, options, before?.gzip),
   ]);
   return { kind: 'file', contentType: contentTypeFor(real.path), identity, br, gzip, realPathname: real.pathname };
 }
 
-async function precompressedSibling(path: string, identity: Representation, options: LookupOptions, previous?: Representation | null) {
+async function precompressedSibling(path: string, identity: Representation, protection: ProtectedPrefix | null,
+  options: LookupOptions, previous?: Representation | null) {
   const real = await realInsideRoot(path, options);
-  if (real === null) return null;
+  // Not an error: without a usable sibling the file itself is sent uncompressed.
+  if (real === null || options.protectionOf(real.pathname) !== protection) return null;
   const representation = await readRepresentation(real.path, options, previous ?? undefined);
   // A sibling older than the file it compresses is left over from an earlier build: serving it
   // would undo the edit. One second of slack covers tools that copy the original's mtime.

@@ -18,11 +18,12 @@
 //   (request-path.ts) that is both served and matched, and `protection` is the longest matching
 //   ProtectedPrefix or null. Protection must be enforced by the caller before serve().
 // - serve(req, res, resolution) answers: 405 (Allow: GET, HEAD) for other methods; 400 for an
-//   invalid path; 301 `/dir` → `/dir/` (query kept); the file with 200/206/304/416; otherwise
+//   invalid path; 301 `/dir` → `/dir/` (query kept); the file with 200/206/304/412/416; otherwise
 //   404 with the site's own 404 page (notFoundPage, default /404.html) or a built-in one.
 //   Everything under a protected prefix, including its redirects and 404s, is
 //   `Cache-Control: private, no-store`. A file whose real path (behind symlinks) falls under a
-//   different protected prefix than the request is 404, so a public symlink cannot expose it.
+//   different protected prefix than the request is 404, so a public symlink cannot expose it; a
+//   `.br`/`.gz` sibling whose real path is protected differently from the file's is ignored.
 // - matchProtection(pathname) normalises like resolve() and returns the ProtectedPrefix or null
 //   (throws on a path resolve() would refuse).
 //
@@ -40,12 +41,12 @@ import { realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { systemClock } from '../core/clock.ts';
+import { nowSeconds, systemClock } from '../core/clock.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { chooseEncoding } from './accept-encoding.ts';
 import type { PrecompressedEncoding } from './accept-encoding.ts';
-import { ifRangeAllowsRange, isNotModified } from './conditional.ts';
+import { ifRangeAllowsRange, isNotModified, preconditionFailed } from './conditional.ts';
 import { createFileCache } from './file-cache.ts';
 import type { Lookup, Representation } from './file-lookup.ts';
 import { builtInPage } from './built-in-page.ts';
@@ -108,13 +109,15 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
   const notFoundPath = options.notFoundPage ?? '/404.html';
   const locationPrefix = options.locationPrefix ?? '';
   const onError = options.onError ?? ((error: unknown) => console.error('static edge:', error));
+  const clock = options.clock ?? systemClock;
   const cache = createFileCache({
     rootRealPath,
-    clock: options.clock ?? systemClock,
+    clock,
     revalidateAfterMs: options.revalidateAfterMs ?? 1000,
     maxBodyBytes: options.maxCachedFileBytes ?? 256 * 1024,
     maxTotalBodyBytes: options.maxCacheBytes ?? 64 * 1024 * 1024,
     maxEntries: options.maxCacheEntries ?? 10_000,
+    protectionOf: matcher,
   });
   const prepared = new WeakMap<Lookup, Prepared>();
 
@@ -212,7 +215,9 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
     const okHeaders = okHeadersFor(p, lookup, encoding, isProtected);
 
     // RFC 9110 §13.2.2: preconditions are evaluated before Range
-    if (isNotModified(req.headers, representation)) {
+    const now = nowSeconds(clock);
+    if (preconditionFailed(req.headers, representation, now)) return sendWithoutBody(res, 412, okHeaders);
+    if (isNotModified(req.headers, representation, now)) {
       const headers: OutgoingHttpHeaders = { etag: okHeaders.etag, 'last-modified': okHeaders['last-modified'] };
       if (okHeaders.vary) headers.vary = okHeaders.vary;
       if (isProtected) headers['cache-control'] = NO_STORE;
@@ -224,19 +229,10 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
     let start = 0;
     let end = representation.sizeBytes - 1;
     let headers = okHeaders;
-    if (rangeHeader !== undefined && ifRangeAllowsRange(req.headers['if-range'] as string | undefined, representation)) {
+    if (rangeHeader !== undefined && ifRangeAllowsRange(req.headers['if-range'] as string | undefined, representation, now)) {
       const range = parseRange(rangeHeader, representation.sizeBytes);
       if (range.kind === 'unsatisfiable') {
-        const { etag, 'last-modified': lastModified, vary, 'cache-control': cacheControl } = okHeaders;
-        res.writeHead(416, {
-          'content-range': `bytes */${representation.sizeBytes}`, // RFC 9110 §15.5.17
-          'content-length': 0,
-          'x-content-type-options': NOSNIFF,
-          etag, 'last-modified': lastModified,
-          ...(vary ? { vary } : {}),
-          ...(cacheControl ? { 'cache-control': cacheControl } : {}),
-        });
-        return void res.end();
+        return sendWithoutBody(res, 416, okHeaders, { 'content-range': `bytes */${representation.sizeBytes}` }); // RFC 9110 §15.5.17
       }
       if (range.kind === 'partial') {
         status = 206;
@@ -255,6 +251,22 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
       return void res.end(status === 200 ? representation.body : representation.body.subarray(start, end + 1));
     }
     return streamFile(req, res, resolution, representation, status, headers, start, end, attempt);
+  }
+
+  // 412 and 416 are answers about the file, so they carry its validators and cache headers
+  // (a protected file's stay private, no-store), but none of its bytes.
+  function sendWithoutBody(res: ServerResponse, status: number, okHeaders: OutgoingHttpHeaders, extra?: OutgoingHttpHeaders): undefined {
+    const { etag, 'last-modified': lastModified, vary, 'cache-control': cacheControl } = okHeaders;
+    res.writeHead(status, {
+      ...extra,
+      'content-length': 0,
+      'x-content-type-options': NOSNIFF,
+      etag, 'last-modified': lastModified,
+      ...(vary ? { vary } : {}),
+      ...(cacheControl ? { 'cache-control': cacheControl } : {}),
+    });
+    res.end();
+    return undefined;
   }
 
   async function streamFile(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' },

@@ -60,6 +60,14 @@ function buildSite(): string {
   symlinkSync('/etc', join(root, 'etc-link'));
   symlinkSync(join(root, 'private/secret.html'), join(root, 'public-view.html'));
   symlinkSync(join(root, '.env'), join(root, 'env.txt'));
+  // Precompressed siblings that are symlinks to bytes protected differently from their file.
+  write('page.html', '<h1>public page</h1>');
+  write('private/secret.html.gz', gzipSync(`<p>${SECRET}</p>`));
+  write('private/secret.html.br', brotliCompressSync(Buffer.from(`<p>${SECRET}</p>`)));
+  write('private/family/index.html.gz', gzipSync('<h1>family</h1>'));
+  symlinkSync(join(root, 'private/secret.html.gz'), join(root, 'page.html.gz'));
+  symlinkSync(join(root, 'private/secret.html.br'), join(root, '404.html.br'));
+  symlinkSync(join(root, 'private/family/index.html.gz'), join(root, 'private/index.html.gz'));
   return root;
 }
 
@@ -167,6 +175,31 @@ describe('static edge over node:http', () => {
       const first = await get('/index.html');
       const reply = await get('/index.html', { 'if-none-match': '"nope"', 'if-modified-since': first.headers['last-modified']! });
       assert.equal(reply.status, 200);
+    });
+
+    it('sends the file to an If-Modified-Since that is not an HTTP-date', async () => {
+      assert.equal((await get('/index.html', { 'if-modified-since': '2099' })).status, 200);
+    });
+
+    it('answers 412 to an If-Match without the ETag, with the file\'s validators and Vary', async () => {
+      const first = await get('/css/style.css', { 'accept-encoding': 'br' });
+      const reply = await get('/css/style.css', { 'accept-encoding': 'br', 'if-match': '"stale-1"' });
+      assert.equal(reply.status, 412);
+      assert.equal(reply.body.length, 0);
+      assert.equal(reply.headers.etag, first.headers.etag);
+      assert.equal(reply.headers.vary, 'Accept-Encoding');
+      assert.equal((await get('/css/style.css', { 'accept-encoding': 'br', 'if-match': first.headers.etag! })).status, 200);
+    });
+
+    it('answers 412 to an If-Unmodified-Since before Last-Modified, and serves the file from that date on', async () => {
+      const { headers } = await get('/index.html');
+      const before = new Date(Date.parse(headers['last-modified']!) - 1000).toUTCString();
+      assert.equal((await get('/index.html', { 'if-unmodified-since': before })).status, 412);
+      assert.equal((await get('/index.html', { 'if-unmodified-since': headers['last-modified']! })).status, 200);
+    });
+
+    it('answers 412 before Range is considered', async () => {
+      assert.equal((await get('/media/big.bin', { 'if-match': '"stale-1"', range: 'bytes=0-9' })).status, 412);
     });
   });
 
@@ -394,6 +427,32 @@ describe('static edge over node:http', () => {
       const reply = await get('/public-view.html');
       assert.equal(reply.status, 404);
       assert.doesNotMatch(reply.body.toString(), new RegExp(SECRET));
+    });
+
+    it('sends a public file uncompressed when its .gz sibling is a symlink into the protected section', async () => {
+      const reply = await get('/page.html', { 'accept-encoding': 'gzip' });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.headers['content-encoding'], undefined);
+      assert.equal(reply.body.toString(), '<h1>public page</h1>');
+    });
+
+    it('sends the 404 page uncompressed when its .br sibling is a symlink into the protected section', async () => {
+      const reply = await get('/no/such/page', { 'accept-encoding': 'br' });
+      assert.equal(reply.status, 404);
+      assert.equal(reply.headers['content-encoding'], undefined);
+      assert.equal(reply.body.toString(), '<h1>custom not found</h1>');
+    });
+
+    it('ignores a sibling protected by a different prefix than the file it compresses', async () => {
+      const reply = await get('/private/', { ...AUTH, 'accept-encoding': 'gzip' });
+      assert.equal(reply.headers['content-encoding'], undefined);
+      assert.equal(reply.body.toString(), '<h1>private home</h1>');
+    });
+
+    it('marks 412 answers under a protected prefix private, no-store', async () => {
+      const reply = await get('/private/secret.html', { ...AUTH, 'if-match': '"stale-1"' });
+      assert.equal(reply.status, 412);
+      assert.equal(reply.headers['cache-control'], 'private, no-store');
     });
 
     it('marks 304 answers under a protected prefix private, no-store', async () => {

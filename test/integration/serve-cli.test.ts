@@ -87,7 +87,8 @@ describe('latchkey serve command', () => {
       const setupUrl = /(http:\/\/\S+)$/.exec(link.msg)?.[1] ?? '';
       assert.match(setupUrl, new RegExp(`^${id}/setup\\?token=[\\w-]{20,}$`));
       assert.equal((await fetch(setupUrl)).status, 200, 'the printed link opens the setup page');
-      const privatePage = await fetch(`${site}/private/`, { redirect: 'manual' });
+      // fetch() says Sec-Fetch-Mode: cors, which a signed-out script gets 401 for; this asks as a page would
+      const privatePage = await fetch(`${site}/private/`, { redirect: 'manual', headers: { 'sec-fetch-dest': 'document' } });
       assert.equal(privatePage.status, 302);
       assert.equal(privatePage.headers.get('location'), '/oauth2/start?rd=%2Fprivate%2F');
       assert.equal((await fetch(`${site}/`)).status, 200);

@@ -53,6 +53,33 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     assert.ok(hops.at(-1)!.location!.startsWith(`${serve.idOrigin}/login?next=%2Finteraction%2F`), hops.at(-1)!.location!);
   });
 
+  it('redirects a signed-out navigation to sign in, whether or not the client sends Fetch Metadata', async () => {
+    const navigation = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'none' };
+    for (const headers of [navigation, {}]) {
+      const answer = await rawRequest(serve.siteOrigin, '/private/notes.txt', { headers });
+      assert.equal(answer.status, 302, JSON.stringify(headers));
+      assert.equal(answer.headers.location, '/oauth2/start?rd=%2Fprivate%2Fnotes.txt');
+    }
+  });
+
+  it('answers a signed-out image or fetch 401 with a challenge, never a sign-in redirect that would leave a CSRF cookie', async () => {
+    for (const headers of [{ 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image', 'sec-fetch-site': 'same-origin' },
+      { 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' }]) {
+      const answer = await rawRequest(serve.siteOrigin, '/private/notes.txt', { headers });
+      assert.equal(answer.status, 401, JSON.stringify(headers));
+      assert.equal(answer.headers['cache-control'], 'private, no-store');
+      assert.equal(answer.headers['www-authenticate'], 'Cookie realm="/private/", form-action="/oauth2/start?rd=%2Fprivate%2Fnotes.txt", cookie-name="_oauth2_proxy"');
+      assert.equal(answer.headers['set-cookie'], undefined);
+      assert.doesNotMatch(answer.body, /SECRET/);
+    }
+  });
+
+  it('answers a signed-out POST under a protected prefix 401 with a WWW-Authenticate challenge (RFC 9110 §15.5.2)', async () => {
+    const answer = await rawRequest(serve.siteOrigin, '/private/family/', { method: 'POST' });
+    assert.equal(answer.status, 401);
+    assert.match(String(answer.headers['www-authenticate']), /^Cookie realm="\/private\/family\/"/);
+  });
+
   it('creates the first admin from the setup link, who registers a passkey and comes back through the OIDC flow to /private/', async () => {
     const first = await visit(alice, '/private/');
     assert.ok(first.hops.at(-1)!.location!.startsWith(`${serve.idOrigin}/login?`));

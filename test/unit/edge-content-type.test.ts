@@ -22,6 +22,20 @@ describe('contentTypeFor', () => {
     for (const [name, type] of Object.entries(expected)) assert.equal(contentTypeFor(name), type, name);
   });
 
+  it('knows the photo, video, audio and document types a personal site hosts', () => {
+    const expected: Record<string, string> = {
+      'IMG_0001.HEIC': 'image/heic', 'a.heif': 'image/heif', 'a.tiff': 'image/tiff', 'a.mov': 'video/quicktime',
+      'a.m4v': 'video/mp4', 'a.mkv': 'video/x-matroska', 'a.m4a': 'audio/mp4', 'a.flac': 'audio/flac', 'a.opus': 'audio/ogg',
+      'a.weba': 'audio/webm', 'a.epub': 'application/epub+zip', 'a.ics': 'text/calendar; charset=utf-8',
+      'feed.xsl': 'application/xslt+xml; charset=utf-8',
+      'a.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      'a.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'a.pptx': 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+      'a.odt': 'application/vnd.oasis.opendocument.text', 'a.gpx': 'application/gpx+xml; charset=utf-8',
+    };
+    for (const [name, type] of Object.entries(expected)) assert.equal(contentTypeFor(name), type, name);
+  });
+
   it('ignores extension case', () => assert.equal(contentTypeFor('PHOTO.JPG'), 'image/jpeg'));
 
   it('falls back to application/octet-stream for unknown or missing extensions', () => {

@@ -17,7 +17,7 @@ describe('createFileCache', () => {
 
   const make = (overrides: Partial<FileCacheOptions> = {}) => createFileCache({
     rootRealPath: root, maxBodyBytes: 1024, clock: manualClock(), revalidateAfterMs: 1000,
-    maxEntries: 100, maxTotalBodyBytes: 1 << 20, ...overrides,
+    maxEntries: 100, maxTotalBodyBytes: 1 << 20, protectionOf: () => null, ...overrides,
   });
 
   it('shares one look-up between concurrent requests for the same path', () => {
