@@ -73,7 +73,53 @@ export async function run(argv: string[]): Promise<number> {
   const tlsFlags = ['--tls-cert', '--tls-key'].filter(given);
   if (tlsFlags.length && (targetName === 'compose' || targetName === 'systemd'))
     problems.push(`${tlsFlags.join(', ')}: not used by ${targetName}, whose latchkey processes listen behind nginx or Caddy; give the certificate to generate nginx or generate caddy (--single for latchkey serve). For latchkey serve with its own TLS, see docs/serve.md ("TLS without nginx")`);
+  if (plan && !problems.length) problems.push(...ineffectiveFlags(target.generate, targetName, flags, plan, tlsFlags));
   if (problems.length || !plan) throw new ConfigError(problems);
   process.stdout.write(target.generate(plan));
   return 0;
+}
+
+// Two values for each flag that may or may not matter to a target: both valid, differing from
+// each other, so at least one differs from whatever was given.
+const PROBES: Record<string, [string, string]> = {
+  '--site-root': ['/srv/probe-a', '/srv/probe-b'],
+  '--auth-cache': ['31s', '47s'],
+  '--auth-cache-path': ['/var/cache/probe-a', '/var/cache/probe-b'],
+  '--tls-cert': ['/etc/probe-a.pem', '/etc/probe-b.pem'],
+  '--tls-key': ['/etc/probe-a.key', '/etc/probe-b.key'],
+  '--id-upstream': ['127.0.0.1:1001', '127.0.0.1:1002'],
+  '--proxy-upstream': ['127.0.0.1:1003', '127.0.0.1:1004'],
+  '--serve-upstream': ['127.0.0.1:1005', '127.0.0.1:1006'],
+  '--proxy-socket': ['/run/probe-a.sock', '/run/probe-b.sock'],
+  '--access-log': ['/var/log/probe-a.log', '/var/log/probe-b.log'],
+  '--listen-address': ['127.0.0.2', '127.0.0.3'],
+  '--https-port': ['10443', '11443'],
+  '--http-port': ['10080', '11080'],
+  '--cookie-name': ['probe_a', 'probe_b'],
+  '--client-id': ['probe-a', 'probe-b'],
+  '--image': ['probe:a', 'probe:b'],
+  '--install-dir': ['/opt/probe-a', '/opt/probe-b'],
+};
+
+/**
+ * Flags given that cannot change this file: someone who passes --auth-cache to generate caddy, or
+ * --proxy-upstream beside --proxy-socket, expects an effect, and silence would hide that there is
+ * none. Decided by generating the file again with other values for the flag (the last value of a
+ * flag wins): when neither changes a byte, the flag does nothing here, whatever the reason.
+ */
+function ineffectiveFlags(generate: (plan: DeploymentPlan) => string, targetName: string, flags: string[], plan: DeploymentPlan, alreadyRefused: string[]): string[] {
+  const output = generate(plan);
+  const given = new Set(flags.filter((arg) => arg.startsWith('--')).map((arg) => arg.split('=')[0]));
+  const unused = [...given].filter((flag) => {
+    const probes = PROBES[flag];
+    if (!probes || alreadyRefused.includes(flag)) return false;
+    return probes.every((value) => {
+      try {
+        return generate(planFromArgs([...flags, flag, value])) === output;
+      } catch {
+        return false; // a probe this combination refuses: no verdict, so no complaint
+      }
+    });
+  });
+  return unused.map((flag) => `${flag}: changes nothing in what generate ${targetName} prints with these flags; leave it out (docs/reverse-proxies.md lists which flags each target uses)`);
 }

@@ -67,6 +67,24 @@ describe('latchkey generate', () => {
     assert.match((await output(['nginx', '--single', '--tls-cert', '/etc/ssl/site.pem', '--tls-key', '/etc/ssl/site.key'])).text, /ssl_certificate \/etc\/ssl\/site\.pem;/);
   });
 
+  it('refuses a flag that changes nothing in the chosen target, and takes the same flag where it matters', async () => {
+    for (const [argv, flags] of [
+      [['caddy', '--auth-cache', '30s'], ['--auth-cache']],
+      [['nginx', '--image', 'latchkey:1', '--cookie-name', 'session'], ['--image', '--cookie-name']],
+      [['nginx', '--public', '--access-log', 'off'], ['--access-log']],
+      [['systemd', '--site-root', '/srv/site'], ['--site-root']],
+    ] as const) {
+      await assert.rejects(output([...argv]), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(error.problems.map((p) => p.split(':')[0]), flags, argv.join(' '));
+        assert.match(error.problems[0], /changes nothing in what generate \w+ prints/);
+        return true;
+      });
+    }
+    for (const argv of [['nginx', '--auth-cache', '30s', '--auth-cache-engine', 'lua'], ['compose', '--image', 'latchkey:1', '--cookie-name', 'session'], ['nginx', '--access-log', 'off'], ['systemd', '--single', '--site-root', '/srv/site']])
+      assert.equal((await output(argv)).code, 0, argv.join(' '));
+  });
+
   it('reports an unknown flag once, not its value too, and suggests the flag meant', async () => {
     await assert.rejects(output(['systemd', '--bogus', '1', '--singel']), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
