@@ -16,7 +16,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (action === 'list') {
       const keys = await identity.apiKeys.list();
-      print(values.json, keys, () => keys.map((k) => `${k.id}\t${k.name}\tlast used ${k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : 'never'}`).join('\n') || 'No API keys.');
+      print(values.json, keys, () => keys.map((k) => `${k.id}\t${k.name}\tby ${k.createdBy ?? 'the command line'}\tlast used ${k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : 'never'}${k.honoured ? '' : '\tREFUSED: its creator is no longer an active admin'}`).join('\n') || 'No API keys.');
       return 0;
     }
     if (action === 'revoke') {

@@ -12,6 +12,14 @@ export interface ApiKey {
   lastUsedAt: number | null;
 }
 
+/** A key as the console and `latchkey api-key list` show it: who made it, and whether it still works. */
+export interface ListedApiKey extends ApiKey {
+  /** The creator's username; null for a key made with the CLI, or when the creator is gone. */
+  createdBy: string | null;
+  /** False once the creator is no longer an active admin (verify() then refuses it). */
+  honoured: boolean;
+}
+
 /** Admin API keys (Pocket ID's `X-API-KEY`): shown once, stored as a SHA-256 hash. */
 export function createApiKeys(db: Db, clock: Clock) {
   return {
@@ -45,9 +53,18 @@ export function createApiKeys(db: Db, clock: Clock) {
       await db.updateTable('api_keys').set({ last_used_at: clock.nowMs() }).where('id', '=', row.id).execute();
       return { id: row.id, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at, lastUsedAt: row.last_used_at };
     },
-    async list(): Promise<ApiKey[]> {
-      const rows = await db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
-      return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, expiresAt: r.expires_at, lastUsedAt: r.last_used_at }));
+    async list(): Promise<ListedApiKey[]> {
+      const rows = await db.selectFrom('api_keys')
+        .leftJoin('users', 'users.id', 'api_keys.created_by')
+        .selectAll('api_keys')
+        .select(['users.username as creator_username', 'users.is_admin as creator_is_admin', 'users.disabled as creator_disabled'])
+        .orderBy('api_keys.created_at').execute();
+      return rows.map((r) => ({
+        id: r.id, name: r.name, createdAt: r.created_at, expiresAt: r.expires_at, lastUsedAt: r.last_used_at,
+        createdBy: r.creator_username ?? null,
+        // the same rule as verify(), so the list never shows a refused key as working
+        honoured: r.created_by === null || (r.creator_is_admin === 1 && r.creator_disabled === 0),
+      }));
     },
     async revoke(id: string): Promise<void> {
       const result = await db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();

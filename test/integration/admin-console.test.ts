@@ -256,7 +256,11 @@ describe('admin console over HTTP', () => {
     const { html } = await follow(await submit('/admin/api-keys', '/admin/api-keys', { name: 'backup script', expiresInDays: '30' }));
     const key = /id="new-api-key"[^>]*>(lk_[\w-]+)</.exec(html)![1];
     assert.equal((await fetch(`${id.origin}/api/users`, { headers: { 'x-api-key': key } })).status, 200);
-    const keyId = (await id.services.identity.apiKeys.list())[0].id;
+    assert.doesNotMatch(html, /refused:/, 'made by an active admin, the key is shown as working');
+    const former = await id.services.identity.users.create({ username: 'former-admin' });
+    await id.services.identity.apiKeys.create({ name: 'old script', createdBy: former.id });
+    assert.match((await admin.page('/admin/api-keys')).html, /former-admin <strong class="warning">refused: former-admin is no longer an active admin/);
+    const keyId = (await id.services.identity.apiKeys.list()).find((k) => k.name === 'backup script')!.id;
     await follow(await submit(`/admin/api-keys/${keyId}/revoke`, `/admin/api-keys/${keyId}/revoke`, { confirm: 'yes' }));
     assert.equal((await fetch(`${id.origin}/api/users`, { headers: { 'x-api-key': key } })).status, 401);
   });

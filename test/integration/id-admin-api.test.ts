@@ -42,8 +42,11 @@ describe('latchkey id: admin JSON API', () => {
     const status = async () => (await fetch(`${id.origin}/api/users`, { headers: { 'x-api-key': key } })).status;
     assert.equal(await status(), 200);
     const change = (body: object) => api(`/api/users/${owner.id}`, { method: 'PUT', body: JSON.stringify(body) });
+    const listed = async () => (await id.services.identity.apiKeys.list()).find((k) => k.id === ownersKey.id);
+    assert.deepEqual(await listed().then((k) => [k?.createdBy, k?.honoured]), ['keyowner', true]);
     assert.equal((await change({ isAdmin: false })).status, 200);
     assert.equal(await status(), 401, 'demoted');
+    assert.equal((await listed())?.honoured, false, 'the console and the CLI list show the key as refused');
     assert.equal((await change({ isAdmin: true })).status, 200);
     assert.equal(await status(), 200, 'an admin again');
     assert.equal((await change({ disabled: true })).status, 200);

@@ -4,7 +4,7 @@ import { adminPage, copyable, csrfField, notice, problem, textInput, when, type 
 
 export interface ApiKeysView {
   frame: AdminFrame;
-  keys: { id: string; name: string; createdAt: number; expiresAt: number | null; lastUsedAt: number | null }[];
+  keys: { id: string; name: string; createdAt: number; expiresAt: number | null; lastUsedAt: number | null; createdBy: string | null; honoured: boolean }[];
   /** The new key, on the one visit after it was made. */
   created: { name: string; key: string } | null;
   alreadyShown: boolean;
@@ -25,12 +25,13 @@ ${v.created ? html`<section class="card reveal" aria-labelledby="new-key-heading
   <h${v.created ? '2' : '1'}>API keys</h${v.created ? '2' : '1'}>
   ${notice(v.notice)}
   ${v.alreadyShown ? problem('That key was shown once and is not shown again. If it was lost, revoke it and create a new one.') : ''}
-  <p>Scripts use an API key to call the admin API (<code>/api/users</code>, <code>/api/oidc/clients</code> …) in the <code>X-API-KEY</code> header, as with Pocket ID.</p>
+  <p>Scripts use an API key to call the admin API (<code>/api/users</code>, <code>/api/oidc/clients</code> …) in the <code>X-API-KEY</code> header, as with Pocket ID. A key acts for the admin who created it, and works only while they are an active admin.</p>
   ${v.keys.length === 0 ? html`<p>No API keys.</p>` : html`
   <table class="stack">
-    <thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <thead><tr><th scope="col">Name</th><th scope="col">Created by</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>${v.keys.map((k) => html`<tr>
       <th scope="row" data-label="Name">${k.name}</th>
+      <td data-label="Created by">${k.createdBy ?? 'the command line'}${k.honoured ? '' : html` <strong class="warning">refused: ${k.createdBy ?? 'its creator'} is no longer an active admin</strong>`}</td>
       <td data-label="Created">${when(k.createdAt)}</td>
       <td data-label="Expires">${when(k.expiresAt)}</td>
       <td data-label="Last used">${when(k.lastUsedAt)}</td>
