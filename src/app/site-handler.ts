@@ -2,8 +2,9 @@
 // fastify app; every other request is the static edge's, and a request under a protected prefix
 // is answered only after the proxy's own check (checkAuth, the code behind /oauth2/auth) said
 // 202. A plain node:http handler, so the public-file hot path runs without a framework.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AuthCheckResult, checkAuth, checkAuthNow } from '../proxy/auth-check.ts';
+import { isNavigation } from '../proxy/navigation.ts';
 import type { ProxyLogger, ProxyRuntime } from '../proxy/proxy-runtime.ts';
 import type { ProtectedPrefix, Resolution, StaticSite } from '../edge/static-site.ts';
 import { encodePathForLocation } from '../edge/request-path.ts';
@@ -117,18 +118,6 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
     }
     void site.serve(req, res, resolution);
   };
-}
-
-/**
- * Fetch Metadata (W3C): a browser says what a request is for. Only a navigation can show the
- * provider's sign-in page and come back; a client that sends no Sec-Fetch-* headers at all (an
- * older browser, curl) is given the redirect, as before.
- */
-function isNavigation(headers: IncomingHttpHeaders): boolean {
-  const mode = headers['sec-fetch-mode'];
-  const dest = headers['sec-fetch-dest'];
-  if (mode === undefined && dest === undefined && headers['sec-fetch-site'] === undefined) return true;
-  return mode === 'navigate' || dest === 'document';
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string, omitBody = false): undefined {

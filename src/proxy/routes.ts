@@ -1,11 +1,12 @@
 // The proxy's HTTP surface, oauth2-proxy v7's endpoints under --proxy-prefix (default /oauth2).
 // The only file of the feature that knows fastify: each handler translates one call.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../core/errors.ts';
+import { AppError, unauthorized } from '../core/errors.ts';
 import { sendError } from '../web/error-handler.ts';
 import { authAnswer } from './auth-endpoint.ts';
 import { parseCookieHeader } from './cookie-header.ts';
 import { decide } from './decide.ts';
+import { isNavigation } from './navigation.ts';
 import { peerOf } from './peer.ts';
 import { proxyErrorPage, signInPage } from './pages.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
@@ -67,7 +68,11 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
 
     app.get(`${prefix}/sign_in`, async (request, reply) => {
       const browser = browserRequest(request);
-      if (config.skipProviderButton) return flow(request, reply, () => startSignIn(rt, browser));
+      if (config.skipProviderButton) {
+        // nginx's error_page 401 brings every signed-out request here, images included (navigation.ts)
+        if (!isNavigation(request.headers)) throw unauthorized();
+        return flow(request, reply, () => startSignIn(rt, browser));
+      }
       const page = signInPage({ startPath: `${prefix}/start`, redirect: findRedirect(rt, browser) });
       return noStore(reply).type('text/html; charset=utf-8').send(page.value);
     });

@@ -18,6 +18,7 @@ import { checkAuth } from './auth-check.ts';
 import type { Upstream } from './config.ts';
 import { createFileUpstream, type FileUpstream } from './file-upstream.ts';
 import { createHttpUpstream, type HttpUpstream } from './http-upstream.ts';
+import { isNavigation } from './navigation.ts';
 import { signInPage } from './pages.ts';
 import { matchesSkipRoute } from './skip-auth.ts';
 import { peerOf } from './peer.ts';
@@ -87,7 +88,10 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     if (status === 403) throw forbidden(NOT_ALLOWED);
     if (wantsJsonOnly(request.headers.accept)) throw unauthorized();
     const browser = helpers.browserRequest(request);
-    if (config.skipProviderButton) return helpers.flow(request, reply, () => startSignIn(rt, browser));
+    if (config.skipProviderButton) {
+      if (!isNavigation(request.headers)) throw unauthorized(); // an <img> cannot follow a sign-in (navigation.ts)
+      return helpers.flow(request, reply, () => startSignIn(rt, browser));
+    }
     const page = signInPage({ startPath: `${config.proxyPrefix}/start`, redirect: findRedirect(rt, browser) });
     return reply.code(403).type('text/html; charset=utf-8').send(page.value);
   };

@@ -122,8 +122,10 @@ export class CookieJar {
     return [...(this.byHost.get(new URL(url).hostname)?.keys() ?? [])];
   }
 
+  /** A page navigation unless `init` says otherwise (Node's fetch always claims Sec-Fetch-Mode: cors). */
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
+    if (!headers.has('sec-fetch-dest')) headers.set('sec-fetch-dest', 'document');
     const cookie = this.header(url);
     if (cookie) headers.set('cookie', cookie);
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });

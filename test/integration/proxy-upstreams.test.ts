@@ -324,11 +324,24 @@ describe('proxy upstreams with --skip-provider-button and a static upstream', ()
   after(() => h.close());
 
   it('sends a browser without a session straight to the provider, remembering the page', async () => {
-    const response = await fetch(`${h.proxyUrl}/reports/q3`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    const response = await fetch(`${h.proxyUrl}/reports/q3`, { headers: { accept: 'text/html', 'sec-fetch-dest': 'document' }, redirect: 'manual' });
     assert.equal(response.status, 302);
     const location = new URL(response.headers.get('location')!);
     assert.equal(location.origin, h.op.issuer);
     await response.arrayBuffer();
+  });
+
+  // Each sign-in start sets a CSRF cookie; an image cannot follow the sign-in anyway (navigation.ts).
+  it('answers a signed-out image or script 401 without starting a sign-in, here and at /oauth2/sign_in', async () => {
+    for (const path of ['/reports/chart.png', '/oauth2/sign_in']) {
+      const response = await fetch(`${h.proxyUrl}${path}`, { headers: { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image', 'sec-fetch-site': 'same-origin' }, redirect: 'manual' });
+      assert.equal(response.status, 401, path);
+      assert.deepEqual(response.headers.getSetCookie(), [], 'no cookie at all');
+      await response.arrayBuffer();
+    }
+    const navigation = await fetch(`${h.proxyUrl}/oauth2/sign_in`, { headers: { 'sec-fetch-dest': 'document' }, redirect: 'manual' });
+    assert.equal(navigation.status, 302);
+    assert.ok(navigation.headers.getSetCookie().some((line) => /_csrf=./.test(line)), 'the CSRF cookie of the sign-in started');
   });
 
   it('answers every path of a signed-in user with the static code', async () => {
