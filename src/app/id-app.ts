@@ -46,11 +46,12 @@ export interface IdApp {
 const trustProxyOption = (value: IdConfig['trustProxy']) => (Array.isArray(value) ? value : value === true);
 
 export async function createIdApp(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore; logger?: boolean; logDestination?: LogDestination } = {}): Promise<IdApp> {
-  const services = await createIdServices(config, options);
+  const logger = createLogger(config.logLevel, options.logger ?? true, options.logDestination);
+  const services = await createIdServices(config, { clock: options.clock, store: options.store, log: logger });
   const { identity, webauthn } = services;
   const secureCookies = config.appUrl.protocol === 'https:';
   const app = Fastify({
-    loggerInstance: createLogger(config.logLevel, options.logger ?? true, options.logDestination),
+    loggerInstance: logger,
     trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: 64 * 1024,
     // Request ids let a user quote the reference on an error page and an operator find it in the log.

@@ -5,6 +5,7 @@ import { openMigratedDatabase, type Database } from '../storage/database.ts';
 import { createDatabaseStore, sweepExpired, type EphemeralStore } from '../storage/ephemeral-store.ts';
 import { createWebauthn, type Webauthn } from '../webauthn/index.ts';
 import { createClientsService, type ClientsService } from '../oidc/clients.ts';
+import type { RedisConnectionLog } from '../storage/redis-store.ts';
 
 /** The identity provider's services, wired once; `latchkey id` and `latchkey serve` share them. */
 export interface IdServices {
@@ -22,17 +23,17 @@ export interface IdServices {
 
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 
-async function redisStore(url: string, keyPrefix: string): Promise<EphemeralStore> {
+async function redisStore(url: string, keyPrefix: string, log?: RedisConnectionLog): Promise<EphemeralStore> {
   const { connectRedis, createRedisStore } = await import('../storage/redis-store.ts');
-  return createRedisStore(connectRedis(url), { keyPrefix });
+  return createRedisStore(connectRedis(url, log), { keyPrefix });
 }
 
-export async function createIdServices(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore } = {}): Promise<IdServices> {
+export async function createIdServices(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore; log?: RedisConnectionLog } = {}): Promise<IdServices> {
   const clock = options.clock ?? systemClock;
   const database = await openMigratedDatabase(config.dbConnectionString);
   // REDIS_URL moves short-lived state out of the database, shared by every instance (docs/scaling.md).
   // ioredis is loaded only then: ~1.7 MB of heap that a single instance never uses.
-  const store = options.store ?? (config.redisUrl ? await redisStore(config.redisUrl, config.redisKeyPrefix) : createDatabaseStore(database.db, clock));
+  const store = options.store ?? (config.redisUrl ? await redisStore(config.redisUrl, config.redisKeyPrefix, options.log) : createDatabaseStore(database.db, clock));
   const identity = createIdentity({ db: database.db, clock, sessionTtlSeconds: config.sessionDurationSeconds, appName: config.appName });
   // Loads the admin-saved settings before the first page is drawn.
   await identity.settings.get();

@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../storage/database.ts';
 import { clientMetadataOf, loadClientRow } from './client-metadata.ts';
@@ -6,8 +6,9 @@ import { clientMetadataOf, loadClientRow } from './client-metadata.ts';
 /**
  * oidc-provider's storage contract over `oidc_payloads`: one row per (model, id). Expiry is
  * honoured when reading, not only by the sweeper, so an expired code or token is never found even
- * if its row is still there. `consume` records the time; oidc-provider itself refuses a consumed
- * code and, on reuse, revokes what it issued (RFC 9700 §4.5.3 via revokeByGrantId).
+ * if its row is still there. oidc-provider refuses a code or refresh token it finds consumed and
+ * revokes what it issued, but it reads and consumes in two steps, so `consume` itself is the
+ * single-use check: see `consumeOnce`.
  */
 export function createAdapterFactory(db: Db, clock: Clock): (model: string) => Adapter {
   return (model) => (model === 'Client' ? clientAdapter(db) : payloadAdapter(db, clock, model));
@@ -41,10 +42,7 @@ function payloadAdapter(db: Db, clock: Clock, model: string): Adapter {
     find: (id) => findWhere('id', id),
     findByUid: (uid) => findWhere('uid', uid),
     findByUserCode: (userCode) => findWhere('user_code', userCode),
-    async consume(id) {
-      await db.updateTable('oidc_payloads').set({ consumed_at: clock.nowMs() })
-        .where('model', '=', model).where('id', '=', id).execute();
-    },
+    consume: (id) => consumeOnce(db, clock, model, id),
     async destroy(id) {
       await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
     },
@@ -53,6 +51,61 @@ function payloadAdapter(db: Db, clock: Clock, model: string): Adapter {
       await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
     },
   };
+}
+
+/**
+ * Marks a payload consumed only if it was not already, in one statement: concurrent token requests
+ * for one code or refresh token all find it unconsumed (on PostgreSQL they really run in parallel),
+ * and exactly one of them may win (RFC 6749 §4.1.2, RFC 9700 §4.14.2). A loser is treated as a
+ * reuse, exactly as oidc-provider treats a code or refresh token it finds consumed.
+ */
+async function consumeOnce(db: Db, clock: Clock, model: string, id: string): Promise<void> {
+  const result = await db.updateTable('oidc_payloads').set({ consumed_at: clock.nowMs() })
+    .where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 1) return;
+  throw await refuseReuse(db, model, id);
+}
+
+// oidc-provider's own answers to a consumed grant source: lib/helpers/grant_source.js
+// (consumeGrantSource: codes, device codes, CIBA requests) and lib/actions/grants/refresh_token.js.
+const REUSED: Record<string, string> = {
+  AuthorizationCode: 'authorization code already consumed',
+  RefreshToken: 'refresh token already used',
+  DeviceCode: 'device code already consumed',
+  BackchannelAuthenticationRequest: 'backchannel authentication request already consumed',
+  PreAuthorizedCode: 'pre-authorized code already consumed',
+};
+
+/**
+ * The error for a lost consume race, after the revocation oidc-provider does on reuse. The error
+ * is oidc-provider's own, so its token endpoint answers 400 invalid_grant, not 500.
+ */
+async function refuseReuse(db: Db, model: string, id: string): Promise<Error> {
+  // lib/actions/authorization/respond.js: a pushed request is used once and belongs to no grant
+  if (model === 'PushedAuthorizationRequest') {
+    return new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
+  }
+  const row = await db.selectFrom('oidc_payloads').select('grant_id')
+    .where('model', '=', model).where('id', '=', id).executeTakeFirst();
+  // No row: a concurrent loser already revoked the grant (the reused code or token with it).
+  if (row?.grant_id) await revokeGrant(db, row.grant_id);
+  return new errors.InvalidGrant(REUSED[model] ?? `${model} already consumed`);
+}
+
+/**
+ * What lib/helpers/revoke.js does on the token endpoint: every model's payloads of the grant
+ * (revokeByGrantId, including the reused code or refresh token) and, since the default
+ * revokeGrantPolicy is true there, the Grant itself. Without the Grant the winner's tokens are
+ * refused even when the winner saves them after this delete (userinfo, refresh, introspection all
+ * load the Grant).
+ */
+async function revokeGrant(db: Db, grantId: string): Promise<void> {
+  await db.deleteFrom('oidc_payloads')
+    .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+    .execute();
+  const ctx = Provider.ctx;
+  ctx?.oidc.provider.emit('grant.revoked', ctx, grantId);
 }
 
 /** Clients are managed by the clients service; the provider only reads them. */

@@ -26,16 +26,52 @@ export function sqlitePathOf(connection: string): string {
   return path === ':memory:' ? path : resolve(path);
 }
 
+/** Longer than any query latchkey makes, migrations included; a bound on a PostgreSQL that stopped answering. */
+const QUERY_TIMEOUT_MS = 15_000;
+
+/**
+ * pg's query_timeout fails the query but leaves it in flight on its connection, so every later
+ * query there would wait behind a reply that may never come, each for the whole timeout. Ending
+ * the connection instead makes the pool drop it (as pg itself does for pipelined queries).
+ */
+function endConnectionOnQueryTimeout(client: import('pg').PoolClient): void {
+  const query = client.query;
+  client.query = function (this: typeof client, ...args: unknown[]) {
+    const result = (query as (...a: unknown[]) => unknown).apply(this, args);
+    if (result instanceof Promise)
+      result.catch((error: unknown) => {
+        if (error instanceof Error && error.message === 'Query read timeout') (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      });
+    return result;
+  } as typeof client.query;
+}
+
 export async function openDatabase(connection: string): Promise<Database> {
   if (isPostgresUrl(connection)) {
     // Loaded only for PostgreSQL: pg is ~1 MB of heap that a SQLite deployment never uses.
     const { default: pg } = await import('pg');
     // PostgreSQL returns int8 as text by default; our bigints are millisecond times, well inside 2^53.
     pg.types.setTypeParser(20, (text) => Number(text));
-    const pool = new pg.Pool({ connectionString: connection, max: 10 });
-    // An idle connection that PostgreSQL ends (restart, failover) is dropped by the pool; without a
-    // listener its 'error' event would end the process. The next query opens a new connection.
+    const pool = new pg.Pool({
+      connectionString: connection,
+      max: 10,
+      // A PostgreSQL that stops answering (a network partition, a failover in progress) must cost a
+      // request a bounded wait and an error page, not hold it, and the pool's ten connections with
+      // it, until the operating system gives up on the connection minutes later.
+      connectionTimeoutMillis: 5_000,
+      query_timeout: QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    // A connection that PostgreSQL ends (restart, failover, pg_terminate_backend) emits 'error';
+    // without a listener that event ends the process. The pool listens on idle connections only,
+    // so every connection gets one when it is made: the query in flight fails with the error (one
+    // 5xx), the pool drops the connection, and the next query opens a new one.
     pool.on('error', () => {});
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      endConnectionOnQueryTimeout(client);
+    });
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', sqlitePath: null, close: () => db.destroy() };
   }

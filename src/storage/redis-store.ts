@@ -12,10 +12,32 @@ export interface RedisStoreOptions {
 
 const milliseconds = (ttlSeconds: number): number => Math.max(1, Math.round(ttlSeconds * 1000));
 
+/** Where connectRedis reports that Redis went away and came back (the app's logger). */
+export interface RedisConnectionLog {
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
+}
+
 /** Opens a client for REDIS_URL (redis://[user:password@]host[:port][/db], or rediss:// for TLS). */
-export function connectRedis(url: string): Redis {
+export function connectRedis(url: string, log?: RedisConnectionLog): Redis {
   // Fail a command rather than queue it forever while Redis is away; reconnect in the background.
-  return new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
+  // The timeouts bound what a Redis that stops answering (rather than refusing) costs a request:
+  // without them a passkey sign-in waited for as long as the connection stayed open.
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false, connectTimeout: 5_000, commandTimeout: 2_000 });
+  // Without a listener ioredis prints every failed reconnection to stderr, outside the JSON log.
+  // Once per outage is enough: the first error, then the recovery.
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    log?.warn({ err: error }, 'Redis is unreachable; requests that need it are answered 503 until it is back');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log?.info({}, 'Redis is reachable again');
+  });
+  return redis;
 }
 
 export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}): EphemeralStore {

@@ -3,6 +3,7 @@
 // The cases go through the services, so SQL that only one database accepts fails here.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { errors } from 'oidc-provider';
 import { createAdapterFactory } from '../../src/oidc/adapter.ts';
 import { identityFixture } from '../helpers/identity-fixture.ts';
 import { createWebauthnFixture, type WebauthnFixture } from '../helpers/webauthn-fixture.ts';
@@ -146,6 +147,31 @@ export function identityStorageContract(name: string, backend: DatabaseBackend) 
       assert.equal(typeof (await factory('AuthorizationCode').find('code-1'))?.consumed, 'number');
       await factory('AccessToken').revokeByGrantId('grant-1');
       assert.equal(await factory('AccessToken').find('at-1'), undefined);
+    });
+
+    it('consumes a code or refresh token once when consumers race; a loser revokes the grant', async () => {
+      const factory = createAdapterFactory(fx.db, fx.clock);
+      for (const model of ['AuthorizationCode', 'RefreshToken']) {
+        const grantId = `race-grant-${model}`;
+        await factory('Grant').upsert(grantId, { jti: grantId, accountId: 'a', clientId: 'c' }, 60);
+        await factory(model).upsert(`race-${model}`, { jti: `race-${model}`, grantId }, 60);
+        await factory('AccessToken').upsert(`race-at-${model}`, { grantId }, 60);
+        const results = await Promise.allSettled(Array.from({ length: 8 }, () => factory(model).consume(`race-${model}`)));
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, model);
+        for (const result of results.filter((r) => r.status === 'rejected')) {
+          assert.ok(result.reason instanceof errors.InvalidGrant, `${model}: ${String(result.reason)}`);
+        }
+        assert.equal(await factory('Grant').find(grantId), undefined, `${model}: grant revoked`);
+        assert.equal(await factory('AccessToken').find(`race-at-${model}`), undefined, `${model}: tokens revoked`);
+        assert.equal(await factory(model).find(`race-${model}`), undefined, `${model}: the reused one too`);
+      }
+    });
+
+    it('refuses a pushed authorization request used twice as an invalid request_uri', async () => {
+      const adapter = createAdapterFactory(fx.db, fx.clock)('PushedAuthorizationRequest');
+      await adapter.upsert('par-1', { jti: 'par-1' }, 60);
+      await adapter.consume('par-1');
+      await assert.rejects(adapter.consume('par-1'), (error) => error instanceof errors.InvalidRequestUri);
     });
   });
 
