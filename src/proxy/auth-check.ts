@@ -58,8 +58,9 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
       rt.logger.info({ sub: session.sub }, 'session refresh refused; signing out');
       return observed(rt, { status: input.skipAuth ? 202 : 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, 'refresh refused');
     } else {
-      // The provider is unreachable: keep the still-valid session and try again on a later check.
-      rt.logger.warn({ err: outcome.cause }, 'session refresh failed; provider unavailable');
+      // Not refreshed this time (the provider unreachable, or another instance still refreshing it):
+      // keep the still-valid session and try again on a later check. The cause says which.
+      rt.logger.warn({ err: outcome.cause }, 'session not refreshed this time; keeping it until a later check');
     }
   }
 

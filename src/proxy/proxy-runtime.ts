@@ -71,17 +71,19 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
   const attributesByHost = new Map<string, CookieAttributes>();
   const rulesByQuery = new Map<string, AccessRule>();
   const noQueryRule = ruleWithQuery(baseRule, null);
+  const sessions = createSessionStore(config, revocations, logger, deps.redisKeyPrefix);
 
   return {
     config,
     clock,
     logger,
     authObserver: deps.authObserver ?? null,
-    sessions: createSessionStore(config, revocations, logger, deps.redisKeyPrefix),
+    sessions,
     csrf: createCsrfCookies(config.cookie),
     oidc,
     revocations,
-    refresher: createRefresher(config, oidc, clock, isRefusal),
+    // With Redis sessions, the instances sharing it spend a refresh token once between them.
+    refresher: createRefresher(config, oidc, clock, isRefusal, sessions.shareRefresh),
     identityHeaders: identityHeaderWriter(config),
     usedStates: createExpiringSet(clock),
     baseRule,

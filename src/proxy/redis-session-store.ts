@@ -2,7 +2,13 @@
 // a random secret, and a MAC under --cookie-secret); the session is sealed with the ticket's secret
 // and kept in Redis under the id with a time to live. Redis alone never holds a readable session,
 // and a cookie alone is worth nothing once its key is deleted (sign-out, back-channel logout).
-// The auth check does one GET per request and nothing else.
+// The auth check does one GET per request and nothing else, unless the session's refresh is due.
+//
+// A refresh is shared by the instances (shareRefresh): providers that rotate refresh tokens
+// revoke the grant when a spent one comes back, and a browser's checks with the old cookie reach
+// every instance. The first instance claims the refresh in Redis (a lock under a key derived from
+// the old session's refresh token), spends the token and records the outcome there, sealed with a
+// key only a holder of the old session can derive; the others wait for it and take it.
 //
 // Back-channel logout reaches one instance (whichever the load balancer picks). It deletes the
 // provider session's tickets (indexed by sid and sub) in Redis, which every instance reads, and
@@ -12,10 +18,12 @@
 // A sign-in's OAuth state is marked used here too (SET NX, for the CSRF cookie's lifetime), so a
 // callback replayed to another instance is refused as it is at the one that took it.
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { deriveKey, open, seal } from '../core/crypto.ts';
 import { type CookieAttributes, serializeCookie } from './cookie-header.ts';
 import { createCookieCodec } from './cookie-codec.ts';
+import { REFRESH_REMEMBER_MS, type RefreshOutcome } from './refresher.ts';
 import type { Revocations } from './revocations.ts';
 import { type Session, sessionFromJson, sessionToJson } from './session.ts';
 import type { SessionStore } from './session-store.ts';
@@ -41,6 +49,36 @@ const REPLACED_TICKET_GRACE_MS = 10_000;
 /** Sessions remembered by ticket, as the cookie codec remembers opened cookies (OPENED_LIMIT there). */
 const OPENED_LIMIT = 256;
 
+/**
+ * How long an instance holds a refresh it claimed: longer than the refresh can take (the token and
+ * userinfo requests time out after 10 s each, oidc-client.ts), so it lapses only if that instance
+ * died mid-refresh; the session then refreshes at a check after this.
+ */
+const REFRESH_LOCK_MS = 30_000;
+/**
+ * How long a refresh's outcome answers the old session: longer than the old ticket lives once
+ * replaced (REPLACED_TICKET_GRACE_MS), as long as the refresher remembers it in its own process.
+ */
+const REFRESH_OUTCOME_MS = REFRESH_REMEMBER_MS;
+/** How long a check waits for another instance's refresh before it answers with the session it has. */
+const REFRESH_WAIT_MS = 2_000;
+const REFRESH_POLL_MS = 50;
+const REFRESH_ID_BYTES = 16;
+
+// Claims the refresh of one session, or finds what became of it, in one step: nil when the key was
+// free and now holds the caller's lock (ARGV[1], for ARGV[2] ms); otherwise the key's value, another
+// instance's lock or the outcome it recorded.
+const CLAIM_REFRESH_SCRIPT = `
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false`;
+
+// Gives up a claimed refresh (it failed without spending the token), unless the lock is no longer ours.
+const RELEASE_REFRESH_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 // Deletes every ticket in an index set, then the set: one step, so no ticket slips in between.
 const END_SESSIONS_SCRIPT = `
 local ids = redis.call('SMEMBERS', KEYS[1])
@@ -56,6 +94,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const sessionKeyPrefix = `${prefix}session:${name}:`;
   const indexKey = (kind: 'sid' | 'sub', value: string) => `${prefix}${kind}:${name}:${value}`;
   const stateKey = (state: string) => `${prefix}used-state:${name}:${state}`;
+  const refreshKey = (id: string) => `${prefix}refresh:${name}:${id}`;
   const channel = `${prefix}revocations`;
   const instanceId = randomBytes(8).toString('base64url');
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
@@ -66,6 +105,30 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   // a KeyObject made once: node:crypto checks a raw key again at every createHmac
   const macKeyObject = createSecretKey(macKey);
   const mac = (text: string) => createHmac('sha256', macKeyObject).update(text).digest().subarray(0, MAC_BYTES);
+
+  // A refresh is named and its outcome sealed by the old session's refresh token under
+  // --cookie-secret: Redis alone neither reads the new session nor links the key to a token. The
+  // name includes refreshAt, so a provider that keeps the refresh token (no rotation) still gets
+  // each later refresh of the session asked for, not answered with an earlier outcome.
+  const refreshIdKey = createSecretKey(deriveKey(options.cookieSecret, 'proxy-refresh-id'));
+  const refreshSealKey = createSecretKey(deriveKey(options.cookieSecret, 'proxy-refresh-outcome'));
+  const refreshId = (due: Session) =>
+    createHmac('sha256', refreshIdKey).update(`${due.refreshAt}.${due.refreshToken}`).digest().subarray(0, REFRESH_ID_BYTES).toString('base64url');
+  const outcomeKey = (due: Session) => createHmac('sha256', refreshSealKey).update(due.refreshToken).digest();
+  const recordOf = (outcome: RefreshOutcome, due: Session, id: string): string | null => {
+    if (outcome.kind === 'refused') return 'refused';
+    if (outcome.kind === 'unavailable') return null;
+    return `refreshed:${seal(outcomeKey(due), Buffer.from(sessionToJson(outcome.session)), Buffer.from(id)).toString('base64url')}`;
+  };
+  /** The outcome another instance recorded, or null while that instance still holds the lock. */
+  const recordedOutcome = (held: string, due: Session, id: string): RefreshOutcome | null => {
+    if (held === 'refused') return { kind: 'refused', cause: new Error('the provider refused this session\'s refresh at another proxy instance') };
+    if (!held.startsWith('refreshed:')) return null;
+    const plaintext = open(outcomeKey(due), Buffer.from(held.slice('refreshed:'.length), 'base64url'), Buffer.from(id));
+    const session = plaintext ? sessionFromJson(plaintext.toString('utf8')) : null;
+    // Not spent again: only a changed value (not ours) fails to open, and the next check asks anew.
+    return session ? { kind: 'refreshed', session } : { kind: 'unavailable', cause: new Error('the recorded refresh of this session does not open') };
+  };
 
   // The GET still runs for every check (a deleted key is a signed-out session), but the same
   // sealed bytes under the same ticket open to the same session (authenticated encryption, no
@@ -152,6 +215,32 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       if (!index) return;
       await redis.eval(END_SESSIONS_SCRIPT, 1, index, sessionKeyPrefix);
       await redis.publish(channel, JSON.stringify({ from: instanceId, sid, sub }));
+    },
+    async shareRefresh(due, refresh) {
+      const id = refreshId(due);
+      const key = refreshKey(id);
+      const lock = `lock:${randomBytes(12).toString('base64url')}`;
+      const giveUpAtMs = Date.now() + REFRESH_WAIT_MS;
+      for (;;) {
+        const held = await redis.eval(CLAIM_REFRESH_SCRIPT, 1, key, lock, REFRESH_LOCK_MS) as string | null;
+        if (held === null) break;
+        const recorded = recordedOutcome(held, due, id);
+        if (recorded) return recorded;
+        // Waiting longer would hold up the page; the session is still valid, and a later check asks again.
+        if (Date.now() >= giveUpAtMs) return { kind: 'unavailable', cause: new Error('another proxy instance is refreshing this session') };
+        await sleep(REFRESH_POLL_MS);
+      }
+      const outcome = await refresh();
+      try {
+        const record = recordOf(outcome, due, id);
+        // A failure that spent nothing (network) frees the refresh for the next check, here or elsewhere.
+        if (record === null) await redis.eval(RELEASE_REFRESH_SCRIPT, 1, key, lock);
+        else await redis.set(key, record, 'PX', REFRESH_OUTCOME_MS);
+      } catch (error) {
+        // The lock stays until it lapses: the other instances keep their sessions meanwhile and spend nothing.
+        options.onError?.(error, 'recording a session refresh in Redis failed');
+      }
+      return outcome;
     },
     async claimState(state, ttlSeconds) {
       // SET NX: of two instances handed the same callback, exactly one stores the key and proceeds.

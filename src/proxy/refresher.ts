@@ -2,7 +2,9 @@
 // sends many /oauth2/auth checks with the same cookie at once; providers that rotate refresh
 // tokens treat a second use as theft and revoke the grant (RFC 9700 §4.14.2). So concurrent
 // checks share one refresh, and checks that still carry the old cookie for a short while after
-// get the same result instead of spending the token again.
+// get the same result instead of spending the token again. That holds within this process; with
+// a session store shared by several instances (Redis), the store also makes it hold between them
+// (`share`, redis-session-store.ts): one instance refreshes, the others take its outcome.
 import type { Clock } from '../core/clock.ts';
 import { sha256Base64url } from '../core/crypto.ts';
 import type { ProxyConfig } from './config.ts';
@@ -16,12 +18,20 @@ export interface Refresher {
   refresh(session: Session): Promise<RefreshOutcome>;
 }
 
-const REMEMBER_MS = 60_000;
+/**
+ * Runs `refresh` (which spends `due`'s refresh token) in one proxy instance of those sharing a
+ * session store, and gives the others its outcome. It may answer 'unavailable' without running
+ * `refresh` (another instance is still at it): the session is kept and a later check asks again.
+ */
+export type ShareRefresh = (due: Session, refresh: () => Promise<RefreshOutcome>) => Promise<RefreshOutcome>;
 
-export function createRefresher(config: ProxyConfig, oidc: OidcClient, clock: Clock, isRefusal: (error: unknown) => boolean): Refresher {
+/** How long a refresh's outcome answers checks that still carry the old cookie, in this process. */
+export const REFRESH_REMEMBER_MS = 60_000;
+
+export function createRefresher(config: ProxyConfig, oidc: OidcClient, clock: Clock, isRefusal: (error: unknown) => boolean, share?: ShareRefresh): Refresher {
   const recent = new Map<string, { outcome: Promise<RefreshOutcome>; forgetAtMs: number }>();
 
-  const run = async (session: Session): Promise<RefreshOutcome> => {
+  const spend = async (session: Session): Promise<RefreshOutcome> => {
     try {
       const tokens = await oidc.refresh(session.refreshToken);
       return { kind: 'refreshed', session: sessionFromTokens(config, tokens, Math.floor(clock.nowMs() / 1000), session) };
@@ -29,6 +39,9 @@ export function createRefresher(config: ProxyConfig, oidc: OidcClient, clock: Cl
       return isRefusal(error) || (error as { status?: number }).status === 403 ? { kind: 'refused', cause: error } : { kind: 'unavailable', cause: error };
     }
   };
+  // A store that fails before the refresh ran (Redis unreachable) has spent nothing: keep the session.
+  const run = (session: Session): Promise<RefreshOutcome> =>
+    share ? share(session, () => spend(session)).catch((cause: unknown) => ({ kind: 'unavailable', cause })) : spend(session);
 
   return {
     refresh(session) {
@@ -38,7 +51,7 @@ export function createRefresher(config: ProxyConfig, oidc: OidcClient, clock: Cl
       const known = recent.get(key);
       if (known) return known.outcome;
       const outcome = run(session);
-      recent.set(key, { outcome, forgetAtMs: now + REMEMBER_MS });
+      recent.set(key, { outcome, forgetAtMs: now + REFRESH_REMEMBER_MS });
       // A failure that is not a refusal (network) may be retried by the next check.
       outcome.then((o) => { if (o.kind === 'unavailable') recent.delete(key); });
       return outcome;

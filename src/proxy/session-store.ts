@@ -3,6 +3,7 @@
 // (redis-session-store.ts). The auth check, sign-in and sign-out only see this interface.
 import type { CookieAttributes } from './cookie-header.ts';
 import type { CookieCodec } from './cookie-codec.ts';
+import type { ShareRefresh } from './refresher.ts';
 import type { Session } from './session.ts';
 
 export interface SessionStore {
@@ -29,6 +30,12 @@ export interface SessionStore {
    * says true (the runtime's in-memory set still refuses a replay to the same process).
    */
   claimState(state: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * A server-side store shared by several instances runs a session's refresh in one of them and
+   * gives the others its outcome, so a rotated refresh token is never spent twice (refresher.ts).
+   * Absent on the cookie store: only the refresher's in-process de-duplication applies.
+   */
+  readonly shareRefresh?: ShareRefresh;
   /** Connects (a server-side store); the server calls it before it listens. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -72,6 +79,10 @@ export function lazySessionStore(name: string, load: () => Promise<SessionStore>
     clear: async (attrs, sent) => (await store()).clear(attrs, sent),
     endSessions: async (claims) => (await store()).endSessions(claims),
     claimState: async (state, ttlSeconds) => (await store()).claimState(state, ttlSeconds),
+    shareRefresh: async (due, refresh) => {
+      const loaded = await store();
+      return loaded.shareRefresh ? loaded.shareRefresh(due, refresh) : refresh();
+    },
     start: async () => (await store()).start(),
     // Nothing to close if it was never used.
     close: async () => (loading ? (await loading).close() : undefined),

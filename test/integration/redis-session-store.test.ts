@@ -1,6 +1,7 @@
 // The Redis session store remembers what a ticket's sealed value opened to, so that most checks
 // skip the decryption: the remembered session must never outlive the value in Redis, nor be
-// given for any other value or any other cookie.
+// given for any other value or any other cookie. Several stores on one Redis (several proxy
+// instances) share a session's refresh: one spends the refresh token, the others take its outcome.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { parseCookieHeader } from '../../src/proxy/cookie-header.ts';
 import { createRedisSessionStore } from '../../src/proxy/redis-session-store.ts';
 import { createRevocations } from '../../src/proxy/revocations.ts';
+import type { RefreshOutcome } from '../../src/proxy/refresher.ts';
 import type { Session } from '../../src/proxy/session.ts';
 import type { SessionStore } from '../../src/proxy/session-store.ts';
 import { connectTestRedis, deleteRedisKeys, REDIS_URL, testRedisPrefix } from '../helpers/backends.ts';
@@ -75,5 +77,114 @@ describe('Redis session store: remembered sessions', () => {
     const [id, , mac] = cookie.get('_oauth2_proxy')!.split('.');
     const forged = new Map([['_oauth2_proxy', `${id}.${randomBytes(32).toString('base64url')}.${mac}`]]);
     assert.equal(await store.read(forged), null);
+  });
+});
+
+describe('Redis session store: a refresh shared by the instances', () => {
+  let redis: Redis;
+  let stores: SessionStore[];
+  const keyPrefix = testRedisPrefix();
+  const cookieSecret = randomBytes(32);
+
+  before(async () => {
+    redis = await connectTestRedis();
+    // Two instances: same --cookie-secret, same Redis, same prefix.
+    stores = [0, 1].map(() => createRedisSessionStore({ redisUrl: REDIS_URL, cookieName: '_oauth2_proxy', cookieSecret, revocations: createRevocations(systemClock, 3600), keyPrefix }));
+    await Promise.all(stores.map((store) => store.start()));
+  });
+  after(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await deleteRedisKeys(redis, keyPrefix);
+    redis.disconnect();
+  });
+
+  const due = (sub: string): Session => ({ ...session(sub), refreshToken: `rt-${sub}-${randomBytes(8).toString('hex')}`, refreshAt: Math.floor(Date.now() / 1000) - 1 });
+  /** A refresh that counts its calls and answers `outcome` after `delayMs`. */
+  const counted = (outcome: RefreshOutcome, delayMs = 0) => {
+    const refresh = Object.assign(async () => {
+      refresh.calls++;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return outcome;
+    }, { calls: 0 });
+    return refresh;
+  };
+  const refreshed = (old: Session): RefreshOutcome => ({ kind: 'refreshed', session: { ...old, refreshToken: `${old.refreshToken}-next`, accessToken: 'at-next', refreshAt: old.refreshAt + 3600 } });
+  const [a, b] = [0, 1];
+
+  it('runs the refresh at one instance when both ask at once; the other gets the same session', async () => {
+    const old = due('eve');
+    const outcome = refreshed(old);
+    const refresh = counted(outcome, 150);
+    const [atA, atB] = await Promise.all([stores[a].shareRefresh!(old, refresh), stores[b].shareRefresh!(old, refresh)]);
+    assert.equal(refresh.calls, 1, 'the refresh token is spent once');
+    assert.deepEqual(atA, outcome);
+    assert.deepEqual(atB, outcome, 'the other instance gets the new session, tokens included');
+  });
+
+  it('answers a later ask for the same session with the recorded outcome', async () => {
+    const old = due('fay');
+    const outcome = refreshed(old);
+    const refresh = counted(outcome);
+    await stores[a].shareRefresh!(old, refresh);
+    assert.deepEqual(await stores[b].shareRefresh!(old, refresh), outcome);
+    assert.deepEqual(await stores[a].shareRefresh!(old, refresh), outcome);
+    assert.equal(refresh.calls, 1);
+  });
+
+  it('tells the other instance that the provider refused the refresh, without asking it again', async () => {
+    const old = due('gus');
+    const refresh = counted({ kind: 'refused', cause: new Error('invalid_grant') });
+    assert.equal((await stores[a].shareRefresh!(old, refresh)).kind, 'refused');
+    assert.equal((await stores[b].shareRefresh!(old, refresh)).kind, 'refused');
+    assert.equal(refresh.calls, 1);
+  });
+
+  it('lets the next ask refresh when the refresh failed without spending the token', async () => {
+    const old = due('hal');
+    const failing = counted({ kind: 'unavailable', cause: new Error('ECONNREFUSED') });
+    assert.equal((await stores[a].shareRefresh!(old, failing)).kind, 'unavailable');
+    const outcome = refreshed(old);
+    const working = counted(outcome);
+    assert.deepEqual(await stores[b].shareRefresh!(old, working), outcome);
+    assert.equal(failing.calls + working.calls, 2);
+  });
+
+  it('keeps the session rather than spending the token when the other instance takes too long', async () => {
+    const old = due('ida');
+    let finish!: (outcome: RefreshOutcome) => void;
+    const slow = Object.assign(() => { slow.calls++; return new Promise<RefreshOutcome>((resolve) => { finish = resolve; }); }, { calls: 0 });
+    const atA = stores[a].shareRefresh!(old, slow);
+    const started = Date.now();
+    const atB = await stores[b].shareRefresh!(old, slow);
+    assert.equal(atB.kind, 'unavailable', 'the check goes on with the session it has');
+    assert.ok(Date.now() - started < 3000, 'and does not hold up the page for long');
+    assert.equal(slow.calls, 1, 'the token was not spent a second time');
+    finish(refreshed(old));
+    assert.equal((await atA).kind, 'refreshed');
+    assert.equal((await stores[b].shareRefresh!(old, slow)).kind, 'refreshed', 'once recorded, the outcome is there for the other instance');
+  });
+
+  it('refreshes each later refresh of a session whose provider keeps the refresh token', async () => {
+    const old = due('jo');
+    const first = counted(refreshed(old));
+    await stores[a].shareRefresh!(old, first);
+    const later: Session = { ...old, refreshAt: old.refreshAt + 1 };
+    const second = counted(refreshed(later));
+    await stores[b].shareRefresh!(later, second);
+    assert.equal(first.calls + second.calls, 2, 'the same refresh token at another refresh time is another refresh');
+  });
+
+  it('records the outcome sealed, for a minute at most', async () => {
+    const old = due('kim');
+    await stores[a].shareRefresh!(old, counted(refreshed(old)));
+    const keys = await redis.keys(`${keyPrefix}refresh:*`);
+    assert.ok(keys.length > 0);
+    for (const key of keys) {
+      const value = (await redis.getBuffer(key))!.toString('latin1');
+      assert.doesNotMatch(value, /rt-|at-next|example\.com|h\.p\.s/, 'no token or claim readable in Redis');
+      assert.doesNotMatch(key, /rt-/, 'the key does not name the refresh token');
+      const ttlMs = await redis.pttl(key);
+      assert.ok(ttlMs > 0 && ttlMs <= 60_000, `pttl ${ttlMs} ms`);
+    }
   });
 });
