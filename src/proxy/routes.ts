@@ -107,8 +107,12 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
     });
 
     app.get(config.pingPath, async (_request, reply) => noStore(reply).type('text/plain').send('OK'));
-    app.get(config.readyPath, async (_request, reply) =>
-      noStore(reply).type('text/plain').code(rt.oidc.isReady ? 200 : 503).send(rt.oidc.isReady ? 'OK' : 'discovery not loaded'));
+    // Ready: the provider's discovery is loaded and, as oauth2-proxy checks, the session store answers.
+    app.get(config.readyPath, async (_request, reply) => {
+      const problem = !rt.oidc.isReady ? 'discovery not loaded'
+        : await rt.sessions.verifyConnection?.().then(() => null, () => 'session store unreachable') ?? null;
+      return noStore(reply).type('text/plain').code(problem ? 503 : 200).send(problem ?? 'OK');
+    });
 
     // Every other path goes to the --upstream servers, behind a sign-in (upstream-routes.ts);
     // serve mode, which serves the site itself, turns this off.

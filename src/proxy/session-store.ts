@@ -36,6 +36,11 @@ export interface SessionStore {
    * Absent on the cookie store: only the refresher's in-process de-duplication applies.
    */
   readonly shareRefresh?: ShareRefresh;
+  /**
+   * Rejects when a server-side store cannot be reached (Redis PING), for the ready endpoint: as in
+   * oauth2-proxy, an instance whose session store is away is not ready. Absent on the cookie store.
+   */
+  readonly verifyConnection?: () => Promise<void>;
   /** Connects (a server-side store); the server calls it before it listens. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -83,6 +88,7 @@ export function lazySessionStore(name: string, load: () => Promise<SessionStore>
       const loaded = await store();
       return loaded.shareRefresh ? loaded.shareRefresh(due, refresh) : refresh();
     },
+    verifyConnection: async () => (await store()).verifyConnection?.(),
     start: async () => (await store()).start(),
     // Nothing to close if it was never used.
     close: async () => (loading ? (await loading).close() : undefined),

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { createProxyServer, type ProxyServer } from '../../src/proxy/server.ts';
 import { connectTestRedis, deleteRedisKeys, REDIS_URL, testRedisPrefix } from '../helpers/backends.ts';
 import { proxyConfigFixture } from '../helpers/proxy-config-fixture.ts';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.ts';
 import { CookieJar, loginAtProvider, logoutAtProvider, type ReferenceProvider, startReferenceProvider } from '../helpers/reference-provider.ts';
 
 describe('proxy sessions in Redis, shared by two instances', () => {
@@ -189,3 +190,46 @@ async function monitorRedis(): Promise<{ lines: string[]; waitFor(key: string, s
     close: () => socket.destroy(),
   };
 }
+
+// oauth2-proxy's ready endpoint checks its session store; and a Redis that stops answering must
+// cost an auth check a bounded wait (nginx holds the page until the check answers), failing closed.
+describe('proxy sessions in Redis when Redis goes away', () => {
+  let op: ReferenceProvider;
+  let relay: TcpRelay;
+  let server: ProxyServer;
+  let proxyUrl: string;
+  const keyPrefix = testRedisPrefix();
+
+  before(async () => {
+    op = await startReferenceProvider();
+    relay = await startTcpRelay(Number(new URL(REDIS_URL).port || 6379), new URL(REDIS_URL).hostname);
+    const config = proxyConfigFixture({ oidcIssuerUrl: op.issuer, sessionStoreType: 'redis', redisConnectionUrl: `redis://127.0.0.1:${relay.port}`, logLevel: 'error' });
+    server = await createProxyServer(config, { redisKeyPrefix: keyPrefix });
+    proxyUrl = (await server.listen()).url;
+    op.configure({ clientId: config.clientId, clientSecret: config.clientSecret, redirectUris: [`${proxyUrl}/oauth2/callback`] });
+    await server.runtime.oidc.discover();
+  });
+  after(async () => {
+    await relay?.close();
+    await server?.close();
+    await op?.close();
+    const redis = await connectTestRedis();
+    await deleteRedisKeys(redis, keyPrefix);
+    redis.disconnect();
+  });
+
+  it('is ready while Redis answers, not ready once it stops, and fails auth checks closed within seconds', async () => {
+    const jar = new CookieJar();
+    const start = await jar.fetch(`${proxyUrl}/oauth2/start?rd=/private/`);
+    await jar.fetch(await loginAtProvider(jar, start.headers.get('location')!, 'ada', `${proxyUrl}/oauth2/callback`));
+    const check = () => fetch(`${proxyUrl}/oauth2/auth`, { headers: { cookie: jar.header(proxyUrl) }, signal: AbortSignal.timeout(30_000) })
+      .then((response) => response.status, (error: Error) => error.name);
+    const ready = () => fetch(`${proxyUrl}/ready`, { signal: AbortSignal.timeout(30_000) }).then((response) => response.status, (error: Error) => error.name);
+    assert.equal(await check(), 202);
+    assert.equal(await ready(), 200);
+    relay.blackhole();
+    // every check reads Redis (a deleted key is a signed-out session), so this one waits for it
+    assert.equal(await check(), 401);
+    assert.equal(await ready(), 503);
+  });
+});
