@@ -120,9 +120,17 @@ export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): P
     throw fail(new AppError('csrf_mismatch', 403, 'This sign-in did not start in this browser, or took too long. Please start again.'));
   }
   // The CSRF cookie is deleted by this response; a replay with a copy of it still finds the state
-  // used: in this process's memory, and with a Redis session store at every other instance too.
+  // used: with a Redis session store at every instance, and in this process's memory. The shared
+  // claim comes first: when Redis cannot be reached nothing is marked used and the CSRF cookie is
+  // kept, so reloading the page finishes the sign-in once Redis is back.
   const ttlSeconds = rt.config.cookie.csrfExpireSeconds;
-  if (!rt.usedStates.add(attempt.state, ttlSeconds) || !await rt.sessions.claimState(attempt.state, ttlSeconds)) {
+  let claimed: boolean;
+  try {
+    claimed = await rt.sessions.claimState(attempt.state, ttlSeconds);
+  } catch (error) {
+    throw new FlowError(new AppError('store_unavailable', 503, 'Signing in cannot be finished right now. Please reload this page in a moment.', { cause: error }), []);
+  }
+  if (!claimed || !rt.usedStates.add(attempt.state, ttlSeconds)) {
     throw fail(new AppError('state_reused', 403, 'This sign-in response was already used. Please start again.'));
   }
 

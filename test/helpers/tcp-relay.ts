@@ -1,13 +1,18 @@
 // A TCP relay in front of PostgreSQL or Redis that a test can turn into a black hole: connections
 // stay open (new ones are accepted too) and nothing more is passed in either direction, as when a
 // network partition separates latchkey from its database. What a refused connection does is easy
-// to test by stopping a server; this is the case that hangs.
+// to test by stopping a server; this is the case that hangs. Nothing is dropped: what was sent
+// waits, as TCP would keep retransmitting it, and flows again, in order, after heal().
 import { connect, createServer, type Socket } from 'node:net';
 
 export interface TcpRelay {
   port: number;
   /** From now on nothing is passed on, on open connections and new ones alike. */
   blackhole(): void;
+  /** Ends every connection and refuses new ones, as a stopped server does. */
+  refuse(): Promise<void>;
+  /** Passes everything again (what waited first), or accepts connections again after refuse(). */
+  heal(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -18,24 +23,42 @@ export async function startTcpRelay(targetPort: number, targetHost = '127.0.0.1'
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    if (!passing) socket.pause();
+    return socket;
   };
-  const server = createServer((client) => {
+  const relay = (client: Socket) => {
     track(client);
-    if (!passing) return;
-    const upstream = connect(targetPort, targetHost);
-    track(upstream);
+    const upstream = track(connect(targetPort, targetHost));
     upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
-    client.on('data', (chunk) => passing && upstream.write(chunk));
-    upstream.on('data', (chunk) => passing && client.write(chunk));
-  });
+    // paused sockets emit no 'data': what arrives meanwhile waits in the socket's buffers
+    client.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => client.write(chunk));
+  };
+  let server = createServer(relay);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  let listening = true;
+  const stop = () => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    listening = false;
+    server.close(() => resolve());
+  });
   return {
-    port: (server.address() as { port: number }).port,
-    blackhole: () => void (passing = false),
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    port,
+    blackhole() {
+      passing = false;
+      for (const socket of sockets) socket.pause();
+    },
+    refuse: stop,
+    async heal() {
+      passing = true;
+      for (const socket of sockets) socket.resume();
+      if (listening) return;
+      server = createServer(relay);
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      listening = true;
+    },
+    close: () => (listening ? stop() : Promise.resolve()),
   };
 }

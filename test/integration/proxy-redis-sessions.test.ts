@@ -231,5 +231,27 @@ describe('proxy sessions in Redis when Redis goes away', () => {
     // every check reads Redis (a deleted key is a signed-out session), so this one waits for it
     assert.equal(await check(), 401);
     assert.equal(await ready(), 503);
+    await relay.heal();
+  });
+
+  it('answers a sign-in callback 503 while Redis is down, keeping the sign-in, and finishes it on a reload', async () => {
+    const jar = new CookieJar();
+    const start = await jar.fetch(`${proxyUrl}/oauth2/start?rd=/private/`);
+    const callback = await loginAtProvider(jar, start.headers.get('location')!, 'ada', `${proxyUrl}/oauth2/callback`);
+    // stopped, not partitioned: a command sent into a partition may still reach Redis later, and a
+    // state claimed that way cannot be told from a replay
+    await relay.refuse();
+    const during = await jar.fetch(callback, { signal: AbortSignal.timeout(30_000) });
+    assert.equal(during.status, 503);
+    assert.ok(!during.headers.getSetCookie().some((line) => line.includes('_csrf=;')), 'the sign-in in progress is kept');
+    await relay.heal();
+    let after = during;
+    // ioredis reconnects on its own; a user reloads until it has
+    for (let i = 0; i < 50 && after.status !== 302; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      after = await jar.fetch(callback);
+    }
+    assert.equal(after.status, 302);
+    assert.equal(after.headers.get('location'), '/private/');
   });
 });
