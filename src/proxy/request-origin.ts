@@ -26,11 +26,18 @@ export interface RequestOrigin {
   proxied: boolean;
 }
 
+// X-Forwarded-Host and -Proto may list several proxies' values; the first is the browser's.
 const first = (value: string | string[] | undefined): string | undefined => {
   const text = Array.isArray(value) ? value[0] : value;
   const item = text?.split(',')[0].trim();
   return item || undefined;
 };
+
+// X-Forwarded-Uri is one request target, and a comma is an ordinary character in one: cut at the
+// first comma, `/public/a,/../../private/x` read as `/public/a` (a --skip-auth-route's path) while
+// nginx served /private/x. Taken whole, its dot segments keep it from ever matching a skip route.
+const whole = (value: string | string[] | undefined): string | undefined =>
+  (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
 
 // A Host header value: name or [v6] with an optional port, nothing else.
 const HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
@@ -44,7 +51,7 @@ export function createOriginReader(config: Pick<ProxyConfig, 'reverseProxy' | 't
     const rawHost = ((proxied ? first(request.headers['x-forwarded-host']) : undefined) ?? first(request.headers.host) ?? '').toLowerCase();
     const host = HOST.test(rawHost) ? rawHost : '';
     const proto = proxied ? first(request.headers['x-forwarded-proto'])?.toLowerCase() : undefined;
-    const forwardedUri = proxied ? first(request.headers['x-forwarded-uri']) : undefined;
+    const forwardedUri = proxied ? whole(request.headers['x-forwarded-uri']) : undefined;
     return { scheme: proto === 'https' ? 'https' : 'http', host, uri: forwardedUri ?? request.url, proxied };
   };
 }

@@ -152,6 +152,14 @@ describe('--skip-auth-route at /oauth2/auth', () => {
       assert.equal((await h.authCheck(null, asking(uri))).status, 401, uri);
   });
 
+  // A comma is an ordinary character in a path; read as a list separator, `/public/a` was checked
+  // while nginx served /private/secret.
+  it('reads X-Forwarded-Uri whole, commas included, so a comma cannot hide the rest of the path', async () => {
+    for (const uri of ['/public/a,/../../private/secret', '/x.css,/../private/secret'])
+      assert.equal((await h.authCheck(null, asking(uri))).status, 401, uri);
+    assert.equal((await h.authCheck(null, asking('/public/a,b.css'))).status, 202, 'a clean path with a comma is still public');
+  });
+
   it('checks a METHOD= route against X-Forwarded-Method when the proxy sends it, else the request\'s own method', async () => {
     assert.equal((await h.authCheck(null, asking('/files/a.pdf'))).status, 202);
     assert.equal((await h.authCheck(null, asking('/files/a.pdf', { 'x-forwarded-method': 'GET' }))).status, 202);
