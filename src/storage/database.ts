@@ -31,8 +31,11 @@ const QUERY_TIMEOUT_MS = 15_000;
 
 /**
  * pg's query_timeout fails the query but leaves it in flight on its connection, so every later
- * query there would wait behind a reply that may never come, each for the whole timeout. Ending
- * the connection instead makes the pool drop it (as pg itself does for pipelined queries).
+ * query there would wait behind a reply that may never come, each for the whole timeout. So the
+ * connection is ended, synchronously marked as ending before the caller (kysely) hears of the
+ * error and releases it: this handler was attached first, so it runs first, and the pool then
+ * drops the connection instead of handing it to the next query. (A slow query, as opposed to a
+ * silent network, is cancelled by the server first: statement_timeout.)
  */
 function endConnectionOnQueryTimeout(client: import('pg').PoolClient): void {
   const query = client.query;
@@ -40,7 +43,7 @@ function endConnectionOnQueryTimeout(client: import('pg').PoolClient): void {
     const result = (query as (...a: unknown[]) => unknown).apply(this, args);
     if (result instanceof Promise)
       result.catch((error: unknown) => {
-        if (error instanceof Error && error.message === 'Query read timeout') (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+        if (error instanceof Error && error.message === 'Query read timeout') client.end().catch(() => {});
       });
     return result;
   } as typeof client.query;
@@ -59,6 +62,9 @@ export async function openDatabase(connection: string): Promise<Database> {
       // request a bounded wait and an error page, not hold it, and the pool's ten connections with
       // it, until the operating system gives up on the connection minutes later.
       connectionTimeoutMillis: 5_000,
+      // the server cancels a slow statement first (the connection stays usable); query_timeout
+      // is for a server that no longer answers at all
+      statement_timeout: QUERY_TIMEOUT_MS - 1_000,
       query_timeout: QUERY_TIMEOUT_MS,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
