@@ -48,18 +48,25 @@ export function parseHttpDateSeconds(text: string, nowSeconds: number): number |
   if (!groups) return null;
   const month = MONTHS.indexOf(groups.month);
   const [day, hour, minute, second] = [groups.day, groups.hour, groups.minute, groups.second].map(Number);
+  const twoDigitYear = groups.year.length === 2;
   let year = Number(groups.year);
-  if (groups.year.length === 2) {
+  if (twoDigitYear) {
     const thisYear = new Date(nowSeconds * 1000).getUTCFullYear();
     year += thisYear - (thisYear % 100);
-    if (year > thisYear + 50) year -= 100;
   }
   if (hour > 23 || minute > 59 || second > 60) return null; // 60: a leap second
-  const midnight = new Date(0);
-  midnight.setUTCFullYear(year, month, day); // not Date.UTC, which reads year 0099 as 1999
-  if (day < 1 || midnight.getUTCDate() !== day) return null; // "31 Feb" is no date
-  return midnight.getTime() / 1000 + hour * 3600 + minute * 60 + second;
+  const at = (fullYear: number) => {
+    const midnight = new Date(0);
+    midnight.setUTCFullYear(fullYear, month, day); // not Date.UTC, which reads year 0099 as 1999
+    return day < 1 || midnight.getUTCDate() !== day ? null : midnight.getTime() / 1000 + hour * 3600 + minute * 60 + second; // "31 Feb" is no date
+  };
+  const seconds = at(year);
+  // RFC 9110 §5.6.7: a two-digit year that would put the date more than 50 years ahead is the past century's
+  if (seconds !== null && twoDigitYear && seconds > nowSeconds + FIFTY_YEARS_SECONDS) return at(year - 100);
+  return seconds;
 }
+
+const FIFTY_YEARS_SECONDS = Math.round(50 * 365.2425 * 24 * 3600);
 
 /** §13.1.1: strong comparison, a list of entity tags or `*` (the file exists). */
 function matchHits(ifMatch: string, etag: string): boolean {

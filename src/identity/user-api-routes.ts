@@ -91,8 +91,9 @@ export function userApiRoutes(app: FastifyInstance, deps: AdminApiDeps): void {
 
   app.delete<{ Params: { id: string } }>('/api/users/:id', async (request, reply) => {
     const actor = await requireAdmin(deps, request);
-    await deps.logoutEverywhere?.(request.params.id);
+    // Removed first, as the console does: a refused removal (the last admin, 409) signs nobody out.
     await identity.users.remove(request.params.id);
+    await deps.logoutEverywhere?.(request.params.id);
     await audit(request, actor, 'user_deleted', { targetUserId: request.params.id });
     return reply.code(204).send();
   });

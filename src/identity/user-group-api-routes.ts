@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { badRequest } from '../core/errors.ts';
 import { requireAdmin, type AdminActor, type AdminApiDeps } from './admin-api-routes.ts';
 import type { Group } from './groups.ts';
 import { listQuerySchema, pageInMemory, type ListQuery } from './list-page.ts';
@@ -54,8 +55,13 @@ export function userGroupApiRoutes(app: FastifyInstance, deps: AdminApiDeps): vo
   app.put<{ Params: { id: string }; Body: { name?: string; friendlyName?: string } }>('/api/user-groups/:id', { schema: { body: groupBody([]) } }, async (request) => {
     const actor = await requireAdmin(deps, request);
     const before: Group = await identity.groups.get(request.params.id);
-    const group = await identity.groups.update(before.id, { name: request.body.name, friendlyName: request.body.friendlyName });
-    await audit(request, actor, 'group_updated', { groupId: group.id, group: group.name, ...(before.name !== group.name ? { renamedFrom: before.name } : {}) });
+    // The name is what the groups claim carries, and what --protect rules, allowed_groups= lists
+    // and --allowed-group match, which live in configuration files latchkey cannot update: renamed,
+    // the group's members would lose access, and a new group taking the old name would gain it.
+    if (request.body.name !== undefined && request.body.name !== before.name)
+      throw badRequest('group_name_fixed', `A group's name cannot be changed here: it is what access rules in the proxy and web server configuration match ("${before.name}"). Change friendlyName, or create a group with the new name, move the members and update those rules.`, { fields: { name: 'fixed' } });
+    const group = await identity.groups.update(before.id, { friendlyName: request.body.friendlyName });
+    await audit(request, actor, 'group_updated', { groupId: group.id, group: group.name });
     return dtos.group(group);
   });
 

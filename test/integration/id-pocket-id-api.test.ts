@@ -249,6 +249,20 @@ describe("latchkey id: Pocket ID's admin API", () => {
     });
   });
 
+  describe('group names', () => {
+    // The name is what --protect rules and allowed_groups lists match; they live in files latchkey cannot change.
+    it('refuses to rename a group, and changes its friendly name', async () => {
+      const group = (await call('POST', '/api/user-groups', { name: 'cousins', friendlyName: 'Cousins' })).body;
+      const renamed = await call('PUT', `/api/user-groups/${group.id}`, { name: 'relatives', friendlyName: 'Relatives' });
+      assert.equal(renamed.status, 400);
+      assert.equal(renamed.body.error, 'group_name_fixed');
+      assert.equal((await id.services.identity.groups.get(group.id as string)).name, 'cousins', 'nothing changed');
+      const friendly = await call('PUT', `/api/user-groups/${group.id}`, { name: 'cousins', friendlyName: 'The cousins' });
+      assert.equal(friendly.status, 200);
+      assert.deepEqual([friendly.body.name, friendly.body.friendlyName], ['cousins', 'The cousins']);
+    });
+  });
+
   describe('bad input and unknown ids', () => {
     it('refuses unknown group ids for a user and leaves their groups as they were', async () => {
       const user = (await call('POST', '/api/users', { username: 'erin' })).body;

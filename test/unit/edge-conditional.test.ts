@@ -53,6 +53,10 @@ describe('conditional requests', () => {
 
   it('reads a two-digit rfc850 year more than 50 years ahead as the past century\'s', () => {
     assert.equal(parseHttpDateSeconds('Sunday, 06-Nov-94 08:49:37 GMT', now), Date.UTC(1994, 10, 6, 8, 49, 37) / 1000);
+    // fifty years on counts the day, not only the year: on 1 January 2026, November 2076 is too far ahead
+    const newYear2026 = Date.UTC(2026, 0, 1) / 1000;
+    assert.equal(parseHttpDateSeconds('Sunday, 06-Nov-76 08:49:37 GMT', newYear2026), Date.UTC(1976, 10, 6, 8, 49, 37) / 1000);
+    assert.equal(parseHttpDateSeconds('Friday, 06-Nov-26 08:49:37 GMT', newYear2026), Date.UTC(2026, 10, 6, 8, 49, 37) / 1000);
   });
 
   it('ignores an If-Modified-Since later than now (RFC 9110 §13.1.3)', () => {
