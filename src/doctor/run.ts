@@ -17,6 +17,7 @@ import { idHealth } from './checks/id-health.ts';
 import { nginxAuthRequestSet } from './checks/nginx-auth-request-set.ts';
 import { nginxDeadProxyHeaders } from './checks/nginx-dead-proxy-headers.ts';
 import { nginxForwardedProto } from './checks/nginx-forwarded-proto.ts';
+import { nginxForwardedUri } from './checks/nginx-forwarded-uri.ts';
 import { nginxPrefixPriority } from './checks/nginx-prefix-priority.ts';
 import { nginxPrivateCaching } from './checks/nginx-private-caching.ts';
 import { nginxSignInOn401 } from './checks/nginx-sign-in-on-401.ts';
@@ -34,7 +35,7 @@ import { trustProxy } from './checks/trust-proxy.ts';
 /** In the order they are printed: configuration, the running deployment, data. */
 export const CHECKS: readonly Check[] = [
   appUrlForm, pocketIdVariables, trustProxy, proxyConfig, cookieSecret, composeProxyAddress, composeHealthcheck,
-  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, nginxDeadProxyHeaders, nginxForwardedProto, nginxPrivateCaching, cookieSize,
+  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedUri, nginxPrivateCaching, cookieSize,
   idHealth, discoveryIssuer, rpIdHost, discoveryScheme, tlsCertificate, httpsRedirect, clockSkew,
   proxyAuthEndpoint, protectedPath, signInRedirect, callbackUrl,
   clientRegistration, passkeyRecovery, siteLeaks, backups,

@@ -3,7 +3,9 @@
 // with its fix; the healthy one must pass.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { addUser, type Deployment, ID, runDoctor, SITE, startDeployment } from '../helpers/doctor-deployment.ts';
+import { edgeFetch } from '../helpers/edge-fetch.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 
@@ -25,7 +27,7 @@ describe('doctor against a healthy deployment (generated nginx, latchkey id and 
 
   it('checks the running deployment rather than skipping it', async () => {
     const doctor = await runDoctor(healthyArgs(), { env: deployment.idEnv });
-    for (const id of ['nginx-private-caching', 'id-health', 'discovery-issuer', 'rp-id-host', 'tls-certificate', 'https-redirect', 'clock-skew', 'proxy-auth', 'protected-path', 'sign-in-redirect', 'callback-url', 'cookie-size', 'client-registration', 'passkey-recovery', 'site-leaks'])
+    for (const id of ['nginx-private-caching', 'nginx-forwarded-uri', 'id-health', 'discovery-issuer', 'rp-id-host', 'tls-certificate', 'https-redirect', 'clock-skew', 'proxy-auth', 'protected-path', 'sign-in-redirect', 'callback-url', 'cookie-size', 'client-registration', 'passkey-recovery', 'site-leaks'])
       assert.equal(doctor.byId(id).status, 'ok', `${id}: ${doctor.byId(id).detail}`);
   });
 
@@ -123,5 +125,27 @@ describe('failure mode 5: nginx sends no X-Forwarded-Proto and the proxy has no 
     assert.equal(trust.status, 'warn');
     assert.match(trust.detail, /TRUST_PROXY is not set/);
     assert.match(trust.fix!, /TRUST_PROXY=127\.0\.0\.1/);
+  });
+});
+
+describe('an auth location that leaves X-Forwarded-Uri to the visitor, with a proxy that has a skip route', () => {
+  let deployment: Deployment;
+  before(async () => (deployment = await startDeployment({
+    editNginx: (config) => config.replace(/^\s*proxy_set_header X-Forwarded-Uri \$request_uri;\n/gm, ''),
+    extraProxyFlags: ['--skip-auth-route=^/public/'],
+  })));
+  after(() => deployment?.stop());
+
+  it('is an open door: a visitor naming a public path in the header reads a protected page', async () => {
+    const edge = { port: deployment.httpsPort, caPem: readFileSync(deployment.certificate, 'utf8') };
+    assert.notEqual((await edgeFetch(`https://${SITE}/private/page.html`, edge)).body, 'private page');
+    assert.equal((await edgeFetch(`https://${SITE}/private/page.html`, edge, { 'x-forwarded-uri': '/public/x' })).body, 'private page');
+  });
+
+  it('fails the check, names the location and gives the line that closes it', async () => {
+    const check = (await runDoctor(deployment.doctorArgs(), { env: deployment.idEnv })).byId('nginx-forwarded-uri');
+    assert.equal(check.status, 'fail');
+    assert.match(check.detail, /location = \/_latchkey\/auth\/1 .* sets no X-Forwarded-Uri.*anyone can read the protected pages/);
+    assert.match(check.fix!, /proxy_set_header X-Forwarded-Uri \$request_uri;/);
   });
 });

@@ -1,0 +1,33 @@
+import { type Check, fail, ok, skip, warn } from '../check.ts';
+import { argsOf, inherited, isProtected, matchLocation, proxiesTo, servers, where, type Location } from '../nginx-config.ts';
+
+// With --reverse-proxy the proxy reads the page a visitor asked for from X-Forwarded-Uri, and
+// /oauth2/auth answers 202 without a session for a --skip-auth-route path (as oauth2-proxy does).
+// nginx passes a visitor's own headers on to the auth check unless the location sets that one: a
+// location without `proxy_set_header X-Forwarded-Uri $request_uri;` lets anyone name a public
+// path in the header and read every protected file.
+export const nginxForwardedUri: Check = {
+  id: 'nginx-forwarded-uri',
+  title: 'The auth check learns the page from nginx, never from the visitor',
+  run(ctx) {
+    if (!ctx.nginx) return skip('no nginx configuration given (--nginx-config FILE, or nginx -T | latchkey doctor --nginx-t)');
+    const authLocations = new Map<Location, Location>();
+    for (const server of servers(ctx.nginx))
+      for (const location of server.locations.filter(isProtected)) {
+        const uri = argsOf(location.directive.block, 'auth_request')[0]?.[0];
+        const target = uri ? matchLocation(server, uri) : null;
+        if (target && proxiesTo(target)) authLocations.set(target, location);
+      }
+    if (!authLocations.size) return skip('no auth_request location proxies to the proxy (the Lua engine asks it from access_by_lua_block)');
+    const name = (l: Location) => `location ${l.modifier ? `${l.modifier} ` : ''}${l.path} (${where(l.directive)})`;
+    const open = [...authLocations.keys()].filter((l) => !inherited(l, 'proxy_set_header').args.some((a) => a[0]?.toLowerCase() === 'x-forwarded-uri'));
+    if (!open.length) return ok(`${authLocations.size} auth location(s), all set X-Forwarded-Uri`);
+    const text = `${open.map(name).join(', ')} sets no X-Forwarded-Uri: the visitor's own header reaches the auth check`;
+    const fix = 'add to each of them: proxy_set_header X-Forwarded-Uri $request_uri; (latchkey generate nginx does)';
+    const proxy = ctx.proxy?.config;
+    if (!proxy) return warn(`${text}; with --reverse-proxy and a --skip-auth-route that is an open door (the proxy's options are not given, so this could not be told)`, fix);
+    if (proxy.reverseProxy && proxy.skipAuthRoutes.length)
+      return fail(`${text}, and the proxy (--reverse-proxy, ${proxy.skipAuthRoutes.length} --skip-auth-route) answers 202 to a public path named there: anyone can read the protected pages`, fix);
+    return warn(`${text}; harmless while the proxy has no --skip-auth-route, but the return address after sign-in may be the visitor's choice of path`, fix);
+  },
+};
