@@ -36,7 +36,9 @@ export type FieldErrors = Record<string, string>;
  */
 export function fieldErrorsFrom(error: unknown, fallbackField: string, byCode: Record<string, string> = {}): FieldErrors | null {
   if (!(error instanceof AppError) || (error.status !== 400 && error.status !== 409)) return null;
-  const message = error.message.replace(/^[a-zA-Z]+: /, '');
+  const withoutField = error.message.replace(/^[a-zA-Z]+: /, '');
+  // "redirectUris: at least one URI is needed." reads as a sentence of its own next to the field.
+  const message = withoutField.charAt(0).toUpperCase() + withoutField.slice(1);
   const named = error.details?.fields as Record<string, string> | undefined;
   const target = byCode[error.code] ?? (named ? Object.keys(named)[0] : fallbackField);
   const out: FieldErrors = {};

@@ -1,21 +1,17 @@
 import { html, raw, type Html } from '../web/html.ts';
+import { layout } from '../web/layout.ts';
 
-// Pages the provider itself shows. Kept plain and self-contained (no external fonts or scripts),
-// so they render under a strict Content-Security-Policy.
-const STYLE = raw(`body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
-h1{font-size:1.4rem}code{background:#f2f2f2;padding:0 .25rem}button{font:inherit;padding:.5rem 1rem;margin-right:.5rem;cursor:pointer}
-.muted{color:#666;font-size:.9rem}`);
-
-export const oidcPage = (view: { title: string; body: Html }): Html => html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${view.title}</title><style>${STYLE}</style></head>
-<body><main>${view.body}</main></body></html>`;
+// Pages the provider itself shows. They use the shared layout and stylesheet: the
+// Content-Security-Policy (style-src 'self') blocks inline style. The app name is not at hand
+// where oidc-provider calls these, so they show no header and the title alone.
+export const oidcPage = (view: { title: string; body: Html; appName?: string }): Html =>
+  layout({ title: view.title, appName: view.appName }, view.body);
 
 export const messagePage = (view: { title: string; message: string; code?: string; hint?: string }): Html => oidcPage({
   title: view.title,
-  body: html`<h1>${view.title}</h1><p role="alert">${view.message}</p>
+  body: html`<section class="card"><h1>${view.title}</h1><p role="alert">${view.message}</p>
     ${view.hint ? html`<p>${view.hint}</p>` : ''}
-    ${view.code ? html`<p class="muted">Error code: <code>${view.code}</code></p>` : ''}`,
+    ${view.code ? html`<p class="muted">Error code: <code>${view.code}</code></p>` : ''}</section>`,
 });
 
 /**
@@ -31,9 +27,9 @@ export const accessRefusedPage = (view: { clientName: string; message: string })
 /** oidc-provider's RP-initiated logout confirmation; `form` is its own hidden form (xsrf token). */
 export const logoutConfirmPage = (view: { host: string; form: string }): Html => oidcPage({
   title: 'Sign out',
-  body: html`<h1>Sign out of ${view.host}?</h1>${raw(view.form)}
-    <p><button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
-    <button type="submit" form="op.logoutForm">No, stay signed in</button></p>`,
+  body: html`<section class="card"><h1>Sign out of ${view.host}?</h1>${raw(view.form)}
+    <div class="actions"><button autofocus type="submit" form="op.logoutForm" value="yes" name="logout" class="primary">Yes, sign me out</button>
+    <button type="submit" form="op.logoutForm">No, stay signed in</button></div></section>`,
 });
 
 export const loggedOutPage = (view: { clientName: string | null }): Html => messagePage({

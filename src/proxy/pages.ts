@@ -5,7 +5,7 @@ const layout = (title: string, body: Html): Html => html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>${title}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}button,a.button{font:inherit;padding:.6rem 1.2rem;cursor:pointer}</style>
-</head><body>${body}</body></html>`;
+</head><body><main>${body}</main></body></html>`;
 
 // A GET form drops the query of its action, so rd travels as a hidden field.
 export const signInPage = (view: { startPath: string; redirect: string }): Html => layout('Sign in', html`<h1>Sign in</h1>

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { timingSafeEqualStrings } from '../core/crypto.ts';
 import { randomToken } from '../core/random.ts';
+import { wantsHtml } from './error-handler.ts';
 
 // Two independent defences for every state-changing request made with cookies:
 // 1. Origin / Sec-Fetch-Site must say the request came from our own pages (Fetch Metadata);
@@ -26,8 +27,29 @@ export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, optio
   return token;
 }
 
-export const crossSiteRefused = () =>
-  new AppError('cross_site_request', 403, 'This request did not come from this site, so it was refused. Reload the page and try again.');
+/**
+ * Almost always an old form (its token cookie expired, or the browser was restarted), seldom a
+ * form on another site. A browser gets a way back to the form (error-handler.ts shows `back`):
+ * reloading the refused request would only send the stale form again.
+ */
+export function crossSiteRefused(request: FastifyRequest, options: CsrfOptions): AppError {
+  if (!wantsHtml(request))
+    return new AppError('cross_site_request', 403, 'This page expired for security reasons. Reload the page and try again.');
+  return new AppError('cross_site_request', 403, 'This form expired for security reasons, so it was not sent. Go back, reload the form and send it again.',
+    { details: { back: backToForm(request, options) } });
+}
+
+/** The page the form was on when the Referer says it is one of ours; else the home of its area. */
+function backToForm(request: FastifyRequest, options: CsrfOptions): string {
+  try {
+    const referer = new URL(request.headers.referer ?? '');
+    // "//host" would be a link to another site.
+    if (referer.origin === options.origin && !/^\/[/\\]/.test(referer.pathname)) return referer.pathname + referer.search;
+  } catch {
+    // No Referer, or not a URL.
+  }
+  return request.url.startsWith('/admin') ? '/admin' : '/account';
+}
 
 /**
  * A page this server sent, but opened at another address than APP_URL (an IP address, another
@@ -41,11 +63,11 @@ export const wrongAddress = (appOrigin: string) =>
 export function assertSameOrigin(request: FastifyRequest, options: CsrfOptions, body?: { csrf?: unknown }): void {
   if (SAFE_METHODS.has(request.method)) return;
   const site = request.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw crossSiteRefused();
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw crossSiteRefused(request, options);
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== options.origin) throw site === 'same-origin' ? wrongAddress(options.origin) : crossSiteRefused();
-  if (site === undefined && origin === undefined) throw crossSiteRefused();
+  if (origin !== undefined && origin !== options.origin) throw site === 'same-origin' ? wrongAddress(options.origin) : crossSiteRefused(request, options);
+  if (site === undefined && origin === undefined) throw crossSiteRefused(request, options);
   const cookie = request.cookies[options.cookieName];
   const presented = (typeof body?.csrf === 'string' ? body.csrf : undefined) ?? request.headers['x-csrf-token'];
-  if (!cookie || typeof presented !== 'string' || !timingSafeEqualStrings(cookie, presented)) throw crossSiteRefused();
+  if (!cookie || typeof presented !== 'string' || !timingSafeEqualStrings(cookie, presented)) throw crossSiteRefused(request, options);
 }

@@ -2,7 +2,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, isAppError } from '../core/errors.ts';
 import type { Html } from './html.ts';
 
-export type ErrorPageRenderer = (view: { status: number; title: string; message: string; requestId: string }) => Html;
+/** `back`: a same-site path that leads back to where the person can try again (an expired form's page). */
+export type ErrorPageRenderer = (view: { status: number; title: string; message: string; requestId: string; back?: string }) => Html;
 
 /** Browsers get a page; programs (Accept: application/json, /api/ routes, non-GET fetches) get JSON. */
 export function wantsHtml(request: FastifyRequest): boolean {
@@ -11,7 +12,7 @@ export function wantsHtml(request: FastifyRequest): boolean {
   return accept.includes('text/html');
 }
 
-const TITLES: Record<number, string> = { 400: 'Bad request', 401: 'Sign-in required', 403: 'Not allowed', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 413: 'Too large', 415: 'Unsupported content', 429: 'Too many requests' };
+const TITLES: Record<number, string> = { 400: 'Bad request', 401: 'Sign-in required', 403: 'Not allowed', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 410: 'This link can no longer be used', 413: 'Too large', 415: 'Unsupported content', 429: 'Too many requests' };
 
 /** Turns anything thrown into a safe AppError; fastify's own client errors keep their status. */
 export function toAppError(error: unknown): AppError {
@@ -48,7 +49,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   else request.log.info({ code: error.code, status: error.status }, 'request refused');
   reply.code(error.status).header('cache-control', 'no-store');
   if (renderPage && wantsHtml(request)) {
-    const page = renderPage({ status: error.status, title: TITLES[error.status] ?? 'Error', message: error.message, requestId: request.id });
+    const back = typeof error.details?.back === 'string' ? error.details.back : undefined;
+    const title = error.code === 'cross_site_request' ? 'This form expired' : TITLES[error.status] ?? 'Error';
+    const page = renderPage({ status: error.status, title, message: error.message, requestId: request.id, back });
     return reply.type('text/html; charset=utf-8').send(page.value);
   }
   return reply.send({ error: error.code, message: error.message, requestId: request.id, ...(error.details ?? {}) });

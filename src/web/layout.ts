@@ -2,7 +2,8 @@ import { html, type Html } from './html.ts';
 
 export interface LayoutOptions {
   title: string;
-  appName: string;
+  /** Absent only where the name is not at hand (the identity provider's own pages): no header then. */
+  appName?: string;
   /** Loads the passkey script (sign-in, setup, account pages). */
   passkeyScript?: boolean;
   /** The signed-in user's name, to show the account menu. */
@@ -21,19 +22,19 @@ export function layout(options: LayoutOptions, body: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 ${options.csrfToken ? html`<meta name="csrf-token" content="${options.csrfToken}">` : ''}
-<title>${options.title} · ${options.appName}</title>
+<title>${options.appName ? `${options.title} · ${options.appName}` : options.title}</title>
 <link rel="stylesheet" href="/assets/style.css">
 ${options.passkeyScript ? html`<script type="module" src="/assets/passkey.js"></script>` : ''}
 </head>
 <body>
-<header class="top">
+${options.appName ? html`<header class="top">
   <a class="brand" href="/">${options.appName}</a>
   ${options.signedInAs ? html`<nav aria-label="Account">
     ${options.isAdmin ? html`<a href="/admin">Admin</a>` : ''}
     <a href="/account">${options.signedInAs}</a>
     <form method="post" action="/logout" class="inline">${options.csrfToken ? html`<input type="hidden" name="csrf" value="${options.csrfToken}">` : ''}<button type="submit" class="link">Sign out</button></form>
   </nav>` : ''}
-</header>
+</header>` : ''}
 <main id="main">
 ${body}
 </main>

@@ -49,6 +49,7 @@ describe('latchkey id sign-in page messages in Chromium', () => {
     });
     assert.equal(new URL(tab.page.url()).pathname, '/login', 'still on the sign-in page');
     assert.equal(await tab.page.locator(SIGN_IN).isEnabled(), true, 'the button can be pressed again');
+    assert.equal(await tab.page.evaluate(() => document.activeElement?.hasAttribute('data-passkey-login')), true, 'keyboard focus is back on the button');
     return alert.innerText();
   }
 
@@ -59,10 +60,11 @@ describe('latchkey id sign-in page messages in Chromium', () => {
     await tab.context.clearCookies();
   });
 
-  it('says the request was cancelled when the person does not confirm (NotAllowedError)', async () => {
+  it('says the request was cancelled, or this device has no passkey, and links to recovery codes (NotAllowedError)', async () => {
     await tab.cdp.send('WebAuthn.setUserVerified', { authenticatorId: tab.authenticatorId, isUserVerified: false });
     try {
-      assert.match(await signInMessage(/cancelled/), /cancelled or timed out\. Press the button to try again/);
+      assert.match(await signInMessage(/cancelled/), /cancelled or timed out, or this device has no passkey for this site\. Try again, use another device, or sign in with a recovery code\./);
+      assert.equal(await tab.page.getByRole('alert').getByRole('link', { name: 'sign in with a recovery code' }).getAttribute('href'), '/login/recovery');
     } finally {
       await tab.cdp.send('WebAuthn.setUserVerified', { authenticatorId: tab.authenticatorId, isUserVerified: true });
     }

@@ -125,6 +125,7 @@ describe('passkey browser script', () => {
       await tab.goto(`${origin}/signin`);
       await tab.click('[data-passkey-login]');
       await tab.waitForFunction(() => document.querySelector('[role="alert"]')?.textContent?.includes('cancelled'));
+      assert.equal(await tab.evaluate(() => document.activeElement?.hasAttribute('data-passkey-login')), true, 'keyboard focus is back on the button');
     } finally {
       await setUserVerified(true);
     }

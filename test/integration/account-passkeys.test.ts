@@ -15,8 +15,8 @@ describe('account pages: passkeys and profile', () => {
   it('lists each passkey with its name, when it was added and last used, and its backup state', async () => {
     const { browser } = await signedInUser(id, { username: 'lister', passkeys: ['Work laptop', 'Phone'] });
     const { html } = await browser.page('/account');
-    assert.match(html, /<h3 class="item-title">Work laptop<\/h3>/);
-    assert.match(html, /<h3 class="item-title">Phone<\/h3>/);
+    assert.match(html, /<h2 class="item-title">Work laptop<\/h2>/);
+    assert.match(html, /<h2 class="item-title">Phone<\/h2>/);
     assert.match(html, /<dt>Added<\/dt><dd><time datetime="\d{4}-/);
     assert.match(html, /<dt>Last used<\/dt><dd>never<\/dd>/);
     assert.match(html, /<dt>Backup<\/dt><dd><span class="badge ok">Synced<\/span>/);

@@ -101,10 +101,18 @@ describe('admin authorization, route by route', () => {
     }
   });
 
-  it('refuses an admin form post that lacks the page\'s CSRF token', async () => {
-    const response = await send(admin.jar, 'POST', '/admin/groups', { accept: 'text/html' });
+  it('refuses an admin form post that lacks the page\'s CSRF token, and links back to the form', async () => {
+    const response = await send(admin.jar, 'POST', '/admin/groups', { accept: 'text/html', referer: `${id.origin}/admin/groups/new` });
     assert.equal(response.status, 403);
-    assert.match(await response.text(), /did not come from this site/);
+    const page = await response.text();
+    assert.match(page, /This form expired for security reasons, so it was not sent\. Go back, reload the form and send it again\./);
+    assert.match(page, /<a href="\/admin\/groups\/new">Go back to the form<\/a>/);
     assert.equal((await id.services.identity.groups.list()).length, 0);
+  });
+
+  it('links an expired form to the admin home when the Referer is another site\'s', async () => {
+    const response = await send(admin.jar, 'POST', '/admin/groups', { accept: 'text/html', referer: 'https://evil.example//admin' });
+    assert.equal(response.status, 403);
+    assert.match(await response.text(), /<a href="\/admin">Go back to the form<\/a>/);
   });
 });

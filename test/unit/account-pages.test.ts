@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { accountPage, type PasskeyListItem } from '../../src/web/pages/account-page.ts';
+import { groupsPage } from '../../src/web/pages/admin/groups-page.ts';
+import { profilePage } from '../../src/web/pages/profile-page.ts';
 import { sessionsPage } from '../../src/web/pages/sessions-page.ts';
 import { describeUserAgent } from '../../src/web/user-agent.ts';
 
@@ -49,5 +51,28 @@ describe('describeUserAgent', () => {
     assert.equal(describeUserAgent('Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0'), 'Firefox on Linux');
     assert.equal(describeUserAgent('Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36'), 'Chrome on Android');
     assert.equal(describeUserAgent(null), 'Unknown device');
+  });
+});
+
+describe('refused forms', () => {
+  it('open the profile form with a summary that is announced and links to the first invalid field', () => {
+    const page = profilePage({ ...chrome, username: 'dana', values: { firstName: '', lastName: '', email: 'x' }, fieldErrors: { email: 'Enter an email address like name@example.org.', firstName: 'Too long.' } }).value;
+    const summary = /<div class="alert error-summary" role="alert" tabindex="-1" autofocus>([\s\S]*?)<\/div>/.exec(page)?.[1] ?? '';
+    assert.match(summary, /Your profile was not saved/);
+    // In form order: first name comes before email.
+    assert.match(summary, /<li><a href="#firstName">Too long\.<\/a><\/li>\s*<li><a href="#email">Enter an email address/);
+    assert.match(page, /<input id="firstName"[^>]* aria-invalid="true"/);
+  });
+
+  it('show no summary on a form that was not refused', () => {
+    const page = profilePage({ ...chrome, username: 'dana', values: { firstName: '', lastName: '', email: '' } }).value;
+    assert.doesNotMatch(page, /error-summary/);
+  });
+
+  it('use the same summary on admin forms, linking to the field the admin must fix', () => {
+    const frame = { appName: 'latchkey', adminName: 'root', csrfToken: 't', section: 'groups' as const };
+    const page = groupsPage({ frame, groups: [], values: { name: 'a b', friendlyName: '' }, errors: { name: 'Use letters, digits, dots, dashes or underscores.' } }).value;
+    assert.match(page, /role="alert" tabindex="-1" autofocus>[\s\S]*<a href="#f-name">Use letters, digits/);
+    assert.match(page, /<input id="f-name"/);
   });
 });

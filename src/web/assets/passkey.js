@@ -14,6 +14,8 @@ const MESSAGES = {
   insecure: 'Passkeys need a secure connection. Open this page over https (or at http://localhost).',
   unsupported: 'This browser does not support passkeys. Please use an up-to-date browser.',
   cancelled: 'The passkey request was cancelled or timed out. Press the button to try again.',
+  // Sign-in: NotAllowedError also means this device holds no passkey for this site (WebAuthn §5.1.4.1).
+  signInCancelled: 'The passkey request was cancelled or timed out, or this device has no passkey for this site. Try again, use another device, or ',
   wrongSite: 'Passkeys cannot be used at this address. Open the site at its usual address and try again.',
   alreadyRegistered: 'This device already holds a passkey for your account.',
   network: 'The server could not be reached. Check your connection and try again.',
@@ -22,11 +24,15 @@ const MESSAGES = {
 
 /** An error whose message is safe to show as is (it came from our server, or from MESSAGES). */
 class ShownError extends Error {
-  constructor(message, code) {
+  /** `link` ({ href, text }) follows the message: the way forward when the passkey cannot work. */
+  constructor(message, code, link) {
     super(message);
     this.code = code;
+    this.link = link;
   }
 }
+
+const RECOVERY_LINK = { href: '/login/recovery', text: 'sign in with a recovery code' };
 
 function alertFor(button) {
   const scope = button.closest('form, section, article, main, body');
@@ -39,9 +45,15 @@ function alertFor(button) {
   return alert;
 }
 
-function show(button, message) {
+function show(button, message, link) {
   const alert = alertFor(button);
   alert.textContent = message;
+  if (link) {
+    const anchor = document.createElement('a');
+    anchor.href = link.href;
+    anchor.textContent = link.text;
+    alert.append(anchor, '.');
+  }
   alert.hidden = !message;
 }
 
@@ -96,7 +108,9 @@ async function signIn() {
   try {
     response = await startAuthentication({ optionsJSON: options });
   } catch (error) {
-    throw new ShownError(messageForBrowserError(error), error?.name);
+    const message = messageForBrowserError(error);
+    if (message === MESSAGES.cancelled) throw new ShownError(MESSAGES.signInCancelled, error?.name, RECOVERY_LINK);
+    throw new ShownError(message, error?.name);
   }
   try {
     return await postJson('/api/webauthn/login/finish', { flowId, response });
@@ -147,8 +161,10 @@ function bind(button, ceremony) {
       const result = await ceremony(button);
       goTo(result.redirectTo);
     } catch (error) {
-      show(button, error instanceof ShownError ? error.message : MESSAGES.failed);
+      show(button, error instanceof ShownError ? error.message : MESSAGES.failed, error?.link);
       button.disabled = false;
+      // Disabling the button dropped keyboard focus to <body>; give it back so the person can try again.
+      button.focus();
     } finally {
       button.removeAttribute('aria-busy');
     }

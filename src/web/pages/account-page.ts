@@ -1,7 +1,7 @@
 // /account: the user's passkeys. Add another device (the passkey script), rename, delete.
 import { html } from '../html.ts';
 import { accountLayout, type AccountChrome } from './account-layout.ts';
-import { csrfField, notice, when } from './page-parts.ts';
+import { csrfField, errorSummary, notice, when } from './page-parts.ts';
 
 export interface PasskeyListItem {
   id: string;
@@ -29,14 +29,14 @@ export interface AccountView extends AccountChrome {
 const syncState = (p: PasskeyListItem) =>
   p.backupState ? html`<span class="badge ok">Synced</span> <span class="muted">backed up by your passkey provider</span>`
     : p.backupEligible ? html`<span class="badge">Not backed up yet</span>`
-      : html`<span class="badge">This device only</span> <span class="muted">lost with the device</span>`;
+      : html`<span class="badge">This device only</span> <span class="muted">not backed up: gone if that device is lost</span>`;
 
 function passkeyItem(v: AccountView, p: PasskeyListItem, index: number) {
   const renaming = v.rename?.passkeyId === p.id ? v.rename : null;
   const inputId = `rename-${index}`;
   return html`<li class="item">
     <div class="item-main">
-      <h3 class="item-title">${p.name}</h3>
+      <h2 class="item-title">${p.name}</h2>
       <dl class="facts">
         <div><dt>Added</dt><dd>${when(p.createdAt)}</dd></div>
         <div><dt>Last used</dt><dd>${when(p.lastUsedAt)}</dd></div>
@@ -47,6 +47,7 @@ function passkeyItem(v: AccountView, p: PasskeyListItem, index: number) {
       <details${renaming ? html` open` : ''}>
         <summary>Rename<span class="visually-hidden"> ${p.name}</span></summary>
         <form method="post" action="/account/passkeys/rename" class="rename">
+          ${renaming ? errorSummary('The name was not saved.', [[inputId, renaming.error]]) : ''}
           ${csrfField(v.csrfToken)}
           <input type="hidden" name="id" value="${p.id}">
           <label for="${inputId}">New name for “${p.name}”</label>
@@ -78,7 +79,7 @@ export const accountPage = (v: AccountView) => accountLayout(v, 'passkeys', 'You
   <p role="alert" id="passkey-message" class="alert" hidden></p>
   <div class="field">
     <label for="passkey-name">Name for the new passkey <span class="muted">(optional)</span></label>
-    <input id="passkey-name" name="passkey-name" type="text" maxlength="60" placeholder="e.g. Phone" autocomplete="off">
+    <input id="passkey-name" name="passkey-name" type="text" maxlength="64" placeholder="e.g. Phone" autocomplete="off">
   </div>
   <button type="button" class="primary" data-passkey-register data-passkey-name-input="passkey-name" data-next="/account?added=1">Add a passkey</button>
   <noscript><p class="alert">Adding a passkey needs JavaScript: the browser’s passkey prompt can only be opened by a script.</p></noscript>

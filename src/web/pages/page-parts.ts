@@ -7,7 +7,7 @@ import { html, type Html } from '../html.ts';
 let dateTime: Intl.DateTimeFormat | undefined;
 
 /** A point in time for people ("3 May 2025, 14:05 UTC"), machine-readable in `datetime`. */
-export const when = (ms: number | null, never = 'never'): Html | string => {
+export const when = (ms: number | null | undefined, never = 'never'): Html | string => {
   if (!ms) return never;
   dateTime ??= new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
   return html`<time datetime="${new Date(ms).toISOString()}">${dateTime.format(ms)} UTC</time>`;
@@ -43,3 +43,20 @@ export function field(o: FieldOptions): Html {
 }
 
 export const notice = (text: string | null | undefined) => (text ? html`<p class="notice" role="status">${text}</p>` : '');
+
+/** One problem of a refused form: the id of the field it is about, and what to fix there. */
+export type FormProblem = readonly [fieldId: string, message: string | null | undefined];
+
+/**
+ * The top of a form the server sent back refused: says so, and links each problem (in form
+ * order) to its field. It takes focus on load (autofocus, so no script is needed), which makes a
+ * screen reader read it out rather than start at the page top; `role=alert` says what it is.
+ */
+export function errorSummary(lead: string, problems: readonly FormProblem[]): Html | '' {
+  const shown = problems.filter(([, message]) => message);
+  if (!shown.length) return '';
+  return html`<div class="alert error-summary" role="alert" tabindex="-1" autofocus>
+    <p><strong>${lead}</strong></p>
+    <ul>${shown.map(([id, message]) => html`<li><a href="#${id}">${message}</a></li>`)}</ul>
+  </div>`;
+}

@@ -1,7 +1,7 @@
 // /account/profile: the names and email a user may change themselves.
 import { html } from '../html.ts';
 import { accountLayout, type AccountChrome } from './account-layout.ts';
-import { csrfField, field, notice } from './page-parts.ts';
+import { csrfField, errorSummary, field, notice } from './page-parts.ts';
 
 export interface ProfileView extends AccountChrome {
   username: string;
@@ -20,6 +20,7 @@ export const profilePage = (v: ProfileView) => accountLayout(v, 'profile', 'Your
   </dl>
   <p class="hint">Only an admin can change your username, because apps may use it to recognise you.</p>
   <form method="post" action="/account/profile" novalidate>
+    ${errorSummary('Your profile was not saved; fix these and save again.', (['firstName', 'lastName', 'email'] as const).map((name) => [name, v.fieldErrors?.[name]] as const))}
     ${csrfField(v.csrfToken)}
     ${field({ name: 'firstName', label: 'First name', value: v.values.firstName, error: v.fieldErrors?.firstName, autocomplete: 'given-name', maxlength: 100 })}
     ${field({ name: 'lastName', label: 'Last name', value: v.values.lastName, error: v.fieldErrors?.lastName, autocomplete: 'family-name', maxlength: 100 })}

@@ -2,7 +2,7 @@
 // response to the POST that made them, and never again.
 import { html } from '../html.ts';
 import { accountLayout, type AccountChrome } from './account-layout.ts';
-import { csrfField, notice, when } from './page-parts.ts';
+import { csrfField, errorSummary, notice, when } from './page-parts.ts';
 
 export interface RecoveryCodesView extends AccountChrome {
   unused: number;
@@ -22,10 +22,11 @@ export const recoveryCodesPage = (v: RecoveryCodesView) => accountLayout(v, 'rec
   ${v.total === 0 ? html`<p class="warning">You have no recovery codes yet.</p>`
     : html`<p class="${v.unused <= 2 ? 'warning' : ''}">You have <strong>${v.unused}</strong> unused ${v.unused === 1 ? 'code' : 'codes'} of ${v.total}, made ${when(v.createdAt)}.</p>`}
   <form method="post" action="/account/recovery-codes" novalidate>
+    ${errorSummary('No new codes were made.', [['replace', v.confirmError]])}
     ${csrfField(v.csrfToken)}
     ${v.total > 0 ? html`<div class="field check">
       <input type="checkbox" id="replace" name="replace" value="yes" required${v.confirmError ? html` aria-invalid="true" aria-describedby="replace-error"` : ''}>
-      <label for="replace">I understand that my current codes stop working</label>
+      <label for="replace">I understand that my current codes will stop working</label>
       ${v.confirmError ? html`<p class="field-error" id="replace-error">${v.confirmError}</p>` : ''}
     </div>` : ''}
     <button type="submit" class="primary">${v.total > 0 ? 'Make new codes' : 'Make recovery codes'}</button>

@@ -1,7 +1,7 @@
 // /login/recovery: sign in with a username (or email) and one recovery code.
 import { html } from '../html.ts';
 import { layout } from '../layout.ts';
-import { csrfField, field } from './page-parts.ts';
+import { csrfField, errorSummary, field } from './page-parts.ts';
 
 export interface RecoverySignInView {
   appName: string;
@@ -19,6 +19,7 @@ export const recoverySignInPage = (v: RecoverySignInView) => layout({ title: 'Us
      afterwards you will be asked to add a passkey.</p>
   ${v.error ? html`<p role="alert" class="alert">${v.error}</p>` : ''}
   <form method="post" action="/login/recovery" novalidate>
+    ${errorSummary('You are not signed in yet; fix these and send again.', [['login', v.fieldErrors?.login], ['code', v.fieldErrors?.code]])}
     ${csrfField(v.csrfToken)}
     ${field({ name: 'login', label: 'Username or email', value: v.login, error: v.fieldErrors?.login, required: true, autocomplete: 'username', maxlength: 254,
       extra: html`autocapitalize="none" spellcheck="false"` })}

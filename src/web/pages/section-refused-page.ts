@@ -16,10 +16,10 @@ export const sectionRefusedPage = (view: SectionRefusedView): Html => html`<!doc
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>Not for this account</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5}</style>
-</head><body>
+</head><body><main>
 <h1>This section is not for your account</h1>
 <p role="alert">You are signed in as <strong>${view.signedInAs}</strong>, but this section is for
 ${view.allowedGroups.length === 1 ? 'group' : 'groups'} ${view.allowedGroups.map((group, i) => html`${i ? ', ' : ''}<strong>${group}</strong>`)}.</p>
 <p>Ask the site's administrator to add you, or <a href="${view.signOutPath}">sign out</a> and sign in with another account.</p>
 <p><a href="/">Back to the site</a></p>
-</body></html>`;
+</main></body></html>`;

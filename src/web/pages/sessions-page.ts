@@ -28,7 +28,7 @@ export interface SessionsView extends AccountChrome {
 
 const sessionItem = (v: SessionsView, s: SessionItem) => html`<li class="item">
   <div class="item-main">
-    <h3 class="item-title">${s.device}${s.current ? html` <span class="badge ok">This device</span>` : ''}</h3>
+    <h2 class="item-title">${s.device}${s.current ? html` <span class="badge ok">This device</span>` : ''}</h2>
     <dl class="facts">
       <div><dt>Last seen</dt><dd>${when(s.lastSeenAt)}</dd></div>
       <div><dt>Signed in</dt><dd>${when(s.createdAt)}</dd></div>
@@ -60,7 +60,7 @@ export const sessionsPage = (v: SessionsView) => accountLayout(v, 'sessions', 'S
 </section>
 <section class="card" aria-labelledby="everywhere-title">
   <h2 id="everywhere-title">Sign out everywhere</h2>
-  <p>Lost a device, or used a shared computer? This ends every other session and signs you out of every app, on every device.
-     You stay signed in here, so you can delete a lost device’s passkey next.</p>
+  <p>Lost a device, or used a shared computer? This ends your sessions on every other device, and signs you out of every app
+     on every device, this one included. This browser stays signed in to your ${v.appName} account, so you can delete a lost device’s passkey next.</p>
   <a class="button danger-outline" href="/account/sessions/sign-out-everywhere">Sign out everywhere…</a>
 </section>`);

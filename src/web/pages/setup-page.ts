@@ -1,5 +1,6 @@
 import { html } from '../html.ts';
 import { layout } from '../layout.ts';
+import { errorSummary } from './page-parts.ts';
 
 export interface SetupView {
   appName: string;
@@ -26,6 +27,7 @@ export const setupPage = (v: SetupView) => layout({ title: 'Set up', appName: v.
   <p>You are creating the first administrator. Next you will register a passkey for this account.</p>
   ${v.error ? html`<p role="alert" class="alert">${v.error}</p>` : ''}
   <form method="post" action="/setup">
+    ${errorSummary('The administrator was not created yet; fix these and send again.', (['username', 'email', 'firstName', 'lastName'] as const).map((name) => [name, v.fieldErrors?.[name]] as const))}
     <input type="hidden" name="token" value="${v.token}">
     <input type="hidden" name="csrf" value="${v.csrfToken}">
     ${field(v, 'username', 'Username', { required: true, autocomplete: 'username' })}

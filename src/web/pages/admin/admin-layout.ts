@@ -1,5 +1,6 @@
 import { html, type Html } from '../../html.ts';
 import { layout } from '../../layout.ts';
+import { errorSummary } from '../page-parts.ts';
 
 // The frame of every admin page: the site layout, a section menu, and the copy-button script.
 
@@ -32,8 +33,8 @@ ${body}
 </div>
 <script type="module" src="/assets/admin.js"></script>`);
 
-export const when = (ms: number | null | undefined, never = 'never'): string =>
-  ms ? `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC` : never;
+// Dates read the same in the console as on the account pages.
+export { when } from '../page-parts.ts';
 
 /** The hidden CSRF field every state-changing form carries. */
 export const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
@@ -91,6 +92,15 @@ export function copyable(id: string, label: string, value: string, multiline = f
   ${multiline ? html`<pre class="copy-value" id="${id}" aria-labelledby="${id}-label">${value}</pre>` : html`<code class="copy-value" id="${id}" aria-labelledby="${id}-label">${value}</code>`}
   <button type="button" class="copy" data-copy="${id}" hidden>Copy<span class="visually-hidden"> ${label}</span></button>
 </div>`;
+}
+
+/**
+ * The summary above a refused admin form (see errorSummary): `fieldOrder` lists the form's
+ * fields top to bottom; a problem with a field not listed comes last.
+ */
+export function formErrors(lead: string, errors: Readonly<Record<string, string | undefined>>, fieldOrder: readonly string[]): Html | '' {
+  const names = [...fieldOrder, ...Object.keys(errors).filter((name) => !fieldOrder.includes(name))];
+  return errorSummary(lead, names.map((name) => [`f-${name}`, errors[name]] as const));
 }
 
 /** A status or error line above a form: role=status for success, role=alert for problems. */

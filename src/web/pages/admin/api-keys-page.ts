@@ -1,6 +1,6 @@
 import { html } from '../../html.ts';
 import type { FieldErrors } from '../../../admin/form.ts';
-import { adminPage, copyable, csrfField, notice, problem, textInput, when, type AdminFrame } from './admin-layout.ts';
+import { adminPage, copyable, csrfField, formErrors, notice, problem, textInput, when, type AdminFrame } from './admin-layout.ts';
 
 export interface ApiKeysView {
   frame: AdminFrame;
@@ -42,6 +42,7 @@ ${v.created ? html`<section class="card reveal" aria-labelledby="new-key-heading
 <section class="card">
   <h2>Create an API key</h2>
   <form method="post" action="/admin/api-keys" novalidate>
+    ${formErrors('The API key was not created; see below.', v.errors, ['name'])}
     ${csrfField(v.frame.csrfToken)}
     ${textInput({ name: 'name', label: 'Name', value: v.values.name, required: true, maxlength: 100, error: v.errors.name, hint: 'What uses it, e.g. “backup script”.' })}
     <div class="field">

@@ -1,7 +1,7 @@
 import { html } from '../../html.ts';
 import type { ClientSetupValues } from '../../../admin/client-setup.ts';
 import type { FieldErrors } from '../../../admin/form.ts';
-import { adminPage, checkbox, copyable, csrfField, notice, problem, textArea, textInput, when, type AdminFrame } from './admin-layout.ts';
+import { adminPage, checkbox, copyable, csrfField, formErrors, notice, problem, textArea, textInput, when, type AdminFrame } from './admin-layout.ts';
 
 export interface ClientRow {
   id: string;
@@ -58,6 +58,8 @@ export interface ClientFormView {
   errors: FieldErrors;
 }
 
+const CLIENT_FIELDS = ['name', 'id', 'redirectUris', 'postLogoutRedirectUris', 'backchannelLogoutUri', 'isPublic', 'requirePkce', 'allowedGroups'];
+
 function clientFields(v: ClientFormView, isNew: boolean) {
   const { values, errors } = v;
   return html`
@@ -68,7 +70,7 @@ function clientFields(v: ClientFormView, isNew: boolean) {
   ${textInput({ name: 'backchannelLogoutUri', label: 'Back-channel logout URI', type: 'url', value: values.backchannelLogoutUri, maxlength: 2000, error: errors.backchannelLogoutUri, hint: 'Told when someone signs out or is disabled. For latchkey proxy: https://your-site/oauth2/backchannel-logout' })}
   ${checkbox({ name: 'isPublic', label: 'Public client (cannot keep a secret: a phone or browser app)', checked: values.isPublic, hint: 'Public clients get no secret and must use PKCE. Proxies are not public.' })}
   ${checkbox({ name: 'requirePkce', label: 'Require PKCE (recommended)', checked: values.requirePkce || values.isPublic })}
-  <fieldset class="field">
+  <fieldset class="field" id="f-allowedGroups">
     <legend>Who may sign in</legend>
     <div class="check"><input type="radio" id="f-access-everyone" name="access" value="everyone"${values.access === 'everyone' ? html` checked` : ''}> <label for="f-access-everyone">Everyone with an account</label></div>
     <div class="check"><input type="radio" id="f-access-groups" name="access" value="groups"${values.access === 'groups' ? html` checked` : ''}${errors.allowedGroups ? html` aria-describedby="f-allowedGroups-error"` : ''}> <label for="f-access-groups">Only members of these groups:</label></div>
@@ -84,7 +86,7 @@ export const newClientPage = (v: ClientFormView) => adminPage(v.frame, 'Add an a
 <p class="breadcrumb"><a href="/admin/clients">Apps</a> › New</p>
 <section class="card">
   <h1>Add an app</h1>
-  ${Object.keys(v.errors).length ? problem('Some fields need attention; see below.') : ''}
+  ${formErrors('The app was not created; see below.', v.errors, CLIENT_FIELDS)}
   <form method="post" action="/admin/clients/new" novalidate>
     ${csrfField(v.frame.csrfToken)}
     ${clientFields(v, true)}
@@ -104,7 +106,7 @@ ${notice(v.notice)}
 <section class="card">
   <h1>${v.client.name}</h1>
   <p class="muted">Client ID <code>${v.client.id}</code> · added ${when(v.client.createdAt)} · changed ${when(v.client.updatedAt)}</p>
-  ${Object.keys(v.errors).length ? problem('The changes were not saved; see below.') : ''}
+  ${formErrors('The changes were not saved; see below.', v.errors, CLIENT_FIELDS)}
   <form method="post" action="/admin/clients/${encodeURIComponent(v.client.id)}" novalidate>
     ${csrfField(v.frame.csrfToken)}
     ${clientFields(v, false)}

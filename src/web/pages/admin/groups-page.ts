@@ -1,6 +1,6 @@
 import { html } from '../../html.ts';
 import type { FieldErrors } from '../../../admin/form.ts';
-import { adminPage, csrfField, notice, textInput, type AdminFrame } from './admin-layout.ts';
+import { adminPage, csrfField, formErrors, notice, textInput, type AdminFrame } from './admin-layout.ts';
 
 export interface GroupRow {
   id: string;
@@ -38,6 +38,7 @@ export const groupsPage = (v: GroupsView) => adminPage(v.frame, 'Groups', html`
 <section class="card">
   <h2>Create a group</h2>
   <form method="post" action="/admin/groups" novalidate>
+    ${formErrors('The group was not created; see below.', v.errors, ['name', 'friendlyName'])}
     ${csrfField(v.frame.csrfToken)}
     ${textInput({ name: 'name', label: 'Name', value: v.values.name, required: true, maxlength: 64, error: v.errors.name, hint: 'Letters, digits, dots, dashes or underscores; no spaces. Apps see this name.' })}
     ${textInput({ name: 'friendlyName', label: 'Display name', value: v.values.friendlyName, maxlength: 100, error: v.errors.friendlyName })}

@@ -1,6 +1,6 @@
 import { html, type Html } from '../../html.ts';
 import type { FieldErrors } from '../../../admin/form.ts';
-import { adminPage, checkbox, csrfField, notice, problem, textInput, when, type AdminFrame } from './admin-layout.ts';
+import { adminPage, checkbox, csrfField, formErrors, notice, problem, textInput, when, type AdminFrame } from './admin-layout.ts';
 
 export interface UserRow {
   id: string;
@@ -72,6 +72,8 @@ export interface UserFormValues {
 
 export const emptyUserForm: UserFormValues = { username: '', email: '', firstName: '', lastName: '', isAdmin: false, groups: [] };
 
+const USER_FIELDS = ['username', 'email', 'firstName', 'lastName', 'isAdmin', 'groups'];
+
 /** The fields shared by "Add a user" and "Edit". */
 function userFields(values: UserFormValues, allGroups: { name: string; friendlyName: string }[], errors: FieldErrors) {
   return html`
@@ -80,7 +82,7 @@ function userFields(values: UserFormValues, allGroups: { name: string; friendlyN
   ${textInput({ name: 'firstName', label: 'First name', value: values.firstName, maxlength: 100, autocomplete: 'off', error: errors.firstName })}
   ${textInput({ name: 'lastName', label: 'Last name', value: values.lastName, maxlength: 100, autocomplete: 'off', error: errors.lastName })}
   ${checkbox({ name: 'isAdmin', label: 'Administrator (can open this console)', checked: values.isAdmin, error: errors.isAdmin })}
-  <fieldset class="field"${errors.groups ? html` aria-describedby="f-groups-error"` : ''}>
+  <fieldset class="field" id="f-groups"${errors.groups ? html` aria-describedby="f-groups-error"` : ''}>
     <legend>Groups</legend>
     ${allGroups.length === 0 ? html`<p class="muted">No groups yet. <a href="/admin/groups">Create one</a> to limit apps to some people.</p>` : ''}
     ${allGroups.map((g) => checkbox({ name: 'groups', id: `f-group-${g.name}`, value: g.name, label: g.friendlyName === g.name ? g.name : `${g.friendlyName} (${g.name})`, checked: values.groups.includes(g.name) }))}
@@ -99,7 +101,7 @@ export const newUserPage = (v: UserFormView) => adminPage(v.frame, 'Add a user',
 <section class="card">
   <h1>Add a user</h1>
   <p>After saving you can create a one-time sign-in link for them: they open it and register a passkey.</p>
-  ${Object.keys(v.errors).length ? problem('Some fields need attention; see below.') : ''}
+  ${formErrors('The user was not created; see below.', v.errors, USER_FIELDS)}
   <form method="post" action="/admin/users/new" novalidate>
     ${csrfField(v.frame.csrfToken)}
     ${userFields(v.values, v.allGroups, v.errors)}
@@ -127,7 +129,7 @@ ${notice(v.notice)}
 <section class="card">
   <h1>${v.user.username}${v.user.disabled ? html` <span class="badge">Disabled</span>` : ''}</h1>
   <p class="muted">Added ${when(v.user.createdAt)}${v.user.isSelf ? ' · this is you' : ''}</p>
-  ${Object.keys(v.errors).length ? problem('The changes were not saved; see below.') : ''}
+  ${formErrors('The changes were not saved; see below.', v.errors, USER_FIELDS)}
   <form method="post" action="/admin/users/${v.user.id}" novalidate>
     ${csrfField(v.frame.csrfToken)}
     ${userFields(v.values, v.allGroups, v.errors)}

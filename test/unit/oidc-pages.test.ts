@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { accessRefusedPage, loggedOutPage, logoutConfirmPage, messagePage } from '../../src/oidc/pages.ts';
+
+const pages = {
+  message: messagePage({ title: 'Unknown application', message: 'Not registered.', code: 'invalid_client' }).value,
+  refused: accessRefusedPage({ clientName: 'Wiki', message: 'Ask an administrator.' }).value,
+  logoutConfirm: logoutConfirmPage({ host: 'id.example.org', form: '<form id="op.logoutForm" method="post" action="/api/oidc/end-session/confirm"></form>' }).value,
+  loggedOut: loggedOutPage({ clientName: 'Wiki' }).value,
+};
+
+describe("the identity provider's own pages", () => {
+  for (const [name, page] of Object.entries(pages)) {
+    it(`${name}: uses the shared stylesheet, not an inline style the Content-Security-Policy would block`, () => {
+      assert.match(page, /<link rel="stylesheet" href="\/assets\/style.css">/);
+      assert.doesNotMatch(page, /<style|style="/);
+      assert.match(page, /<main id="main">[\s\S]*<h1>/);
+    });
+  }
+
+  it('escapes the application name', () => {
+    assert.doesNotMatch(accessRefusedPage({ clientName: '<script>', message: 'x' }).value, /<script>/);
+  });
+});
