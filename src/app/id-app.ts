@@ -98,6 +98,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
     // URLs come from APP_URL whatever the headers say; this only lets client IPs through.
     trustProxy: config.trustProxy === true,
+    appName: () => identity.settings.current().appName,
     currentSignIn: async (request) => {
       const signedIn = await currentUser(identity, request, secureCookies);
       return signedIn ? { userId: signedIn.user.id, authTime: Math.floor(signedIn.signedInAt / 1000) } : null;

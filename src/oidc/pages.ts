@@ -2,13 +2,14 @@ import { html, raw, type Html } from '../web/html.ts';
 import { layout } from '../web/layout.ts';
 
 // Pages the provider itself shows. They use the shared layout and stylesheet: the
-// Content-Security-Policy (style-src 'self') blocks inline style. The app name is not at hand
-// where oidc-provider calls these, so they show no header and the title alone.
+// Content-Security-Policy (style-src 'self') blocks inline style. The app name (admin settings)
+// is passed where the caller has it, for the header and the title.
 export const oidcPage = (view: { title: string; body: Html; appName?: string }): Html =>
   layout({ title: view.title, appName: view.appName }, view.body);
 
-export const messagePage = (view: { title: string; message: string; code?: string; hint?: string }): Html => oidcPage({
+export const messagePage = (view: { title: string; message: string; code?: string; hint?: string; appName?: string }): Html => oidcPage({
   title: view.title,
+  appName: view.appName,
   body: html`<section class="card"><h1>${view.title}</h1><p role="alert">${view.message}</p>
     ${view.hint ? html`<p>${view.hint}</p>` : ''}
     ${view.code ? html`<p class="muted">Error code: <code>${view.code}</code></p>` : ''}</section>`,
@@ -25,14 +26,17 @@ export const accessRefusedPage = (view: { clientName: string; message: string })
 });
 
 /** oidc-provider's RP-initiated logout confirmation; `form` is its own hidden form (xsrf token). */
-export const logoutConfirmPage = (view: { host: string; form: string }): Html => oidcPage({
+export const logoutConfirmPage = (view: { host: string; form: string; appName?: string }): Html => oidcPage({
   title: 'Sign out',
-  body: html`<section class="card"><h1>Sign out of ${view.host}?</h1>${raw(view.form)}
+  appName: view.appName,
+  // the app's name, not the provider's host name, which means nothing to someone leaving a site
+  body: html`<section class="card"><h1>Sign out of ${view.appName ?? view.host}?</h1>${raw(view.form)}
     <div class="actions"><button autofocus type="submit" form="op.logoutForm" value="yes" name="logout" class="primary">Yes, sign me out</button>
     <button type="submit" form="op.logoutForm">No, stay signed in</button></div></section>`,
 });
 
-export const loggedOutPage = (view: { clientName: string | null }): Html => messagePage({
+export const loggedOutPage = (view: { clientName: string | null; appName?: string }): Html => messagePage({
   title: 'Signed out',
+  appName: view.appName,
   message: view.clientName ? `You have signed out of ${view.clientName}.` : 'You have signed out.',
 });

@@ -23,6 +23,8 @@ export interface ConfigurationDeps {
   sessionTtlSeconds: number;
   cookieKeys: string[];
   currentSignIn: (request: FastifyRequest) => Promise<{ userId: string } | null>;
+  /** The name pages show (admin settings, so read each time). */
+  appName?: () => string;
 }
 
 // Only asymmetric algorithms anywhere. A client's stored `client_secret` is a hash; HS* would use
@@ -116,17 +118,17 @@ export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeyS
         enabled: true,
         logoutSource: async (ctx, form) => {
           ctx.type = 'html';
-          ctx.body = logoutConfirmPage({ host: ctx.host, form }).value;
+          ctx.body = logoutConfirmPage({ host: ctx.host, form, appName: deps.appName?.() }).value;
         },
         postLogoutSuccessSource: async (ctx) => {
           ctx.type = 'html';
-          ctx.body = loggedOutPage({ clientName: ctx.oidc.client?.clientName ?? null }).value;
+          ctx.body = loggedOutPage({ clientName: ctx.oidc.client?.clientName ?? null, appName: deps.appName?.() }).value;
         },
       },
     },
     interactions: { url: (ctx, interaction) => new URL(interactionPath(interaction.uid), ctx.oidc.issuer).href, policy: policy(deps) },
     renderError: async (ctx: KoaContextWithOIDC, out, error) => {
-      const { status, page } = providerErrorPage(out as { error: string; error_description?: string }, error);
+      const { status, page } = providerErrorPage(out as { error: string; error_description?: string }, error, deps.appName?.());
       ctx.status = status;
       ctx.type = 'html';
       ctx.body = page.value;

@@ -30,6 +30,8 @@ export interface OidcProviderDeps {
    * that sign-in happened (epoch seconds): the ID token's auth_time.
    */
   currentSignIn: (request: FastifyRequest) => Promise<{ userId: string; authTime: number } | null>;
+  /** The name the provider's own pages show (admin settings, so read each time). */
+  appName?: () => string;
   /**
    * Where to send a browser to sign in; it comes back to /interaction/:uid afterwards. With
    * `again`, the sign-in page asks for a passkey even from a browser that is signed in.

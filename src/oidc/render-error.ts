@@ -1,4 +1,4 @@
-import { messagePage } from './pages.ts';
+import { messagePage as pageOf } from './pages.ts';
 import type { Html } from '../web/html.ts';
 
 interface ProviderErrorOut {
@@ -11,7 +11,8 @@ interface ProviderErrorOut {
  * client, above all when the redirect_uri is not registered (RFC 6749 §4.1.2.1: the server MUST NOT
  * redirect then). The page uses our own wording; the library's description is only logged.
  */
-export function providerErrorPage(out: ProviderErrorOut, error: Error): { status: number; page: Html } {
+export function providerErrorPage(out: ProviderErrorOut, error: Error, appName?: string): { status: number; page: Html } {
+  const messagePage = (view: Parameters<typeof pageOf>[0]) => pageOf({ ...view, appName });
   const name = error?.name;
   if (name === 'SessionNotFound' || name === 'InvalidRequest' && /interaction|session/i.test(out.error_description ?? ''))
     return { status: 400, page: messagePage({ title: 'This sign-in expired', message: 'This sign-in attempt expired or was already used.', hint: 'Go back to the application and sign in again.', code: 'session_not_found' }) };

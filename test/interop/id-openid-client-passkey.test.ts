@@ -142,6 +142,12 @@ describe('openid-client against latchkey id with passkey sign-in', () => {
       for (const name of NAMES) assert.equal(response.headers.get(name), expected.get(name), `${name} on ${page}`);
     assert.equal(pages['the sign-out confirmation'].status, 200);
     assert.equal(pages['an error page'].status, 400);
+    // styled by the shared stylesheet, and named after the app set in the admin settings
+    const appName = id.services.identity.settings.current().appName;
+    const confirmation = await pages['the sign-out confirmation'].text();
+    assert.match(confirmation, /href="\/assets\/style\.css"/);
+    assert.ok(confirmation.includes(`Sign out of ${appName}?`), confirmation);
+    assert.ok((await pages['an error page'].text()).includes(`· ${appName}</title>`));
   });
 
   it('lets a public client sign in with PKCE and no secret', async () => {

@@ -18,6 +18,13 @@ describe("the identity provider's own pages", () => {
     });
   }
 
+  it("names the site's app, not the provider's host, when asking to sign out, and titles the page with it", () => {
+    const page = logoutConfirmPage({ host: 'id.example.org', form: '', appName: 'Family site' }).value;
+    assert.match(page, /<h1>Sign out of Family site\?<\/h1>/);
+    assert.match(page, /<title>Sign out · Family site<\/title>/);
+    assert.match(logoutConfirmPage({ host: 'id.example.org', form: '' }).value, /Sign out of id\.example\.org\?/, 'the host when no name is given');
+  });
+
   it('escapes the application name', () => {
     assert.doesNotMatch(accessRefusedPage({ clientName: '<script>', message: 'x' }).value, /<script>/);
   });
