@@ -86,7 +86,8 @@ describe('account pages: recovery codes', () => {
     const unknown = await recover(id, 'nobody-here', '0000-0000-0000');
     assert.equal(wrong.response.status, 400);
     assert.equal(unknown.response.status, 400);
-    const message = (html: string) => /<p role="alert" class="alert">([^<]+)<\/p>/.exec(html)?.[1];
+    // focused on arrival (autofocus), so a screen reader and the keyboard start at the refusal
+    const message = (html: string) => /<p role="alert" class="alert" tabindex="-1" autofocus>([^<]+)<\/p>/.exec(html)?.[1];
     assert.equal(message(await wrong.response.text()), message(await unknown.response.text()));
   });
 

@@ -7,7 +7,7 @@ export interface RecoverySignInView {
   appName: string;
   csrfToken: string;
   login?: string;
-  /** Refusal of the whole attempt (wrong pair, too many attempts): never says which part was wrong. */
+  /** Refusal of the whole attempt (wrong pair, too many attempts): never says which part was wrong. Focused, as the error summary is. */
   error?: string | null;
   fieldErrors?: { login?: string; code?: string };
 }
@@ -17,7 +17,7 @@ export const recoverySignInPage = (v: RecoverySignInView) => layout({ title: 'Us
   <h1 id="recovery-title">Use a recovery code</h1>
   <p>Lost your passkeys? Enter your username or email and one of the recovery codes you saved. Each code works once;
      afterwards you will be asked to add a passkey.</p>
-  ${v.error ? html`<p role="alert" class="alert">${v.error}</p>` : ''}
+  ${v.error ? html`<p role="alert" class="alert" tabindex="-1" autofocus>${v.error}</p>` : ''}
   <form method="post" action="/login/recovery" novalidate>
     ${errorSummary('You are not signed in yet; fix these and send again.', [['login', v.fieldErrors?.login], ['code', v.fieldErrors?.code]])}
     ${csrfField(v.csrfToken)}
