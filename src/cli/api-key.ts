@@ -11,6 +11,7 @@ export async function run(argv: string[]): Promise<number> {
   return withIdContext(async ({ identity }) => {
     if (action === 'create') {
       const { key, apiKey } = await identity.apiKeys.create({ name: values.name ?? '' });
+      await identity.audit.record({ event: 'api_key_created', details: { apiKeyId: apiKey.id, name: apiKey.name, via: 'cli' } });
       print(values.json, { ...apiKey, key }, () => `API key "${apiKey.name}" (id ${apiKey.id}). It is shown only now:\n${key}`);
       return 0;
     }
@@ -21,6 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (action === 'revoke') {
       await identity.apiKeys.revoke(positionals[0] ?? '');
+      await identity.audit.record({ event: 'api_key_revoked', details: { apiKeyId: positionals[0], via: 'cli' } });
       print(values.json, { revoked: positionals[0] }, () => `Revoked ${positionals[0]}`);
       return 0;
     }

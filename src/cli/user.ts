@@ -57,6 +57,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'update': {
+        // A flag update does not apply must not look applied: renaming is the admin console's job.
+        if (values.username !== undefined) throw badRequest('invalid_arguments', 'latchkey user update cannot change a username; rename the user in the admin console (/admin/users).');
+        if (values.admin && values['no-admin']) throw badRequest('invalid_arguments', '--admin and --no-admin contradict each other; give one.');
         const user = await findUser(identity, positionals[0]);
         if (values.group) await identity.groups.assertExist(values.group);
         const updated = await identity.users.update(user.id, {
@@ -66,6 +69,9 @@ export async function run(argv: string[]): Promise<number> {
           ...(values.admin ? { isAdmin: true } : values['no-admin'] ? { isAdmin: false } : {}),
         });
         if (values.group) await identity.groups.setUserGroups(user.id, values.group);
+        // as the console and the API record it: a promotion to admin above all belongs in the log
+        const fields = ['email', 'first-name', 'last-name', 'admin', 'no-admin', 'group'].filter((flag) => values[flag as keyof typeof values] !== undefined);
+        await identity.audit.record({ event: 'user_updated', details: { targetUserId: user.id, fields, via: 'cli' } });
         const shown = await describe(updated);
         print(values.json, shown, () => `Updated ${line(shown)}`);
         return 0;

@@ -1,6 +1,7 @@
 // `latchkey id` and its admin commands as an operator runs them: real processes, one temporary
 // database, output and exit codes checked as a script would check them.
 import assert from 'node:assert/strict';
+import { DatabaseSync } from 'node:sqlite';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -121,6 +122,38 @@ describe('latchkey id and its admin commands', () => {
     assert.equal(flag.code, 1);
     assert.match(flag.stderr, /Unknown option '--colour'/);
     assert.equal(JSON.parse((await latchkey(['user', 'list', '--json'], env)).stdout).length, 1, 'bob was not created');
+  });
+
+  // the console and the API log these; from the shell they were not logged at all
+  it('records in the audit log what it changes: a user update, an API key made and revoked', async () => {
+    const events = async () => {
+      const listed = await latchkey(['user', 'list', '--json'], env);
+      assert.equal(listed.code, 0);
+      const db = new DatabaseSync(env.DB_CONNECTION_STRING, { readOnly: true });
+      try {
+        return (db.prepare("SELECT event FROM audit_log WHERE details LIKE '%\"via\":\"cli\"%'").all() as { event: string }[]).map((row) => row.event);
+      } finally {
+        db.close();
+      }
+    };
+    const before = await events();
+    assert.equal((await latchkey(['user', 'update', 'alice', '--first-name', 'Alice'], env)).code, 0);
+    const made = await latchkey(['api-key', 'create', '--name', 'ci', '--json'], env);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal((await latchkey(['api-key', 'revoke', (JSON.parse(made.stdout) as { id: string }).id], env)).code, 0);
+    assert.deepEqual((await events()).slice(before.length), ['user_updated', 'api_key_created', 'api_key_revoked']);
+  });
+
+  it('refuses a user update flag it would not apply, and contradicting flags, changing nothing', async () => {
+    const [rename, both] = await Promise.all([
+      latchkey(['user', 'update', 'alice', '--username', 'renamed'], env),
+      latchkey(['user', 'update', 'alice', '--admin', '--no-admin'], env),
+    ]);
+    assert.notEqual(rename.code, 0);
+    assert.match(rename.stderr, /cannot change a username/);
+    assert.notEqual(both.code, 0);
+    assert.match(both.stderr, /contradict/);
+    assert.match((await latchkey(['user', 'show', 'alice'], env)).stdout, /^alice\t.*\tuser\t/m, 'still alice, still not an admin');
   });
 
   it('says so when a user does not exist', async () => {
