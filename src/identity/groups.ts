@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { badRequest, conflict, notFound } from '../core/errors.ts';
+import { refuseUnknownIds } from './unknown-ids.ts';
 import { randomId } from '../core/random.ts';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
 import { inTransaction } from './users.ts';
@@ -81,16 +82,11 @@ export function createGroupStore(db: Db, clock: Clock) {
       return db.selectFrom('client_groups').innerJoin('oidc_clients', 'oidc_clients.id', 'client_groups.client_id')
         .select(['oidc_clients.id', 'oidc_clients.name']).where('client_groups.group_id', '=', groupId).orderBy('oidc_clients.name').execute();
     },
-    /**
-     * The names of the groups with these ids, for APIs that speak in ids (Pocket ID's). Pocket ID
-     * drops unknown ids without a word; here they are an error, so a typo cannot quietly remove
-     * someone from a group.
-     */
+    /** The names of the groups with these ids, for APIs that speak in ids (Pocket ID's); unknown ids are refused. */
     async namesForIds(ids: readonly string[], field: string): Promise<string[]> {
       const unique = [...new Set(ids)];
       const rows = unique.length ? await db.selectFrom('groups').select(['id', 'name']).where('id', 'in', unique).execute() : [];
-      const missing = unique.filter((id) => !rows.some((r) => r.id === id));
-      if (missing.length) throw badRequest('unknown_group', `No group has the ID ${missing.map((m) => `"${m}"`).join(', ')}.`, { fields: { [field]: 'invalid' } });
+      refuseUnknownIds(unique, rows, { code: 'unknown_group', what: 'group', field });
       return rows.map((r) => r.name);
     },
     /** Replaces a group's members; every id must be an existing user's. */
@@ -99,8 +95,7 @@ export function createGroupStore(db: Db, clock: Clock) {
       await db.transaction().execute(async (trx) => {
         if (!(await trx.selectFrom('groups').select('id').where('id', '=', groupId).executeTakeFirst())) throw notFound('This group');
         const found = unique.length ? await trx.selectFrom('users').select('id').where('id', 'in', unique).execute() : [];
-        const missing = unique.filter((id) => !found.some((u) => u.id === id));
-        if (missing.length) throw badRequest('unknown_user', `No user has the ID ${missing.map((m) => `"${m}"`).join(', ')}.`, { fields: { userIds: 'invalid' } });
+        refuseUnknownIds(unique, found, { code: 'unknown_user', what: 'user', field: 'userIds' });
         await trx.deleteFrom('user_groups').where('group_id', '=', groupId).execute();
         if (unique.length) await trx.insertInto('user_groups').values(unique.map((user_id) => ({ user_id, group_id: groupId }))).execute();
       });

@@ -4,6 +4,7 @@ import { badRequest, conflict, notFound } from '../core/errors.ts';
 import { randomId, randomToken } from '../core/random.ts';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
 import type { OidcClientsTable } from '../storage/schema.ts';
+import { refuseUnknownIds } from '../identity/unknown-ids.ts';
 import { validateClientId, validateClientName, validateClientUri, validateUriList } from './validate-client-input.ts';
 
 export interface OidcClient {
@@ -170,8 +171,7 @@ export function createClientsService(deps: { db: Db; clock: Clock }) {
       await db.transaction().execute(async (trx) => {
         if (!(await trx.selectFrom('groups').select('id').where('id', '=', groupId).executeTakeFirst())) throw notFound('This group');
         const found = unique.length ? await trx.selectFrom('oidc_clients').select('id').where('id', 'in', unique).execute() : [];
-        const missing = unique.filter((id) => !found.some((c) => c.id === id));
-        if (missing.length) throw badRequest('unknown_client', `No OIDC client has the ID ${missing.map((m) => `"${m}"`).join(', ')}.`, { fields: { oidcClientIds: 'invalid' } });
+        refuseUnknownIds(unique, found, { code: 'unknown_client', what: 'OIDC client', field: 'oidcClientIds' });
         await trx.deleteFrom('client_groups').where('group_id', '=', groupId).execute();
         if (unique.length) await trx.insertInto('client_groups').values(unique.map((client_id) => ({ client_id, group_id: groupId }))).execute();
         const now = clock.nowMs();
