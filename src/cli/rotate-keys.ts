@@ -7,7 +7,8 @@ import { withIdContext } from './id-context.ts';
 
 /**
  * Starts signing with a new key. The old key stays published in the JWKS for the overlap, so
- * tokens it signed keep verifying; running servers notice the change within a minute.
+ * tokens it signed keep verifying; running servers publish the new key within a minute and sign
+ * with it two minutes after the rotation (src/oidc/keys.ts says why).
  */
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { overlap: { type: 'string' } }, false);
@@ -20,7 +21,9 @@ export async function run(argv: string[]): Promise<number> {
   return withIdContext(async ({ config, database, identity }) => {
     const result = await rotateSigningKey(database.db, systemClock, config.encryptionKey, { alg: config.signingAlg, overlapSeconds: Math.round(overlapMs / 1000) });
     await identity.audit.record({ event: 'signing_key_rotated', details: { ...result, via: 'cli' } });
-    print(values.json, result, () => `New signing key ${result.kid} is current.${result.previousKid ? ` ${result.previousKid} stays published for ${values.overlap ?? '24h'}.` : ''}`);
+    print(values.json, result, () => `New signing key ${result.kid} is current.${result.previousKid
+      ? ` Running servers publish it within a minute and sign with it from two minutes after now; ${result.previousKid} signs until then and stays published for ${values.overlap ?? '24h'}.`
+      : ''}`);
     return 0;
   });
 }

@@ -12,7 +12,9 @@ export type SigningAlg = 'RS256' | 'ES256';
 
 export interface SigningKeySet {
   currentKid: string;
-  /** Private JWKs, the current key first: oidc-provider signs with the first key of the alg. */
+  /** The key that signs now: the current one, or the one before it while the current one propagates. */
+  signingKid: string;
+  /** Private JWKs, the signing key first: oidc-provider signs with the first key of the alg. */
   privateJwks: JWK[];
   /** Changes whenever the published set changes (rotation or a retirement); see provider.ts. */
   fingerprint: string;
@@ -106,23 +108,39 @@ export async function rotateSigningKey(
   return { kid: jwk.kid as string, previousKid };
 }
 
-/** The keys to publish now: the current one, then superseded ones not yet retired. */
-export async function loadSigningKeys(db: Db, clock: Clock, encryptionKey: Buffer): Promise<SigningKeySet> {
+/**
+ * The keys to publish now: the current one, then superseded ones not yet retired; and the one to
+ * sign with. Publish first, sign later: servers load a rotation at different moments (each checks
+ * every minute, provider.ts), and a token signed with a key that the server a client asked for
+ * the JWKS does not publish yet fails to verify. So for `propagationMs` after a rotation, the key
+ * before it keeps signing while every server publishes both; then the new key signs. Without an
+ * older key of the same algorithm still published (first key, algorithm change, zero overlap),
+ * the current key signs at once.
+ */
+export async function loadSigningKeys(db: Db, clock: Clock, encryptionKey: Buffer, options: { propagationMs?: number } = {}): Promise<SigningKeySet> {
   const currentKid = await readCurrentKid(db);
   if (!currentKid) throw new AppError('no_signing_key', 500, 'No signing key exists yet.');
   const now = clock.nowMs();
   const rows = await db.selectFrom('signing_keys').selectAll()
     .where((eb) => eb.or([eb('kid', '=', currentKid), eb('retire_at', '>', now)]))
     .orderBy('created_at', 'desc').execute();
+  const current = rows.find((row) => row.kid === currentKid);
+  if (!current) throw new AppError('no_signing_key', 500, 'The current signing key is missing.');
+  // The newest published key of the current algorithm that every server has had time to load
+  // (rows come newest first), else the one published longest; two rotations within the window
+  // fall back past both.
+  const propagationMs = options.propagationMs ?? 0;
+  const sameAlg = rows.filter((row) => row.alg === current.alg);
+  const loadedEverywhere = (row: typeof current) => now >= row.created_at + propagationMs;
+  const signingKid = loadedEverywhere(current) ? currentKid : (sameAlg.find(loadedEverywhere) ?? sameAlg[sameAlg.length - 1]).kid;
   const key = sealingKey(encryptionKey);
   const privateJwks = rows.map((row) => {
     const opened = open(key, Buffer.from(row.private_jwk_sealed, 'base64url'), aadFor(row.kid));
     if (!opened) throw new AppError('signing_key_unreadable', 500, 'A signing key could not be decrypted: is ENCRYPTION_KEY the one it was created with?');
     return JSON.parse(opened.toString('utf8')) as JWK;
   });
-  privateJwks.sort((a, b) => Number(b.kid === currentKid) - Number(a.kid === currentKid));
-  if (privateJwks[0]?.kid !== currentKid) throw new AppError('no_signing_key', 500, 'The current signing key is missing.');
-  return { currentKid, privateJwks, fingerprint: sha256Base64url(rows.map((r) => r.kid).sort().join(',') + `|${currentKid}`) };
+  privateJwks.sort((a, b) => Number(b.kid === signingKid) - Number(a.kid === signingKid));
+  return { currentKid, signingKid, privateJwks, fingerprint: sha256Base64url(rows.map((r) => r.kid).sort().join(',') + `|${signingKid}`) };
 }
 
 /** Public halves only, for the CLI and doctor (the provider publishes JWKS itself). */

@@ -123,26 +123,30 @@ function build(deps: OidcProviderDeps, keys: SigningKeySet): { provider: Provide
  * Key rotation across processes: `latchkey` CLI rotates in the database; every running server checks
  * the published key set every `keyCheckIntervalSeconds` (one small query) and, when it changed,
  * builds a new oidc-provider instance with the new keys and swaps it in. Requests in flight finish on
- * the old instance; all state lives in the database, so nothing is lost. Until the check runs, a
- * server keeps signing with the previous key, which stays published for the overlap, so its tokens
- * still verify. The same check drops a superseded key once its retire time has passed.
+ * the old instance; all state lives in the database, so nothing is lost. A new key is published at
+ * the first check but signs only from two intervals after the rotation, when every server
+ * publishes it; until then the previous key signs, and it stays published for the overlap, so
+ * every token verifies at every server. The same check drops a superseded key once its retire
+ * time has passed.
  */
 export async function createOidcProvider(deps: OidcProviderDeps): Promise<OidcProvider> {
   if (deps.issuer.endsWith('/')) throw new Error('issuer must not end with a slash');
   if (!deps.cookieKeys.length) throw new Error('at least one cookie key is needed');
   await ensureSigningKey(deps.db, deps.clock, deps.encryptionKey, deps.signingAlg);
-  let keys = await loadSigningKeys(deps.db, deps.clock, deps.encryptionKey);
+  const intervalSeconds = deps.keyCheckIntervalSeconds ?? 60;
+  // A new key signs only once every server has had two checks to publish it (keys.ts).
+  const load = () => loadSigningKeys(deps.db, deps.clock, deps.encryptionKey, { propagationMs: 2 * intervalSeconds * 1000 });
+  let keys = await load();
   let live = build(deps, keys);
 
   const reloadKeysIfChanged = async () => {
-    const next = await loadSigningKeys(deps.db, deps.clock, deps.encryptionKey);
+    const next = await load();
     if (next.fingerprint === keys.fingerprint) return false;
     keys = next;
     live = build(deps, next);
     return true;
   };
 
-  const intervalSeconds = deps.keyCheckIntervalSeconds ?? 60;
   const timer = intervalSeconds > 0
     ? setInterval(() => { reloadKeysIfChanged().catch((error) => deps.log?.error({ err: error }, 'signing key reload failed')); }, intervalSeconds * 1000)
     : null;

@@ -59,6 +59,49 @@ describe('signing keys', () => {
     assert.notEqual(afterwards.fingerprint, during.fingerprint, 'a retirement changes the fingerprint, so servers rebuild');
   });
 
+  it('publishes a new key at once but signs with the previous one until every server has had time to load it', async () => {
+    const first = await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    clock.advanceMs(600_000);
+    const { kid } = await rotateSigningKey(database.db, clock, KEY, { alg: 'RS256', overlapSeconds: 3600 });
+    const propagating = await loadSigningKeys(database.db, clock, KEY, { propagationMs: 120_000 });
+    assert.equal(propagating.currentKid, kid);
+    assert.equal(propagating.signingKid, first, 'a server that has not loaded the new key yet could not verify its tokens');
+    assert.deepEqual(propagating.privateJwks.map((k) => k.kid), [first, kid], 'both published; the previous key first, so it signs');
+    clock.advanceMs(120_000);
+    const propagated = await loadSigningKeys(database.db, clock, KEY, { propagationMs: 120_000 });
+    assert.equal(propagated.signingKid, kid);
+    assert.deepEqual(propagated.privateJwks.map((k) => k.kid), [kid, first]);
+    assert.notEqual(propagated.fingerprint, propagating.fingerprint, 'the switch changes the fingerprint, so servers rebuild');
+  });
+
+  it('falls back past a second rotation made while the first still propagates', async () => {
+    const first = await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    clock.advanceMs(600_000);
+    const { kid: second } = await rotateSigningKey(database.db, clock, KEY, { alg: 'RS256', overlapSeconds: 3600 });
+    clock.advanceMs(30_000);
+    const { kid: third } = await rotateSigningKey(database.db, clock, KEY, { alg: 'RS256', overlapSeconds: 3600 });
+    const keys = await loadSigningKeys(database.db, clock, KEY, { propagationMs: 120_000 });
+    assert.equal(keys.signingKid, first, 'the second key is only 30 s old, the third brand new');
+    assert.deepEqual(new Set(keys.privateJwks.map((k) => k.kid)), new Set([first, second, third]));
+  });
+
+  it('signs with the key published longest when none has been published for the whole window', async () => {
+    const first = await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    clock.advanceMs(10_000);
+    await rotateSigningKey(database.db, clock, KEY, { alg: 'RS256', overlapSeconds: 3600 });
+    assert.equal((await loadSigningKeys(database.db, clock, KEY, { propagationMs: 120_000 })).signingKid, first);
+  });
+
+  it('signs with the new key at once when no older key of its algorithm is still published', async () => {
+    await ensureSigningKey(database.db, clock, KEY, 'RS256');
+    clock.advanceMs(600_000);
+    const { kid: retiredAtOnce } = await rotateSigningKey(database.db, clock, KEY, { alg: 'RS256', overlapSeconds: 0 });
+    assert.equal((await loadSigningKeys(database.db, clock, KEY, { propagationMs: 120_000 })).signingKid, retiredAtOnce, 'zero overlap: the old key is gone');
+    clock.advanceMs(600_000);
+    const { kid: es256 } = await rotateSigningKey(database.db, clock, KEY, { alg: 'ES256', overlapSeconds: 3600 });
+    assert.equal((await loadSigningKeys(database.db, clock, KEY, { propagationMs: 120_000 })).signingKid, es256, 'an RS256 key cannot sign for an ES256 configuration');
+  });
+
   it('lets exactly one of two racing rotations win', async () => {
     await ensureSigningKey(database.db, clock, KEY, 'RS256');
     const results = await Promise.allSettled([
