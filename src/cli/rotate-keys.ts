@@ -13,7 +13,7 @@ import { withIdContext } from './id-context.ts';
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { overlap: { type: 'string' } }, false);
   if (values.help) {
-    console.log('usage: latchkey rotate-keys [--overlap 24h] [--json]\n\nMakes a new signing key current; the previous one stays published for the overlap (default 24h,\nlonger than any token lives) so already-issued tokens keep verifying.');
+    console.log('usage: latchkey rotate-keys [--overlap 24h] [--json]\n\nMakes a new signing key current; the previous one stays published for the overlap (default 24h,\nlonger than any token lives) so already-issued tokens keep verifying. Running servers publish the new\nkey within a minute and sign with it two minutes after the rotation. --overlap 0 (a compromised\nkey) drops the old key at once and signs with the new one immediately.');
     return 0;
   }
   const overlapMs = parseGoDurationMs(values.overlap ?? '24h');
