@@ -6,9 +6,11 @@ import type { Db } from '../storage/database.ts';
 import { decideAccess } from './access.ts';
 import { CLAIMS_BY_SCOPE, createFindAccount } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
+import type { AuditEvent } from '../identity/audit-log.ts';
 import type { SigningAlg, SigningKeySet } from './keys.ts';
 import { loggedOutPage, logoutConfirmPage } from './pages.ts';
 import { POCKET_ID_ROUTES, interactionPath } from './paths.ts';
+import { promptNoneHooks, type PromptNoneHooks } from './prompt-none.ts';
 import { providerErrorPage } from './render-error.ts';
 import { requestFor } from './request-registry.ts';
 import type { FastifyRequest } from 'fastify';
@@ -22,7 +24,8 @@ export interface ConfigurationDeps {
   signingAlg: SigningAlg;
   sessionTtlSeconds: number;
   cookieKeys: string[];
-  currentSignIn: (request: FastifyRequest) => Promise<{ userId: string } | null>;
+  currentSignIn: (request: FastifyRequest) => Promise<{ userId: string; authTime: number } | null>;
+  audit: (event: AuditEvent) => Promise<void>;
   /** The name pages show (admin settings, so read each time). */
   appName?: () => string;
 }
@@ -51,17 +54,22 @@ function latchkeySessionCheck(deps: ConfigurationDeps) {
   });
 }
 
-function policy(deps: ConfigurationDeps) {
+function policy(deps: ConfigurationDeps, promptNone: PromptNoneHooks) {
   const base = interactionPolicy.base();
   base.get('login')!.checks.push(latchkeySessionCheck(deps));
+  base.add(promptNone.signIn, 0);
+  base.add(promptNone.finish);
   return base;
 }
 
 export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet): Configuration {
+  const findAccount = createFindAccount(deps.db);
+  const promptNone = promptNoneHooks({ ...deps, findAccount });
   return {
     adapter: createAdapterFactory(deps.db, deps.clock),
     jwks: { keys: keys.privateJwks as NonNullable<Configuration['jwks']>['keys'] },
-    findAccount: createFindAccount(deps.db),
+    findAccount,
+    loadExistingGrant: promptNone.loadExistingGrant,
     claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
     scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
     // Put the scope's claims in the ID token too, as Pocket ID does: oauth2-proxy reads email and
@@ -126,7 +134,7 @@ export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeyS
         },
       },
     },
-    interactions: { url: (ctx, interaction) => new URL(interactionPath(interaction.uid), ctx.oidc.issuer).href, policy: policy(deps) },
+    interactions: { url: (ctx, interaction) => new URL(interactionPath(interaction.uid), ctx.oidc.issuer).href, policy: policy(deps, promptNone) },
     renderError: async (ctx: KoaContextWithOIDC, out, error) => {
       const { status, page } = providerErrorPage(out as { error: string; error_description?: string }, error, deps.appName?.());
       ctx.status = status;
