@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type MigrationProvider, type Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { appliedMigrations } from './backup/database-facts.ts';
 import { migrationProvider } from './migrations/index.ts';
@@ -26,8 +26,22 @@ export function sqlitePathOf(connection: string): string {
   return path === ':memory:' ? path : resolve(path);
 }
 
-/** Longer than any query latchkey makes, migrations included; a bound on a PostgreSQL that stopped answering. */
-const QUERY_TIMEOUT_MS = 15_000;
+/**
+ * Bounds on one PostgreSQL query: the server cancels a slow statement after statementMs (the
+ * connection stays usable); queryMs is for a server that no longer answers at all. null = none.
+ */
+export interface QueryTimeouts {
+  statementMs: number;
+  queryMs: number;
+}
+
+/** Longer than any query latchkey serves a request with; migrations run without (openMigratedDatabase). */
+export const DEFAULT_QUERY_TIMEOUTS: Readonly<QueryTimeouts> = Object.freeze({ statementMs: 14_000, queryMs: 15_000 });
+
+export interface OpenOptions {
+  /** PostgreSQL only; tests lower them. */
+  timeouts?: QueryTimeouts | null;
+}
 
 /**
  * pg's query_timeout fails the query but leaves it in flight on its connection, so every later
@@ -49,8 +63,9 @@ function endConnectionOnQueryTimeout(client: import('pg').PoolClient): void {
   } as typeof client.query;
 }
 
-export async function openDatabase(connection: string): Promise<Database> {
+export async function openDatabase(connection: string, options: OpenOptions = {}): Promise<Database> {
   if (isPostgresUrl(connection)) {
+    const timeouts = options.timeouts === undefined ? DEFAULT_QUERY_TIMEOUTS : options.timeouts;
     // Loaded only for PostgreSQL: pg is ~1 MB of heap that a SQLite deployment never uses.
     const { default: pg } = await import('pg');
     // PostgreSQL returns int8 as text by default; our bigints are millisecond times, well inside 2^53.
@@ -62,10 +77,7 @@ export async function openDatabase(connection: string): Promise<Database> {
       // request a bounded wait and an error page, not hold it, and the pool's ten connections with
       // it, until the operating system gives up on the connection minutes later.
       connectionTimeoutMillis: 5_000,
-      // the server cancels a slow statement first (the connection stays usable); query_timeout
-      // is for a server that no longer answers at all
-      statement_timeout: QUERY_TIMEOUT_MS - 1_000,
-      query_timeout: QUERY_TIMEOUT_MS,
+      ...(timeouts && { statement_timeout: timeouts.statementMs, query_timeout: timeouts.queryMs }),
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
     });
@@ -92,27 +104,41 @@ export const newerDatabaseSentence = (unknown: readonly string[]): string =>
   `this database is newer than this latchkey (it has ${unknown.join(', ')}); use a newer latchkey or restore a backup made before the upgrade`;
 
 /**
- * Applies every pending migration, returning their names; kysely's lock table keeps two instances
- * from racing. A database that a newer latchkey migrated is refused first, in words: kysely would
- * only report a "corrupted" migration list, and migrations are forward-only.
+ * Applies every pending migration, returning their names; kysely's lock keeps two instances from
+ * racing. A database that a newer latchkey migrated is refused first, in words: kysely would only
+ * report a "corrupted" migration list, and migrations are forward-only. Runs on `db` as opened,
+ * timeouts included: openMigratedDatabase gives it a pool without them.
  */
-export async function migrateToLatest(db: Db): Promise<string[]> {
-  const known = Object.keys(await migrationProvider.getMigrations());
+export async function migrateToLatest(db: Db, provider: MigrationProvider = migrationProvider): Promise<string[]> {
+  const known = Object.keys(await provider.getMigrations());
   const unknown = (await appliedMigrations(db)).filter((name) => !known.includes(name));
   if (unknown.length) throw new AppError('database_newer', 409, `${newerDatabaseSentence(unknown)}.`);
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new AppError('migration_failed', 500, 'The database could not be upgraded.', { cause: error });
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Opens and migrates: what every server command does at start. */
-export async function openMigratedDatabase(connection: string): Promise<Database & { migrationsApplied: string[] }> {
-  const database = await openDatabase(connection);
+/**
+ * Opens and migrates: what every server command does at start. On PostgreSQL the migrations get a
+ * pool of their own without the query timeouts: an index build or a table rewrite on a large
+ * database can take minutes, and an instance starting meanwhile waits as long for the migration
+ * lock; killed at the timeout, either would fail the upgrade. (SQLite has no such timeouts, and a
+ * ':memory:' database exists only in its one handle.) `migrations` is for tests.
+ */
+export async function openMigratedDatabase(
+  connection: string,
+  options: OpenOptions & { migrations?: MigrationProvider } = {},
+): Promise<Database & { migrationsApplied: string[] }> {
+  const database = await openDatabase(connection, options);
+  let migrating = database;
   try {
-    return { ...database, migrationsApplied: await migrateToLatest(database.db) };
+    if (database.kind === 'postgres') migrating = await openDatabase(connection, { timeouts: null });
+    return { ...database, migrationsApplied: await migrateToLatest(migrating.db, options.migrations) };
   } catch (error) {
     await database.close();
     throw error;
+  } finally {
+    if (migrating !== database) await migrating.close();
   }
 }
