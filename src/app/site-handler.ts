@@ -8,7 +8,8 @@ import { isNavigation } from '../proxy/navigation.ts';
 import type { ProxyLogger, ProxyRuntime } from '../proxy/proxy-runtime.ts';
 import type { ProtectedPrefix, Resolution, StaticSite } from '../edge/static-site.ts';
 import { encodePathForLocation } from '../edge/request-path.ts';
-import { sectionRefusedPage } from '../web/pages/section-refused-page.ts';
+import { notAllowedPage } from '../proxy/pages.ts';
+import { signedInName } from '../proxy/session.ts';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -86,7 +87,8 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
     if (result.status === 202) return site.serve(req, res, resolution);
     if (result.status === 403) {
       const session = result.session;
-      const page = sectionRefusedPage({ signedInAs: session?.preferredUsername || session?.email || session?.sub || 'someone else', allowedGroups: rule.allowedGroups, signOutPath });
+      // the proxy's page: who is signed in and how to switch, never which groups would be let in
+      const page = notAllowedPage({ signedInAs: session ? signedInName(session) : 'someone else', signOutPath, siteHome: '/' });
       return send(res, 403, { 'content-type': 'text/html; charset=utf-8' }, page.value, req.method === 'HEAD');
     }
     // 401. A browser navigation starts sign-in and comes back to the same address; anything else

@@ -47,7 +47,7 @@ function forwardAuth(plan: DeploymentPlan, rule: ProtectedPrefix, index: number)
         'handle_response @forbidden {',
         '\theader Content-Type "text/html; charset=utf-8"',
         '\theader Cache-Control "private, no-store"',
-        `\trespond \`${refusedPageHtml(rule)}\` 403`,
+        `\trespond \`${refusedPageHtml()}\` 403`,
         '}',
       ],
       1,
@@ -63,9 +63,27 @@ function globalOptions(plan: DeploymentPlan): string[] {
   return options.length ? ['{', ...tab(options, 1), '}', ''] : [];
 }
 
+const bindLine = (plan: DeploymentPlan) => (plan.listenAddress ? [`bind ${plan.listenAddress.replace(/^\[|\]$/g, '')}`] : []);
+
+/**
+ * Caddy's own http→https redirect never names a port: it takes https_port for an internal port
+ * behind a forwarder that the public reaches on 443. Here --https-port is the public port (as in
+ * the nginx file), so a non-default one gets an explicit redirect that keeps it; Caddy then adds
+ * no redirect of its own for these hosts. {host} is the request's host without its (http) port.
+ */
+function redirectToHttps(plan: DeploymentPlan, hosts: string[]): string[] {
+  if (plan.httpsPort === 443) return [];
+  return [
+    '# Plain HTTP only redirects, to the https port that is not 443: passkeys and the Secure cookie need HTTPS.',
+    `${hosts.map((host) => `http://${host}`).join(', ')} {`,
+    ...tab([...bindLine(plan), `redir https://{host}:${plan.httpsPort}{uri} 308`], 1),
+    '}',
+    '',
+  ];
+}
+
 function siteHead(plan: DeploymentPlan): string[] {
-  const lines: string[] = [];
-  if (plan.listenAddress) lines.push(`bind ${plan.listenAddress.replace(/^\[|\]$/g, '')}`);
+  const lines = bindLine(plan);
   const defaults = defaultTlsFor(plan.siteHost);
   // with the letsencrypt defaults Caddy obtains and renews its own certificates
   if (plan.tls.certificate !== defaults.certificate || plan.tls.key !== defaults.key) lines.push(`tls ${plan.tls.certificate} ${plan.tls.key}`);
@@ -81,6 +99,7 @@ export function generateCaddyfile(plan: DeploymentPlan): string {
     '',
     ...globalOptions(plan),
   ];
+  lines.push(...redirectToHttps(plan, plan.public ? [plan.siteHost] : [plan.siteHost, plan.idHost]));
   if (plan.single) {
     lines.push(
       '# One `latchkey serve` process answers both hosts and serves the site itself.',

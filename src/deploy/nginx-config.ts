@@ -69,7 +69,7 @@ function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
  * them straight back here as the same user: a loop. (auth_request drops the proxy's own body.)
  */
 function refusedPageLocation(rule: ProtectedPrefix, index: number): string[] {
-  const page = refusedPageHtml(rule).replaceAll("'", '&#39;');
+  const page = refusedPageHtml().replaceAll("'", '&#39;');
   return [
     `# A signed-in visitor refused by the check for ${rule.prefix} sees why, in place (never a redirect,`,
     '# which would only bring them back here: a loop).',

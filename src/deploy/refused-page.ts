@@ -1,22 +1,19 @@
-import type { ProtectedPrefix } from './plan.ts';
-
 /**
  * What a signed-in visitor whom the proxy refused (403: not in the prefix's groups) sees from the
  * edge, instead of a bare "403 Forbidden": a page in place, never a redirect to sign in, which
  * would bring them straight back as the same user (a loop). nginx's auth_request and Caddy's
- * forward_auth both drop the proxy's own body, so the edge carries the page.
- * Group names are letters, digits and . _ @ - (protect-rule.ts): nothing to escape.
+ * forward_auth both drop the proxy's own body, so the edge carries the page. Like the proxy's own
+ * page (src/proxy/pages.ts) it never names the groups that would be let in: who may see a section
+ * is not told to those who may not. One fixed text: no quote for nginx's '…' or Caddy's `…`.
  */
-export function refusedPageHtml(rule: ProtectedPrefix): string {
-  const why = rule.allowedGroups.length
-    ? `this section is only for members of the ${rule.allowedGroups.length === 1 ? 'group' : 'groups'} ${rule.allowedGroups.map((g) => `<strong>${g}</strong>`).join(', ')}, and your account is not in ${rule.allowedGroups.length === 1 ? 'it' : 'any of them'}`
-    : 'your account is not allowed here';
+export function refusedPageHtml(): string {
   return [
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="robots" content="noindex"><title>Not for this account</title></head>',
-    '<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5">',
-    `<h1>This section is not for your account</h1><p role="alert">You are signed in, but ${why}.</p>`,
-    '<p>Ask the site’s administrator to add you. <a href="/oauth2/sign_out">Sign out of this site</a> or go <a href="/">back to the site</a>.</p>',
-    '</body></html>',
+    '<meta name="robots" content="noindex"><title>Not available to this account</title></head>',
+    '<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5"><main>',
+    '<h1>This page is not available to your account</h1><p role="alert">You are signed in, but your account does not have access here.</p>',
+    '<p>To use another account, <a href="/oauth2/sign_out">sign out</a>, then sign in with it. If your account should have access, ask the site’s administrator.</p>',
+    '<p><a href="/">Back to the site</a></p>',
+    '</main></body></html>',
   ].join('');
 }

@@ -1,4 +1,5 @@
-// The proxy's two pages: the sign-in button (without --skip-provider-button) and errors.
+// The proxy's pages: the sign-in button (without --skip-provider-button), the refusal of a signed-in
+// account, and errors.
 import { type Html, html } from '../web/html.ts';
 
 const layout = (title: string, body: Html): Html => html`<!doctype html>
@@ -17,3 +18,22 @@ export const proxyErrorPage = (view: { status: number; title: string; message: s
 <p role="alert">${view.message}</p>
 <p><a href="/">Back to the site</a></p>
 <p><small>Reference: ${view.requestId}</small></p>`);
+
+export interface NotAllowedView {
+  signedInAs: string;
+  /** The proxy's sign_out endpoint: signing out is how to come back as another account. */
+  signOutPath: string;
+  /** A public part of the site to go back to; omitted where the whole site is closed to this account. */
+  siteHome?: string;
+}
+
+/**
+ * A signed-in account that the access rules refuse (--allowed-group, a prefix's groups, an email
+ * rule). Not an error, so no reference number; and, like oauth2-proxy's plain "Forbidden", it never
+ * names the rule or the groups that would be let in: who may see a section is not told to those
+ * who may not.
+ */
+export const notAllowedPage = (view: NotAllowedView): Html => layout('Not available to this account', html`<h1>This page is not available to your account</h1>
+<p role="alert">You are signed in as <strong>${view.signedInAs}</strong>, but this account does not have access here.</p>
+<p>To use another account, <a href="${view.signOutPath}">sign out</a>, then sign in with it. If this account should have access, ask the site's administrator.</p>
+${view.siteHome ? html`<p><a href="${view.siteHome}">Back to the site</a></p>` : ''}`);

@@ -2,13 +2,13 @@
 // The only file of the feature that knows fastify: each handler translates one call.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, unauthorized } from '../core/errors.ts';
-import { sendError } from '../web/error-handler.ts';
+import { sendError, wantsHtml } from '../web/error-handler.ts';
 import { authAnswer } from './auth-endpoint.ts';
 import { parseCookieHeader } from './cookie-header.ts';
 import { decide } from './decide.ts';
 import { isNavigation } from './navigation.ts';
 import { peerOf } from './peer.ts';
-import { proxyErrorPage, signInPage } from './pages.ts';
+import { notAllowedPage, proxyErrorPage, signInPage } from './pages.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, FlowError, findRedirect, finishSignIn, signOut, startSignIn } from './sign-in.ts';
 import { upstreamRoutes } from './upstream-routes.ts';
@@ -41,12 +41,25 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
     return reply.redirect(result.location, 302);
   };
 
+  /**
+   * A signed-in account the access rules refuse: a browser gets a page saying who it is signed in
+   * as and how to switch accounts; a program gets the JSON error.
+   */
+  const notAllowed = (request: FastifyRequest, reply: FastifyReply, error: AppError, signedInAs: string) => {
+    if (!wantsHtml(request)) return sendError(request, reply, error);
+    request.log.info({ code: error.code, status: 403 }, 'request refused');
+    const page = notAllowedPage({ signedInAs, signOutPath: `${prefix}/sign_out` });
+    return noStore(reply).code(403).type('text/html; charset=utf-8').send(page.value);
+  };
+
   const flow = async (request: FastifyRequest, reply: FastifyReply, run: () => Promise<{ location: string; setCookies: string[] }>) => {
     try {
       return redirect(reply, await run());
     } catch (error) {
       if (!(error instanceof FlowError)) throw error;
       if (error.setCookies.length) reply.header('set-cookie', error.setCookies);
+      const refused = error.error.code === 'not_allowed' ? error.error.details?.signedInAs : undefined;
+      if (typeof refused === 'string') return notAllowed(request, reply, error.error, refused);
       return sendError(request, reply, error.error, proxyErrorPage);
     }
   };
@@ -117,7 +130,7 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
     // Every other path goes to the --upstream servers, behind a sign-in (upstream-routes.ts);
     // serve mode, which serves the site itself, turns this off.
     if (config.upstreams.length > 0 && options.answerOtherPaths !== false) {
-      await app.register(upstreamRoutes(rt, { browserRequest, flow }));
+      await app.register(upstreamRoutes(rt, { browserRequest, flow, notAllowed }));
     }
   };
 }

@@ -43,6 +43,9 @@ export function sessionFromJson(text: string): Session | null {
   return { sub, email, emailVerified: emailVerified === 1, preferredUsername, groups, idToken, accessToken, refreshToken, sid, createdAt, expiresAt, refreshAt };
 }
 
+/** Who the session's owner is, in the words they know best: for pages that say who is signed in. */
+export const signedInName = (s: Pick<Session, 'preferredUsername' | 'email' | 'sub'>): string => s.preferredUsername || s.email || s.sub;
+
 export const isSessionExpired = (s: Session, nowSeconds: number): boolean => nowSeconds >= s.expiresAt;
 
 export const isRefreshDue = (s: Session, nowSeconds: number): boolean =>

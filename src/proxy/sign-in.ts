@@ -9,6 +9,7 @@ import type { ProxyRuntime } from './proxy-runtime.ts';
 import { validateRedirect } from './redirect.ts';
 import type { RequestOrigin } from './request-origin.ts';
 import { sessionFromTokens } from './session-from-tokens.ts';
+import { signedInName } from './session.ts';
 
 export interface BrowserRequest {
   origin: RequestOrigin;
@@ -153,7 +154,8 @@ export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): P
   const reason = refusalReason(session, ruleWithQuery(rt.baseRule, null));
   if (reason) {
     rt.logger.info({ sub: session.sub, reason }, 'sign-in refused by access rules');
-    throw fail(new AppError('not_allowed', 403, `You signed in as ${session.email || session.preferredUsername || session.sub}, but that account is not allowed here.`));
+    const signedInAs = signedInName(session);
+    throw fail(new AppError('not_allowed', 403, `You signed in as ${signedInAs}, but that account is not allowed here.`, { details: { signedInAs } }));
   }
 
   const location = validateRedirect(attempt.redirect, { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains });

@@ -23,6 +23,7 @@ import { signInPage } from './pages.ts';
 import { matchesSkipRoute } from './skip-auth.ts';
 import { peerOf } from './peer.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
+import { type Session, signedInName } from './session.ts';
 import { type BrowserRequest, findRedirect, type FlowResult, startSignIn } from './sign-in.ts';
 import { type UpstreamPath, upstreamPathOf } from './upstream-path.ts';
 import { upstreamRequestHeaders } from './upstream-request-headers.ts';
@@ -33,6 +34,7 @@ import { answerAndClose, isWebSocketUpgrade } from './upgrade-socket.ts';
 export interface FlowHelpers {
   browserRequest(request: FastifyRequest): BrowserRequest;
   flow(request: FastifyRequest, reply: FastifyReply, run: () => Promise<FlowResult>): Promise<unknown>;
+  notAllowed(request: FastifyRequest, reply: FastifyReply, error: AppError, signedInAs: string): unknown;
 }
 
 /**
@@ -83,9 +85,12 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
   };
 
   // Not signed in, or not allowed: never reaches an upstream.
-  const refuse = (request: FastifyRequest, reply: FastifyReply, status: 401 | 403) => {
+  const refuse = (request: FastifyRequest, reply: FastifyReply, status: 401 | 403, session: Session | null) => {
     reply.header('cache-control', 'no-store');
-    if (status === 403) throw forbidden(NOT_ALLOWED);
+    if (status === 403) {
+      if (!session) throw forbidden(NOT_ALLOWED); // a 403 always comes with the refused session
+      return helpers.notAllowed(request, reply, forbidden(NOT_ALLOWED), signedInName(session));
+    }
     if (wantsJsonOnly(request.headers.accept)) throw unauthorized();
     const browser = helpers.browserRequest(request);
     if (config.skipProviderButton) {
@@ -166,7 +171,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
       if (target.kind === 'invalid') throw badPath(target);
       const { path, peer, origin, result, setCookies } = await admit(request.raw, target.path, target.matchPath);
       if (setCookies.length) reply.header('set-cookie', setCookies);
-      if (result && result.status !== 202) return refuse(request, reply, result.status);
+      if (result && result.status !== 202) return refuse(request, reply, result.status, result.session);
 
       // oauth2-proxy adds its response headers (--set-xauthrequest, --set-authorization-header) here too
       const responseHeaders = result?.headers ?? {};

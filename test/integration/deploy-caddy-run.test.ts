@@ -3,7 +3,7 @@
 // and a signed-in visitor outside the section's group gets a page saying why (not a blank 403).
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, get as httpGet, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,12 +32,22 @@ function startStubProxy(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
 }
 
+function plainHttpGet(port: number, host: string, path: string): Promise<{ status: number; location: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    httpGet({ host: '127.0.0.1', port, path, headers: { host: `${host}:${port}` }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
+    }).on('error', reject);
+  });
+}
+
 describe('the generated Caddyfile with real Caddy', () => {
   let dir: string;
   let ca: LocalCa;
   let caddy: RunningCaddy;
   let stub: { server: Server; port: number };
   let port: number;
+  let httpPort: number;
   const get = (path: string, cookie?: string) => edgeFetch(`https://${SITE}${path}`, { port, caPem: ca.caPem }, cookie ? { cookie: `_oauth2_proxy=${cookie}` } : {});
 
   before(async () => {
@@ -50,8 +60,9 @@ describe('the generated Caddyfile with real Caddy', () => {
     writeFileSync(join(root, 'private', 'family', 'index.html'), 'family page');
     stub = await startStubProxy();
     port = await freePort();
+    httpPort = await freePort();
     const plan = makePlan({
-      siteHost: SITE, idHost: 'id.example', siteRoot: root, httpsPort: port, httpPort: await freePort(),
+      siteHost: SITE, idHost: 'id.example', siteRoot: root, httpsPort: port, httpPort,
       tls: { certificate: ca.certFile, key: ca.keyFile }, proxyUpstream: `127.0.0.1:${stub.port}`, idUpstream: `127.0.0.1:${stub.port}`,
       protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }],
       listenAddress: '127.0.0.1',
@@ -82,12 +93,22 @@ describe('the generated Caddyfile with real Caddy', () => {
     assert.equal(answer.headers['cache-control'], 'private, no-store');
   });
 
-  it('tells a signed-in visitor outside the group why, with a page, not a blank 403', async () => {
+  it('tells a signed-in visitor outside the group, with a page, not a blank 403, how to switch accounts', async () => {
     const answer = await get('/private/family/', 'friend');
     assert.equal(answer.status, 403);
     assert.match(String(answer.headers['content-type']), /text\/html/);
-    assert.match(answer.body, /only for members of the group <strong>family<\/strong>/);
-    assert.doesNotMatch(answer.body, /family page/);
+    assert.match(answer.body, /You are signed in, but your account does not have access here/);
+    assert.match(answer.body, /<a href="\/oauth2\/sign_out">sign out<\/a>/);
+    assert.doesNotMatch(answer.body, /(?<!font-)family/, 'neither the page nor the name of the group that may see it');
+  });
+
+  it('redirects plain HTTP to HTTPS on the https port, which is not 443 here', async () => {
+    // Caddy's automatic redirect would send both hosts to https://HOST/… (port 443)
+    for (const host of [SITE, 'id.example']) {
+      const answer = await plainHttpGet(httpPort, host, '/private/?a=1&b=2');
+      assert.equal(answer.status, 308);
+      assert.equal(answer.location, `https://${host}:${port}/private/?a=1&b=2`);
+    }
   });
 
   it('lets a member of the group in', async () => {

@@ -285,16 +285,18 @@ describe('nginx running the generated configuration in front of a stand-in proxy
     assert.equal(authCalls(edge.stub.seen).at(-1)?.url, '/oauth2/auth');
   });
 
-  it('shows a signed-in visitor whom the proxy refuses a 403 page naming the prefix\'s groups, not a redirect', async () => {
+  it('shows a signed-in visitor whom the proxy refuses a 403 page, not a redirect, that does not name the prefix\'s groups', async () => {
     const answer = await get(edge.httpsPort, '/private/family/', { cookie: '_oauth2_proxy=outsider' });
     assert.equal(answer.status, 403);
     assert.equal(answer.headers.location, undefined);
     assert.match(String(answer.headers['content-type']), /^text\/html/);
     assert.doesNotMatch(answer.body, /family page/);
-    assert.match(answer.body, /You are signed in, but this section is only for members of the groups <strong>family<\/strong>, <strong>admins<\/strong>/);
+    assert.match(answer.body, /You are signed in, but your account does not have access here/);
+    assert.match(answer.body, /<a href="\/oauth2\/sign_out">sign out<\/a>/);
+    assert.doesNotMatch(answer.body, /(?<!font-)family|admins/); // font-family is CSS
     const plain = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=outsider' });
     assert.equal(plain.status, 403);
-    assert.match(plain.body, /You are signed in, but your account is not allowed here/);
+    assert.match(plain.body, /You are signed in, but your account does not have access here/);
   });
 
   it('keeps nginx\'s own 403 for a protected folder without index.html, which is no refusal of the visitor', async () => {

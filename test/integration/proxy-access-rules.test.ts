@@ -59,6 +59,59 @@ describe('sign-in rules with --allowed-group and --insecure-oidc-allow-unverifie
   });
 });
 
+// A signed-in account the rules refuse sees who it is signed in as and how to switch accounts, as
+// a page rather than an error with a reference number; the groups that would be let in are not
+// named (oauth2-proxy shows a plain "Forbidden").
+describe('the page for a signed-in account that --allowed-group refuses', () => {
+  const GROUP = 'grp-7f3a_staff';
+  const groups: Record<string, string[]> = { bob: ['guests'], cy: [GROUP] };
+  let h: ProxyHarness;
+  before(async () => {
+    h = await startProxyHarness({
+      config: { allowedGroups: [GROUP], upstreams: [{ kind: 'static', statusCode: 200 }], cookie: { refreshSeconds: 60 } },
+      accounts: (login) => ({ email: `${login}@example.com`, email_verified: true, preferred_username: `${login}-name`, groups: groups[login] ?? [] }),
+    });
+  });
+  after(() => h.close());
+
+  const assertNotAllowedPage = async (response: Response, name: string) => {
+    assert.equal(response.status, 403);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    const page = await response.text();
+    assert.match(page, new RegExp(`You are signed in as <strong>${name}</strong>, but this account does not have access here`));
+    assert.match(page, /<a href="\/oauth2\/sign_out">sign out<\/a>, then sign in with it/);
+    assert.ok(!page.includes(GROUP) && !page.includes('staff'), 'the allowed group is not named');
+    assert.doesNotMatch(page, /Reference:|not_allowed|forbidden/i);
+  };
+
+  it('at sign-in: a page for a browser, the JSON error for a program', async () => {
+    const jar = new CookieJar();
+    await assertNotAllowedPage(await jar.fetch(await h.reachCallback(jar, 'bob'), { headers: { accept: 'text/html' } }), 'bob-name');
+    const program = await jar.fetch(await h.reachCallback(jar, 'bob'));
+    assert.equal(program.status, 403);
+    assert.deepEqual({ ...(await program.json()), requestId: undefined }, {
+      error: 'not_allowed', message: 'You signed in as bob-name, but that account is not allowed here.', signedInAs: 'bob-name', requestId: undefined,
+    });
+  });
+
+  it('later, once the account left the group: the page, and its sign-out link leads to signing in again', async () => {
+    const { jar } = await h.signIn('cy');
+    assert.equal((await jar.fetch(`${h.proxyUrl}/app/`)).status, 200);
+    groups.cy = ['guests'];
+    h.clock.advanceMs(61_000); // the next request refreshes the session and sees the new groups
+    await assertNotAllowedPage(await jar.fetch(`${h.proxyUrl}/app/`, { headers: { accept: 'text/html' } }), 'cy-name');
+    const program = await jar.fetch(`${h.proxyUrl}/app/`, { headers: { accept: 'application/json' } });
+    assert.equal(program.status, 403);
+    assert.equal((await program.json()).error, 'forbidden');
+
+    const signOut = await jar.fetch(`${h.proxyUrl}/oauth2/sign_out`);
+    assert.equal(signOut.status, 302);
+    const after = await jar.fetch(`${h.proxyUrl}/app/`, { headers: { accept: 'text/html' } });
+    assert.match(await after.text(), /Sign in with your passkey/);
+  });
+});
+
 describe('the sign-in page', () => {
   let button: ProxyHarness;
   let skip: ProxyHarness;

@@ -24,6 +24,13 @@ describe('generateCaddyfile', () => {
     assert.match(siteBlock, /@protected1 \{\n\t+path \/private\/\* \/private\n\t+not path \/private\/family\/\* \/private\/family\n/);
   });
 
+  it('answers a 403 with a page that names none of the prefix\'s groups', () => {
+    const respond = /handle_response @forbidden \{[^}]*respond `([^`]*)` 403/.exec(routeBlock);
+    assert.ok(respond);
+    assert.match(respond[1], /your account does not have access here/);
+    assert.doesNotMatch(respond[1], /(?<!font-)family|admins/); // font-family is CSS
+  });
+
   it('copies only X-Auth-Request-User, the header the proxy always sends', () => {
     const copied = [...caddyfile.matchAll(/copy_headers (.+)/g)].map((m) => m[1]);
     assert.deepEqual([...new Set(copied)], ['X-Auth-Request-User']);
@@ -32,6 +39,7 @@ describe('generateCaddyfile', () => {
   it('shows the sign-in on 401 with the original address, port included ({hostport})', () => {
     assert.match(routeBlock, /@unauthorized status 401\n\t+handle_response @unauthorized \{\n\t+rewrite \* \/oauth2\/sign_in\?\n\t+request_header X-Auth-Request-Redirect \{scheme\}:\/\/\{hostport\}\{http\.request\.orig_uri\}/);
     assert.doesNotMatch(caddyfile, /\{host\}/);
+    assert.doesNotMatch(generateCaddyfile(makePlan({ httpsPort: 8443 })).replace(/redir https:\/\/\{host\}:8443/, ''), /\{host\}/);
   });
 
   it('reverse-proxies the id host to latchkey id', () => {
@@ -51,6 +59,26 @@ describe('generateCaddyfile', () => {
 
   it('sends both hosts to latchkey serve with --single', () => {
     assert.match(generateCaddyfile(makePlan({ single: true })), /agents\.example\.com, id\.example\.com \{[^}]*reverse_proxy 127\.0\.0\.1:8080/);
+  });
+});
+
+describe('generateCaddyfile with an https port other than 443', () => {
+  const redirectBlock = (plan: Parameters<typeof generateCaddyfile>[0]) => /^(http:\/\/.+) \{\n((?:\t.*\n)+)\}/m.exec(generateCaddyfile(plan));
+
+  it('redirects plain HTTP to that port, which Caddy\'s own redirect would drop', () => {
+    const block = redirectBlock(makePlan({ httpsPort: 8443, httpPort: 8080 }));
+    assert.equal(block?.[1], 'http://agents.example.com, http://id.example.com');
+    assert.equal(block?.[2], '\tredir https://{host}:8443{uri} 308\n');
+  });
+
+  it('binds the redirect to the listen address, and covers only the hosts the file serves', () => {
+    assert.equal(redirectBlock(makePlan({ httpsPort: 8443, listenAddress: '127.0.0.1' }))?.[2], '\tbind 127.0.0.1\n\tredir https://{host}:8443{uri} 308\n');
+    assert.equal(redirectBlock(makePlan({ httpsPort: 8443, public: true }))?.[1], 'http://agents.example.com');
+    assert.equal(redirectBlock(makePlan({ httpsPort: 8443, single: true }))?.[1], 'http://agents.example.com, http://id.example.com');
+  });
+
+  it('leaves the redirect to Caddy on 443, where it is right', () => {
+    assert.equal(redirectBlock(makePlan({ httpPort: 8080 })), null);
   });
 });
 

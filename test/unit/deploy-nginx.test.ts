@@ -48,6 +48,12 @@ describe('generateNginxConfig', () => {
     assert.ok(signIn.includes('proxy_set_header X-Auth-Request-Redirect $scheme://$host$request_uri;'));
   });
 
+  it('answers the proxy\'s 403 with a page that names none of the prefix\'s groups', () => {
+    const page = /location = \/_latchkey\/refused\/2 \{[\s\S]*?return 403 '([^']*)';/.exec(config)![1];
+    assert.match(page, /your account does not have access here/);
+    assert.doesNotMatch(page, /(?<!font-)family|admins/); // font-family is CSS
+  });
+
   it('explains why it does not redirect with ?rd=$request_uri', () => {
     assert.match(config, /cannot URL-encode/);
     assert.doesNotMatch(config.replace(/#.*$/gm, ''), /rd=\$/);

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fieldErrorsFrom } from '../../src/admin/form.ts';
 import { badRequest } from '../../src/core/errors.ts';
-import { proxyErrorPage, signInPage } from '../../src/proxy/pages.ts';
+import { notAllowedPage, proxyErrorPage, signInPage } from '../../src/proxy/pages.ts';
 import { accountPage } from '../../src/web/pages/account-page.ts';
-import { sectionRefusedPage } from '../../src/web/pages/section-refused-page.ts';
 import { sessionsPage } from '../../src/web/pages/sessions-page.ts';
 
 const chrome = { appName: 'latchkey', displayName: 'Dana', isAdmin: false, csrfToken: 'token' };
@@ -31,9 +30,9 @@ describe('page structure', () => {
 
   it("puts the site-origin pages' content in <main>", () => {
     const pages = [
-      sectionRefusedPage({ signedInAs: 'dana', allowedGroups: ['family'], signOutPath: '/oauth2/sign_out' }).value,
       signInPage({ startPath: '/oauth2/start', redirect: '/private/' }).value,
       proxyErrorPage({ status: 403, title: 'Not allowed', message: 'No.', requestId: 'r1' }).value,
+      notAllowedPage({ signedInAs: 'dana', signOutPath: '/oauth2/sign_out', siteHome: '/' }).value,
     ];
     for (const page of pages) assert.match(page, /<main>\s*<h1>[\s\S]*<\/main><\/body>/);
   });

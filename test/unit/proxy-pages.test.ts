@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { notAllowedPage } from '../../src/proxy/pages.ts';
+import { refusedPageHtml } from '../../src/deploy/refused-page.ts';
+
+describe('notAllowedPage', () => {
+  it('says who is signed in and links to the sign-out, escaping the name the provider sent', () => {
+    const page = notAllowedPage({ signedInAs: '<b>eve</b>', signOutPath: '/auth/sign_out' }).value;
+    assert.match(page, /You are signed in as <strong>&lt;b&gt;eve&lt;\/b&gt;<\/strong>, but this account does not have access here/);
+    assert.match(page, /<a href="\/auth\/sign_out">sign out<\/a>/);
+  });
+
+  it('offers the way back to the site only where there is a public part to go back to', () => {
+    assert.doesNotMatch(notAllowedPage({ signedInAs: 'eve', signOutPath: '/oauth2/sign_out' }).value, /Back to the site/);
+    assert.match(notAllowedPage({ signedInAs: 'eve', signOutPath: '/oauth2/sign_out', siteHome: '/' }).value, /<a href="\/">Back to the site<\/a>/);
+  });
+});
+
+describe('the edge\'s refusal page (nginx, Caddy)', () => {
+  it('says the same as the proxy\'s, without a name the edge does not know, and quotes neither nginx nor Caddy would break on', () => {
+    const page = refusedPageHtml();
+    assert.match(page, /You are signed in, but your account does not have access here/);
+    assert.match(page, /<a href="\/oauth2\/sign_out">sign out<\/a>/);
+    assert.doesNotMatch(page, /['`]/);
+  });
+});
