@@ -30,9 +30,14 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name ? 0 : 2;
+    return 0;
+  }
+  // Usage shown because the command line was wrong goes with the error: stderr, exit 2.
+  if (!name) {
+    console.error(usage());
+    return 2;
   }
   const command = COMMANDS[name];
   if (!command) {
@@ -43,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
     const module = await command.load();
     return (await module.run(rest)) ?? 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
+    // Exit 2: the command was called wrongly (bad configuration, flags or arguments); 1: it failed.
+    if (error instanceof ConfigError || (isAppError(error) && error.code === 'invalid_arguments')) {
       console.error(`latchkey ${name}: ${error.message}`);
       return 2;
     }

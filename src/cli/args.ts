@@ -1,15 +1,30 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { badRequest } from '../core/errors.ts';
+import { badRequest, type AppError } from '../core/errors.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** node's parseArgs in strict mode, with its error turned into a clear AppError naming the flag. */
+/**
+ * A wrong command line. main.ts prints the message on stderr and exits 2, as it does for an unknown
+ * command, so a script can tell "you called me wrong" (2) from "it failed" (1).
+ */
+export const usageError = (message: string): AppError => badRequest('invalid_arguments', message);
+
+/** node's parseArgs in strict mode, with its error turned into a usage error naming the flag. */
 export function parseCommandArgs<O extends Options>(argv: string[], options: O, allowPositionals = true) {
   try {
     return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
   } catch (error) {
-    throw badRequest('invalid_arguments', (error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+    throw usageError((error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
+}
+
+/**
+ * Help that was asked for (--help) is the command's output: stdout, exit 0. Help shown because the
+ * command line was wrong belongs with the error instead: throw usageError(`… \n\n${HELP}`).
+ */
+export function printHelp(help: string): 0 {
+  console.log(help);
+  return 0;
 }
 
 /** Prints a value as JSON with --json, else as the text the caller built. */
@@ -18,13 +33,21 @@ export function print(json: boolean | undefined, value: unknown, text: () => str
 }
 
 /**
- * `latchkey <command> <action> [flags]` (user, client, api-key): the action and its flags, or the
- * exit status after printing the help (0 when asked for, 2 when no action was given).
+ * `latchkey <command> <action> [flags]` (user, client, api-key): the action and its flags, or
+ * exitCode 0 after printing the help that --help asked for. No action at all is a usage error.
  */
 export function parseSubcommand<O extends Options>(argv: string[], options: O, help: string) {
   const [action = '', ...rest] = argv;
+  if (action === '--help' || action === '-h') return { exitCode: printHelp(help), action, ...parseCommandArgs([], options) };
+  if (!action) throw usageError(`name an action\n\n${help}`);
   const parsed = parseCommandArgs(rest, options);
-  const wantsHelp = !action || action === '--help' || (parsed.values as { help?: boolean }).help === true;
-  if (wantsHelp) console.log(help);
-  return { exitCode: wantsHelp ? (action ? 0 : 2) : null, action, ...parsed };
+  if ((parsed.values as { help?: boolean }).help === true) return { exitCode: printHelp(help), action, ...parsed };
+  return { exitCode: null, action, ...parsed };
+}
+
+/** The single argument an action takes (`client show ID`); a usage error naming it when absent. */
+export function onePositional(positionals: string[], what: string, usage: string): string {
+  if (positionals.length === 0) throw usageError(`missing the ${what}: ${usage}`);
+  if (positionals.length > 1) throw usageError(`expected one ${what}, got ${positionals.length} (${positionals.join(' ')}): ${usage}`);
+  return positionals[0];
 }

@@ -1,10 +1,12 @@
 // `latchkey backup`: a consistent online snapshot of the database, safe while latchkey id runs.
-import { join, resolve } from 'node:path';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import { loadIdConfig } from '../config/id-config.ts';
-import { badRequest } from '../core/errors.ts';
+import { AppError } from '../core/errors.ts';
 import { currentSigningKeyOpensWith } from '../oidc/keys.ts';
 import { createBackup, pruneBackups } from '../storage/backup/create-backup.ts';
-import { parseCommandArgs, print } from './args.ts';
+import { parseCommandArgs, print, printHelp, usageError } from './args.ts';
 import { latchkeyVersion } from './version.ts';
 
 const HELP = `usage: latchkey backup [--out DIR] [--keep N] [--json]
@@ -14,7 +16,8 @@ backup, or pg_dump for PostgreSQL) and a manifest with its SHA-256, the schema m
 fingerprint of the ENCRYPTION_KEY it needs. Safe while latchkey id runs. Reads the same
 environment as latchkey id (DB_CONNECTION_STRING, ENCRYPTION_KEY …).
 
-  --out DIR   where to write (default: DATA_DIR/backups)
+  --out DIR   the folder to write to; made if missing, but its parent must exist
+              (default: DATA_DIR/backups, made with its parents)
   --keep N    afterwards, keep only the newest N backups in DIR
   --json      print the result as JSON
 
@@ -22,20 +25,22 @@ Keep ENCRYPTION_KEY somewhere other than the backups: the signing keys inside ar
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { out: { type: 'string' }, keep: { type: 'string' } }, false);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  if (values.help) return printHelp(HELP);
   let keep: number | null = null;
   if (values.keep !== undefined) {
     keep = /^\d+$/.test(values.keep) ? Number(values.keep) : NaN;
-    if (!Number.isSafeInteger(keep) || keep < 1) throw badRequest('invalid_arguments', `--keep: expected a whole number of backups, at least 1 (got "${values.keep}")`);
+    if (!Number.isSafeInteger(keep) || keep < 1) throw usageError(`--keep: expected a whole number of backups, at least 1 (got "${values.keep}")`);
   }
   const config = loadIdConfig({ env: process.env });
   const outDir = resolve(values.out ?? join(config.dataDir, 'backups'));
+  const created = await prepareOutDir(outDir, { withParents: values.out === undefined });
   const result = await createBackup({
     dbConnectionString: config.dbConnectionString, encryptionKey: config.encryptionKey, outDir,
     latchkeyVersion: latchkeyVersion(), now: () => new Date(), keyOpensSigningKey: currentSigningKeyOpensWith,
+  }).catch(async (error: unknown) => {
+    // createBackup removes its own partial files; a folder made for this backup goes too (if empty).
+    if (created) await rmdir(outDir).catch(() => {});
+    throw aboutOutDir(error, outDir);
   });
   const pruned = keep === null ? [] : await pruneBackups(outDir, keep);
   const m = result.manifest;
@@ -47,4 +52,53 @@ export async function run(argv: string[]): Promise<number> {
     ...pruned.map((path) => `  removed old backup ${path}`),
   ].join('\n'));
   return 0;
+}
+
+type FsError = Error & { code?: string; path?: string };
+
+const unusable = (outDir: string, reason: string) => new AppError('backup_out_unusable', 400, `Cannot write a backup to ${outDir}: ${reason}.`);
+
+/** node's error codes in words; the message node gave for any other. */
+function reasonOf(error: FsError): string {
+  switch (error.code) {
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'ENOTDIR': return 'part of that path is a file, not a folder';
+    case 'EROFS': return 'the file system is read-only';
+    case 'ENOSPC': return 'the disk is full';
+    case 'EDQUOT': return 'the disk quota is used up';
+    default: return error.message;
+  }
+}
+
+/**
+ * Checks that the backup folder can be written before any work starts, making it if missing, so an
+ * unusable --out is one sentence naming the path and the reason, not a stack trace. An explicit
+ * --out gets only its last folder made: a typo in a parent should be reported, not create a tree
+ * nobody looks in. Returns whether it made the folder.
+ */
+async function prepareOutDir(outDir: string, options: { withParents: boolean }): Promise<boolean> {
+  const found = await stat(outDir).catch((error: FsError) => {
+    if (error.code === 'ENOENT') return null;
+    throw unusable(outDir, reasonOf(error));
+  });
+  if (found) {
+    if (!found.isDirectory()) throw unusable(outDir, 'it is a file, and --out names the folder the backup goes in');
+    await access(outDir, constants.W_OK | constants.X_OK).catch((error: FsError) => { throw unusable(outDir, reasonOf(error)); });
+    return false;
+  }
+  try {
+    await mkdir(outDir, { recursive: options.withParents, mode: 0o700 });
+    return true;
+  } catch (error) {
+    const parent = dirname(outDir);
+    if ((error as FsError).code === 'ENOENT') throw unusable(outDir, existsSync(parent) ? `a folder cannot be made in ${parent}` : `the folder ${parent} does not exist`);
+    throw unusable(outDir, reasonOf(error as FsError));
+  }
+}
+
+/** A file-system error while writing into the backup folder (a full disk, say), in the same words. */
+function aboutOutDir(error: unknown, outDir: string): unknown {
+  const { code, path } = error as FsError;
+  const inOutDir = typeof path === 'string' && (path === outDir || path.startsWith(outDir + sep));
+  return typeof code === 'string' && inOutDir ? unusable(outDir, reasonOf(error as FsError)) : error;
 }

@@ -1,7 +1,7 @@
-import { badRequest } from '../core/errors.ts';
 import { systemClock } from '../core/clock.ts';
+import { AppError, isAppError } from '../core/errors.ts';
 import { createClientsService } from '../oidc/clients.ts';
-import { parseSubcommand, print } from './args.ts';
+import { onePositional, parseSubcommand, print, usageError } from './args.ts';
 import { withIdContext } from './id-context.ts';
 
 const HELP = `usage: latchkey client <add|list|show|secret|remove> …
@@ -28,22 +28,45 @@ const OPTIONS = {
   group: { type: 'string', multiple: true }, unrestricted: { type: 'boolean' }, public: { type: 'boolean' }, 'require-pkce': { type: 'boolean' },
 } as const;
 
+const ACTIONS = ['add', 'list', 'show', 'secret', 'remove'];
+
+/** The admin API's field names (in the clients service's messages) and the flags that set them here. */
+const FLAG_OF_FIELD: Record<string, string> = {
+  id: '--id', name: '--name', redirectUris: '--redirect-uri', postLogoutRedirectUris: '--post-logout-redirect-uri',
+  backchannelLogoutUri: '--backchannel-logout-uri', allowedGroups: '--group',
+};
+
+/**
+ * The service words its refusals for the admin API ("redirectUris: …"); someone at the shell typed
+ * --redirect-uri, so say that instead. Code and status stay, so the exit status is the same.
+ */
+function inFlagTerms(error: unknown): unknown {
+  const fields = isAppError(error) ? (error.details?.fields as Record<string, unknown> | undefined) : undefined;
+  const field = fields ? Object.keys(fields).find((name) => name in FLAG_OF_FIELD) : undefined;
+  if (!isAppError(error) || !field) return error;
+  const flag = FLAG_OF_FIELD[field];
+  const message = error.message.startsWith(`${field}: `) ? `${flag}: ${error.message.slice(field.length + 2)}` : `${flag}: ${error.message}`;
+  return new AppError(error.code, error.status, message, { cause: error, details: { ...error.details } });
+}
+
 export async function run(argv: string[]): Promise<number> {
   const command = parseSubcommand(argv, OPTIONS, HELP);
   if (command.exitCode !== null) return command.exitCode;
   const { action, values, positionals } = command;
+  // Usage errors first: a wrong command line is reported as such, without opening the database.
+  if (!ACTIONS.includes(action)) throw usageError(`unknown action "${action}"\n\n${HELP}`);
+  const id = ['show', 'secret', 'remove'].includes(action) ? onePositional(positionals, 'client ID', `latchkey client ${action} ID`) : '';
   return withIdContext(async ({ database, identity }) => {
     const clients = createClientsService({ db: database.db, clock: systemClock });
     const describe = (c: Awaited<ReturnType<typeof clients.get>>) =>
       `${c.id}\t${c.name}\t${c.redirectUris.join(' ')}\tgroups: ${c.unrestricted ? '(everyone)' : c.allowedGroups.join(',') || '(nobody)'}`;
-    const id = positionals[0];
     switch (action) {
       case 'add': {
         const { client, secret } = await clients.create({
           id: values.id, name: values.name ?? '', redirectUris: values['redirect-uri'] ?? [], postLogoutRedirectUris: values['post-logout-redirect-uri'],
           isPublic: values.public, requirePkce: values['require-pkce'], allowedGroups: values.group, unrestricted: values.unrestricted,
           backchannelLogoutUri: values['backchannel-logout-uri'] ?? null,
-        });
+        }).catch((error: unknown) => { throw inFlagTerms(error); });
         await identity.audit.record({ event: 'client_created', clientId: client.id, details: { via: 'cli' } });
         print(values.json, { client, secret }, () => [
           `Client ID:     ${client.id}`,
@@ -58,24 +81,24 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'show': {
-        const client = await clients.get(id ?? '');
+        const client = await clients.get(id);
         print(values.json, client, () => describe(client));
         return 0;
       }
       case 'secret': {
-        const { client, secret } = await clients.regenerateSecret(id ?? '');
+        const { client, secret } = await clients.regenerateSecret(id);
         await identity.audit.record({ event: 'client_secret_regenerated', clientId: client.id, details: { via: 'cli' } });
         print(values.json, { client, secret }, () => `New secret for ${client.id} (the old one stops working now):\n${secret}`);
         return 0;
       }
       case 'remove': {
-        await clients.delete(id ?? '');
+        await clients.delete(id);
         await identity.audit.record({ event: 'client_deleted', clientId: id, details: { via: 'cli' } });
         print(values.json, { removed: id }, () => `Removed client ${id}`);
         return 0;
       }
       default:
-        throw badRequest('invalid_arguments', `unknown action "${action}"\n\n${HELP}`);
+        throw usageError(`unknown action "${action}"\n\n${HELP}`);
     }
   });
 }

@@ -1,6 +1,9 @@
 import { loadIdConfig, type IdConfig } from '../config/id-config.ts';
 import { systemClock } from '../core/clock.ts';
+import { deriveKey } from '../core/crypto.ts';
 import { createIdentity, type Identity } from '../identity/index.ts';
+import type { LogoutReport } from '../oidc/logout-user.ts';
+import type { OidcProvider } from '../oidc/provider.ts';
 import { openMigratedDatabase, type Database } from '../storage/database.ts';
 
 /** What the admin commands share: the same configuration and database as `latchkey id`. */
@@ -8,6 +11,12 @@ export interface IdContext {
   config: Readonly<IdConfig>;
   database: Database;
   identity: Identity;
+  /**
+   * What the admin console and API do after removing or disabling a user (id-app.ts,
+   * logoutEverywhere): end their provider sessions, revoke their grants and tokens, and send
+   * back-channel logout to the apps they used, so a command does not leave them signed in there.
+   */
+  logoutEverywhere(userId: string): Promise<LogoutReport>;
   close(): Promise<void>;
 }
 
@@ -15,7 +24,34 @@ export async function openIdContext(env = process.env): Promise<IdContext> {
   const config = loadIdConfig({ env });
   const database = await openMigratedDatabase(config.dbConnectionString);
   const identity = createIdentity({ db: database.db, clock: systemClock, sessionTtlSeconds: config.sessionDurationSeconds, appName: config.appName });
-  return { config, database, identity, close: () => database.close() };
+  let oidc: OidcProvider | null = null;
+  return {
+    config, database, identity,
+    async logoutEverywhere(userId) {
+      // Loaded on demand: most commands never need oidc-provider and its signing keys.
+      oidc ??= await openOidcProvider(config, database, identity);
+      return oidc.logoutUser(userId);
+    },
+    async close() {
+      oidc?.close();
+      await database.close();
+    },
+  };
+}
+
+/**
+ * The provider as `latchkey id` builds it, for signing logout tokens only: it serves no requests,
+ * so nobody signs in through it. Same issuer, keys and key-propagation delay as the server, so the
+ * apps verify its tokens against the server's JWKS.
+ */
+async function openOidcProvider(config: Readonly<IdConfig>, database: Database, identity: Identity): Promise<OidcProvider> {
+  const { createOidcProvider } = await import('../oidc/provider.ts');
+  return createOidcProvider({
+    issuer: config.origin, db: database.db, clock: systemClock, encryptionKey: config.encryptionKey, signingAlg: config.signingAlg,
+    sessionTtlSeconds: config.sessionDurationSeconds, cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
+    trustProxy: false, currentSignIn: async () => null, loginUrl: () => `${config.origin}/login`,
+    audit: (event) => identity.audit.record(event),
+  });
 }
 
 export async function withIdContext<T>(work: (context: IdContext) => Promise<T>): Promise<T> {

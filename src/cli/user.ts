@@ -2,6 +2,7 @@ import { badRequest, notFound } from '../core/errors.ts';
 import type { Identity } from '../identity/index.ts';
 import { parseSubcommand, print } from './args.ts';
 import { withIdContext } from './id-context.ts';
+import type { LogoutReport } from '../oidc/logout-user.ts';
 
 const HELP = `usage: latchkey user <add|list|show|update|disable|enable|remove> …
 
@@ -31,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const command = parseSubcommand(argv, OPTIONS, HELP);
   if (command.exitCode !== null) return command.exitCode;
   const { action, values, positionals } = command;
-  return withIdContext(async ({ identity }) => {
+  return withIdContext(async ({ identity, logoutEverywhere }) => {
     const describe = async (user: Awaited<ReturnType<typeof findUser>>) => ({ ...user, groups: await identity.groups.namesForUser(user.id) });
     const line = (u: Awaited<ReturnType<typeof describe>>) =>
       `${u.username}\t${u.email ?? '-'}\t${u.isAdmin ? 'admin' : 'user'}${u.disabled ? ' (disabled)' : ''}\t${u.groups.join(',') || '-'}`;
@@ -80,20 +81,40 @@ export async function run(argv: string[]): Promise<number> {
       case 'enable': {
         const user = await findUser(identity, positionals[0]);
         const updated = await identity.users.update(user.id, { disabled: action === 'disable' });
-        if (action === 'disable') await identity.sessions.destroyAllForUser(user.id);
-        await identity.audit.record({ event: `user_${action}d`, details: { targetUserId: user.id, via: 'cli' } });
-        print(values.json, updated, () => `${action === 'disable' ? 'Disabled' : 'Enabled'} ${user.username}`);
+        if (action === 'enable') {
+          await identity.audit.record({ event: 'user_enabled', details: { targetUserId: user.id, via: 'cli' } });
+          print(values.json, updated, () => `Enabled ${user.username}`);
+          return 0;
+        }
+        // As the admin console does: signed out here and of every app, which hears back-channel logout.
+        await identity.sessions.destroyAllForUser(user.id);
+        const logout = await logoutEverywhere(user.id);
+        await identity.audit.record({ event: 'user_disabled', details: { targetUserId: user.id, via: 'cli' } });
+        reportFailedLogouts(logout, user.username);
+        print(values.json, { ...updated, logout }, () => [`Disabled ${user.username}`, ...notifiedLine(logout)].join('\n'));
         return 0;
       }
       case 'remove': {
         const user = await findUser(identity, positionals[0]);
+        // As the admin console and API do: removed first (the store refuses the last admin), then
+        // signed out of every app, which hears back-channel logout.
         await identity.users.remove(user.id);
+        const logout = await logoutEverywhere(user.id);
         await identity.audit.record({ event: 'user_deleted', details: { targetUserId: user.id, via: 'cli' } });
-        print(values.json, { removed: user.id }, () => `Removed ${user.username} and their passkeys`);
+        reportFailedLogouts(logout, user.username);
+        print(values.json, { removed: user.id, logout }, () => [`Removed ${user.username} and their passkeys`, ...notifiedLine(logout)].join('\n'));
         return 0;
       }
       default:
         throw badRequest('invalid_arguments', `unknown action "${action}"\n\n${HELP}`);
     }
   });
+}
+
+const notifiedLine = (logout: LogoutReport): string[] =>
+  logout.notifiedClients.length ? [`Signed out of ${logout.notifiedClients.join(', ')} (back-channel logout)`] : [];
+
+function reportFailedLogouts(logout: LogoutReport, username: string): void {
+  for (const failed of logout.failedClients)
+    console.error(`latchkey user: back-channel logout to ${failed.clientId} failed (${failed.reason}); its tokens for ${username} are revoked regardless`);
 }

@@ -112,14 +112,14 @@ describe('latchkey id and its admin commands', () => {
     assert.equal(shown.stdout.trim(), 'alice\talice@example.com\tuser\tfriends');
   });
 
-  it('refuses a group that does not exist, and an unknown flag, with clear errors', async () => {
+  it('refuses a group that does not exist (exit 1), and an unknown flag (a usage error, exit 2), with clear errors', async () => {
     const [group, flag] = await Promise.all([
       latchkey(['user', 'add', '--username', 'bob', '--group', 'nosuchgroup'], env),
       latchkey(['user', 'add', '--username', 'bob', '--colour', 'blue'], env),
     ]);
     assert.equal(group.code, 1);
     assert.match(group.stderr, /No such group: nosuchgroup/);
-    assert.equal(flag.code, 1);
+    assert.equal(flag.code, 2);
     assert.match(flag.stderr, /Unknown option '--colour'/);
     assert.equal(JSON.parse((await latchkey(['user', 'list', '--json'], env)).stdout).length, 1, 'bob was not created');
   });

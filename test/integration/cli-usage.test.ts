@@ -1,0 +1,155 @@
+// The command line's contract with scripts, for the commands whose usage is checked here: a wrong
+// command line exits 2 with the reason (and, where it helps, the usage) on stderr; --help asked for
+// prints on stdout and exits 0; refusals name the flags the operator typed.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../../src/core/clock.ts';
+import { createClientsService } from '../../src/oidc/clients.ts';
+import { openMigratedDatabase } from '../../src/storage/database.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const node = `${root}node_modules/.bin/node`;
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+async function latchkey(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(node, ['src/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => { stdout += chunk; });
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const [code] = await once(child, 'exit');
+  return { code, stdout, stderr };
+}
+
+describe('latchkey usage errors and help', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-usage-'));
+  const env = { APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: join(dir, 'latchkey.db'), ENCRYPTION_KEY: 'cli-test-encryption-key-0123456789' };
+  // Made before the commands run in parallel: several processes migrating one new file would lock it.
+  before(async () => { await (await openMigratedDatabase(env.DB_CONNECTION_STRING)).close(); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 2 for an unknown flag, a bad flag value and an unknown action, with the reason on stderr', async () => {
+    const [flag, keep, action] = await Promise.all([
+      latchkey(['client', 'list', '--colour', 'blue'], env),
+      latchkey(['backup', '--keep', '0'], env),
+      latchkey(['client', 'frobnicate'], env),
+    ]);
+    assert.equal(flag.code, 2, flag.stderr);
+    assert.match(flag.stderr, /^latchkey client: Unknown option '--colour'/);
+    assert.equal(keep.code, 2, keep.stderr);
+    assert.match(keep.stderr, /^latchkey backup: --keep: expected a whole number/);
+    assert.equal(action.code, 2, action.stderr);
+    assert.match(action.stderr, /^latchkey client: unknown action "frobnicate"\n\nusage: latchkey client/);
+    for (const run of [flag, keep, action]) assert.equal(run.stdout, '');
+  });
+
+  it('prints help asked for with --help on stdout and exits 0', async () => {
+    const runs = await Promise.all([['--help'], ['client', '--help'], ['client', '-h'], ['client', 'show', '--help'], ['backup', '--help'], ['healthcheck', '--help']]
+      .map(async (args) => ({ args, run: await latchkey(args, env) })));
+    for (const { args, run } of runs) {
+      assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stdout, /^usage: latchkey/, args.join(' '));
+      assert.equal(run.stderr, '', args.join(' '));
+    }
+  });
+
+  it('prints the usage on stderr with exit 2 when the command or the action is missing', async () => {
+    const [command, action] = await Promise.all([latchkey([], env), latchkey(['client'], env)]);
+    assert.equal(command.code, 2);
+    assert.match(command.stderr, /^usage: latchkey <command>/);
+    assert.equal(action.code, 2);
+    assert.match(action.stderr, /^latchkey client: name an action\n\nusage: latchkey client/);
+    for (const run of [command, action]) assert.equal(run.stdout, '');
+  });
+
+  it('names the missing client ID of client show, secret and remove instead of saying "not found"', async () => {
+    const runs = await Promise.all(['show', 'secret', 'remove'].map((action) => latchkey(['client', action], env)));
+    for (const [i, action] of ['show', 'secret', 'remove'].entries()) {
+      assert.equal(runs[i].code, 2, runs[i].stderr);
+      assert.equal(runs[i].stderr.trim(), `latchkey client: missing the client ID: latchkey client ${action} ID`);
+    }
+    const extra = await latchkey(['client', 'show', 'a', 'b'], env);
+    assert.equal(extra.code, 2);
+    assert.match(extra.stderr, /expected one client ID, got 2 \(a b\)/);
+  });
+
+  it('words client add refusals with the flags typed, while the API keeps its field names', async () => {
+    const uri = 'http://localhost:9/cb';
+    const cases: [string[], RegExp][] = [
+      [['--name', 'x'], /^latchkey client: --redirect-uri: at least one URI is needed\.$/],
+      [['--name', 'x', '--redirect-uri', 'not-a-url'], /^latchkey client: --redirect-uri: "not-a-url" is not an absolute URL\.$/],
+      [['--name', 'x', '--redirect-uri', uri, '--post-logout-redirect-uri', 'nope'], /^latchkey client: --post-logout-redirect-uri: "nope" is not an absolute URL\.$/],
+      [['--name', 'x', '--redirect-uri', uri, '--backchannel-logout-uri', 'http://example.com/bc'], /^latchkey client: --backchannel-logout-uri: "http:\/\/example\.com\/bc" must use https:\/\//],
+      [['--name', 'x', '--redirect-uri', uri, '--id', 'bad id!'], /^latchkey client: --id: A client ID is/],
+      [['--redirect-uri', uri], /^latchkey client: --name: A client needs a name/],
+      [['--name', 'x', '--redirect-uri', uri, '--group', 'nosuchgroup'], /^latchkey client: --group: No group named "nosuchgroup" exists/],
+    ];
+    const runs = await Promise.all(cases.map(([flags]) => latchkey(['client', 'add', ...flags], env)));
+    for (const [i, [flags, expected]] of cases.entries()) {
+      assert.equal(runs[i].code, 1, `${flags.join(' ')}: ${runs[i].stderr}`);
+      assert.match(runs[i].stderr.trim(), expected, flags.join(' '));
+      assert.doesNotMatch(runs[i].stderr, /redirectUris|postLogoutRedirectUris|backchannelLogoutUri|allowedGroups/);
+    }
+    assert.equal(JSON.parse((await latchkey(['client', 'list', '--json'], env)).stdout).length, 0, 'no client was made');
+    // The service, which the admin API uses, still names its JSON fields.
+    const database = await openMigratedDatabase(env.DB_CONNECTION_STRING);
+    try {
+      await assert.rejects(createClientsService({ db: database.db, clock: systemClock }).create({ name: 'x', redirectUris: [] }), { message: "redirectUris: at least one URI is needed." });
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe('latchkey healthcheck --json', () => {
+  let server: Server;
+  let base: string;
+  before(async () => {
+    server = createServer((request, response) => response.writeHead(request.url === '/healthz' ? 204 : 503).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('prints one JSON object on stdout, healthy or not, with the same exit status as without it', async () => {
+    const closed = await new Promise<string>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(`http://127.0.0.1:${port}/healthz`));
+      });
+    });
+    const [healthy, failing, down] = await Promise.all([
+      latchkey(['healthcheck', '--json'], { INTERNAL_APP_URL: base }),
+      latchkey(['healthcheck', '--json', '--url', `${base}/ready`]),
+      latchkey(['healthcheck', '--json', '--url', closed]),
+    ]);
+    assert.equal(healthy.code, 0, healthy.stderr);
+    assert.deepEqual(JSON.parse(healthy.stdout), { ok: true, status: 204, url: `${base}/healthz`, error: null });
+    assert.equal(failing.code, 1);
+    assert.deepEqual(JSON.parse(failing.stdout), { ok: false, status: 503, url: `${base}/ready`, error: 'answered 503' });
+    assert.equal(down.code, 1);
+    const result = JSON.parse(down.stdout) as { ok: boolean; status: number | null; url: string; error: string };
+    assert.deepEqual({ ...result, error: undefined }, { ok: false, status: null, url: closed, error: undefined });
+    assert.match(result.error, /^did not answer/);
+    for (const run of [healthy, failing, down]) assert.equal(run.stderr, '');
+  });
+
+  it('still says nothing when healthy and why on stderr when not, without --json', async () => {
+    const [healthy, failing] = await Promise.all([
+      latchkey(['healthcheck'], { INTERNAL_APP_URL: base }),
+      latchkey(['healthcheck', '--url', `${base}/ready`]),
+    ]);
+    assert.equal(healthy.code, 0);
+    assert.equal(healthy.stdout + healthy.stderr, '');
+    assert.equal(failing.code, 1);
+    assert.equal(failing.stderr.trim(), `unhealthy: ${base}/ready answered 503`);
+  });
+});
