@@ -30,6 +30,14 @@ export interface PromptNoneHooks {
   signIn: Prompt;
   /** Goes last: runs only once every other prompt passed, so only a request that succeeds leaves a trace. */
   finish: Prompt;
+  /**
+   * Koa middleware around oidc-provider (provider.use): when a request signed in from the web
+   * session ends without a code (consent_required, id_token_hint, an error), it takes that
+   * provider login back. oidc-provider has saved the session and set its cookie by then, in a
+   * `finally` of its own; left alone, the failed request would leave the browser signed in to the
+   * provider, and its next interactive sign-in would skip the login step and its audit record.
+   */
+  undoUnfinished: (ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => Promise<void>;
 }
 
 const silent = (ctx: KoaContextWithOIDC) => ctx.oidc.route === 'authorization' && ctx.oidc.prompts.has('none');
@@ -139,8 +147,20 @@ export function promptNoneHooks(deps: PromptNoneDeps): PromptNoneHooks {
     }
   };
 
+  const undoUnfinished = async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> => {
+    await next();
+    if (!signedInFromWeb.has(ctx) || ctx.oidc.entities.AuthorizationCode) return;
+    const name = ctx.oidc.provider.cookieName('session');
+    const setCookies = ctx.response.get('set-cookie') as unknown as string[] | string;
+    const kept = (Array.isArray(setCookies) ? setCookies : [setCookies]).filter((line) => line && !line.startsWith(`${name}=`) && !line.startsWith(`${name}.sig=`));
+    if (kept.length) ctx.set('set-cookie', kept);
+    else ctx.remove('set-cookie');
+    await ctx.oidc.session?.destroy();
+  };
+
   return {
     loadExistingGrant,
+    undoUnfinished,
     signIn: new interactionPolicy.Prompt({ name: 'latchkey_web_session', requestable: false },
       actingCheck('latchkey_web_session', 'prompt=none signs in from the latchkey web session', signIn)),
     finish: new interactionPolicy.Prompt({ name: 'latchkey_prompt_none_finish', requestable: false },

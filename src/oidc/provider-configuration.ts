@@ -62,9 +62,11 @@ function policy(deps: ConfigurationDeps, promptNone: PromptNoneHooks) {
   return base;
 }
 
-export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet): Configuration {
+/** The hooks that let prompt=none sign in from the web session (prompt-none.ts), for one provider instance. */
+export const promptNoneHooksFor = (deps: ConfigurationDeps): PromptNoneHooks => promptNoneHooks({ ...deps, findAccount: createFindAccount(deps.db) });
+
+export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet, promptNone: PromptNoneHooks): Configuration {
   const findAccount = createFindAccount(deps.db);
-  const promptNone = promptNoneHooks({ ...deps, findAccount });
   return {
     adapter: createAdapterFactory(deps.db, deps.clock),
     jwks: { keys: keys.privateJwks as NonNullable<Configuration['jwks']>['keys'] },

@@ -70,6 +70,10 @@ describe('prompt=none with the latchkey web session and no provider session', ()
   const grantsOf = async (userId: string) => (await server.db.selectFrom('oidc_payloads').select(['id', 'payload'])
     .where('model', '=', 'Grant').where('account_id', '=', userId).execute()).map((row) => ({ id: row.id, ...JSON.parse(row.payload) as { clientId: string } }));
 
+  /** Stored provider sessions signed in as `userId`. */
+  const providerLoginsOf = async (userId: string) => (await server.db.selectFrom('oidc_payloads').select('payload')
+    .where('model', '=', 'Session').execute()).filter((row) => (JSON.parse(row.payload) as { accountId?: string }).accountId === userId).length;
+
   const sessionIdIn = (jar: BrowserJar) => jar.cookieHeader(new URL(server.issuer)).split('; ').find((c) => c.startsWith(`${SESSION_COOKIE}=`))!.slice(SESSION_COOKIE.length + 1);
 
   /** A user who has used App once, in a browser of their own (so they hold a live grant for it). */
@@ -149,14 +153,24 @@ describe('prompt=none with the latchkey web session and no provider session', ()
     const grace = await server.createUser({ username: 'grace', groups: ['friends'] });
     const granted = await authorize(new BrowserJar(), grace);
     const hint = (await exchange(granted.code!, granted.verifier)).id_token;
-    assert.equal((await silently(webSignedIn(frank), { id_token_hint: hint })).error, 'login_required');
+    const jar = webSignedIn(frank);
+    const logins = await providerLoginsOf(frank);
+    assert.equal((await silently(jar, { id_token_hint: hint })).error, 'login_required');
+    assert.equal(jar.has(SESSION_COOKIE), false, 'a failed silent request leaves the browser no provider login');
+    assert.equal(await providerLoginsOf(frank), logins, 'nor a stored one');
   });
 
   it('answers consent_required for an app the user never used, and grants nothing', async () => {
     const heidi = await userWhoUsedApp('heidi');
-    const { error } = await silently(webSignedIn(heidi), {}, { client: other, redirectUri: OTHER_URI });
+    const jar = webSignedIn(heidi);
+    const logins = await providerLoginsOf(heidi);
+    const before = server.auditEvents.length;
+    const { error } = await silently(jar, {}, { client: other, redirectUri: OTHER_URI });
     assert.equal(error, 'consent_required');
     assert.deepEqual((await grantsOf(heidi)).map((g) => g.clientId), ['app']);
+    assert.equal(jar.has(SESSION_COOKIE), false, 'a failed silent request leaves the browser no provider login');
+    assert.equal(await providerLoginsOf(heidi), logins, 'nor a stored one');
+    assert.equal(server.auditEvents.slice(before).some((e) => e.event === 'oidc_login'), false);
   });
 
   it('answers consent_required for scopes the user never granted the app', async () => {
@@ -164,6 +178,7 @@ describe('prompt=none with the latchkey web session and no provider session', ()
     const jar = webSignedIn(ivan);
     assert.equal((await silently(jar, { scope: 'openid email profile' })).error, 'consent_required');
     assert.equal((await grantsOf(ivan)).length, 1, 'a failed silent request stores no grant');
+    assert.equal(jar.has(SESSION_COOKIE), false, 'and leaves no provider login');
   });
 
   it('answers consent_required after the user signed out of the app', async () => {
