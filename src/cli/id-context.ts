@@ -45,9 +45,11 @@ export async function openIdContext(env = process.env): Promise<IdContext> {
  * apps verify its tokens against the server's JWKS.
  */
 async function openOidcProvider(config: Readonly<IdConfig>, database: Database, identity: Identity): Promise<OidcProvider> {
-  const { createOidcProvider } = await import('../oidc/provider.ts');
+  const [{ createOidcProvider }, { currentSigningAlg }] = await Promise.all([import('../oidc/provider.ts'), import('../oidc/keys.ts')]);
+  // The server's algorithm, not this shell's OIDC_SIGNING_ALG: another one would rotate the server's key.
+  const signingAlg = (await currentSigningAlg(database.db)) ?? config.signingAlg;
   return createOidcProvider({
-    issuer: config.origin, db: database.db, clock: systemClock, encryptionKey: config.encryptionKey, signingAlg: config.signingAlg,
+    issuer: config.origin, db: database.db, clock: systemClock, encryptionKey: config.encryptionKey, signingAlg,
     sessionTtlSeconds: config.sessionDurationSeconds, cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
     trustProxy: false, currentSignIn: async () => null, loginUrl: () => `${config.origin}/login`,
     audit: (event) => identity.audit.record(event),

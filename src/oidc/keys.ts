@@ -143,6 +143,18 @@ export async function loadSigningKeys(db: Db, clock: Clock, encryptionKey: Buffe
   return { currentKid, signingKid, privateJwks, fingerprint: sha256Base64url(rows.map((r) => r.kid).sort().join(',') + `|${signingKid}`) };
 }
 
+/**
+ * The algorithm of the key that is current, or null before the first start. A process that only
+ * signs logout tokens (the CLI) uses it instead of its own OIDC_SIGNING_ALG, which may differ from
+ * the server's: with another algorithm, ensureSigningKey would rotate the server's key.
+ */
+export async function currentSigningAlg(db: DbOrTransaction): Promise<SigningAlg | null> {
+  const currentKid = await readCurrentKid(db);
+  if (!currentKid) return null;
+  const row = await db.selectFrom('signing_keys').select('alg').where('kid', '=', currentKid).executeTakeFirst();
+  return (row?.alg as SigningAlg | undefined) ?? null;
+}
+
 /** Public halves only, for the CLI and doctor (the provider publishes JWKS itself). */
 export const publicJwkOf = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart }: JWK): JWK => publicPart;
 

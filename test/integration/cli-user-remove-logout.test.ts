@@ -95,3 +95,21 @@ describe('latchkey user remove and disable', () => {
     assert.equal(logoutTokens.length, told + 1, 'enabling tells nobody');
   });
 });
+
+describe('latchkey user disable beside an ES256 server, from a shell without OIDC_SIGNING_ALG', () => {
+  it("signs the logout token with the server's key and leaves the keys alone", async () => {
+    const id = await startIdServer({ OIDC_SIGNING_ALG: 'ES256' });
+    try {
+      const { user } = await signedInUser(id, { username: 'es' });
+      const keysBefore = await id.services.database.db.selectFrom('signing_keys').selectAll().execute();
+      const env = { APP_URL: id.origin, DB_CONNECTION_STRING: join(id.dataDir, 'latchkey.db'), ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef' };
+      const run = await latchkey(['user', 'disable', 'es'], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(await id.services.database.db.selectFrom('signing_keys').selectAll().execute(), keysBefore,
+        'an RS256 default in the shell must not rotate the server away from its ES256 key');
+      assert.ok(user.id);
+    } finally {
+      await id.close();
+    }
+  });
+});
