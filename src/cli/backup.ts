@@ -1,6 +1,6 @@
 // `latchkey backup`: a consistent online snapshot of the database, safe while latchkey id runs.
-import { constants, existsSync } from 'node:fs';
-import { access, mkdir, rmdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, open, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { loadIdConfig } from '../config/id-config.ts';
 import { AppError } from '../core/errors.ts';
@@ -83,7 +83,7 @@ async function prepareOutDir(outDir: string, options: { withParents: boolean }):
   });
   if (found) {
     if (!found.isDirectory()) throw unusable(outDir, 'it is a file, and --out names the folder the backup goes in');
-    await access(outDir, constants.W_OK | constants.X_OK).catch((error: FsError) => { throw unusable(outDir, reasonOf(error)); });
+    await probeWritable(outDir);
     return false;
   }
   try {
@@ -94,6 +94,20 @@ async function prepareOutDir(outDir: string, options: { withParents: boolean }):
     if ((error as FsError).code === 'ENOENT') throw unusable(outDir, existsSync(parent) ? `a folder cannot be made in ${parent}` : `the folder ${parent} does not exist`);
     throw unusable(outDir, reasonOf(error as FsError));
   }
+}
+
+/**
+ * Writes and removes a small file: access(W_OK) says yes to root for /proc, /sys or a read-only
+ * mount's folders, where the backup would then fail halfway with an SQLite error.
+ */
+async function probeWritable(outDir: string): Promise<void> {
+  const probe = join(outDir, `.latchkey-backup-probe-${process.pid}`);
+  try {
+    await (await open(probe, 'wx', 0o600)).close();
+  } catch (error) {
+    throw unusable(outDir, (error as FsError).code === 'ENOENT' ? 'files cannot be created there' : reasonOf(error as FsError));
+  }
+  await unlink(probe);
 }
 
 /** A file-system error while writing into the backup folder (a full disk, say), in the same words. */

@@ -64,6 +64,10 @@ describe('latchkey backup --out an unusable path', () => {
     assert.deepEqual(readdirSync(out), []);
   });
 
+  it('refuses a folder where no file can be created though access() allows it (/proc, as root too)', async () => {
+    assertRefused(await latchkey(['backup', '--out', '/proc'], env), '/proc', 'files cannot be created there');
+  });
+
   it('removes the folder it made when the backup then fails', async () => {
     const out = join(work, 'made-for-nothing');
     const run = await latchkey(['backup', '--out', out], { ...env, DB_CONNECTION_STRING: join(work, 'missing.db') });
