@@ -1,13 +1,21 @@
-import { badRequest } from '../core/errors.ts';
-import { parseSubcommand, print } from './args.ts';
+import { noPositionals, onePositional, parseSubcommand, print, usageError } from './args.ts';
 import { withIdContext } from './id-context.ts';
 
-const HELP = 'usage: latchkey api-key <create --name NAME | list | revoke ID> [--json]\n\nAdmin API keys are sent in the X-API-KEY header. A new key is shown once.';
+const HELP = `usage: latchkey api-key <create --name NAME | list | revoke ID> [--json]
+
+Admin API keys are sent in the X-API-KEY header. A new key is shown once.
+An ID that starts with "-" goes after --: latchkey api-key revoke -- -Xy…`;
+
+const ACTIONS = ['create', 'list', 'revoke'];
 
 export async function run(argv: string[]): Promise<number> {
   const command = parseSubcommand(argv, { name: { type: 'string' } }, HELP);
   if (command.exitCode !== null) return command.exitCode;
   const { action, values, positionals } = command;
+  // Usage errors first: a wrong command line is reported as such, without opening the database.
+  if (!ACTIONS.includes(action)) throw usageError(`unknown action "${action}"\n\n${HELP}`);
+  const id = action === 'revoke' ? onePositional(positionals, 'API key ID', 'latchkey api-key revoke ID') : '';
+  if (action !== 'revoke') noPositionals(positionals, action === 'create' ? 'latchkey api-key create --name NAME' : 'latchkey api-key list');
   return withIdContext(async ({ identity }) => {
     if (action === 'create') {
       const { key, apiKey } = await identity.apiKeys.create({ name: values.name ?? '' });
@@ -20,12 +28,9 @@ export async function run(argv: string[]): Promise<number> {
       print(values.json, keys, () => keys.map((k) => `${k.id}\t${k.name}\tby ${k.createdBy ?? 'the command line'}\tlast used ${k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : 'never'}${k.honoured ? '' : '\tREFUSED: its creator is no longer an active admin'}`).join('\n') || 'No API keys.');
       return 0;
     }
-    if (action === 'revoke') {
-      await identity.apiKeys.revoke(positionals[0] ?? '');
-      await identity.audit.record({ event: 'api_key_revoked', details: { apiKeyId: positionals[0], via: 'cli' } });
-      print(values.json, { revoked: positionals[0] }, () => `Revoked ${positionals[0]}`);
-      return 0;
-    }
-    throw badRequest('invalid_arguments', `unknown action "${action}"\n\n${HELP}`);
+    await identity.apiKeys.revoke(id);
+    await identity.audit.record({ event: 'api_key_revoked', details: { apiKeyId: id, via: 'cli' } });
+    print(values.json, { revoked: id }, () => `Revoked ${id}`);
+    return 0;
   });
 }

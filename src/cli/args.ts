@@ -51,3 +51,8 @@ export function onePositional(positionals: string[], what: string, usage: string
   if (positionals.length > 1) throw usageError(`expected one ${what}, got ${positionals.length} (${positionals.join(' ')}): ${usage}`);
   return positionals[0];
 }
+
+/** An action that takes no argument (`client list`): a stray one is a usage error, not ignored. */
+export function noPositionals(positionals: string[], usage: string): void {
+  if (positionals.length > 0) throw usageError(`unexpected argument${positionals.length > 1 ? 's' : ''} ${positionals.map((p) => `"${p}"`).join(' ')}: ${usage}`);
+}

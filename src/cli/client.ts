@@ -1,7 +1,7 @@
 import { systemClock } from '../core/clock.ts';
 import { AppError, isAppError } from '../core/errors.ts';
 import { createClientsService } from '../oidc/clients.ts';
-import { onePositional, parseSubcommand, print, usageError } from './args.ts';
+import { noPositionals, onePositional, parseSubcommand, print, usageError } from './args.ts';
 import { withIdContext } from './id-context.ts';
 
 const HELP = `usage: latchkey client <add|list|show|secret|remove> …
@@ -46,7 +46,8 @@ function inFlagTerms(error: unknown): unknown {
   if (!isAppError(error) || !field) return error;
   const flag = FLAG_OF_FIELD[field];
   const message = error.message.startsWith(`${field}: `) ? `${flag}: ${error.message.slice(field.length + 2)}` : `${flag}: ${error.message}`;
-  return new AppError(error.code, error.status, message, { cause: error, details: { ...error.details } });
+  // A refused flag value is a command line called wrongly (exit 2); anything else stays a failure.
+  return error.status === 400 ? usageError(message) : new AppError(error.code, error.status, message, { cause: error, details: { ...error.details } });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -56,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   // Usage errors first: a wrong command line is reported as such, without opening the database.
   if (!ACTIONS.includes(action)) throw usageError(`unknown action "${action}"\n\n${HELP}`);
   const id = ['show', 'secret', 'remove'].includes(action) ? onePositional(positionals, 'client ID', `latchkey client ${action} ID`) : '';
+  if (action === 'add' || action === 'list') noPositionals(positionals, action === 'add' ? 'latchkey client add --name NAME --redirect-uri URI …' : 'latchkey client list');
   return withIdContext(async ({ database, identity }) => {
     const clients = createClientsService({ db: database.db, clock: systemClock });
     const describe = (c: Awaited<ReturnType<typeof clients.get>>) =>

@@ -2,12 +2,11 @@
 // invites, and prints what it saw and the exact fix for each. Exit status 1 when any check fails.
 import { readFileSync } from 'node:fs';
 import type { Env } from '../config/problems.ts';
-import { badRequest } from '../core/errors.ts';
 import { createContext } from '../doctor/context.ts';
 import { readNginxDump, readNginxFile, type NginxConfig } from '../doctor/nginx-config.ts';
 import { createProbe } from '../doctor/probe.ts';
 import { formatResults, runChecks } from '../doctor/run.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, usageError } from './args.ts';
 
 const HELP = `usage: latchkey doctor [inputs…] [--json] [--proxy-args PROXY-FLAGS…]
 
@@ -79,7 +78,7 @@ function readEnvFile(path: string): Env {
 
 const url = (name: string, value: string | undefined): string | null => {
   if (value === undefined) return null;
-  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw badRequest('invalid_arguments', `--${name}: "${value}" is not an http(s) URL`);
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw usageError(`--${name}: "${value}" is not an http(s) URL`);
   return value;
 };
 
@@ -94,7 +93,7 @@ export async function run(argv: string[], io: DoctorIo = processIo): Promise<num
   const resolve = new Map<string, string>();
   for (const entry of values.resolve ?? []) {
     const match = /^([^:]+):(\d+):(.+)$/.exec(entry);
-    if (!match) throw badRequest('invalid_arguments', `--resolve: "${entry}" is not HOST:PORT:ADDRESS`);
+    if (!match) throw usageError(`--resolve: "${entry}" is not HOST:PORT:ADDRESS`);
     resolve.set(`${match[1]}:${match[2]}`, match[3].replace(/^\[|\]$/g, ''));
   }
   let nginx: NginxConfig | null = null;
@@ -102,7 +101,7 @@ export async function run(argv: string[], io: DoctorIo = processIo): Promise<num
     if (values['nginx-config']) nginx = readNginxFile(values['nginx-config']);
     else if (values['nginx-t']) nginx = readNginxDump(await io.readStdin());
   } catch (error) {
-    throw badRequest('invalid_arguments', `the nginx configuration could not be read: ${(error as Error).message}`);
+    throw usageError(`the nginx configuration could not be read: ${(error as Error).message}`);
   }
   const env = io.env;
   const idEnv = values['id-env'] ? readEnvFile(values['id-env']) : env.APP_URL !== undefined || env.PUBLIC_APP_URL !== undefined ? env : null;

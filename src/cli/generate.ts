@@ -8,6 +8,7 @@ import { generateNginxPublicConfig } from '../deploy/nginx-public-config.ts';
 import { generateNginxSingleConfig } from '../deploy/nginx-single-config.ts';
 import { PLAN_FLAGS, planFromArgs, type DeploymentPlan } from '../deploy/plan.ts';
 import { generateSystemdUnits } from '../deploy/systemd-units.ts';
+import { printHelp, usageError } from './args.ts';
 
 const TARGETS: Record<string, { summary: string; generate: (plan: DeploymentPlan) => string }> = {
   nginx: {
@@ -38,10 +39,9 @@ export function generateHelp(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
-    console.log(generateHelp());
-    return argv.length === 0 ? 2 : 0;
-  }
+  if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') return printHelp(generateHelp());
+  // Help shown because the target is missing goes with the error: stderr, exit 2.
+  if (argv.length === 0) throw usageError(`name a target\n\n${generateHelp()}`);
   const [targetName, ...flags] = argv;
   const target = TARGETS[targetName];
   if (!target) {

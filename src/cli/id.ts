@@ -1,7 +1,7 @@
 import { loadIdConfig } from '../config/id-config.ts';
 import { createIdApp } from '../app/id-app.ts';
 import { onShutdownSignal } from '../app/graceful-shutdown.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, printHelp, usageError } from './args.ts';
 import { setupUrl } from './setup-link.ts';
 
 const HELP = `usage: latchkey id
@@ -12,10 +12,10 @@ ENCRYPTION_KEY(_FILE), SESSION_DURATION, LOG_LEVEL … (docs/configuration-id.md
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {}, false);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  if (values.help) return printHelp(HELP);
+  // A server has no result to print as JSON. Refused rather than ignored (as serve and proxy refuse
+  // it), so a script that expected an answer is not left waiting on a server that started.
+  if (values.json) throw usageError('--json: latchkey id runs a server and prints no result (its log is JSON lines when not on a terminal)');
   const config = loadIdConfig({ env: process.env });
   const id = await createIdApp(config);
   const log = id.app.log;

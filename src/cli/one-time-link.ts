@@ -1,22 +1,24 @@
-import { notFound } from '../core/errors.ts';
 import { parseGoDurationMs } from '../core/duration.ts';
-import { badRequest } from '../core/errors.ts';
-import { parseCommandArgs, print } from './args.ts';
+import { notFound } from '../core/errors.ts';
+import { onePositional, parseCommandArgs, print, printHelp, usageError } from './args.ts';
 import { withIdContext } from './id-context.ts';
 
 export const signInLinkUrl = (appOrigin: string, token: string) => `${appOrigin}/lc/${token}`;
 
+const HELP = `usage: latchkey one-time-link <username|email> [--expires 24h] [--json]
+
+Prints a single-use link that signs the user in so they can register a new passkey
+(for a new user, or to recover one who lost their passkeys).`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { expires: { type: 'string' } });
-  if (values.help || positionals.length !== 1) {
-    console.log('usage: latchkey one-time-link <username|email> [--expires 24h] [--json]\n\nPrints a single-use link that signs the user in so they can register a new passkey\n(for a new user, or to recover one who lost their passkeys).');
-    return values.help ? 0 : 2;
-  }
+  if (values.help) return printHelp(HELP);
+  const login = onePositional(positionals, 'username or email', 'latchkey one-time-link <username|email> [--expires 24h]');
   const ttlMs = parseGoDurationMs(values.expires ?? '24h');
-  if (ttlMs === null || ttlMs < 60_000 || ttlMs > 7 * 86_400_000) throw badRequest('invalid_arguments', '--expires: use a duration from 1m to 168h, e.g. 24h');
+  if (ttlMs === null || ttlMs < 60_000 || ttlMs > 7 * 86_400_000) throw usageError('--expires: use a duration from 1m to 168h, e.g. 24h');
   return withIdContext(async ({ config, identity }) => {
-    const user = await identity.users.findByLogin(positionals[0]);
-    if (!user) throw notFound(`A user "${positionals[0]}"`);
+    const user = await identity.users.findByLogin(login);
+    if (!user) throw notFound(`A user "${login}"`);
     const { token, expiresAt } = await identity.links.issue('signin', user.id, Math.round(ttlMs / 1000));
     await identity.audit.record({ event: 'one_time_link_created', userId: null, details: { targetUserId: user.id, via: 'cli' } });
     const url = signInLinkUrl(config.origin, token);

@@ -2,12 +2,10 @@
 import { onShutdownSignal } from '../app/graceful-shutdown.ts';
 import { loadProxyConfig, proxyHelpText } from '../config/proxy-config.ts';
 import { createProxyServer } from '../proxy/server.ts';
+import { printHelp } from './args.ts';
 
 export async function run(argv: string[]): Promise<number | void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(proxyHelpText());
-    return 0;
-  }
+  if (argv.includes('--help') || argv.includes('-h')) return printHelp(proxyHelpText());
   const config = loadProxyConfig({ argv, env: process.env });
   const server = await createProxyServer(config);
   const log = server.app.log;

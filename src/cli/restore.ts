@@ -1,10 +1,9 @@
 // `latchkey restore FILE`: checks a backup completely before replacing the database with it.
 import { resolve } from 'node:path';
 import { loadIdConfig } from '../config/id-config.ts';
-import { badRequest } from '../core/errors.ts';
 import { currentSigningKeyOpensWith } from '../oidc/keys.ts';
 import { restoreBackup } from '../storage/backup/restore-backup.ts';
-import { parseCommandArgs, print } from './args.ts';
+import { onePositional, parseCommandArgs, print, printHelp } from './args.ts';
 
 const HELP = `usage: latchkey restore FILE [--verify] [--force] [--json]
 
@@ -19,14 +18,11 @@ Stop latchkey id first. A SQLite database that is replaced is kept as <file>.bef
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { force: { type: 'boolean' }, verify: { type: 'boolean' } }, true);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) throw badRequest('invalid_arguments', 'name one backup file: latchkey restore FILE');
+  if (values.help) return printHelp(HELP);
+  const file = onePositional(positionals, 'backup file', 'latchkey restore FILE');
   const config = loadIdConfig({ env: process.env });
   const result = await restoreBackup({
-    archivePath: resolve(positionals[0]), dbConnectionString: config.dbConnectionString, encryptionKey: config.encryptionKey,
+    archivePath: resolve(file), dbConnectionString: config.dbConnectionString, encryptionKey: config.encryptionKey,
     force: values.force ?? false, verifyOnly: values.verify ?? false, keyOpensSigningKey: currentSigningKeyOpensWith,
   });
   const m = result.manifest;

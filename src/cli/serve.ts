@@ -3,13 +3,11 @@ import { performance } from 'node:perf_hooks';
 import { onShutdownSignal } from '../app/graceful-shutdown.ts';
 import { createServeApp, type ServeApp } from '../app/serve-app.ts';
 import { isServeHelp, loadServeConfig, SERVE_HELP, type ServeConfig } from '../config/serve-config.ts';
+import { printHelp } from './args.ts';
 import { setupUrl } from './setup-link.ts';
 
 export async function run(argv: string[]): Promise<number> {
-  if (isServeHelp(argv)) {
-    console.log(SERVE_HELP);
-    return 0;
-  }
+  if (isServeHelp(argv)) return printHelp(SERVE_HELP);
   const config = loadServeConfig({ argv, env: process.env });
   const serve = await createServeApp(config);
   const log = serve.id.app.log;

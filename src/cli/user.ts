@@ -1,6 +1,6 @@
 import { badRequest, notFound } from '../core/errors.ts';
 import type { Identity } from '../identity/index.ts';
-import { parseSubcommand, print } from './args.ts';
+import { noPositionals, onePositional, parseSubcommand, print, usageError } from './args.ts';
 import { withIdContext } from './id-context.ts';
 import type { LogoutReport } from '../oidc/logout-user.ts';
 
@@ -21,6 +21,8 @@ const OPTIONS = {
   admin: { type: 'boolean' }, 'no-admin': { type: 'boolean' }, group: { type: 'string', multiple: true }, search: { type: 'string' },
 } as const;
 
+const ACTIONS = ['add', 'list', 'show', 'update', 'disable', 'enable', 'remove'];
+
 async function findUser(identity: Identity, login: string | undefined) {
   if (!login) throw badRequest('invalid_arguments', 'Name the user: latchkey user <command> <username|email>');
   const user = await identity.users.findByLogin(login);
@@ -32,6 +34,10 @@ export async function run(argv: string[]): Promise<number> {
   const command = parseSubcommand(argv, OPTIONS, HELP);
   if (command.exitCode !== null) return command.exitCode;
   const { action, values, positionals } = command;
+  // Usage errors first: a wrong command line is reported as such, without opening the database.
+  if (!ACTIONS.includes(action)) throw usageError(`unknown action "${action}"\n\n${HELP}`);
+  if (action === 'add' || action === 'list') noPositionals(positionals, action === 'add' ? 'latchkey user add --username NAME …' : 'latchkey user list [--search TEXT]');
+  else onePositional(positionals, 'username or email', `latchkey user ${action} <username|email>`);
   return withIdContext(async ({ identity, logoutEverywhere }) => {
     const describe = async (user: Awaited<ReturnType<typeof findUser>>) => ({ ...user, groups: await identity.groups.namesForUser(user.id) });
     const line = (u: Awaited<ReturnType<typeof describe>>) =>
@@ -88,8 +94,9 @@ export async function run(argv: string[]): Promise<number> {
         }
         // As the admin console does: signed out here and of every app, which hears back-channel logout.
         await identity.sessions.destroyAllForUser(user.id);
-        const logout = await logoutEverywhere(user.id);
+        // recorded before the logout, which can fail (a provider that cannot be built): the change is made
         await identity.audit.record({ event: 'user_disabled', details: { targetUserId: user.id, via: 'cli' } });
+        const logout = await logoutEverywhere(user.id);
         reportFailedLogouts(logout, user.username);
         print(values.json, { ...updated, logout }, () => [`Disabled ${user.username}`, ...notifiedLine(logout)].join('\n'));
         return 0;
@@ -99,8 +106,9 @@ export async function run(argv: string[]): Promise<number> {
         // As the admin console and API do: removed first (the store refuses the last admin), then
         // signed out of every app, which hears back-channel logout.
         await identity.users.remove(user.id);
-        const logout = await logoutEverywhere(user.id);
+        // recorded before the logout, which can fail (a provider that cannot be built): the change is made
         await identity.audit.record({ event: 'user_deleted', details: { targetUserId: user.id, via: 'cli' } });
+        const logout = await logoutEverywhere(user.id);
         reportFailedLogouts(logout, user.username);
         print(values.json, { removed: user.id, logout }, () => [`Removed ${user.username} and their passkeys`, ...notifiedLine(logout)].join('\n'));
         return 0;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseCommandArgs, print } from './args.ts';
+import { parseCommandArgs, print, printHelp } from './args.ts';
 
 export const latchkeyVersion = (): string =>
   (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -11,10 +11,7 @@ that database (read only, nothing is migrated) and the migrations latchkey id wo
 
 export async function run(argv: string[] = []): Promise<number> {
   const { values } = parseCommandArgs(argv, { db: { type: 'string' } }, false);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  if (values.help) return printHelp(HELP);
   // On demand: the proxy imports latchkeyVersion from this file (src/cli/version-schema.ts says why).
   const { databaseSchema, knownMigrations, newerDatabaseSentence } = await import('./version-schema.ts');
   const known = await knownMigrations();

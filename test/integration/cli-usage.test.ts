@@ -19,8 +19,9 @@ const node = `${root}node_modules/.bin/node`;
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
+/** Runs `latchkey <args>`; one that has not exited after 20 s (a server that started) is killed. */
 async function latchkey(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(node, ['src/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } });
+  const child = spawn(node, ['src/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, timeout: 20_000 });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => { stdout += chunk; });
@@ -51,12 +52,23 @@ describe('latchkey usage errors and help', () => {
     for (const run of [flag, keep, action]) assert.equal(run.stdout, '');
   });
 
-  it('prints help asked for with --help on stdout and exits 0', async () => {
-    const runs = await Promise.all([['--help'], ['client', '--help'], ['client', '-h'], ['client', 'show', '--help'], ['backup', '--help'], ['healthcheck', '--help']]
-      .map(async (args) => ({ args, run: await latchkey(args, env) })));
+  it('refuses a rotate-keys overlap shorter than the two minutes the old key still signs (0 stays allowed)', async () => {
+    const run = await latchkey(['rotate-keys', '--overlap', '1m'], env);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /--overlap: use 0 \(a compromised key: drop it at once\) or at least 5m/);
+    assert.equal(run.stdout, '');
+  });
+
+  it('prints help asked for with --help or -h on stdout and exits 0, for every command', async () => {
+    const runs = await Promise.all([
+      ['--help'], ['client', '--help'], ['client', '-h'], ['client', 'show', '--help'], ['backup', '--help'], ['healthcheck', '--help'],
+      ['serve', '--help'], ['id', '-h'], ['proxy', '--help'], ['setup-link', '-h'], ['one-time-link', '--help'], ['user', '-h'],
+      ['user', 'show', '--help'], ['api-key', '--help'], ['api-key', 'revoke', '-h'], ['rotate-keys', '--help'], ['generate', '--help'],
+      ['generate', 'nginx', '-h'], ['doctor', '--help'], ['restore', '-h'], ['version', '--help'],
+    ].map(async (args) => ({ args, run: await latchkey(args, env) })));
     for (const { args, run } of runs) {
       assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
-      assert.match(run.stdout, /^usage: latchkey/, args.join(' '));
+      assert.match(run.stdout, /^usage: latchkey/i, args.join(' '));
       assert.equal(run.stderr, '', args.join(' '));
     }
   });
@@ -68,6 +80,80 @@ describe('latchkey usage errors and help', () => {
     assert.equal(action.code, 2);
     assert.match(action.stderr, /^latchkey client: name an action\n\nusage: latchkey client/);
     for (const run of [command, action]) assert.equal(run.stdout, '');
+  });
+
+  it('prints the usage on stderr with exit 2 when generate has no target (it was stdout)', async () => {
+    const run = await latchkey(['generate'], env);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^latchkey generate: name a target\n\nusage: latchkey generate <target>/);
+    assert.equal(run.stdout, '');
+  });
+
+  it('names the missing or extra user of one-time-link on stderr with exit 2 (it was the usage on stdout)', async () => {
+    const [none, two] = await Promise.all([latchkey(['one-time-link'], env), latchkey(['one-time-link', 'alice', 'bob'], env)]);
+    assert.equal(none.code, 2);
+    assert.equal(none.stderr.trim(), 'latchkey one-time-link: missing the username or email: latchkey one-time-link <username|email> [--expires 24h]');
+    assert.equal(two.code, 2);
+    assert.match(two.stderr, /^latchkey one-time-link: expected one username or email, got 2 \(alice bob\)/);
+    for (const run of [none, two]) assert.equal(run.stdout, '');
+  });
+
+  it('names the missing API key ID of api-key revoke instead of saying "not found"', async () => {
+    const [none, two] = await Promise.all([latchkey(['api-key', 'revoke'], env), latchkey(['api-key', 'revoke', 'a', 'b'], env)]);
+    assert.equal(none.code, 2, none.stderr);
+    assert.equal(none.stderr.trim(), 'latchkey api-key: missing the API key ID: latchkey api-key revoke ID');
+    assert.equal(two.code, 2, two.stderr);
+    assert.match(two.stderr, /^latchkey api-key: expected one API key ID, got 2 \(a b\)/);
+    for (const run of [none, two]) assert.equal(run.stdout, '');
+  });
+
+  it('refuses an argument a command or action does not take instead of ignoring it', async () => {
+    const cases: [string[], RegExp][] = [
+      [['setup-link', 'now'], /^latchkey setup-link: Unexpected argument 'now'/],
+      [['api-key', 'list', 'all'], /^latchkey api-key: unexpected argument "all": latchkey api-key list$/],
+      [['api-key', 'create', 'ci', '--name', 'ci'], /^latchkey api-key: unexpected argument "ci": latchkey api-key create --name NAME$/],
+      [['client', 'list', 'all'], /^latchkey client: unexpected argument "all": latchkey client list$/],
+      [['client', 'add', 'grafana', '--name', 'Grafana', '--redirect-uri', 'http://localhost:9/cb'], /^latchkey client: unexpected argument "grafana": latchkey client add/],
+      [['user', 'list', 'alice', 'bob'], /^latchkey user: unexpected arguments "alice" "bob": latchkey user list/],
+      [['user', 'add', 'alice', '--username', 'alice'], /^latchkey user: unexpected argument "alice": latchkey user add/],
+      [['user', 'show', 'alice', 'bob'], /^latchkey user: expected one username or email, got 2 \(alice bob\): latchkey user show <username\|email>$/],
+      [['user', 'enable'], /^latchkey user: missing the username or email: latchkey user enable <username\|email>$/],
+      [['restore', 'a.tar.gz', 'b.tar.gz'], /^latchkey restore: expected one backup file, got 2 \(a\.tar\.gz b\.tar\.gz\): latchkey restore FILE$/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => latchkey(args, env)));
+    for (const [i, [args, expected]] of cases.entries()) {
+      assert.equal(runs[i].code, 2, `${args.join(' ')}: ${runs[i].stdout}${runs[i].stderr}`);
+      assert.match(runs[i].stderr.trim(), expected, args.join(' '));
+      assert.equal(runs[i].stdout, '', args.join(' '));
+    }
+    const [keys, clients, users] = await Promise.all([['api-key'], ['client'], ['user']].map((command) => latchkey([...command, 'list', '--json'], env)));
+    for (const list of [keys, clients, users]) assert.deepEqual(JSON.parse(list.stdout), [], 'nothing was made');
+  });
+
+  it('refuses --json where there is no result to print (the servers, generate) instead of starting a server', async () => {
+    const site = mkdtempSync(join(dir, 'site-'));
+    const [id, serve, proxy, generate] = await Promise.all([
+      latchkey(['id', '--json'], { ...env, PORT: '0', HOST: '127.0.0.1' }),
+      latchkey(['serve', '--json', '--site', site, '--listen', '127.0.0.1:0'], env),
+      latchkey(['proxy', '--json'], env),
+      latchkey(['generate', 'nginx', '--json'], env),
+    ]);
+    assert.equal(id.code, 2, id.stdout + id.stderr);
+    assert.equal(id.stderr.trim(), 'latchkey id: --json: latchkey id runs a server and prints no result (its log is JSON lines when not on a terminal)');
+    for (const [name, run] of [['serve', serve], ['proxy', proxy], ['generate', generate]] as const) {
+      assert.equal(run.code, 2, run.stdout + run.stderr);
+      assert.match(run.stderr, new RegExp(`^latchkey ${name}: [\\s\\S]*--json: unknown option`));
+    }
+    for (const run of [id, serve, proxy, generate]) assert.equal(run.stdout, '');
+  });
+
+  it('prints the setup link as {"url", "expiresAt"} with --json', async () => {
+    const run = await latchkey(['setup-link', '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { url: string; expiresAt: string };
+    assert.deepEqual(Object.keys(result), ['url', 'expiresAt']);
+    assert.match(result.url, /^http:\/\/localhost:1411\/setup\?token=[\w-]+$/);
+    assert.ok(Date.parse(result.expiresAt) > Date.now());
   });
 
   it('names the missing client ID of client show, secret and remove instead of saying "not found"', async () => {
@@ -94,7 +180,7 @@ describe('latchkey usage errors and help', () => {
     ];
     const runs = await Promise.all(cases.map(([flags]) => latchkey(['client', 'add', ...flags], env)));
     for (const [i, [flags, expected]] of cases.entries()) {
-      assert.equal(runs[i].code, 1, `${flags.join(' ')}: ${runs[i].stderr}`);
+      assert.equal(runs[i].code, 2, `a refused flag value is a usage error: ${flags.join(' ')}: ${runs[i].stderr}`);
       assert.match(runs[i].stderr.trim(), expected, flags.join(' '));
       assert.doesNotMatch(runs[i].stderr, /redirectUris|postLogoutRedirectUris|backchannelLogoutUri|allowedGroups/);
     }

@@ -140,7 +140,8 @@ describe('latchkey id and its admin commands', () => {
     assert.equal((await latchkey(['user', 'update', 'alice', '--first-name', 'Alice'], env)).code, 0);
     const made = await latchkey(['api-key', 'create', '--name', 'ci', '--json'], env);
     assert.equal(made.code, 0, made.stderr);
-    assert.equal((await latchkey(['api-key', 'revoke', (JSON.parse(made.stdout) as { id: string }).id], env)).code, 0);
+    // `--` because an ID may start with "-" (base64url), which would otherwise read as a flag.
+    assert.equal((await latchkey(['api-key', 'revoke', '--', (JSON.parse(made.stdout) as { id: string }).id], env)).code, 0);
     assert.deepEqual((await events()).slice(before.length), ['user_updated', 'api_key_created', 'api_key_revoked']);
   });
 
