@@ -1,6 +1,6 @@
 import { HSTS_MAX_AGE_SECONDS } from './nginx-parts.ts';
 import { defaultTlsFor, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
-import { refusedPageHtml } from './refused-page.ts';
+import { providerLogoutUrl, refusedPageHtml } from './refused-page.ts';
 
 // A Caddyfile doing what the nginx configuration does. Caddy 2.6 notes (TESTING.md):
 // forward_auth goes inside route {} so it runs before file_server in the order written;
@@ -47,7 +47,7 @@ function forwardAuth(plan: DeploymentPlan, rule: ProtectedPrefix, index: number)
         'handle_response @forbidden {',
         '\theader Content-Type "text/html; charset=utf-8"',
         '\theader Cache-Control "private, no-store"',
-        `\trespond \`${refusedPageHtml()}\` 403`,
+        `\trespond \`${refusedPageHtml(providerLogoutUrl(plan))}\` 403`,
         '}',
       ],
       1,

@@ -14,7 +14,7 @@ import {
 import { authCacheEngineOf, authCacheHttpLines, authCacheLines, authCheckUri, luaAccessLines } from './nginx-auth-cache.ts';
 import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 import { RELAYED_COOKIE_LINES, relayedCookieHeader } from '../proxy/relayed-cookies.ts';
-import { refusedPageHtml } from './refused-page.ts';
+import { providerLogoutUrl, refusedPageHtml } from './refused-page.ts';
 
 // The deployment guide's Step 4 (nginx in front of Pocket ID and oauth2-proxy), corrected.
 // docs/reverse-proxies.md explains every difference from the guide.
@@ -68,8 +68,8 @@ function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
  * of nginx's bare "403 Forbidden". A page in place, never a redirect to sign in, which would bring
  * them straight back here as the same user: a loop. (auth_request drops the proxy's own body.)
  */
-function refusedPageLocation(rule: ProtectedPrefix, index: number): string[] {
-  const page = refusedPageHtml().replaceAll("'", '&#39;');
+function refusedPageLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: number): string[] {
+  const page = refusedPageHtml(providerLogoutUrl(plan)).replaceAll("'", '&#39;');
   return [
     `# A signed-in visitor refused by the check for ${rule.prefix} sees why, in place (never a redirect,`,
     '# which would only bring them back here: a loop).',
@@ -188,7 +188,7 @@ function siteServer(plan: DeploymentPlan): string[] {
     '}',
   ];
   plan.protectedPrefixes.forEach((rule, i) =>
-    body.push('', ...authCheckLocation(plan, rule, i + 1), '', ...refusedPageLocation(rule, i + 1), '', ...protectedLocation(plan, rule, i + 1)));
+    body.push('', ...authCheckLocation(plan, rule, i + 1), '', ...refusedPageLocation(plan, rule, i + 1), '', ...protectedLocation(plan, rule, i + 1)));
   body.push('', '# Public content: no auth.', 'location / {', '    try_files $uri $uri/ =404;', '}');
   return ['server {', ...indent(body, 1), '}'];
 }

@@ -26,6 +26,8 @@ export interface AuthorizationRequest {
 
 export interface OidcClient {
   readonly isReady: boolean;
+  /** The provider's end_session_endpoint as browsers reach it (RP-Initiated Logout); null before discovery or when it has none. */
+  readonly endSessionEndpoint: string | null;
   /** Loads discovery; safe to call again. Throws `provider_unavailable` (503). */
   discover(): Promise<void>;
   authorizationUrl(request: AuthorizationRequest): Promise<string>;
@@ -123,6 +125,9 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
   return {
     get isReady() {
       return configuration !== null;
+    },
+    get endSessionEndpoint() {
+      return configuration?.serverMetadata().end_session_endpoint ?? null;
     },
     async discover() {
       await ready();

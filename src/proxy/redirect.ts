@@ -7,13 +7,17 @@
 //    oauth2-proxy's IsValidRedirect refuses ('//', '/./', '/../' anywhere);
 //  - an absolute http(s) URL without userinfo whose host is the request's own host (same port), or
 //    a --whitelist-domain: 'host' (no port = default port only), 'host:8080', 'host:*', and a
-//    leading '.' or '*.' for subdomains, as in oauth2-proxy.
+//    leading '.' or '*.' for subdomains, as in oauth2-proxy;
+//  - the provider's own end_session_endpoint (any query), when the caller names it: /sign_out
+//    continues there so that switching accounts also signs out of the provider.
 // Everything else becomes '/'.
 
 export interface RedirectContext {
   /** The Host the browser used (host[:port]), after forwarded-header trust rules. */
   requestHost: string;
   whitelistDomains: readonly string[];
+  /** The provider's end_session_endpoint, allowed as a target wherever it is (scheme, host, port and path equal). */
+  providerLogout?: string | null;
 }
 
 // C0 controls, space, DEL, backslash: never in a safe target (corpus rule R1).
@@ -50,8 +54,14 @@ function validateAbsolute(target: string, context: RedirectContext): string {
   // '@' anywhere before the path means userinfo that the WHATWG parser may have read differently.
   const authority = target.slice(target.indexOf('//') + 2).split(/[/?#]/, 1)[0];
   if (authority.includes('@')) return '/';
-  if (hostAllowed(url, context)) return url.href;
+  if (hostAllowed(url, context) || isProviderLogout(url, context.providerLogout)) return url.href;
   return '/';
+}
+
+function isProviderLogout(url: URL, endpoint: string | null | undefined): boolean {
+  if (!endpoint) return false;
+  const logout = new URL(endpoint);
+  return url.origin === logout.origin && url.pathname === logout.pathname;
 }
 
 function hostAllowed(url: URL, context: RedirectContext): boolean {

@@ -42,13 +42,27 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
   };
 
   /**
+   * Where "sign out" leads from the refusal page. Signing out of the site alone would not switch
+   * accounts: the provider still knows the browser and signs the same account straight back in.
+   * So it continues to the provider's end_session_endpoint (RP-Initiated Logout, with client_id
+   * so the provider knows who asks), which sign_out accepts as a target (redirect.ts).
+   */
+  const switchAccountPath = () => {
+    const endSession = rt.oidc.endSessionEndpoint;
+    if (!endSession) return `${prefix}/sign_out`;
+    const logout = new URL(endSession);
+    logout.searchParams.set('client_id', rt.config.clientId);
+    return `${prefix}/sign_out?rd=${encodeURIComponent(logout.href)}`;
+  };
+
+  /**
    * A signed-in account the access rules refuse: a browser gets a page saying who it is signed in
    * as and how to switch accounts; a program gets the JSON error.
    */
   const notAllowed = (request: FastifyRequest, reply: FastifyReply, error: AppError, signedInAs: string) => {
     if (!wantsHtml(request)) return sendError(request, reply, error);
     request.log.info({ code: error.code, status: 403 }, 'request refused');
-    const page = notAllowedPage({ signedInAs, signOutPath: `${prefix}/sign_out` });
+    const page = notAllowedPage({ signedInAs, signOutPath: switchAccountPath() });
     return noStore(reply).code(403).type('text/html; charset=utf-8').send(page.value);
   };
 

@@ -167,6 +167,6 @@ export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): P
 export async function signOut(rt: ProxyRuntime, request: BrowserRequest): Promise<FlowResult> {
   const attrs = rt.cookieAttributes(request.origin.host);
   const rd = request.query.get('rd') ?? (headerRedirect(rt, request.headers) || null);
-  const location = validateRedirect(rd, { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains });
+  const location = validateRedirect(rd, { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains, providerLogout: rt.oidc.endSessionEndpoint });
   return { location, setCookies: await rt.sessions.clear(attrs, request.sent) };
 }

@@ -98,7 +98,7 @@ describe('the generated Caddyfile with real Caddy', () => {
     assert.equal(answer.status, 403);
     assert.match(String(answer.headers['content-type']), /text\/html/);
     assert.match(answer.body, /You are signed in, but your account does not have access here/);
-    assert.match(answer.body, /<a href="\/oauth2\/sign_out">sign out<\/a>/);
+    assert.match(answer.body, /<a href="\/oauth2\/sign_out\?rd=https%3A%2F%2F[^"]+%2Fapi%2Foidc%2Fend-session">sign out<\/a>/);
     assert.doesNotMatch(answer.body, /(?<!font-)family/, 'neither the page nor the name of the group that may see it');
   });
 

@@ -292,7 +292,7 @@ describe('nginx running the generated configuration in front of a stand-in proxy
     assert.match(String(answer.headers['content-type']), /^text\/html/);
     assert.doesNotMatch(answer.body, /family page/);
     assert.match(answer.body, /You are signed in, but your account does not have access here/);
-    assert.match(answer.body, /<a href="\/oauth2\/sign_out">sign out<\/a>/);
+    assert.match(answer.body, /<a href="\/oauth2\/sign_out\?rd=https%3A%2F%2F[^"]+%2Fapi%2Foidc%2Fend-session">sign out<\/a>/);
     assert.doesNotMatch(answer.body, /(?<!font-)family|admins/); // font-family is CSS
     const plain = await get(edge.httpsPort, '/private/page.html', { cookie: '_oauth2_proxy=outsider' });
     assert.equal(plain.status, 403);

@@ -80,7 +80,7 @@ describe('the page for a signed-in account that --allowed-group refuses', () => 
     assert.equal(response.headers.get('cache-control'), 'no-store');
     const page = await response.text();
     assert.match(page, new RegExp(`You are signed in as <strong>${name}</strong>, but this account does not have access here`));
-    assert.match(page, /<a href="\/oauth2\/sign_out">sign out<\/a>, then sign in with it/);
+    assert.match(page, /<a href="\/oauth2\/sign_out\?rd=[^"]+">sign out<\/a>, then sign in with it/);
     assert.ok(!page.includes(GROUP) && !page.includes('staff'), 'the allowed group is not named');
     assert.doesNotMatch(page, /Reference:|not_allowed|forbidden/i);
   };
@@ -109,6 +109,18 @@ describe('the page for a signed-in account that --allowed-group refuses', () => 
     assert.equal(signOut.status, 302);
     const after = await jar.fetch(`${h.proxyUrl}/app/`, { headers: { accept: 'text/html' } });
     assert.match(await after.text(), /Sign in with your passkey/);
+  });
+
+  it("continues the page's sign-out to the provider's sign-out, so that another account can sign in", async () => {
+    const jar = new CookieJar();
+    const page = await (await jar.fetch(await h.reachCallback(jar, 'bob'), { headers: { accept: 'text/html' } })).text();
+    const href = /<a href="([^"]+)">sign out<\/a>/.exec(page)![1].replaceAll('&amp;', '&');
+    const signOut = await jar.fetch(new URL(href, h.proxyUrl).href);
+    assert.equal(signOut.status, 302);
+    const location = new URL(signOut.headers.get('location')!);
+    const metadata = await (await fetch(`${h.proxy.runtime.config.oidcIssuerUrl}/.well-known/openid-configuration`)).json() as { end_session_endpoint: string };
+    assert.equal(`${location.origin}${location.pathname}`, metadata.end_session_endpoint, 'to the provider (signing out of the site alone would sign the same account straight back in)');
+    assert.equal(location.searchParams.get('client_id'), h.proxy.runtime.config.clientId);
   });
 });
 

@@ -18,9 +18,10 @@ describe('notAllowedPage', () => {
 
 describe('the edge\'s refusal page (nginx, Caddy)', () => {
   it('says the same as the proxy\'s, without a name the edge does not know, and quotes neither nginx nor Caddy would break on', () => {
-    const page = refusedPageHtml();
+    const page = refusedPageHtml('https://id.example.com:8443/api/oidc/end-session');
     assert.match(page, /You are signed in, but your account does not have access here/);
-    assert.match(page, /<a href="\/oauth2\/sign_out">sign out<\/a>/);
-    assert.doesNotMatch(page, /['`]/);
+    assert.match(page, /<a href="\/oauth2\/sign_out\?rd=https%3A%2F%2Fid\.example\.com%3A8443%2Fapi%2Foidc%2Fend-session">sign out<\/a>/,
+      'sign-out continues to the provider, or the same account would be signed straight back in');
+    assert.doesNotMatch(page, /['`$]/);
   });
 });

@@ -8,6 +8,16 @@ const site = new URL(corpus.site);
 const context = { requestHost: site.host, whitelistDomains: [] as string[] };
 
 describe('validateRedirect', () => {
+  it("accepts the provider's end_session_endpoint (any query) when named, and nothing else on that host", () => {
+    const context = { requestHost: 'site.example.com', whitelistDomains: [], providerLogout: 'https://id.example.com/api/oidc/end-session' };
+    assert.equal(validateRedirect('https://id.example.com/api/oidc/end-session?client_id=c', context), 'https://id.example.com/api/oidc/end-session?client_id=c');
+    for (const target of ['https://id.example.com/', 'https://id.example.com/api/oidc/end-session/../../admin', 'http://id.example.com/api/oidc/end-session',
+      'https://id.example.com:8443/api/oidc/end-session', 'https://id.example.com.evil.test/api/oidc/end-session', 'https://evil.test/api/oidc/end-session'])
+      assert.equal(validateRedirect(target, context), '/', target);
+    assert.equal(validateRedirect('https://id.example.com/api/oidc/end-session', { ...context, providerLogout: null }), '/', 'only when named');
+  });
+
+
   it('has the shared corpus of open redirects to test against', () => {
     assert.ok(corpus.redirect_open.length > 500);
   });
