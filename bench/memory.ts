@@ -2,7 +2,8 @@
 // each of two rounds of N sign-ins (fresh browsers with the admin's passkey, over HTTP) and M
 // protected requests (wrk on /private/ with one of those sessions). Target: ≤ 90 MB after start,
 // ≤ 130 MB after a round of 10,000 sign-ins and 1,000,000 requests, and no growth from round 1 to 2.
-//   node bench/memory.ts [--sign-ins 10000] [--requests 1000000] [--source]
+//   node bench/memory.ts [--sign-ins 10000] [--requests 1000000] [--source] [--node-arg=--flag …]
+// --node-arg replaces bin/latchkey's Node flags (a candidate to compare with them).
 // Quick runs: scale both counts down (e.g. --sign-ins 500 --requests 100000) and say so.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +13,12 @@ import { repoRoot, rssMb, stop } from './lib/processes.ts';
 import { createFirstAdmin, signIn, startServeProcess } from './lib/serve-fixture.ts';
 import { wrk } from './lib/wrk.ts';
 
-const { values } = parseArgs({ options: { 'sign-ins': { type: 'string', default: '10000' }, requests: { type: 'string', default: '1000000' }, source: { type: 'boolean' }, concurrency: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { 'sign-ins': { type: 'string', default: '10000' }, requests: { type: 'string', default: '1000000' }, source: { type: 'boolean' }, concurrency: { type: 'string', default: '4' }, 'node-arg': { type: 'string', multiple: true } } });
 const signIns = Number(values['sign-ins']);
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
 const entry = values.source ? join(repoRoot, 'src/main.ts') : bundleEntry();
-const serve = await startServeProcess({ site: join(repoRoot, 'demo/public'), entry, nodeArgs: values.source ? [] : PRODUCTION_NODE_ARGS, protect: ['/private/', '/private/family/=family'] });
+const serve = await startServeProcess({ site: join(repoRoot, 'demo/public'), entry, nodeArgs: values['node-arg'] ?? (values.source ? [] : PRODUCTION_NODE_ARGS), protect: ['/private/', '/private/family/=family'] });
 const rows: string[] = [];
 const note = (what: string) => {
   const line = `${what}: RSS ${rssMb(serve.child.pid!).toFixed(0)} MB (load average ${loadavg()[0].toFixed(1)})`;
@@ -51,7 +52,7 @@ try {
     // next sign-in reuses a dead keep-alive socket ("socket hang up").
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  console.log(`\n${values.source ? 'source' : 'bundle'}; ${signIns} sign-ins and ${requests} protected requests per round; targets: ≤ 90 MB after start, ≤ 130 MB after a round, no growth from round 1 to round 2.`);
+  console.log(`\n${values.source ? 'source' : 'bundle'}${values['node-arg'] ? ` with ${values['node-arg'].join(' ')}` : ''}; ${signIns} sign-ins and ${requests} protected requests per round; targets: ≤ 90 MB after start, ≤ 130 MB after a round, no growth from round 1 to round 2.`);
 } finally {
   await stop(serve.child);
 }
