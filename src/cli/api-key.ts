@@ -4,7 +4,7 @@ import { withIdContext } from './id-context.ts';
 const HELP = `usage: latchkey api-key <create --name NAME | list | revoke ID> [--json]
 
 Admin API keys are sent in the X-API-KEY header. A new key is shown once.
-An ID that starts with "-" goes after --: latchkey api-key revoke -- -Xy…`;
+An ID that starts with "-" (made by an older latchkey) goes after --: latchkey api-key revoke -- -Xy…`;
 
 const ACTIONS = ['create', 'list', 'revoke'];
 
