@@ -4,7 +4,7 @@ import { deriveKey } from '../core/crypto.ts';
 import { createIdentity, type Identity } from '../identity/index.ts';
 import type { LogoutReport } from '../oidc/logout-user.ts';
 import type { OidcProvider } from '../oidc/provider.ts';
-import { openMigratedDatabase, type Database } from '../storage/database.ts';
+import { openDatabaseForCommand, type Database } from '../storage/database.ts';
 
 /** What the admin commands share: the same configuration and database as `latchkey id`. */
 export interface IdContext {
@@ -22,7 +22,7 @@ export interface IdContext {
 
 export async function openIdContext(env = process.env): Promise<IdContext> {
   const config = loadIdConfig({ env });
-  const database = await openMigratedDatabase(config.dbConnectionString);
+  const database = await openDatabaseForCommand(config.dbConnectionString);
   const identity = createIdentity({ db: database.db, clock: systemClock, sessionTtlSeconds: config.sessionDurationSeconds, appName: config.appName });
   let oidc: OidcProvider | null = null;
   return {

@@ -142,3 +142,31 @@ export async function openMigratedDatabase(
     if (migrating !== database) await migrating.close();
   }
 }
+
+/**
+ * What the admin commands open (`latchkey user`, `client`, …): a new database is set up as the
+ * first start would, but one that a server already uses is never upgraded by a command. After an
+ * upgrade of the package, the server may still be running the older version until it restarts;
+ * migrating its database under it from a shell would change the tables it writes to. So a database
+ * that lacks this version's migrations is refused, in words, until the server has restarted.
+ */
+export async function openDatabaseForCommand(connection: string): Promise<Database> {
+  const database = await openDatabase(connection);
+  try {
+    const applied = await appliedMigrations(database.db);
+    if (applied.length === 0) {
+      await database.close();
+      return await openMigratedDatabase(connection);
+    }
+    const pending = Object.keys(await migrationProvider.getMigrations()).filter((name) => !applied.includes(name));
+    if (pending.length) {
+      throw new AppError('database_needs_upgrade', 409,
+        `this database has not been upgraded to this latchkey yet (it lacks ${pending.join(', ')}); restart latchkey id (or serve) with this version first, which upgrades it at start. Commands never upgrade a database a server uses: a server still running the older version would find its tables changed under it.`);
+    }
+    await migrateToLatest(database.db); // nothing to apply; refuses a database that a newer latchkey migrated
+    return database;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

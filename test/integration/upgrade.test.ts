@@ -116,6 +116,19 @@ describe('starting latchkey id on a database of another version', () => {
     assert.ok(log.includes(`applied database migrations: ${pending.join(', ')}`), log);
   });
 
+  it('is not upgraded by an admin command, which says to restart the server first', async () => {
+    const dbPath = join(dataDir, 'command.db');
+    copyFileSync(join(FIXTURE_DIR, 'latchkey.db'), dbPath);
+    const applied = () => { const sqlite = new DatabaseSync(dbPath); try { return sqlite.prepare('select name from kysely_migration order by name').all().map((row) => row.name); } finally { sqlite.close(); } };
+    const before = applied();
+    const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(node, [join(ROOT, 'src/main.ts'), 'user', 'list'], { env: envFor(dbPath, 9) }, (error, _stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr }));
+    });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /^latchkey user: this database has not been upgraded to this latchkey yet \(it lacks .*\); restart latchkey id \(or serve\) with this version first/);
+    assert.deepEqual(applied(), before, 'a server still running the older version keeps the tables it knows');
+  });
+
   it('is refused in words, the same words latchkey version --db uses, when a newer latchkey migrated it', async () => {
     const dbPath = join(dataDir, 'newer.db');
     copyFileSync(join(FIXTURE_DIR, 'latchkey.db'), dbPath);
