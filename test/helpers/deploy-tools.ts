@@ -1,7 +1,7 @@
 // Real nginx, Caddy and openssl for the deployment tests. A missing tool fails the test loudly:
 // a skipped check would look exactly like a passing one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DEBIAN_LUA_MODULES, luaLoadModuleLines } from '../../src/deploy/nginx-auth-cache.ts';
@@ -95,6 +95,23 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   throw new Error(`nginx did not listen on ${port}: ${output()}`);
 }
 
+/**
+ * Something answering on the port is not proof that it is this nginx: a port from freePort() can
+ * be taken by another test's server in between, and nginx then fails to bind and exits, while the
+ * other server answers for a while (a test failing later with ECONNREFUSED). nginx writes its pid
+ * file only once its sockets are bound, so that file naming this process is the proof.
+ */
+async function waitForOwnPidFile(dir: string, child: ChildProcess, output: () => string): Promise<void> {
+  const pidFile = join(dir, 'nginx.pid');
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode} (its port taken by another process?): ${output()}`);
+    if (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() === String(child.pid)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`nginx never wrote its pid file ${pidFile}: ${output()}`);
+}
+
 /** Starts nginx on an already written nginx.conf; stop() ends exactly that process. */
 export async function startNginx(dir: string, port: number): Promise<{ stop(): Promise<void> }> {
   const child = spawn(requireTool('nginx'), nginxArgs(dir), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -103,6 +120,7 @@ export async function startNginx(dir: string, port: number): Promise<{ stop(): P
   child.stderr!.on('data', (chunk) => (output += chunk));
   try {
     await waitForPort(port, child, () => output);
+    await waitForOwnPidFile(dir, child, () => output);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
