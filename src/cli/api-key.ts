@@ -1,4 +1,4 @@
-import { noPositionals, onePositional, parseSubcommand, print, usageError } from './args.ts';
+import { noPositionals, onePositional, parseSubcommand, print } from './args.ts';
 import { withIdContext } from './id-context.ts';
 
 const HELP = `usage: latchkey api-key <create --name NAME | list | revoke ID> [--json]
@@ -6,14 +6,13 @@ const HELP = `usage: latchkey api-key <create --name NAME | list | revoke ID> [-
 Admin API keys are sent in the X-API-KEY header. A new key is shown once.
 An ID that starts with "-" (made by an older latchkey) goes after --: latchkey api-key revoke -- -Xy…`;
 
-const ACTIONS = ['create', 'list', 'revoke'];
+const ACTIONS = ['create', 'list', 'revoke'] as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const command = parseSubcommand(argv, { name: { type: 'string' } }, HELP);
+  const command = parseSubcommand(argv, { name: { type: 'string' } }, HELP, ACTIONS);
   if (command.exitCode !== null) return command.exitCode;
   const { action, values, positionals } = command;
   // Usage errors first: a wrong command line is reported as such, without opening the database.
-  if (!ACTIONS.includes(action)) throw usageError(`unknown action "${action}"\n\n${HELP}`);
   const id = action === 'revoke' ? onePositional(positionals, 'API key ID', 'latchkey api-key revoke ID') : '';
   if (action !== 'revoke') noPositionals(positionals, action === 'create' ? 'latchkey api-key create --name NAME' : 'latchkey api-key list');
   return withIdContext(async ({ identity }) => {

@@ -33,16 +33,18 @@ export function print(json: boolean | undefined, value: unknown, text: () => str
 }
 
 /**
- * `latchkey <command> <action> [flags]` (user, client, api-key): the action and its flags, or
- * exitCode 0 after printing the help that --help asked for. No action at all is a usage error.
+ * `latchkey <command> <action> [flags]` (user, client, api-key): the action (one of `actions`) and
+ * its flags, or exitCode 0 after printing the help that --help asked for. No action, or one the
+ * command does not have, is a usage error: reported before the command opens the database.
  */
-export function parseSubcommand<O extends Options>(argv: string[], options: O, help: string) {
+export function parseSubcommand<O extends Options, A extends string>(argv: string[], options: O, help: string, actions: readonly A[]) {
   const [action = '', ...rest] = argv;
-  if (action === '--help' || action === '-h') return { exitCode: printHelp(help), action, ...parseCommandArgs([], options) };
+  if (action === '--help' || action === '-h') return { exitCode: printHelp(help), action: null, ...parseCommandArgs([], options) };
   if (!action) throw usageError(`name an action\n\n${help}`);
+  if (!(actions as readonly string[]).includes(action)) throw usageError(`unknown action "${action}"\n\n${help}`);
   const parsed = parseCommandArgs(rest, options);
-  if ((parsed.values as { help?: boolean }).help === true) return { exitCode: printHelp(help), action, ...parsed };
-  return { exitCode: null, action, ...parsed };
+  if ((parsed.values as { help?: boolean }).help === true) return { exitCode: printHelp(help), action: null, ...parsed };
+  return { exitCode: null, action: action as A, ...parsed };
 }
 
 /** The single argument an action takes (`client show ID`); a usage error naming it when absent. */

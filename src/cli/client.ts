@@ -28,7 +28,7 @@ const OPTIONS = {
   group: { type: 'string', multiple: true }, unrestricted: { type: 'boolean' }, public: { type: 'boolean' }, 'require-pkce': { type: 'boolean' },
 } as const;
 
-const ACTIONS = ['add', 'list', 'show', 'secret', 'remove'];
+const ACTIONS = ['add', 'list', 'show', 'secret', 'remove'] as const;
 
 /** The admin API's field names (in the clients service's messages) and the flags that set them here. */
 const FLAG_OF_FIELD: Record<string, string> = {
@@ -51,12 +51,11 @@ function inFlagTerms(error: unknown): unknown {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const command = parseSubcommand(argv, OPTIONS, HELP);
+  const command = parseSubcommand(argv, OPTIONS, HELP, ACTIONS);
   if (command.exitCode !== null) return command.exitCode;
   const { action, values, positionals } = command;
   // Usage errors first: a wrong command line is reported as such, without opening the database.
-  if (!ACTIONS.includes(action)) throw usageError(`unknown action "${action}"\n\n${HELP}`);
-  const id = ['show', 'secret', 'remove'].includes(action) ? onePositional(positionals, 'client ID', `latchkey client ${action} ID`) : '';
+  const id = action === 'show' || action === 'secret' || action === 'remove' ? onePositional(positionals, 'client ID', `latchkey client ${action} ID`) : '';
   if (action === 'add' || action === 'list') noPositionals(positionals, action === 'add' ? 'latchkey client add --name NAME --redirect-uri URI …' : 'latchkey client list');
   return withIdContext(async ({ database, identity }) => {
     const clients = createClientsService({ db: database.db, clock: systemClock });
@@ -99,8 +98,6 @@ export async function run(argv: string[]): Promise<number> {
         print(values.json, { removed: id }, () => `Removed client ${id}`);
         return 0;
       }
-      default:
-        throw usageError(`unknown action "${action}"\n\n${HELP}`);
     }
   });
 }

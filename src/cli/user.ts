@@ -1,4 +1,4 @@
-import { badRequest, notFound } from '../core/errors.ts';
+import { notFound } from '../core/errors.ts';
 import type { Identity } from '../identity/index.ts';
 import { noPositionals, onePositional, parseSubcommand, print, usageError } from './args.ts';
 import { withIdContext } from './id-context.ts';
@@ -21,30 +21,38 @@ const OPTIONS = {
   admin: { type: 'boolean' }, 'no-admin': { type: 'boolean' }, group: { type: 'string', multiple: true }, search: { type: 'string' },
 } as const;
 
-const ACTIONS = ['add', 'list', 'show', 'update', 'disable', 'enable', 'remove'];
+const ACTIONS = ['add', 'list', 'show', 'update', 'disable', 'enable', 'remove'] as const;
 
-async function findUser(identity: Identity, login: string | undefined) {
-  if (!login) throw badRequest('invalid_arguments', 'Name the user: latchkey user <command> <username|email>');
+async function findUser(identity: Identity, login: string) {
   const user = await identity.users.findByLogin(login);
   if (!user) throw notFound(`A user "${login}"`);
   return user;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const command = parseSubcommand(argv, OPTIONS, HELP);
+  const command = parseSubcommand(argv, OPTIONS, HELP, ACTIONS);
   if (command.exitCode !== null) return command.exitCode;
   const { action, values, positionals } = command;
   // Usage errors first: a wrong command line is reported as such, without opening the database.
-  if (!ACTIONS.includes(action)) throw usageError(`unknown action "${action}"\n\n${HELP}`);
+  let login = '';
   if (action === 'add' || action === 'list') noPositionals(positionals, action === 'add' ? 'latchkey user add --username NAME …' : 'latchkey user list [--search TEXT]');
-  else onePositional(positionals, 'username or email', `latchkey user ${action} <username|email>`);
+  else login = onePositional(positionals, 'username or email', `latchkey user ${action} <username|email>`);
   return withIdContext(async ({ identity, logoutEverywhere }) => {
+    // As the admin console and API do after a removal or a disabling: signed out of every app,
+    // which hears back-channel logout. Called once the change is made and audited: the logout can
+    // fail (a provider that cannot be built) and must not lose that record.
+    const signOutOfApps = async (user: { id: string; username: string }): Promise<LogoutReport> => {
+      const logout = await logoutEverywhere(user.id);
+      for (const failed of logout.failedClients)
+        console.error(`latchkey user: back-channel logout to ${failed.clientId} failed (${failed.reason}); its tokens for ${user.username} are revoked regardless`);
+      return logout;
+    };
     const describe = async (user: Awaited<ReturnType<typeof findUser>>) => ({ ...user, groups: await identity.groups.namesForUser(user.id) });
     const line = (u: Awaited<ReturnType<typeof describe>>) =>
       `${u.username}\t${u.email ?? '-'}\t${u.isAdmin ? 'admin' : 'user'}${u.disabled ? ' (disabled)' : ''}\t${u.groups.join(',') || '-'}`;
     switch (action) {
       case 'add': {
-        if (!values.username) throw badRequest('invalid_arguments', '--username is required');
+        if (!values.username) throw usageError('--username is required');
         if (values.group?.length) await identity.groups.assertExist(values.group);
         const user = await identity.users.create({ username: values.username, email: values.email ?? null, firstName: values['first-name'], lastName: values['last-name'], isAdmin: values.admin });
         if (values.group?.length) await identity.groups.setUserGroups(user.id, values.group);
@@ -59,15 +67,15 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'show': {
-        const shown = await describe(await findUser(identity, positionals[0]));
+        const shown = await describe(await findUser(identity, login));
         print(values.json, shown, () => line(shown));
         return 0;
       }
       case 'update': {
         // A flag update does not apply must not look applied: renaming is the admin console's job.
-        if (values.username !== undefined) throw badRequest('invalid_arguments', 'latchkey user update cannot change a username; rename the user in the admin console (/admin/users).');
-        if (values.admin && values['no-admin']) throw badRequest('invalid_arguments', '--admin and --no-admin contradict each other; give one.');
-        const user = await findUser(identity, positionals[0]);
+        if (values.username !== undefined) throw usageError('latchkey user update cannot change a username; rename the user in the admin console (/admin/users).');
+        if (values.admin && values['no-admin']) throw usageError('--admin and --no-admin contradict each other; give one.');
+        const user = await findUser(identity, login);
         if (values.group) await identity.groups.assertExist(values.group);
         const updated = await identity.users.update(user.id, {
           ...(values.email !== undefined ? { email: values.email || null } : {}),
@@ -85,44 +93,30 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'disable':
       case 'enable': {
-        const user = await findUser(identity, positionals[0]);
+        const user = await findUser(identity, login);
         const updated = await identity.users.update(user.id, { disabled: action === 'disable' });
         if (action === 'enable') {
           await identity.audit.record({ event: 'user_enabled', details: { targetUserId: user.id, via: 'cli' } });
           print(values.json, updated, () => `Enabled ${user.username}`);
           return 0;
         }
-        // As the admin console does: signed out here and of every app, which hears back-channel logout.
         await identity.sessions.destroyAllForUser(user.id);
-        // recorded before the logout, which can fail (a provider that cannot be built): the change is made
         await identity.audit.record({ event: 'user_disabled', details: { targetUserId: user.id, via: 'cli' } });
-        const logout = await logoutEverywhere(user.id);
-        reportFailedLogouts(logout, user.username);
+        const logout = await signOutOfApps(user);
         print(values.json, { ...updated, logout }, () => [`Disabled ${user.username}`, ...notifiedLine(logout)].join('\n'));
         return 0;
       }
       case 'remove': {
-        const user = await findUser(identity, positionals[0]);
-        // As the admin console and API do: removed first (the store refuses the last admin), then
-        // signed out of every app, which hears back-channel logout.
-        await identity.users.remove(user.id);
-        // recorded before the logout, which can fail (a provider that cannot be built): the change is made
+        const user = await findUser(identity, login);
+        await identity.users.remove(user.id); // first: the store refuses to remove the last admin
         await identity.audit.record({ event: 'user_deleted', details: { targetUserId: user.id, via: 'cli' } });
-        const logout = await logoutEverywhere(user.id);
-        reportFailedLogouts(logout, user.username);
+        const logout = await signOutOfApps(user);
         print(values.json, { removed: user.id, logout }, () => [`Removed ${user.username} and their passkeys`, ...notifiedLine(logout)].join('\n'));
         return 0;
       }
-      default:
-        throw badRequest('invalid_arguments', `unknown action "${action}"\n\n${HELP}`);
     }
   });
 }
 
-const notifiedLine = (logout: LogoutReport): string[] =>
-  logout.notifiedClients.length ? [`Signed out of ${logout.notifiedClients.join(', ')} (back-channel logout)`] : [];
-
-function reportFailedLogouts(logout: LogoutReport, username: string): void {
-  for (const failed of logout.failedClients)
-    console.error(`latchkey user: back-channel logout to ${failed.clientId} failed (${failed.reason}); its tokens for ${username} are revoked regardless`);
-}
+const notifiedLine = ({ notifiedClients }: LogoutReport): string[] =>
+  notifiedClients.length ? [`Signed out of ${notifiedClients.join(', ')} (back-channel logout)`] : [];

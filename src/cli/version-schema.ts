@@ -4,9 +4,9 @@
 // pg and node:sqlite cost `latchkey proxy` memory it never uses.
 import { existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { badRequest } from '../core/errors.ts';
+import { usageError } from './args.ts';
 import { appliedMigrations, MIGRATION_TABLE } from '../storage/backup/database-facts.ts';
-import { isPostgresUrl, openDatabase, sqlitePathOf } from '../storage/database.ts';
+import { compareMigrations, isPostgresUrl, openDatabase, sqlitePathOf } from '../storage/database.ts';
 export { newerDatabaseSentence } from '../storage/database.ts';
 import { migrationProvider } from '../storage/migrations/index.ts';
 
@@ -15,9 +15,9 @@ export const knownMigrations = async (): Promise<string[]> => Object.keys(await 
 
 /** The schema of a database, read without migrating it. */
 export async function databaseSchema(connection: string, known: string[]) {
-  if (!isPostgresUrl(connection) && !existsSync(sqlitePathOf(connection))) throw badRequest('invalid_arguments', `--db: there is no database at ${sqlitePathOf(connection)}`);
+  if (!isPostgresUrl(connection) && !existsSync(sqlitePathOf(connection))) throw usageError(`--db: there is no database at ${sqlitePathOf(connection)}`);
   const applied = isPostgresUrl(connection) ? await postgresMigrations(connection) : sqliteMigrations(sqlitePathOf(connection));
-  return { applied, current: applied.at(-1) ?? null, pending: known.filter((name) => !applied.includes(name)), unknown: applied.filter((name) => !known.includes(name)) };
+  return { applied, current: applied.at(-1) ?? null, ...compareMigrations(applied, known) };
 }
 
 // Read only: opening the file as latchkey id does would switch it to WAL mode.

@@ -10,19 +10,31 @@ export interface AuthorizedApp {
 
 interface GrantPayload { clientId?: string; iat?: number }
 
+export interface LiveGrant {
+  id: string;
+  clientId: string;
+  /** When it was issued (seconds), if known. */
+  iat: number | null;
+}
+
 /**
- * The apps a user is signed in to now: one per client with a live grant of theirs. oidc-provider
- * makes a grant at each authorization and keeps it while its tokens live; `account_id` finds the
- * user's without reading every payload.
+ * The user's grants that have not expired: oidc-provider makes one at each authorization and keeps
+ * it while its tokens live; `account_id` finds the user's without reading every payload.
  */
-export async function listAuthorizedApps(db: Db, clock: Clock, userId: string): Promise<AuthorizedApp[]> {
-  const rows = await db.selectFrom('oidc_payloads').select(['payload']).where('account_id', '=', userId).where('model', '=', 'Grant')
+export async function liveGrantsOf(db: Db, clock: Clock, userId: string): Promise<LiveGrant[]> {
+  const rows = await db.selectFrom('oidc_payloads').select(['id', 'payload']).where('account_id', '=', userId).where('model', '=', 'Grant')
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', clock.nowMs())])).execute();
-  const latest = new Map<string, number | null>();
-  for (const row of rows) {
+  return rows.flatMap((row) => {
     const grant = JSON.parse(row.payload) as GrantPayload;
-    if (!grant.clientId) continue;
-    const at = typeof grant.iat === 'number' ? grant.iat * 1000 : null;
+    return grant.clientId ? [{ id: row.id, clientId: grant.clientId, iat: typeof grant.iat === 'number' ? grant.iat : null }] : [];
+  });
+}
+
+/** The apps a user is signed in to now: one per client with a live grant of theirs. */
+export async function listAuthorizedApps(db: Db, clock: Clock, userId: string): Promise<AuthorizedApp[]> {
+  const latest = new Map<string, number | null>();
+  for (const grant of await liveGrantsOf(db, clock, userId)) {
+    const at = grant.iat === null ? null : grant.iat * 1000;
     const known = latest.get(grant.clientId);
     if (!latest.has(grant.clientId) || (at !== null && (known === null || known === undefined || at > known))) latest.set(grant.clientId, at);
   }

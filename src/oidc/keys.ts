@@ -45,19 +45,26 @@ async function insertKey(db: DbOrTransaction, clock: Clock, encryptionKey: Buffe
 const readCurrentKid = async (db: DbOrTransaction): Promise<string | null> =>
   (await db.selectFrom('app_state').select('value').where('key', '=', CURRENT_KEY_STATE).executeTakeFirst())?.value ?? null;
 
+/** The current key's id and algorithm (undefined when its row is gone), or null before the first key. */
+async function readCurrentKey(db: DbOrTransaction): Promise<{ kid: string; alg: string | undefined } | null> {
+  const kid = await readCurrentKid(db);
+  if (!kid) return null;
+  const row = await db.selectFrom('signing_keys').select('alg').where('kid', '=', kid).executeTakeFirst();
+  return { kid, alg: row?.alg };
+}
+
 /**
  * First start: makes a key when there is none. If the current key uses another algorithm than the
  * one configured (OIDC_SIGNING_ALG changed), rotates to a key of the configured algorithm.
  */
 export async function ensureSigningKey(db: Db, clock: Clock, encryptionKey: Buffer, alg: SigningAlg, options = { overlapSeconds: 24 * 3600 }): Promise<string> {
-  const currentKid = await readCurrentKid(db);
-  if (currentKid) {
-    const current = await db.selectFrom('signing_keys').select('alg').where('kid', '=', currentKid).executeTakeFirst();
-    if (current?.alg === alg) return currentKid;
+  const current = await readCurrentKey(db);
+  if (current) {
+    if (current.alg === alg) return current.kid;
     // Two instances starting at once both try; the loser takes the winner's key instead of failing.
     // The rotation must start from the key read here: were it to read the current key again, an
     // instance reading after the winner's rotation would rotate once more, away from the winner's key.
-    return rotateSigningKey(db, clock, encryptionKey, { alg, overlapSeconds: options.overlapSeconds, from: currentKid }).then(
+    return rotateSigningKey(db, clock, encryptionKey, { alg, overlapSeconds: options.overlapSeconds, from: current.kid }).then(
       (rotated) => rotated.kid,
       async (error) => { if (error instanceof AppError && error.code === 'rotation_conflict') return (await readCurrentKid(db)) as string; throw error; });
   }
@@ -149,10 +156,7 @@ export async function loadSigningKeys(db: Db, clock: Clock, encryptionKey: Buffe
  * the server's: with another algorithm, ensureSigningKey would rotate the server's key.
  */
 export async function currentSigningAlg(db: DbOrTransaction): Promise<SigningAlg | null> {
-  const currentKid = await readCurrentKid(db);
-  if (!currentKid) return null;
-  const row = await db.selectFrom('signing_keys').select('alg').where('kid', '=', currentKid).executeTakeFirst();
-  return (row?.alg as SigningAlg | undefined) ?? null;
+  return ((await readCurrentKey(db))?.alg as SigningAlg | undefined) ?? null;
 }
 
 /** Public halves only, for the CLI and doctor (the provider publishes JWKS itself). */

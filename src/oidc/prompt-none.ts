@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.ts';
 import type { AuditEvent } from '../identity/audit-log.ts';
 import type { Db } from '../storage/database.ts';
+import { liveGrantsOf, type LiveGrant } from './authorized-apps.ts';
 import { requestFor } from './request-registry.ts';
 
 // prompt=none (OIDC Core §3.1.2.1) may show nothing, so it never reaches /interaction/:uid, which is
@@ -44,12 +45,9 @@ const silent = (ctx: KoaContextWithOIDC) => ctx.oidc.route === 'authorization' &
 
 /** The id of the user's newest live grant for `clientId` (their standing consent to it), if any. */
 async function newestLiveGrantId(deps: Pick<PromptNoneDeps, 'db' | 'clock'>, userId: string, clientId: string): Promise<string | null> {
-  const rows = await deps.db.selectFrom('oidc_payloads').select(['id', 'payload']).where('account_id', '=', userId).where('model', '=', 'Grant')
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', deps.clock.nowMs())])).execute();
-  let newest: { id: string; iat: number } | null = null;
-  for (const row of rows) {
-    const grant = JSON.parse(row.payload) as { clientId?: string; iat?: number };
-    if (grant.clientId === clientId && (!newest || (grant.iat ?? 0) > newest.iat)) newest = { id: row.id, iat: grant.iat ?? 0 };
+  let newest: LiveGrant | null = null;
+  for (const grant of await liveGrantsOf(deps.db, deps.clock, userId)) {
+    if (grant.clientId === clientId && (!newest || (grant.iat ?? 0) > (newest.iat ?? 0))) newest = grant;
   }
   return newest?.id ?? null;
 }

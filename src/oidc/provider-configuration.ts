@@ -62,11 +62,17 @@ function policy(deps: ConfigurationDeps, promptNone: PromptNoneHooks) {
   return base;
 }
 
-/** The hooks that let prompt=none sign in from the web session (prompt-none.ts), for one provider instance. */
-export const promptNoneHooksFor = (deps: ConfigurationDeps): PromptNoneHooks => promptNoneHooks({ ...deps, findAccount: createFindAccount(deps.db) });
-
-export function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet, promptNone: PromptNoneHooks): Configuration {
+/**
+ * oidc-provider's configuration, and the middleware that must wrap the provider built from it
+ * (provider.use): prompt-none.ts's hooks share state between the two, so they come from one call.
+ */
+export function providerSetup(deps: ConfigurationDeps, keys: SigningKeySet): { configuration: Configuration; undoUnfinishedSilentSignIn: PromptNoneHooks['undoUnfinished'] } {
   const findAccount = createFindAccount(deps.db);
+  const promptNone = promptNoneHooks({ ...deps, findAccount });
+  return { configuration: providerConfiguration(deps, keys, findAccount, promptNone), undoUnfinishedSilentSignIn: promptNone.undoUnfinished };
+}
+
+function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet, findAccount: Configuration['findAccount'], promptNone: PromptNoneHooks): Configuration {
   return {
     adapter: createAdapterFactory(deps.db, deps.clock),
     jwks: { keys: keys.privateJwks as NonNullable<Configuration['jwks']>['keys'] },

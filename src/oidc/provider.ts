@@ -7,7 +7,7 @@ import type { Db } from '../storage/database.ts';
 import { ensureSigningKey, loadSigningKeys, rotateSigningKey, type SigningAlg, type SigningKeySet } from './keys.ts';
 import { logoutUser, type LogoutReport } from './logout-user.ts';
 import { signOutOfApp } from './sign-out-of-app.ts';
-import { OIDC_SESSION_COOKIE, promptNoneHooksFor, providerConfiguration } from './provider-configuration.ts';
+import { OIDC_SESSION_COOKIE, providerSetup } from './provider-configuration.ts';
 import { requestFor } from './request-registry.ts';
 import { compareHashedClientSecrets } from './secret-comparison.ts';
 
@@ -72,8 +72,8 @@ const auditContext = (ctx: KoaContextWithOIDC) => {
 };
 
 function build(deps: OidcProviderDeps, keys: SigningKeySet): { provider: Provider; handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> } {
-  const promptNone = promptNoneHooksFor(deps);
-  const provider = new Provider(deps.issuer, providerConfiguration(deps, keys, promptNone));
+  const { configuration, undoUnfinishedSilentSignIn } = providerSetup(deps, keys);
+  const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
   compareHashedClientSecrets(provider);
   const report = (what: string) => (error: unknown) => deps.log?.error({ err: error }, what);
@@ -105,7 +105,7 @@ function build(deps: OidcProviderDeps, keys: SigningKeySet): { provider: Provide
 
   // Runs around oidc-provider's own middleware, so after it has saved the session: a failed
   // prompt=none leaves no provider login behind.
-  provider.use(promptNone.undoUnfinished as Parameters<Provider['use']>[0]);
+  provider.use(undoUnfinishedSilentSignIn as Parameters<Provider['use']>[0]);
 
   // Runs around oidc-provider's own middleware: after a confirmed RP-initiated logout, tell the host.
   provider.use(async (ctx, next) => {

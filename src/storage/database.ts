@@ -103,6 +103,15 @@ export async function openDatabase(connection: string, options: OpenOptions = {}
 export const newerDatabaseSentence = (unknown: readonly string[]): string =>
   `this database is newer than this latchkey (it has ${unknown.join(', ')}); use a newer latchkey or restore a backup made before the upgrade`;
 
+/** A database's migrations against the ones this latchkey knows: what it lacks, and what only a newer latchkey knows. */
+export function compareMigrations(applied: readonly string[], known: readonly string[]) {
+  return { pending: known.filter((name) => !applied.includes(name)), unknown: applied.filter((name) => !known.includes(name)) };
+}
+
+const refuseNewerDatabase = ({ unknown }: { unknown: string[] }): void => {
+  if (unknown.length) throw new AppError('database_newer', 409, `${newerDatabaseSentence(unknown)}.`);
+};
+
 /**
  * Applies every pending migration, returning their names; kysely's lock keeps two instances from
  * racing. A database that a newer latchkey migrated is refused first, in words: kysely would only
@@ -110,9 +119,7 @@ export const newerDatabaseSentence = (unknown: readonly string[]): string =>
  * timeouts included: openMigratedDatabase gives it a pool without them.
  */
 export async function migrateToLatest(db: Db, provider: MigrationProvider = migrationProvider): Promise<string[]> {
-  const known = Object.keys(await provider.getMigrations());
-  const unknown = (await appliedMigrations(db)).filter((name) => !known.includes(name));
-  if (unknown.length) throw new AppError('database_newer', 409, `${newerDatabaseSentence(unknown)}.`);
+  refuseNewerDatabase(compareMigrations(await appliedMigrations(db), Object.keys(await provider.getMigrations())));
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new AppError('migration_failed', 500, 'The database could not be upgraded.', { cause: error });
@@ -154,19 +161,20 @@ export async function openDatabaseForCommand(connection: string): Promise<Databa
   const database = await openDatabase(connection);
   try {
     const applied = await appliedMigrations(database.db);
-    if (applied.length === 0) {
-      await database.close();
-      return await openMigratedDatabase(connection);
+    if (applied.length > 0) {
+      const state = compareMigrations(applied, Object.keys(await migrationProvider.getMigrations()));
+      refuseNewerDatabase(state);
+      if (state.pending.length) {
+        throw new AppError('database_needs_upgrade', 409,
+          `this database has not been upgraded to this latchkey yet (it lacks ${state.pending.join(', ')}); restart latchkey id (or serve) with this version first, which upgrades it at start. Commands never upgrade a database a server uses: a server still running the older version would find its tables changed under it.`);
+      }
+      return database;
     }
-    const pending = Object.keys(await migrationProvider.getMigrations()).filter((name) => !applied.includes(name));
-    if (pending.length) {
-      throw new AppError('database_needs_upgrade', 409,
-        `this database has not been upgraded to this latchkey yet (it lacks ${pending.join(', ')}); restart latchkey id (or serve) with this version first, which upgrades it at start. Commands never upgrade a database a server uses: a server still running the older version would find its tables changed under it.`);
-    }
-    await migrateToLatest(database.db); // nothing to apply; refuses a database that a newer latchkey migrated
-    return database;
   } catch (error) {
     await database.close();
     throw error;
   }
+  // A new database: set up as the first start would (with its own migration pool on PostgreSQL).
+  await database.close();
+  return openMigratedDatabase(connection);
 }

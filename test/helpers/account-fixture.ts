@@ -1,5 +1,8 @@
 // Users for the account-page tests: created the way an admin does it (a one-time link opened in
 // the user's browser), then a passkey registered from the account page. The browser stays signed in.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { idBrowser } from './id-browser.ts';
 import type { IdServer } from './id-server.ts';
 
@@ -36,4 +39,34 @@ export function crossSitePost(browser: SignedInBrowser, origin: string, path: st
   return browser.jar.fetch(new URL(path, origin), {
     method: 'POST', headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, body: new URLSearchParams({ csrf: browser.csrf, ...fields }),
   });
+}
+
+/** Where the test apps' codes go: nothing listens there, the redirect itself is the answer. */
+export const APP_REDIRECT_URI = 'http://127.0.0.1:9/callback';
+
+/** An authorization by a signed-in browser: the provider grants the app and redirects back to it. */
+export async function signInToApp(id: IdServer, browser: SignedInBrowser, clientId: string): Promise<void> {
+  const verifier = randomBytes(32).toString('base64url');
+  const url = new URL('/authorize', id.origin);
+  url.search = new URLSearchParams({
+    client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: APP_REDIRECT_URI, state: 'st', nonce: 'no',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+  }).toString();
+  const step = await browser.jar.follow(url.href, (next) => !next.href.startsWith(APP_REDIRECT_URI));
+  const location = step.response.headers.get('location') ?? '';
+  await step.response.body?.cancel();
+  assert.ok(location.startsWith(APP_REDIRECT_URI), `the app got a code (stopped at ${step.url} with ${step.response.status})`);
+}
+
+/** An app's back-channel logout endpoint: collects the logout tokens it is sent. */
+export async function startLogoutReceiver(): Promise<{ uri: string; tokens: string[]; close(): Promise<void> }> {
+  const tokens: string[] = [];
+  const receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => { tokens.push(new URLSearchParams(body).get('logout_token') ?? ''); response.writeHead(200).end(); });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as { port: number };
+  return { uri: `http://127.0.0.1:${port}/backchannel`, tokens, close: () => new Promise<void>((resolve) => receiver.close(() => resolve())) };
 }

@@ -1,46 +1,21 @@
 // /account/sessions over HTTP: a user sees where they are signed in and which apps they use,
 // ends one session, or signs out everywhere (other sessions end; every app hears back-channel logout).
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { crossSitePost, openLink, signedInUser, type SignedInBrowser } from '../helpers/account-fixture.ts';
+import { APP_REDIRECT_URI, crossSitePost, openLink, signedInUser, signInToApp, startLogoutReceiver } from '../helpers/account-fixture.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
-
-const REDIRECT_URI = 'http://127.0.0.1:9/callback';
-
-/** An authorization by a signed-in browser: the provider grants the app and redirects back to it. */
-async function signInToApp(id: IdServer, browser: SignedInBrowser, clientId: string) {
-  const verifier = randomBytes(32).toString('base64url');
-  const url = new URL('/authorize', id.origin);
-  url.search = new URLSearchParams({
-    client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, state: 'st', nonce: 'no',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
-  }).toString();
-  const step = await browser.jar.follow(url.href, (next) => !next.href.startsWith(REDIRECT_URI));
-  const location = step.response.headers.get('location') ?? '';
-  await step.response.body?.cancel();
-  assert.ok(location.startsWith(REDIRECT_URI), `the app got a code (stopped at ${step.url} with ${step.response.status})`);
-}
 
 describe('account pages: sessions and apps', () => {
   let id: IdServer;
-  let receiver: Server;
-  const logoutTokens: string[] = [];
+  let receiver: Awaited<ReturnType<typeof startLogoutReceiver>>;
   before(async () => {
     id = await startIdServer();
-    receiver = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => { body += chunk; });
-      request.on('end', () => { logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? ''); response.writeHead(200).end(); });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const port = (receiver.address() as { port: number }).port;
-    await id.services.clients.create({ id: 'wiki', name: 'Family wiki', redirectUris: [REDIRECT_URI], unrestricted: true, backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel` });
-    await id.services.clients.create({ id: 'photos', name: 'Photos', redirectUris: [REDIRECT_URI], unrestricted: true, backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel` });
+    receiver = await startLogoutReceiver();
+    await id.services.clients.create({ id: 'wiki', name: 'Family wiki', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: receiver.uri });
+    await id.services.clients.create({ id: 'photos', name: 'Photos', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: receiver.uri });
   });
   after(async () => {
-    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await receiver.close();
     await id.close();
   });
 
@@ -112,11 +87,11 @@ describe('account pages: sessions and apps', () => {
     assert.match(confirm.html, /Sign out of Family wiki\?/);
     assert.equal((await grantsOf(user.id)).length, 2, 'the confirmation page ends nothing');
 
-    logoutTokens.length = 0;
+    receiver.tokens.length = 0;
     const response = await browser.form('/account/apps/wiki/sign-out', {});
     assert.equal(response.status, 303);
     assert.equal(response.headers.get('location'), '/account/sessions?done=app-signed-out');
-    assert.deepEqual(logoutTokens.map(audienceOf), ['wiki'], 'only that app received a logout token');
+    assert.deepEqual(receiver.tokens.map(audienceOf), ['wiki'], 'only that app received a logout token');
     assert.deepEqual((await grantsOf(user.id)).map((g) => g.clientId), ['photos']);
     const leftovers = await id.services.database.db.selectFrom('oidc_payloads').select('id').where('grant_id', 'in', wikiGrants).execute();
     assert.equal(leftovers.length, 0, "the app's codes and tokens are gone with its grant");
@@ -144,7 +119,7 @@ describe('account pages: sessions and apps', () => {
     const phone = await openLink(id, user.id);
     await signInToApp(id, phone, 'wiki');
     assert.equal((await id.services.database.db.selectFrom('oidc_payloads').select('id').where('account_id', '=', user.id).where('model', '=', 'Grant').execute()).length, 1);
-    logoutTokens.length = 0;
+    receiver.tokens.length = 0;
     const confirm = await browser.page('/account/sessions/sign-out-everywhere');
     assert.match(confirm.html, /Your other session ends/);
     const response = await browser.form('/account/sessions/sign-out-everywhere', {});
@@ -152,8 +127,8 @@ describe('account pages: sessions and apps', () => {
     assert.equal(response.headers.get('location'), '/account/sessions?done=everywhere');
     assert.equal((await phone.page('/account')).response.status, 302, 'the phone is signed out');
     assert.equal((await browser.page('/account')).response.status, 200, 'this browser stays signed in');
-    assert.equal(logoutTokens.length, 1, 'the app received a logout token');
-    const payload = JSON.parse(Buffer.from(logoutTokens[0].split('.')[1], 'base64url').toString()) as { sub: string; aud: string };
+    assert.equal(receiver.tokens.length, 1, 'the app received a logout token');
+    const payload = JSON.parse(Buffer.from(receiver.tokens[0].split('.')[1], 'base64url').toString()) as { sub: string; aud: string };
     assert.deepEqual([payload.sub, payload.aud], [user.id, 'wiki']);
     assert.equal((await id.services.database.db.selectFrom('oidc_payloads').select('id').where('account_id', '=', user.id).execute()).length, 0, 'grants and tokens are gone');
     assert.match((await browser.page('/account/sessions')).html, /not signed in to any app/);

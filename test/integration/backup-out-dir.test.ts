@@ -1,76 +1,54 @@
 // latchkey backup --out pointing somewhere unusable: one sentence naming the path and the reason
 // (no stack trace), exit 1, and nothing left behind.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { openMigratedDatabase } from '../../src/storage/database.ts';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const node = `${root}node_modules/.bin/node`;
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-async function latchkey(args: string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(node, ['src/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => { stdout += chunk; });
-  child.stderr!.on('data', (chunk) => { stderr += chunk; });
-  const [code] = await once(child, 'exit');
-  return { code, stdout, stderr };
-}
+import { describe, it } from 'node:test';
+import { type CliRun, runLatchkey, scratchCommandEnv } from '../helpers/latchkey-cli.ts';
 
 /** Exit 1 and exactly one line on stderr, naming the path and the reason. */
-function assertRefused(run: Run, path: string, reason: string) {
+function assertRefused(run: CliRun, path: string, reason: string) {
   assert.equal(run.code, 1, run.stderr);
   assert.equal(run.stderr, `latchkey backup: Cannot write a backup to ${path}: ${reason}.\n`);
   assert.equal(run.stdout, '');
 }
 
 describe('latchkey backup --out an unusable path', () => {
-  const work = mkdtempSync(join(tmpdir(), 'latchkey-backup-out-'));
-  const env = { APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: join(work, 'latchkey.db'), ENCRYPTION_KEY: 'cli-test-encryption-key-0123456789' };
-  before(async () => { await (await openMigratedDatabase(env.DB_CONNECTION_STRING)).close(); });
-  after(() => rmSync(work, { recursive: true, force: true }));
+  const { dir: work, env } = scratchCommandEnv('latchkey-backup-out-');
 
   it('refuses an existing file, leaving it as it was', async () => {
     const file = join(work, 'not-a-folder');
     writeFileSync(file, 'keep me');
-    assertRefused(await latchkey(['backup', '--out', file], env), file, 'it is a file, and --out names the folder the backup goes in');
+    assertRefused(await runLatchkey(['backup', '--out', file], env), file, 'it is a file, and --out names the folder the backup goes in');
     assert.equal(readFileSync(file, 'utf8'), 'keep me');
     const below = join(file, 'backups');
-    assertRefused(await latchkey(['backup', '--out', below], env), below, 'part of that path is a file, not a folder');
+    assertRefused(await runLatchkey(['backup', '--out', below], env), below, 'part of that path is a file, not a folder');
   });
 
   it('refuses a folder whose parent does not exist, making no folders', async () => {
     const out = join(work, 'no-such-parent', 'backups');
-    assertRefused(await latchkey(['backup', '--out', out], env), out, `the folder ${join(work, 'no-such-parent')} does not exist`);
+    assertRefused(await runLatchkey(['backup', '--out', out], env), out, `the folder ${join(work, 'no-such-parent')} does not exist`);
     assert.equal(existsSync(join(work, 'no-such-parent')), false);
   });
 
   it('refuses a folder it may not write to, writing nothing there', async () => {
     // Mode bits do not stop root (CI and most containers): /sys refuses new files to root as well.
     // (Running the command as nobody instead needs the checkout itself readable by nobody.)
-    if (process.getuid?.() === 0) return assertRefused(await latchkey(['backup', '--out', '/sys'], env), '/sys', 'permission denied');
+    if (process.getuid?.() === 0) return assertRefused(await runLatchkey(['backup', '--out', '/sys'], env), '/sys', 'permission denied');
     const out = join(work, 'read-only');
     mkdirSync(out);
     chmodSync(out, 0o555);
-    assertRefused(await latchkey(['backup', '--out', out], env), out, 'permission denied');
+    assertRefused(await runLatchkey(['backup', '--out', out], env), out, 'permission denied');
     assert.deepEqual(readdirSync(out), []);
   });
 
   it('refuses a folder where no file can be created though access() allows it (/proc, as root too)', async () => {
-    assertRefused(await latchkey(['backup', '--out', '/proc'], env), '/proc', 'files cannot be created there');
+    assertRefused(await runLatchkey(['backup', '--out', '/proc'], env), '/proc', 'files cannot be created there');
   });
 
   it('removes the folder it made when the backup then fails', async () => {
     const out = join(work, 'made-for-nothing');
-    const run = await latchkey(['backup', '--out', out], { ...env, DB_CONNECTION_STRING: join(work, 'missing.db') });
+    const run = await runLatchkey(['backup', '--out', out], { ...env, DB_CONNECTION_STRING: join(work, 'missing.db') });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^latchkey backup: There is no database at .*missing\.db to back up/);
     assert.equal(existsSync(out), false);
@@ -78,7 +56,7 @@ describe('latchkey backup --out an unusable path', () => {
 
   it('makes a missing last folder and writes the backup into it', async () => {
     const out = join(work, 'new-folder');
-    const run = await latchkey(['backup', '--out', out, '--json'], env);
+    const run = await runLatchkey(['backup', '--out', out, '--json'], env);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(readdirSync(out), [(JSON.parse(run.stdout) as { path: string }).path.split('/').at(-1)]);
   });

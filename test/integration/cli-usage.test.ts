@@ -2,46 +2,23 @@
 // command line exits 2 with the reason (and, where it helps, the usage) on stderr; --help asked for
 // prints on stdout and exits 0; refusals name the flags the operator typed.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src/core/clock.ts';
 import { createClientsService } from '../../src/oidc/clients.ts';
 import { openMigratedDatabase } from '../../src/storage/database.ts';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const node = `${root}node_modules/.bin/node`;
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-/** Runs `latchkey <args>`; one that has not exited after 20 s (a server that started) is killed. */
-async function latchkey(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(node, ['src/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, timeout: 20_000 });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
-  const [code] = await once(child, 'exit');
-  return { code, stdout, stderr };
-}
+import { runLatchkey, scratchCommandEnv } from '../helpers/latchkey-cli.ts';
 
 describe('latchkey usage errors and help', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-usage-'));
-  const env = { APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: join(dir, 'latchkey.db'), ENCRYPTION_KEY: 'cli-test-encryption-key-0123456789' };
-  // Made before the commands run in parallel: several processes migrating one new file would lock it.
-  before(async () => { await (await openMigratedDatabase(env.DB_CONNECTION_STRING)).close(); });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir, env } = scratchCommandEnv('latchkey-cli-usage-');
 
   it('exits 2 for an unknown flag, a bad flag value and an unknown action, with the reason on stderr', async () => {
     const [flag, keep, action] = await Promise.all([
-      latchkey(['client', 'list', '--colour', 'blue'], env),
-      latchkey(['backup', '--keep', '0'], env),
-      latchkey(['client', 'frobnicate'], env),
+      runLatchkey(['client', 'list', '--colour', 'blue'], env),
+      runLatchkey(['backup', '--keep', '0'], env),
+      runLatchkey(['client', 'frobnicate'], env),
     ]);
     assert.equal(flag.code, 2, flag.stderr);
     assert.match(flag.stderr, /^latchkey client: Unknown option '--colour'/);
@@ -53,7 +30,7 @@ describe('latchkey usage errors and help', () => {
   });
 
   it('refuses a rotate-keys overlap shorter than the two minutes the old key still signs (0 stays allowed)', async () => {
-    const run = await latchkey(['rotate-keys', '--overlap', '1m'], env);
+    const run = await runLatchkey(['rotate-keys', '--overlap', '1m'], env);
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /--overlap: use 0 \(a compromised key: drop it at once\) or at least 5m/);
     assert.equal(run.stdout, '');
@@ -65,7 +42,7 @@ describe('latchkey usage errors and help', () => {
       ['serve', '--help'], ['id', '-h'], ['proxy', '--help'], ['setup-link', '-h'], ['one-time-link', '--help'], ['user', '-h'],
       ['user', 'show', '--help'], ['api-key', '--help'], ['api-key', 'revoke', '-h'], ['rotate-keys', '--help'], ['generate', '--help'],
       ['generate', 'nginx', '-h'], ['doctor', '--help'], ['restore', '-h'], ['version', '--help'],
-    ].map(async (args) => ({ args, run: await latchkey(args, env) })));
+    ].map(async (args) => ({ args, run: await runLatchkey(args, env) })));
     for (const { args, run } of runs) {
       assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stdout, /^usage: latchkey/i, args.join(' '));
@@ -74,7 +51,7 @@ describe('latchkey usage errors and help', () => {
   });
 
   it('prints the usage on stderr with exit 2 when the command or the action is missing', async () => {
-    const [command, action] = await Promise.all([latchkey([], env), latchkey(['client'], env)]);
+    const [command, action] = await Promise.all([runLatchkey([], env), runLatchkey(['client'], env)]);
     assert.equal(command.code, 2);
     assert.match(command.stderr, /^usage: latchkey <command>/);
     assert.equal(action.code, 2);
@@ -83,14 +60,14 @@ describe('latchkey usage errors and help', () => {
   });
 
   it('prints the usage on stderr with exit 2 when generate has no target (it was stdout)', async () => {
-    const run = await latchkey(['generate'], env);
+    const run = await runLatchkey(['generate'], env);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /^latchkey generate: name a target\n\nusage: latchkey generate <target>/);
     assert.equal(run.stdout, '');
   });
 
   it('names the missing or extra user of one-time-link on stderr with exit 2 (it was the usage on stdout)', async () => {
-    const [none, two] = await Promise.all([latchkey(['one-time-link'], env), latchkey(['one-time-link', 'alice', 'bob'], env)]);
+    const [none, two] = await Promise.all([runLatchkey(['one-time-link'], env), runLatchkey(['one-time-link', 'alice', 'bob'], env)]);
     assert.equal(none.code, 2);
     assert.equal(none.stderr.trim(), 'latchkey one-time-link: missing the username or email: latchkey one-time-link <username|email> [--expires 24h]');
     assert.equal(two.code, 2);
@@ -99,7 +76,7 @@ describe('latchkey usage errors and help', () => {
   });
 
   it('names the missing API key ID of api-key revoke instead of saying "not found"', async () => {
-    const [none, two] = await Promise.all([latchkey(['api-key', 'revoke'], env), latchkey(['api-key', 'revoke', 'a', 'b'], env)]);
+    const [none, two] = await Promise.all([runLatchkey(['api-key', 'revoke'], env), runLatchkey(['api-key', 'revoke', 'a', 'b'], env)]);
     assert.equal(none.code, 2, none.stderr);
     assert.equal(none.stderr.trim(), 'latchkey api-key: missing the API key ID: latchkey api-key revoke ID');
     assert.equal(two.code, 2, two.stderr);
@@ -120,23 +97,23 @@ describe('latchkey usage errors and help', () => {
       [['user', 'enable'], /^latchkey user: missing the username or email: latchkey user enable <username\|email>$/],
       [['restore', 'a.tar.gz', 'b.tar.gz'], /^latchkey restore: expected one backup file, got 2 \(a\.tar\.gz b\.tar\.gz\): latchkey restore FILE$/],
     ];
-    const runs = await Promise.all(cases.map(([args]) => latchkey(args, env)));
+    const runs = await Promise.all(cases.map(([args]) => runLatchkey(args, env)));
     for (const [i, [args, expected]] of cases.entries()) {
       assert.equal(runs[i].code, 2, `${args.join(' ')}: ${runs[i].stdout}${runs[i].stderr}`);
       assert.match(runs[i].stderr.trim(), expected, args.join(' '));
       assert.equal(runs[i].stdout, '', args.join(' '));
     }
-    const [keys, clients, users] = await Promise.all([['api-key'], ['client'], ['user']].map((command) => latchkey([...command, 'list', '--json'], env)));
+    const [keys, clients, users] = await Promise.all([['api-key'], ['client'], ['user']].map((command) => runLatchkey([...command, 'list', '--json'], env)));
     for (const list of [keys, clients, users]) assert.deepEqual(JSON.parse(list.stdout), [], 'nothing was made');
   });
 
   it('refuses --json where there is no result to print (the servers, generate) instead of starting a server', async () => {
     const site = mkdtempSync(join(dir, 'site-'));
     const [id, serve, proxy, generate] = await Promise.all([
-      latchkey(['id', '--json'], { ...env, PORT: '0', HOST: '127.0.0.1' }),
-      latchkey(['serve', '--json', '--site', site, '--listen', '127.0.0.1:0'], env),
-      latchkey(['proxy', '--json'], env),
-      latchkey(['generate', 'nginx', '--json'], env),
+      runLatchkey(['id', '--json'], { ...env, PORT: '0', HOST: '127.0.0.1' }),
+      runLatchkey(['serve', '--json', '--site', site, '--listen', '127.0.0.1:0'], env),
+      runLatchkey(['proxy', '--json'], env),
+      runLatchkey(['generate', 'nginx', '--json'], env),
     ]);
     assert.equal(id.code, 2, id.stdout + id.stderr);
     assert.equal(id.stderr.trim(), 'latchkey id: --json: latchkey id runs a server and prints no result (its log is JSON lines when not on a terminal)');
@@ -148,7 +125,7 @@ describe('latchkey usage errors and help', () => {
   });
 
   it('prints the setup link as {"url", "expiresAt"} with --json', async () => {
-    const run = await latchkey(['setup-link', '--json'], env);
+    const run = await runLatchkey(['setup-link', '--json'], env);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout) as { url: string; expiresAt: string };
     assert.deepEqual(Object.keys(result), ['url', 'expiresAt']);
@@ -157,12 +134,12 @@ describe('latchkey usage errors and help', () => {
   });
 
   it('names the missing client ID of client show, secret and remove instead of saying "not found"', async () => {
-    const runs = await Promise.all(['show', 'secret', 'remove'].map((action) => latchkey(['client', action], env)));
+    const runs = await Promise.all(['show', 'secret', 'remove'].map((action) => runLatchkey(['client', action], env)));
     for (const [i, action] of ['show', 'secret', 'remove'].entries()) {
       assert.equal(runs[i].code, 2, runs[i].stderr);
       assert.equal(runs[i].stderr.trim(), `latchkey client: missing the client ID: latchkey client ${action} ID`);
     }
-    const extra = await latchkey(['client', 'show', 'a', 'b'], env);
+    const extra = await runLatchkey(['client', 'show', 'a', 'b'], env);
     assert.equal(extra.code, 2);
     assert.match(extra.stderr, /expected one client ID, got 2 \(a b\)/);
   });
@@ -178,13 +155,13 @@ describe('latchkey usage errors and help', () => {
       [['--redirect-uri', uri], /^latchkey client: --name: A client needs a name/],
       [['--name', 'x', '--redirect-uri', uri, '--group', 'nosuchgroup'], /^latchkey client: --group: No group named "nosuchgroup" exists/],
     ];
-    const runs = await Promise.all(cases.map(([flags]) => latchkey(['client', 'add', ...flags], env)));
+    const runs = await Promise.all(cases.map(([flags]) => runLatchkey(['client', 'add', ...flags], env)));
     for (const [i, [flags, expected]] of cases.entries()) {
       assert.equal(runs[i].code, 2, `a refused flag value is a usage error: ${flags.join(' ')}: ${runs[i].stderr}`);
       assert.match(runs[i].stderr.trim(), expected, flags.join(' '));
       assert.doesNotMatch(runs[i].stderr, /redirectUris|postLogoutRedirectUris|backchannelLogoutUri|allowedGroups/);
     }
-    assert.equal(JSON.parse((await latchkey(['client', 'list', '--json'], env)).stdout).length, 0, 'no client was made');
+    assert.equal(JSON.parse((await runLatchkey(['client', 'list', '--json'], env)).stdout).length, 0, 'no client was made');
     // The service, which the admin API uses, still names its JSON fields.
     const database = await openMigratedDatabase(env.DB_CONNECTION_STRING);
     try {
@@ -213,9 +190,9 @@ describe('latchkey healthcheck --json', () => {
       });
     });
     const [healthy, failing, down] = await Promise.all([
-      latchkey(['healthcheck', '--json'], { INTERNAL_APP_URL: base }),
-      latchkey(['healthcheck', '--json', '--url', `${base}/ready`]),
-      latchkey(['healthcheck', '--json', '--url', closed]),
+      runLatchkey(['healthcheck', '--json'], { INTERNAL_APP_URL: base }),
+      runLatchkey(['healthcheck', '--json', '--url', `${base}/ready`]),
+      runLatchkey(['healthcheck', '--json', '--url', closed]),
     ]);
     assert.equal(healthy.code, 0, healthy.stderr);
     assert.deepEqual(JSON.parse(healthy.stdout), { ok: true, status: 204, url: `${base}/healthz`, error: null });
@@ -230,8 +207,8 @@ describe('latchkey healthcheck --json', () => {
 
   it('still says nothing when healthy and why on stderr when not, without --json', async () => {
     const [healthy, failing] = await Promise.all([
-      latchkey(['healthcheck'], { INTERNAL_APP_URL: base }),
-      latchkey(['healthcheck', '--url', `${base}/ready`]),
+      runLatchkey(['healthcheck'], { INTERNAL_APP_URL: base }),
+      runLatchkey(['healthcheck', '--url', `${base}/ready`]),
     ]);
     assert.equal(healthy.code, 0);
     assert.equal(healthy.stdout + healthy.stderr, '');

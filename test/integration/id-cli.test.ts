@@ -8,24 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/free-port.ts';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const node = `${root}node_modules/.bin/node`;
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-/** Runs `latchkey <args>` to completion with `env` (and nothing else of this process's environment but PATH). */
-async function latchkey(args: string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(node, ['src/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
-  const [code] = await once(child, 'exit');
-  return { code, stdout, stderr };
-}
+import { pinnedNode, repoRoot, runLatchkey } from '../helpers/latchkey-cli.ts';
 
 describe('latchkey id and its admin commands', () => {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-id-cli-'));
@@ -40,7 +24,7 @@ describe('latchkey id and its admin commands', () => {
     port = await freePort();
     origin = `http://localhost:${port}`;
     env = { APP_URL: origin, PORT: String(port), HOST: '127.0.0.1', DB_CONNECTION_STRING: join(dir, 'latchkey.db'), ENCRYPTION_KEY: 'cli-test-encryption-key-0123456789' };
-    server = spawn(node, ['src/main.ts', 'id'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+    server = spawn(pinnedNode, ['src/main.ts', 'id'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env } });
     server.stdout!.on('data', (chunk) => { serverLog += chunk; });
     server.stderr!.on('data', (chunk) => { serverLog += chunk; });
     setupLinkFromLog = await new Promise<string>((resolve, reject) => {
@@ -72,10 +56,10 @@ describe('latchkey id and its admin commands', () => {
   it('passes latchkey healthcheck against the running server, and fails it against a closed port', async () => {
     const closedPort = await freePort();
     const [healthy, internal, closed] = await Promise.all([
-      latchkey(['healthcheck'], { PORT: String(port) }),
+      runLatchkey(['healthcheck'], { PORT: String(port) }),
       // INTERNAL_APP_URL wins over PORT, which here names the closed port
-      latchkey(['healthcheck'], { PORT: String(closedPort), INTERNAL_APP_URL: `http://127.0.0.1:${port}/` }),
-      latchkey(['healthcheck', '--url', `http://127.0.0.1:${closedPort}/healthz`], {}),
+      runLatchkey(['healthcheck'], { PORT: String(closedPort), INTERNAL_APP_URL: `http://127.0.0.1:${port}/` }),
+      runLatchkey(['healthcheck', '--url', `http://127.0.0.1:${closedPort}/healthz`], {}),
     ]);
     assert.equal(healthy.code, 0, healthy.stderr);
     assert.equal(internal.code, 0, internal.stderr);
@@ -84,7 +68,7 @@ describe('latchkey id and its admin commands', () => {
   });
 
   it('prints a new setup link, and the one from the log stops working', async () => {
-    const run = await latchkey(['setup-link'], env);
+    const run = await runLatchkey(['setup-link'], env);
     assert.equal(run.code, 0, run.stderr);
     const url = /^http:\S+$/m.exec(run.stdout)?.[0];
     assert.match(url ?? '', new RegExp(`^${origin}/setup\\?token=`));
@@ -93,7 +77,7 @@ describe('latchkey id and its admin commands', () => {
   });
 
   it('creates an API key that the running server accepts', async () => {
-    const run = await latchkey(['api-key', 'create', '--name', 'ci', '--json'], env);
+    const run = await runLatchkey(['api-key', 'create', '--name', 'ci', '--json'], env);
     assert.equal(run.code, 0, run.stderr);
     const { key, name } = JSON.parse(run.stdout) as { key: string; name: string };
     assert.equal(name, 'ci');
@@ -103,31 +87,31 @@ describe('latchkey id and its admin commands', () => {
   });
 
   it('adds a user into a group, and lists and shows them', async () => {
-    const added = await latchkey(['user', 'add', '--username', 'alice', '--email', 'alice@example.com', '--group', 'friends'], env);
+    const added = await runLatchkey(['user', 'add', '--username', 'alice', '--email', 'alice@example.com', '--group', 'friends'], env);
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /^Added alice\talice@example\.com\tuser\tfriends$/m);
     assert.match(added.stdout, /latchkey one-time-link alice/);
-    const [list, shown] = await Promise.all([latchkey(['user', 'list', '--json'], env), latchkey(['user', 'show', 'alice@example.com'], env)]);
+    const [list, shown] = await Promise.all([runLatchkey(['user', 'list', '--json'], env), runLatchkey(['user', 'show', 'alice@example.com'], env)]);
     assert.deepEqual((JSON.parse(list.stdout) as { username: string }[]).map((u) => u.username), ['alice']);
     assert.equal(shown.stdout.trim(), 'alice\talice@example.com\tuser\tfriends');
   });
 
   it('refuses a group that does not exist (exit 1), and an unknown flag (a usage error, exit 2), with clear errors', async () => {
     const [group, flag] = await Promise.all([
-      latchkey(['user', 'add', '--username', 'bob', '--group', 'nosuchgroup'], env),
-      latchkey(['user', 'add', '--username', 'bob', '--colour', 'blue'], env),
+      runLatchkey(['user', 'add', '--username', 'bob', '--group', 'nosuchgroup'], env),
+      runLatchkey(['user', 'add', '--username', 'bob', '--colour', 'blue'], env),
     ]);
     assert.equal(group.code, 1);
     assert.match(group.stderr, /No such group: nosuchgroup/);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /Unknown option '--colour'/);
-    assert.equal(JSON.parse((await latchkey(['user', 'list', '--json'], env)).stdout).length, 1, 'bob was not created');
+    assert.equal(JSON.parse((await runLatchkey(['user', 'list', '--json'], env)).stdout).length, 1, 'bob was not created');
   });
 
   // the console and the API log these; from the shell they were not logged at all
   it('records in the audit log what it changes: a user update, an API key made and revoked', async () => {
     const events = async () => {
-      const listed = await latchkey(['user', 'list', '--json'], env);
+      const listed = await runLatchkey(['user', 'list', '--json'], env);
       assert.equal(listed.code, 0);
       const db = new DatabaseSync(env.DB_CONNECTION_STRING, { readOnly: true });
       try {
@@ -137,28 +121,28 @@ describe('latchkey id and its admin commands', () => {
       }
     };
     const before = await events();
-    assert.equal((await latchkey(['user', 'update', 'alice', '--first-name', 'Alice'], env)).code, 0);
-    const made = await latchkey(['api-key', 'create', '--name', 'ci', '--json'], env);
+    assert.equal((await runLatchkey(['user', 'update', 'alice', '--first-name', 'Alice'], env)).code, 0);
+    const made = await runLatchkey(['api-key', 'create', '--name', 'ci', '--json'], env);
     assert.equal(made.code, 0, made.stderr);
     // `--` because an ID may start with "-" (base64url), which would otherwise read as a flag.
-    assert.equal((await latchkey(['api-key', 'revoke', '--', (JSON.parse(made.stdout) as { id: string }).id], env)).code, 0);
+    assert.equal((await runLatchkey(['api-key', 'revoke', '--', (JSON.parse(made.stdout) as { id: string }).id], env)).code, 0);
     assert.deepEqual((await events()).slice(before.length), ['user_updated', 'api_key_created', 'api_key_revoked']);
   });
 
   it('refuses a user update flag it would not apply, and contradicting flags, changing nothing', async () => {
     const [rename, both] = await Promise.all([
-      latchkey(['user', 'update', 'alice', '--username', 'renamed'], env),
-      latchkey(['user', 'update', 'alice', '--admin', '--no-admin'], env),
+      runLatchkey(['user', 'update', 'alice', '--username', 'renamed'], env),
+      runLatchkey(['user', 'update', 'alice', '--admin', '--no-admin'], env),
     ]);
     assert.notEqual(rename.code, 0);
     assert.match(rename.stderr, /cannot change a username/);
     assert.notEqual(both.code, 0);
     assert.match(both.stderr, /contradict/);
-    assert.match((await latchkey(['user', 'show', 'alice'], env)).stdout, /^alice\t.*\tuser\t/m, 'still alice, still not an admin');
+    assert.match((await runLatchkey(['user', 'show', 'alice'], env)).stdout, /^alice\t.*\tuser\t/m, 'still alice, still not an admin');
   });
 
   it('says so when a user does not exist', async () => {
-    const [show, link] = await Promise.all([latchkey(['user', 'show', 'nobody'], env), latchkey(['one-time-link', 'nobody'], env)]);
+    const [show, link] = await Promise.all([runLatchkey(['user', 'show', 'nobody'], env), runLatchkey(['one-time-link', 'nobody'], env)]);
     for (const run of [show, link]) {
       assert.equal(run.code, 1);
       assert.match(run.stderr, /A user "nobody" was not found/);
@@ -166,7 +150,7 @@ describe('latchkey id and its admin commands', () => {
   });
 
   it('prints a one-time sign-in link that the running server honours', async () => {
-    const run = await latchkey(['one-time-link', 'alice', '--expires', '1h'], env);
+    const run = await runLatchkey(['one-time-link', 'alice', '--expires', '1h'], env);
     assert.equal(run.code, 0, run.stderr);
     const url = /^http:\S+$/m.exec(run.stdout)?.[0] ?? '';
     assert.match(url, new RegExp(`^${origin}/lc/[\\w-]+$`));
@@ -174,14 +158,14 @@ describe('latchkey id and its admin commands', () => {
   });
 
   it('disables a user', async () => {
-    const run = await latchkey(['user', 'disable', 'alice'], env);
+    const run = await runLatchkey(['user', 'disable', 'alice'], env);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), 'Disabled alice');
-    assert.match((await latchkey(['user', 'show', 'alice'], env)).stdout, /\(disabled\)/);
+    assert.match((await runLatchkey(['user', 'show', 'alice'], env)).stdout, /\(disabled\)/);
   });
 
   it('adds a client, printing its id and a secret the running server accepts', async () => {
-    const run = await latchkey(['client', 'add', '--name', 'agents', '--redirect-uri', 'http://localhost:9/oauth2/callback', '--group', 'friends'], env);
+    const run = await runLatchkey(['client', 'add', '--name', 'agents', '--redirect-uri', 'http://localhost:9/oauth2/callback', '--group', 'friends'], env);
     assert.equal(run.code, 0, run.stderr);
     const clientId = /^Client ID:\s+(\S+)$/m.exec(run.stdout)?.[1];
     const secret = /^Client secret:\s+(\S+)$/m.exec(run.stdout)?.[1];
@@ -195,7 +179,7 @@ describe('latchkey id and its admin commands', () => {
   });
 
   it('adds a client with --json for scripts', async () => {
-    const run = await latchkey(['client', 'add', '--json', '--id', 'grafana', '--name', 'Grafana', '--redirect-uri', 'http://localhost:9/login/generic_oauth', '--unrestricted'], env);
+    const run = await runLatchkey(['client', 'add', '--json', '--id', 'grafana', '--name', 'Grafana', '--redirect-uri', 'http://localhost:9/login/generic_oauth', '--unrestricted'], env);
     assert.equal(run.code, 0, run.stderr);
     const { client, secret } = JSON.parse(run.stdout) as { client: { id: string; unrestricted: boolean }; secret: string };
     assert.equal(client.id, 'grafana');
@@ -204,7 +188,7 @@ describe('latchkey id and its admin commands', () => {
   });
 
   it('rotates the signing key, keeping the previous one published', async () => {
-    const run = await latchkey(['rotate-keys', '--json'], env);
+    const run = await runLatchkey(['rotate-keys', '--json'], env);
     assert.equal(run.code, 0, run.stderr);
     const { kid, previousKid } = JSON.parse(run.stdout) as { kid: string; previousKid: string | null };
     assert.ok(kid && previousKid && kid !== previousKid, run.stdout);
@@ -213,13 +197,13 @@ describe('latchkey id and its admin commands', () => {
   });
 
   it('prints its version', async () => {
-    const run = await latchkey(['version'], {});
+    const run = await runLatchkey(['version'], {});
     assert.equal(run.code, 0);
     assert.match(run.stdout, /^latchkey \d+\.\d+\.\d+ \(node v24\./);
   });
 
   it('refuses an unknown command with exit code 2 and the list of commands', async () => {
-    const run = await latchkey(['frobnicate'], {});
+    const run = await runLatchkey(['frobnicate'], {});
     assert.equal(run.code, 2);
     assert.match(run.stderr, /unknown command "frobnicate"[\s\S]*setup-link/);
   });
@@ -234,7 +218,7 @@ describe('latchkey id and its admin commands', () => {
   });
 
   it('exits 2 on a bad configuration, printing every problem', async () => {
-    const run = await latchkey(['id'], { ...env, APP_URL: 'http://id.example.com/', ENCRYPTION_KEY: 'short', LOG_LEVEL: 'loud', TRUST_PROXY: 'proxy.local' });
+    const run = await runLatchkey(['id'], { ...env, APP_URL: 'http://id.example.com/', ENCRYPTION_KEY: 'short', LOG_LEVEL: 'loud', TRUST_PROXY: 'proxy.local' });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /Configuration has 5 problems/);
     for (const name of ['APP_URL: passkeys need https', 'APP_URL: must be an origin', 'ENCRYPTION_KEY:', 'LOG_LEVEL:', 'TRUST_PROXY:']) assert.ok(run.stderr.includes(name), `${name} in ${run.stderr}`);
@@ -249,13 +233,13 @@ describe('latchkey id after the first admin was added from the command line', ()
     const port = await freePort();
     const origin = `http://localhost:${port}`;
     const env = { APP_URL: origin, PORT: String(port), HOST: '127.0.0.1', DB_CONNECTION_STRING: join(dir, 'latchkey.db'), ENCRYPTION_KEY: 'cli-test-encryption-key-0123456789' };
-    const added = await latchkey(['user', 'add', '--username', 'root', '--admin'], env);
+    const added = await runLatchkey(['user', 'add', '--username', 'root', '--admin'], env);
     assert.equal(added.code, 0, added.stderr);
-    const refused = await latchkey(['setup-link'], env);
+    const refused = await runLatchkey(['setup-link'], env);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /Setup is already complete: an admin exists[\s\S]*latchkey one-time-link/);
     assert.doesNotMatch(refused.stdout, /setup\?token=/);
-    const server = spawn(node, ['src/main.ts', 'id'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+    const server = spawn(pinnedNode, ['src/main.ts', 'id'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env } });
     let log = '';
     server.stdout.on('data', (chunk) => { log += chunk; });
     server.stderr.on('data', (chunk) => { log += chunk; });

@@ -1,0 +1,43 @@
+// Runs the `latchkey` command line as a user would, from the sources, for the CLI tests.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openMigratedDatabase } from '../../src/storage/database.ts';
+
+/** The checkout's root, and the pinned Node that runs it. */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const pinnedNode = `${repoRoot}node_modules/.bin/node`;
+
+export interface CliRun { code: number | null; stdout: string; stderr: string }
+
+/**
+ * Runs `latchkey <args>` to completion with `env` (of this process's environment only PATH, and
+ * LOG_LEVEL=warn unless env sets it). A command still running after 20 s (a server that started
+ * where none should) is killed, so the test fails instead of hanging.
+ */
+export async function runLatchkey(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const child = spawn(pinnedNode, ['src/main.ts', ...args], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, timeout: 20_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => { stdout += chunk; });
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const [code] = await once(child, 'exit');
+  return { code, stdout, stderr };
+}
+
+/**
+ * For the suite it is called in: a scratch folder, removed afterwards, with a SQLite database
+ * migrated before the tests (commands run in parallel cannot all set up one new file), and the
+ * environment the admin commands read it with.
+ */
+export function scratchCommandEnv(prefix: string): { dir: string; env: { APP_URL: string; DB_CONNECTION_STRING: string; ENCRYPTION_KEY: string } } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const env = { APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: join(dir, 'latchkey.db'), ENCRYPTION_KEY: 'cli-test-encryption-key-0123456789' };
+  before(async () => { await (await openMigratedDatabase(env.DB_CONNECTION_STRING)).close(); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, env };
+}
