@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 
-// The shared attack corpus (oauth2-proxy's public open-redirect and email-domain cases) lives in
-// the team's shared/ folder beside this repository, as on every developer machine and in CI.
-// LATCHKEY_CORPUS points elsewhere. Missing, it fails loudly: these tests never skip.
-const DEFAULT = new URL('../../../shared/corpus/redirects-and-emails.json', import.meta.url).pathname;
+// The shared attack corpus (oauth2-proxy's public open-redirect and email-domain cases, MIT; its
+// "about" field says where each case comes from), copied from the team's shared/corpus/ into
+// test/fixtures so that a clone alone runs every test. LATCHKEY_CORPUS points at another copy (a
+// newer shared/ one). Missing, it fails loudly: these tests never skip.
+const DEFAULT = new URL('../fixtures/corpus/redirects-and-emails.json', import.meta.url).pathname;
 
 interface Case { value: string }
 export interface RedirectCorpus {
@@ -20,6 +21,6 @@ export interface RedirectCorpus {
 export function loadRedirectCorpus(): RedirectCorpus {
   const path = process.env.LATCHKEY_CORPUS ?? DEFAULT;
   if (!existsSync(path))
-    throw new Error(`the shared attack corpus is missing at ${path}: check out shared/ beside the repository, or set LATCHKEY_CORPUS`);
+    throw new Error(`the shared attack corpus is missing at ${path}: restore test/fixtures/corpus/, or set LATCHKEY_CORPUS`);
   return JSON.parse(readFileSync(path, 'utf8')) as RedirectCorpus;
 }
