@@ -1,18 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
+export { freePort } from '../../test/helpers/free-port.ts';
 
 /** `GET path` over a unix socket; resolves with the status (the bench's readiness probe for socket listeners). */
 export function getOverSocket(socketPath: string, path: string): Promise<number> {
