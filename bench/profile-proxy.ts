@@ -49,7 +49,7 @@ const rssAfter = rssMb(proxy.child.pid!);
 await Promise.all([stop(proxy.child), stop(trivial.child)]);
 await closeDiscovery();
 console.log(`trivial 202: ${Math.round(base.rps)} req/s, ${base.cpuUs.toFixed(1)} µs CPU per request`);
-console.log(`latchkey proxy${values['no-profile'] ? '' : ' (under --cpu-prof)'}: ${Math.round(measured.rps)} req/s, ${measured.cpuUs.toFixed(1)} µs CPU per request (${(measured.cpuUs / base.cpuUs).toFixed(2)}× trivial); RSS ${rssAtStart.toFixed(0)} MB at start, ${rssAfter.toFixed(0)} MB after`);
+console.log(`latchkey proxy${values['no-profile'] ? '' : ' (under --cpu-prof)'}: ${Math.round(measured.rps)} req/s, ${measured.cpuUs.toFixed(1)} µs CPU per request (${(measured.cpuUs / base.cpuUs).toFixed(2)}× trivial); RSS ${rssAtStart.toFixed(1)} MB at start, ${rssAfter.toFixed(1)} MB after`);
 if (values['no-profile']) process.exit(0);
 
 const file = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f)).pop();

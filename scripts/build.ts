@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fetchClassesWithoutUndici, httpWithoutUndici, lazyFastifyServerModules, lazyOidcProviderListFormat, sourceModules } from './bundle-plugins.ts';
+import { builtinsWithoutNamespace, fetchClassesWithoutUndici, httpWithoutUndici, lazyFastifyServerModules, lazyOidcProviderListFormat, lazyRequiredBuiltins, sourceModules } from './bundle-plugins.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 // --outdir: a bundle elsewhere (the bundle test builds into a temporary folder). --metafile: esbuild's
@@ -40,6 +40,8 @@ const result = await build({
     sourceModules(outdir),
     lazyOidcProviderListFormat,
     lazyFastifyServerModules,
+    lazyRequiredBuiltins,
+    builtinsWithoutNamespace,
     httpWithoutUndici(`${root}src/core/node-http.ts`),
     fetchClassesWithoutUndici(`${root}src/core/fetch-classes.ts`),
   ],

@@ -163,3 +163,120 @@ export const lazyFastifyServerModules: Plugin = {
     });
   },
 };
+
+/**
+ * CommonJS requires of Node built-ins (or of packages that load one) that dependencies make when
+ * they load, only for code latchkey runs rarely or never; each becomes a stand-in that requires
+ * the module at its first use. With builtinsWithoutNamespace below they keep ~35 of Node's own
+ * modules out of `latchkey proxy` (docs/benchmarks.md, lever 34).
+ * - `assert` (find-my-way, fastify's plugin checks, light-my-request, sonic-boom, thread-stream):
+ *   only ever called as `assert(value, message)`, which the stand-in checks itself; a failed check
+ *   throws node:assert's own AssertionError.
+ * - `perf_hooks` (fastify's request timer): `performance.now()`, only ever subtracted from another
+ *   reading, so process.hrtime's monotonic clock does as well.
+ * - `worker_threads` (pino asks whether a logger is made on the main thread, to flush it at exit):
+ *   latchkey makes none in a worker thread, so the answer is written in.
+ * - `thread-stream` (pino's worker-thread transports, which latchkey does not use): made at the
+ *   first `new ThreadStream()`.
+ * The build fails if a file no longer reads as expected (an upgrade changed it), rather than quietly
+ * bringing the cost back or breaking at run time; test/integration/bundle.test.ts checks that the
+ * proxy, after a whole sign-in, has none of these loaded.
+ */
+const LAZY_REQUIRES: { files: RegExp; line: RegExp; replacement: string; unexpected?: RegExp }[] = [
+  {
+    files: /\/node_modules\/(find-my-way\/(index|lib\/constrainer|lib\/strategies\/accept-(host|version))|fastify\/lib\/plugin-utils|light-my-request\/(index|lib\/request)|sonic-boom\/index|thread-stream\/index)\.js$/,
+    line: /^const assert = require\((['"])(node:)?assert\1\)$/m,
+    replacement: "const assert = (value, message) => { if (!value) require('node:assert').ok(value, message) }",
+    // nothing but calls: assert.equal and the like would need the real module
+    unexpected: /\bassert\s*\.\s*\w/,
+  },
+  {
+    files: /\/node_modules\/fastify\/lib\/logger-factory\.js$/,
+    line: /^const \{ performance \} = require\('node:perf_hooks'\)$/m,
+    // fastify only subtracts two readings (reply.elapsedTime); Node's global performance would load perf_hooks too
+    replacement: 'const performance = { now: () => Number(process.hrtime.bigint()) / 1e6 }',
+  },
+  {
+    files: /\/node_modules\/pino\/lib\/tools\.js$/,
+    line: /^const \{ isMainThread \} = require\('worker_threads'\)$/m,
+    replacement: 'const isMainThread = true',
+  },
+  {
+    files: /\/node_modules\/pino\/lib\/transport\.js$/,
+    line: /^const ThreadStream = require\('thread-stream'\)$/m,
+    replacement: "function ThreadStream (options) { return new (require('thread-stream'))(options) }",
+  },
+];
+
+export const lazyRequiredBuiltins: Plugin = {
+  name: 'latchkey-lazy-required-builtins',
+  setup(b) {
+    for (const { files, line, replacement, unexpected } of LAZY_REQUIRES) {
+      b.onLoad({ filter: files }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+        if (!line.test(text) || (unexpected && unexpected.test(code))) {
+          throw new Error(`${args.path}: expected ${line} and no ${unexpected ?? 'other use'}; update scripts/bundle-plugins.ts`);
+        }
+        return { contents: text.replace(line, replacement), loader: 'js' };
+      });
+    }
+  },
+};
+
+/**
+ * Exports of Node built-ins that load other modules when first read (V8 lazy properties: even
+ * Object.getOwnPropertyDescriptor reads them), which latchkey never uses. Found by reading each
+ * export of a fresh process's built-in and watching process.moduleLoadList.
+ */
+const LOADED_ON_READ: Record<string, string[]> = {
+  // the stream stack and the diff engine; node:worker_threads and the Web Locks API; AbortSignal plumbing
+  util: ['diff', 'setTraceSigInt', 'transferableAbortSignal', 'transferableAbortController', 'aborted'],
+  // node:fs/promises (with readline and the REPL's history), the file streams; deprecated aliases
+  fs: ['promises', 'ReadStream', 'WriteStream', 'FileReadStream', 'FileWriteStream', 'Utf8Stream', 'F_OK', 'R_OK', 'W_OK', 'X_OK'],
+  // the Web Crypto API (the global crypto stays Node's); deprecated aliases
+  crypto: ['webcrypto', 'subtle', 'getRandomValues', 'fips', 'prng', 'pseudoRandomBytes', 'rng'],
+  timers: ['promises'],
+  dns: ['promises'],
+};
+
+/**
+ * `import … from 'node:util'` makes Node build the ES module namespace of node:util, which reads
+ * every export, and the exports in LOADED_ON_READ load modules when read: util.setTraceSigInt
+ * brings node:worker_threads, fs.promises brings node:fs/promises with readline, and so on. In the
+ * bundle such imports (ours and packages') get a module that takes the built-in with
+ * process.getBuiltinModule (no namespace) and reads every other export (docs/benchmarks.md,
+ * lever 34). Importing one of those names by name fails the build ("No matching export"); code
+ * that needs one imports its own module (node:fs/promises, node:timers/promises) or reads it from
+ * the default export. test/integration/bundle.test.ts checks that neither server loads them.
+ */
+/**
+ * `import * as fs from 'node:fs'` then `fs.promises`: esbuild would make that undefined, and
+ * says so only outside node_modules, so such a use fails the build here, wherever it is.
+ */
+function refuseNamespaceUse(importer: string, builtin: string): void {
+  const text = readFileSync(importer, 'utf8');
+  for (const [, local] of text.matchAll(new RegExp(`import\\s*\\*\\s*as\\s+([\\w$]+)\\s+from\\s*['"]${builtin}['"]`, 'g'))) {
+    const used = new RegExp(`\\b${local.replace('$', '\\$')}\\s*\\.\\s*(${LOADED_ON_READ[builtin.slice('node:'.length)].join('|')})\\b`).exec(text);
+    if (used) throw new Error(`${importer}: reads ${builtin}'s ${used[1]} through a namespace import, which the bundle leaves out (LOADED_ON_READ); update scripts/bundle-plugins.ts`);
+  }
+}
+
+export const builtinsWithoutNamespace: Plugin = {
+  name: 'latchkey-builtins-without-namespace',
+  setup(b) {
+    const filter = new RegExp(`^node:(${Object.keys(LOADED_ON_READ).join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      if (args.kind !== 'import-statement') return undefined;
+      refuseNamespaceUse(args.importer, args.path);
+      return { path: args.path, namespace: 'latchkey-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'latchkey-builtin' }, (args) => {
+      const skipped = new Set(LOADED_ON_READ[args.path.slice('node:'.length)]);
+      // Names only: listing them reads no value.
+      const names = Object.getOwnPropertyNames(process.getBuiltinModule(args.path))
+        .filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default' && !skipped.has(name));
+      return { contents: `const builtin = process.getBuiltinModule(${JSON.stringify(args.path)});\nexport default builtin;\nexport const { ${names.join(', ')} } = builtin;\n`, loader: 'js' };
+    });
+  },
+};

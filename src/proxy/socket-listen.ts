@@ -4,12 +4,16 @@
 // in turn would be a puzzle to debug), a stale one (left by a proxy that was killed) is replaced,
 // and a path that is not a socket at all is never deleted. When the server closes, libuv removes
 // the socket file it created; an inherited socket belongs to whoever passed it (systemd) and stays.
-import { fstatSync } from 'node:fs';
-import { chmod, lstat, stat, unlink } from 'node:fs/promises';
+import { chmod as chmodCallback, fstatSync, lstat as lstatCallback, stat as statCallback, unlink as unlinkCallback } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import { promisify } from 'node:util';
 import { AppError } from '../core/errors.ts';
+
+// node:fs's callbacks, not node:fs/promises: that module loads readline and the REPL's history
+// with it, which the proxy otherwise does without (docs/benchmarks.md, lever 34).
+const [chmod, lstat, stat, unlink] = [promisify(chmodCallback), promisify(lstatCallback), promisify(statCallback), promisify(unlinkCallback)];
 
 const OPTION = '--http-address / OAUTH2_PROXY_HTTP_ADDRESS';
 

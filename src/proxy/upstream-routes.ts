@@ -16,7 +16,7 @@ import { AppError, badRequest, forbidden, unauthorized } from '../core/errors.ts
 import { toAppError } from '../web/error-handler.ts';
 import { checkAuth } from './auth-check.ts';
 import type { Upstream } from './config.ts';
-import { createFileUpstream, type FileUpstream } from './file-upstream.ts';
+import type { FileUpstream } from './file-upstream.ts';
 import { createHttpUpstream, type HttpUpstream } from './http-upstream.ts';
 import { isNavigation } from './navigation.ts';
 import { signInPage } from './pages.ts';
@@ -65,11 +65,18 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
   const fileUpstreams = new Map<Upstream, FileUpstream>();
   for (const upstream of config.upstreams) {
     if (upstream.kind === 'http') httpUpstreams.set(upstream, createHttpUpstream(upstream.url, { timeoutMs: config.upstreamTimeoutSeconds * 1000 }));
-    if (upstream.kind === 'file') {
+  }
+  // The static edge (file:// upstreams) is loaded only when one is configured: it needs
+  // node:fs/promises, which a forward-auth proxy does without (docs/benchmarks.md, lever 34).
+  const openFileUpstreams = async () => {
+    const files = config.upstreams.filter((upstream) => upstream.kind === 'file');
+    if (!files.length) return;
+    const { createFileUpstream } = await import('./file-upstream.ts');
+    for (const upstream of files) {
       fileUpstreams.set(upstream, createFileUpstream(upstream.directory, upstream.path,
         (error, req) => rt.logger.error({ err: error, url: req.url }, 'file upstream failed')));
     }
-  }
+  };
 
   /**
    * Where a request stands before any upstream sees it: who sent it, and the auth check (null on a
@@ -156,6 +163,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
   };
 
   return async function plugin(app: FastifyInstance) {
+    await openFileUpstreams();
     if (config.proxyWebsockets) acceptWebSockets(app);
     // Bodies stay unread streams here, to be piped to the upstream as they arrive.
     app.removeAllContentTypeParsers();

@@ -97,6 +97,10 @@ describe('the production bundle (scripts/build.ts)', () => {
     const loaded = await loadedModules(child, join(outdir, 'proxy-modules.txt'));
     assert.ok(loaded.includes('NativeModule http'), 'the report lists what was loaded');
     for (const absent of ['NativeModule internal/deps/undici/undici', 'NativeModule tls', 'NativeModule http2']) assert.ok(!loaded.includes(absent), `${absent} was loaded`);
+    // Nor what packages and ES module namespaces would load for nothing (scripts/bundle-plugins.ts: lazyRequiredBuiltins, builtinsWithoutNamespace).
+    for (const absent of ['assert', 'perf_hooks', 'worker_threads', 'internal/fs/promises', 'internal/readline/interface', 'internal/util/diff']) {
+      assert.ok(!loaded.includes(`NativeModule ${absent}`), `${absent} was loaded`);
+    }
   });
 
   it('runs latchkey serve: the first admin registers a passkey, a second browser signs in with it and reads /private/', async () => {
