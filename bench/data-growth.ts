@@ -21,7 +21,7 @@ import { sql } from 'kysely';
 import { type Database, openDatabase } from '../src/storage/database.ts';
 import { createTestPostgres, deleteRedisKeys, REDIS_URL, type TestPostgres } from '../test/helpers/backends.ts';
 import { cloneAccounts, credentialOf, type SeededAccount } from './lib/account-seed.ts';
-import { bundleEntry, PRODUCTION_NODE_ARGS, PROXY_NODE_ARGS, PROXY_ONLY_NODE_ARGS } from './lib/bundle.ts';
+import { bundleEntry, PRODUCTION_NODE_ARGS, PROXY_FLAGS_TEXT, PROXY_NODE_ARGS } from './lib/bundle.ts';
 import { cpuSnapshot, cpuUsedMs } from './lib/cpu-time.ts';
 import { rssMb } from './lib/processes.ts';
 import { authenticatorWith, enrolPasskeyUser, type EnrolledUser } from './lib/enrol.ts';
@@ -281,7 +281,7 @@ async function benchmarkBackend(kind: 'sqlite' | 'postgres'): Promise<string> {
     const lines = [
       `### ${kind === 'sqlite' ? 'SQLite (the default)' : 'PostgreSQL'}`, '',
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}, load average ${loadAtStart} at start and ${load()} at the end (1, 5, 15 min); ` +
-      `Node ${process.version}; latchkey ${values.source ? 'from source (src/main.ts)' : `from the bundle with ${PRODUCTION_NODE_ARGS.join(' ')} (the proxy also ${PROXY_ONLY_NODE_ARGS.join(' ')})`}; ` +
+      `Node ${process.version}; latchkey ${values.source ? 'from source (src/main.ts)' : `from the bundle with ${PRODUCTION_NODE_ARGS.join(' ')} (${PROXY_FLAGS_TEXT})`}; ` +
       `backend ${kind === 'sqlite' ? 'SQLite (a file per stack)' : 'PostgreSQL 15 (a database per stack)'}, proxy sessions in Redis databases ${redisDbs.join(' and ')}; ` +
       `${rounds} rounds of ${seconds} s (sign-in server time: ${timedPerRound} pairs per round), interleaved, fresh processes each round, medians.`, '',
       `| figure | ${label(sizes[0])} | ${label(sizes[1])} | ratio | met (< 10 % difference) | per-round ratios |`,

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bundleEntry, PRODUCTION_NODE_ARGS, PROXY_NODE_ARGS, PROXY_ONLY_NODE_ARGS } from './lib/bundle.ts';
+import { bundleEntry, PRODUCTION_NODE_ARGS, PROXY_FLAGS_TEXT, PROXY_NODE_ARGS } from './lib/bundle.ts';
 import { AUTH_CACHE_SECONDS, benchNginxConfig } from './lib/nginx-bench-config.ts';
 import { freePort, repoRoot, rssMb, startAndWait, stop } from './lib/processes.ts';
 import { proxyCommand, sealedSessionCookie, startDiscoveryStub } from './lib/proxy-fixture.ts';
@@ -130,7 +130,7 @@ const rss = (atStart: number, after: number, goal: number, judged: 'always' | 'a
 const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
 
 const lines = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, load average ${loadAtStart[0].toFixed(1)} at start and ${loadAtEnd[0].toFixed(1)} at the end; Node ${process.version}, ${nginxVersion} with one worker per core, wrk -t1 -c50, ${seconds} s × ${rounds} rounds (medians); latchkey from ${values.source ? 'source (src/main.ts)' : `the bundle (npm run build) with ${nodeArgs.join(' ')} (the proxy also ${PROXY_ONLY_NODE_ARGS.join(' ')}, as bin/latchkey runs it)`}.`,
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, load average ${loadAtStart[0].toFixed(1)} at start and ${loadAtEnd[0].toFixed(1)} at the end; Node ${process.version}, ${nginxVersion} with one worker per core, wrk -t1 -c50, ${seconds} s × ${rounds} rounds (medians); latchkey from ${values.source ? 'source (src/main.ts)' : `the bundle (npm run build) with ${nodeArgs.join(' ')} (${PROXY_FLAGS_TEXT}, as bin/latchkey runs it)`}.`,
   '',
   '| variant | requests/s (median) | runs |',
   '|---|---:|---|',

@@ -2,13 +2,16 @@
 // is newer than every source file, and start Node with the memory flags and allocator setting the
 // benchmarks measured (docs/benchmarks.md), which bench/lib/bundle.ts repeats for the benchmarks.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PRODUCTION_ENV, PRODUCTION_NODE_ARGS, PROXY_NODE_ARGS } from '../../bench/lib/bundle.ts';
+import { PRODUCTION_ENV, PRODUCTION_NODE_ARGS, WITHOUT_TURBOFAN } from '../../bench/lib/bundle.ts';
+
+// What bin/latchkey runs the proxy with by default (LATCHKEY_PROXY_OPTIMIZE unset or memory).
+const PROXY_NODE_ARGS = [...PRODUCTION_NODE_ARGS, ...WITHOUT_TURBOFAN];
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -33,6 +36,7 @@ describe('bin/latchkey', () => {
   const run = (env: Record<string, string> = {}, command = 'proxy'): Started => {
     const clean = { ...process.env };
     delete clean.MALLOC_TRIM_THRESHOLD_;
+    delete clean.LATCHKEY_PROXY_OPTIMIZE;
     return JSON.parse(execFileSync('sh', [join(root, 'bin/latchkey'), command, '--flag'], { encoding: 'utf8', env: { ...clean, ...env } })) as Started;
   };
   const age = (path: string, secondsAgo: number) => {
@@ -65,6 +69,18 @@ describe('bin/latchkey', () => {
       assert.deepEqual(started.execArgv, PRODUCTION_NODE_ARGS, command);
       assert.deepEqual(started.argv, [command, '--flag']);
     }
+  });
+
+  it('gives the proxy TurboFan back with LATCHKEY_PROXY_OPTIMIZE=speed, and refuses any other value but memory', () => {
+    assert.deepEqual(run({ LATCHKEY_PROXY_OPTIMIZE: 'speed' }).execArgv, PRODUCTION_NODE_ARGS);
+    assert.deepEqual(run({ LATCHKEY_PROXY_OPTIMIZE: 'memory' }).execArgv, PROXY_NODE_ARGS);
+    assert.deepEqual(run({ LATCHKEY_PROXY_OPTIMIZE: 'speed' }, 'serve').execArgv, PRODUCTION_NODE_ARGS);
+    const clean = { ...process.env };
+    delete clean.LATCHKEY_PROXY_OPTIMIZE;
+    const refused = spawnSync('sh', [join(root, 'bin/latchkey'), 'proxy'], { encoding: 'utf8', env: { ...clean, LATCHKEY_PROXY_OPTIMIZE: 'fast' } });
+    assert.equal(refused.status, 2);
+    assert.equal(refused.stdout, '');
+    assert.match(refused.stderr, /LATCHKEY_PROXY_OPTIMIZE is "fast"; use memory \(the default\) or speed/);
   });
 
   it('runs the Node on PATH where the pinned one is not installed (the container image)', () => {
