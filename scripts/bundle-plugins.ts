@@ -241,6 +241,19 @@ const LOADED_ON_READ: Record<string, string[]> = {
 };
 
 /**
+ * `import * as fs from 'node:fs'` then `fs.promises`: esbuild would make that undefined, and
+ * says so only outside node_modules, so such a use fails the build here, wherever it is.
+ */
+function refuseNamespaceUse(importer: string, builtin: string): void {
+  const text = readFileSync(importer, 'utf8');
+  const name = builtin.replace(/^node:/, '');
+  for (const [, local] of text.matchAll(new RegExp(`import\\s*\\*\\s*as\\s+([\\w$]+)\\s+from\\s*['"](node:)?${name}['"]`, 'g'))) {
+    const used = new RegExp(`\\b${local.replace('$', '\\$')}\\s*\\.\\s*(${LOADED_ON_READ[name].join('|')})\\b`).exec(text);
+    if (used) throw new Error(`${importer}: reads ${builtin}'s ${used[1]} through a namespace import, which the bundle leaves out (LOADED_ON_READ); update scripts/bundle-plugins.ts`);
+  }
+}
+
+/**
  * `import … from 'node:util'` makes Node build the ES module namespace of node:util, which reads
  * every export, and the exports in LOADED_ON_READ load modules when read: util.setTraceSigInt
  * brings node:worker_threads, fs.promises brings node:fs/promises with readline, and so on. In the
@@ -250,26 +263,14 @@ const LOADED_ON_READ: Record<string, string[]> = {
  * that needs one imports its own module (node:fs/promises, node:timers/promises) or reads it from
  * the default export. test/integration/bundle.test.ts checks that neither server loads them.
  */
-/**
- * `import * as fs from 'node:fs'` then `fs.promises`: esbuild would make that undefined, and
- * says so only outside node_modules, so such a use fails the build here, wherever it is.
- */
-function refuseNamespaceUse(importer: string, builtin: string): void {
-  const text = readFileSync(importer, 'utf8');
-  for (const [, local] of text.matchAll(new RegExp(`import\\s*\\*\\s*as\\s+([\\w$]+)\\s+from\\s*['"]${builtin}['"]`, 'g'))) {
-    const used = new RegExp(`\\b${local.replace('$', '\\$')}\\s*\\.\\s*(${LOADED_ON_READ[builtin.slice('node:'.length)].join('|')})\\b`).exec(text);
-    if (used) throw new Error(`${importer}: reads ${builtin}'s ${used[1]} through a namespace import, which the bundle leaves out (LOADED_ON_READ); update scripts/bundle-plugins.ts`);
-  }
-}
-
 export const builtinsWithoutNamespace: Plugin = {
   name: 'latchkey-builtins-without-namespace',
   setup(b) {
-    const filter = new RegExp(`^node:(${Object.keys(LOADED_ON_READ).join('|')})$`);
+    const filter = new RegExp(`^(node:)?(${Object.keys(LOADED_ON_READ).join('|')})$`);
     b.onResolve({ filter }, (args) => {
       if (args.kind !== 'import-statement') return undefined;
       refuseNamespaceUse(args.importer, args.path);
-      return { path: args.path, namespace: 'latchkey-builtin' };
+      return { path: args.path.startsWith('node:') ? args.path : `node:${args.path}`, namespace: 'latchkey-builtin' };
     });
     b.onLoad({ filter: /.*/, namespace: 'latchkey-builtin' }, (args) => {
       const skipped = new Set(LOADED_ON_READ[args.path.slice('node:'.length)]);

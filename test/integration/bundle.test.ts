@@ -112,5 +112,6 @@ describe('the production bundle (scripts/build.ts)', () => {
     assert.equal((await fetch(new URL('/assets/style.css', serve.idOrigin))).status, 200);
     const loaded = await loadedModules(serve.child, join(outdir, 'serve-modules.txt'));
     for (const absent of ['NativeModule internal/deps/undici/undici', 'NativeModule tls']) assert.ok(!loaded.includes(absent), `${absent} was loaded`);
+    for (const absent of ['worker_threads', 'internal/util/diff']) assert.ok(!loaded.includes(`NativeModule ${absent}`), `${absent} was loaded`);
   });
 });
