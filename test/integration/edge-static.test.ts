@@ -391,7 +391,9 @@ describe('static edge over node:http', () => {
 
     for (const path of ['/private/../private/secret.html', '/./private/secret.html', '//private/secret.html',
       '/%70rivate/secret.html', '/public/../private/secret.html', '/private/./secret.html', '/PRIVATE/secret.html',
-      '/%2e/private/secret.html', '/private']) {
+      '/%2e/private/secret.html', '/private',
+      // a fullwidth "p": a file system that folds compatibility forms would open the same file
+      '/%EF%BD%90rivate/secret.html']) {
       it(`protects "${path}"`, async () => {
         const reply = await get(path);
         assert.equal(reply.status, 401);

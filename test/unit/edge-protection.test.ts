@@ -30,6 +30,25 @@ describe('createProtectionMatcher', () => {
     assert.equal(match('/PRIVATE/x')?.prefix, '/private/');
   });
 
+  it('ignores Unicode case and compatibility forms, which case-insensitive file systems fold as well', () => {
+    const unicode = createProtectionMatcher([
+      { prefix: '/secret/', allowedGroups: [] },
+      { prefix: '/staff/', allowedGroups: [] },
+      { prefix: '/class/', allowedGroups: [] },
+      { prefix: '/café/', allowedGroups: [] },
+      { prefix: '/keys/', allowedGroups: [] },
+    ]);
+    // long s (ext4 casefold opens /secret/ for it), the st ligature, capital sharp s, fullwidth
+    // letters, a Kelvin sign, and a decomposed é against a composed prefix (macOS)
+    for (const path of ['/\u017fecret/plan.html', '/\u017fECRET/', '/\ufb06aff/x', '/cla\u1e9e/x', '/\uff53\uff45\uff43\uff52\uff45\uff54/x', '/\u212aeys/x', '/cafe\u0301/menu']) {
+      assert.notEqual(unicode(path), null, path);
+    }
+    assert.equal(unicode('/\u212aeys/x')?.prefix, '/keys/');
+    assert.equal(unicode('/cafe\u0301/menu')?.prefix, '/café/');
+    assert.equal(unicode('/secret-not/x'), null);
+    assert.equal(match('/\u0440rivate/x'), null, 'a Cyrillic look-alike names another file, so it stays public');
+  });
+
   it('adds the missing trailing slash to a configured prefix', () => {
     const matchBare = createProtectionMatcher([{ prefix: '/members', allowedGroups: [] }]);
     assert.equal(matchBare('/members/a')?.prefix, '/members/');
