@@ -144,9 +144,10 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
   clientApiRoutes(app, { clients: services.clients, people: identity, requireAdmin: (request) => requireAdmin(adminDeps, request), audit: (event) => identity.audit.record(event) });
   await adminConsoleRoutes(app, { ...adminDeps, services });
 
-  // The ceremonies change state with cookies, so they get the same CSRF defences as forms.
+  // The ceremonies change state with cookies, so they get the same CSRF defences as forms. By the
+  // route, not the raw URL: the router decodes /%61pi/webauthn/… to the same route.
   app.addHook('preHandler', async (request) => {
-    if (request.url.startsWith('/api/webauthn/')) assertSameOrigin(request, csrf);
+    if (request.routeOptions.url?.startsWith('/api/webauthn/')) assertSameOrigin(request, csrf);
   });
   await webauthnRoutes(app, {
     webauthn,

@@ -76,6 +76,16 @@ describe('latchkey id: first admin, passkeys and sign-in over HTTP', () => {
     assert.equal(((await response.json()) as { error: string }).error, 'cross_site_request');
   });
 
+  it('refuses a passkey ceremony from another site however its path is spelled', async () => {
+    // The router decodes %61 and %77 to the same routes; the CSRF check must not read the raw URL.
+    for (const path of ['/api/webauthn/login/start', '/%61pi/webauthn/login/start', '/api/%77ebauthn/register/start']) {
+      const response = await admin.jar.fetch(`${id.origin}${path}`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, body: '',
+      });
+      assert.equal(response.status, 403, path);
+    }
+  });
+
   it('sends a disabled user nowhere: their passkey no longer signs in', async () => {
     const users = id.services.identity.users;
     const bob = await users.create({ username: 'bob' });
