@@ -72,15 +72,26 @@ function assertValid(input: UserChanges) {
 
 const normaliseEmail = (email: string | null | undefined) => (email ? email.trim().toLowerCase() : null);
 
+/**
+ * A username, and an email, each names one person: the CLI, recovery and the audit filter find
+ * people by either (findByLogin). So a username may not be another user's email, nor an email
+ * another user's username; otherwise a user who typed an admin's username as their own email
+ * could be the account `latchkey user update <that name> --admin` finds.
+ */
 async function assertUnique(db: DbOrTransaction, input: UserChanges, exceptId?: string) {
+  const othersNamed = async (text: string) => (await db.selectFrom('users').select(['id', 'username', 'email'])
+    .where((eb) => eb.or([eb(eb.fn('lower', ['username']), '=', text), eb('email', '=', text)])).execute())
+    .filter((row) => row.id !== exceptId);
   if (input.username !== undefined) {
-    const taken = await db.selectFrom('users').select('id').where((eb) => eb(eb.fn('lower', ['username']), '=', input.username!.toLowerCase())).executeTakeFirst();
-    if (taken && taken.id !== exceptId) throw conflict('username_taken', `The username "${input.username}" is already taken.`);
+    const other = (await othersNamed(input.username.toLowerCase()))[0];
+    if (other && other.username.toLowerCase() === input.username.toLowerCase()) throw conflict('username_taken', `The username "${input.username}" is already taken.`);
+    if (other) throw conflict('username_taken', `The username "${input.username}" is another user's email address.`);
   }
   const email = normaliseEmail(input.email);
   if (email) {
-    const taken = await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-    if (taken && taken.id !== exceptId) throw conflict('email_taken', `Another user already has the email ${email}.`);
+    const other = (await othersNamed(email))[0];
+    if (other && other.email === email) throw conflict('email_taken', `Another user already has the email ${email}.`);
+    if (other) throw conflict('email_taken', `${email} is another user's username.`);
   }
 }
 
@@ -111,12 +122,17 @@ export function createUserStore(db: Db, clock: Clock) {
       if (!row) throw notFound('This user');
       return toUser(row);
     },
-    /** Finds by username (case-insensitive) or email, as the CLI and admin search accept either. */
+    /**
+     * Finds by username (case-insensitive) or email, as the CLI and admin search accept either. The
+     * username's owner first: data from before assertUnique checked across the two may hold a user
+     * whose email is another user's username.
+     */
     async findByLogin(login: string): Promise<User | null> {
-      const text = login.trim();
-      const row = await db.selectFrom('users').selectAll()
-        .where((eb) => eb.or([eb(eb.fn('lower', ['username']), '=', text.toLowerCase()), eb('email', '=', text.toLowerCase())]))
-        .executeTakeFirst();
+      const text = login.trim().toLowerCase();
+      const rows = await db.selectFrom('users').selectAll()
+        .where((eb) => eb.or([eb(eb.fn('lower', ['username']), '=', text), eb('email', '=', text)]))
+        .limit(2).execute();
+      const row = rows.find((candidate) => candidate.username.toLowerCase() === text) ?? rows[0];
       return row ? toUser(row) : null;
     },
     async list(options: { search?: string; limit?: number; offset?: number; sort?: UserSort } = {}): Promise<User[]> {
