@@ -25,9 +25,14 @@ function findTests(dir: string): string[] {
 const only = process.argv.slice(2);
 const files = only.length ? only : findTests(join(root, 'test')).sort();
 execFileSync('git', ['--version'], { stdio: 'ignore' });
-const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], {
+// nginx and apache2 live in /usr/sbin, which a Debian user's PATH lacks: without it the tests would
+// call installed tools missing. --test-force-exit ends a test file once its tests are done, even if
+// a failed set-up left a server listening: that file then fails instead of holding the run until
+// CI's own limit (seen with nginx missing: deploy-auth-cache.test.ts waited forever).
+const sbin = ['/usr/local/sbin', '/usr/sbin', '/sbin'].filter((dir) => !(process.env.PATH ?? '').split(':').includes(dir));
+const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', '--test-force-exit', ...files], {
   stdio: 'inherit',
   cwd: root,
-  env: { ...process.env, LATCHKEY_TEST: '1' },
+  env: { ...process.env, PATH: [process.env.PATH, ...sbin].filter(Boolean).join(':'), LATCHKEY_TEST: '1' },
 });
 process.exit(run.status ?? 1);
