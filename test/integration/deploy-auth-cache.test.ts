@@ -286,14 +286,16 @@ describe('the Lua engine fails closed', () => {
       assert.ok(config.includes(marker), 'the generated Lua changed; update the test');
       return config.replace(marker, `${marker}        error("a bug in the check")\n`);
     };
-    const edge = await startEdge('lua-broken', 'lua', LONG_TTL, relay.port, broken);
+    let edge: Awaited<ReturnType<typeof startEdge>> | undefined;
     try {
+      // inside the try: if nginx cannot start, the relay must still be closed, or the file never ends
+      edge = await startEdge('lua-broken', 'lua', LONG_TTL, relay.port, broken);
       const answer = await edgeFetch(`https://${SITE}:${edge.port}/private/page.html`, { port: edge.port, caPem }, { cookie: '_oauth2_proxy=anything' });
       assert.equal(answer.status, 500);
       assert.doesNotMatch(answer.body, /private page/);
       assert.match(readFileSync(join(edge.dir, 'error.log'), 'utf8'), /a bug in the check/);
     } finally {
-      await edge.stop();
+      await edge?.stop();
       await relay.close();
     }
   });
