@@ -5,6 +5,7 @@ import { randomId, randomToken } from '../core/random.ts';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
 import type { OidcClientsTable } from '../storage/schema.ts';
 import { refuseUnknownIds } from '../identity/unknown-ids.ts';
+import { forgetClient } from './logout-user.ts';
 import { validateClientId, validateClientName, validateClientUri, validateUriList } from './validate-client-input.ts';
 
 export interface OidcClient {
@@ -148,6 +149,8 @@ export function createClientsService(deps: { db: Db; clock: Clock }) {
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('oidc_clients').set(changes).where('id', '=', id).execute();
         if (groupIds) await setGroups(trx, id, groupIds);
+        // its refresh tokens were issued against a secret; a public client would use them without one
+        if (isPublic && row.is_public !== 1) await forgetClient(trx, id);
       });
       return { client: await toClient(await rowOf(id)), secret };
     },
@@ -179,10 +182,14 @@ export function createClientsService(deps: { db: Db; clock: Clock }) {
       });
     },
 
-    /** Its tokens stop working at once: the provider no longer finds the client they belong to. */
+    /**
+     * Its tokens stop working at once, and for good: they are deleted with it, so a client
+     * registered later under the same id (another app) cannot use them.
+     */
     async delete(id: string): Promise<void> {
       await rowOf(id);
       await db.transaction().execute(async (trx) => {
+        await forgetClient(trx, id);
         await trx.deleteFrom('client_groups').where('client_id', '=', id).execute();
         await trx.deleteFrom('oidc_clients').where('id', '=', id).execute();
       });

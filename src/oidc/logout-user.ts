@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { AuditEvent } from '../identity/audit-log.ts';
+import { sql } from 'kysely';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
 
 export interface LogoutReport {
@@ -16,6 +17,31 @@ export async function revokeGrants(trx: DbOrTransaction, grantIds: ReadonlySet<s
   if (grantIds.size === 0) return;
   await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', [...grantIds]).execute();
   await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', [...grantIds]).execute();
+}
+
+/**
+ * Everything one client holds (its grants with their codes, access and refresh tokens, its pushed
+ * requests), and every provider session's memory of it: for a client that is deleted, whose id
+ * could be registered again for another app, or that stops being confidential, whose refresh
+ * tokens would then be usable without the secret they were issued against.
+ */
+export async function forgetClient(trx: DbOrTransaction, clientId: string): Promise<void> {
+  // Only rows whose JSON names the client are read and parsed; ids are matched exactly after.
+  const like = `%${JSON.stringify(clientId).replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+  const naming = await trx.selectFrom('oidc_payloads').select(['model', 'id', 'payload'])
+    .where(sql<boolean>`payload like ${like} escape '\\'`).execute();
+  const grantIds = new Set<string>();
+  const held: { model: string; id: string }[] = [];
+  for (const row of naming) {
+    const payload = JSON.parse(row.payload) as GrantPayload & SessionPayload;
+    if (row.model === 'Session' && payload.authorizations?.[clientId]) {
+      delete payload.authorizations[clientId];
+      await trx.updateTable('oidc_payloads').set({ payload: JSON.stringify(payload) }).where('model', '=', 'Session').where('id', '=', row.id).execute();
+    } else if (row.model === 'Grant' && payload.clientId === clientId) grantIds.add(row.id);
+    else if (payload.clientId === clientId) held.push(row);
+  }
+  await revokeGrants(trx, grantIds);
+  for (const row of held) await trx.deleteFrom('oidc_payloads').where('model', '=', row.model).where('id', '=', row.id).execute();
 }
 
 export interface SessionPayload { authorizations?: Record<string, { sid?: string; grantId?: string }> }

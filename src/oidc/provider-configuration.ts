@@ -122,10 +122,13 @@ function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet, fin
       devInteractions: { enabled: false },
       // As Pocket ID: a client may introspect and revoke only the tokens issued to it. Any other
       // client's token reads as `{active: false}` (RFC 7662 §2.2), so one app cannot learn who is
-      // signed in to another, nor check whether a token it got hold of is still good.
+      // signed in to another, nor check whether a token it got hold of is still good. A user who
+      // may no longer use the client (left its groups, disabled) reads as inactive too, as userinfo
+      // and refresh already refuse them: oidc-provider's introspection never asks findAccount.
       introspection: {
         enabled: true,
-        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId
+          && (!('accountId' in token) || (await decideAccess(deps.db, token.accountId, client.clientId)).kind === 'allowed'),
       },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },

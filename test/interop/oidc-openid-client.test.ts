@@ -25,21 +25,22 @@ describe('openid-client against latchkey id', () => {
   });
   after(() => server.close());
 
-  async function signIn(jar = new BrowserJar(), extra: Record<string, string> = {}) {
+  async function signIn(jar = new BrowserJar(), extra: Record<string, string> = {}, clientConfig = config, who = userId) {
     const codeVerifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
+    const url = client.buildAuthorizationUrl(clientConfig, {
       redirect_uri: REDIRECT_URI, scope: 'openid email profile groups', state, nonce,
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256', ...extra,
     });
-    const outcome = await authorizeInBrowser(server, jar, url.href, userId, REDIRECT_URI);
+    const outcome = await authorizeInBrowser(server, jar, url.href, who, REDIRECT_URI);
     assert.ok(outcome.callback, `no callback; stopped with ${outcome.finalStatus}: ${outcome.finalBody.slice(0, 200)}`);
-    const tokens = await client.authorizationCodeGrant(config, outcome.callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, ...(extra.max_age ? { maxAge: Number(extra.max_age) } : {}) });
+    const tokens = await client.authorizationCodeGrant(clientConfig, outcome.callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, ...(extra.max_age ? { maxAge: Number(extra.max_age) } : {}) });
     // whether the browser was sent to sign in again although it was signed in
     const askedAgain = outcome.hops.some((hop) => hop.location?.includes('/test/sign-in') && hop.location.includes('again=1'));
     return { tokens, callback: outcome.callback, jar, askedAgain };
   }
+  const signInAs = (who: string) => signIn(new BrowserJar(), {}, config, who);
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   describe('auth_time, prompt=login and max_age (OIDC Core §3.1.2.1): a fresh sign-in is never claimed without one', () => {
@@ -171,6 +172,35 @@ describe('openid-client against latchkey id', () => {
       assert.deepEqual(seen, { active: false }, 'nothing about the token or its user');
     }
     assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, true, 'its own client still sees it');
+  });
+
+  it('reports a token inactive once its user may no longer use the client, as userinfo and refresh do', async () => {
+    const bob = await server.createUser({ username: 'bob-leaves', email: 'bob-leaves@example.com', groups: ['friends'] });
+    const { tokens } = await signInAs(bob);
+    assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, true);
+    // bob leaves the client's only allowed group
+    await server.db.deleteFrom('user_groups').where('user_id', '=', bob).execute();
+    for (const token of [tokens.access_token, tokens.refresh_token!]) assert.deepEqual(await client.tokenIntrospection(config, token), { active: false });
+  });
+
+  it('forgets a deleted client\'s tokens, so a client registered again under its id cannot use them', async () => {
+    const app = await server.createClient({ id: 'short-lived-app', name: 'short-lived', redirectUris: [REDIRECT_URI], allowedGroups: ['friends'] });
+    const appConfig = await client.discovery(new URL(server.issuer), app.clientId, app.secret!, undefined, { execute: [client.allowInsecureRequests] });
+    const { tokens } = await signIn(new BrowserJar(), {}, appConfig);
+    await server.clients.delete(app.clientId);
+    const again = await server.createClient({ id: 'short-lived-app', name: 'another app, same id', redirectUris: [REDIRECT_URI], isPublic: true, allowedGroups: ['friends'] });
+    const againConfig = await client.discovery(new URL(server.issuer), again.clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+    await assert.rejects(client.fetchUserInfo(againConfig, tokens.access_token, userId));
+    await assert.rejects(client.refreshTokenGrant(againConfig, tokens.refresh_token!), (error: client.ResponseBodyError) => error.error === 'invalid_grant');
+  });
+
+  it('forgets a client\'s tokens when it stops being confidential: its refresh tokens were bound to the secret', async () => {
+    const app = await server.createClient({ id: 'turns-public', name: 'turns public', redirectUris: [REDIRECT_URI], allowedGroups: ['friends'] });
+    const appConfig = await client.discovery(new URL(server.issuer), app.clientId, app.secret!, undefined, { execute: [client.allowInsecureRequests] });
+    const { tokens } = await signIn(new BrowserJar(), {}, appConfig);
+    await server.clients.update(app.clientId, { isPublic: true });
+    const publicConfig = await client.discovery(new URL(server.issuer), app.clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+    await assert.rejects(client.refreshTokenGrant(publicConfig, tokens.refresh_token!), (error: client.ResponseBodyError) => error.error === 'invalid_grant');
   });
 
   it('refuses a revoked refresh token', async () => {
