@@ -47,8 +47,13 @@ export function upstreamRequestHeaders(
   const dropped = connectionFields(incoming);
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || dropped.has(name) || IDENTITY.test(name)) continue;
-    if (FORWARDING.test(name) && !request.origin.proxied) continue;
+    if (value === undefined || dropped.has(name)) continue;
+    // CGI, WSGI, PHP and Rack read X_Forwarded_Email as X-Forwarded-Email (both become
+    // HTTP_X_FORWARDED_EMAIL), so an underscore spelling of a protected name is that name
+    // (oauth2-proxy's CVE-2025-64484). It is never believed, not even from a trusted proxy.
+    const spelled = name.includes('_') ? name.replaceAll('_', '-') : name;
+    if (IDENTITY.test(spelled)) continue;
+    if (FORWARDING.test(spelled) && (!request.origin.proxied || spelled !== name)) continue;
     if (name === 'authorization' && config.passAuthorizationHeader) continue;
     headers[name] = value;
   }

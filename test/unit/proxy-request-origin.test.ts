@@ -77,3 +77,27 @@ describe('X-Forwarded-For sent to an http upstream', () => {
     assert.equal(upstreamRequestHeaders(config, headers, { remoteAddress: '203.0.113.7', origin: untrusted }, null)['x-forwarded-for'], '203.0.113.7');
   });
 });
+
+describe('identity and forwarding headers spelled with underscores', () => {
+  const origin = { scheme: 'https' as const, host: 'site.example', uri: '/', proxied: true };
+  const session = { sub: 'user-1', email: 'alice@example.com', emailVerified: true, preferredUsername: 'alice', groups: [], idToken: '', accessToken: '', refreshToken: '', sid: '', createdAt: 0, expiresAt: 1, refreshAt: 0 };
+  // what a client sends hoping the app (WSGI, PHP, Rack, CGI) reads them as the dash spelling
+  const forged = {
+    x_forwarded_email: 'admin@example.com', 'x-forwarded_user': 'admin', x_forwarded_groups: 'admins', x_auth_request_email: 'admin@example.com',
+    x_real_ip: '6.6.6.6', x_forwarded_for: '6.6.6.6', 'x-forwarded-for': '198.51.100.4', x_custom: 'kept',
+  };
+
+  it('are removed, so a signed-in user without groups cannot give themselves one, nor anyone an address', () => {
+    const headers = upstreamRequestHeaders({ passAccessToken: false, passAuthorizationHeader: false }, forged, { remoteAddress: '127.0.0.1', origin }, session);
+    for (const name of ['x_forwarded_email', 'x-forwarded_user', 'x_forwarded_groups', 'x_auth_request_email', 'x_real_ip', 'x_forwarded_for']) assert.equal(headers[name], undefined, name);
+    assert.equal(headers['x-forwarded-groups'], undefined, 'alice has no groups, and none was made up for her');
+    assert.equal(headers['x-forwarded-email'], 'alice@example.com');
+    assert.equal(headers['x-forwarded-for'], '198.51.100.4, 127.0.0.1', 'the dash spelling from a trusted proxy is still believed');
+    assert.equal(headers.x_custom, 'kept', 'other underscore headers are the app\'s business');
+  });
+
+  it('are removed on a request without a session too (a skip-auth route)', () => {
+    const headers = upstreamRequestHeaders({ passAccessToken: false, passAuthorizationHeader: false }, forged, { remoteAddress: '127.0.0.1', origin: { ...origin, proxied: false } }, null);
+    assert.deepEqual(Object.keys(headers).filter((name) => name.includes('_')), ['x_custom']);
+  });
+});
