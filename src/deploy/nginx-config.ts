@@ -53,6 +53,9 @@ function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
         'proxy_set_header Content-Length "";',
         ...forwardedHeaders(plan),
         'proxy_set_header X-Forwarded-Uri $request_uri;',
+        // auth_request's subrequest is always a GET: the visitor's method, for METHOD= skip-auth
+        // routes, and so that a method the visitor names in their own header is never believed
+        'proxy_set_header X-Forwarded-Method $request_method;',
         // a refreshed session comes back as Set-Cookie on this answer
         ...authAnswerBuffers,
         ...authCacheLines(plan, index),

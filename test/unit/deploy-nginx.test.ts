@@ -39,6 +39,15 @@ describe('generateNginxConfig', () => {
     assert.ok(blocks.get(`= ${privateAuth}`)!.includes('proxy_pass http://latchkey_proxy/oauth2/auth;'));
   });
 
+  it('tells the proxy the visitor\'s own method and address, never leaving the visitor\'s headers to say them', () => {
+    // auth_request's subrequest is a GET carrying the visitor's headers: without these lines a
+    // METHOD= skip-auth route would be matched against GET, or a method the visitor made up
+    for (const head of [...blocks.keys()].filter((h) => h.startsWith('= ') && blocks.get(h)!.some((l) => l.startsWith('proxy_pass http://latchkey_proxy/oauth2/auth')))) {
+      assert.ok(blocks.get(head)!.includes('proxy_set_header X-Forwarded-Method $request_method;'), head);
+      assert.ok(blocks.get(head)!.includes('proxy_set_header X-Forwarded-Uri $request_uri;'), head);
+    }
+  });
+
   it('sends a 401 to the proxy\'s sign-in with the original address in X-Auth-Request-Redirect', () => {
     const target = blocks.get('^~ /private/')!.find((l) => l.startsWith('error_page 401'))!;
     assert.equal(target, 'error_page 401 = /_latchkey/sign-in;');
