@@ -149,3 +149,29 @@ describe('an auth location that leaves X-Forwarded-Uri to the visitor, with a pr
     assert.match(check.fix!, /proxy_set_header X-Forwarded-Uri \$request_uri;/);
   });
 });
+
+describe('an auth location that leaves X-Forwarded-Method to the visitor, with a proxy that has a METHOD= skip route', () => {
+  let deployment: Deployment;
+  before(async () => (deployment = await startDeployment({
+    editNginx: (config) => config.replace(/^\s*proxy_set_header X-Forwarded-Method \$request_method;\n/gm, ''),
+    extraProxyFlags: ['--skip-auth-route=GET=^/public/'],
+  })));
+  after(() => deployment?.stop());
+
+  it('fails the check, names the location and gives the line that closes it', async () => {
+    const check = (await runDoctor(deployment.doctorArgs(), { env: deployment.idEnv })).byId('nginx-forwarded-uri');
+    assert.equal(check.status, 'fail');
+    assert.match(check.detail, /location = \/_latchkey\/auth\/1 .* sets no X-Forwarded-Method.*a GET= one admits every method/);
+    assert.match(check.fix!, /proxy_set_header X-Forwarded-Method \$request_method;/);
+  });
+
+  it('passes the generated configuration with the same proxy', async () => {
+    const generated = await startDeployment({ extraProxyFlags: ['--skip-auth-route=GET=^/public/'] });
+    try {
+      const check = (await runDoctor(generated.doctorArgs(), { env: generated.idEnv })).byId('nginx-forwarded-uri');
+      assert.equal(check.status, 'ok', check.detail);
+    } finally {
+      await generated.stop();
+    }
+  });
+});
