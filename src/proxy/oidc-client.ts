@@ -35,7 +35,7 @@ export interface OidcClient {
   exchangeCode(callbackUrl: URL, expected: AuthorizationRequest): Promise<OidcTokens>;
   refresh(refreshToken: string): Promise<OidcTokens>;
   /** Returns the session to end, or throws `invalid_logout_token` (400). */
-  verifyLogoutToken(logoutToken: string): Promise<{ sid?: string; sub?: string }>;
+  verifyLogoutToken(logoutToken: string): Promise<{ sid?: string; sub?: string; issuedAt: number }>;
 }
 
 export interface OidcClientDeps {
@@ -53,6 +53,9 @@ const providerUnavailable = (cause: unknown) =>
 export const isRefusal = (error: unknown): boolean =>
   error instanceof client.ResponseBodyError || error instanceof client.AuthorizationResponseError ||
   error instanceof client.ClientError || error instanceof client.WWWAuthenticateChallengeError;
+
+/** How old a logout token may be (its iat). */
+export const LOGOUT_TOKEN_MAX_AGE = '5m';
 
 export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): OidcClient {
   const baseFetch: (url: string, init: RequestInit) => Promise<Response> = deps.fetch ?? nodeHttpFetch;
@@ -170,10 +173,14 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
       let payload: JWTPayload;
       try {
         // §2.6 steps 3–5: signature with the provider's keys, iss, aud, iat (and exp when present).
+        // A logout token is sent the moment the session ends; one older than LOGOUT_TOKEN_MAX_AGE
+        // is a replay (exp is optional in the spec), and the iat the caller gets limits what
+        // even a fresh replay can end (revocations.ts).
         ({ payload } = await jwtVerify(logoutToken, logoutKeys!, {
           issuer: cfg.serverMetadata().issuer,
           audience: config.clientId,
           requiredClaims: ['iat'],
+          maxTokenAge: LOGOUT_TOKEN_MAX_AGE,
           currentDate: new Date(deps.clock.nowMs()),
           clockTolerance: 60,
         }));
@@ -188,7 +195,7 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
       const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
       const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
       if (!sid && !sub) throw invalid();
-      return { sid, sub };
+      return { sid, sub, issuedAt: payload.iat! };
     },
   };
 }

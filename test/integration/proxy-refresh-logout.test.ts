@@ -90,6 +90,16 @@ describe('proxy session refresh and back-channel logout', () => {
     assert.equal((await h.authCheck(jar)).status, 202);
   });
 
+  it('refuses a logout token that arrives minutes after it was issued (exp, and at most five minutes after iat): a replay ends nothing', async () => {
+    const { jar } = await h.signIn('ada');
+    const saved = jar.header(h.proxyUrl);
+    // the provider stamps its token with the real time; to the proxy it arrives six minutes later
+    h.clock.advanceMs(6 * 60_000);
+    await logoutAtProvider(jar, h.op.issuer);
+    h.clock.advanceMs(-6 * 60_000);
+    assert.equal((await h.authCheck(null, { headers: { cookie: saved } })).status, 202, 'the session survives');
+  });
+
   it('answers 400 to a request without a logout token', async () => {
     const response = await fetch(`${h.proxyUrl}/oauth2/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
     assert.equal(response.status, 400);
