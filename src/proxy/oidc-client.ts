@@ -33,7 +33,8 @@ export interface OidcClient {
   authorizationUrl(request: AuthorizationRequest): Promise<string>;
   /** Validates the authorization response in `callbackUrl` and redeems its code. */
   exchangeCode(callbackUrl: URL, expected: AuthorizationRequest): Promise<OidcTokens>;
-  refresh(refreshToken: string): Promise<OidcTokens>;
+  /** `previousSub`: the session's subject, so that userinfo can be asked when the answer has no ID token. */
+  refresh(refreshToken: string, previousSub?: string): Promise<OidcTokens>;
   /** Returns the session to end, or throws `invalid_logout_token` (400). */
   verifyLogoutToken(logoutToken: string): Promise<{ sid?: string; sub?: string; issuedAt: number }>;
 }
@@ -160,10 +161,12 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
       }, { redirect_uri: expected.redirectUri });
       return tokensFrom(cfg, response);
     },
-    async refresh(refreshToken) {
+    async refresh(refreshToken, previousSub) {
       const cfg = await ready();
       const response = await client.refreshTokenGrant(cfg, refreshToken);
-      const tokens = await tokensFrom(cfg, response);
+      // OIDC Core §12.2: the answer may carry no ID token; then the claims (groups, email) come
+      // from userinfo for the session's own subject, or a removed group would outlive the refresh.
+      const tokens = await tokensFrom(cfg, response, previousSub);
       // RFC 6749 §6: the provider may keep the old refresh token valid and not send a new one.
       return { ...tokens, refreshToken: tokens.refreshToken || refreshToken };
     },

@@ -33,7 +33,7 @@ export function createRefresher(config: ProxyConfig, oidc: OidcClient, clock: Cl
 
   const spend = async (session: Session): Promise<RefreshOutcome> => {
     try {
-      const tokens = await oidc.refresh(session.refreshToken);
+      const tokens = await oidc.refresh(session.refreshToken, session.sub);
       return { kind: 'refreshed', session: sessionFromTokens(config, tokens, Math.floor(clock.nowMs() / 1000), session) };
     } catch (error) {
       return isRefusal(error) || (error as { status?: number }).status === 403 ? { kind: 'refused', cause: error } : { kind: 'unavailable', cause: error };

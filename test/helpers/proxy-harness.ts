@@ -27,11 +27,12 @@ export const AUTH_STATUSES = [202, 401, 403];
 
 type Overrides = Parameters<typeof proxyConfigFixture>[0];
 
-export async function startProxyHarness(options: { config?: Overrides; accounts?: (login: string) => AccountClaims; accessTokenTtlSeconds?: number } = {}): Promise<ProxyHarness> {
+/** `fetch`: what the proxy's OIDC client fetches with (a test may change what the provider seems to answer). */
+export async function startProxyHarness(options: { config?: Overrides; accounts?: (login: string) => AccountClaims; accessTokenTtlSeconds?: number; fetch?: typeof fetch } = {}): Promise<ProxyHarness> {
   const op = await startReferenceProvider();
   const clock = manualClock(Date.now());
   const config = proxyConfigFixture({ oidcIssuerUrl: op.issuer, ...options.config });
-  const proxy = await createProxyServer(config, { clock });
+  const proxy = await createProxyServer(config, { clock, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const { url: proxyUrl } = await proxy.listen();
   op.configure({
     clientId: config.clientId,

@@ -125,3 +125,34 @@ describe('proxy session refresh and back-channel logout', () => {
     assert.equal((await h.authCheck(jar)).status, 202, 'the session survives');
   });
 });
+
+describe('a refresh whose answer has no ID token (OIDC Core §12.2)', () => {
+  let h: ProxyHarness;
+  const groups = new Map<string, string[]>([['ada', ['admins']]]);
+  // The provider answers refreshes without id_token, as §12.2 allows (the reference provider
+  // always sends one, so the test takes it out of the answer).
+  const withoutIdTokenOnRefresh: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    if (!String(init?.body ?? '').includes('grant_type=refresh_token')) return response;
+    const answer = await response.json() as Record<string, unknown>;
+    delete answer.id_token;
+    return new Response(JSON.stringify(answer), { status: response.status, headers: { 'content-type': 'application/json' } });
+  };
+  before(async () => {
+    h = await startProxyHarness({
+      config: { cookie: { refreshSeconds: REFRESH_SECONDS }, scopes: ['openid', 'email', 'profile'] },
+      accounts: (login) => ({ email: `${login}@example.com`, email_verified: true, groups: groups.get(login) ?? [] }),
+      fetch: withoutIdTokenOnRefresh,
+    });
+  });
+  after(() => h.close());
+
+  it('reads the claims from userinfo, so a group the user left no longer lets them in', async () => {
+    const { jar } = await h.signIn('ada');
+    assert.equal((await h.authCheck(jar, { query: 'allowed_groups=admins' })).status, 202);
+    groups.set('ada', []);
+    h.clock.advanceMs((REFRESH_SECONDS + 1) * 1000);
+    assert.equal((await h.authCheck(jar, { query: 'allowed_groups=admins' })).status, 403);
+    assert.equal((await h.authCheck(jar)).status, 202, 'still signed in, only outside the group');
+  });
+});
