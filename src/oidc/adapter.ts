@@ -46,9 +46,12 @@ function payloadAdapter(db: Db, clock: Clock, model: string): Adapter {
     async destroy(id) {
       await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
     },
-    // Every model shares grant ids: revoking a grant removes its codes, access and refresh tokens.
+    // oidc-provider calls this once per token model (lib/helpers/revoke.js: access and refresh
+    // tokens, codes) and destroys the Grant itself, so only this model's rows go. Deleting every
+    // row with the grant id also took a pending Interaction that carries it: a second person
+    // signing in in the same browser then met "This sign-in expired" (oidc-switch-user.test.ts).
     async revokeByGrantId(grantId) {
-      await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
+      await db.deleteFrom('oidc_payloads').where('model', '=', model).where('grant_id', '=', grantId).execute();
     },
   };
 }
