@@ -44,7 +44,8 @@ export const TTL_SECONDS = { AccessToken: 3600, IdToken: 3600, AuthorizationCode
  * is noticed at the next authorization request, not only when the provider's own session ends.
  */
 function latchkeySessionCheck(deps: ConfigurationDeps) {
-  return new interactionPolicy.Check('latchkey_session', 'the End-User must be signed in to latchkey and allowed to use this client', async (ctx) => {
+  // prompt=none answers login_required, as for any missing sign-in (OIDC Core §3.1.2.6)
+  return new interactionPolicy.Check('latchkey_session', 'the End-User must be signed in to latchkey and allowed to use this client', 'login_required', async (ctx) => {
     if (ctx.oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // just confirmed by interactions.ts
     const request = requestFor(ctx.req);
     const userId = request ? (await deps.currentSignIn(request))?.userId ?? null : null;

@@ -120,6 +120,15 @@ describe('prompt=none with the latchkey web session and no provider session', ()
     assert.equal((await refresh(firstTokens.refresh_token)).status, 200);
   });
 
+  it('answers login_required, not interaction_required, when the provider session outlived the web session', async () => {
+    const fay = await server.createUser({ username: 'fay', groups: ['friends'] });
+    const jar = new BrowserJar();
+    assert.ok((await authorize(jar, fay)).code, 'a provider session for fay');
+    // signed out of latchkey (or the web session expired), the provider's session still there
+    jar.store(new URL(server.issuer), new Response(null, { headers: [['set-cookie', `${TEST_USER_COOKIE}=; Path=/; Max-Age=0`]] }));
+    assert.equal((await silently(jar)).error, 'login_required');
+  });
+
   it('answers login_required without a web session', async () => {
     const jar = new BrowserJar();
     const { error } = await silently(jar);
