@@ -36,7 +36,8 @@ export interface OidcClient {
   /** `previousSub`: the session's subject, so that userinfo can be asked when the answer has no ID token. */
   refresh(refreshToken: string, previousSub?: string): Promise<OidcTokens>;
   /** Returns the session to end, or throws `invalid_logout_token` (400). */
-  verifyLogoutToken(logoutToken: string): Promise<{ sid?: string; sub?: string; issuedAt: number }>;
+  /** `jti`: the token's id (§2.4 requires one), by which a replay is recognised. */
+  verifyLogoutToken(logoutToken: string): Promise<{ sid?: string; sub?: string; jti?: string }>;
 }
 
 export interface OidcClientDeps {
@@ -177,8 +178,8 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
       try {
         // §2.6 steps 3–5: signature with the provider's keys, iss, aud, iat (and exp when present).
         // A logout token is sent the moment the session ends; one older than LOGOUT_TOKEN_MAX_AGE
-        // is a replay (exp is optional in the spec), and the iat the caller gets limits what
-        // even a fresh replay can end (revocations.ts).
+        // is a replay (exp is optional in the spec). A younger one seen before is recognised by
+        // its jti (routes.ts).
         ({ payload } = await jwtVerify(logoutToken, logoutKeys!, {
           issuer: cfg.serverMetadata().issuer,
           audience: config.clientId,
@@ -198,7 +199,7 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
       const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
       const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
       if (!sid && !sub) throw invalid();
-      return { sid, sub, issuedAt: payload.iat! };
+      return { sid, sub, jti: typeof payload.jti === 'string' && payload.jti ? payload.jti : undefined };
     },
   };
 }

@@ -175,8 +175,8 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       subscriber = redis.duplicate();
       subscriber.on('message', (_channel: string, message: string) => {
         try {
-          const { from, sid, sub, issuedAt } = JSON.parse(message) as { from: string; sid?: string; sub?: string; issuedAt?: number };
-          if (from !== instanceId) options.revocations.revoke({ sid, sub, issuedAt });
+          const { from, sid, sub } = JSON.parse(message) as { from: string; sid?: string; sub?: string };
+          if (from !== instanceId) options.revocations.revoke({ sid, sub });
         } catch (error) {
           options.onError?.(error, 'unreadable revocation message');
         }
@@ -214,12 +214,12 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       if (ticket) await redis.del(sessionKey(ticket.id));
       return cookieNames.clear(attrs, sent);
     },
-    async endSessions({ sid, sub, issuedAt }) {
+    async endSessions({ sid, sub }) {
       // Back-Channel Logout §2.7: the sid's sessions, or with only sub, every session of the user.
       const index = sid ? indexKey('sid', sid) : sub ? indexKey('sub', sub) : null;
       if (!index) return;
       await redis.eval(END_SESSIONS_SCRIPT, 1, index, sessionKeyPrefix);
-      await redis.publish(channel, JSON.stringify({ from: instanceId, sid, sub, issuedAt }));
+      await redis.publish(channel, JSON.stringify({ from: instanceId, sid, sub }));
     },
     async shareRefresh(due, refresh) {
       const id = refreshId(due);

@@ -6,19 +6,13 @@
 import type { Clock } from '../core/clock.ts';
 
 export interface Revocations {
-  /**
-   * `issuedAt`: the logout token's iat (epoch seconds). Only sessions created before it (give or
-   * take the clocks' difference) end, so a token replayed later cannot end a newer sign-in.
-   */
-  revoke(claims: { sid?: string; sub?: string; issuedAt?: number }): void;
+  revoke(claims: { sid?: string; sub?: string }): void;
   /** Whether a session created at `createdAt` (epoch seconds) was ended later by the provider. */
   isRevoked(session: { sid: string; sub: string; createdAt: number }): boolean;
   readonly size: number;
 }
 
 const MAX_ENTRIES = 100_000;
-/** The provider's clock may run behind ours: sessions made this long after iat still end. */
-export const CLOCK_SKEW_SECONDS = 60;
 
 export function createRevocations(clock: Clock, lifetimeSeconds: number): Revocations {
   // key → [revokedAt seconds, forgetAt ms]
@@ -37,12 +31,10 @@ export function createRevocations(clock: Clock, lifetimeSeconds: number): Revoca
   };
 
   return {
-    revoke({ sid, sub, issuedAt }) {
+    revoke({ sid, sub }) {
       prune();
       const nowMs = clock.nowMs();
-      const nowSeconds = Math.floor(nowMs / 1000);
-      const cutOff = issuedAt === undefined ? nowSeconds : Math.min(nowSeconds, issuedAt + CLOCK_SKEW_SECONDS);
-      const entry: [number, number] = [cutOff, nowMs + lifetimeSeconds * 1000];
+      const entry: [number, number] = [Math.floor(nowMs / 1000), nowMs + lifetimeSeconds * 1000];
       // A sid names one provider session; a logout token with only sub ends all of the user's.
       if (sid) entries.set(`sid:${sid}`, entry);
       else if (sub) entries.set(`sub:${sub}`, entry);

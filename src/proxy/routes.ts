@@ -1,6 +1,7 @@
 // The proxy's HTTP surface, oauth2-proxy v7's endpoints under --proxy-prefix (default /oauth2).
 // The only file of the feature that knows fastify: each handler translates one call.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sha256Base64url } from '../core/crypto.ts';
 import { AppError, unauthorized } from '../core/errors.ts';
 import { sendError, wantsHtml } from '../web/error-handler.ts';
 import { authAnswer } from './auth-endpoint.ts';
@@ -12,6 +13,9 @@ import { notAllowedPage, proxyErrorPage, signInPage } from './pages.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, FlowError, findRedirect, finishSignIn, signOut, startSignIn } from './sign-in.ts';
 import { upstreamRoutes } from './upstream-routes.ts';
+
+/** How long a logout token's jti is remembered: longer than it may live (oidc-client.ts: LOGOUT_TOKEN_MAX_AGE, plus the clocks' 60 s). */
+const LOGOUT_TOKEN_MEMORY_SECONDS = 7 * 60;
 
 const rawQueryOf = (url: string): string => {
   const q = url.indexOf('?');
@@ -127,6 +131,15 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
       noStore(reply);
       if (!token) throw new AppError('invalid_request', 400, 'A logout_token is required.');
       const claims = await rt.oidc.verifyLogoutToken(token);
+      // A token seen before is a replay: ending sessions again would end sign-ins made since the
+      // logout. Remembered here and, with Redis, for every instance, longer than such a token lives.
+      if (claims.jti) {
+        const seen = `logout-token:${sha256Base64url(claims.jti)}`;
+        if (!rt.usedStates.add(seen, LOGOUT_TOKEN_MEMORY_SECONDS) || !(await rt.sessions.claimState(seen, LOGOUT_TOKEN_MEMORY_SECONDS))) {
+          request.log.info({ sid: claims.sid, sub: claims.sub }, 'back-channel logout token seen before; nothing ended again');
+          return reply.code(200).send();
+        }
+      }
       rt.revocations.revoke(claims);
       await rt.sessions.endSessions(claims);
       request.log.info({ sid: claims.sid, sub: claims.sub }, 'back-channel logout');

@@ -23,7 +23,7 @@ export interface SessionStore {
    * The provider ended sessions (back-channel logout): a server-side store deletes them and tells
    * the other proxy instances; the cookie store has nothing to delete (the deny-list covers it).
    */
-  endSessions(claims: { sid?: string; sub?: string; issuedAt?: number }): Promise<void>;
+  endSessions(claims: { sid?: string; sub?: string }): Promise<void>;
   /**
    * Records a sign-in's OAuth state as used for `ttlSeconds`; false when it already was. A
    * server-side store answers for every instance; the cookie store has no shared state and always

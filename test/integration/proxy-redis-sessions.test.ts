@@ -106,6 +106,40 @@ describe('proxy sessions in Redis, shared by two instances', () => {
     assert.equal((await authAt(b, saved)).status, 401, 'instance B honours the logout that instance A received');
   });
 
+  it('ends nothing when the same logout token comes again, at either instance: a newer sign-in survives', async () => {
+    const jar = await signInAt(a, 'replayed');
+    assert.equal((await authAt(a, jar.header(url(a)))).status, 202);
+    // A logout token naming only the user (as a provider sends for a grant that outlived its
+    // session), captured on its way as someone who could read it would hold it.
+    const realFetch = globalThis.fetch;
+    let logoutToken = '';
+    globalThis.fetch = async (input, init) => {
+      if (String(input).includes('/backchannel-logout')) logoutToken = new URLSearchParams(String(init?.body ?? '')).get('logout_token') ?? logoutToken;
+      return realFetch(input, init);
+    };
+    try {
+      // oidc-provider's Client#backchannelLogout(sub, sid) exists but is missing from its typings
+      const client = await op.provider!.Client.find(instances[a].server.runtime.config.clientId) as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> };
+      await client.backchannelLogout('replayed');
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    assert.ok(logoutToken, 'the provider sent a logout token');
+    assert.equal((await authAt(a, jar.header(url(a)))).status, 401, 'the logout ended the session');
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a sign-in in a later second than the logout
+    const again = await signInAt(a, 'replayed');
+    const cookie = again.header(url(a));
+    assert.equal((await authAt(a, cookie)).status, 202);
+    const keysBefore = await sessionKeys();
+    for (const i of [a, b]) {
+      const replay = await fetch(`${url(i)}/oauth2/backchannel-logout`, { method: 'POST', body: new URLSearchParams({ logout_token: logoutToken }) });
+      assert.equal(replay.status, 200);
+    }
+    // instance B never saw the token: only its jti, remembered in Redis, tells it a replay
+    assert.deepEqual(await sessionKeys(), keysBefore, 'the new sign-in is still in Redis after the replays');
+    for (const i of [a, b]) assert.equal((await authAt(i, cookie)).status, 202, 'and admitted at both instances');
+  });
+
   it('tells every instance about a back-channel logout on the revocation channel', async () => {
     const jar = await signInAt(a, 'announced');
     const sizeBefore = instances[b].server.runtime.revocations.size;
