@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     if (created) await rmdir(outDir).catch(() => {});
     throw aboutOutDir(error, outDir);
   });
-  const pruned = keep === null ? [] : await pruneBackups(outDir, keep);
+  const pruned = keep === null ? [] : await pruneBackups(outDir, keep, result.path);
   const m = result.manifest;
   print(values.json, { path: result.path, manifest: m, pruned }, () => [
     `Backup written to ${result.path}`,

@@ -3,7 +3,7 @@
 // the same client secret is accepted; damaged archives, wrong keys and newer databases are refused.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -189,6 +189,18 @@ describe('backup and restore of a SQLite latchkey id', () => {
     const left = readdirSync(backups).sort();
     assert.equal(left.length, 2);
     assert.ok(!left.includes(archive.split('/').at(-1)!), 'the oldest backup was removed');
+  });
+
+  it('never removes the backup it has just written, even when an archive in the folder is dated later', async () => {
+    const dataDir = join(work, 'fresh');
+    // an archive named with a time ahead of ours (a clock that ran ahead, a copy from another host)
+    const newest = readdirSync(backups).sort().at(-1)!;
+    const future = join(backups, 'latchkey-backup-20990101T000000000Z.tar.gz');
+    copyFileSync(join(backups, newest), future);
+    const run = await latchkey(['backup', '--out', backups, '--keep', '1', '--json'], envFor(dataDir));
+    assert.equal(run.code, 0, run.stderr);
+    const written = (JSON.parse(run.stdout) as { path: string }).path;
+    assert.deepEqual(readdirSync(backups), [written.split('/').at(-1)!], 'the new backup is the one kept');
   });
 });
 

@@ -3,7 +3,7 @@
 // ENCRYPTION_KEY, so the database is all there is to keep (plus that key, kept elsewhere).
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { AppError } from '../../core/errors.ts';
 import { isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.ts';
 import { sha256OfFile, writeArchive } from './archive.ts';
@@ -82,10 +82,16 @@ async function readFacts(connection: string, input: BackupInput) {
   }
 }
 
-/** Keeps the newest `keep` archives in `dir` (by the time in their names); returns the removed paths. */
-export async function pruneBackups(dir: string, keep: number): Promise<string[]> {
-  const names = (await readdir(dir)).filter((name) => ARCHIVE_PATTERN.test(name)).sort().reverse();
-  const removed = names.slice(keep).map((name) => join(dir, name));
+/**
+ * Keeps `justWritten` and the newest `keep - 1` other archives in `dir` (by the time in their
+ * names); returns the removed paths. The archive just written always stays: an archive named
+ * with a later time (made while the clock ran ahead, or copied from another host) would otherwise
+ * outrank it, and every backup would be deleted the moment it was written.
+ */
+export async function pruneBackups(dir: string, keep: number, justWritten: string): Promise<string[]> {
+  const written = basename(justWritten);
+  const others = (await readdir(dir)).filter((name) => ARCHIVE_PATTERN.test(name) && name !== written).sort().reverse();
+  const removed = others.slice(Math.max(0, keep - 1)).map((name) => join(dir, name));
   for (const path of removed) await rm(path, { force: true });
   return removed;
 }
