@@ -1,6 +1,7 @@
 // A backup archive is a gzipped tar (inspect it with `tar -tzvf`): manifest.json, then the
 // database payload. Written to a temporary name and renamed, so a reader never sees half a backup.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -94,7 +95,8 @@ export async function extractArchive(archivePath: string, payloadPath: string): 
           if (failed) throw failed;
           hash.update(chunk);
           bytes += chunk.length;
-          if (!out.write(chunk)) return new Promise<void>((resolve) => out.once('drain', () => resolve()));
+          // once() rejects on 'error': a full disk never drains, and waiting for it hung the restore
+          if (!out.write(chunk)) return once(out, 'drain').then(() => undefined);
         },
         end: () => new Promise<void>((resolve, reject) => {
           if (failed) return reject(failed);
@@ -109,6 +111,8 @@ export async function extractArchive(archivePath: string, payloadPath: string): 
     if (error instanceof AppError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new AppError('backup_not_found', 400, `No backup at ${archivePath}.`);
+    // the backup may be fine: say what happened instead of calling it damaged
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new AppError('disk_full', 507, `The disk is full where ${payloadPath} was being written; nothing was changed. Free some space and try again.`, { cause: error });
     throw corrupted(code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' ? 'its compressed data does not check out' : (error as Error).message, error);
   }
   const m = manifest as BackupManifest | null;
