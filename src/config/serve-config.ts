@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isLoopbackHost } from '../core/net.ts';
 import type { ProtectedPrefix } from '../edge/protection.ts';
-import { unknownFlagProblem } from './closest-name.ts';
+import { closestName, unknownFlagProblem } from './closest-name.ts';
 import { readEnv } from './env.ts';
 import { type IdConfig, loadIdConfig, readTrustProxy, type TrustProxy } from './id-config.ts';
 import { type ListenAddress, parseListenAddress } from './listen-address.ts';
@@ -87,6 +87,26 @@ export function isServeHelp(argv: readonly string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }
 
+const PREFIX = 'LATCHKEY_';
+/** The LATCHKEY_* variables serve reads, and the one bin/latchkey reads for the proxy. */
+const KNOWN_VARIABLES = ['LATCHKEY_SITE', 'LATCHKEY_PROTECT', 'LATCHKEY_URL', 'LATCHKEY_ID_URL', 'LATCHKEY_LISTEN', 'LATCHKEY_ID_LISTEN',
+  'LATCHKEY_DATA', 'LATCHKEY_TLS_CERT', 'LATCHKEY_TLS_KEY', 'LATCHKEY_HTTP_REDIRECT_PORT', 'LATCHKEY_PROXY_OPTIMIZE'];
+
+/**
+ * A misspelled variable would be ignored, and LATCHKEY_PROTECTED=/members/ would leave /members/
+ * public: near misses of a known name are refused with the name meant (as `latchkey proxy`
+ * refuses an unknown OAUTH2_PROXY_* variable). Other LATCHKEY_* names (latchkey's own test
+ * harness sets LATCHKEY_TEST…) are left alone.
+ */
+function refuseUnknownVariables(env: Env, problems: string[]): void {
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith(PREFIX) || KNOWN_VARIABLES.includes(name)) continue;
+    // compared without the shared prefix, which would make every LATCHKEY_ name look near
+    const meant = closestName(name.slice(PREFIX.length), KNOWN_VARIABLES.map((known) => known.slice(PREFIX.length)));
+    if (meant) problems.push(`${name}: not a latchkey serve variable; did you mean ${PREFIX}${meant}? (latchkey serve --help lists them all)`);
+  }
+}
+
 /** Reads `latchkey serve`'s flags and environment; throws one ConfigError listing every problem. */
 export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<ServeConfig> {
   const { env } = input;
@@ -97,6 +117,7 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
     return typeof value === 'string' ? value.trim() : readEnv(env, variable, problems);
   };
 
+  refuseUnknownVariables(env, problems);
   const siteRoot = readSiteRoot(text('site', 'LATCHKEY_SITE'), problems);
   const protectTexts = (flags.protect as string[] | undefined) ?? readEnv(env, 'LATCHKEY_PROTECT', problems)?.split(/\s+/).filter(Boolean) ?? ['/private/'];
   const protectedPrefixes = parseProtectRules(protectTexts, '--protect', problems);

@@ -36,6 +36,15 @@ describe('latchkey serve configuration', () => {
     assert.equal(config.tls, null);
   });
 
+  it('refuses a misspelled LATCHKEY_ variable, naming the one meant, so a section meant to be private is never left public', () => {
+    assert.deepEqual(problemsOf(() => loadServeConfig({ argv: base, env: { ...KEY, LATCHKEY_PROTECTED: '/members/', LATCHKEY_TLS_CRT: 'x' } })), [
+      'LATCHKEY_PROTECTED: not a latchkey serve variable; did you mean LATCHKEY_PROTECT? (latchkey serve --help lists them all)',
+      'LATCHKEY_TLS_CRT: not a latchkey serve variable; did you mean LATCHKEY_TLS_CERT? (latchkey serve --help lists them all)',
+    ]);
+    // bin/latchkey's own variable, and names that are no near miss of a serve variable, are left alone
+    assert.ok(loadServeConfig({ argv: base, env: { ...KEY, LATCHKEY_PROXY_OPTIMIZE: 'speed', LATCHKEY_TEST: '1' } }));
+  });
+
   it('reads several protected prefixes, each with its own groups', () => {
     const config = loadServeConfig({ argv: [...base, '--protect', '/private/', '--protect', '/private/family=family,friends'], env: KEY });
     assert.deepEqual(config.protectedPrefixes, [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family', 'friends'] }]);
