@@ -8,7 +8,7 @@ import { isNavigation } from '../proxy/navigation.ts';
 import type { ProxyLogger, ProxyRuntime } from '../proxy/proxy-runtime.ts';
 import type { ProtectedPrefix, Resolution, StaticSite } from '../edge/static-site.ts';
 import { encodePathForLocation } from '../edge/request-path.ts';
-import { notAllowedPage } from '../proxy/pages.ts';
+import { notAllowedPage, PROXY_PAGE_HEADERS } from '../proxy/pages.ts';
 import { signedInName } from '../proxy/session.ts';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -26,6 +26,8 @@ export interface SiteHandlerDeps {
 }
 
 const NO_STORE = 'private, no-store';
+/** The proxy's page headers (no framing, no script), for the refusal page serve writes itself. */
+const PAGE_HEADERS: Record<string, string> = Object.fromEntries(PROXY_PAGE_HEADERS);
 
 export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
   const { site, runtime } = deps;
@@ -89,7 +91,7 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
       const session = result.session;
       // the proxy's page: who is signed in and how to switch, never which groups would be let in
       const page = notAllowedPage({ signedInAs: session ? signedInName(session) : 'someone else', signOutPath, siteHome: '/' });
-      return send(res, 403, { 'content-type': 'text/html; charset=utf-8' }, page.value, req.method === 'HEAD');
+      return send(res, 403, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' }, page.value, req.method === 'HEAD');
     }
     // 401. A browser navigation starts sign-in and comes back to the same address; anything else
     // (an <img>, a script's fetch or POST, an API client) gets the status it can act on. Each

@@ -1,11 +1,30 @@
 // The proxy's pages: the sign-in button (without --skip-provider-button), the refusal of a signed-in
 // account, and errors.
-import { type Html, html } from '../web/html.ts';
+import { createHash } from 'node:crypto';
+import { type Html, html, raw } from '../web/html.ts';
+
+const STYLE = 'body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}button,a.button{font:inherit;padding:.6rem 1.2rem;cursor:pointer}';
+
+/**
+ * The headers of every answer the proxy writes itself (its pages, JSON, redirects; never an
+ * upstream's): no framing (the sign-in button must not be clickjacked), no sniffing, no script at
+ * all, and the pages' one inline style by its hash. form-action allows http(s): the sign-in form
+ * goes on to the provider.
+ */
+export const PROXY_PAGE_HEADERS: readonly [string, string][] = [
+  ['content-security-policy', [
+    "default-src 'none'", `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
+    "form-action 'self' https: http:", "frame-ancestors 'none'", "base-uri 'none'",
+  ].join('; ')],
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['referrer-policy', 'same-origin'],
+];
 
 const layout = (title: string, body: Html): Html => html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>${title}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}button,a.button{font:inherit;padding:.6rem 1.2rem;cursor:pointer}</style>
+<style>${raw(STYLE)}</style>
 </head><body><main>${body}</main></body></html>`;
 
 // A GET form drops the query of its action, so rd travels as a hidden field.

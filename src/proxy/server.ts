@@ -9,7 +9,7 @@ import { latchkeyVersion } from '../cli/version.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import { createProxyMetrics, installProxyMetricsHooks, type ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { HttpAddress, ProxyConfig } from './config.ts';
-import { proxyErrorPage } from './pages.ts';
+import { PROXY_PAGE_HEADERS, proxyErrorPage } from './pages.ts';
 import { type AuthObserver, createProxyRuntime, type ProxyDeps, type ProxyRuntime } from './proxy-runtime.ts';
 import { proxyRoutes } from './routes.ts';
 import { authFastPath } from './auth-endpoint.ts';
@@ -92,6 +92,12 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
   answeredOutsideFastify = authFastPath(runtime, `${config.proxyPrefix}/auth`);
   await app.register(formbody);
   installErrorHandling(app, proxyErrorPage);
+  // onSend sees only what fastify sends, the proxy's own answers: an upstream's answer is written
+  // to the raw response after reply.hijack() (upstream-routes.ts) and keeps its own headers.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    for (const [name, value] of PROXY_PAGE_HEADERS) if (!reply.hasHeader(name)) reply.header(name, value);
+    return payload;
+  });
   if (metrics) installProxyMetricsHooks(app, metrics, config.proxyPrefix);
   let metricsServer: MetricsServer | null = null;
   await app.register(proxyRoutes(runtime));

@@ -2,6 +2,7 @@
 // http upstream that records what it receives, a file upstream served by the static edge, an
 // upstream that is down and one that never answers.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request as httpRequest, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
@@ -188,6 +189,21 @@ describe('proxy upstreams: http, file and down, behind a sign-in', () => {
       req.flushHeaders();
     });
     assert.equal(body, 'got part-one');
+  });
+
+  it('keeps its own pages out of frames and free of scripts, and leaves the upstream\'s answers as the upstream sent them', async () => {
+    const page = await fetch(`${h.proxyUrl}/app/secret`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /script-src/, 'no script at all (default-src none)');
+    // the page's one inline style is allowed by its hash, so it still renders
+    const style = /<style>([\s\S]*?)<\/style>/.exec(await page.text())![1];
+    assert.ok(csp.includes(`'sha256-${createHash('sha256').update(style).digest('base64')}'`), csp);
+    const upstream = await ada.fetch(`${h.proxyUrl}/app/notes`);
+    await upstream.arrayBuffer();
+    for (const name of ['x-frame-options', 'content-security-policy']) assert.equal(upstream.headers.get(name), null, `${name} on the upstream's answer`);
   });
 
   it('shows a browser without a session the sign-in page, with 403, and never reaches the upstream', async () => {

@@ -112,6 +112,8 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
       assert.equal(response.status, 403);
       assert.equal(response.headers.get('location'), null);
       assert.equal(response.headers.get('cache-control'), 'private, no-store');
+      assert.equal(response.headers.get('x-frame-options'), 'DENY', 'its sign-out link is not to be clickjacked');
+      assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
       const page = await response.text();
       assert.match(page, /signed in as <strong>alice<\/strong>/);
       assert.match(page, /this account does not have access here/);
