@@ -2,6 +2,7 @@
 // taken while the server writes restores into a new data folder where the same passkey signs in and
 // the same client secret is accepted; damaged archives, wrong keys and newer databases are refused.
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import * as client from 'openid-client';
 import { createIdApp } from '../../src/app/id-app.ts';
 import { loadIdConfig } from '../../src/config/id-config.ts';
 import type { BackupManifest } from '../../src/storage/backup/manifest.ts';
-import { openMigratedDatabase } from '../../src/storage/database.ts';
+import { openDatabase, openMigratedDatabase } from '../../src/storage/database.ts';
 import { createTestPostgres, type TestPostgres } from '../helpers/backends.ts';
 import { authorizeWithPasskey, enrollUser, type IdBrowser } from '../helpers/id-passkey-flow.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
@@ -240,6 +241,33 @@ describe('backup and restore of a PostgreSQL latchkey id', () => {
       assert.equal(bob?.username, 'bob');
     } finally {
       await database.close();
+    }
+  });
+
+  it('refuses to restore over another application\'s tables, which the public schema\'s replacement would drop, unless --force', async () => {
+    const made = await latchkey(['backup', '--out', work, '--json'], envFor(source.url));
+    const { path } = JSON.parse(made.stdout) as { path: string };
+    const other = await createTestPostgres();
+    try {
+      const database = await openDatabase(other.url);
+      try {
+        await sql`create table invoices (id int primary key, amount int)`.execute(database.db);
+        await sql`insert into invoices values (1, 100)`.execute(database.db);
+      } finally {
+        await database.close();
+      }
+      const refused = await latchkey(['restore', path], envFor(other.url));
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /holds tables that are not latchkey's \(invoices\).*Check DB_CONNECTION_STRING, or add --force.*Nothing was changed/);
+      const check = await openDatabase(other.url);
+      try {
+        assert.equal((await sql<{ n: number }>`select count(*)::int as n from invoices`.execute(check.db)).rows[0].n, 1, 'the other application\'s data is untouched');
+      } finally {
+        await check.close();
+      }
+      assert.equal((await latchkey(['restore', '--force', path], envFor(other.url))).code, 0, 'with --force it goes ahead');
+    } finally {
+      await other.drop();
     }
   });
 

@@ -46,3 +46,13 @@ export async function lastWriteAtMs(db: Db): Promise<number | null> {
   }
   return newest;
 }
+
+/** latchkey's tables (src/storage/schema.ts) and kysely's two; a restore replaces exactly these. */
+const LATCHKEY_TABLES = new Set(['users', 'groups', 'user_groups', 'passkeys', 'one_time_links', 'web_sessions', 'audit_log', 'oidc_clients',
+  'client_groups', 'signing_keys', 'oidc_payloads', 'api_keys', 'recovery_codes', 'ephemeral', 'app_state', MIGRATION_TABLE, `${MIGRATION_TABLE}_lock`]);
+
+/** Tables in a PostgreSQL database's public schema that are not latchkey's, sorted. */
+export async function foreignPostgresTables(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' order by table_name`.execute(db);
+  return rows.map((row) => row.name).filter((name) => !LATCHKEY_TABLES.has(name));
+}
