@@ -244,7 +244,7 @@ describe('backup and restore of a PostgreSQL latchkey id', () => {
     }
   });
 
-  it('refuses to restore over another application\'s tables, which the public schema\'s replacement would drop, unless --force', async () => {
+  it('refuses to restore over another application\'s database, whose tables the public schema\'s replacement would drop, unless --force', async () => {
     const made = await latchkey(['backup', '--out', work, '--json'], envFor(source.url));
     const { path } = JSON.parse(made.stdout) as { path: string };
     const other = await createTestPostgres();
@@ -258,7 +258,7 @@ describe('backup and restore of a PostgreSQL latchkey id', () => {
       }
       const refused = await latchkey(['restore', path], envFor(other.url));
       assert.equal(refused.code, 1);
-      assert.match(refused.stderr, /holds tables that are not latchkey's \(invoices\).*Check DB_CONNECTION_STRING, or add --force.*Nothing was changed/);
+      assert.match(refused.stderr, /is not a latchkey database: it holds other tables \(invoices\).*Check DB_CONNECTION_STRING, or add --force.*Nothing was changed/);
       const check = await openDatabase(other.url);
       try {
         assert.equal((await sql<{ n: number }>`select count(*)::int as n from invoices`.execute(check.db)).rows[0].n, 1, 'the other application\'s data is untouched');

@@ -47,12 +47,13 @@ export async function lastWriteAtMs(db: Db): Promise<number | null> {
   return newest;
 }
 
-/** latchkey's tables (src/storage/schema.ts) and kysely's two; a restore replaces exactly these. */
-const LATCHKEY_TABLES = new Set(['users', 'groups', 'user_groups', 'passkeys', 'one_time_links', 'web_sessions', 'audit_log', 'oidc_clients',
-  'client_groups', 'signing_keys', 'oidc_payloads', 'api_keys', 'recovery_codes', 'ephemeral', 'app_state', MIGRATION_TABLE, `${MIGRATION_TABLE}_lock`]);
-
-/** Tables in a PostgreSQL database's public schema that are not latchkey's, sorted. */
-export async function foreignPostgresTables(db: Db): Promise<string[]> {
+/**
+ * The tables of a PostgreSQL database's public schema when it is not a latchkey database (no
+ * migration table), sorted; [] for a latchkey database or an empty one. A latchkey database may
+ * hold tables this version does not know (a newer one added them; a rollback restores over it).
+ */
+export async function tablesOfAnotherApplication(db: Db): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' order by table_name`.execute(db);
-  return rows.map((row) => row.name).filter((name) => !LATCHKEY_TABLES.has(name));
+  const names = rows.map((row) => row.name);
+  return names.includes(MIGRATION_TABLE) ? [] : names;
 }

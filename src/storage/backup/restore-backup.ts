@@ -11,7 +11,7 @@ import { AppError } from '../../core/errors.ts';
 import { isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.ts';
 import { migrationProvider } from '../migrations/index.ts';
 import { extractArchive, fsyncPath } from './archive.ts';
-import { appliedMigrations, foreignPostgresTables, lastWriteAtMs } from './database-facts.ts';
+import { appliedMigrations, lastWriteAtMs, tablesOfAnotherApplication } from './database-facts.ts';
 import { encryptionKeyFingerprint, type BackupManifest } from './manifest.ts';
 import { redactConnection, replayPostgresDump } from './snapshot.ts';
 
@@ -91,7 +91,7 @@ async function restoreFromScratch(input: RestoreInput, scratch: string, targetKi
     await fsyncPath(dirname(targetPath));
     return { manifest, restored: true, target, previousKeptAt, warnings };
   }
-  await assertOnlyLatchkeyTables(input.dbConnectionString, input.force, target);
+  await assertLatchkeyDatabase(input.dbConnectionString, input.force, target);
   await assertNotNewer(input.dbConnectionString, manifest, input.force, target);
   await replayPostgresDump(input.dbConnectionString, scratch);
   return { manifest, restored: true, target, previousKeptAt: null, warnings: [] };
@@ -161,18 +161,18 @@ function assertNotInUse(path: string): void {
 /**
  * A PostgreSQL restore drops and recreates the public schema, and keeps no copy of what it
  * replaces: a DB_CONNECTION_STRING naming another application's database would lose its tables
- * without a word. Tables that are not latchkey's are refused unless --force.
+ * without a word. A database with tables but no latchkey migrations is refused unless --force.
  */
-async function assertOnlyLatchkeyTables(connection: string, force: boolean, target: string): Promise<void> {
+async function assertLatchkeyDatabase(connection: string, force: boolean, target: string): Promise<void> {
   const database = await openDatabase(connection);
-  let foreign: string[];
+  let tables: string[];
   try {
-    foreign = await foreignPostgresTables(database.db);
+    tables = await tablesOfAnotherApplication(database.db);
   } finally {
     await database.close();
   }
-  if (foreign.length && !force)
-    throw refuse('restore_foreign_tables', `${target} holds tables that are not latchkey's (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}); restoring replaces the whole public schema and would drop them. Check DB_CONNECTION_STRING, or add --force to replace them anyway. Nothing was changed.`);
+  if (tables.length && !force)
+    throw refuse('restore_not_latchkey', `${target} is not a latchkey database: it holds other tables (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? `, and ${tables.length - 5} more` : ''}), which restoring would drop with the whole public schema. Check DB_CONNECTION_STRING, or add --force to replace them anyway. Nothing was changed.`);
 }
 
 async function assertNotNewer(connection: string, manifest: BackupManifest, force: boolean, target: string): Promise<void> {
