@@ -39,6 +39,8 @@ export function buildProxyConfigFromRaw(raw: RawValues, problems: string[]): Pro
   }
 
   const emailDomains = values.list('email-domain').map((domain) => domain.toLowerCase());
+  // "example.com example.org" would be one domain that no address ever has: everyone refused, silently
+  for (const domain of emailDomains.filter((d) => /\s/.test(d))) values.problem('email-domain', `"${domain}" is not a domain; separate several with commas or repeat the option`);
   const emailsFile = values.string('authenticated-emails-file');
   const authenticatedEmails = emailsFile === undefined ? null : readAuthenticatedEmails(emailsFile, values.label('authenticated-emails-file'), problems);
   if (emailDomains.length === 0 && emailsFile === undefined) {

@@ -9,6 +9,8 @@ const AES_KEY_BYTES = [16, 24, 32];
 const HOW_TO_GENERATE = 'generate one with: openssl rand -base64 32';
 
 export function decodeCookieSecret(text: string): { bytes: Buffer } | { problem: string } {
+  // 16 spaces are 16 bytes, and a key anyone could guess (a line of a file gone wrong, say)
+  if (/^\s*$/.test(text)) return { problem: `is only whitespace; ${HOW_TO_GENERATE}` };
   const unpadded = text.replace(/=+$/, '');
   const base64Length = unpadded.length % 4 === 1 ? null : unpadded.length; // 1 leftover char is never valid base64
   let decodedLength: number | null = null;

@@ -105,7 +105,8 @@ export function readTrustProxy(env: Env, problems: string[]): TrustProxy {
 function readEncryptionKey(env: Env, appHostname: string | null, dataDir: string, problems: string[]): { key: Buffer } | { generateIn: string } | null {
   const text = readEnv(env, 'ENCRYPTION_KEY', problems);
   if (text !== undefined) {
-    if (Buffer.byteLength(text) < 16) problems.push('ENCRYPTION_KEY: must be at least 16 characters; generate one with: openssl rand -base64 32');
+    // whitespace does not count: sixteen spaces are no secret
+    if (Buffer.byteLength(text.replace(/\s/g, '')) < 16) problems.push('ENCRYPTION_KEY: must be at least 16 characters, not counting spaces; generate one with: openssl rand -base64 32');
     return { key: Buffer.from(text) };
   }
   // An APP_URL that is not a URL at all says nothing either way; its own problem comes first.

@@ -10,9 +10,10 @@ export function parseAddressList(entries: string[]): { list: BlockList; problems
   for (const raw of entries) {
     const entry = raw.trim();
     if (!entry) continue;
-    const [address, prefixText] = entry.split('/');
+    const [address, prefixText, ...rest] = entry.split('/');
     const family = isIP(address);
-    if (!family) {
+    // "10.0.0.0/8/9" would otherwise be read as 10.0.0.0/8 and the rest dropped without a word
+    if (!family || rest.length) {
       problems.push(`"${entry}" is not an IP address or CIDR range`);
       continue;
     }

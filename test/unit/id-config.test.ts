@@ -101,18 +101,21 @@ describe('loadIdConfig', () => {
   });
 
   it('refuses a TRUST_PROXY list entry that is not an address or CIDR range, naming the entry', () => {
-    const problems = problemsOf({ TRUST_PROXY: '10.0.0.0/8, proxy.internal, 10.1.0.0/99' });
-    assert.equal(problems.length, 2, problems.join('\n'));
+    const problems = problemsOf({ TRUST_PROXY: '10.0.0.0/8, proxy.internal, 10.1.0.0/99, 10.2.0.0/8/9' });
+    assert.equal(problems.length, 3, problems.join('\n'));
     assert.match(problems[0], /^TRUST_PROXY: "proxy\.internal" is not an IP address/);
     assert.match(problems[1], /^TRUST_PROXY: "10\.1\.0\.0\/99" has an invalid prefix length/);
+    // a second "/" is not quietly dropped, which would trust 10.0.0.0/8 where something else was meant
+    assert.match(problems[2], /^TRUST_PROXY: "10\.2\.0\.0\/8\/9" is not an IP address or CIDR range/);
   });
 
   it('requires ENCRYPTION_KEY when APP_URL is not localhost', () => {
     assert.match(problemsOf({ ENCRYPTION_KEY: undefined }).join('\n'), /^ENCRYPTION_KEY: required when APP_URL is not localhost/m);
   });
 
-  it('refuses an ENCRYPTION_KEY shorter than 16 characters', () => {
+  it('refuses an ENCRYPTION_KEY shorter than 16 characters, spaces not counted', () => {
     assert.match(problemsOf({ ENCRYPTION_KEY: '123456789012345' }).join('\n'), /^ENCRYPTION_KEY: must be at least 16 characters/m);
+    assert.match(problemsOf({ ENCRYPTION_KEY: ' '.repeat(16) }).join('\n'), /^ENCRYPTION_KEY: must be at least 16 characters, not counting spaces/m);
   });
 
   it('generates and keeps an encryption key beside the database on localhost, with a warning', () => {

@@ -146,6 +146,11 @@ describe('loadProxyConfig', () => {
       assert.equal(load([...required, `--cookie-secret=${text}`]).cookie.secret.length, 24);
     });
 
+    it('refuses a secret of 16 spaces, although it has the length of a key', () => {
+      const problems = problemsOf(() => load([...required.filter((arg) => !arg.startsWith('--cookie-secret')), `--cookie-secret=${' '.repeat(16)}`]));
+      assert.match(problems.join('\n'), /^--cookie-secret \/ OAUTH2_PROXY_COOKIE_SECRET: is only whitespace; .*openssl rand -base64 32/m);
+    });
+
     it('refuses a secret that decodes to 33 bytes, naming the flag and the variable and how to make one', () => {
       const problems = problemsOf(() => load([...required, `--cookie-secret=${randomBytes(33).toString('base64')}`]));
       assert.equal(problems.length, 1);
@@ -407,6 +412,12 @@ describe('loadProxyConfig', () => {
     it('refuses a socket path too long for a unix socket and a folder path', () => {
       assert.match(problemsOf(() => address(`unix:///${'a'.repeat(120)}.sock`))[0], /is 126 bytes; unix sockets allow at most 107/);
       assert.match(problemsOf(() => address('unix:///run/latchkey/'))[0], /names a folder/);
+    });
+
+    it('refuses an email domain list written with spaces, which would be one domain nobody has', () => {
+      const problems = problemsOf(() => load([...required.filter((arg) => !arg.startsWith('--email-domain')), '--email-domain=example.com example.org']));
+      assert.ok(problems.some((p) => /--email-domain.*"example\.com example\.org" is not a domain; separate several with commas/.test(p)), problems.join('\n'));
+      assert.deepEqual(load([...required.filter((arg) => !arg.startsWith('--email-domain')), '--email-domain=example.com, example.org']).emailDomains, ['example.com', 'example.org']);
     });
 
     it('refuses fd:0 to fd:2 and fd: without a number', () => {
