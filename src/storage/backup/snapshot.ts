@@ -2,6 +2,7 @@
 // node:sqlite, never a copy of the file, which a concurrent write could tear. PostgreSQL: pg_dump,
 // which reads one MVCC snapshot. Both may run while `latchkey id` serves and writes.
 import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, openSync, rmSync } from 'node:fs';
 import { DatabaseSync, backup } from 'node:sqlite';
 import { AppError } from '../../core/errors.ts';
 
@@ -10,7 +11,20 @@ import { AppError } from '../../core/errors.ts';
 // WAL mode a single step reads one snapshot and does not block the server's writers.
 const ALL_PAGES = 2 ** 31 - 1;
 
+/**
+ * The snapshot holds every user, email and sealed key in plain SQLite (or SQL): made 0600 before
+ * anything is written, whatever the umask, so no other user can read it while it is taken, nor
+ * afterwards if the backup is killed before it is packed and removed. Both SQLite's backup API and
+ * pg_dump write into the file that is there, keeping its mode.
+ */
+function createPrivateFile(path: string): void {
+  rmSync(path, { force: true }); // a partial file of a killed run with the same pid (a link goes, not its target)
+  closeSync(openSync(path, 'wx', 0o600));
+  chmodSync(path, 0o600); // the umask may have taken bits off; none may be added
+}
+
 export async function snapshotSqlite(sourcePath: string, destinationPath: string): Promise<void> {
+  createPrivateFile(destinationPath);
   const source = new DatabaseSync(sourcePath);
   try {
     source.exec('PRAGMA busy_timeout = 10000');
@@ -54,6 +68,7 @@ export const redactConnection = (connection: string): string => connection.repla
 
 /** pg_dump as plain SQL that drops and recreates our objects, so psql can replay it in one transaction. */
 export async function dumpPostgres(connection: string, destinationPath: string): Promise<void> {
+  createPrivateFile(destinationPath);
   const result = await runPostgresTool('pg_dump', ['--format=plain', '--no-owner', '--no-privileges', '--clean', '--if-exists', `--file=${destinationPath}`, `--dbname=${connection}`]);
   if (result.code !== 0) throw new AppError('backup_failed', 400, `pg_dump failed for ${redactConnection(connection)}: ${result.stderr.trim() || `exit ${result.code}`}`);
 }
