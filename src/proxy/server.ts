@@ -94,8 +94,10 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
   installErrorHandling(app, proxyErrorPage);
   // onSend sees only what fastify sends, the proxy's own answers: an upstream's answer is written
   // to the raw response after reply.hijack() (upstream-routes.ts) and keeps its own headers.
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of PROXY_PAGE_HEADERS) if (!reply.hasHeader(name)) reply.header(name, value);
+  // /oauth2/auth answers nginx, not a browser, and keeps the fast path's exact answer (auth-endpoint.ts).
+  const authPath = `${config.proxyPrefix}/auth`;
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.routeOptions.url !== authPath) for (const [name, value] of PROXY_PAGE_HEADERS) if (!reply.hasHeader(name)) reply.header(name, value);
     return payload;
   });
   if (metrics) installProxyMetricsHooks(app, metrics, config.proxyPrefix);
