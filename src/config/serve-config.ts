@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isLoopbackHost } from '../core/net.ts';
@@ -131,7 +132,9 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
     if (url && tls && url.protocol !== 'https:') problems.push(`${flag}: must be https:// when --tls-cert is given, got ${url.origin}`);
   }
 
-  const envListen = env.HOST || env.PORT ? `${env.HOST || '0.0.0.0'}:${env.PORT || portOf(siteUrl)}` : undefined;
+  // an IPv6 HOST (::, ::1) is written in brackets, as --listen takes it
+  const envHost = env.HOST && isIP(env.HOST) === 6 ? `[${env.HOST}]` : env.HOST;
+  const envListen = envHost || env.PORT ? `${envHost || '0.0.0.0'}:${env.PORT || portOf(siteUrl)}` : undefined;
   const listenText = text('listen', 'LATCHKEY_LISTEN');
   const siteListen = readListen(listenText ?? envListen, listenText === undefined ? 'HOST and PORT' : '--listen', problems)
     ?? { host: siteUrl && isLoopbackHost(siteUrl.hostname) ? '127.0.0.1' : '0.0.0.0', port: portOf(siteUrl) };

@@ -45,6 +45,11 @@ describe('latchkey serve configuration', () => {
     assert.ok(loadServeConfig({ argv: base, env: { ...KEY, LATCHKEY_PROXY_OPTIMIZE: 'speed', LATCHKEY_TEST: '1' } }));
   });
 
+  it('reads an IPv6 HOST as the id does (HOST=:: listens on every interface)', () => {
+    assert.deepEqual(loadServeConfig({ argv: base, env: { ...KEY, HOST: '::', PORT: '8080' } }).siteListen, { host: '::', port: 8080 });
+    assert.deepEqual(loadServeConfig({ argv: base, env: { ...KEY, HOST: '::1' } }).siteListen, { host: '::1', port: 8080 });
+  });
+
   it('reads several protected prefixes, each with its own groups', () => {
     const config = loadServeConfig({ argv: [...base, '--protect', '/private/', '--protect', '/private/family=family,friends'], env: KEY });
     assert.deepEqual(config.protectedPrefixes, [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family', 'friends'] }]);
