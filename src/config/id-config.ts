@@ -102,6 +102,17 @@ export function readTrustProxy(env: Env, problems: string[]): TrustProxy {
  * ENCRYPTION_KEY, or the file a localhost key is kept in. That file is only named here: it is
  * written after every problem was found, so a configuration that fails leaves nothing behind.
  */
+/** INTERNAL_APP_URL: checked at start, not first at the health check that needs it. */
+function readInternalUrl(text: string | undefined, problems: string[]): string | undefined {
+  if (text === undefined) return undefined;
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    problems.push(`INTERNAL_APP_URL: expected an http(s):// address without query, fragment or credentials, such as http://127.0.0.1:1411, got "${text}"`);
+    return undefined;
+  }
+  return text;
+}
+
 function readEncryptionKey(env: Env, appHostname: string | null, dataDir: string, problems: string[]): { key: Buffer } | { generateIn: string } | null {
   const text = readEnv(env, 'ENCRYPTION_KEY', problems);
   if (text !== undefined) {
@@ -182,7 +193,7 @@ export function loadIdConfig(input: { env: Env }): Readonly<IdConfig> {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const signingAlg = (readEnv(env, 'OIDC_SIGNING_ALG', problems) ?? 'RS256') as IdConfig['signingAlg'];
   if (signingAlg !== 'RS256' && signingAlg !== 'ES256') problems.push(`OIDC_SIGNING_ALG: expected RS256 or ES256, got "${signingAlg}"`);
-  const internalUrl = readEnv(env, 'INTERNAL_APP_URL', problems) ?? `http://127.0.0.1:${port || 1411}`;
+  const internalUrl = readInternalUrl(readEnv(env, 'INTERNAL_APP_URL', problems), problems) ?? `http://127.0.0.1:${port || 1411}`;
   const trustProxy = readTrustProxy(env, problems);
   const sessionDurationSeconds = readSessionDuration(env, problems);
   const redisUrl = readRedisUrl(env, problems);

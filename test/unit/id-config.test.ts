@@ -113,6 +113,11 @@ describe('loadIdConfig', () => {
     assert.match(problemsOf({ ENCRYPTION_KEY: undefined }).join('\n'), /^ENCRYPTION_KEY: required when APP_URL is not localhost/m);
   });
 
+  it('checks INTERNAL_APP_URL at start, not first when the health check needs it', () => {
+    assert.match(problemsOf({ INTERNAL_APP_URL: 'garbage' }).join('\n'), /^INTERNAL_APP_URL: expected an http\(s\):\/\/ address .*got "garbage"/m);
+    assert.match(problemsOf({ INTERNAL_APP_URL: 'ftp://127.0.0.1:1411' }).join('\n'), /^INTERNAL_APP_URL:/m);
+  });
+
   it('refuses an ENCRYPTION_KEY shorter than 16 characters, spaces not counted', () => {
     assert.match(problemsOf({ ENCRYPTION_KEY: '123456789012345' }).join('\n'), /^ENCRYPTION_KEY: must be at least 16 characters/m);
     assert.match(problemsOf({ ENCRYPTION_KEY: ' '.repeat(16) }).join('\n'), /^ENCRYPTION_KEY: must be at least 16 characters, not counting spaces/m);
