@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -182,6 +182,22 @@ describe('backup and restore of a SQLite latchkey id', () => {
     const forced = await latchkey(['restore', '--force', archive], envFor(dataDir));
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /The database it replaced is kept at .*latchkey\.db\.before-restore-/);
+  });
+
+  it('restores into the file a symlinked database path points to, leaving the link in place', async () => {
+    // the data folder holds a link to the database on a mounted volume, say
+    const volume = join(work, 'volume');
+    const linked = join(work, 'linked');
+    mkdirSync(volume);
+    mkdirSync(linked);
+    assert.equal((await latchkey(['restore', archive], envFor(volume))).code, 0, 'a database to point at');
+    symlinkSync(join(volume, 'latchkey.db'), join(linked, 'latchkey.db'));
+    const before = statSync(join(volume, 'latchkey.db')).ino;
+    const run = await latchkey(['restore', '--force', archive], envFor(linked));
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(lstatSync(join(linked, 'latchkey.db')).isSymbolicLink(), 'the link is still a link');
+    assert.notEqual(statSync(join(volume, 'latchkey.db')).ino, before, 'the file on the volume was replaced');
+    assert.ok(readdirSync(volume).some((name) => name.startsWith('latchkey.db.before-restore-')), 'and the old one kept beside it');
   });
 
   it('keeps only the newest backups with --keep', async () => {

@@ -3,7 +3,7 @@
 // version, the key opens its signing key), then the target (not in use, not newer than the backup).
 // Only then is the database replaced: SQLite by a rename next to it, PostgreSQL in one transaction.
 import { existsSync } from 'node:fs';
-import { chmod, chown, link, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -40,8 +40,11 @@ const refuse = (code: string, message: string) => new AppError(code, 400, messag
 
 export async function restoreBackup(input: RestoreInput): Promise<RestoreResult> {
   const targetKind = isPostgresUrl(input.dbConnectionString) ? 'postgres' : 'sqlite';
-  const targetPath = targetKind === 'sqlite' ? sqlitePathOf(input.dbConnectionString) : null;
-  if (targetPath === ':memory:') throw refuse('restore_no_target', 'DB_CONNECTION_STRING is an in-memory database; set it to the file latchkey id uses.');
+  const configuredPath = targetKind === 'sqlite' ? sqlitePathOf(input.dbConnectionString) : null;
+  if (configuredPath === ':memory:') throw refuse('restore_no_target', 'DB_CONNECTION_STRING is an in-memory database; set it to the file latchkey id uses.');
+  // The file itself, not a symlink to it: renaming over the link would put the restored data
+  // beside it (outside a mounted volume, say) and leave the real file as it was.
+  const targetPath = configuredPath !== null && existsSync(configuredPath) ? await realpath(configuredPath) : configuredPath;
   const target = targetPath ?? redactConnection(input.dbConnectionString);
   // The payload is written next to the target, so that putting it in place is a rename.
   const scratchDir = input.verifyOnly || !targetPath ? tmpdir() : dirname(targetPath);
