@@ -26,8 +26,6 @@ export interface SiteHandlerDeps {
 }
 
 const NO_STORE = 'private, no-store';
-/** The proxy's page headers (no framing, no script), for the refusal page serve writes itself. */
-const PAGE_HEADERS: Record<string, string> = Object.fromEntries(PROXY_PAGE_HEADERS);
 
 export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
   const { site, runtime } = deps;
@@ -91,7 +89,8 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
       const session = result.session;
       // the proxy's page: who is signed in and how to switch, never which groups would be let in
       const page = notAllowedPage({ signedInAs: session ? signedInName(session) : 'someone else', signOutPath, siteHome: '/' });
-      return send(res, 403, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' }, page.value, req.method === 'HEAD');
+      // the proxy's page headers too (no framing, no script), as the proxy sends this page
+      return send(res, 403, { ...PROXY_PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' }, page.value, req.method === 'HEAD');
     }
     // 401. A browser navigation starts sign-in and comes back to the same address; anything else
     // (an <img>, a script's fetch or POST, an API client) gets the status it can act on. Each

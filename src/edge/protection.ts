@@ -25,7 +25,7 @@ export type ProtectionMatcher = (normalisedPathname: string) => ProtectedPrefix 
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** The spelling a case-insensitive file system would look a name up by, or a more generous one. */
-export const foldCase = (text: string): string =>
+const foldCase = (text: string): string =>
   ASCII.test(text) ? text.toLowerCase() : text.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase();
 
 interface CompiledPrefix {

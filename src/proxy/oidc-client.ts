@@ -56,8 +56,9 @@ export const isRefusal = (error: unknown): boolean =>
   error instanceof client.ResponseBodyError || error instanceof client.AuthorizationResponseError ||
   error instanceof client.ClientError || error instanceof client.WWWAuthenticateChallengeError;
 
-/** How old a logout token may be (its iat). */
-export const LOGOUT_TOKEN_MAX_AGE = '5m';
+/** How old a logout token may be (its iat), and how far the provider's clock may be from ours. */
+export const LOGOUT_TOKEN_MAX_AGE_SECONDS = 5 * 60;
+export const CLOCK_TOLERANCE_SECONDS = 60;
 
 export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): OidcClient {
   const baseFetch: (url: string, init: RequestInit) => Promise<Response> = deps.fetch ?? nodeHttpFetch;
@@ -177,16 +178,16 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
       let payload: JWTPayload;
       try {
         // §2.6 steps 3–5: signature with the provider's keys, iss, aud, iat (and exp when present).
-        // A logout token is sent the moment the session ends; one older than LOGOUT_TOKEN_MAX_AGE
+        // A logout token is sent the moment the session ends; one older than LOGOUT_TOKEN_MAX_AGE_SECONDS
         // is a replay (exp is optional in the spec). A younger one seen before is recognised by
         // its jti (routes.ts).
         ({ payload } = await jwtVerify(logoutToken, logoutKeys!, {
           issuer: cfg.serverMetadata().issuer,
           audience: config.clientId,
           requiredClaims: ['iat'],
-          maxTokenAge: LOGOUT_TOKEN_MAX_AGE,
+          maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SECONDS,
           currentDate: new Date(deps.clock.nowMs()),
-          clockTolerance: 60,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
         }));
       } catch (error) {
         throw invalid(error);

@@ -11,15 +11,15 @@ const STYLE = 'body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem
  * all, and the pages' one inline style by its hash. form-action allows http(s): the sign-in form
  * goes on to the provider.
  */
-export const PROXY_PAGE_HEADERS: readonly [string, string][] = [
-  ['content-security-policy', [
+export const PROXY_PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': [
     "default-src 'none'", `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
     "form-action 'self' https: http:", "frame-ancestors 'none'", "base-uri 'none'",
-  ].join('; ')],
-  ['x-content-type-options', 'nosniff'],
-  ['x-frame-options', 'DENY'],
-  ['referrer-policy', 'same-origin'],
-];
+  ].join('; '),
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+});
 
 const layout = (title: string, body: Html): Html => html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

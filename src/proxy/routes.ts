@@ -8,14 +8,15 @@ import { authAnswer } from './auth-endpoint.ts';
 import { parseCookieHeader } from './cookie-header.ts';
 import { decide } from './decide.ts';
 import { isNavigation } from './navigation.ts';
+import { CLOCK_TOLERANCE_SECONDS, LOGOUT_TOKEN_MAX_AGE_SECONDS } from './oidc-client.ts';
 import { peerOf } from './peer.ts';
 import { notAllowedPage, proxyErrorPage, signInPage } from './pages.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, FlowError, findRedirect, finishSignIn, signOut, startSignIn } from './sign-in.ts';
 import { upstreamRoutes } from './upstream-routes.ts';
 
-/** How long a logout token's jti is remembered: longer than it may live (oidc-client.ts: LOGOUT_TOKEN_MAX_AGE, plus the clocks' 60 s). */
-const LOGOUT_TOKEN_MEMORY_SECONDS = 7 * 60;
+/** How long a logout token's jti is remembered: as long as verifyLogoutToken could still accept it. */
+const LOGOUT_TOKEN_MEMORY_SECONDS = LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * CLOCK_TOLERANCE_SECONDS;
 
 const rawQueryOf = (url: string): string => {
   const q = url.indexOf('?');

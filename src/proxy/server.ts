@@ -89,15 +89,18 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
   trackUnixSocketPeers(app.server);
   const metrics = config.metricsAddress ? createProxyMetrics(latchkeyVersion()) : null;
   const runtime = createProxyRuntime(config, { ...deps, logger: app.log, authObserver: deps.authObserver ?? authObserver(app.log, metrics) });
-  answeredOutsideFastify = authFastPath(runtime, `${config.proxyPrefix}/auth`);
+  const authPath = `${config.proxyPrefix}/auth`;
+  answeredOutsideFastify = authFastPath(runtime, authPath);
   await app.register(formbody);
   installErrorHandling(app, proxyErrorPage);
   // onSend sees only what fastify sends, the proxy's own answers: an upstream's answer is written
   // to the raw response after reply.hijack() (upstream-routes.ts) and keeps its own headers.
   // /oauth2/auth answers nginx, not a browser, and keeps the fast path's exact answer (auth-endpoint.ts).
-  const authPath = `${config.proxyPrefix}/auth`;
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.routeOptions.url !== authPath) for (const [name, value] of PROXY_PAGE_HEADERS) if (!reply.hasHeader(name)) reply.header(name, value);
+    if (request.routeOptions.url === authPath) return payload;
+    for (const [name, value] of Object.entries(PROXY_PAGE_HEADERS)) {
+      if (!reply.hasHeader(name)) reply.header(name, value);
+    }
     return payload;
   });
   if (metrics) installProxyMetricsHooks(app, metrics, config.proxyPrefix);

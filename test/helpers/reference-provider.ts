@@ -189,3 +189,27 @@ export async function logoutAtProvider(jar: CookieJar, issuer: string): Promise<
   await response.arrayBuffer();
   if (response.status >= 400) throw new Error(`provider logout answered ${response.status}`);
 }
+
+/**
+ * Has the provider send `clientId` a back-channel logout token naming only `sub` (as a provider
+ * does for a grant that outlived its session), and returns the token as it went over the wire,
+ * as someone who could read that traffic would hold it. The provider posts with the global fetch
+ * (createProvider's `fetch` option), which is watched for the one call.
+ */
+export async function sendSubOnlyLogout(reference: ReferenceProvider, clientId: string, sub: string): Promise<string> {
+  const realFetch = globalThis.fetch;
+  let logoutToken = '';
+  globalThis.fetch = async (input, init) => {
+    if (String(input).includes('/backchannel-logout')) logoutToken = new URLSearchParams(String(init?.body ?? '')).get('logout_token') ?? logoutToken;
+    return realFetch(input, init);
+  };
+  try {
+    // oidc-provider's Client#backchannelLogout(sub, sid) exists but is missing from its typings
+    const client = await reference.provider!.Client.find(clientId) as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> };
+    await client.backchannelLogout(sub);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  if (!logoutToken) throw new Error('the provider sent no logout token');
+  return logoutToken;
+}

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { createCookieCodec } from '../../src/proxy/cookie-codec.ts';
 import { parseCookieHeader } from '../../src/proxy/cookie-header.ts';
 import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
-import { CookieJar, logoutAtProvider } from '../helpers/reference-provider.ts';
+import { CookieJar, logoutAtProvider, sendSubOnlyLogout } from '../helpers/reference-provider.ts';
 
 const REFRESH_SECONDS = 60;
 
@@ -102,22 +102,7 @@ describe('proxy session refresh and back-channel logout', () => {
 
   it('ends nothing when a logout token comes again: a sign-in made since survives the replay', async () => {
     const { jar } = await h.signIn('bea');
-    // a token naming only the user (as a provider sends for a grant that outlived its session),
-    // captured on its way as someone who could read it would hold it
-    const realFetch = globalThis.fetch;
-    let logoutToken = '';
-    globalThis.fetch = async (input, init) => {
-      if (String(input).includes('/backchannel-logout')) logoutToken = new URLSearchParams(String(init?.body ?? '')).get('logout_token') ?? logoutToken;
-      return realFetch(input, init);
-    };
-    try {
-      // oidc-provider's Client#backchannelLogout(sub, sid) exists but is missing from its typings
-      const client = await h.op.provider!.Client.find(h.config.clientId) as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> };
-      await client.backchannelLogout('bea');
-    } finally {
-      globalThis.fetch = realFetch;
-    }
-    assert.ok(logoutToken, 'the provider sent a logout token');
+    const logoutToken = await sendSubOnlyLogout(h.op, h.config.clientId, 'bea');
     assert.equal((await h.authCheck(jar)).status, 401, 'the logout ended the session');
     h.clock.advanceMs(2000);
     const again = await h.signIn('bea');

@@ -1,6 +1,7 @@
 import { type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Check, combine, fail, ok, skip, warn } from '../check.ts';
+import { NO_SITE } from './site-leaks.ts';
 
 // nginx picks a location by comparing the request's path byte for byte, so `location ^~ /private/`
 // does not cover /PRIVATE/secret.html. On a file system that ignores case (a Windows or SMB share,
@@ -43,7 +44,7 @@ export const siteCase: Check = {
   title: 'The built site lies on a file system that tells /private/ from /PRIVATE/',
   run(ctx) {
     const siteDir = ctx.inputs.siteDir;
-    if (!siteDir) return skip("no built site given (--site DIR: Hugo's public/ folder)");
+    if (!siteDir) return skip(NO_SITE);
     const results = ctx.privatePaths.map((prefix) => {
       const folded = caseFoldedFolder(siteDir, prefix);
       if (folded === undefined) return skip(`no folder of ${prefix} in ${siteDir} to try`);

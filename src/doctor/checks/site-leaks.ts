@@ -40,12 +40,15 @@ function privatePage(siteDir: string, file: string, siteTitle: string | null): P
 const kindOf = (path: string) => /(^|\/)sitemap[^/]*\.xml$/.test(path) ? 'sitemap' : /\.xml$/.test(path) ? 'RSS feed'
   : /\.json$/.test(path) ? 'search index' : /\/(tags|categories|series)\//.test(path) ? 'tag page' : path === '/index.html' ? 'home page' : 'list page';
 
+/** Why a check of the built site did not run. */
+export const NO_SITE = "no built site given (--site DIR: Hugo's public/ folder)";
+
 export const siteLeaks: Check = {
   id: 'site-leaks',
   title: 'No public page, feed, sitemap or search index of the built site mentions a private page',
   run(ctx) {
     const siteDir = ctx.inputs.siteDir;
-    if (!siteDir) return skip("no built site given (--site DIR: Hugo's public/ folder)");
+    if (!siteDir) return skip(NO_SITE);
     const files = walk(siteDir);
     const urlOf = (file: string) => `/${relative(siteDir, file).split(sep).join('/')}`;
     const isPrivate = (file: string) => ctx.privatePaths.some((p) => urlOf(file).startsWith(p));

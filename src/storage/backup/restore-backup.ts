@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { AppError } from '../../core/errors.ts';
-import { isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.ts';
+import { compareMigrations, isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.ts';
 import { migrationProvider } from '../migrations/index.ts';
 import { extractArchive, fsyncPath } from './archive.ts';
 import { appliedMigrations, lastWriteAtMs, tablesOfAnotherApplication } from './database-facts.ts';
@@ -71,8 +71,7 @@ async function restoreFromScratch(input: RestoreInput, scratch: string, targetKi
     throw refuse('restore_wrong_key', `This backup needs the ENCRYPTION_KEY with fingerprint ${manifest.encryptionKeyFingerprint}, but the configured key's is ${fingerprint}; set the key the backed-up server used. Nothing was changed.`);
   if (manifest.database.kind !== targetKind)
     throw refuse('restore_wrong_kind', `This is a ${manifest.database.kind} backup, and DB_CONNECTION_STRING points at ${targetKind}; restore it into a ${manifest.database.kind} database. Nothing was changed.`);
-  const known = Object.keys(await migrationProvider.getMigrations());
-  const unknown = manifest.database.migrations.filter((name) => !known.includes(name));
+  const { unknown } = compareMigrations(manifest.database.migrations, Object.keys(await migrationProvider.getMigrations()));
   if (unknown.length)
     throw refuse('restore_newer_schema', `This backup was made by latchkey ${manifest.latchkeyVersion}, whose schema has ${unknown.join(', ')}, which this version does not know; restore it with latchkey ${manifest.latchkeyVersion} or newer. Nothing was changed.`);
   if (manifest.database.kind === 'sqlite') await checkSqliteSnapshot(scratch, manifest, input);
@@ -82,7 +81,7 @@ async function restoreFromScratch(input: RestoreInput, scratch: string, targetKi
     const exists = existsSync(targetPath);
     if (exists) {
       assertNotInUse(targetPath);
-      await assertNotNewer(targetPath, manifest, input.force, target);
+      await assertReplaceable(targetPath, 'sqlite', manifest, input.force, target);
     }
     const previousKeptAt = exists ? `${targetPath}.before-restore-${new Date().toISOString().replace(/[-:.]/g, '')}` : null;
     const warnings = await takeOwnershipOf(scratch, exists ? targetPath : dirname(targetPath), exists);
@@ -94,8 +93,7 @@ async function restoreFromScratch(input: RestoreInput, scratch: string, targetKi
     await fsyncPath(dirname(targetPath));
     return { manifest, restored: true, target, previousKeptAt, warnings };
   }
-  await assertLatchkeyDatabase(input.dbConnectionString, input.force, target);
-  await assertNotNewer(input.dbConnectionString, manifest, input.force, target);
+  await assertReplaceable(input.dbConnectionString, 'postgres', manifest, input.force, target);
   await replayPostgresDump(input.dbConnectionString, scratch);
   return { manifest, restored: true, target, previousKeptAt: null, warnings: [] };
 }
@@ -161,32 +159,27 @@ function assertNotInUse(path: string): void {
   }
 }
 
-/**
- * A PostgreSQL restore drops and recreates the public schema, and keeps no copy of what it
- * replaces: a DB_CONNECTION_STRING naming another application's database would lose its tables
- * without a word. A database with tables but no latchkey migrations is refused unless --force.
- */
-async function assertLatchkeyDatabase(connection: string, force: boolean, target: string): Promise<void> {
+/** What a restore needs to know of the database it would replace, read over one connection. */
+async function readTarget(connection: string, kind: 'sqlite' | 'postgres'): Promise<{ newestWriteMs: number | null; otherTables: string[] }> {
   const database = await openDatabase(connection);
-  let tables: string[];
   try {
-    tables = await tablesOfAnotherApplication(database.db);
+    return { newestWriteMs: await lastWriteAtMs(database.db), otherTables: kind === 'postgres' ? await tablesOfAnotherApplication(database.db) : [] };
   } finally {
     await database.close();
   }
-  if (tables.length && !force)
-    throw refuse('restore_not_latchkey', `${target} is not a latchkey database: it holds other tables (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? `, and ${tables.length - 5} more` : ''}), which restoring would drop with the whole public schema. Check DB_CONNECTION_STRING, or add --force to replace them anyway. Nothing was changed.`);
 }
 
-async function assertNotNewer(connection: string, manifest: BackupManifest, force: boolean, target: string): Promise<void> {
-  const database = await openDatabase(connection);
-  let newest: number | null;
-  try {
-    newest = await lastWriteAtMs(database.db);
-  } finally {
-    await database.close();
-  }
-  const backupAt = Date.parse(manifest.createdAt);
-  if (newest !== null && newest > backupAt && !force)
-    throw refuse('restore_target_newer', `${target} has changes from ${new Date(newest).toISOString()}, after this backup was made (${manifest.createdAt}); restoring would lose them. Add --force to replace it anyway. Nothing was changed.`);
+/**
+ * Refuses, unless --force, a target with writes newer than the backup (they would be lost) and a
+ * PostgreSQL target that is not a latchkey database: its restore drops and recreates the public
+ * schema and keeps no copy, so a DB_CONNECTION_STRING naming another application's database would
+ * lose its tables without a word.
+ */
+async function assertReplaceable(connection: string, kind: 'sqlite' | 'postgres', manifest: BackupManifest, force: boolean, target: string): Promise<void> {
+  if (force) return;
+  const { newestWriteMs, otherTables } = await readTarget(connection, kind);
+  if (otherTables.length)
+    throw refuse('restore_not_latchkey', `${target} is not a latchkey database: it holds other tables (${otherTables.slice(0, 5).join(', ')}${otherTables.length > 5 ? `, and ${otherTables.length - 5} more` : ''}), which restoring would drop with the whole public schema. Check DB_CONNECTION_STRING, or add --force to replace them anyway. Nothing was changed.`);
+  if (newestWriteMs !== null && newestWriteMs > Date.parse(manifest.createdAt))
+    throw refuse('restore_target_newer', `${target} has changes from ${new Date(newestWriteMs).toISOString()}, after this backup was made (${manifest.createdAt}); restoring would lose them. Add --force to replace it anyway. Nothing was changed.`);
 }
