@@ -48,7 +48,8 @@ Each flag has an environment variable; a flag wins over its variable.
                               (default: /private/ for every signed-in user)
   --url URL                   the site's address (default http://localhost:8080)           LATCHKEY_URL
   --id-url URL                the identity provider's address                             LATCHKEY_ID_URL or APP_URL
-                              (default: the site's host, port 8081 — or https://id.<host>)
+                              (default: a localhost site's next port, 8081 for the
+                              default --url; elsewhere https://id.<host without www.>)
   --listen HOST:PORT          where the site listens (default 127.0.0.1 for a localhost    LATCHKEY_LISTEN or HOST/PORT
                               --url, else 0.0.0.0; port from --url)
   --id-listen HOST:PORT       where the identity provider listens (default: --listen's     LATCHKEY_ID_LISTEN
@@ -134,10 +135,12 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
 
   // an IPv6 HOST (::, ::1) is written in brackets, as --listen takes it
   const envHost = env.HOST && isIP(env.HOST) === 6 ? `[${env.HOST}]` : env.HOST;
-  const envListen = envHost || env.PORT ? `${envHost || '0.0.0.0'}:${env.PORT || portOf(siteUrl)}` : undefined;
+  // A localhost site listens on loopback only, also when just PORT is set (a container sets HOST too).
+  const defaultHost = siteUrl && isLoopbackHost(siteUrl.hostname) ? '127.0.0.1' : '0.0.0.0';
+  const envListen = envHost || env.PORT ? `${envHost || defaultHost}:${env.PORT || portOf(siteUrl)}` : undefined;
   const listenText = text('listen', 'LATCHKEY_LISTEN');
   const siteListen = readListen(listenText ?? envListen, listenText === undefined ? 'HOST and PORT' : '--listen', problems)
-    ?? { host: siteUrl && isLoopbackHost(siteUrl.hostname) ? '127.0.0.1' : '0.0.0.0', port: portOf(siteUrl) };
+    ?? { host: defaultHost, port: portOf(siteUrl) };
   const sameUrlPort = siteUrl && idUrl && portOf(siteUrl) === portOf(idUrl);
   const idListen = readListen(text('id-listen', 'LATCHKEY_ID_LISTEN'), '--id-listen', problems)
     ?? (sameUrlPort ? siteListen : { host: siteListen.host, port: portOf(idUrl) });

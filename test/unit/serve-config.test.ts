@@ -45,6 +45,11 @@ describe('latchkey serve configuration', () => {
     assert.ok(loadServeConfig({ argv: base, env: { ...KEY, LATCHKEY_PROXY_OPTIMIZE: 'speed', LATCHKEY_TEST: '1' } }));
   });
 
+  it('keeps a localhost site on loopback when only PORT is set (HOST chooses the interface)', () => {
+    assert.deepEqual(loadServeConfig({ argv: base, env: { ...KEY, PORT: '9000' } }).siteListen, { host: '127.0.0.1', port: 9000 });
+    assert.deepEqual(loadServeConfig({ argv: [...base, '--url', 'https://example.com'], env: { ...KEY, PORT: '9000' } }).siteListen, { host: '0.0.0.0', port: 9000 });
+  });
+
   it('reads an IPv6 HOST as the id does (HOST=:: listens on every interface)', () => {
     assert.deepEqual(loadServeConfig({ argv: base, env: { ...KEY, HOST: '::', PORT: '8080' } }).siteListen, { host: '::', port: 8080 });
     assert.deepEqual(loadServeConfig({ argv: base, env: { ...KEY, HOST: '::1' } }).siteListen, { host: '::1', port: 8080 });
