@@ -29,7 +29,9 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [given, ...rest] = argv;
+  // oauth2-proxy's and most tools' spelling of `latchkey version`
+  const name = given === '--version' ? 'version' : given;
   if (name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return 0;

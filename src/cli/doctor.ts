@@ -82,6 +82,18 @@ const url = (name: string, value: string | undefined): string | null => {
   return value;
 };
 
+const port = (value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw usageError(`--http-port: "${value}" is not a port (1-65535)`);
+  return Number(value);
+};
+
+const seconds = (value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) throw usageError(`--timeout: "${value}" is not a number of seconds above 0`);
+  return Number(value);
+};
+
 export async function run(argv: string[], io: DoctorIo = processIo): Promise<number> {
   const split = argv.indexOf('--proxy-args');
   const own = split < 0 ? argv : argv.slice(0, split);
@@ -113,9 +125,9 @@ export async function run(argv: string[], io: DoctorIo = processIo): Promise<num
     nginx, composeFiles: values.compose ?? [], siteDir: values.site ?? null, backupDir: values['backup-dir'] ?? null,
     offline: values.offline ?? false,
     idUrl: url('id-url', values['id-url']), siteUrl: url('site-url', values['site-url']), proxyUrl: url('proxy-url', values['proxy-url']),
-    privatePaths, httpPort: Number(values['http-port'] ?? 80), clientId: values['client-id'] ?? null,
+    privatePaths, httpPort: port(values['http-port'], 80), clientId: values['client-id'] ?? null,
     dbConnectionString: values.db ?? env.DB_CONNECTION_STRING ?? idEnv?.DB_CONNECTION_STRING ?? null,
-    probe: createProbe({ resolve, ca: values['ca-file'] ? readFileSync(values['ca-file'], 'utf8') : null, timeoutMs: Number(values.timeout ?? 5) * 1000 }),
+    probe: createProbe({ resolve, ca: values['ca-file'] ? readFileSync(values['ca-file'], 'utf8') : null, timeoutMs: seconds(values.timeout, 5) * 1000 }),
     nowMs: io.nowMs,
   });
   try {

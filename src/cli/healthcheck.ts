@@ -1,4 +1,5 @@
-import { parseCommandArgs, print, printHelp } from './args.ts';
+import { readEnv } from '../config/env.ts';
+import { parseCommandArgs, print, printHelp, usageError } from './args.ts';
 
 const HELP = `usage: latchkey healthcheck [--url URL] [--json]
 
@@ -32,7 +33,11 @@ async function check(url: string): Promise<HealthResult> {
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { url: { type: 'string' } }, false);
   if (values.help) return printHelp(HELP);
-  const base = process.env.INTERNAL_APP_URL?.replace(/\/+$/, '') || `http://127.0.0.1:${process.env.PORT || 1411}`;
+  // as latchkey id reads it, INTERNAL_APP_URL_FILE included
+  const problems: string[] = [];
+  const internalUrl = readEnv(process.env, 'INTERNAL_APP_URL', problems);
+  if (problems.length) throw usageError(problems.join('; '));
+  const base = internalUrl?.replace(/\/+$/, '') || `http://127.0.0.1:${process.env.PORT || 1411}`;
   const result = await check(values.url ?? `${base}/healthz`);
   // Text mode stays quiet when healthy (container logs), and says why on stderr when not.
   if (values.json) print(true, result, () => '');

@@ -33,7 +33,7 @@ export const UNSUPPORTED_PROXY_OPTIONS: readonly UnsupportedProxyOption[] = [
   // oauth2-proxy's own command-line switches
   u('alpha-config', { hint: 'use the flat TOML file with --config' }),
   u('convert-config-to-alpha', { bool: true }),
-  u('version', { bool: true, hint: 'run `latchkey --version`' }),
+  u('version', { bool: true, hint: 'run `latchkey version`' }),
   u('config-test', { bool: true, hint: 'run `latchkey doctor`' }),
 
   // provider choice and provider-specific options

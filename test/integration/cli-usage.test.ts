@@ -50,6 +50,13 @@ describe('latchkey usage errors and help', () => {
     }
   });
 
+  it('answers --version as `latchkey version` (oauth2-proxy users type it)', async () => {
+    const [flag, command] = await Promise.all([runLatchkey(['--version'], env), runLatchkey(['version'], env)]);
+    assert.equal(flag.code, 0, flag.stderr);
+    assert.equal(flag.stdout, command.stdout);
+    assert.match(flag.stdout, /latchkey/);
+  });
+
   it('prints the usage on stderr with exit 2 when the command or the action is missing', async () => {
     const [command, action] = await Promise.all([runLatchkey([], env), runLatchkey(['client'], env)]);
     assert.equal(command.code, 2);

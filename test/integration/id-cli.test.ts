@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -55,14 +55,18 @@ describe('latchkey id and its admin commands', () => {
 
   it('passes latchkey healthcheck against the running server, and fails it against a closed port', async () => {
     const closedPort = await freePort();
-    const [healthy, internal, closed] = await Promise.all([
+    const internalUrlFile = join(dir, 'internal-url');
+    writeFileSync(internalUrlFile, `http://127.0.0.1:${port}\n`);
+    const [healthy, internal, internalFromFile, closed] = await Promise.all([
       runLatchkey(['healthcheck'], { PORT: String(port) }),
       // INTERNAL_APP_URL wins over PORT, which here names the closed port
       runLatchkey(['healthcheck'], { PORT: String(closedPort), INTERNAL_APP_URL: `http://127.0.0.1:${port}/` }),
+      runLatchkey(['healthcheck'], { PORT: String(closedPort), INTERNAL_APP_URL_FILE: internalUrlFile }),
       runLatchkey(['healthcheck', '--url', `http://127.0.0.1:${closedPort}/healthz`], {}),
     ]);
     assert.equal(healthy.code, 0, healthy.stderr);
     assert.equal(internal.code, 0, internal.stderr);
+    assert.equal(internalFromFile.code, 0, internalFromFile.stderr);
     assert.equal(closed.code, 1);
     assert.match(closed.stderr, /unhealthy: .* did not answer/);
   });
