@@ -17,7 +17,7 @@ const HELP = `usage: latchkey client <add|list|show|secret|remove> …
   client remove ID
 
 For oauth2-proxy / latchkey proxy in front of https://agents.example.com:
-  latchkey client add --name agents --id pocket-id-client \\
+  latchkey client add --name agents --id latchkey-site \\
     --redirect-uri https://agents.example.com/oauth2/callback \\
     --backchannel-logout-uri https://agents.example.com/oauth2/backchannel-logout --unrestricted
 (--group G instead admits only members of G; groups are made in the admin console, /admin/groups.)`;

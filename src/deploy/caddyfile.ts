@@ -111,7 +111,7 @@ export function generateCaddyfile(plan: DeploymentPlan): string {
   }
   if (!plan.public) {
     lines.push(
-      `# The identity provider (latchkey id, APP_URL=https://${plan.idHost}, TRUST_PROXY=true).`,
+      `# The identity provider (latchkey id, APP_URL=https://${plan.idHost}, TRUST_PROXY=127.0.0.1).`,
       `${plan.idHost} {`,
       ...tab([...siteHead(plan), `reverse_proxy ${plan.idUpstream}`], 1),
       '}',

@@ -198,7 +198,7 @@ function siteServer(plan: DeploymentPlan): string[] {
 
 function idServer(plan: DeploymentPlan): string[] {
   return [
-    '# The identity provider (latchkey id; run it with APP_URL=https://' + plan.idHost + ' TRUST_PROXY=true).',
+    '# The identity provider (latchkey id; run it with APP_URL=https://' + plan.idHost + ' TRUST_PROXY=127.0.0.1).',
     'server {',
     ...indent([...tlsServerHead(plan, [plan.idHost]), '', 'location / {', ...indent(['proxy_pass http://latchkey_id;', ...forwardedHeaders(plan)], 1), '}'], 1),
     '}',
