@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, type MigrationProvider, type Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
-import { appliedMigrations } from './backup/database-facts.ts';
+import { appliedMigrations, LATCHKEY_APPLICATION_NAME } from './backup/database-facts.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Schema } from './schema.ts';
 import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
@@ -73,6 +73,11 @@ export async function openDatabase(connection: string, options: OpenOptions = {}
     const pool = new pg.Pool({
       connectionString: connection,
       max: 10,
+      // How `latchkey restore` sees a running server (latchkeyConnectionsBesidesThis): its
+      // connections carry this name (unless DB_CONNECTION_STRING or PGAPPNAME names one), and one
+      // of them stays open while the server idles; the pool would otherwise close it after 10 s.
+      fallback_application_name: LATCHKEY_APPLICATION_NAME,
+      min: 1,
       // A PostgreSQL that stops answering (a network partition, a failover in progress) must cost a
       // request a bounded wait and an error page, not hold it, and the pool's ten connections with
       // it, until the operating system gives up on the connection minutes later.

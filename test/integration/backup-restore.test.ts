@@ -287,6 +287,25 @@ describe('backup and restore of a PostgreSQL latchkey id', () => {
     }
   });
 
+  it('refuses to restore over the database of a running server, even one idle past its pool\'s idle timeout, and --force does not override that', async () => {
+    const made = await latchkey(['backup', '--out', work, '--json'], envFor(source.url));
+    const { path } = JSON.parse(made.stdout) as { path: string };
+    const running = await startIdServer({ DB_CONNECTION_STRING: target.url });
+    try {
+      // pg's pool closes a connection idle for 10 s; a server between requests is still running.
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
+      for (const args of [['restore', path], ['restore', '--force', path]]) {
+        const refused = await latchkey(args, envFor(target.url));
+        assert.equal(refused.code, 1, refused.stdout);
+        assert.match(refused.stderr, /is in use \(is latchkey id running\?\): 1 other latchkey connection; stop every instance before restoring\. Nothing was changed\./);
+      }
+    } finally {
+      await running.close();
+    }
+    const restoredRun = await latchkey(['restore', '--force', path], envFor(target.url));
+    assert.equal(restoredRun.code, 0, `once the server has stopped, restore goes ahead (its own connection does not count): ${restoredRun.stderr}`);
+  });
+
   it('says how to install pg_dump when it is missing', async () => {
     const result = await latchkey(['backup', '--out', work], envFor(source.url, { PATH: join(work, 'no-tools-here') }));
     assert.equal(result.code, 1);

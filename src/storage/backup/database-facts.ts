@@ -3,6 +3,9 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.ts';
 
+/** The application_name of latchkey's PostgreSQL connections when the operator sets none. */
+export const LATCHKEY_APPLICATION_NAME = 'latchkey';
+
 /** kysely's Migrator records each migration it applies in this table. */
 export const MIGRATION_TABLE = 'kysely_migration';
 
@@ -56,4 +59,21 @@ export async function tablesOfAnotherApplication(db: Db): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' order by table_name`.execute(db);
   const names = rows.map((row) => row.name);
   return names.includes(MIGRATION_TABLE) ? [] : names;
+}
+
+/**
+ * How many other latchkey connections a PostgreSQL database has: a running latchkey id or serve (on
+ * any machine), or a command. A server keeps one connection open while it idles (openDatabase), as
+ * a SQLite server keeps its file open; after PostgreSQL restarts it reconnects at its next query
+ * (the signing-key check runs every minute). Connections are told apart by application_name, which
+ * pg_stat_activity shows every session whatever its privileges; any other connection to the
+ * database would also count an operator's psql, a monitoring agent or a pooler's idle link, and
+ * block restores for the wrong reason. The name is latchkey's own, or the one this connection has
+ * too when DB_CONNECTION_STRING or PGAPPNAME sets another.
+ */
+export async function latchkeyConnectionsBesidesThis(db: Db): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+    where datname = current_database() and pid <> pg_backend_pid()
+      and application_name in (${LATCHKEY_APPLICATION_NAME}, current_setting('application_name'))`.execute(db);
+  return rows[0]?.n ?? 0;
 }

@@ -11,7 +11,7 @@ import { AppError } from '../../core/errors.ts';
 import { compareMigrations, isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.ts';
 import { migrationProvider } from '../migrations/index.ts';
 import { extractArchive, fsyncPath } from './archive.ts';
-import { appliedMigrations, lastWriteAtMs, tablesOfAnotherApplication } from './database-facts.ts';
+import { appliedMigrations, lastWriteAtMs, latchkeyConnectionsBesidesThis, tablesOfAnotherApplication } from './database-facts.ts';
 import { encryptionKeyFingerprint, type BackupManifest } from './manifest.ts';
 import { redactConnection, replayPostgresDump } from './snapshot.ts';
 
@@ -159,25 +159,34 @@ function assertNotInUse(path: string): void {
   }
 }
 
-/** What a restore needs to know of the database it would replace, read over one connection. */
-async function readTarget(connection: string, kind: 'sqlite' | 'postgres'): Promise<{ newestWriteMs: number | null; otherTables: string[] }> {
+/**
+ * What a restore needs to know of the database it would replace, read over one connection. With
+ * --force only whether a PostgreSQL database is in use: --force replaces newer data, never a
+ * database a server is using (nor does it for SQLite: assertNotInUse).
+ */
+async function readTarget(connection: string, kind: 'sqlite' | 'postgres', force: boolean): Promise<{ otherLatchkeyConnections: number; newestWriteMs: number | null; otherTables: string[] }> {
   const database = await openDatabase(connection);
   try {
-    return { newestWriteMs: await lastWriteAtMs(database.db), otherTables: kind === 'postgres' ? await tablesOfAnotherApplication(database.db) : [] };
+    const otherLatchkeyConnections = kind === 'postgres' ? await latchkeyConnectionsBesidesThis(database.db) : 0;
+    if (force) return { otherLatchkeyConnections, newestWriteMs: null, otherTables: [] };
+    return { otherLatchkeyConnections, newestWriteMs: await lastWriteAtMs(database.db), otherTables: kind === 'postgres' ? await tablesOfAnotherApplication(database.db) : [] };
   } finally {
     await database.close();
   }
 }
 
 /**
- * Refuses, unless --force, a target with writes newer than the backup (they would be lost) and a
- * PostgreSQL target that is not a latchkey database: its restore drops and recreates the public
- * schema and keeps no copy, so a DB_CONNECTION_STRING naming another application's database would
- * lose its tables without a word.
+ * Refuses a PostgreSQL target that a latchkey server is using: the restore would replace its tables
+ * under it. Refuses, unless --force, a target with writes newer than the backup (they would be
+ * lost) and a PostgreSQL target that is not a latchkey database: its restore drops and recreates
+ * the public schema and keeps no copy, so a DB_CONNECTION_STRING naming another application's
+ * database would lose its tables without a word.
  */
 async function assertReplaceable(connection: string, kind: 'sqlite' | 'postgres', manifest: BackupManifest, force: boolean, target: string): Promise<void> {
-  if (force) return;
-  const { newestWriteMs, otherTables } = await readTarget(connection, kind);
+  if (force && kind === 'sqlite') return;
+  const { otherLatchkeyConnections, newestWriteMs, otherTables } = await readTarget(connection, kind, force);
+  if (otherLatchkeyConnections)
+    throw refuse('restore_in_use', `${target} is in use (is latchkey id running?): ${otherLatchkeyConnections} other latchkey connection${otherLatchkeyConnections === 1 ? '' : 's'}; stop every instance before restoring. Nothing was changed.`);
   if (otherTables.length)
     throw refuse('restore_not_latchkey', `${target} is not a latchkey database: it holds other tables (${otherTables.slice(0, 5).join(', ')}${otherTables.length > 5 ? `, and ${otherTables.length - 5} more` : ''}), which restoring would drop with the whole public schema. Check DB_CONNECTION_STRING, or add --force to replace them anyway. Nothing was changed.`);
   if (newestWriteMs !== null && newestWriteMs > Date.parse(manifest.createdAt))
