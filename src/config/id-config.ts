@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { formatDurationSeconds, parseGoDurationMs, SESSION_DURATION_RANGE_SECONDS } from '../core/duration.ts';
 import { isLoopbackHost, parseAddressList } from '../core/net.ts';
-import { readEnv, readPort } from './env.ts';
+import { parseBool, readEnv, readPort } from './env.ts';
 import { listenHostProblem, parseListenAddress } from './listen-address.ts';
 import { ConfigError, type Env } from './problems.ts';
 import { isRedisUrl, REDIS_URL_FORM } from './redis-url.ts';
@@ -90,8 +90,9 @@ function readAppUrlAndHost(env: Env, problems: string[], warnings: string[]): { 
 export function readTrustProxy(env: Env, problems: string[]): TrustProxy {
   const text = readEnv(env, 'TRUST_PROXY', problems);
   if (text === undefined) return false;
-  if (['1', 'true', 'TRUE', 'True', 't'].includes(text)) return true;
-  if (['0', 'false', 'FALSE', 'False', 'f'].includes(text)) return false;
+  // The same spellings as every other boolean variable; anything else is a list of addresses.
+  const bool = parseBool(text);
+  if (bool !== null) return bool;
   const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
   const { problems: listProblems } = parseAddressList(entries);
   for (const p of listProblems) problems.push(`TRUST_PROXY: ${p}; use true, false or a comma-separated list of proxy IPs/CIDRs`);

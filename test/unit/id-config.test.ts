@@ -100,6 +100,11 @@ describe('loadIdConfig', () => {
     assert.deepEqual(load({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }).trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1']);
   });
 
+  it('reads TRUST_PROXY\'s true and false in every spelling the other boolean variables accept (Go\'s ParseBool)', () => {
+    for (const text of ['1', 't', 'T', 'true', 'TRUE', 'True']) assert.equal(load({ TRUST_PROXY: text }).trustProxy, true, text);
+    for (const text of ['0', 'f', 'F', 'false', 'FALSE', 'False']) assert.equal(load({ TRUST_PROXY: text }).trustProxy, false, text);
+  });
+
   it('refuses a TRUST_PROXY list entry that is not an address or CIDR range, naming the entry', () => {
     const problems = problemsOf({ TRUST_PROXY: '10.0.0.0/8, proxy.internal, 10.1.0.0/99, 10.2.0.0/8/9' });
     assert.equal(problems.length, 3, problems.join('\n'));
