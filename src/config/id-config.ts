@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { isValidAppName } from '../core/app-name.ts';
 import { formatDurationSeconds, parseGoDurationMs, SESSION_DURATION_RANGE_SECONDS } from '../core/duration.ts';
 import { isLoopbackHost, parseAddressList } from '../core/net.ts';
 import { parseBool, readEnv, readPort } from './env.ts';
@@ -157,6 +158,12 @@ function readSessionDuration(env: Env, problems: string[]): number {
   return seconds;
 }
 
+function readAppName(env: Env, problems: string[]): string {
+  const name = readEnv(env, 'APP_NAME', problems) ?? 'latchkey';
+  if (!isValidAppName(name)) problems.push(`APP_NAME: expected 1–50 characters without line breaks or control characters (the admin console's rule), got ${name.length} characters`);
+  return name;
+}
+
 function readHost(env: Env, problems: string[]): string {
   const host = readEnv(env, 'HOST', problems) ?? '0.0.0.0';
   const problem = listenHostProblem(host);
@@ -183,7 +190,7 @@ export function loadIdConfig(input: { env: Env }): Readonly<IdConfig> {
   const problems: string[] = [];
   const warnings: string[] = [];
   const { url: appUrl, hostname: appHostname } = readAppUrlAndHost(env, problems, warnings);
-  const appName = readEnv(env, 'APP_NAME', problems) ?? 'latchkey';
+  const appName = readAppName(env, problems);
   const port = readPort(env, 'PORT', 1411, problems);
   const host = readHost(env, problems);
   const dbConnectionString = readEnv(env, 'DB_CONNECTION_STRING', problems) ?? 'data/latchkey.db';

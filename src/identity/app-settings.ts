@@ -1,3 +1,4 @@
+import { isValidAppName } from '../core/app-name.ts';
 import type { Clock } from '../core/clock.ts';
 import { badRequest } from '../core/errors.ts';
 import { formatDurationSeconds, parseGoDurationMs, SESSION_DURATION_RANGE_SECONDS } from '../core/duration.ts';
@@ -23,7 +24,6 @@ const KEYS = { appName: 'settings.app_name', sessionDurationSeconds: 'settings.s
 const { min: MIN_SESSION_SECONDS, max: MAX_SESSION_SECONDS } = SESSION_DURATION_RANGE_SECONDS;
 // Other instances' saves are seen within this long; this instance's own saves at once.
 const CACHE_MS = 30_000;
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Checks every field at once; returns the accepted values and the problems keyed by field. */
 export function validateAppSettings(changes: AppSettingsChanges): { values: Partial<AppSettings>; problems: Record<string, string> } {
@@ -31,7 +31,7 @@ export function validateAppSettings(changes: AppSettingsChanges): { values: Part
   const problems: Record<string, string> = {};
   if (changes.appName !== undefined) {
     const name = changes.appName.trim();
-    if (name.length < 1 || name.length > 50 || CONTROL.test(name)) problems.appName = 'Use 1–50 characters, without line breaks or control characters.';
+    if (!isValidAppName(name)) problems.appName = 'Use 1–50 characters, without line breaks or control characters.';
     else values.appName = name;
   }
   if (changes.sessionDuration !== undefined) {

@@ -219,6 +219,14 @@ describe('loadIdConfig', () => {
     assert.equal(load({ METRICS_ADDRESS: ':9100' }).metricsAddress, ':9100');
   });
 
+  it('keeps APP_NAME within the admin console\'s rule, 1–50 characters without control characters, in the one report', () => {
+    const problems = problemsOf({ APP_NAME: 'x'.repeat(51), LOG_LEVEL: 'loud' });
+    assert.ok(problems.includes('APP_NAME: expected 1–50 characters without line breaks or control characters (the admin console\'s rule), got 51 characters'), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('LOG_LEVEL:')), 'reported with the other problems');
+    assert.match(problemsOf({ APP_NAME: 'Family\nLogin' }).join('\n'), /^APP_NAME: expected 1–50 characters/m);
+    assert.equal(load({ APP_NAME: 'x'.repeat(50) }).appName, 'x'.repeat(50));
+  });
+
   it('keeps SESSION_DURATION within the admin console\'s range, 5m to 8760h', () => {
     for (const text of ['0', '1ms', '4m', '99999999999h', '8761h', '1'])
       assert.match(problemsOf({ SESSION_DURATION: text }).join('\n'), /^SESSION_DURATION: expected a duration such as 720h or 90m, from 5m to 8760h/m, text);
