@@ -185,11 +185,17 @@ function readMetricsAddress(env: Env, problems: string[]): string | null {
   return text;
 }
 
-export function loadIdConfig(input: { env: Env }): Readonly<IdConfig> {
+/**
+ * `appUrlRefused`: the caller has refused APP_URL already, in its own words (latchkey serve, under
+ * --url or --id-url), and reports the other variables' problems with its own. APP_URL's problems are
+ * not repeated, its host name still decides whether ENCRYPTION_KEY is required, and the load fails
+ * (with every other problem), so nothing is generated for a configuration that fails.
+ */
+export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean }): Readonly<IdConfig> {
   const { env } = input;
   const problems: string[] = [];
   const warnings: string[] = [];
-  const { url: appUrl, hostname: appHostname } = readAppUrlAndHost(env, problems, warnings);
+  const { url: appUrl, hostname: appHostname } = readAppUrlAndHost(env, input.appUrlRefused ? [] : problems, warnings);
   const appName = readAppName(env, problems);
   const port = readPort(env, 'PORT', 1411, problems);
   const host = readHost(env, problems);
@@ -207,7 +213,7 @@ export function loadIdConfig(input: { env: Env }): Readonly<IdConfig> {
   const redisUrl = readRedisUrl(env, problems);
   const redisKeyPrefix = readEnv(env, 'REDIS_KEY_PREFIX', problems) ?? 'latchkey:ephemeral:';
   const metricsAddress = readMetricsAddress(env, problems);
-  if (problems.length || !appUrl || !encryptionKey) throw new ConfigError(problems);
+  if (problems.length || !appUrl || !encryptionKey || input.appUrlRefused) throw new ConfigError(problems);
   const generated = 'generateIn' in encryptionKey;
   if (generated) warnings.push(`ENCRYPTION_KEY is not set; using the generated key in ${encryptionKey.generateIn} (fine on localhost; set ENCRYPTION_KEY in production)`);
   return Object.freeze({

@@ -124,7 +124,8 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
   const protectTexts = (flags.protect as string[] | undefined) ?? readEnv(env, 'LATCHKEY_PROTECT', problems)?.split(/\s+/).filter(Boolean) ?? ['/private/'];
   const protectedPrefixes = parseProtectRules(protectTexts, '--protect', problems);
 
-  const siteUrl = readOrigin(text('url', 'LATCHKEY_URL') ?? 'http://localhost:8080', '--url', problems);
+  const siteUrlText = text('url', 'LATCHKEY_URL') ?? 'http://localhost:8080';
+  const siteUrl = readOrigin(siteUrlText, '--url', problems);
   const idUrlText = text('id-url', 'LATCHKEY_ID_URL') ?? readEnv(env, 'APP_URL', problems) ?? (siteUrl ? defaultIdUrl(siteUrl) : undefined);
   const idUrl = idUrlText === undefined ? null : readOrigin(idUrlText, '--id-url', problems);
 
@@ -165,7 +166,9 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
   const dataDir = text('data', 'LATCHKEY_DATA');
   const idEnv: Record<string, string | undefined> = {
     ...env,
-    APP_URL: idUrl?.origin ?? 'http://localhost:8081',
+    // An unusable id URL as given (or the site's, which it derives from): its host name decides
+    // whether the provider requires ENCRYPTION_KEY.
+    APP_URL: idUrl?.origin ?? idUrlText ?? siteUrlText,
     PUBLIC_APP_URL: undefined,
     HOST: idListen.host,
     PORT: String(idListen.port),
@@ -176,14 +179,13 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
     idEnv.DB_CONNECTION_STRING = env.DB_CONNECTION_STRING || env.DB_CONNECTION_STRING_FILE ? env.DB_CONNECTION_STRING : join(dataDir, 'latchkey.db');
   }
   let id: Readonly<IdConfig> | null = null;
-  // Only a usable id URL is passed on: otherwise the provider's own message would repeat ours under APP_URL.
-  if (idUrl) {
-    try {
-      id = loadIdConfig({ env: idEnv });
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-    }
+  // The provider's variables are checked even when the id URL is unusable, so that one run lists
+  // every problem; the provider does not repeat ours about the URL under APP_URL.
+  try {
+    id = loadIdConfig({ env: idEnv, appUrlRefused: !idUrl });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
   }
 
   if (problems.length || !siteRoot || !siteUrl || !idUrl || !id) throw new ConfigError(problems);

@@ -70,6 +70,8 @@ describe('latchkey serve command', () => {
     assert.match(err, /--url: must be https/);
     assert.match(err, /--protect: "private=" names no group/);
     assert.match(err, /--tls-cert and --tls-key: give both/);
+    // the identity provider's own problem, although its address (derived from --url) is unusable
+    assert.match(err, /ENCRYPTION_KEY: required when APP_URL is not localhost/);
   });
 
   it('starts on the demo site with a fresh data folder, prints the setup link, protects /private/ and stops on SIGTERM with exit 0', async () => {

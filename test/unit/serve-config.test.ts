@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -104,6 +104,25 @@ describe('latchkey serve configuration', () => {
   it('passes on the identity provider\'s own problems, such as a missing ENCRYPTION_KEY off localhost', () => {
     const problems = problemsOf(() => loadServeConfig({ argv: [...base, '--url', 'https://agents.example.com'], env: {} }));
     assert.ok(problems.some((p) => p.startsWith('ENCRYPTION_KEY: required')), problems.join(' | '));
+  });
+
+  it('reports the identity provider\'s own problems with an unusable --url or --id-url too, and only once the address\'s', () => {
+    const idProblems = { LOG_LEVEL: 'loud', SESSION_DURATION: 'soon' };
+    assert.deepEqual(problemsOf(() => loadServeConfig({ argv: [...base, '--url', 'http://agents.example.com'], env: idProblems })), [
+      '--url: must be https (http only for localhost), got http://agents.example.com; use https://agents.example.com',
+      'ENCRYPTION_KEY: required when APP_URL is not localhost (it encrypts the signing keys); generate one with: openssl rand -base64 32, and keep it with your backups',
+      'LOG_LEVEL: expected one of trace, debug, info, warn, error, got "loud"',
+      'SESSION_DURATION: expected a duration such as 720h or 90m, from 5m to 8760h (365 days), got "soon"',
+    ]);
+    const problems = problemsOf(() => loadServeConfig({ argv: [...base, '--id-url', 'https://10.0.0.1'], env: idProblems }));
+    assert.deepEqual(problems.map((p) => p.split(':')[0]), ['--id-url', 'ENCRYPTION_KEY', 'LOG_LEVEL', 'SESSION_DURATION'], problems.join(' | '));
+  });
+
+  it('writes no localhost encryption key when only the id URL is unusable', () => {
+    const data = join(dir, 'data-unusable-id-url');
+    const problems = problemsOf(() => loadServeConfig({ argv: ['--site', dir, '--data', data, '--id-url', 'http://localhost:8081/id'], env: {} }));
+    assert.deepEqual(problems.map((p) => p.split(':')[0]), ['--id-url'], problems.join(' | '));
+    assert.ok(!existsSync(join(data, 'encryption.key')), 'a configuration that fails leaves nothing behind');
   });
 
   it('reports a misspelled flag with a suggestion, beside every other problem, and reads the flags that were given', () => {
