@@ -185,7 +185,8 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
     id = loadIdConfig({ env: idEnv, appUrlRefused: !idUrl });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
+    // TRUST_PROXY is read by both, and passed on as read: its problem is reported once.
+    problems.push(...error.problems.filter((problem) => !problems.includes(problem)));
   }
 
   if (problems.length || !siteRoot || !siteUrl || !idUrl || !id) throw new ConfigError(problems);

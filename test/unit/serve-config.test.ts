@@ -118,6 +118,12 @@ describe('latchkey serve configuration', () => {
     assert.deepEqual(problems.map((p) => p.split(':')[0]), ['--id-url', 'ENCRYPTION_KEY', 'LOG_LEVEL', 'SESSION_DURATION'], problems.join(' | '));
   });
 
+  it('reports a problem of a variable that serve and the provider both read once', () => {
+    assert.deepEqual(problemsOf(() => loadServeConfig({ argv: base, env: { ...KEY, TRUST_PROXY: 'proxy.local' } })), [
+      'TRUST_PROXY: "proxy.local" is not an IP address or CIDR range; use true, false or a comma-separated list of proxy IPs/CIDRs',
+    ]);
+  });
+
   it('writes no localhost encryption key when only the id URL is unusable', () => {
     const data = join(dir, 'data-unusable-id-url');
     const problems = problemsOf(() => loadServeConfig({ argv: ['--site', dir, '--data', data, '--id-url', 'http://localhost:8081/id'], env: {} }));
