@@ -36,8 +36,8 @@ export interface OidcClient {
   /** `previousSub`: the session's subject, so that userinfo can be asked when the answer has no ID token. */
   refresh(refreshToken: string, previousSub?: string): Promise<OidcTokens>;
   /** Returns the session to end, or throws `invalid_logout_token` (400). */
-  /** `jti`: the token's id (§2.4 requires one), by which a replay is recognised. */
-  verifyLogoutToken(logoutToken: string): Promise<{ sid?: string; sub?: string; jti?: string }>;
+  /** `jti`: the token's id (§2.4 requires one, so a token without is refused), by which a replay is recognised. */
+  verifyLogoutToken(logoutToken: string): Promise<{ sid?: string; sub?: string; jti: string }>;
 }
 
 export interface OidcClientDeps {
@@ -200,7 +200,9 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
       const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
       const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
       if (!sid && !sub) throw invalid();
-      return { sid, sub, jti: typeof payload.jti === 'string' && payload.jti ? payload.jti : undefined };
+      // §2.4: jti is REQUIRED; a token without one could be replayed unrecognised (routes.ts).
+      if (typeof payload.jti !== 'string' || !payload.jti) throw invalid();
+      return { sid, sub, jti: payload.jti };
     },
   };
 }

@@ -134,12 +134,10 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
       const claims = await rt.oidc.verifyLogoutToken(token);
       // A token seen before is a replay: ending sessions again would end sign-ins made since the
       // logout. Remembered here and, with Redis, for every instance, longer than such a token lives.
-      if (claims.jti) {
-        const seen = `logout-token:${sha256Base64url(claims.jti)}`;
-        if (!rt.usedStates.add(seen, LOGOUT_TOKEN_MEMORY_SECONDS) || !(await rt.sessions.claimState(seen, LOGOUT_TOKEN_MEMORY_SECONDS))) {
-          request.log.info({ sid: claims.sid, sub: claims.sub }, 'back-channel logout token seen before; nothing ended again');
-          return reply.code(200).send();
-        }
+      const seen = `logout-token:${sha256Base64url(claims.jti)}`;
+      if (!rt.usedStates.add(seen, LOGOUT_TOKEN_MEMORY_SECONDS) || !(await rt.sessions.claimState(seen, LOGOUT_TOKEN_MEMORY_SECONDS))) {
+        request.log.info({ sid: claims.sid, sub: claims.sub }, 'back-channel logout token seen before; nothing ended again');
+        return reply.code(200).send();
       }
       rt.revocations.revoke(claims);
       await rt.sessions.endSessions(claims);

@@ -203,6 +203,7 @@ describe('the OIDC provider refuses what it must', () => {
       });
       assert.equal(payload.sub, erin);
       assert.ok(payload.sid, 'the session id is included (backchannel_logout_session_required)');
+      assert.ok(typeof payload.jti === 'string' && payload.jti, 'a jti (§2.4 requires one; latchkey proxy refuses a token without)');
       assert.ok((payload.events as Record<string, unknown>)['http://schemas.openid.net/event/backchannel-logout']);
       assert.equal(payload.nonce, undefined);
 

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { generateKeyPair, SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { createCookieCodec } from '../../src/proxy/cookie-codec.ts';
 import { parseCookieHeader } from '../../src/proxy/cookie-header.ts';
+import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/proxy/oidc-client.ts';
 import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
 import { CookieJar, logoutAtProvider, sendSubOnlyLogout } from '../helpers/reference-provider.ts';
 
@@ -136,6 +138,49 @@ describe('proxy session refresh and back-channel logout', () => {
     const response = await fetch(`${h.proxyUrl}/oauth2/backchannel-logout`, { method: 'POST', body: new URLSearchParams({ logout_token: forged }) });
     assert.equal(response.status, 400);
     assert.equal((await h.authCheck(jar)).status, 202, 'the session survives');
+  });
+});
+
+describe('a logout token without jti (Back-Channel Logout 1.0 §2.4: REQUIRED; §2.6: validate)', () => {
+  let h: ProxyHarness;
+  // A key the provider publishes besides its own (the proxy fetches the JWKS through this fetch),
+  // so the test can sign a logout token as the provider would, but leave out its jti.
+  let providerKey: CryptoKey;
+  let publicJwk: JWK;
+  const withTestKey: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    if (!String(input).endsWith('/jwks')) return response;
+    const { keys } = await response.json() as { keys: object[] };
+    return Response.json({ keys: [...keys, publicJwk] });
+  };
+  before(async () => {
+    const pair = await generateKeyPair('RS256', { extractable: true });
+    providerKey = pair.privateKey;
+    publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
+    h = await startProxyHarness({ fetch: withTestKey });
+  });
+  after(() => h.close());
+
+  const logoutToken = (sub: string, jti: string | null) => {
+    const token = new SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } })
+      .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'logout+jwt' }).setIssuer(h.op.issuer).setAudience(h.config.clientId)
+      .setSubject(sub).setIssuedAt(Math.floor(h.clock.nowMs() / 1000));
+    return (jti === null ? token : token.setJti(jti)).sign(providerKey);
+  };
+  const post = async (token: string) => fetch(`${h.proxyUrl}/oauth2/backchannel-logout`, { method: 'POST', body: new URLSearchParams({ logout_token: token }) });
+
+  it('answers 400 with the invalid-logout-token error and ends nothing', async () => {
+    const { jar } = await h.signIn('ada');
+    const response = await post(await logoutToken('ada', null));
+    assert.equal(response.status, 400);
+    assert.equal((await response.json() as { error: string }).error, 'invalid_logout_token');
+    assert.equal((await h.authCheck(jar)).status, 202, 'the session survives');
+  });
+
+  it('accepts the same token with a jti (the test key is the provider\'s as far as the proxy knows)', async () => {
+    const { jar } = await h.signIn('ada');
+    assert.equal((await post(await logoutToken('ada', randomUUID()))).status, 200);
+    assert.equal((await h.authCheck(jar)).status, 401, 'the session is over');
   });
 });
 
