@@ -42,8 +42,17 @@ export interface IdApp {
   close(): Promise<void>;
 }
 
-/** fastify's trustProxy from TRUST_PROXY: false, true, or the list of proxy addresses. */
-const trustProxyOption = (value: IdConfig['trustProxy']) => (Array.isArray(value) ? value : value === true);
+/**
+ * fastify's trustProxy from TRUST_PROXY: false, the list of proxy addresses, or for true one hop.
+ * true believes the peer, whoever it is, but only as one proxy: the client is the last address in
+ * X-Forwarded-For, the one that proxy added. Trusting every hop (fastify's `true`) would take the
+ * first, which the visitor writes: nginx's $proxy_add_x_forwarded_for appends to what it was sent,
+ * so any visitor could choose the address that rate limits and the audit log see.
+ */
+const trustProxyOption = (value: IdConfig['trustProxy']): string[] | ((address: string, hop: number) => boolean) | false =>
+  Array.isArray(value) ? value : value === true ? trustThePeerOnly : false;
+// A function, as fastify (5.x) refuses a bare hop count: it would believe any peer, proxy or not.
+const trustThePeerOnly = (_address: string, hop: number): boolean => hop === 0;
 
 export async function createIdApp(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore; logger?: boolean; logDestination?: LogDestination } = {}): Promise<IdApp> {
   const logger = createLogger(config.logLevel, options.logger ?? true, options.logDestination);

@@ -75,6 +75,8 @@ function build(deps: OidcProviderDeps, keys: SigningKeySet): { provider: Provide
   const { configuration, undoUnfinishedSilentSignIn } = providerSetup(deps, keys);
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
+  // As fastify's (id-app.ts trustProxyOption): one proxy, so the last X-Forwarded-For address, not the visitor's first.
+  provider.maxIpsCount = 1;
   compareHashedClientSecrets(provider);
   const report = (what: string) => (error: unknown) => deps.log?.error({ err: error }, what);
 

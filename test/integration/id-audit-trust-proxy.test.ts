@@ -10,13 +10,16 @@ import { enrollUser, type IdBrowser } from '../helpers/id-passkey-flow.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
 const SPOOFED_IP = '203.0.113.9';
+// What nginx's $proxy_add_x_forwarded_for makes of a visitor's own X-Forwarded-For: their claim
+// first, then the address nginx saw (SPOOFED_IP plays the visitor's real address here).
+const FORWARDED_FOR = `198.51.100.66, ${SPOOFED_IP}`;
 const REDIRECT_URI = 'http://localhost:9/callback';
 const BROWSER_UA = 'AuditTestBrowser/1.0';
 const CLIENT_UA = 'AuditTestClient/2.0';
 
 /** Passkey sign-in, authorization and code exchange, each request claiming to come via a proxy for SPOOFED_IP. */
 async function signInAndGetTokens(id: IdServer, browser: IdBrowser, client: { id: string; secret: string }) {
-  const via = { 'x-forwarded-for': SPOOFED_IP, 'user-agent': BROWSER_UA };
+  const via = { 'x-forwarded-for': FORWARDED_FOR, 'user-agent': BROWSER_UA };
   const page = await browser.jar.fetch(`${id.origin}/login`, { headers: via });
   const csrf = /name="csrf-token" content="([^"]+)"/.exec(await page.text())![1];
   const post = async (path: string, body: unknown) => {
@@ -42,7 +45,7 @@ async function signInAndGetTokens(id: IdServer, browser: IdBrowser, client: { id
   }
   const token = await fetch(`${id.origin}/api/oidc/token`, {
     method: 'POST',
-    headers: { 'x-forwarded-for': SPOOFED_IP, 'user-agent': CLIENT_UA, authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
+    headers: { 'x-forwarded-for': FORWARDED_FOR, 'user-agent': CLIENT_UA, authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
     body: new URLSearchParams({ grant_type: 'authorization_code', code: new URL(url).searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: verifier }),
   });
   assert.equal(token.status, 200, await token.clone().text());
@@ -103,6 +106,11 @@ describe('latchkey id audit trail and TRUST_PROXY', () => {
 
   it('believes X-Forwarded-For from a proxy listed in TRUST_PROXY', async () => {
     const { signin, login, granted } = await auditAfterSignIn('127.0.0.1');
+    assert.deepEqual([signin.ip, login.ip, granted.ip], [SPOOFED_IP, SPOOFED_IP, SPOOFED_IP]);
+  });
+
+  it('believes TRUST_PROXY=true as one proxy: the address it added, never the visitor\'s own claim before it', async () => {
+    const { signin, login, granted } = await auditAfterSignIn('true');
     assert.deepEqual([signin.ip, login.ip, granted.ip], [SPOOFED_IP, SPOOFED_IP, SPOOFED_IP]);
   });
 

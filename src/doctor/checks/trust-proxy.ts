@@ -17,7 +17,7 @@ export const trustProxy: Check = {
       return warn(`TRUST_PROXY is ${value === undefined ? 'not set' : `"${value}"`} (${ctx.id.source}) although the provider is behind a proxy: every sign-in is logged and rate-limited as coming from the proxy`,
         'TRUST_PROXY=127.0.0.1 (the address nginx connects from; in compose, the network\'s subnet, e.g. 172.30.80.0/24)');
     if (ctx.id.trustProxy === true)
-      return ok(`TRUST_PROXY=${value} (any peer is believed: fine while the port is reachable from the proxy only; a list such as TRUST_PROXY=127.0.0.1 is safer)`);
+      return ok(`TRUST_PROXY=${value} (any peer is believed as one proxy, whose X-Forwarded-For entry is the client: fine while the port is reachable from the proxy only; a list such as TRUST_PROXY=127.0.0.1 is safer)`);
     return ok(`TRUST_PROXY=${value}`);
   },
 };
