@@ -134,7 +134,7 @@ function readEncryptionKey(env: Env, appHostname: string | null, dataDir: string
 /** On localhost a key is kept beside the database so that `npm start` needs no setup. */
 function localEncryptionKey(file: string): Buffer {
   if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
   }
   return Buffer.from(readFileSync(file, 'utf8').trim());

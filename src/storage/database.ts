@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, type MigrationProvider, type Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
@@ -99,9 +99,24 @@ export async function openDatabase(connection: string, options: OpenOptions = {}
     return { db, kind: 'postgres', sqlitePath: null, close: () => db.destroy() };
   }
   const path = sqlitePathOf(connection);
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createPrivately(path);
   const db = new Kysely<Schema>({ dialect: createSqliteDialect(openSqlite(path)) });
   return { db, kind: 'sqlite', sqlitePath: path === ':memory:' ? null : path, close: () => db.destroy() };
+}
+
+/**
+ * A new database, and a folder made for it, are the server's alone whatever the umask: the file
+ * holds live access and refresh tokens (oidc-provider's opaque token values are their row ids),
+ * which any local user could otherwise read and use. SQLite gives its -wal and -shm files the mode
+ * of the database file. An existing file or folder keeps the mode its owner chose.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 /** What `latchkey version --db` and a refused start both say about a database an upgrade made. */
