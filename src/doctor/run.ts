@@ -29,6 +29,7 @@ import { proxyConfig } from './checks/proxy-config.ts';
 import { rpIdHost } from './checks/rp-id-host.ts';
 import { callbackUrl, signInRedirect } from './checks/sign-in-redirect.ts';
 import { siteCase } from './checks/site-case.ts';
+import { databaseFileMode } from './checks/database-file-mode.ts';
 import { siteLeaks } from './checks/site-leaks.ts';
 import { tlsCertificate } from './checks/tls-certificate.ts';
 import { trustProxy } from './checks/trust-proxy.ts';
@@ -39,7 +40,7 @@ export const CHECKS: readonly Check[] = [
   nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedUri, nginxPrivateCaching, cookieSize,
   idHealth, discoveryIssuer, rpIdHost, discoveryScheme, tlsCertificate, httpsRedirect, clockSkew,
   proxyAuthEndpoint, protectedPath, signInRedirect, callbackUrl,
-  clientRegistration, passkeyRecovery, siteLeaks, siteCase, backups,
+  clientRegistration, passkeyRecovery, databaseFileMode, siteLeaks, siteCase, backups,
 ];
 
 export interface ReportedResult extends CheckResult {

@@ -1,0 +1,24 @@
+import { statSync } from 'node:fs';
+import { isPostgresUrl, sqlitePathOf } from '../../storage/database.ts';
+import { type Check, fail, ok, skip } from '../check.ts';
+
+// The SQLite database holds live access and refresh tokens (oidc-provider's opaque token values
+// are its row ids), so another local user who can read it can use them. latchkey creates it 0600
+// (storage/database.ts); a file from an older version, or one copied in by hand, may not be.
+export const databaseFileMode: Check = {
+  id: 'database-file-mode',
+  title: 'Only its owner can read the SQLite database',
+  run(ctx) {
+    const connection = ctx.inputs.dbConnectionString;
+    if (!connection) return skip('no database given (DB_CONNECTION_STRING or --db)');
+    if (isPostgresUrl(connection)) return skip('PostgreSQL: its own access rules apply');
+    const path = sqlitePathOf(connection);
+    if (statSync(path, { throwIfNoEntry: false }) === undefined) return skip(`no database at ${path}`);
+    const readable = ['', '-wal', '-shm'].flatMap((suffix) => {
+      const mode = statSync(`${path}${suffix}`, { throwIfNoEntry: false })?.mode;
+      return mode !== undefined && (mode & 0o077) !== 0 ? [`${path}${suffix} (${(mode & 0o777).toString(8).padStart(4, '0')})`] : [];
+    });
+    if (readable.length === 0) return ok(`${path} is readable by its owner only`);
+    return fail(`other users can read or write ${readable.join(', ')}: it holds live access and refresh tokens`, `chmod 600 ${path}*`);
+  },
+};
