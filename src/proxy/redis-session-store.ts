@@ -15,6 +15,25 @@
 // publishes the logout so each instance's in-memory deny-list also refuses a copy written back
 // concurrently (e.g. by a refresh in flight).
 //
+// The indexes are sorted sets of ticket ids scored by when each ticket's key expires (Redis's
+// clock, the one its key TTLs run on), so they hold only tickets that still work:
+// - every write drops the members whose time is past (ZREMRANGEBYSCORE), so the tickets of expired
+//   sessions do not pile up (a daily sign-in does not leave 365 ids after a year), and the index
+//   key expires with its last ticket instead of being extended by every write;
+// - a write that replaces the browser's ticket (a refresh) lowers the old ticket's score to the end
+//   of its grace (REPLACED_TICKET_GRACE_MS), as it lowers the key's TTL. It does not remove it:
+//   that ticket still opens its session for requests in flight, so a back-channel logout in those
+//   seconds must still find and delete it. A session refreshed every minute thus has one or two
+//   members, not one per refresh;
+// - sign-out (clear) removes its ticket at once: the ticket is deleted with it;
+// - a back-channel logout deletes the live members' sessions (expired ones have no key left) and
+//   the index; by sid with sub also named, it takes the ended tickets out of the sub index too.
+// An earlier version kept each index as a plain set (SADD, never pruned) under `sid:`/`sub:`. The
+// sorted sets have other names (`sid-tickets:`/`sub-tickets:`) so that neither version ever meets
+// the other's type (WRONGTYPE) in a rolling upgrade, and a logout still reads the old set, deletes
+// the sessions it lists and drops it; untouched, the old sets expire on their own (at most a
+// session's lifetime after the upgrade).
+//
 // A sign-in's OAuth state is marked used here too (SET NX, for the CSRF cookie's lifetime), so a
 // callback replayed to another instance is refused as it is at the one that took it.
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -37,6 +56,8 @@ export interface RedisSessionStoreOptions {
   /** Prepended to every key and the channel; several deployments can share one Redis. */
   keyPrefix?: string;
   onError?: (error: unknown, message: string) => void;
+  /** For tests; how long a ticket replaced by a refresh keeps working (default REPLACED_TICKET_GRACE_MS). */
+  replacedTicketGraceMs?: number;
 }
 
 interface Ticket { id: string; secret: Buffer }
@@ -79,11 +100,61 @@ const RELEASE_REFRESH_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-// Deletes every ticket in an index set, then the set: one step, so no ticket slips in between.
-const END_SESSIONS_SCRIPT = `
-local ids = redis.call('SMEMBERS', KEYS[1])
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
+// Redis's clock in ms, which the key TTLs run on: the scores of the index sets are times on it.
+// (A script may call TIME before writing: Redis 7 replicates a script's effects, not the script.)
+// tidy() drops an index's past members and makes the index expire with its last ticket (an
+// emptied sorted set is deleted by Redis itself).
+const INDEX_LUA = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local function ms(t) return string.format('%.0f', t) end
+local function tidy(index)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', ms(now))
+  local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('PEXPIREAT', index, ms(tonumber(last[2]))) end
+end`;
+
+// Stores a session under a new ticket and indexes it (see the top of the file). KEYS[1] the new
+// ticket's key, KEYS[2] the replaced ticket's (or the new one's again: no ticket replaced), then the
+// index keys. ARGV: the sealed session, its TTL in ms, the new ticket id, the replaced ticket id or
+// '', the replaced ticket's grace in ms.
+const WRITE_SCRIPT = `${INDEX_LUA}
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local replaced = ARGV[4] ~= ''
+if replaced then redis.call('PEXPIRE', KEYS[2], ARGV[5], 'LT') end
+for i = 3, #KEYS do
+  redis.call('ZADD', KEYS[i], ms(now + tonumber(ARGV[2])), ARGV[3])
+  -- XX: only where the replaced ticket is indexed (a sign-in over another user's cookie is not);
+  -- LT: a ticket whose time is already shorter keeps it, as its key's TTL does (PEXPIRE LT).
+  if replaced then redis.call('ZADD', KEYS[i], 'XX', 'LT', ms(now + tonumber(ARGV[5])), ARGV[4]) end
+  tidy(KEYS[i])
+end
+return 1`;
+
+// Takes a signed-out ticket (ARGV[1]) out of its indexes (KEYS), which then expire with their last ticket.
+const UNINDEX_SCRIPT = `${INDEX_LUA}
+for i = 1, #KEYS do
+  redis.call('ZREM', KEYS[i], ARGV[1])
+  tidy(KEYS[i])
+end
+return 1`;
+
+// Deletes the sessions of every live ticket in an index, then the index: one step, so no ticket
+// slips in between. KEYS[1] the index, KEYS[2] the set an earlier version kept under the same sid
+// or sub (read and dropped too), KEYS[3] (optional) the sub index to take the ended tickets out
+// of, when KEYS[1] is a sid index. ARGV[1] the session key prefix.
+const END_SESSIONS_SCRIPT = `${INDEX_LUA}
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ms(now), '+inf')
+for _, id in ipairs(ids) do
+  redis.call('DEL', ARGV[1] .. id)
+  if KEYS[3] then redis.call('ZREM', KEYS[3], id) end
+end
+if KEYS[3] then tidy(KEYS[3]) end
 redis.call('DEL', KEYS[1])
+if redis.call('TYPE', KEYS[2]).ok == 'set' then
+  for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', ARGV[1] .. id) end
+  redis.call('DEL', KEYS[2])
+end
 return #ids`;
 
 export function createRedisSessionStore(options: RedisSessionStoreOptions): SessionStore {
@@ -92,7 +163,11 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const macKey = deriveKey(options.cookieSecret, 'proxy-session-ticket');
   const sessionKey = (id: string) => `${prefix}session:${name}:${id}`;
   const sessionKeyPrefix = `${prefix}session:${name}:`;
-  const indexKey = (kind: 'sid' | 'sub', value: string) => `${prefix}${kind}:${name}:${value}`;
+  const indexKey = (kind: 'sid' | 'sub', value: string) => `${prefix}${kind}-tickets:${name}:${value}`;
+  /** The plain set an earlier version kept instead (see the top of the file): only read, at logout. */
+  const legacyIndexKey = (kind: 'sid' | 'sub', value: string) => `${prefix}${kind}:${name}:${value}`;
+  const indexKeys = (session: Session) => [...session.sid ? [indexKey('sid', session.sid)] : [], indexKey('sub', session.sub)];
+  const replacedGraceMs = options.replacedTicketGraceMs ?? REPLACED_TICKET_GRACE_MS;
   const stateKey = (state: string) => `${prefix}used-state:${name}:${state}`;
   const refreshKey = (id: string) => `${prefix}refresh:${name}:${id}`;
   const channel = `${prefix}revocations`;
@@ -196,29 +271,35 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       const ticket: Ticket = { id: randomBytes(ID_BYTES).toString('base64url'), secret: randomBytes(SECRET_BYTES) };
       const ttlMs = Math.max(1, maxAgeSeconds) * 1000;
       const sealed = seal(ticket.secret, Buffer.from(sessionToJson(session)), Buffer.from(ticket.id));
-      const tx = redis.multi().set(sessionKey(ticket.id), sealed, 'PX', ttlMs);
-      for (const index of [session.sid ? indexKey('sid', session.sid) : null, indexKey('sub', session.sub)]) {
-        if (!index) continue;
-        // The index lives as long as its longest session: set an expiry if none, extend it if shorter.
-        tx.sadd(index, ticket.id).pexpire(index, ttlMs, 'NX').pexpire(index, ttlMs, 'GT');
-      }
       const previous = decodeTicket(sent);
-      if (previous) tx.pexpire(sessionKey(previous.id), REPLACED_TICKET_GRACE_MS, 'LT');
-      const results = await tx.exec();
-      const failed = results?.find(([error]) => error);
-      if (!results || failed) throw new Error('storing the session in Redis failed', { cause: failed?.[0] });
+      const keys = [sessionKey(ticket.id), sessionKey(previous?.id ?? ticket.id), ...indexKeys(session)];
+      try {
+        await redis.eval(WRITE_SCRIPT, keys.length, ...keys, sealed, ttlMs, ticket.id, previous?.id ?? '', replacedGraceMs);
+      } catch (error) {
+        throw new Error('storing the session in Redis failed', { cause: error });
+      }
       return [serializeCookie(name, encodeTicket(ticket), attrs, maxAgeSeconds, nowMs)];
     },
     async clear(attrs: CookieAttributes, sent) {
       const ticket = decodeTicket(sent);
-      if (ticket) await redis.del(sessionKey(ticket.id));
+      // The indexes are named by the session's sub and sid, which only the opened session tells.
+      const sealed = ticket ? await redis.getdelBuffer(sessionKey(ticket.id)) : null;
+      const session = sealed ? openSession(sent.get(name)!, ticket!, sealed) : null;
+      if (session) {
+        // Signed out already; a ticket left in an index is only dropped later, when its time is past.
+        const keys = indexKeys(session);
+        await redis.eval(UNINDEX_SCRIPT, keys.length, ...keys, ticket!.id)
+          .catch((error: unknown) => options.onError?.(error, 'taking a signed-out ticket out of its logout index in Redis failed'));
+      }
       return cookieNames.clear(attrs, sent);
     },
     async endSessions({ sid, sub }) {
       // Back-Channel Logout §2.7: the sid's sessions, or with only sub, every session of the user.
-      const index = sid ? indexKey('sid', sid) : sub ? indexKey('sub', sub) : null;
-      if (!index) return;
-      await redis.eval(END_SESSIONS_SCRIPT, 1, index, sessionKeyPrefix);
+      const kind = sid ? 'sid' : sub ? 'sub' : null;
+      if (!kind) return;
+      const value = (sid || sub)!;
+      const keys = [indexKey(kind, value), legacyIndexKey(kind, value), ...sid && sub ? [indexKey('sub', sub)] : []];
+      await redis.eval(END_SESSIONS_SCRIPT, keys.length, ...keys, sessionKeyPrefix);
       await redis.publish(channel, JSON.stringify({ from: instanceId, sid, sub }));
     },
     async shareRefresh(due, refresh) {

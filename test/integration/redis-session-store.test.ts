@@ -2,6 +2,8 @@
 // skip the decryption: the remembered session must never outlive the value in Redis, nor be
 // given for any other value or any other cookie. Several stores on one Redis (several proxy
 // instances) share a session's refresh: one spends the refresh token, the others take its outcome.
+// The indexes a back-channel logout ends sessions through hold every ticket that still works and
+// (nearly) nothing else.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -186,5 +188,148 @@ describe('Redis session store: a refresh shared by the instances', () => {
       const ttlMs = await redis.pttl(key);
       assert.ok(ttlMs > 0 && ttlMs <= 60_000, `pttl ${ttlMs} ms`);
     }
+  });
+});
+
+// Back-channel logout finds a user's (sub) or a provider session's (sid) tickets through an index
+// in Redis. The index must hold only the tickets that still work (so that it stays small and a
+// logout walks only those), and every one of them, a ticket replaced by a refresh seconds ago
+// (still accepted for requests in flight) included.
+describe('Redis session store: the logout indexes', () => {
+  let redis: Redis;
+  let store: SessionStore;
+  /** The same, but a replaced ticket lasts 200 ms instead of 10 s: a refresh's leftovers can be seen to go. */
+  let quick: SessionStore;
+  const keyPrefix = testRedisPrefix();
+  const cookieSecret = randomBytes(32);
+  const QUICK_GRACE_MS = 200;
+
+  before(async () => {
+    redis = await connectTestRedis();
+    const options = { redisUrl: REDIS_URL, cookieName: '_oauth2_proxy', cookieSecret, revocations: createRevocations(systemClock, 3600), keyPrefix };
+    store = createRedisSessionStore(options);
+    quick = createRedisSessionStore({ ...options, replacedTicketGraceMs: QUICK_GRACE_MS });
+    await Promise.all([store.start(), quick.start()]);
+  });
+  after(async () => {
+    await Promise.all([store.close(), quick.close()]);
+    await deleteRedisKeys(redis, keyPrefix);
+    redis.disconnect();
+  });
+
+  const idOf = (cookie: ReadonlyMap<string, string>) => cookie.get('_oauth2_proxy')!.split('.')[0];
+  const sessionKey = (id: string) => `${keyPrefix}session:_oauth2_proxy:${id}`;
+  /** The index keys, as redis-session-store.ts names them: this version's sorted set, and the set an earlier version kept. */
+  const indexKey = (kind: 'sid' | 'sub', value: string) => `${keyPrefix}${kind}-tickets:_oauth2_proxy:${value}`;
+  const legacyIndexKey = (kind: 'sid' | 'sub', value: string) => `${keyPrefix}${kind}:_oauth2_proxy:${value}`;
+  /** The ticket ids indexed under sub or sid, whichever kind of index holds them. */
+  const indexed = async (kind: 'sid' | 'sub', value: string): Promise<string[]> => {
+    const ids = new Set<string>();
+    if (await redis.type(indexKey(kind, value)) === 'zset') for (const id of await redis.zrange(indexKey(kind, value), '0', '-1')) ids.add(id);
+    if (await redis.type(legacyIndexKey(kind, value)) === 'set') for (const id of await redis.smembers(legacyIndexKey(kind, value))) ids.add(id);
+    return [...ids].sort();
+  };
+  const live = async (ids: string[]) => {
+    const alive: string[] = [];
+    for (const id of ids) if (await redis.exists(sessionKey(id))) alive.push(id);
+    return alive;
+  };
+  /** A write as a sign-in (no cookie yet) or a refresh (the browser's current cookie is `sent`). */
+  const writeAt = async (at: SessionStore, s: Session, maxAgeSeconds: number, sent: ReadonlyMap<string, string> = new Map()) => {
+    const [line] = await at.write(s, ATTRS, maxAgeSeconds, Date.now(), sent);
+    return parseCookieHeader(line.split(';')[0]);
+  };
+  const withSid = (sub: string, sid: string): Session => ({ ...session(sub), sid });
+
+  it('holds only the live tickets of a session refreshed many times, and expires with the last of them', async () => {
+    let cookie = await writeAt(quick, session('lia'), 3600);
+    for (let i = 0; i < 300; i++) cookie = await writeAt(quick, session('lia'), 3600, cookie);
+    await new Promise((resolve) => setTimeout(resolve, QUICK_GRACE_MS + 100));
+    cookie = await writeAt(quick, session('lia'), 3600, cookie);
+    for (const [kind, value] of [['sub', 'lia'], ['sid', 'sid-lia']] as const) {
+      const ids = await indexed(kind, value);
+      assert.ok(ids.length <= 2, `${kind} index: the current ticket and the one it just replaced, not ${ids.length}`);
+      assert.ok(ids.includes(idOf(cookie)), `${kind} index holds the current ticket`);
+      assert.deepEqual(await live(ids), ids, `${kind} index holds no ended ticket`);
+      const ttlMs = await redis.pttl(indexKey(kind, value));
+      assert.ok(ttlMs > 3590_000 && ttlMs <= 3600_000, `${kind} index lives as long as its longest ticket (pttl ${ttlMs} ms)`);
+    }
+  });
+
+  it('does not keep the tickets of sessions that expired', async () => {
+    // A user who stays signed in on one device and signs in every day on another, whose sessions
+    // are short: the index outlives those sessions (the first device's lasts), their tickets do not.
+    const kept = await writeAt(store, withSid('max', 'sid-max-kept'), 3600);
+    for (let i = 0; i < 5; i++) await writeAt(store, withSid('max', `sid-max-${i}`), 1);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const today = await writeAt(store, withSid('max', 'sid-max-today'), 3600);
+    assert.deepEqual(await indexed('sub', 'max'), [idOf(kept), idOf(today)].sort());
+  });
+
+  it('takes the ticket out of the indexes at sign-out', async () => {
+    const first = await writeAt(store, session('ned'), 3600);
+    const other = await writeAt(store, session('ned'), 3600); // another browser, same provider session
+    await store.clear(ATTRS, first);
+    assert.equal(await store.read(first), null, 'signed out');
+    for (const [kind, value] of [['sub', 'ned'], ['sid', 'sid-ned']] as const) {
+      assert.deepEqual(await indexed(kind, value), [idOf(other)], `${kind} index: only the other browser's ticket is left`);
+    }
+    await store.clear(ATTRS, other);
+    assert.deepEqual(await indexed('sub', 'ned'), []);
+    assert.deepEqual(await indexed('sid', 'sid-ned'), []);
+  });
+
+  it('after a sign-out, keeps the index only as long as the tickets left in it', async () => {
+    const replaced = await writeAt(store, session('oz'), 3600);
+    const current = await writeAt(store, session('oz'), 3600, replaced);
+    await store.clear(ATTRS, current);
+    for (const [kind, value] of [['sub', 'oz'], ['sid', 'sid-oz']] as const) {
+      assert.deepEqual(await indexed(kind, value), [idOf(replaced)], `${kind} index: the ticket replaced seconds ago, still working, is left`);
+      const ttlMs = await redis.pttl(indexKey(kind, value));
+      assert.ok(ttlMs > 0 && ttlMs <= 10_000, `${kind} index expires with that ticket's grace, not the signed-out session's lifetime (pttl ${ttlMs} ms)`);
+    }
+  });
+
+  it('ends by sub every live session of the user, the one a refresh replaced seconds ago included', async () => {
+    const replaced = await writeAt(store, withSid('ola', 'sid-ola-1'), 3600);
+    const current = await writeAt(store, withSid('ola', 'sid-ola-1'), 3600, replaced);
+    const elsewhere = await writeAt(store, withSid('ola', 'sid-ola-2'), 3600);
+    const bystander = await writeAt(store, withSid('pia', 'sid-pia'), 3600);
+    assert.equal((await store.read(replaced))?.sub, 'ola', 'the replaced ticket still works for requests in flight');
+    await store.endSessions({ sub: 'ola' });
+    for (const cookie of [replaced, current, elsewhere]) assert.equal(await store.read(cookie), null);
+    assert.deepEqual(await indexed('sub', 'ola'), []);
+    assert.equal((await store.read(bystander))?.sub, 'pia', 'another user keeps their session');
+  });
+
+  it('ends by sid every live session of the provider session, the one a refresh replaced seconds ago included', async () => {
+    const replaced = await writeAt(store, withSid('quin', 'sid-quin-1'), 3600);
+    const current = await writeAt(store, withSid('quin', 'sid-quin-1'), 3600, replaced);
+    const otherSid = await writeAt(store, withSid('quin', 'sid-quin-2'), 3600);
+    await store.endSessions({ sid: 'sid-quin-1', sub: 'quin' });
+    for (const cookie of [replaced, current]) assert.equal(await store.read(cookie), null);
+    assert.equal((await store.read(otherSid))?.sub, 'quin', 'the user\'s other provider session goes on');
+    assert.deepEqual(await indexed('sid', 'sid-quin-1'), []);
+    assert.deepEqual(await indexed('sub', 'quin'), [idOf(otherSid)], 'the ended tickets are out of the user\'s index too');
+  });
+
+  it('ends the sessions listed in the set index an earlier version kept, and drops that set', async () => {
+    // Written before the upgrade: the earlier version added the ticket to a plain set under sub:… and sid:….
+    const before = await writeAt(store, withSid('rae', 'sid-rae'), 3600);
+    await redis.del(indexKey('sub', 'rae'), indexKey('sid', 'sid-rae'));
+    await redis.sadd(legacyIndexKey('sub', 'rae'), idOf(before), 'an-id-whose-session-expired');
+    await redis.sadd(legacyIndexKey('sid', 'sid-rae'), idOf(before));
+    const after = await writeAt(store, withSid('rae', 'sid-rae'), 3600); // a sign-in after the upgrade
+    await store.endSessions({ sub: 'rae' });
+    assert.equal(await store.read(before), null, 'the session written before the upgrade is ended');
+    assert.equal(await store.read(after), null, 'and the one written after it');
+    assert.equal(await redis.exists(legacyIndexKey('sub', 'rae')), 0, 'the old set is gone');
+
+    const old = await writeAt(store, withSid('sam', 'sid-sam'), 3600);
+    await redis.del(indexKey('sub', 'sam'), indexKey('sid', 'sid-sam'));
+    await redis.sadd(legacyIndexKey('sid', 'sid-sam'), idOf(old));
+    await store.endSessions({ sid: 'sid-sam' });
+    assert.equal(await store.read(old), null, 'by sid too');
+    assert.equal(await redis.exists(legacyIndexKey('sid', 'sid-sam')), 0);
   });
 });
