@@ -10,7 +10,7 @@ import type { Db } from '../storage/database.ts';
 // password hash is for low-entropy secrets a person chose; at 60 random bits an offline search of
 // a leaked database costs about 2^57 hashes per account for any one of its ten codes, and the user
 // id in the hash stops one search from covering every account at once. Online guessing is bounded
-// by the rate limits in recovery-routes.ts. Each code works once: the UPDATE … WHERE used_at IS NULL
+// by the rate limits in recovery-limits.ts. Each code works once: the UPDATE … WHERE used_at IS NULL
 // that spends it succeeds for exactly one of two concurrent uses.
 
 export const RECOVERY_CODE_COUNT = 10;

@@ -2,23 +2,19 @@
 // (/login/recovery), which then sends the user straight to "add a passkey".
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../core/errors.ts';
-import { sha256Base64url } from '../core/crypto.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { assertSameOrigin, csrfTokenFor } from '../web/csrf.ts';
 import { newRecoveryCodesPage, recoveryCodesPage, recoveryCodesText } from '../web/pages/recovery-codes-page.ts';
 import { recoverySignInPage } from '../web/pages/recovery-sign-in-page.ts';
 import { accountFor, auditContext, sendPage, type AccountContextDeps } from './account-context.ts';
 import { RECOVERY_CODE_COUNT } from './recovery-codes.ts';
+import { countRecoveryAttempt } from './recovery-limits.ts';
 import { currentUser, signIn } from './routes.ts';
 
 export interface RecoveryRoutesDeps extends AccountContextDeps {
   /** Holds the attempt counters, shared by every instance. */
   store: EphemeralStore;
 }
-
-// A code has 60 bits; these limits leave an online guesser about 2^60 / (5 × 96 a day) days per
-// account, while a person who mistypes a few times is not locked out for long.
-export const RECOVERY_LIMITS = { perAccount: 5, perIp: 20, windowSeconds: 15 * 60 } as const;
 
 // Not a real user id (those are base64url): the work done for an unknown account is the same.
 const NO_SUCH_USER = '!no-such-user';
@@ -78,15 +74,12 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryRoutesDeps): 
     if (!login || !code.trim())
       return again(400, { fieldErrors: { ...(login ? {} : { login: 'Enter your username or email.' }), ...(code.trim() ? {} : { code: 'Enter one of your recovery codes.' }) } });
 
-    // Counted per typed login (known or not, so the limit says nothing about who exists) and per address.
-    const [forAccount, forIp] = await Promise.all([
-      deps.store.increment(`recovery-signin:login:${sha256Base64url(login.toLowerCase())}`, RECOVERY_LIMITS.windowSeconds),
-      deps.store.increment(`recovery-signin:ip:${request.ip}`, RECOVERY_LIMITS.windowSeconds),
-    ]);
+    const attempt = await countRecoveryAttempt(deps.store, login, request.ip);
     const user = await identity.users.findByLogin(login);
     const audit = { ip: request.ip, userAgent: request.headers['user-agent'], userId: user?.id ?? null };
-    if (forAccount > RECOVERY_LIMITS.perAccount || forIp > RECOVERY_LIMITS.perIp) {
-      await identity.audit.record({ event: 'recovery_code_rate_limited', ...audit, details: { login: login.slice(0, 100), perAccount: forAccount, perIp: forIp } });
+    if (attempt.refused) {
+      if (attempt.firstRefusal)
+        await identity.audit.record({ event: 'recovery_code_rate_limited', ...audit, details: { login: login.slice(0, 100), ...attempt.counts } });
       return again(429, { error: TOO_MANY });
     }
     const active = user && !user.disabled ? user : null;

@@ -166,6 +166,24 @@ describe('account pages: recovery sign-in rate limits', () => {
     assert.equal((await id.services.identity.audit.list({ userId: user.id, event: 'recovery_code_rate_limited' })).length, 1);
   }));
 
+  // Each refused attempt used to add a row, so one client could grow the audit log without limit
+  // (2000 POSTs, 2000 rows). Refused attempts past the first add nothing until the window ends;
+  // the failed attempts before it are kept, one row each.
+  it('records the first refused attempt of a window in the audit log, not each one after it', () => withServer(async (id) => {
+    const events = async (event: string) => (await id.services.identity.audit.list({ event, limit: 500 })).length;
+    const { browser } = await signedInUser(id, { username: 'flooded' });
+    await makeCodes(browser);
+    for (let i = 0; i < 5; i++) assert.equal((await recover(id, 'flooded', `zzzz-zzzz-zzz${i}`)).response.status, 400);
+    for (let i = 0; i < 10; i++) assert.equal((await recover(id, 'flooded', `yyyy-yyyy-yyy${i}`)).response.status, 429);
+    assert.equal(await events('recovery_code_failed'), 5);
+    assert.equal(await events('recovery_code_rate_limited'), 1, 'one refusal recorded for the account');
+    // The same address, now under other logins: five more failures reach its limit of twenty.
+    for (let i = 0; i < 5; i++) assert.equal((await recover(id, `other-${i}`, '3333-3333-3333')).response.status, 400);
+    for (let i = 5; i < 15; i++) assert.equal((await recover(id, `other-${i}`, '3333-3333-3333')).response.status, 429);
+    assert.equal(await events('recovery_code_failed'), 10, 'every failure before the limit is kept');
+    assert.equal(await events('recovery_code_rate_limited'), 2, 'and one refusal recorded for the address');
+  }));
+
   it('stops one address after twenty attempts, even when each is for a different account', () => withServer(async (id) => {
     const { browser } = await signedInUser(id, { username: 'sprayed' });
     const { codes } = await makeCodes(browser);
