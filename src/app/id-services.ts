@@ -39,8 +39,10 @@ export async function createIdServices(config: Readonly<IdConfig>, options: { cl
   await identity.settings.get();
   // The passkey prompt's name keeps the value at start-up (the settings page says so).
   const webauthn = createWebauthn({ rpId: config.rpId, rpName: config.appName, origin: config.origin, store, db: database.db, clock });
-  // Expired challenges, codes and sessions are refused at read time; the sweep only keeps tables small.
-  const sweeper = setInterval(() => void sweepExpired(database.db, clock).catch(() => {}), SWEEP_INTERVAL_MS);
+  // Expired challenges, codes and sessions are refused at read time; the sweep only keeps tables
+  // small. Audit entries past AUDIT_LOG_RETENTION_DAYS are deleted by the sweep alone.
+  const sweep = () => sweepExpired(database.db, clock, { auditLogRetentionDays: config.auditLogRetentionDays });
+  const sweeper = setInterval(() => void sweep().catch(() => {}), SWEEP_INTERVAL_MS);
   sweeper.unref();
   const clients = createClientsService({ db: database.db, clock });
   return {

@@ -41,6 +41,8 @@ export interface IdConfig {
   /** REDIS_KEY_PREFIX: prepended to every key the ephemeral store writes in Redis. */
   redisKeyPrefix: string;
   metricsAddress: string | null;
+  /** AUDIT_LOG_RETENTION_DAYS: the expiry sweep deletes audit entries older than this. */
+  auditLogRetentionDays: number;
   warnings: string[];
 }
 
@@ -177,6 +179,24 @@ function readRedisUrl(env: Env, problems: string[]): string | null {
   return text ?? null;
 }
 
+/**
+ * Pocket ID's default for AUDIT_LOG_RETENTION_DAYS. Refused recovery-code sign-ins add audit
+ * entries without signing in, so the log must not keep everything forever.
+ */
+export const DEFAULT_AUDIT_LOG_RETENTION_DAYS = 90;
+
+// Pocket ID takes any whole number above 0; the bound only keeps days × 86,400,000 ms exact.
+function readAuditLogRetentionDays(env: Env, problems: string[]): number {
+  const text = readEnv(env, 'AUDIT_LOG_RETENTION_DAYS', problems);
+  if (text === undefined) return DEFAULT_AUDIT_LOG_RETENTION_DAYS;
+  const days = Number(text);
+  if (!/^\d+$/.test(text) || days < 1 || !Number.isSafeInteger(days * 86_400_000)) {
+    problems.push(`AUDIT_LOG_RETENTION_DAYS: expected a whole number of days, at least 1, got "${text}"`);
+    return DEFAULT_AUDIT_LOG_RETENTION_DAYS;
+  }
+  return days;
+}
+
 function readMetricsAddress(env: Env, problems: string[]): string | null {
   const text = readEnv(env, 'METRICS_ADDRESS', problems);
   if (text === undefined) return null;
@@ -213,6 +233,7 @@ export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean }): Read
   const redisUrl = readRedisUrl(env, problems);
   const redisKeyPrefix = readEnv(env, 'REDIS_KEY_PREFIX', problems) ?? 'latchkey:ephemeral:';
   const metricsAddress = readMetricsAddress(env, problems);
+  const auditLogRetentionDays = readAuditLogRetentionDays(env, problems);
   if (problems.length || !appUrl || !encryptionKey || input.appUrlRefused) throw new ConfigError(problems);
   const generated = 'generateIn' in encryptionKey;
   if (generated) warnings.push(`ENCRYPTION_KEY is not set; using the generated key in ${encryptionKey.generateIn} (fine on localhost; set ENCRYPTION_KEY in production)`);
@@ -235,6 +256,7 @@ export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean }): Read
     redisUrl,
     redisKeyPrefix,
     metricsAddress,
+    auditLogRetentionDays,
     warnings,
   });
 }

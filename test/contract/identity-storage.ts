@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errors } from 'oidc-provider';
 import { createAdapterFactory } from '../../src/oidc/adapter.ts';
+import { sweepExpired } from '../../src/storage/ephemeral-store.ts';
 import { identityFixture } from '../helpers/identity-fixture.ts';
 import { createWebauthnFixture, type WebauthnFixture } from '../helpers/webauthn-fixture.ts';
 
@@ -146,6 +147,24 @@ export function identityStorageContract(name: string, backend: DatabaseBackend) 
       await fx.identity.audit.record({ event: 'sign_out', userId: user.id });
       await fx.identity.audit.record({ event: 'sign_in', userId: 'someone-else' });
       assert.deepEqual((await fx.identity.audit.list({ userId: user.id })).map((e) => e.event), ['sign_out', 'sign_in']);
+    });
+
+    // As Pocket ID's periodic clean-up: audit entries older than AUDIT_LOG_RETENTION_DAYS (90 by
+    // default) are deleted, so rows that anyone can cause (failed recovery-code sign-ins) cannot
+    // fill the disk over time.
+    it('keeps audit entries for the retention period, then the expiry sweep deletes them', async () => {
+      const DAY = 24 * 60 * 60_000;
+      const sweep = () => sweepExpired(fx.db, fx.clock, { auditLogRetentionDays: 90 });
+      await fx.identity.audit.record({ event: 'retention_old' });
+      fx.clock.advanceMs(DAY);
+      await fx.identity.audit.record({ event: 'retention_new' });
+      fx.clock.advanceMs(89 * DAY);
+      await sweep();
+      assert.equal((await fx.identity.audit.list({ event: 'retention_old' })).length, 1, 'exactly 90 days old: kept');
+      fx.clock.advanceMs(1);
+      await sweep();
+      assert.equal((await fx.identity.audit.list({ event: 'retention_old' })).length, 0, 'older than 90 days: deleted');
+      assert.equal((await fx.identity.audit.list({ event: 'retention_new' })).length, 1, '89 days old: kept');
     });
 
     it('removes a user and what belongs to them', async () => {

@@ -176,6 +176,14 @@ describe('loadIdConfig', () => {
     assert.ok(config.warnings.some((w) => /^DB_PROVIDER is ignored/.test(w)), config.warnings.join('\n'));
   });
 
+  // Pocket ID's variable and default: its clean-up job deletes audit entries older than this.
+  it('keeps audit entries 90 days unless AUDIT_LOG_RETENTION_DAYS names another whole number of days', () => {
+    assert.equal(load({}).auditLogRetentionDays, 90);
+    assert.equal(load({ AUDIT_LOG_RETENTION_DAYS: '365' }).auditLogRetentionDays, 365);
+    for (const text of ['0', '-5', '1.5', '90d', 'forever'])
+      assert.deepEqual(problemsOf({ AUDIT_LOG_RETENTION_DAYS: text }), [`AUDIT_LOG_RETENTION_DAYS: expected a whole number of days, at least 1, got "${text}"`]);
+  });
+
   it('refuses a PORT that is not a port number', () => {
     assert.match(problemsOf({ PORT: '70000' }).join('\n'), /^PORT: expected a port number/m);
   });
