@@ -3,9 +3,17 @@
 import { sha256Base64url } from '../core/crypto.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 
-// A code has 60 bits; these limits leave an online guesser about 2^60 / (5 × 96 a day) days per
-// account, while a person who mistypes a few times is not locked out for long.
-export const RECOVERY_LIMITS = { perAccount: 5, perIp: 20, windowSeconds: 15 * 60 } as const;
+// Three counters per attempt, each per 15 minutes:
+// - per account and address, 5: a person who mistypes a few times waits at most 15 minutes;
+// - per address, 20, over every account: one address cannot spray many accounts;
+// - per account, 100, over every address: the bound on guessing. It is high so that others cannot
+//   lock the owner out (an account-wide 5 let six wrong codes from anywhere do it): that now takes
+//   wrong codes from 20 addresses in every window, while the owner's own address keeps its five.
+// The guessing arithmetic: a code is 12 characters of a 32-letter alphabet, 60 bits, and an account
+// has up to ten, so one guess succeeds with probability 10 / 2^60 ≈ 8.7 × 10^-18. An account can be
+// typed two ways (username and email, counted apart), so at most 2 × 100 × 96 = 19,200 guesses a
+// day: about 6 × 10^-11 a year, one success in some 16 billion years.
+export const RECOVERY_LIMITS = { perAccountAndIp: 5, perAccount: 100, perIp: 20, windowSeconds: 15 * 60 } as const;
 
 export interface RecoveryAttempt {
   /** Over a limit: the attempt is refused without looking at the code. */
@@ -16,20 +24,27 @@ export interface RecoveryAttempt {
    * for nothing but a request, which anyone can send without signing in.
    */
   firstRefusal: boolean;
-  counts: { perAccount: number; perIp: number };
+  counts: { perAccountAndIp: number; perAccount: number; perIp: number };
 }
 
 /**
- * Counts one attempt. Per typed login, known or not, so the limit says nothing about who exists;
- * and per address. The store's increment is atomic, so of many concurrent refusals exactly one
+ * Counts one attempt. "Account" is the login as typed, known or not, so the answers say nothing
+ * about who exists. The store's increment is atomic, so of many concurrent refusals exactly one
  * sees a count of limit + 1.
  */
 export async function countRecoveryAttempt(store: EphemeralStore, login: string, ip: string): Promise<RecoveryAttempt> {
   const { windowSeconds } = RECOVERY_LIMITS;
-  const [perAccount, perIp] = await Promise.all([
-    store.increment(`recovery-signin:login:${sha256Base64url(login.toLowerCase())}`, windowSeconds),
+  const account = login.toLowerCase();
+  const [perAccountAndIp, perAccount, perIp] = await Promise.all([
+    // Hashed together: the key stays short whatever was typed.
+    store.increment(`recovery-signin:login-ip:${sha256Base64url(`${account}\n${ip}`)}`, windowSeconds),
+    store.increment(`recovery-signin:login:${sha256Base64url(account)}`, windowSeconds),
     store.increment(`recovery-signin:ip:${ip}`, windowSeconds),
   ]);
-  const over = [perAccount - RECOVERY_LIMITS.perAccount, perIp - RECOVERY_LIMITS.perIp].filter((excess) => excess > 0);
-  return { refused: over.length > 0, firstRefusal: over.length > 0 && over.every((excess) => excess === 1), counts: { perAccount, perIp } };
+  const over = [
+    perAccountAndIp - RECOVERY_LIMITS.perAccountAndIp,
+    perAccount - RECOVERY_LIMITS.perAccount,
+    perIp - RECOVERY_LIMITS.perIp,
+  ].filter((excess) => excess > 0);
+  return { refused: over.length > 0, firstRefusal: over.length > 0 && over.every((excess) => excess === 1), counts: { perAccountAndIp, perAccount, perIp } };
 }

@@ -1,5 +1,6 @@
 // Recovery codes over HTTP: made once, shown once, stored hashed, each used once; signing in with
-// one leads to "add a passkey"; attempts are limited per account and per address, and audited.
+// one leads to "add a passkey"; attempts are limited per account and address, per address and per
+// account (high, so that others cannot lock the owner out), and audited.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { codesIn, crossSitePost, signedInUser } from '../helpers/account-fixture.ts';
@@ -148,14 +149,25 @@ describe('account pages: recovery codes', () => {
   });
 });
 
-// Each test has its own server: the counters are per address, and every request here comes from 127.0.0.1.
+/** A recovery sign-in from `ip`, which the server believes because it trusts the proxy at 127.0.0.1. */
+async function recoverFrom(id: IdServer, ip: string, login: string, code: string) {
+  const browser = idBrowser(id.origin);
+  await browser.page('/login/recovery');
+  return browser.jar.fetch(new URL('/login/recovery', id.origin), {
+    method: 'POST', headers: { origin: id.origin, 'sec-fetch-site': 'same-origin', 'x-forwarded-for': ip },
+    body: new URLSearchParams({ csrf: browser.csrf, login, code }),
+  });
+}
+
+// Each test has its own server: the counters are per address, and every request here comes from
+// 127.0.0.1 unless it names another address through the trusted proxy (recoverFrom).
 describe('account pages: recovery sign-in rate limits', () => {
   async function withServer(test: (id: IdServer) => Promise<void>) {
-    const id = await startIdServer();
+    const id = await startIdServer({ TRUST_PROXY: '127.0.0.1' });
     try { await test(id); } finally { await id.close(); }
   }
 
-  it('stops a sixth attempt for one account within 15 minutes, even with a right code', () => withServer(async (id) => {
+  it('stops a sixth attempt for one account from one address within 15 minutes, even with a right code', () => withServer(async (id) => {
     const { user, browser } = await signedInUser(id, { username: 'guessed' });
     const { codes } = await makeCodes(browser);
     for (let i = 0; i < 5; i++) assert.equal((await recover(id, 'guessed', `zzzz-zzzz-zzz${i}`)).response.status, 400);
@@ -189,5 +201,39 @@ describe('account pages: recovery sign-in rate limits', () => {
     const { codes } = await makeCodes(browser);
     for (let i = 0; i < 20; i++) assert.equal((await recover(id, `someone-${i}`, '2222-2222-2222')).response.status, 400);
     assert.equal((await recover(id, 'sprayed', codes[0])).response.status, 429);
+  }));
+
+  // The account's limit used to count every address together: six wrong codes from anywhere kept
+  // the owner out for 15 minutes. Each address now has its own five.
+  it('lets the owner in after others tried wrong codes for the account from a few addresses', () => withServer(async (id) => {
+    const { browser } = await signedInUser(id, { username: 'targeted' });
+    const { codes } = await makeCodes(browser);
+    for (const ip of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
+      const statuses = [];
+      for (let i = 0; i < 7; i++) statuses.push((await recoverFrom(id, ip, 'targeted', `zzzz-zzzz-zzz${i}`)).status);
+      assert.deepEqual(statuses, [400, 400, 400, 400, 400, 429, 429], `attempts from ${ip}`);
+    }
+    assert.equal((await recoverFrom(id, '203.0.113.7', 'targeted', codes[0])).status, 303);
+  }));
+
+  // Enough to lock the owner out takes twenty addresses in one window (five each, at most twenty
+  // each over all accounts); each guess has a 10 in 2^60 chance (recovery-limits.ts).
+  it('stops every address once an account has had 100 attempts in 15 minutes, known or not, in the same words', () => withServer(async (id) => {
+    const { user, browser } = await signedInUser(id, { username: 'besieged' });
+    const { codes } = await makeCodes(browser);
+    const answers = async (login: string, lastCode: string) => {
+      const statuses = [];
+      for (let n = 0; n < 20; n++)
+        for (let i = 0; i < 5; i++) statuses.push((await recoverFrom(id, `198.51.100.${n}`, login, `zzzz-zzzz-zz${n % 10}${i}`)).status);
+      const last = await recoverFrom(id, '203.0.113.7', login, lastCode);
+      return { statuses: [...statuses, last.status], message: /<p role="alert"[^>]*>([^<]+)<\/p>/.exec(await last.text())?.[1] };
+    };
+    const known = await answers('besieged', codes[0]);
+    const unknown = await answers('nobody-at-all', codes[0]);
+    assert.deepEqual(known.statuses, [...Array(100).fill(400), 429]);
+    assert.deepEqual(unknown, known, 'an unknown account answers the same');
+    assert.match(known.message ?? '', /Too many attempts/);
+    assert.equal((await id.services.identity.recoveryCodes.status(user.id)).unused, 10, 'the right code was not spent');
+    assert.equal((await id.services.identity.audit.list({ userId: user.id, event: 'recovery_code_rate_limited' })).length, 1);
   }));
 });
