@@ -93,15 +93,6 @@ function goTo(redirectTo) {
   window.location.assign(target.protocol === 'https:' || target.protocol === 'http:' ? target.href : '/');
 }
 
-/** Lets the passkey provider drop a passkey this site no longer knows (WebAuthn §5.1.10). */
-function signalUnknownPasskey(rpId, credentialId) {
-  try {
-    window.PublicKeyCredential.signalUnknownCredential?.({ rpId, credentialId })?.catch?.(() => {});
-  } catch {
-    // An optional courtesy; older browsers lack it.
-  }
-}
-
 async function signIn() {
   const { flowId, options } = await postJson('/api/webauthn/login/start', {});
   let response;
@@ -112,12 +103,11 @@ async function signIn() {
     if (message === MESSAGES.cancelled) throw new ShownError(MESSAGES.signInCancelled, error?.name, RECOVERY_LINK);
     throw new ShownError(message, error?.name);
   }
-  try {
-    return await postJson('/api/webauthn/login/finish', { flowId, response });
-  } catch (error) {
-    if (error.code === 'webauthn_unknown_passkey') signalUnknownPasskey(options.rpId, response.id);
-    throw error;
-  }
+  // An unknown passkey is not reported to the device (PublicKeyCredential.signalUnknownCredential):
+  // the server cannot tell a passkey it deleted from one it will know again (a backup being
+  // restored, a server started on an empty database by mistake), and the signal deletes the
+  // passkey from the device for good.
+  return postJson('/api/webauthn/login/finish', { flowId, response });
 }
 
 async function register(button) {
