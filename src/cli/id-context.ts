@@ -5,6 +5,8 @@ import { createIdentity, type Identity } from '../identity/index.ts';
 import type { LogoutReport } from '../oidc/logout-user.ts';
 import type { OidcProvider } from '../oidc/provider.ts';
 import { openDatabaseForCommand, type Database } from '../storage/database.ts';
+import { SERVE_CLIENT_ID } from '../app/serve-client.ts';
+import { usageError } from './args.ts';
 
 /** What the admin commands share: the same configuration and database as `latchkey id`. */
 export interface IdContext {
@@ -23,6 +25,12 @@ export interface IdContext {
 export async function openIdContext(env = process.env): Promise<IdContext> {
   const config = loadIdConfig({ env });
   const database = await openDatabaseForCommand(config.dbConnectionString);
+  try {
+    await refuseServeDatabaseWithoutAppUrl(database, env);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const identity = createIdentity({ db: database.db, clock: systemClock, sessionTtlSeconds: config.sessionDurationSeconds, appName: config.appName });
   let oidc: OidcProvider | null = null;
   return {
@@ -37,6 +45,18 @@ export async function openIdContext(env = process.env): Promise<IdContext> {
       await database.close();
     },
   };
+}
+
+/**
+ * A database that `latchkey serve` uses (it holds serve's own client) has serve's --id-url as its
+ * issuer, which the command cannot know: with APP_URL's default (http://localhost:1411) it would
+ * print links to nowhere and sign logout tokens the site refuses, leaving a disabled user signed in.
+ */
+async function refuseServeDatabaseWithoutAppUrl(database: Database, env: NodeJS.ProcessEnv): Promise<void> {
+  if (env.APP_URL || env.APP_URL_FILE || env.PUBLIC_APP_URL) return;
+  const serveClient = await database.db.selectFrom('oidc_clients').select('id').where('id', '=', SERVE_CLIENT_ID).executeTakeFirst();
+  if (serveClient)
+    throw usageError('this is the database of latchkey serve: set APP_URL to its identity provider\'s address (serve\'s --id-url, http://localhost:8081 for the default --url), so that links and sign-outs reach it; e.g. APP_URL=http://localhost:8081 DB_CONNECTION_STRING=data/latchkey.db latchkey user list');
 }
 
 /**
