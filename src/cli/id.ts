@@ -2,7 +2,7 @@ import { loadIdConfig } from '../config/id-config.ts';
 import { createIdApp } from '../app/id-app.ts';
 import { onShutdownSignal } from '../app/graceful-shutdown.ts';
 import { parseCommandArgs, printHelp, usageError } from './args.ts';
-import { setupUrl } from './setup-link.ts';
+import { announceFirstSignIn } from './first-sign-in.ts';
 
 const HELP = `usage: latchkey id
 
@@ -22,11 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const warning of config.warnings) log.warn(warning);
   const address = await id.listen();
   log.info({ address, appUrl: config.origin }, `latchkey id listening on ${address} for ${config.origin}`);
-  // First run: only the operator, who can read this log, can create the first admin.
-  if (!(await id.services.identity.setup.isComplete())) {
-    const { token } = await id.services.identity.setup.issueLink();
-    log.warn({ event: 'setup_link' }, `No admin yet. Create one with this one-time link: ${setupUrl(config.origin, token)}`);
-  }
+  await announceFirstSignIn(id.services, config.origin, log);
   await onShutdownSignal(() => id.close(), (message) => log.info(message));
   return 0;
 }

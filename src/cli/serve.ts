@@ -4,7 +4,7 @@ import { onShutdownSignal } from '../app/graceful-shutdown.ts';
 import { createServeApp, type ServeApp } from '../app/serve-app.ts';
 import { isServeHelp, loadServeConfig, SERVE_HELP, type ServeConfig } from '../config/serve-config.ts';
 import { printHelp } from './args.ts';
-import { setupUrl } from './setup-link.ts';
+import { announceFirstSignIn } from './first-sign-in.ts';
 
 export async function run(argv: string[]): Promise<number> {
   if (isServeHelp(argv)) return printHelp(SERVE_HELP);
@@ -15,11 +15,7 @@ export async function run(argv: string[]): Promise<number> {
   // performance.now() counts from process start, so this includes loading the modules.
   const readyMs = Math.round(performance.now());
   for (const line of await startupLines(config, serve, readyMs)) log.info(line);
-  if (!(await serve.id.services.identity.setup.isComplete())) {
-    const { token } = await serve.id.services.identity.setup.issueLink();
-    // Only the operator, who can read this output, can create the first admin.
-    log.warn({ event: 'setup_link' }, `No admin yet. Create one with this one-time link: ${setupUrl(config.idOrigin, token)}`);
-  }
+  await announceFirstSignIn(serve.id.services, config.idOrigin, log);
   await onShutdownSignal(() => serve.close(), (message) => log.info(message));
   return 0;
 }
