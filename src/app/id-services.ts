@@ -1,3 +1,4 @@
+import { SERVE_CLIENT_ID } from './serve-client.ts';
 import type { IdConfig } from '../config/id-config.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { createIdentity, type Identity } from '../identity/index.ts';
@@ -44,7 +45,8 @@ export async function createIdServices(config: Readonly<IdConfig>, options: { cl
   const sweep = () => sweepExpired(database.db, clock, { auditLogRetentionDays: config.auditLogRetentionDays });
   const sweeper = setInterval(() => void sweep().catch(() => {}), SWEEP_INTERVAL_MS);
   sweeper.unref();
-  const clients = createClientsService({ db: database.db, clock });
+  // Everything that serves the console, the API and the CLI leaves serve's own client alone.
+  const clients = createClientsService({ db: database.db, clock, managedIds: new Set([SERVE_CLIENT_ID]) });
   return {
     config, clock, database, migrationsApplied: database.migrationsApplied, store, identity, webauthn, clients,
     async close() {

@@ -3,6 +3,7 @@
 // process. The proxy stays a real OIDC client of the provider: discovery, tokens, JWKS and
 // back-channel logout travel over HTTP, so every access decision has the one code path that the
 // split deployment uses. docs/serve.md explains the two origins.
+import { createClientsService } from '../oidc/clients.ts';
 import type { ServerResponse } from 'node:http';
 import { buildProxyConfig } from '../config/proxy-config.ts';
 import type { ServeConfig } from '../config/serve-config.ts';
@@ -53,7 +54,9 @@ export async function createServeApp(config: Readonly<ServeConfig>, options: { l
     });
     started.push(proxyBackChannel);
 
-    const clientSecret = await ensureServeClient(id.services.clients, {
+    // The only place that may set up serve's client: the services' own refuse to (id-services.ts).
+    const ownClient = createClientsService({ db: id.services.database.db, clock: id.services.clock });
+    const clientSecret = await ensureServeClient(ownClient, {
       origin: config.siteOrigin,
       backchannelLogoutUri: `http://127.0.0.1:${proxyBackChannel.port}${BACKCHANNEL_LOGOUT_PATH}`,
     });

@@ -50,8 +50,17 @@ const newSecret = () => {
   return { secret, hash: sha256Base64url(secret) };
 };
 
-export function createClientsService(deps: { db: Db; clock: Clock }) {
+/**
+ * `managedIds`: clients another part of latchkey sets up itself (serve's own, SERVE_CLIENT_ID),
+ * which the console, the API and the CLI may show but not create, change or delete: a regenerated
+ * secret or a deleted client would break every sign-in to the site until the next start.
+ */
+export function createClientsService(deps: { db: Db; clock: Clock; managedIds?: ReadonlySet<string> }) {
   const { db, clock } = deps;
+  const assertNotManaged = (id: string) => {
+    if (deps.managedIds?.has(id))
+      throw conflict('client_managed', `The app "${id}" belongs to latchkey serve, which sets it up at every start; it cannot be created, changed or deleted here.`);
+  };
 
   async function groupIdsFor(names: readonly string[]): Promise<string[]> {
     const unique = [...new Set(names)];
@@ -90,6 +99,7 @@ export function createClientsService(deps: { db: Db; clock: Clock }) {
     /** Returns the secret once (null for a public client); it cannot be read back later. */
     async create(input: ClientInput): Promise<{ client: OidcClient; secret: string | null }> {
       const id = input.id === undefined ? randomId() : validateClientId(input.id);
+      assertNotManaged(id);
       const name = validateClientName(input.name);
       const redirectUris = validateUriList(input.redirectUris, 'redirectUris', { atLeastOne: true });
       const postLogoutRedirectUris = validateUriList(input.postLogoutRedirectUris ?? [], 'postLogoutRedirectUris', { atLeastOne: false });
@@ -124,6 +134,7 @@ export function createClientsService(deps: { db: Db; clock: Clock }) {
 
     /** A client that becomes confidential gets a new secret, returned once. */
     async update(id: string, patch: ClientPatch): Promise<{ client: OidcClient; secret: string | null }> {
+      assertNotManaged(id);
       const row = await rowOf(id);
       const changes: Partial<OidcClientsTable> = { updated_at: clock.nowMs() };
       if (patch.name !== undefined) changes.name = validateClientName(patch.name);
@@ -157,6 +168,7 @@ export function createClientsService(deps: { db: Db; clock: Clock }) {
 
     /** The old secret stops working at once. */
     async regenerateSecret(id: string): Promise<{ client: OidcClient; secret: string }> {
+      assertNotManaged(id);
       const row = await rowOf(id);
       if (row.is_public === 1) throw badRequest('public_client', 'A public client has no secret.');
       const fresh = newSecret();
@@ -187,6 +199,7 @@ export function createClientsService(deps: { db: Db; clock: Clock }) {
      * registered later under the same id (another app) cannot use them.
      */
     async delete(id: string): Promise<void> {
+      assertNotManaged(id);
       await rowOf(id);
       await db.transaction().execute(async (trx) => {
         await forgetClient(trx, id);
