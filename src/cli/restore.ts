@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   print(values.json, result, () => result.restored
     ? [`Restored the backup of ${m.createdAt} into ${result.target}.`,
       ...(result.previousKeptAt ? [`The database it replaced is kept at ${result.previousKeptAt}.`] : []),
-      'Start latchkey id; it applies any newer migrations on start.'].join('\n')
+      'Start latchkey id (or latchkey serve); it applies any newer migrations on start.'].join('\n')
     : `The backup of ${m.createdAt} is intact (sha256 ${m.database.sha256}), matches the configured ENCRYPTION_KEY and ${m.database.kind === 'sqlite' ? 'opens' : 'is a pg_dump'}; nothing was changed.`);
   return 0;
 }

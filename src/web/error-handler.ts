@@ -46,7 +46,10 @@ function validationText(error: FastifyError): string {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError, renderPage?: ErrorPageRenderer) {
   if (error.status >= 500) request.log.error({ err: error.cause ?? error, code: error.code }, 'request failed');
-  else request.log.info({ code: error.code, status: error.status }, 'request refused');
+  // The route's pattern (/lc/:token), never the path, which can hold a link's token; a request for
+  // no route at all (a browser's /favicon.ico) is routine and logged at debug only.
+  else if (request.routeOptions.url) request.log.info({ code: error.code, status: error.status, method: request.method, route: request.routeOptions.url }, 'request refused');
+  else request.log.debug({ code: error.code, status: error.status, method: request.method }, 'request for no route refused');
   reply.code(error.status).header('cache-control', 'no-store');
   if (renderPage && wantsHtml(request)) {
     const back = typeof error.details?.back === 'string' ? error.details.back : undefined;

@@ -167,6 +167,9 @@ describe('logs and metrics through a whole passkey sign-in at LOG_LEVEL=debug', 
   it('logs refused sign-in attempts at info', () => {
     const refused = parsed(idLog).filter((l) => l.msg === 'request refused' && l.level === 30);
     assert.ok(refused.length >= 2, `refusals logged: ${refused.length}`);
+    // by the route's pattern, which names what was refused without a link's token
+    for (const line of refused) assert.match(String(line.route), /^\//);
+    assert.ok(refused.some((l) => String(l.route).startsWith('/api/webauthn/')), JSON.stringify(refused.map((l) => l.route)));
   });
 
   it('logs each proxy auth decision at debug with its status and reason', () => {
