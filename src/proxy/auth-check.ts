@@ -116,9 +116,18 @@ function sessionOnConnection(store: SessionStore, readNow: NonNullable<SessionSt
   return session;
 }
 
-/** A live session whose refresh time has come (an ended one is not refreshed, it is deleted). */
+/**
+ * A live session whose refresh time has come, or that was last checked with the provider before
+ * this process started: a back-channel logout heard by the previous process is forgotten, so a
+ * disabled user's cookie would otherwise work again until its refresh fell due (up to
+ * --cookie-refresh after every restart). An ended one is not refreshed, it is deleted.
+ */
 const refreshWanted = (rt: ProxyRuntime, session: Session, now: number): boolean =>
-  isRefreshDue(session, now) && !isSessionExpired(session, now) && !rt.revocations.isRevoked(session);
+  (isRefreshDue(session, now) || checkedBeforeStart(rt, session)) && !isSessionExpired(session, now) && !rt.revocations.isRevoked(session);
+
+// A refreshable session was last checked --cookie-refresh before its refreshAt.
+const checkedBeforeStart = (rt: ProxyRuntime, session: Session): boolean =>
+  session.refreshAt > 0 && session.refreshToken !== '' && session.refreshAt - rt.config.cookie.refreshSeconds < rt.startedAtSeconds;
 
 const endsSession = (decision: Decision): decision is Decision & { kind: 'signin' } =>
   decision.kind === 'signin' && decision.reason !== 'no session';

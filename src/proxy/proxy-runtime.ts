@@ -57,6 +57,12 @@ export interface ProxyRuntime {
   /** The configured rules plus those in an /oauth2/auth query string (cached per distinct query). */
   ruleFor(rawQuery: string): AccessRule;
   nowSeconds(): number;
+  /**
+   * When this runtime started (epoch seconds). Its list of sessions the provider ended
+   * (revocations) is in memory, so a session last checked with the provider before this time is
+   * checked again at its first use (auth-check.ts), not only when its refresh falls due.
+   */
+  readonly startedAtSeconds: number;
 }
 
 const silentLogger: ProxyLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -114,6 +120,7 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
       return rule;
     },
     nowSeconds: () => Math.floor(clock.nowMs() / 1000),
+    startedAtSeconds: Math.floor(clock.nowMs() / 1000),
   };
 }
 

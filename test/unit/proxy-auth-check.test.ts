@@ -163,3 +163,26 @@ describe('checkAuthNow on a keep-alive connection', () => {
     assert.equal(checkAuthNow(other, cookie, '', connection)?.status, 401);
   });
 });
+
+// The list of sessions the provider ended is in memory: after a restart, a session last checked
+// with the provider before this process started is checked again at its first use.
+describe('a session last checked before this process started', () => {
+  const refreshing = { ...config, cookie: { ...config.cookie, refreshSeconds: 300 } };
+  const start = () => createProxyRuntime(refreshing, { clock: manualClock(START_MS), fetch: (() => Promise.reject(new Error('no provider'))) as typeof globalThis.fetch });
+  const cookieOf = (s: Session) => createCookieCodec(refreshing.cookie.name, refreshing.cookie.secret).write(s, attrs, 3600, START_MS, new Map())[0].split(';')[0];
+
+  it('is sent to the provider at its first check, though its refresh is not due yet', () => {
+    // checked 200 s before this start: refreshAt = checked + 300
+    const beforeStart = session({ refreshToken: 'rt', refreshAt: NOW + 100 });
+    assert.equal(checkAuthNow(start(), cookieOf(beforeStart), ''), undefined);
+  });
+
+  it('is answered at once when it was checked since (a sign-in or refresh by this process)', () => {
+    const sinceStart = session({ refreshToken: 'rt', refreshAt: NOW + 300 });
+    assert.equal(checkAuthNow(start(), cookieOf(sinceStart), '')?.status, 202);
+  });
+
+  it('without a refresh token (nothing to check it with) is answered as before', () => {
+    assert.equal(checkAuthNow(start(), cookieOf(session({ refreshAt: 0 })), '')?.status, 202);
+  });
+});
