@@ -5,6 +5,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { createCookieCodec } from '../../src/proxy/cookie-codec.ts';
 import { parseCookieHeader } from '../../src/proxy/cookie-header.ts';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/proxy/oidc-client.ts';
+import { createProxyServer } from '../../src/proxy/server.ts';
 import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
 import { CookieJar, logoutAtProvider, sendSubOnlyLogout } from '../helpers/reference-provider.ts';
 
@@ -65,6 +66,32 @@ describe('proxy session refresh and back-channel logout', () => {
     const response = await h.authCheck(jar);
     assert.equal(response.status, 401);
     assert.ok(response.headers.getSetCookie().some((l) => l.startsWith('_oauth2_proxy=;') && l.includes('Max-Age=0')), 'the cookie is cleared');
+  });
+
+  it('after a restart, asks the provider about a session checked before it, so one the provider ended is refused at once', async () => {
+    const { jar } = await h.signIn('ada');
+    const cookie = jar.header(h.proxyUrl);
+    const { refreshToken } = sessionOf(jar);
+    const revoked = await fetch(`${h.op.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${h.config.clientId}:${h.config.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }),
+    });
+    assert.equal(revoked.status, 200);
+    // The same proxy started again a little later, well before the session's refresh falls due.
+    h.clock.advanceMs(5_000);
+    const restarted = await createProxyServer(h.config, { clock: h.clock });
+    try {
+      const { url } = await restarted.listen();
+      await restarted.runtime.oidc.discover();
+      const response = await fetch(`${url}/oauth2/auth`, { headers: { cookie } });
+      assert.equal(response.status, 401);
+      assert.ok(response.headers.getSetCookie().some((l) => l.startsWith('_oauth2_proxy=;') && l.includes('Max-Age=0')), 'the cookie is cleared');
+      // the proxy that saw the sign-in still answers from its own memory until the refresh is due
+      assert.equal((await h.authCheck(null, { headers: { cookie } })).status, 202);
+    } finally {
+      await restarted.close();
+    }
   });
 
   it('ends the session when a refresh brings an email address the provider has not verified', async () => {
