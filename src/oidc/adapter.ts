@@ -1,5 +1,6 @@
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../core/clock.ts';
+import { sha256Base64url } from '../core/crypto.ts';
 import type { Db } from '../storage/database.ts';
 import { clientMetadataOf, loadClientRow } from './client-metadata.ts';
 
@@ -14,7 +15,38 @@ export function createAdapterFactory(db: Db, clock: Clock): (model: string) => A
   return (model) => (model === 'Client' ? clientAdapter(db) : payloadAdapter(db, clock, model));
 }
 
+/**
+ * The row id under which a payload is stored. For every model but Grant, oidc-provider's id is a
+ * bearer value: an opaque access or refresh token, a code, or a cookie (a Session's id is the
+ * provider's session cookie, an Interaction's the interaction cookie). Those rows are keyed by its
+ * SHA-256, as one-time links and web sessions are, so a copy of the database or a backup holds
+ * nothing anyone can present. A Grant's id is no credential: token payloads name it (`grant_id`)
+ * and the logout code matches them to Grant rows, so it stays as it is. The ids are 256-bit
+ * random values, so an unsalted hash is enough (nothing to guess from).
+ */
+export function storedPayloadId(model: string, id: string): string {
+  return model === 'Grant' ? id : sha256Base64url(id);
+}
+
+/**
+ * The payload as stored: without `jti` (the id again, in plain) and, for an Interaction, without
+ * the provider session cookie oidc-provider copies into it (`session.cookie`, never read back:
+ * lib/models/interaction.js). `find` puts `jti` back from the id it was asked for.
+ */
+export function storablePayload(model: string, id: string, payload: AdapterPayload): AdapterPayload {
+  if (model === 'Grant') return payload;
+  const { jti, ...rest } = payload;
+  const stored: AdapterPayload = jti === undefined || jti === id ? rest : payload;
+  const session = stored.session as Record<string, unknown> | undefined;
+  if (model === 'Interaction' && session && 'cookie' in session) {
+    const { cookie: _cookie, ...kept } = session;
+    return { ...stored, session: kept };
+  }
+  return stored;
+}
+
 function payloadAdapter(db: Db, clock: Clock, model: string): Adapter {
+  const rowId = (id: string) => storedPayloadId(model, id);
   const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) => {
     const row = await db.selectFrom('oidc_payloads').select(['payload', 'expires_at', 'consumed_at'])
       .where('model', '=', model).where(column, '=', value).executeTakeFirst();
@@ -28,23 +60,31 @@ function payloadAdapter(db: Db, clock: Clock, model: string): Adapter {
   return {
     async upsert(id, payload, expiresInSeconds) {
       const values = {
-        payload: JSON.stringify(payload),
+        payload: JSON.stringify(storablePayload(model, id, payload)),
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
         account_id: payload.accountId ?? null,
         expires_at: expiresInSeconds ? clock.nowMs() + expiresInSeconds * 1000 : null,
       };
-      await db.insertInto('oidc_payloads').values({ model, id, consumed_at: null, ...values })
+      await db.insertInto('oidc_payloads').values({ model, id: rowId(id), consumed_at: null, ...values })
         .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(values))
         .execute();
     },
-    find: (id) => findWhere('id', id),
+    async find(id) {
+      const payload = await findWhere('id', rowId(id));
+      if (payload && model !== 'Grant') payload.jti = id;
+      return payload;
+    },
+    // Found by something other than its id, a payload comes back without `jti`, and oidc-provider
+    // gives the instance a new random one. Its two callers only compare a Session found by uid
+    // (interactionDetails, checkSessionBinding) and never save it; DeviceCode (by user code) is
+    // not enabled here.
     findByUid: (uid) => findWhere('uid', uid),
     findByUserCode: (userCode) => findWhere('user_code', userCode),
-    consume: (id) => consumeOnce(db, clock, model, id),
+    consume: (id) => consumeOnce(db, clock, model, rowId(id)),
     async destroy(id) {
-      await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
+      await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', rowId(id)).execute();
     },
     // oidc-provider calls this once per token model (lib/helpers/revoke.js: access and refresh
     // tokens, codes) and destroys the Grant itself, so only this model's rows go. Deleting every
@@ -62,12 +102,12 @@ function payloadAdapter(db: Db, clock: Clock, model: string): Adapter {
  * and exactly one of them may win (RFC 6749 §4.1.2, RFC 9700 §4.14.2). A loser is treated as a
  * reuse, exactly as oidc-provider treats a code or refresh token it finds consumed.
  */
-async function consumeOnce(db: Db, clock: Clock, model: string, id: string): Promise<void> {
+async function consumeOnce(db: Db, clock: Clock, model: string, rowId: string): Promise<void> {
   const result = await db.updateTable('oidc_payloads').set({ consumed_at: clock.nowMs() })
-    .where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null)
+    .where('model', '=', model).where('id', '=', rowId).where('consumed_at', 'is', null)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 1) return;
-  throw await refuseReuse(db, model, id);
+  throw await refuseReuse(db, model, rowId);
 }
 
 // oidc-provider's own answers to a consumed grant source: lib/helpers/grant_source.js
@@ -84,13 +124,13 @@ const REUSED: Record<string, string> = {
  * The error for a lost consume race, after the revocation oidc-provider does on reuse. The error
  * is oidc-provider's own, so its token endpoint answers 400 invalid_grant, not 500.
  */
-async function refuseReuse(db: Db, model: string, id: string): Promise<Error> {
+async function refuseReuse(db: Db, model: string, rowId: string): Promise<Error> {
   // lib/actions/authorization/respond.js: a pushed request is used once and belongs to no grant
   if (model === 'PushedAuthorizationRequest') {
     return new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
   }
   const row = await db.selectFrom('oidc_payloads').select('grant_id')
-    .where('model', '=', model).where('id', '=', id).executeTakeFirst();
+    .where('model', '=', model).where('id', '=', rowId).executeTakeFirst();
   // No row: a concurrent loser already revoked the grant (the reused code or token with it).
   if (row?.grant_id) await revokeGrant(db, row.grant_id);
   return new errors.InvalidGrant(REUSED[model] ?? `${model} already consumed`);

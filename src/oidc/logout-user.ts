@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 import type { AuditEvent } from '../identity/audit-log.ts';
 import { sql } from 'kysely';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
+import { storedPayloadId } from './adapter.ts';
 
 export interface LogoutReport {
   sessionsEnded: number;
@@ -81,8 +82,9 @@ export async function logoutUser(deps: { db: Db; provider: Provider; audit: (eve
   const { db, provider } = deps;
   // With `only`, just one browser's provider session (the id its session cookie holds) and the
   // grants made in it: signing out on the laptop leaves the phone signed in.
+  const sessionRowId = only && storedPayloadId('Session', only.sessionId);
   let query = db.selectFrom('oidc_payloads').select(['model', 'id', 'payload']).where('account_id', '=', userId);
-  query = only ? query.where('model', '=', 'Session').where('id', '=', only.sessionId) : query.where('model', 'in', ['Session', 'Grant']);
+  query = sessionRowId ? query.where('model', '=', 'Session').where('id', '=', sessionRowId) : query.where('model', 'in', ['Session', 'Grant']);
   const rows = await query.execute();
 
   // clientId → sids to notify (undefined: a grant outlived its session, so only sub is known)
@@ -108,8 +110,8 @@ export async function logoutUser(deps: { db: Db; provider: Provider; audit: (eve
 
   await db.transaction().execute(async (trx) => {
     await revokeGrants(trx, grantIds);
-    if (only) {
-      await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', '=', only.sessionId).execute();
+    if (sessionRowId) {
+      await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', '=', sessionRowId).execute();
       return;
     }
     // Sessions, grants and any token that names the user (codes, access and refresh tokens).

@@ -140,6 +140,21 @@ describe('openid-client against latchkey id', () => {
     await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token), (error: client.ResponseBodyError) => error.error === 'invalid_grant');
   });
 
+  it('keeps no token, code or session cookie it handed out in the database, and they all still work', async () => {
+    const { tokens, callback, jar } = await signIn();
+    const sessionCookie = jar.cookieHeader(new URL(server.issuer)).split('; ').find((pair) => pair.startsWith(`${OIDC_SESSION_COOKIE}=`))?.split('=')[1];
+    assert.ok(sessionCookie, 'the browser holds a provider session');
+    const handedOut = { access_token: tokens.access_token, refresh_token: tokens.refresh_token!, code: callback.searchParams.get('code')!, session_cookie: sessionCookie };
+    // what a copy of the database or a backup would give away
+    const rows = await server.db.selectFrom('oidc_payloads').selectAll().execute();
+    const dump = JSON.stringify(rows);
+    for (const [what, value] of Object.entries(handedOut)) assert.ok(!dump.includes(value), `the ${what} is not in the database`);
+    assert.equal((await client.fetchUserInfo(config, tokens.access_token, userId)).sub, userId);
+    const again = await signIn(jar);
+    assert.equal(again.askedAgain, false, 'the provider session is found by its cookie');
+    assert.ok((await client.refreshTokenGrant(config, tokens.refresh_token!)).access_token);
+  });
+
   it('records token_granted and oidc_login in the audit trail', async () => {
     await signIn();
     const login = server.auditEvents.find((e) => e.event === 'oidc_login');
