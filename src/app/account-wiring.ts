@@ -10,7 +10,16 @@ import type { OidcProvider } from '../oidc/provider.ts';
 import type { CsrfOptions } from '../web/csrf.ts';
 import type { IdServices } from './id-services.ts';
 
-export function accountPagesRoutes(app: FastifyInstance, deps: { services: IdServices; oidc: OidcProvider; csrf: CsrfOptions; secureCookies: boolean }): void {
+export interface AccountPagesDeps {
+  services: IdServices;
+  oidc: OidcProvider;
+  csrf: CsrfOptions;
+  secureCookies: boolean;
+  /** The site to go on to (`latchkey serve`); null for `latchkey id`, which has no one site. */
+  siteUrl: string | null;
+}
+
+export function accountPagesRoutes(app: FastifyInstance, deps: AccountPagesDeps): void {
   const { identity, webauthn, database, clock, store } = deps.services;
   const { db } = database;
   // appName is a getter on each deps object (a spread would copy today's value): an admin can change it.
@@ -18,6 +27,7 @@ export function accountPagesRoutes(app: FastifyInstance, deps: { services: IdSer
   accountRoutes(app, {
     ...common,
     get appName() { return identity.settings.current().appName; },
+    siteUrl: deps.siteUrl,
     passkeys: {
       list: async (userId) => (await webauthn.listPasskeys(userId)).map((p) => ({
         id: p.id, name: p.name, createdAt: p.createdAtMs, lastUsedAt: p.lastUsedAtMs, backupEligible: p.backupEligible, backupState: p.backupState,

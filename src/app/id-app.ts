@@ -18,6 +18,7 @@ import { installSecurityHeaders } from '../web/security-headers.ts';
 import { styleRoute } from '../web/style-route.ts';
 import { createIdServices, type IdServices } from './id-services.ts';
 import { accountPagesRoutes } from './account-wiring.ts';
+import type { ServeContext } from './serve-context.ts';
 import { deriveKey } from '../core/crypto.ts';
 import { createOidcProvider, type OidcProvider } from '../oidc/provider.ts';
 import { oidcRoutes } from '../oidc/routes.ts';
@@ -54,7 +55,16 @@ const trustProxyOption = (value: IdConfig['trustProxy']): string[] | ((address: 
 // A function, as fastify (5.x) refuses a bare hop count: it would believe any peer, proxy or not.
 const trustThePeerOnly = (_address: string, hop: number): boolean => hop === 0;
 
-export async function createIdApp(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore; logger?: boolean; logDestination?: LogDestination } = {}): Promise<IdApp> {
+export interface IdAppOptions {
+  clock?: Clock;
+  store?: EphemeralStore;
+  logger?: boolean;
+  logDestination?: LogDestination;
+  /** Set by `latchkey serve`: the site this provider runs beside, for its pages to link to and speak of. */
+  serve?: ServeContext;
+}
+
+export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOptions = {}): Promise<IdApp> {
   const logger = createLogger(config.logLevel, options.logger ?? true, options.logDestination);
   const services = await createIdServices(config, { clock: options.clock, store: options.store, log: logger });
   const { identity, webauthn } = services;
@@ -135,7 +145,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: { clock?:
     },
   };
   identityRoutes(app, routeDeps);
-  accountPagesRoutes(app, { services, oidc, csrf, secureCookies });
+  accountPagesRoutes(app, { services, oidc, csrf, secureCookies, siteUrl: options.serve?.siteUrl ?? null });
 
   const adminDeps = {
     identity, secureCookies, csrf, linkUrl: (token: string) => signInLinkUrl(config.origin, token),

@@ -14,6 +14,7 @@ import { createProxyServer, type ProxyServer } from '../proxy/server.ts';
 import { createIdApp, type IdApp } from './id-app.ts';
 import { type HttpListener, startListener } from './http-listener.ts';
 import { ensureServeClient, SERVE_CLIENT_ID } from './serve-client.ts';
+import { serveContextFor } from './serve-context.ts';
 import { createSiteHandler, type RequestHandler } from './site-handler.ts';
 
 export interface ServeApp {
@@ -35,7 +36,7 @@ const BACKCHANNEL_LOGOUT_PATH = '/oauth2/backchannel-logout';
 export async function createServeApp(config: Readonly<ServeConfig>, options: { logger?: boolean } = {}): Promise<ServeApp> {
   const started: HttpListener[] = [];
   const stopAll = () => Promise.all(started.splice(0).reverse().map((l) => l.close()));
-  const id = await createIdApp(config.id, { logger: options.logger });
+  const id = await createIdApp(config.id, { logger: options.logger, serve: serveContextFor(config) });
   let proxy: ProxyServer | null = null;
   let site: StaticSite | null = null;
   try {

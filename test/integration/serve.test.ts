@@ -136,6 +136,22 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     assert.match(await family.response.text(), /FAMILY-ONLY-SECRET/);
   });
 
+  it('leads a friend who enrolled a passkey from a one-time link on to the private section of the site', async () => {
+    const { identity } = serve.id.services;
+    const carol = await identity.users.create({ username: 'carol' });
+    const { token } = await identity.links.issue('signin', carol.id, 600);
+    const browser = idBrowser(serve.idOrigin);
+    assert.equal((await browser.useOneTimeLink(token)).status, 303);
+    assert.doesNotMatch((await browser.page('/account?welcome=1')).html, /Go to the site/, 'not before there is a passkey to come back with');
+    assert.equal((await browser.registerPasskey('Phone')).response.status, 200);
+    const { html } = await browser.page('/account?added=1');
+    const href = /<a class="button primary" href="([^"]+)">Go to the site<\/a>/.exec(html)?.[1];
+    assert.equal(href, `${serve.siteOrigin}/private/`);
+    const site = await visit(browser, href);
+    assert.equal(site.response.status, 200, site.hops.map((h) => `${h.status} ${h.url}`).join(' → '));
+    assert.match(await site.response.text(), /PRIVATE-INDEX-SECRET/);
+  });
+
   it('answers the proxy\'s own endpoints on the site: /oauth2/auth says 401 without a session and 202 with one, never with the file', async () => {
     const anonymous = await rawRequest(serve.siteOrigin, '/oauth2/auth');
     assert.equal(anonymous.status, 401);

@@ -35,6 +35,15 @@ describe('account pages', () => {
     assert.doesNotMatch(withCodes, /create recovery codes/);
   });
 
+  it('offers a way on to the site only beside one (latchkey serve), and only once there is a passkey to come back with', () => {
+    const page = (over: { siteUrl?: string | null; passkeys?: PasskeyListItem[] }) =>
+      accountPage({ ...chrome, passkeys: [passkey({})], unusedRecoveryCodes: 0, ...over }).value;
+    assert.match(page({ siteUrl: 'https://example.com/private/' }), /<a class="button primary" href="https:\/\/example\.com\/private\/">Go to the site<\/a>/);
+    assert.doesNotMatch(page({ siteUrl: 'https://example.com/private/', passkeys: [] }), /Go to the site/);
+    assert.doesNotMatch(page({ siteUrl: null }), /Go to the site/);
+    assert.doesNotMatch(page({}), /Go to the site/);
+  });
+
   it('offers "End" for other sessions and "Sign out here" for this one', () => {
     const base = { ip: '192.0.2.1', userAgent: null, createdAt: 1, lastSeenAt: 2 };
     const page = sessionsPage({ ...chrome, apps: [], sessions: [{ ...base, id: 'this', device: 'Firefox on Linux', current: true }, { ...base, id: 'other', device: 'Safari on iOS', current: false }] }).value;

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { serveContextFor } from '../../src/app/serve-context.ts';
 import { ConfigError } from '../../src/config/problems.ts';
 import { loadServeConfig } from '../../src/config/serve-config.ts';
 
@@ -149,5 +150,14 @@ describe('latchkey serve configuration', () => {
   it('passes on the identity provider\'s METRICS_ADDRESS, REDIS_URL and SESSION_DURATION problems', () => {
     const problems = problemsOf(() => loadServeConfig({ argv: base, env: { ...KEY, METRICS_ADDRESS: 'nowhere', REDIS_URL: 'notaurl', SESSION_DURATION: '1ms' } }));
     for (const name of ['METRICS_ADDRESS', 'REDIS_URL', 'SESSION_DURATION']) assert.ok(problems.some((p) => p.startsWith(`${name}:`)), `${name} in ${problems.join(' | ')}`);
+  });
+});
+
+describe('what serve tells its identity provider about the site', () => {
+  const site = (protectedPrefixes: { prefix: string; allowedGroups: string[] }[]) => serveContextFor({ siteOrigin: 'https://example.com', protectedPrefixes });
+
+  it('sends a signed-in user on to the first section every signed-in user may open, else to the home page', () => {
+    assert.equal(site([{ prefix: '/family/', allowedGroups: ['family'] }, { prefix: '/private/', allowedGroups: [] }]).siteUrl, 'https://example.com/private/');
+    assert.equal(site([{ prefix: '/family/', allowedGroups: ['family'] }]).siteUrl, 'https://example.com/');
   });
 });

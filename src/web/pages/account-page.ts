@@ -22,6 +22,8 @@ export interface AccountView extends AccountChrome {
   /** After a recovery-code sign-in: how many codes are left. */
   recovered?: { remaining: number } | null;
   notice?: string | null;
+  /** The site this provider signs people in to (`latchkey serve`), offered once there is a passkey to come back with. */
+  siteUrl?: string | null;
   /** A rename that was refused, to show again with its error. */
   rename?: { passkeyId: string; value: string; error: string } | null;
 }
@@ -72,6 +74,7 @@ export const accountPage = (v: AccountView) => accountLayout(v, 'passkeys', 'You
   ${v.passkeys.length === 0 ? html`<p class="alert">You have no passkey yet. Add one now, or you will not be able to sign in again${v.unusedRecoveryCodes ? ' without a recovery code' : ''}.</p>` : ''}
   ${v.passkeys.length === 1 ? html`<p class="warning">You have only one passkey. If you lose that device you are locked out: add a second one (another phone, laptop or security key)${v.unusedRecoveryCodes ? '' : html`, or <a href="/account/recovery-codes">create recovery codes</a>`}.</p>` : ''}
   ${v.passkeys.length ? html`<ul class="items" aria-label="Passkeys">${v.passkeys.map((p, i) => passkeyItem(v, p, i))}</ul>` : ''}
+  ${v.siteUrl && v.passkeys.length ? html`<p><a class="button primary" href="${v.siteUrl}">Go to the site</a></p>` : ''}
 </section>
 <section class="card" id="add-passkey" aria-labelledby="add-title">
   <h2 id="add-title">Add a passkey</h2>
