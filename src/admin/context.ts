@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IdServices } from '../app/id-services.ts';
+import type { ServeContext } from '../app/serve-context.ts';
 import { deriveKey } from '../core/crypto.ts';
 import type { AdminApiDeps } from '../identity/admin-api-routes.ts';
 import { displayName } from '../identity/users.ts';
@@ -11,6 +12,8 @@ import { createReveal, type Reveal } from './reveal.ts';
 
 export interface AdminConsoleDeps extends AdminApiDeps {
   services: IdServices;
+  /** Set under `latchkey serve`, whose pages speak of its --protect rules instead of apps to add; null under `latchkey id`. */
+  serve: ServeContext | null;
 }
 
 /** What every admin route file needs, built once. */

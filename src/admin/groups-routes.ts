@@ -28,7 +28,9 @@ export function groupRoutes(scope: FastifyInstance, ctx: AdminContext): void {
   async function list(request: FastifyRequest, reply: FastifyReply, extra: { values?: { name: string; friendlyName: string }; errors?: FieldErrors; notice?: string | null; status?: number } = {}) {
     const usage = await groupUsage(database.db);
     const groups = (await identity.groups.list()).map((g) => ({ ...g, memberCount: usage.get(g.id)?.members ?? 0, clientCount: usage.get(g.id)?.clients.length ?? 0 }));
-    return ctx.send(reply, groupsPage({ frame: ctx.frame(request, reply, 'groups'), groups, values: extra.values ?? { name: '', friendlyName: '' }, errors: extra.errors ?? {}, notice: extra.notice }), extra.status);
+    return ctx.send(reply, groupsPage({ frame: ctx.frame(request, reply, 'groups'), groups, values: extra.values ?? { name: '', friendlyName: '' }, errors: extra.errors ?? {}, notice: extra.notice,
+      protectGroups: ctx.deps.serve?.protectGroups ?? null,
+    }), extra.status);
   }
 
   scope.get<{ Querystring: { notice?: string } }>('/groups', (request, reply) => list(request, reply, { notice: NOTICES[request.query.notice ?? ''] }));

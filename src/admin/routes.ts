@@ -39,6 +39,7 @@ export async function adminConsoleRoutes(app: FastifyInstance, deps: AdminConsol
         frame: ctx.frame(request, reply, 'overview'),
         counts: { users: await count('users'), groups: await count('groups'), clients: await count('oidc_clients'), apiKeys: await count('api_keys') },
         usersWithoutPasskey: Number(withoutPasskey.n),
+        underServe: deps.serve !== null,
       }));
     });
 

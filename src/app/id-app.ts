@@ -161,7 +161,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
   };
   adminApiRoutes(app, adminDeps);
   clientApiRoutes(app, { clients: services.clients, people: identity, requireAdmin: (request) => requireAdmin(adminDeps, request), audit: (event) => identity.audit.record(event) });
-  await adminConsoleRoutes(app, { ...adminDeps, services });
+  await adminConsoleRoutes(app, { ...adminDeps, services, serve: options.serve ?? null });
 
   // The ceremonies change state with cookies, so they get the same CSRF defences as forms. By the
   // route, not the raw URL: the router decodes /%61pi/webauthn/… to the same route.

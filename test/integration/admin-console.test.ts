@@ -252,6 +252,13 @@ describe('admin console over HTTP', () => {
     assert.match(html, /Family site admits only this group/);
   });
 
+  it('asks for an app for the site\'s proxy and speaks of apps on the groups page, with no word of latchkey serve', async () => {
+    assert.match((await admin.page('/admin')).html, /<a href="\/admin\/clients\/new">Add an app<\/a> for the site's proxy/);
+    const groups = (await admin.page('/admin/groups')).html;
+    assert.match(groups, /Groups decide who may sign in to an app/);
+    assert.doesNotMatch(groups, /--protect/);
+  });
+
   it('creates an API key that works once copied, and revokes it after confirmation', async () => {
     const { html } = await follow(await submit('/admin/api-keys', '/admin/api-keys', { name: 'backup script', expiresInDays: '30' }));
     const key = /id="new-api-key"[^>]*>(lk_[\w-]+)</.exec(html)![1];

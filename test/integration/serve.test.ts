@@ -152,6 +152,18 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     assert.match(await site.response.text(), /PRIVATE-INDEX-SECRET/);
   });
 
+  it('tells the admin that groups act through serve\'s --protect rules, and asks for no app to be added', async () => {
+    await serve.id.services.identity.groups.create({ name: 'friends' });
+    const overview = (await alice.page('/admin')).html;
+    assert.doesNotMatch(overview, /Add an app/, 'serve sets up its own client');
+    assert.match(overview, /--protect PATH=GROUP/);
+    const groups = (await alice.page('/admin/groups')).html;
+    assert.match(groups, /a group has an effect only where a <code>--protect PATH=GROUP<\/code> rule of <code>latchkey serve<\/code> names it\.\s+The current rules name <code>family<\/code>\./);
+    assert.match(groups, /<code>friends<\/code> <span class="muted">\(no --protect rule names it\)<\/span>/);
+    assert.doesNotMatch(groups, /<code>family<\/code> <span class="muted">/);
+    assert.doesNotMatch(groups, /--allowed-group/);
+  });
+
   it('answers the proxy\'s own endpoints on the site: /oauth2/auth says 401 without a session and 202 with one, never with the file', async () => {
     const anonymous = await rawRequest(serve.siteOrigin, '/oauth2/auth');
     assert.equal(anonymous.status, 401);

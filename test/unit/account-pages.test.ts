@@ -85,3 +85,16 @@ describe('refused forms', () => {
     assert.match(page, /<input id="f-name"/);
   });
 });
+
+describe('admin pages beside latchkey serve', () => {
+  const frame = { appName: 'latchkey', adminName: 'root', csrfToken: 't', section: 'groups' as const };
+  const groups = (protectGroups: string[]) => groupsPage({ frame, groups: [], values: { name: '', friendlyName: '' }, errors: {}, protectGroups }).value;
+
+  it('says that no rule names a group, when serve protects every section for everyone signed in', () => {
+    assert.match(groups([]), /No current rule names a group: every signed-in user may open every protected section\./);
+  });
+
+  it('lists the groups the --protect rules name, escaped, in their order', () => {
+    assert.match(groups(['family', '<b>x</b>']), /The current rules name <code>family<\/code>, <code>&lt;b&gt;x&lt;\/b&gt;<\/code>\./);
+  });
+});

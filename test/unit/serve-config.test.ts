@@ -160,4 +160,9 @@ describe('what serve tells its identity provider about the site', () => {
     assert.equal(site([{ prefix: '/family/', allowedGroups: ['family'] }, { prefix: '/private/', allowedGroups: [] }]).siteUrl, 'https://example.com/private/');
     assert.equal(site([{ prefix: '/family/', allowedGroups: ['family'] }]).siteUrl, 'https://example.com/');
   });
+
+  it('names each group of the --protect rules once, in rule order, for the admin console', () => {
+    const rules = [{ prefix: '/a/', allowedGroups: ['family', 'friends'] }, { prefix: '/b/', allowedGroups: [] }, { prefix: '/c/', allowedGroups: ['friends', 'work'] }];
+    assert.deepEqual(site(rules).protectGroups, ['family', 'friends', 'work']);
+  });
 });
