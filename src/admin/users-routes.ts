@@ -32,6 +32,13 @@ async function isLastActiveAdmin(ctx: AdminContext, user: User): Promise<boolean
   return user.isAdmin && !user.disabled && (await ctx.services.identity.users.countActiveAdmins()) <= 1;
 }
 
+/** The same set of group names, whatever the order or repeats. */
+const sameNames = (a: readonly string[], b: readonly string[]) => {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((name) => right.has(name));
+};
+
 export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
   const { identity, webauthn } = ctx.services;
   const allGroups = () => identity.groups.list();
@@ -79,7 +86,12 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
 
   const NOTICES: Record<string, string> = {
     created: 'User created. Next: create a sign-in link so they can register a passkey.',
-    saved: 'Changes saved.', enabled: 'The user is enabled again and can sign in.', disabled: 'The user is disabled and was signed out everywhere.',
+    saved: 'Changes saved.',
+    // Sessions carry the groups they were signed in with until the proxy checks them again.
+    'groups-saved': ctx.deps.serve
+      ? `Changes saved. If they are signed in, the site sees the new groups within ${ctx.deps.serve.sessionRecheckMinutes} minutes, or at their next sign-in.`
+      : 'Changes saved. Apps they are signed in to see the new groups at their next sign-in, or sooner with the proxy\'s --cookie-refresh.',
+    enabled: 'The user is enabled again and can sign in.', disabled: 'The user is disabled and was signed out everywhere.',
     'passkey-removed': 'The passkey was removed and the user was signed out everywhere.',
   };
 
@@ -93,12 +105,14 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     const values = readUserForm(formBody(request.body));
     try {
       await identity.groups.assertExist(values.groups);
+      const groupsBefore = await identity.groups.namesForUser(user.id);
       const updated = await identity.users.update(user.id, { ...values, email: values.email || null });
       await identity.groups.setUserGroups(user.id, values.groups);
       await ctx.audit(request, 'user_updated', { targetUserId: user.id, fields: ['username', 'email', 'firstName', 'lastName', 'isAdmin', 'groups'] });
       // An admin who removed their own admin role has no console any more.
       if (updated.id === adminOf(request).id && !updated.isAdmin) return reply.redirect('/account', 303);
-      return reply.redirect(`/admin/users/${user.id}?notice=saved`, 303);
+      const groupsChanged = !sameNames(groupsBefore, values.groups);
+      return reply.redirect(`/admin/users/${user.id}?notice=${groupsChanged ? 'groups-saved' : 'saved'}`, 303);
     } catch (error) {
       const errors = fieldErrorsFrom(error, 'username', USER_ERROR_FIELDS);
       if (!errors) throw error;

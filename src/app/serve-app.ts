@@ -29,14 +29,15 @@ export interface ServeApp {
 
 // oauth2-proxy's default refresh is never; here a session is checked with the provider every few
 // minutes, so a grant revoked while this process was down (its revocation list is in memory)
-// still ends the session soon after a restart, and group changes reach the site.
-const COOKIE_REFRESH = '5m';
+// still ends the session soon after a restart, and group changes reach the site (the admin
+// console says within how long).
+const SESSION_RECHECK_MINUTES = 5;
 const BACKCHANNEL_LOGOUT_PATH = '/oauth2/backchannel-logout';
 
 export async function createServeApp(config: Readonly<ServeConfig>, options: { logger?: boolean } = {}): Promise<ServeApp> {
   const started: HttpListener[] = [];
   const stopAll = () => Promise.all(started.splice(0).reverse().map((l) => l.close()));
-  const id = await createIdApp(config.id, { logger: options.logger, serve: serveContextFor(config) });
+  const id = await createIdApp(config.id, { logger: options.logger, serve: serveContextFor(config, SESSION_RECHECK_MINUTES) });
   let proxy: ProxyServer | null = null;
   let site: StaticSite | null = null;
   try {
@@ -71,7 +72,7 @@ export async function createServeApp(config: Readonly<ServeConfig>, options: { l
       // Derived, not stored: sessions survive a restart, and rotating ENCRYPTION_KEY ends them all.
       'cookie-secret': deriveKey(config.id.encryptionKey, 'serve-cookie-secret').toString('base64url'),
       'cookie-secure': config.siteUrl.protocol === 'https:',
-      'cookie-refresh': COOKIE_REFRESH,
+      'cookie-refresh': `${SESSION_RECHECK_MINUTES}m`,
       'cookie-csrf-per-request': true,
       'email-domain': ['*'],
       // Access here is by sign-in and groups, never by email, and the provider marks an address the

@@ -8,12 +8,15 @@ export interface ServeContext {
   siteUrl: string;
   /** The groups serve's --protect rules name, in rule order; a group by another name opens nothing on the site. */
   protectGroups: readonly string[];
+  /** How often the site's proxy checks a session with the provider (its --cookie-refresh): a group change reaches a signed-in user within it. */
+  sessionRecheckMinutes: number;
 }
 
-export function serveContextFor(config: Pick<ServeConfig, 'siteOrigin' | 'protectedPrefixes'>): ServeContext {
+export function serveContextFor(config: Pick<ServeConfig, 'siteOrigin' | 'protectedPrefixes'>, sessionRecheckMinutes: number): ServeContext {
   const openToAll = config.protectedPrefixes.find((rule) => rule.allowedGroups.length === 0);
   return Object.freeze({
     siteUrl: new URL(openToAll?.prefix ?? '/', config.siteOrigin).href,
     protectGroups: Object.freeze([...new Set(config.protectedPrefixes.flatMap((rule) => rule.allowedGroups))]),
+    sessionRecheckMinutes,
   });
 }

@@ -53,6 +53,18 @@ describe('admin console over HTTP', () => {
     assert.match((await admin.page('/admin/users')).html, /href="\/admin\/users\/[\w-]+">bob<\/a>/);
   });
 
+  it("says, after a user's groups change, that apps see them at the user's next sign-in; other changes are just saved", async () => {
+    const bob = (await id.services.identity.users.findByLogin('bob'))!;
+    await id.services.identity.groups.create({ name: 'friends' });
+    const fields = { username: 'bob', email: 'bob@example.com', firstName: 'Bob' };
+    const regrouped = await follow(await submit(`/admin/users/${bob.id}`, `/admin/users/${bob.id}`, { ...fields, groups: ['family', 'friends'] }));
+    assert.match(regrouped.html, /Changes saved\. Apps they are signed in to see the new groups at their next sign-in, or sooner with the proxy&#39;s --cookie-refresh\./);
+    const renamed = await follow(await submit(`/admin/users/${bob.id}`, `/admin/users/${bob.id}`, { ...fields, lastName: 'Builder', groups: ['friends', 'family'] }));
+    assert.match(renamed.html, /Changes saved\./);
+    assert.doesNotMatch(renamed.html, /new groups/, 'the same groups in another order are no change');
+    await id.services.identity.groups.setUserGroups(bob.id, ['family']);
+  });
+
   it('shows a taken username next to the username field, keeps what was typed, and creates nobody', async () => {
     const before = await id.services.identity.users.count();
     const response = await submit('/admin/users/new', '/admin/users/new', { username: 'BOB', email: 'other@example.com', firstName: 'Robert' });

@@ -25,6 +25,9 @@ function rawRequest(origin: string, path: string, options: { method?: string; he
 describe('latchkey serve: site, proxy and identity provider in one process', () => {
   let serve: ServeServer;
   let alice: Browser;
+  /** A friend invited with a one-time link, in no group. */
+  let carol: Browser;
+  let carolId: string;
   const toLogin = (next: URL) => !(next.origin === serve.idOrigin && next.pathname === '/login');
 
   /** Follows the browser from a site address until it answers, or until the provider asks to sign in. */
@@ -138,16 +141,16 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
 
   it('leads a friend who enrolled a passkey from a one-time link on to the private section of the site', async () => {
     const { identity } = serve.id.services;
-    const carol = await identity.users.create({ username: 'carol' });
-    const { token } = await identity.links.issue('signin', carol.id, 600);
-    const browser = idBrowser(serve.idOrigin);
-    assert.equal((await browser.useOneTimeLink(token)).status, 303);
-    assert.doesNotMatch((await browser.page('/account?welcome=1')).html, /Go to the site/, 'not before there is a passkey to come back with');
-    assert.equal((await browser.registerPasskey('Phone')).response.status, 200);
-    const { html } = await browser.page('/account?added=1');
+    carolId = (await identity.users.create({ username: 'carol' })).id;
+    const { token } = await identity.links.issue('signin', carolId, 600);
+    carol = idBrowser(serve.idOrigin);
+    assert.equal((await carol.useOneTimeLink(token)).status, 303);
+    assert.doesNotMatch((await carol.page('/account?welcome=1')).html, /Go to the site/, 'not before there is a passkey to come back with');
+    assert.equal((await carol.registerPasskey('Phone')).response.status, 200);
+    const { html } = await carol.page('/account?added=1');
     const href = /<a class="button primary" href="([^"]+)">Go to the site<\/a>/.exec(html)?.[1];
     assert.equal(href, `${serve.siteOrigin}/private/`);
-    const site = await visit(browser, href);
+    const site = await visit(carol, href);
     assert.equal(site.response.status, 200, site.hops.map((h) => `${h.status} ${h.url}`).join(' → '));
     assert.match(await site.response.text(), /PRIVATE-INDEX-SECRET/);
   });
@@ -162,6 +165,16 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     assert.match(groups, /<code>friends<\/code> <span class="muted">\(no --protect rule names it\)<\/span>/);
     assert.doesNotMatch(groups, /<code>family<\/code> <span class="muted">/);
     assert.doesNotMatch(groups, /--allowed-group/);
+  });
+
+  it('tells the admin who adds a signed-in friend to a group that the site sees it within 5 minutes, or at their next sign-in', async () => {
+    assert.equal((await carol.jar.fetch(`${serve.siteOrigin}/private/family/`)).status, 403);
+    await alice.page(`/admin/users/${carolId}`);
+    const saved = await alice.form(`/admin/users/${carolId}`, { username: 'carol', groups: 'family' });
+    assert.equal(saved.status, 303);
+    const { html } = await alice.page(saved.headers.get('location')!);
+    assert.match(html, /Changes saved\. If they are signed in, the site sees the new groups within 5 minutes, or at their next sign-in\./);
+    assert.equal((await carol.jar.fetch(`${serve.siteOrigin}/private/family/`)).status, 403, 'as the message says, not yet');
   });
 
   it('answers the proxy\'s own endpoints on the site: /oauth2/auth says 401 without a session and 202 with one, never with the file', async () => {

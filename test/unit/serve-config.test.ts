@@ -154,7 +154,7 @@ describe('latchkey serve configuration', () => {
 });
 
 describe('what serve tells its identity provider about the site', () => {
-  const site = (protectedPrefixes: { prefix: string; allowedGroups: string[] }[]) => serveContextFor({ siteOrigin: 'https://example.com', protectedPrefixes });
+  const site = (protectedPrefixes: { prefix: string; allowedGroups: string[] }[]) => serveContextFor({ siteOrigin: 'https://example.com', protectedPrefixes }, 5);
 
   it('sends a signed-in user on to the first section every signed-in user may open, else to the home page', () => {
     assert.equal(site([{ prefix: '/family/', allowedGroups: ['family'] }, { prefix: '/private/', allowedGroups: [] }]).siteUrl, 'https://example.com/private/');
