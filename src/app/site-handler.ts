@@ -88,7 +88,12 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
     if (result.status === 403) {
       const session = result.session;
       // the proxy's page: who is signed in and how to switch, never which groups would be let in
-      const page = notAllowedPage({ signedInAs: session ? signedInName(session) : 'someone else', signOutPath, siteHome: '/' });
+      const here = encodePathForLocation(resolution.pathname) + resolution.query;
+      const page = notAllowedPage({
+        signedInAs: session ? signedInName(session) : 'someone else', signOutPath, siteHome: '/',
+        // with rd, sign_out is the proxy's own (toProxy): the cookie goes, and this page signs in again
+        signInAgainPath: `${signOutPath}?rd=${encodeURIComponent(here)}`,
+      });
       // the proxy's page headers too (no framing, no script), as the proxy sends this page
       return send(res, 403, { ...PROXY_PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' }, page.value, req.method === 'HEAD');
     }

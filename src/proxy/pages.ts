@@ -42,6 +42,12 @@ export interface NotAllowedView {
   signedInAs: string;
   /** The proxy's sign_out endpoint: signing out is how to come back as another account. */
   signOutPath: string;
+  /**
+   * sign_out with `rd` back to this page: the session is forgotten and the page signs in again,
+   * with the groups the provider has now (silently while the provider still knows the browser).
+   * Omitted where the refusal came from a sign-in just made, whose groups are already current.
+   */
+  signInAgainPath?: string;
   /** A public part of the site to go back to; omitted where the whole site is closed to this account. */
   siteHome?: string;
 }
@@ -54,5 +60,6 @@ export interface NotAllowedView {
  */
 export const notAllowedPage = (view: NotAllowedView): Html => layout('Not available to this account', html`<h1>This page is not available to your account</h1>
 <p role="alert">You are signed in as <strong>${view.signedInAs}</strong>, but this account does not have access here.</p>
+${view.signInAgainPath ? html`<p>If you were given access just now, <a href="${view.signInAgainPath}">sign out and in again</a> to use it.</p>` : ''}
 <p>To use another account, <a href="${view.signOutPath}">sign out</a>, then sign in with it. If this account should have access, ask the site's administrator.</p>
 ${view.siteHome ? html`<p><a href="${view.siteHome}">Back to the site</a></p>` : ''}`);

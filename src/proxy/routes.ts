@@ -62,12 +62,14 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
 
   /**
    * A signed-in account the access rules refuse: a browser gets a page saying who it is signed in
-   * as and how to switch accounts; a program gets the JSON error.
+   * as and how to switch accounts; a program gets the JSON error. `returnTo` (a validated target):
+   * the page also offers to sign out and back in to it, for access granted since the session began.
    */
-  const notAllowed = (request: FastifyRequest, reply: FastifyReply, error: AppError, signedInAs: string) => {
+  const notAllowed = (request: FastifyRequest, reply: FastifyReply, error: AppError, signedInAs: string, returnTo?: string) => {
     if (!wantsHtml(request)) return sendError(request, reply, error);
     request.log.info({ code: error.code, status: 403 }, 'request refused');
-    const page = notAllowedPage({ signedInAs, signOutPath: switchAccountPath() });
+    const signInAgainPath = returnTo ? `${prefix}/sign_out?rd=${encodeURIComponent(returnTo)}` : undefined;
+    const page = notAllowedPage({ signedInAs, signOutPath: switchAccountPath(), signInAgainPath });
     return noStore(reply).code(403).type('text/html; charset=utf-8').send(page.value);
   };
 

@@ -34,7 +34,7 @@ import { answerAndClose, isWebSocketUpgrade } from './upgrade-socket.ts';
 export interface FlowHelpers {
   browserRequest(request: FastifyRequest): BrowserRequest;
   flow(request: FastifyRequest, reply: FastifyReply, run: () => Promise<FlowResult>): Promise<unknown>;
-  notAllowed(request: FastifyRequest, reply: FastifyReply, error: AppError, signedInAs: string): unknown;
+  notAllowed(request: FastifyRequest, reply: FastifyReply, error: AppError, signedInAs: string, returnTo?: string): unknown;
 }
 
 /**
@@ -96,7 +96,8 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     reply.header('cache-control', 'no-store');
     if (status === 403) {
       if (!session) throw forbidden(NOT_ALLOWED); // a 403 always comes with the refused session
-      return helpers.notAllowed(request, reply, forbidden(NOT_ALLOWED), signedInName(session));
+      // back to where a sign-in from here would return (validated), with the groups the provider has now
+      return helpers.notAllowed(request, reply, forbidden(NOT_ALLOWED), signedInName(session), findRedirect(rt, helpers.browserRequest(request)));
     }
     if (wantsJsonOnly(request.headers.accept)) throw unauthorized();
     const browser = helpers.browserRequest(request);

@@ -64,7 +64,7 @@ describe('sign-in rules with --allowed-group and --insecure-oidc-allow-unverifie
 // named (oauth2-proxy shows a plain "Forbidden").
 describe('the page for a signed-in account that --allowed-group refuses', () => {
   const GROUP = 'grp-7f3a_staff';
-  const groups: Record<string, string[]> = { bob: ['guests'], cy: [GROUP] };
+  const groups: Record<string, string[]> = { bob: ['guests'], cy: [GROUP], dee: [GROUP] };
   let h: ProxyHarness;
   before(async () => {
     h = await startProxyHarness({
@@ -87,7 +87,9 @@ describe('the page for a signed-in account that --allowed-group refuses', () => 
 
   it('at sign-in: a page for a browser, the JSON error for a program', async () => {
     const jar = new CookieJar();
-    await assertNotAllowedPage(await jar.fetch(await h.reachCallback(jar, 'bob'), { headers: { accept: 'text/html' } }), 'bob-name');
+    const atSignIn = await jar.fetch(await h.reachCallback(jar, 'bob'), { headers: { accept: 'text/html' } });
+    await assertNotAllowedPage(atSignIn.clone(), 'bob-name');
+    assert.doesNotMatch(await atSignIn.text(), /sign out and in again/, 'the groups of a sign-in just made are current already');
     const program = await jar.fetch(await h.reachCallback(jar, 'bob'));
     assert.equal(program.status, 403);
     assert.deepEqual({ ...(await program.json()), requestId: undefined }, {
@@ -109,6 +111,23 @@ describe('the page for a signed-in account that --allowed-group refuses', () => 
     assert.equal(signOut.status, 302);
     const after = await jar.fetch(`${h.proxyUrl}/app/`, { headers: { accept: 'text/html' } });
     assert.match(await after.text(), /Sign in with your passkey/);
+  });
+
+  it('later, when the group is given back after the session lost it: "sign out and in again" returns to the page, and the new sign-in lets it in', async () => {
+    const { jar } = await h.signIn('dee');
+    groups.dee = ['guests'];
+    h.clock.advanceMs(61_000); // the session is refreshed and loses the group
+    const refused = await jar.fetch(`${h.proxyUrl}/app/?a=1&b=2`, { headers: { accept: 'text/html' } });
+    await assertNotAllowedPage(refused.clone(), 'dee-name');
+    const href = /<a href="([^"]+)">sign out and in again<\/a>/.exec(await refused.text())![1].replaceAll('&amp;', '&');
+    assert.equal(href, '/oauth2/sign_out?rd=%2Fapp%2F%3Fa%3D1%26b%3D2');
+    groups.dee = [GROUP];
+    const signOut = await jar.fetch(new URL(href, h.proxyUrl).href);
+    assert.equal(signOut.status, 302);
+    assert.equal(signOut.headers.get('location'), '/app/?a=1&b=2');
+    const signIn = await h.signIn('dee', { jar, rd: '/app/?a=1&b=2' });
+    assert.equal(signIn.callback.headers.get('location'), '/app/?a=1&b=2');
+    assert.equal((await jar.fetch(`${h.proxyUrl}/app/?a=1&b=2`)).status, 200);
   });
 
   it("continues the page's sign-out to the provider's sign-out, so that another account can sign in", async () => {

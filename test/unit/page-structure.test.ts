@@ -32,7 +32,7 @@ describe('page structure', () => {
     const pages = [
       signInPage({ startPath: '/oauth2/start', redirect: '/private/' }).value,
       proxyErrorPage({ status: 403, title: 'Not allowed', message: 'No.', requestId: 'r1' }).value,
-      notAllowedPage({ signedInAs: 'dana', signOutPath: '/oauth2/sign_out', siteHome: '/' }).value,
+      notAllowedPage({ signedInAs: 'dana', signOutPath: '/oauth2/sign_out', signInAgainPath: '/oauth2/sign_out?rd=%2Fprivate%2F', siteHome: '/' }).value,
     ];
     for (const page of pages) assert.match(page, /<main>\s*<h1>[\s\S]*<\/main><\/body>/);
   });

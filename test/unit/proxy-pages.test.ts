@@ -10,6 +10,12 @@ describe('notAllowedPage', () => {
     assert.match(page, /<a href="\/auth\/sign_out">sign out<\/a>/);
   });
 
+  it('offers to sign out and in again, for access granted since the session began, only where signing in again would help', () => {
+    const page = notAllowedPage({ signedInAs: 'eve', signOutPath: '/oauth2/sign_out', signInAgainPath: '/oauth2/sign_out?rd=%2Fprivate%2F%3Fa%3D1%26b%3D2' }).value;
+    assert.match(page, /If you were given access just now, <a href="\/oauth2\/sign_out\?rd=%2Fprivate%2F%3Fa%3D1%26b%3D2">sign out and in again<\/a> to use it\./);
+    assert.doesNotMatch(notAllowedPage({ signedInAs: 'eve', signOutPath: '/oauth2/sign_out' }).value, /sign out and in again/);
+  });
+
   it('offers the way back to the site only where there is a public part to go back to', () => {
     assert.doesNotMatch(notAllowedPage({ signedInAs: 'eve', signOutPath: '/oauth2/sign_out' }).value, /Back to the site/);
     assert.match(notAllowedPage({ signedInAs: 'eve', signOutPath: '/oauth2/sign_out', siteHome: '/' }).value, /<a href="\/">Back to the site<\/a>/);
