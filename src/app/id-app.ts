@@ -170,6 +170,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
   });
   await webauthnRoutes(app, {
     webauthn,
+    secureCookies,
     async resolveRegistrant(request) {
       const signedIn = await currentUser(identity, request, secureCookies);
       if (!signedIn) throw new AppError('unauthorized', 401, 'Sign in first (or open your one-time link) to add a passkey.');

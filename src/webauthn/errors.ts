@@ -7,6 +7,13 @@ type Cause = { cause?: unknown };
 export const challengeExpired = (options?: Cause) =>
   new AppError('webauthn_challenge_expired', 400, 'This passkey request expired or was already used. Please start again.', options);
 
+/**
+ * The flow was started in another browser: its cookie is missing or holds another value. Seldom an
+ * attack, mostly cookies cleared or blocked mid-ceremony; either way, starting again fixes it.
+ */
+export const otherBrowser = () =>
+  new AppError('webauthn_other_browser', 400, 'This passkey request was not started in this browser, or its cookie was removed. Please start again.');
+
 /** A flow id used for the other ceremony, or a registration finished for another account than it started for. */
 export const flowMismatch = () =>
   new AppError('webauthn_flow_mismatch', 400, 'This passkey request does not match what you are doing. Please start again.');

@@ -2,7 +2,7 @@
 // discoverable passkey it holds for our RP ID, and the response tells us whose it is.
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { readAccountStatus } from './account-status.ts';
-import { saveFlow, takeFlow } from './ceremony-flow.ts';
+import { saveFlow, takeFlow, type ReturnedFlow, type StartedFlow } from './ceremony-flow.ts';
 import { accountDisabled, invalidResponse, unknownPasskey, userHandleMismatch } from './errors.ts';
 import { fromLibraryError } from './library-error.ts';
 import { simpleWebauthn } from './library.ts';
@@ -16,7 +16,7 @@ export interface PasskeyLogin {
   passkeyId: string;
 }
 
-export async function startLogin(deps: WebauthnSettings): Promise<{ flowId: string; options: PublicKeyCredentialRequestOptionsJSON }> {
+export async function startLogin(deps: WebauthnSettings): Promise<StartedFlow & { options: PublicKeyCredentialRequestOptionsJSON }> {
   const { generateAuthenticationOptions } = await simpleWebauthn();
   const options = await generateAuthenticationOptions({
     rpID: deps.rpId,
@@ -25,12 +25,12 @@ export async function startLogin(deps: WebauthnSettings): Promise<{ flowId: stri
     userVerification: 'required',
     timeout: deps.challengeTtlSeconds * 1000,
   });
-  const flowId = await saveFlow(deps.store, { purpose: 'login', challenge: options.challenge }, deps.challengeTtlSeconds);
-  return { flowId, options };
+  const flow = await saveFlow(deps.store, { purpose: 'login', challenge: options.challenge }, deps.challengeTtlSeconds);
+  return { ...flow, options };
 }
 
-export async function finishLogin(deps: WebauthnSettings, flowId: string, response: unknown): Promise<PasskeyLogin> {
-  const flow = await takeFlow(deps.store, flowId, { purpose: 'login' });
+export async function finishLogin(deps: WebauthnSettings, returned: ReturnedFlow, response: unknown): Promise<PasskeyLogin> {
+  const flow = await takeFlow(deps.store, returned, { purpose: 'login' });
   assertAuthenticationResponse(response);
 
   // §7.2 step 6: the user was not identified before the ceremony, so the credential names them:

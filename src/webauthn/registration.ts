@@ -3,7 +3,7 @@
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { Db } from '../storage/database.ts';
 import { readAccountStatus } from './account-status.ts';
-import { saveFlow, takeFlow } from './ceremony-flow.ts';
+import { saveFlow, takeFlow, type ReturnedFlow, type StartedFlow } from './ceremony-flow.ts';
 import { accountDisabled, invalidPasskeyName, invalidResponse, passkeyAlreadyRegistered, unknownAccount } from './errors.ts';
 import { fromLibraryError } from './library-error.ts';
 import { simpleWebauthn } from './library.ts';
@@ -51,7 +51,7 @@ async function requireActiveAccount(db: Db, userId: string): Promise<void> {
   if (status === 'disabled') throw accountDisabled();
 }
 
-export async function startRegistration(deps: WebauthnSettings, registrant: Registrant): Promise<{ flowId: string; options: PublicKeyCredentialCreationOptionsJSON }> {
+export async function startRegistration(deps: WebauthnSettings, registrant: Registrant): Promise<StartedFlow & { options: PublicKeyCredentialCreationOptionsJSON }> {
   await requireActiveAccount(deps.db, registrant.userId);
   const existing = await listPasskeysByUser(deps.db, registrant.userId);
   const { generateRegistrationOptions } = await simpleWebauthn();
@@ -69,18 +69,18 @@ export async function startRegistration(deps: WebauthnSettings, registrant: Regi
     authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
     supportedAlgorithmIDs: [...SUPPORTED_ALGORITHM_IDS],
   });
-  const flowId = await saveFlow(deps.store, { purpose: 'registration', challenge: options.challenge, userId: registrant.userId }, deps.challengeTtlSeconds);
-  return { flowId, options };
+  const flow = await saveFlow(deps.store, { purpose: 'registration', challenge: options.challenge, userId: registrant.userId }, deps.challengeTtlSeconds);
+  return { ...flow, options };
 }
 
 export async function finishRegistration(
   deps: WebauthnSettings,
-  flowId: string,
+  returned: ReturnedFlow,
   response: unknown,
   input: { userId: string; name?: string },
 ): Promise<Passkey> {
   const chosenName = normalizePasskeyName(input.name);
-  const flow = await takeFlow(deps.store, flowId, { purpose: 'registration', userId: input.userId });
+  const flow = await takeFlow(deps.store, returned, { purpose: 'registration', userId: input.userId });
   assertRegistrationResponse(response);
 
   // §7.1 steps 5-24: client data, RP ID hash, UP/UV flags, algorithm and the 'none' attestation.

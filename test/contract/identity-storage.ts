@@ -256,10 +256,10 @@ export function identityStorageContract(name: string, backend: DatabaseBackend) 
       const registrant = await wx.addUser('alice');
       const authenticator = wx.authenticator();
       const registration = await wx.webauthn.startRegistration(registrant);
-      const passkey = await wx.webauthn.finishRegistration(registration.flowId, authenticator.register(registration.options), { userId: 'alice' });
+      const passkey = await wx.webauthn.finishRegistration(registration, authenticator.register(registration.options), { userId: 'alice' });
       wx.clock.advanceMs(5000);
       const login = await wx.webauthn.startLogin();
-      assert.deepEqual(await wx.webauthn.finishLogin(login.flowId, authenticator.login(login.options, { signCount: 7 })), { userId: 'alice', passkeyId: passkey.id });
+      assert.deepEqual(await wx.webauthn.finishLogin(login, authenticator.login(login.options, { signCount: 7 })), { userId: 'alice', passkeyId: passkey.id });
       const row = await wx.db.selectFrom('passkeys').selectAll().where('id', '=', passkey.id).executeTakeFirstOrThrow();
       assert.equal(Number(row.sign_count), 7);
       assert.equal(Number(row.last_used_at), wx.clock.nowMs());
@@ -269,18 +269,18 @@ export function identityStorageContract(name: string, backend: DatabaseBackend) 
       const registrant = await wx.addUser('bob');
       const authenticator = wx.authenticator();
       const registration = await wx.webauthn.startRegistration(registrant);
-      await wx.webauthn.finishRegistration(registration.flowId, authenticator.register(registration.options), { userId: 'bob' });
+      await wx.webauthn.finishRegistration(registration, authenticator.register(registration.options), { userId: 'bob' });
       const login = await wx.webauthn.startLogin();
       const assertion = authenticator.login(login.options);
-      await wx.webauthn.finishLogin(login.flowId, assertion);
-      await assert.rejects(wx.webauthn.finishLogin(login.flowId, assertion));
+      await wx.webauthn.finishLogin(login, assertion);
+      await assert.rejects(wx.webauthn.finishLogin(login, assertion));
     });
 
     it('lists only the user\'s own passkeys, oldest first', async () => {
       const registrant = await wx.addUser('carol');
       for (const signal of [1, 2]) {
         const registration = await wx.webauthn.startRegistration(registrant);
-        await wx.webauthn.finishRegistration(registration.flowId, wx.authenticator().register(registration.options), { userId: 'carol' });
+        await wx.webauthn.finishRegistration(registration, wx.authenticator().register(registration.options), { userId: 'carol' });
         wx.clock.advanceMs(signal * 1000);
       }
       const list = await wx.webauthn.listPasskeys('carol');

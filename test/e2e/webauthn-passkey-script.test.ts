@@ -2,6 +2,7 @@
 // and assets, under a CSP that forbids inline scripts.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { manualClock } from '../../src/core/clock.ts';
@@ -36,6 +37,7 @@ describe('passkey browser script', () => {
     database = await openMigratedDatabase(':memory:');
     const clock = manualClock(Date.now());
     app = Fastify();
+    await app.register(cookie);
     installErrorHandling(app);
     // Every response forbids inline scripts, as the real pages do.
     app.addHook('onSend', async (_request, reply) => { reply.header('content-security-policy', "default-src 'self'; script-src 'self'"); });
@@ -51,6 +53,7 @@ describe('passkey browser script', () => {
     const requireCsrf = (header: unknown) => { if (header !== CSRF_TOKEN) throw forbidden('Missing CSRF token.'); };
     await app.register(webauthnRoutes, {
       webauthn,
+      secureCookies: false,
       async resolveRegistrant(request) {
         requireCsrf(request.headers['x-csrf-token']);
         return { userId: 'alice', username: 'alice', displayName: 'Alice' };
@@ -99,6 +102,22 @@ describe('passkey browser script', () => {
     await tab.click('[data-passkey-register]');
     await tab.waitForURL(/\/done\?registered=Test(\+|%20)laptop/);
     await tab.goto(`${origin}/signin`);
+    await tab.click('[data-passkey-login]');
+    await tab.waitForURL(/\/done\?user=alice/);
+  });
+
+  it("asks to start again when the ceremony's cookie does not come back, and signs in when the button is pressed again", async () => {
+    await tab.goto(`${origin}/signin`);
+    // The start's cookie is lost (cookies cleared mid-ceremony, or another browser finishing): the finish comes without it.
+    await tab.route('**/api/webauthn/login/start', async (route) => {
+      const response = await route.fetch();
+      await context.clearCookies({ name: /latchkey_webauthn_/ });
+      await route.fulfill({ response, headers: Object.fromEntries(Object.entries(response.headers()).filter(([name]) => name !== 'set-cookie')) });
+    }, { times: 1 });
+    await tab.click('[data-passkey-login]');
+    await tab.waitForFunction(() => document.querySelector('[role="alert"]')?.textContent?.includes('start again'));
+    assert.match(String(await alertText()), /not started in this browser, or its cookie was removed\. Please start again\./);
+    assert.equal(await tab.isEnabled('[data-passkey-login]'), true);
     await tab.click('[data-passkey-login]');
     await tab.waitForURL(/\/done\?user=alice/);
   });

@@ -3,7 +3,8 @@ import { BrowserJar } from './browser-jar.ts';
 
 /**
  * A scripted browser for `latchkey id`: a cookie jar, a software passkey, and the same requests
- * the sign-in pages' script makes (Origin, Sec-Fetch-Site and the CSRF token included).
+ * the sign-in pages' script makes (Origin, Sec-Fetch-Site and the CSRF token included; the jar
+ * carries each passkey ceremony's cookie from its start to its finish, as a browser does).
  */
 export function idBrowser(origin: string, algorithm: 'ES256' | 'EdDSA' | 'RS256' = 'ES256') {
   const jar = new BrowserJar();

@@ -58,6 +58,23 @@ describe('latchkey id: first admin, passkeys and sign-in over HTTP', () => {
     assert.equal((await admin.page('/account')).response.status, 200);
   });
 
+  it('does not let another browser finish a sign-in with the flow id and the signed assertion it captured', async () => {
+    await admin.form('/logout', {});
+    await admin.page('/login');
+    const start = await admin.json('/api/webauthn/login/start', {});
+    const finish = { flowId: start.body.flowId, response: admin.authenticator.login(start.body.options as never) };
+    // What an extension or a logging proxy could copy; the attacker has a sign-in page (and CSRF token) of their own.
+    const attacker = idBrowser(id.origin);
+    await attacker.page('/login');
+    const stolen = await attacker.json('/api/webauthn/login/finish', finish);
+    assert.equal(stolen.response.status, 400);
+    assert.equal(stolen.body.error, 'webauthn_other_browser');
+    assert.equal((await attacker.page('/account')).response.status, 302, 'the attacker has no session');
+    // The flow is spent: the person starts again, and that works.
+    assert.equal((await admin.json('/api/webauthn/login/finish', finish)).body.error, 'webauthn_challenge_expired');
+    assert.equal((await admin.signInWithPasskey()).response.status, 200);
+  });
+
   it('refuses a form post that comes from another site, and changes nothing', async () => {
     const before = await id.services.database.db.selectFrom('web_sessions').select('id_hash').execute();
     const response = await admin.jar.fetch(`${id.origin}/logout`, {

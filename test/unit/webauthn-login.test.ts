@@ -15,8 +15,8 @@ describe('usernameless passkey login', () => {
   async function enrolled(userId = 'alice', algorithm: SoftAlgorithm = 'ES256'): Promise<{ authenticator: SoftAuthenticator; passkeyId: string }> {
     const registrant = await fx.addUser(userId);
     const authenticator = fx.authenticator({ algorithm });
-    const { flowId, options } = await fx.webauthn.startRegistration(registrant);
-    const passkey = await fx.webauthn.finishRegistration(flowId, authenticator.register(options), { userId });
+    const { options, ...flow } = await fx.webauthn.startRegistration(registrant);
+    const passkey = await fx.webauthn.finishRegistration(flow, authenticator.register(options), { userId });
     return { authenticator, passkeyId: passkey.id };
   }
 
@@ -25,8 +25,8 @@ describe('usernameless passkey login', () => {
   for (const algorithm of ['ES256', 'EdDSA', 'RS256'] as const) {
     it(`signs in with a ${algorithm} passkey without asking for a username`, async () => {
       const { authenticator, passkeyId } = await enrolled('alice', algorithm);
-      const { flowId, options } = await fx.webauthn.startLogin();
-      const result = await fx.webauthn.finishLogin(flowId, authenticator.login(options));
+      const { options, ...flow } = await fx.webauthn.startLogin();
+      const result = await fx.webauthn.finishLogin(flow, authenticator.login(options));
       assert.deepEqual(result, { userId: 'alice', passkeyId });
     });
   }
@@ -41,8 +41,8 @@ describe('usernameless passkey login', () => {
   it('records the new signature counter and when the passkey was used', async () => {
     const { authenticator, passkeyId } = await enrolled();
     fx.clock.advanceMs(5000);
-    const { flowId, options } = await fx.webauthn.startLogin();
-    await fx.webauthn.finishLogin(flowId, authenticator.login(options, { signCount: 7 }));
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    await fx.webauthn.finishLogin(flow, authenticator.login(options, { signCount: 7 }));
     const row = await storedPasskey(passkeyId);
     assert.equal(Number(row.sign_count), 7);
     assert.equal(Number(row.last_used_at), fx.clock.nowMs());
@@ -52,102 +52,113 @@ describe('usernameless passkey login', () => {
     await fx.addUser('alice');
     const authenticator = fx.authenticator({ signCounter: 'zero' });
     const registration = await fx.webauthn.startRegistration({ userId: 'alice', username: 'alice', displayName: 'Alice' });
-    await fx.webauthn.finishRegistration(registration.flowId, authenticator.register(registration.options), { userId: 'alice' });
+    await fx.webauthn.finishRegistration(registration, authenticator.register(registration.options), { userId: 'alice' });
     for (let i = 0; i < 2; i++) {
-      const { flowId, options } = await fx.webauthn.startLogin();
-      assert.equal((await fx.webauthn.finishLogin(flowId, authenticator.login(options))).userId, 'alice');
+      const { options, ...flow } = await fx.webauthn.startLogin();
+      assert.equal((await fx.webauthn.finishLogin(flow, authenticator.login(options))).userId, 'alice');
     }
   });
 
   it('refuses a counter that did not increase, as a possibly cloned authenticator, and keeps the stored counter', async () => {
     const { authenticator, passkeyId } = await enrolled();
     const first = await fx.webauthn.startLogin();
-    await fx.webauthn.finishLogin(first.flowId, authenticator.login(first.options, { signCount: 5 }));
+    await fx.webauthn.finishLogin(first, authenticator.login(first.options, { signCount: 5 }));
     const second = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(second.flowId, authenticator.login(second.options, { signCount: 5 })), { code: 'webauthn_counter_regressed' });
+    await assert.rejects(fx.webauthn.finishLogin(second, authenticator.login(second.options, { signCount: 5 })), { code: 'webauthn_counter_regressed' });
     assert.equal(Number((await storedPasskey(passkeyId)).sign_count), 5);
   });
 
   it('refuses an assertion made on another origin', async () => {
     const { authenticator } = await enrolled();
-    const { flowId, options } = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(flowId, authenticator.login(options, { origin: 'https://evil.test' })), { code: 'webauthn_origin_mismatch', status: 400 });
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    await assert.rejects(fx.webauthn.finishLogin(flow, authenticator.login(options, { origin: 'https://evil.test' })), { code: 'webauthn_origin_mismatch', status: 400 });
   });
 
   it('refuses authenticator data for another RP ID', async () => {
     const { authenticator } = await enrolled();
-    const { flowId, options } = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(flowId, authenticator.login(options, { rpIdForHash: 'example.com' })), { code: 'webauthn_rp_mismatch' });
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    await assert.rejects(fx.webauthn.finishLogin(flow, authenticator.login(options, { rpIdForHash: 'example.com' })), { code: 'webauthn_rp_mismatch' });
   });
 
   it('refuses an assertion without user verification', async () => {
     const { authenticator } = await enrolled();
-    const { flowId, options } = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(flowId, authenticator.login(options, { userVerified: false })), { code: 'webauthn_user_verification_missing' });
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    await assert.rejects(fx.webauthn.finishLogin(flow, authenticator.login(options, { userVerified: false })), { code: 'webauthn_user_verification_missing' });
   });
 
   it('refuses an assertion signed over another challenge', async () => {
     const { authenticator } = await enrolled();
     const stale = await fx.webauthn.startLogin();
-    const { flowId } = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(flowId, authenticator.login(stale.options)), { code: 'webauthn_challenge_mismatch' });
+    const flow = await fx.webauthn.startLogin();
+    await assert.rejects(fx.webauthn.finishLogin(flow, authenticator.login(stale.options)), { code: 'webauthn_challenge_mismatch' });
   });
 
   it('refuses a replayed assertion: the flow is gone after the first use', async () => {
     const { authenticator } = await enrolled();
-    const { flowId, options } = await fx.webauthn.startLogin();
+    const { options, ...flow } = await fx.webauthn.startLogin();
     const response = authenticator.login(options);
-    await fx.webauthn.finishLogin(flowId, response);
-    await assert.rejects(fx.webauthn.finishLogin(flowId, response), { code: 'webauthn_challenge_expired' });
+    await fx.webauthn.finishLogin(flow, response);
+    await assert.rejects(fx.webauthn.finishLogin(flow, response), { code: 'webauthn_challenge_expired' });
+  });
+
+  it("refuses a valid assertion finished without the starting browser's secret, or with another, and spends the flow", async () => {
+    const { authenticator } = await enrolled();
+    const elsewhere = await fx.webauthn.startLogin();
+    for (const browserSecret of [undefined, '', elsewhere.browserSecret]) {
+      const { options, ...flow } = await fx.webauthn.startLogin();
+      const response = authenticator.login(options);
+      await assert.rejects(fx.webauthn.finishLogin({ flowId: flow.flowId, browserSecret }, response), { code: 'webauthn_other_browser', status: 400 });
+      await assert.rejects(fx.webauthn.finishLogin(flow, response), { code: 'webauthn_challenge_expired' });
+    }
   });
 
   it('refuses an assertion after the challenge expired', async () => {
     const { authenticator } = await enrolled();
-    const { flowId, options } = await fx.webauthn.startLogin();
+    const { options, ...flow } = await fx.webauthn.startLogin();
     fx.clock.advanceMs(300_001);
-    await assert.rejects(fx.webauthn.finishLogin(flowId, authenticator.login(options)), { code: 'webauthn_challenge_expired' });
+    await assert.rejects(fx.webauthn.finishLogin(flow, authenticator.login(options)), { code: 'webauthn_challenge_expired' });
   });
 
   it('refuses to finish a login with a registration flow id', async () => {
     const { authenticator } = await enrolled();
     const registration = await fx.webauthn.startRegistration({ userId: 'alice', username: 'alice', displayName: 'Alice' });
     const login = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(registration.flowId, authenticator.login(login.options)), { code: 'webauthn_flow_mismatch' });
+    await assert.rejects(fx.webauthn.finishLogin(registration, authenticator.login(login.options)), { code: 'webauthn_flow_mismatch' });
   });
 
   it('refuses a passkey that is not registered here', async () => {
     await enrolled();
     const stranger = fx.authenticator();
     stranger.register({ rp: { id: RP_ID, name: 'x' }, user: { id: 'AAAA', name: 'x', displayName: 'x' }, challenge: 'AAAA', pubKeyCredParams: [{ type: 'public-key', alg: -7 }] });
-    const { flowId, options } = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(flowId, stranger.login(options)), { code: 'webauthn_unknown_passkey' });
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    await assert.rejects(fx.webauthn.finishLogin(flow, stranger.login(options)), { code: 'webauthn_unknown_passkey' });
   });
 
   it("refuses a user handle that is not the passkey owner's", async () => {
     const { authenticator } = await enrolled('alice');
     await fx.addUser('bob');
-    const { flowId, options } = await fx.webauthn.startLogin();
+    const { options, ...flow } = await fx.webauthn.startLogin();
     const response = authenticator.login(options, { userHandle: Buffer.from('bob').toString('base64url') });
-    await assert.rejects(fx.webauthn.finishLogin(flowId, response), { code: 'webauthn_user_handle_mismatch' });
+    await assert.rejects(fx.webauthn.finishLogin(flow, response), { code: 'webauthn_user_handle_mismatch' });
   });
 
   it('refuses an assertion without a user handle, which a usernameless login needs', async () => {
     const { authenticator } = await enrolled();
-    const { flowId, options } = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(flowId, authenticator.login(options, { userHandle: null })), { code: 'webauthn_invalid_response' });
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    await assert.rejects(fx.webauthn.finishLogin(flow, authenticator.login(options, { userHandle: null })), { code: 'webauthn_invalid_response' });
   });
 
   it('refuses a forged signature', async () => {
     const { authenticator } = await enrolled();
-    const { flowId, options } = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(flowId, authenticator.login(options, { tamperSignature: true })), { code: 'webauthn_invalid_response' });
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    await assert.rejects(fx.webauthn.finishLogin(flow, authenticator.login(options, { tamperSignature: true })), { code: 'webauthn_invalid_response' });
   });
 
   it('refuses a disabled account and does not record the use', async () => {
     const { authenticator, passkeyId } = await enrolled('bob');
     await fx.db.updateTable('users').set({ disabled: 1 }).where('id', '=', 'bob').execute();
-    const { flowId, options } = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(flowId, authenticator.login(options)), { code: 'webauthn_account_disabled', status: 403 });
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    await assert.rejects(fx.webauthn.finishLogin(flow, authenticator.login(options)), { code: 'webauthn_account_disabled', status: 403 });
     assert.equal((await storedPasskey(passkeyId)).last_used_at, null);
   });
 
@@ -161,16 +172,16 @@ describe('usernameless passkey login', () => {
       (valid) => ({ ...valid, response: { ...valid.response, authenticatorData: Buffer.from('short').toString('base64url') } }),
     ];
     for (const breakIt of variants) {
-      const { flowId, options } = await fx.webauthn.startLogin();
+      const { options, ...flow } = await fx.webauthn.startLogin();
       const valid = authenticator.login(options) as unknown as LooseResponse;
-      await assert.rejects(fx.webauthn.finishLogin(flowId, breakIt(valid)), { code: 'webauthn_invalid_response', status: 400 });
+      await assert.rejects(fx.webauthn.finishLogin(flow, breakIt(valid)), { code: 'webauthn_invalid_response', status: 400 });
     }
   });
 
   it('never shows the library’s own error text to the user', async () => {
     const { authenticator } = await enrolled();
-    const { flowId, options } = await fx.webauthn.startLogin();
-    const error = await fx.webauthn.finishLogin(flowId, authenticator.login(options, { origin: 'https://evil.test' })).catch((e) => e);
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    const error = await fx.webauthn.finishLogin(flow, authenticator.login(options, { origin: 'https://evil.test' })).catch((e) => e);
     assert.doesNotMatch(error.message, /evil\.test|expected/i);
     assert.match(String(error.cause?.message), /evil\.test/);
   });
@@ -181,11 +192,11 @@ describe('usernameless passkey login', () => {
       const alice = await dbfx.addUser('alice');
       const authenticator = dbfx.authenticator();
       const registration = await dbfx.webauthn.startRegistration(alice);
-      await dbfx.webauthn.finishRegistration(registration.flowId, authenticator.register(registration.options), { userId: 'alice' });
-      const { flowId, options } = await dbfx.webauthn.startLogin();
+      await dbfx.webauthn.finishRegistration(registration, authenticator.register(registration.options), { userId: 'alice' });
+      const { options, ...flow } = await dbfx.webauthn.startLogin();
       const response = authenticator.login(options);
-      assert.equal((await dbfx.webauthn.finishLogin(flowId, response)).userId, 'alice');
-      await assert.rejects(dbfx.webauthn.finishLogin(flowId, response), { code: 'webauthn_challenge_expired' });
+      assert.equal((await dbfx.webauthn.finishLogin(flow, response)).userId, 'alice');
+      await assert.rejects(dbfx.webauthn.finishLogin(flow, response), { code: 'webauthn_challenge_expired' });
     } finally {
       await dbfx.close();
     }

@@ -10,8 +10,8 @@ describe("managing a user's passkeys", () => {
   async function enrolled(userId: string) {
     const registrant = await fx.addUser(userId);
     const authenticator = fx.authenticator();
-    const { flowId, options } = await fx.webauthn.startRegistration(registrant);
-    const passkey = await fx.webauthn.finishRegistration(flowId, authenticator.register(options), { userId });
+    const { options, ...flow } = await fx.webauthn.startRegistration(registrant);
+    const passkey = await fx.webauthn.finishRegistration(flow, authenticator.register(options), { userId });
     return { authenticator, passkey };
   }
 
@@ -44,16 +44,16 @@ describe("managing a user's passkeys", () => {
     const { authenticator, passkey } = await enrolled('alice');
     await fx.webauthn.deletePasskey('alice', passkey.id);
     assert.equal(await fx.webauthn.countPasskeys('alice'), 0);
-    const { flowId, options } = await fx.webauthn.startLogin();
-    await assert.rejects(fx.webauthn.finishLogin(flowId, authenticator.login(options)), { code: 'webauthn_unknown_passkey' });
+    const { options, ...flow } = await fx.webauthn.startLogin();
+    await assert.rejects(fx.webauthn.finishLogin(flow, authenticator.login(options)), { code: 'webauthn_unknown_passkey' });
   });
 
   it('lists only the user’s own passkeys, oldest first, with what the authenticator reported', async () => {
     const { passkey: first } = await enrolled('alice');
     await enrolled('bob');
     fx.clock.advanceMs(1000);
-    const { flowId, options } = await fx.webauthn.startRegistration({ userId: 'alice', username: 'alice', displayName: 'Alice' });
-    const second = await fx.webauthn.finishRegistration(flowId, fx.authenticator({ backupEligible: false }).register(options), { userId: 'alice' });
+    const { options, ...flow } = await fx.webauthn.startRegistration({ userId: 'alice', username: 'alice', displayName: 'Alice' });
+    const second = await fx.webauthn.finishRegistration(flow, fx.authenticator({ backupEligible: false }).register(options), { userId: 'alice' });
     const listed = await fx.webauthn.listPasskeys('alice');
     assert.deepEqual(listed.map((p) => p.id), [first.id, second.id]);
     assert.deepEqual(listed.map((p) => [p.backupEligible, p.backupState]), [[true, true], [false, false]]);

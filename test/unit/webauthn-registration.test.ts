@@ -16,8 +16,8 @@ describe('passkey registration', () => {
     it(`registers a ${algorithm} passkey and stores it for the user`, async () => {
       const alice = await fx.addUser('alice');
       const authenticator = fx.authenticator({ algorithm });
-      const { flowId, options } = await fx.webauthn.startRegistration(alice);
-      const passkey = await fx.webauthn.finishRegistration(flowId, authenticator.register(options), { userId: 'alice' });
+      const { options, ...flow } = await fx.webauthn.startRegistration(alice);
+      const passkey = await fx.webauthn.finishRegistration(flow, authenticator.register(options), { userId: 'alice' });
 
       assert.equal(passkey.id, authenticator.credentialIds()[0]);
       assert.equal(passkey.userId, 'alice');
@@ -42,7 +42,7 @@ describe('passkey registration', () => {
     const alice = await fx.addUser('alice');
     const authenticator = fx.authenticator();
     const first = await fx.webauthn.startRegistration(alice);
-    await fx.webauthn.finishRegistration(first.flowId, authenticator.register(first.options), { userId: 'alice' });
+    await fx.webauthn.finishRegistration(first, authenticator.register(first.options), { userId: 'alice' });
     const second = await fx.webauthn.startRegistration(alice);
     assert.deepEqual(second.options.excludeCredentials?.map((descriptor) => descriptor.id), authenticator.credentialIds());
     assert.throws(() => authenticator.register(second.options), /InvalidStateError/);
@@ -51,64 +51,73 @@ describe('passkey registration', () => {
   it('names a second passkey "Passkey 2" and keeps a name the user chose', async () => {
     const alice = await fx.addUser('alice');
     const first = await fx.webauthn.startRegistration(alice);
-    await fx.webauthn.finishRegistration(first.flowId, fx.authenticator().register(first.options), { userId: 'alice', name: '  Laptop ' });
+    await fx.webauthn.finishRegistration(first, fx.authenticator().register(first.options), { userId: 'alice', name: '  Laptop ' });
     fx.clock.advanceMs(1000);
     const second = await fx.webauthn.startRegistration(alice);
-    const passkey = await fx.webauthn.finishRegistration(second.flowId, fx.authenticator().register(second.options), { userId: 'alice' });
+    const passkey = await fx.webauthn.finishRegistration(second, fx.authenticator().register(second.options), { userId: 'alice' });
     assert.deepEqual((await fx.webauthn.listPasskeys('alice')).map((p) => p.name), ['Laptop', 'Passkey 2']);
     assert.equal(passkey.name, 'Passkey 2');
   });
 
   it('refuses a response made on another origin', async () => {
     const alice = await fx.addUser('alice');
-    const { flowId, options } = await fx.webauthn.startRegistration(alice);
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
     const response = fx.authenticator().register(options, { origin: 'https://id.example.com.evil.test' });
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, response, { userId: 'alice' }), { code: 'webauthn_origin_mismatch', status: 400 });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, response, { userId: 'alice' }), { code: 'webauthn_origin_mismatch', status: 400 });
     assert.equal(await passkeyCount(), 0);
   });
 
   it('refuses authenticator data for another RP ID', async () => {
     const alice = await fx.addUser('alice');
-    const { flowId, options } = await fx.webauthn.startRegistration(alice);
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
     const response = fx.authenticator().register(options, { rpIdForHash: 'evil.test' });
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, response, { userId: 'alice' }), { code: 'webauthn_rp_mismatch' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, response, { userId: 'alice' }), { code: 'webauthn_rp_mismatch' });
   });
 
   it('refuses a credential made without user verification', async () => {
     const alice = await fx.addUser('alice');
-    const { flowId, options } = await fx.webauthn.startRegistration(alice);
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
     const response = fx.authenticator().register(options, { userVerified: false });
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, response, { userId: 'alice' }), { code: 'webauthn_user_verification_missing' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, response, { userId: 'alice' }), { code: 'webauthn_user_verification_missing' });
   });
 
   it('refuses a response that answers another challenge', async () => {
     const alice = await fx.addUser('alice');
-    const { flowId, options } = await fx.webauthn.startRegistration(alice);
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
     const response = fx.authenticator().register(options, { challenge: Buffer.from('another challenge').toString('base64url') });
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, response, { userId: 'alice' }), { code: 'webauthn_challenge_mismatch' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, response, { userId: 'alice' }), { code: 'webauthn_challenge_mismatch' });
   });
 
   it('refuses a client data type other than webauthn.create', async () => {
     const alice = await fx.addUser('alice');
-    const { flowId, options } = await fx.webauthn.startRegistration(alice);
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
     const response = fx.authenticator().register(options, { type: 'webauthn.get' });
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, response, { userId: 'alice' }), { code: 'webauthn_invalid_response' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, response, { userId: 'alice' }), { code: 'webauthn_invalid_response' });
   });
 
   it('accepts a flow once: finishing it again is refused as expired', async () => {
     const alice = await fx.addUser('alice');
-    const { flowId, options } = await fx.webauthn.startRegistration(alice);
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
     const response = fx.authenticator().register(options);
-    await fx.webauthn.finishRegistration(flowId, response, { userId: 'alice' });
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, response, { userId: 'alice' }), { code: 'webauthn_challenge_expired' });
+    await fx.webauthn.finishRegistration(flow, response, { userId: 'alice' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, response, { userId: 'alice' }), { code: 'webauthn_challenge_expired' });
     assert.equal(await passkeyCount(), 1);
+  });
+
+  it("refuses a credential finished without the starting browser's secret, stores nothing, and spends the flow", async () => {
+    const alice = await fx.addUser('alice');
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
+    const response = fx.authenticator().register(options);
+    await assert.rejects(fx.webauthn.finishRegistration({ flowId: flow.flowId, browserSecret: undefined }, response, { userId: 'alice' }), { code: 'webauthn_other_browser' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, response, { userId: 'alice' }), { code: 'webauthn_challenge_expired' });
+    assert.equal(await passkeyCount(), 0);
   });
 
   it('refuses a flow finished after its challenge expired', async () => {
     const alice = await fx.addUser('alice');
-    const { flowId, options } = await fx.webauthn.startRegistration(alice);
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
     fx.clock.advanceMs(301_000);
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, fx.authenticator().register(options), { userId: 'alice' }), { code: 'webauthn_challenge_expired' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, fx.authenticator().register(options), { userId: 'alice' }), { code: 'webauthn_challenge_expired' });
   });
 
   it('refuses to finish a registration with a login flow id', async () => {
@@ -116,16 +125,16 @@ describe('passkey registration', () => {
     const registration = await fx.webauthn.startRegistration(alice);
     const login = await fx.webauthn.startLogin();
     const response = fx.authenticator().register(registration.options);
-    await assert.rejects(fx.webauthn.finishRegistration(login.flowId, response, { userId: 'alice' }), { code: 'webauthn_flow_mismatch' });
+    await assert.rejects(fx.webauthn.finishRegistration(login, response, { userId: 'alice' }), { code: 'webauthn_flow_mismatch' });
     assert.equal(await passkeyCount(), 0);
   });
 
   it('refuses to attach the passkey to another account than the flow was started for', async () => {
     const alice = await fx.addUser('alice');
     await fx.addUser('mallory');
-    const { flowId, options } = await fx.webauthn.startRegistration(alice);
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
     const response = fx.authenticator().register(options);
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, response, { userId: 'mallory' }), { code: 'webauthn_flow_mismatch' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, response, { userId: 'mallory' }), { code: 'webauthn_flow_mismatch' });
     assert.equal(await passkeyCount(), 0);
   });
 
@@ -136,9 +145,9 @@ describe('passkey registration', () => {
 
   it('refuses to finish a registration for an account disabled meanwhile', async () => {
     const bob = await fx.addUser('bob');
-    const { flowId, options } = await fx.webauthn.startRegistration(bob);
+    const { options, ...flow } = await fx.webauthn.startRegistration(bob);
     await fx.db.updateTable('users').set({ disabled: 1 }).where('id', '=', 'bob').execute();
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, fx.authenticator().register(options), { userId: 'bob' }), { code: 'webauthn_account_disabled' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, fx.authenticator().register(options), { userId: 'bob' }), { code: 'webauthn_account_disabled' });
     assert.equal(await passkeyCount(), 0);
   });
 
@@ -146,10 +155,10 @@ describe('passkey registration', () => {
     const alice = await fx.addUser('alice');
     const bob = await fx.addUser('bob');
     const first = await fx.webauthn.startRegistration(alice);
-    const original = await fx.webauthn.finishRegistration(first.flowId, fx.authenticator().register(first.options), { userId: 'alice' });
+    const original = await fx.webauthn.finishRegistration(first, fx.authenticator().register(first.options), { userId: 'alice' });
     const second = await fx.webauthn.startRegistration(bob);
     const colliding = fx.authenticator().register(second.options, { credentialId: original.id });
-    await assert.rejects(fx.webauthn.finishRegistration(second.flowId, colliding, { userId: 'bob' }), { code: 'webauthn_passkey_exists', status: 409 });
+    await assert.rejects(fx.webauthn.finishRegistration(second, colliding, { userId: 'bob' }), { code: 'webauthn_passkey_exists', status: 409 });
     assert.equal((await fx.webauthn.listPasskeys('alice'))[0].publicKey, original.publicKey);
   });
 
@@ -169,19 +178,19 @@ describe('passkey registration', () => {
       (valid) => ({ ...valid, response: { ...valid.response, transports: 'usb' } }),
     ];
     for (const breakIt of variants) {
-      const { flowId, options } = await fx.webauthn.startRegistration(alice);
+      const { options, ...flow } = await fx.webauthn.startRegistration(alice);
       const valid = fx.authenticator().register(options) as unknown as LooseResponse;
-      await assert.rejects(fx.webauthn.finishRegistration(flowId, breakIt(valid), { userId: 'alice' }), { code: 'webauthn_invalid_response', status: 400 });
+      await assert.rejects(fx.webauthn.finishRegistration(flow, breakIt(valid), { userId: 'alice' }), { code: 'webauthn_invalid_response', status: 400 });
     }
     assert.equal(await passkeyCount(), 0);
   });
 
   it('refuses a passkey name longer than 64 characters without using up the flow', async () => {
     const alice = await fx.addUser('alice');
-    const { flowId, options } = await fx.webauthn.startRegistration(alice);
+    const { options, ...flow } = await fx.webauthn.startRegistration(alice);
     const response = fx.authenticator().register(options);
-    await assert.rejects(fx.webauthn.finishRegistration(flowId, response, { userId: 'alice', name: 'x'.repeat(65) }), { code: 'webauthn_invalid_name' });
-    const passkey = await fx.webauthn.finishRegistration(flowId, response, { userId: 'alice', name: 'Phone' });
+    await assert.rejects(fx.webauthn.finishRegistration(flow, response, { userId: 'alice', name: 'x'.repeat(65) }), { code: 'webauthn_invalid_name' });
+    const passkey = await fx.webauthn.finishRegistration(flow, response, { userId: 'alice', name: 'Phone' });
     assert.equal(passkey.name, 'Phone');
   });
 });

@@ -7,7 +7,9 @@
 //
 // Each button posts JSON to /api/webauthn/{login,register}/{start,finish} (with the page's CSRF
 // token from <meta name="csrf-token">, as x-csrf-token), runs the browser ceremony through
-// SimpleWebAuthn, and on success goes to the `redirectTo` the server answered with.
+// SimpleWebAuthn, and on success goes to the `redirectTo` the server answered with. The start also
+// sets an HttpOnly cookie that ties the ceremony to this browser; fetch sends it back with the
+// finish by itself (credentials: 'same-origin'). Without it the server asks to start again.
 import { startAuthentication, startRegistration } from './simplewebauthn-browser.js';
 
 const MESSAGES = {
