@@ -3,6 +3,7 @@
 // is answered only after the proxy's own check (checkAuth, the code behind /oauth2/auth) said
 // 202. A plain node:http handler, so the public-file hot path runs without a framework.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isCountedOutage } from '../core/outage-log.ts';
 import { type AuthCheckResult, checkAuth, checkAuthNow } from '../proxy/auth-check.ts';
 import { isNavigation } from '../proxy/navigation.ts';
 import type { ProxyLogger, ProxyRuntime } from '../proxy/proxy-runtime.ts';
@@ -70,9 +71,10 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
       .catch((error: unknown) => failed(res, error));
   }
 
-  // Fail closed: nothing under the prefix without a definite yes.
+  // Fail closed: nothing under the prefix without a definite yes. (A session store's outage is
+  // logged by the store, not once per request: core/outage-log.ts.)
   function unavailable(res: ServerResponse, error: unknown): void {
-    deps.logger.error({ err: error }, 'auth check failed');
+    if (!isCountedOutage(error)) deps.logger.error({ err: error }, 'auth check failed');
     send(res, 503, { 'retry-after': '5' }, 'The sign-in service is not available right now. Please try again shortly.');
   }
 

@@ -3,6 +3,7 @@
 // as the fastify route in routes.ts (which serve mode and --metrics-address use; a test compares
 // the two): 202, 401 or 403, never a redirect (nginx turns anything else into a 500).
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { isCountedOutage } from '../core/outage-log.ts';
 import { type AuthCheckResult, checkAuth, checkAuthNow } from './auth-check.ts';
 import { peerOf } from './peer.ts';
 import type { ProxyLogger, ProxyRuntime } from './proxy-runtime.ts';
@@ -75,9 +76,11 @@ function answerOf(result: AuthCheckResult): AuthAnswer {
   return { status: result.status, headers };
 }
 
-// Fail closed, and still in a status nginx understands.
+// Fail closed, and still in a status nginx understands. A check that failed because Redis is away
+// is not logged here: the session store's outage log counts those (redis-session-store.ts), as
+// one line per check would be thousands a second under load.
 function failedClosed(log: ProxyLogger, error: unknown): AuthAnswer {
-  log.error({ err: error }, 'auth check failed');
+  if (!isCountedOutage(error)) log.error({ err: error }, 'auth check failed');
   return { status: 401, headers: { 'cache-control': 'no-store', 'content-length': 0 } };
 }
 

@@ -77,7 +77,7 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
   const attributesByHost = new Map<string, CookieAttributes>();
   const rulesByQuery = new Map<string, AccessRule>();
   const noQueryRule = ruleWithQuery(baseRule, null);
-  const sessions = createSessionStore(config, revocations, logger, deps.redisKeyPrefix);
+  const sessions = createSessionStore(config, revocations, logger, clock, deps.redisKeyPrefix);
 
   return {
     config,
@@ -124,11 +124,11 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
   };
 }
 
-function createSessionStore(config: ProxyConfig, revocations: Revocations, logger: ProxyLogger, keyPrefix: string | undefined): SessionStore {
+function createSessionStore(config: ProxyConfig, revocations: Revocations, logger: ProxyLogger, clock: Clock, keyPrefix: string | undefined): SessionStore {
   if (config.sessionStoreType === 'cookie' || !config.redisConnectionUrl) return cookieSessionStore(createCookieCodec(config.cookie.name, config.cookie.secret));
   const redisUrl = config.redisConnectionUrl;
   return lazySessionStore(config.cookie.name, async () => (await import('./redis-session-store.ts')).createRedisSessionStore({
     redisUrl, cookieName: config.cookie.name, cookieSecret: config.cookie.secret, revocations, keyPrefix,
-    onError: (error, message) => logger.warn({ err: error }, message),
+    logger, clock,
   }));
 }

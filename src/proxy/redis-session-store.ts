@@ -36,13 +36,20 @@
 //
 // A sign-in's OAuth state is marked used here too (SET NX, for the CSRF cookie's lifetime), so a
 // callback replayed to another instance is refused as it is at the one that took it.
+//
+// While Redis is away every check fails (closed), thousands a second under load: the failures of
+// the commands a request waits for are counted by an outage log (core/outage-log.ts), which tells
+// the outage in a few lines, and the handlers do not log them one by one.
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { type Clock, systemClock } from '../core/clock.ts';
 import { deriveKey, open, seal } from '../core/crypto.ts';
+import { createOutageLog } from '../core/outage-log.ts';
 import { type CookieAttributes, serializeCookie } from './cookie-header.ts';
 import { createCookieCodec } from './cookie-codec.ts';
 import { REFRESH_REMEMBER_MS, type RefreshOutcome } from './refresher.ts';
+import type { ProxyLogger } from './proxy-runtime.ts';
 import type { Revocations } from './revocations.ts';
 import { type Session, sessionFromJson, sessionToJson } from './session.ts';
 import type { SessionStore } from './session-store.ts';
@@ -55,7 +62,9 @@ export interface RedisSessionStoreOptions {
   revocations: Revocations;
   /** Prepended to every key and the channel; several deployments can share one Redis. */
   keyPrefix?: string;
-  onError?: (error: unknown, message: string) => void;
+  logger?: ProxyLogger;
+  /** Times an outage in the log (default the system clock). */
+  clock?: Clock;
   /** For tests; how long a ticket replaced by a refresh keeps working (default REPLACED_TICKET_GRACE_MS). */
   replacedTicketGraceMs?: number;
 }
@@ -85,6 +94,7 @@ const REFRESH_OUTCOME_MS = REFRESH_REMEMBER_MS;
 const REFRESH_WAIT_MS = 2_000;
 const REFRESH_POLL_MS = 50;
 const REFRESH_ID_BYTES = 16;
+const silentLogger: ProxyLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 // Claims the refresh of one session, or finds what became of it, in one step: nil when the key was
 // free and now holds the caller's lock (ARGV[1], for ARGV[2] ms); otherwise the key's value, another
@@ -176,6 +186,11 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   // auth check fails closed within seconds instead of holding nginx's subrequest open.
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true, connectTimeout: 5_000, commandTimeout: 2_000 });
   let subscriber: Redis | null = null;
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  // One outage for both connections (they reach the same server and go away together); only the
+  // commands' connection answering ends it.
+  const outage = createOutageLog({ backend: 'Redis', logger, clock });
   // Only used for the deletion lines of clear(): the cookie names, split parts included, are the same.
   const cookieNames = createCookieCodec(name, options.cookieSecret);
 
@@ -244,6 +259,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     name,
     async verifyConnection() {
       await redis.ping();
+      outage.answered();
     },
     async start() {
       await redis.connect();
@@ -253,17 +269,25 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
           const { from, sid, sub } = JSON.parse(message) as { from: string; sid?: string; sub?: string };
           if (from !== instanceId) options.revocations.revoke({ sid, sub });
         } catch (error) {
-          options.onError?.(error, 'unreadable revocation message');
+          logger.warn({ err: error }, 'unreadable revocation message');
         }
       });
-      subscriber.on('error', (error) => options.onError?.(error, 'redis subscriber error'));
-      redis.on('error', (error) => options.onError?.(error, 'redis error'));
+      // ioredis reports each failed reconnection: the outage is told once, not every attempt.
+      subscriber.on('error', (error) => outage.connectionFailed(error));
+      redis.on('error', (error) => outage.connectionFailed(error));
+      redis.on('ready', () => outage.answered());
       await subscriber.subscribe(channel);
     },
     async read(sent) {
       const ticket = decodeTicket(sent);
       if (!ticket) return null;
-      const sealed = await redis.getBuffer(sessionKey(ticket.id));
+      let sealed;
+      try {
+        sealed = await redis.getBuffer(sessionKey(ticket.id));
+      } catch (error) {
+        throw outage.requestFailed(error);
+      }
+      outage.answered();
       return sealed ? openSession(sent.get(name)!, ticket, sealed) : null;
     },
     async write(session, attrs, maxAgeSeconds, nowMs, sent) {
@@ -276,20 +300,20 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       try {
         await redis.eval(WRITE_SCRIPT, keys.length, ...keys, sealed, ttlMs, ticket.id, previous?.id ?? '', replacedGraceMs);
       } catch (error) {
-        throw new Error('storing the session in Redis failed', { cause: error });
+        throw outage.requestFailed(error);
       }
       return [serializeCookie(name, encodeTicket(ticket), attrs, maxAgeSeconds, nowMs)];
     },
     async clear(attrs: CookieAttributes, sent) {
       const ticket = decodeTicket(sent);
       // The indexes are named by the session's sub and sid, which only the opened session tells.
-      const sealed = ticket ? await redis.getdelBuffer(sessionKey(ticket.id)) : null;
+      const sealed = ticket ? await redis.getdelBuffer(sessionKey(ticket.id)).catch((error: unknown) => { throw outage.requestFailed(error); }) : null;
       const session = sealed ? openSession(sent.get(name)!, ticket!, sealed) : null;
       if (session) {
         // Signed out already; a ticket left in an index is only dropped later, when its time is past.
         const keys = indexKeys(session);
         await redis.eval(UNINDEX_SCRIPT, keys.length, ...keys, ticket!.id)
-          .catch((error: unknown) => options.onError?.(error, 'taking a signed-out ticket out of its logout index in Redis failed'));
+          .catch((error: unknown) => logger.warn({ err: error }, 'taking a signed-out ticket out of its logout index in Redis failed'));
       }
       return cookieNames.clear(attrs, sent);
     },
@@ -324,13 +348,14 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
         else await redis.set(key, record, 'PX', REFRESH_OUTCOME_MS);
       } catch (error) {
         // The lock stays until it lapses: the other instances keep their sessions meanwhile and spend nothing.
-        options.onError?.(error, 'recording a session refresh in Redis failed');
+        logger.warn({ err: error }, 'recording a session refresh in Redis failed');
       }
       return outcome;
     },
     async claimState(state, ttlSeconds) {
       // SET NX: of two instances handed the same callback, exactly one stores the key and proceeds.
-      return (await redis.set(stateKey(state), '1', 'PX', Math.max(1, ttlSeconds) * 1000, 'NX')) === 'OK';
+      const stored = await redis.set(stateKey(state), '1', 'PX', Math.max(1, ttlSeconds) * 1000, 'NX').catch((error: unknown) => { throw outage.requestFailed(error); });
+      return stored === 'OK';
     },
     async close() {
       await Promise.all([redis, subscriber].map((client) => client?.quit().catch(() => client.disconnect())));

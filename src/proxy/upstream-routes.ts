@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError, badRequest, forbidden, unauthorized } from '../core/errors.ts';
+import { isCountedOutage } from '../core/outage-log.ts';
 import { toAppError } from '../web/error-handler.ts';
 import { checkAuth } from './auth-check.ts';
 import type { Upstream } from './config.ts';
@@ -139,7 +140,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
       upstream.upgrade(req, socket, head, { headers, setCookies, responseHeaders: result?.headers ?? {} });
     } catch (thrown) {
       const error = toAppError(thrown);
-      if (error.status >= 500) rt.logger.error({ err: error.cause ?? error, url: req.url }, 'WebSocket upgrade failed');
+      if (error.status >= 500 && !isCountedOutage(error)) rt.logger.error({ err: error.cause ?? error, url: req.url }, 'WebSocket upgrade failed');
       answerAndClose(socket, error.status, error.message);
     }
   };

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { createLogger } from '../../src/app/logger.ts';
 import { createProxyServer, type ProxyServer } from '../../src/proxy/server.ts';
 import { connectTestRedis, deleteRedisKeys, REDIS_URL, testRedisPrefix } from '../helpers/backends.ts';
 import { proxyConfigFixture } from '../helpers/proxy-config-fixture.ts';
@@ -211,19 +212,22 @@ async function monitorRedis(): Promise<{ lines: string[]; waitFor(key: string, s
 }
 
 // oauth2-proxy's ready endpoint checks its session store; and a Redis that stops answering must
-// cost an auth check a bounded wait (nginx holds the page until the check answers), failing closed.
+// cost an auth check a bounded wait (nginx holds the page until the check answers), failing closed,
+// without a log line for every check that fails meanwhile.
 describe('proxy sessions in Redis when Redis goes away', () => {
   let op: ReferenceProvider;
   let relay: TcpRelay;
   let server: ProxyServer;
   let proxyUrl: string;
   const keyPrefix = testRedisPrefix();
+  const logged: { level: number; msg: string; err?: { message: string }; failed?: number }[] = [];
 
   before(async () => {
     op = await startReferenceProvider();
     relay = await startTcpRelay(Number(new URL(REDIS_URL).port || 6379), new URL(REDIS_URL).hostname);
     const config = proxyConfigFixture({ oidcIssuerUrl: op.issuer, sessionStoreType: 'redis', redisConnectionUrl: `redis://127.0.0.1:${relay.port}`, logLevel: 'error' });
-    server = await createProxyServer(config, { redisKeyPrefix: keyPrefix });
+    const loggerInstance = createLogger('info', true, { write: (line) => void logged.push(JSON.parse(line) as typeof logged[number]) });
+    server = await createProxyServer(config, { redisKeyPrefix: keyPrefix, loggerInstance });
     proxyUrl = (await server.listen()).url;
     op.configure({ clientId: config.clientId, clientSecret: config.clientSecret, redirectUris: [`${proxyUrl}/oauth2/callback`] });
     await server.runtime.oidc.discover();
@@ -272,5 +276,32 @@ describe('proxy sessions in Redis when Redis goes away', () => {
     }
     assert.equal(after.status, 302);
     assert.equal(after.headers.get('location'), '/private/');
+  });
+
+  it('logs an outage once with its cause, not every check it fails, and then that Redis is back and how many checks failed', async () => {
+    const jar = new CookieJar();
+    const start = await jar.fetch(`${proxyUrl}/oauth2/start?rd=/private/`);
+    await jar.fetch(await loginAtProvider(jar, start.headers.get('location')!, 'ada', `${proxyUrl}/oauth2/callback`));
+    const check = () => fetch(`${proxyUrl}/oauth2/auth`, { headers: { cookie: jar.header(proxyUrl) }, signal: AbortSignal.timeout(30_000) })
+      .then((response) => response.status, (error: Error) => error.name);
+    assert.equal(await check(), 202);
+    logged.length = 0;
+
+    await relay.refuse();
+    const statuses = await Promise.all(Array.from({ length: 20 }, check));
+    assert.deepEqual([...new Set(statuses)], [401], 'the answers are what they were: every check fails closed');
+    const problems = logged.filter((line) => line.level >= 40);
+    assert.equal(problems.length, 1, `one line for the outage, not one per check: ${problems.map((line) => line.msg).join(' | ')}`);
+    assert.match(problems[0].msg, /^Redis is unreachable/);
+    assert.ok(problems[0].err?.message, 'with its cause');
+
+    await relay.heal();
+    // ioredis reconnects on its own
+    for (let i = 0; i < 50 && !logged.some((line) => /^Redis reachable again/.test(line.msg)); i++) await new Promise((resolve) => setTimeout(resolve, 200));
+    const back = logged.filter((line) => /^Redis reachable again/.test(line.msg));
+    assert.equal(back.length, 1);
+    assert.match(back[0].msg, /^Redis reachable again after \d+ s; 20 requests failed$/);
+    assert.equal(back[0].failed, 20);
+    assert.equal(await check(), 202);
   });
 });
