@@ -216,6 +216,21 @@ describe('account pages: recovery sign-in rate limits', () => {
     assert.equal((await recoverFrom(id, '203.0.113.7', 'targeted', codes[0])).status, 303);
   }));
 
+  // A host is usually given a whole IPv6 /64 and can send each attempt from a new address in it:
+  // counted per address, six wrong codes from six of them were six first attempts.
+  it('counts the addresses of one IPv6 /64 as one address, and keeps each full address in the audit log', () => withServer(async (id) => {
+    const { user, browser } = await signedInUser(id, { username: 'sixtyfour' });
+    const { codes } = await makeCodes(browser);
+    const oneHost = ['2001:db8:5:7::1', '2001:db8:5:7::2', '2001:db8:5:7:a::9', '2001:DB8:5:7:ffff:1:2:3', '2001:0db8:0005:0007:0000:0000:0000:0042', '2001:db8:5:7:1234::'];
+    const statuses = [];
+    for (const [i, ip] of oneHost.entries()) statuses.push((await recoverFrom(id, ip, 'sixtyfour', `zzzz-zzzz-zzz${i}`)).status);
+    assert.deepEqual(statuses, [400, 400, 400, 400, 400, 429]);
+    // the next /64 is someone else, and the owner there gets in
+    assert.equal((await recoverFrom(id, '2001:db8:5:8::1', 'sixtyfour', codes[0])).status, 303);
+    const failed = await id.services.identity.audit.list({ userId: user.id, event: 'recovery_code_failed' });
+    assert.deepEqual(failed.map((entry) => entry.ip).sort(), oneHost.slice(0, 5).sort());
+  }));
+
   // Enough to lock the owner out takes twenty addresses in one window (five each, at most twenty
   // each over all accounts); each guess has a 10 in 2^60 chance (recovery-limits.ts).
   it('stops every address once an account has had 100 attempts in 15 minutes, known or not, in the same words', () => withServer(async (id) => {
