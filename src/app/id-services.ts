@@ -24,9 +24,10 @@ export interface IdServices {
 
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 
-async function redisStore(url: string, keyPrefix: string, log?: RedisConnectionLog): Promise<EphemeralStore> {
+async function redisStore(url: string, keyPrefix: string, clock: Clock, log?: RedisConnectionLog): Promise<EphemeralStore> {
   const { connectRedis, createRedisStore } = await import('../storage/redis-store.ts');
-  return createRedisStore(connectRedis(url, log), { keyPrefix });
+  const { redis, outage } = connectRedis(url, log, clock);
+  return createRedisStore(redis, { keyPrefix, outage });
 }
 
 export async function createIdServices(config: Readonly<IdConfig>, options: { clock?: Clock; store?: EphemeralStore; log?: RedisConnectionLog } = {}): Promise<IdServices> {
@@ -34,7 +35,7 @@ export async function createIdServices(config: Readonly<IdConfig>, options: { cl
   const database = await openMigratedDatabase(config.dbConnectionString);
   // REDIS_URL moves short-lived state out of the database, shared by every instance (docs/scaling.md).
   // ioredis is loaded only then: ~1.7 MB of heap that a single instance never uses.
-  const store = options.store ?? (config.redisUrl ? await redisStore(config.redisUrl, config.redisKeyPrefix, options.log) : createDatabaseStore(database.db, clock));
+  const store = options.store ?? (config.redisUrl ? await redisStore(config.redisUrl, config.redisKeyPrefix, clock, options.log) : createDatabaseStore(database.db, clock));
   const identity = createIdentity({ db: database.db, clock, sessionTtlSeconds: config.sessionDurationSeconds, appName: config.appName });
   // Loads the admin-saved settings before the first page is drawn.
   await identity.settings.get();

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIdApp, type IdApp } from '../../src/app/id-app.ts';
+import type { LogDestination } from '../../src/app/logger.ts';
 import { loadIdConfig } from '../../src/config/id-config.ts';
 import { freePort } from './free-port.ts';
 
@@ -11,8 +12,11 @@ export interface IdServer extends IdApp {
   dataDir: string;
 }
 
-/** A real `latchkey id` on http://localhost:PORT (or env.APP_URL) with its own SQLite file in a temp folder. */
-export async function startIdServer(env: Record<string, string> = {}): Promise<IdServer> {
+/**
+ * A real `latchkey id` on http://localhost:PORT (or env.APP_URL) with its own SQLite file in a temp
+ * folder; silent, unless `logDestination` is given to receive its JSON log lines.
+ */
+export async function startIdServer(env: Record<string, string> = {}, options: { logDestination?: LogDestination } = {}): Promise<IdServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-id-'));
   // APP_URL may name the id's public address (https://id.example behind nginx in the e2e tests).
@@ -21,7 +25,7 @@ export async function startIdServer(env: Record<string, string> = {}): Promise<I
     APP_URL: origin, PORT: String(port), HOST: '127.0.0.1', DB_CONNECTION_STRING: join(dataDir, 'latchkey.db'),
     ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef', LOG_LEVEL: 'warn', ...env,
   } });
-  const id = await createIdApp(config, { logger: false });
+  const id = await createIdApp(config, { logger: options.logDestination !== undefined, logDestination: options.logDestination });
   await id.listen();
   return {
     ...id, origin, port, dataDir,

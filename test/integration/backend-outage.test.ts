@@ -113,3 +113,69 @@ describe('latchkey id when PostgreSQL or Redis stops answering', () => {
     assert.deepEqual([...new Set(statuses)], [500]);
   });
 });
+
+// Every request that needs Redis fails while it is away, thousands a second under load: the
+// outage is told in a few lines (core/outage-log.ts), as `latchkey proxy` tells its own, and the
+// answers stay what they were.
+describe('latchkey id when Redis goes away: the log', () => {
+  let relay: TcpRelay;
+  let id: IdServer;
+  const prefix = testRedisPrefix();
+  const logged: { level: number; msg: string; err?: { message: string }; failed?: number }[] = [];
+  before(async () => {
+    relay = await startTcpRelay(Number(new URL(REDIS_URL).port || 6379), new URL(REDIS_URL).hostname);
+    id = await startIdServer({ REDIS_URL: `redis://127.0.0.1:${relay.port}`, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'info' },
+      { logDestination: { write: (line) => void logged.push(JSON.parse(line) as typeof logged[number]) } });
+  });
+  after(async () => {
+    await relay?.close();
+    await id?.close();
+    const redis = await connectTestRedis();
+    await deleteRedisKeys(redis, prefix);
+    redis.disconnect();
+  });
+
+  const start = () => fetch(`${id.origin}/api/webauthn/login/start`, {
+    method: 'POST', body: '{}', signal: AbortSignal.timeout(30_000),
+    headers: { 'content-type': 'application/json', origin: id.origin, cookie: `latchkey_csrf=${'a'.repeat(43)}`, 'x-csrf-token': 'a'.repeat(43) },
+  }).then((response) => response.status, (error: Error) => error.name);
+  const problems = () => logged.filter((line) => line.level >= 40);
+  const waitForLine = async (pattern: RegExp) => {
+    for (let i = 0; i < 75 && !logged.some((line) => pattern.test(line.msg)); i++) await new Promise((resolve) => setTimeout(resolve, 200));
+    return logged.filter((line) => pattern.test(line.msg));
+  };
+
+  it('logs a refused Redis once with its cause, not every request it fails, and then that it is back and how many failed', async () => {
+    assert.equal(await start(), 200);
+    logged.length = 0;
+
+    await relay.refuse();
+    const statuses = await Promise.all(Array.from({ length: 20 }, start));
+    assert.deepEqual([...new Set(statuses)], [503], 'the answers are what they were');
+    assert.equal(problems().length, 1, `one line for the outage, not one per request: ${problems().map((line) => line.msg).join(' | ')}`);
+    assert.match(problems()[0].msg, /^Redis is unreachable/);
+    assert.ok(problems()[0].err?.message, 'with its cause');
+
+    await relay.heal();
+    // ioredis reconnects on its own
+    const back = await waitForLine(/^Redis reachable again/);
+    assert.equal(back.length, 1);
+    assert.match(back[0].msg, /^Redis reachable again after \d+ s; 20 requests failed$/);
+    assert.equal(await start(), 200);
+    assert.equal(problems().length, 1);
+  });
+
+  it('tells that a Redis which stopped answering is back at the first request it answers, though the connection never dropped', async () => {
+    logged.length = 0;
+    relay.blackhole();
+    const statuses = await Promise.all(Array.from({ length: 5 }, start));
+    assert.deepEqual([...new Set(statuses)], [503]);
+    assert.deepEqual(problems().map((line) => line.msg.slice(0, 20)), ['Redis is unreachable']);
+
+    await relay.heal();
+    assert.equal(await start(), 200);
+    const back = await waitForLine(/^Redis reachable again/);
+    assert.equal(back.length, 1);
+    assert.match(back[0].msg, /; 5 requests failed$/);
+  });
+});

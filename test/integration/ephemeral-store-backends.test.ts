@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createIdServices } from '../../src/app/id-services.ts';
 import { loadIdConfig } from '../../src/config/id-config.ts';
 import { manualClock } from '../../src/core/clock.ts';
+import { AppError } from '../../src/core/errors.ts';
+import { createOutageLog, isCountedOutage } from '../../src/core/outage-log.ts';
 import { openMigratedDatabase } from '../../src/storage/database.ts';
 import { createDatabaseStore, createMemoryStore } from '../../src/storage/ephemeral-store.ts';
 import { createRedisStore } from '../../src/storage/redis-store.ts';
@@ -86,6 +88,31 @@ describe('latchkey id with REDIS_URL', () => {
       await redis.del(`latchkey:ephemeral:${key}`);
       await services.close();
       redis.disconnect();
+    }
+  });
+});
+
+describe('the Redis store and its outage log', () => {
+  it('counts no outage for an error Redis replies with: Redis answered, and the request is logged as any other failure', async () => {
+    const redis = await connectTestRedis();
+    const keyPrefix = testRedisPrefix();
+    const lines: string[] = [];
+    const record = (_fields: object, message = '') => void lines.push(message);
+    const outage = createOutageLog({ backend: 'Redis', logger: { error: record, warn: record, info: record }, clock: manualClock() });
+    const store = createRedisStore(redis, { keyPrefix, outage });
+    try {
+      await redis.hset(`${keyPrefix}a-hash`, 'field', 'value');
+      // GETDEL and INCR of a hash: WRONGTYPE, one refused outright, one inside the transaction
+      for (const attempt of [() => store.take('a-hash'), () => store.increment('a-hash', 60)]) {
+        const error = await attempt().then(() => null, (thrown: unknown) => thrown);
+        assert.ok(error instanceof AppError && error.status === 503, String(error));
+        assert.equal(isCountedOutage(error), false);
+      }
+      assert.equal(outage.down, false);
+      assert.deepEqual(lines, []);
+    } finally {
+      await deleteRedisKeys(redis, keyPrefix);
+      await store.close();
     }
   });
 });
