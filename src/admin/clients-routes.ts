@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientInput, OidcClient } from '../oidc/clients.ts';
-import { accessSummary, clientDetailPage, clientListPage, clientSecretPage, emptyClientForm, newClientPage, type ClientFormValues } from '../web/pages/admin/clients-pages.ts';
+import { accessSummary, clientDetailPage, clientListPage, clientSecretPage, emptyClientForm, managedClientPage, newClientPage, type ClientFormValues } from '../web/pages/admin/clients-pages.ts';
 import { confirmPage } from '../web/pages/admin/confirm-page.ts';
 import { clientSetupValues } from './client-setup.ts';
 import type { AdminContext } from './context.ts';
@@ -9,6 +9,8 @@ import { adminOf } from './guard.ts';
 import { validateClientId, validateClientName, validateClientUri, validateUriList } from '../oidc/validate-client-input.ts';
 
 type Params = { Params: { id: string } };
+
+const MANAGED_REFUSAL = 'latchkey serve sets up this app at every start; it cannot be given a new secret or deleted here (that would stop every sign-in to the site until the next start).';
 
 const readClientForm = (body: FormBody): ClientFormValues => ({
   id: field(body, 'id'), name: field(body, 'name'), redirectUris: field(body, 'redirectUris'), postLogoutRedirectUris: field(body, 'postLogoutRedirectUris'),
@@ -61,7 +63,7 @@ export function clientRoutes(scope: FastifyInstance, ctx: AdminContext): void {
   const href = (id: string) => `/admin/clients/${encodeURIComponent(id)}`;
 
   scope.get<{ Querystring: { notice?: string } }>('/clients', async (request, reply) => {
-    const list = (await clients.list()).map((c) => ({ id: c.id, name: c.name, redirectUris: c.redirectUris, isPublic: c.isPublic, access: accessSummary(c) }));
+    const list = (await clients.list()).map((c) => ({ id: c.id, name: c.name, redirectUris: c.redirectUris, isPublic: c.isPublic, access: accessSummary(c), managed: clients.isManaged(c.id) }));
     return ctx.send(reply, clientListPage({ frame: ctx.frame(request, reply, 'clients'), clients: list, notice: request.query.notice === 'deleted' ? 'The app was deleted.' : null }));
   });
 
@@ -104,6 +106,7 @@ export function clientRoutes(scope: FastifyInstance, ctx: AdminContext): void {
 
   const NOTICES: Record<string, string> = { saved: 'Changes saved.' };
   async function detail(request: FastifyRequest, reply: FastifyReply, client: OidcClient, extra: { values?: ClientFormValues; errors?: FieldErrors; notice?: string | null; status?: number } = {}) {
+    if (clients.isManaged(client.id)) return ctx.send(reply, managedClientPage({ frame: ctx.frame(request, reply, 'clients'), client, access: accessSummary(client) }), extra.status);
     return ctx.send(reply, clientDetailPage({
       frame: ctx.frame(request, reply, 'clients'), values: extra.values ?? formOf(client), allGroups: await allGroups(), errors: extra.errors ?? {},
       client, setup: clientSetupValues(client, issuer, null), notice: extra.notice,
@@ -138,7 +141,7 @@ export function clientRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     const render = (request: FastifyRequest, reply: FastifyReply, client: OidcClient, confirmError: string | null) => ctx.send(reply, confirmPage({
       frame: ctx.frame(request, reply, 'clients'), title: spec.title(client), consequences: spec.consequences(client),
       action: `${href(client.id)}/${path}`, confirmLabel: spec.confirmLabel(client), buttonLabel: spec.buttonLabel,
-      cancelHref: href(client.id), refusal: spec.refusal?.(client) ?? null, confirmError,
+      cancelHref: href(client.id), refusal: (clients.isManaged(client.id) ? MANAGED_REFUSAL : null) ?? spec.refusal?.(client) ?? null, confirmError,
     }), confirmError ? 400 : 200);
     scope.get<Params>(`/clients/:id/${path}`, async (request, reply) => render(request, reply, await clients.get(request.params.id), null));
     scope.post<Params>(`/clients/:id/${path}`, async (request, reply) => {

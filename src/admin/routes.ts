@@ -35,9 +35,13 @@ export async function adminConsoleRoutes(app: FastifyInstance, deps: AdminConsol
       const withoutPasskey = await database.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'))
         .where('disabled', '=', 0).where(({ not, exists, selectFrom }) => not(exists(selectFrom('passkeys').select('passkeys.id').whereRef('passkeys.user_id', '=', 'users.id'))))
         .executeTakeFirstOrThrow();
+      // Under serve its own client is no app an admin made: the tile counts the others.
+      const apps = deps.serve
+        ? (await deps.services.clients.list()).filter((c) => !deps.services.clients.isManaged(c.id)).length
+        : await count('oidc_clients');
       return ctx.send(reply, overviewPage({
         frame: ctx.frame(request, reply, 'overview'),
-        counts: { users: await count('users'), groups: await count('groups'), clients: await count('oidc_clients'), apiKeys: await count('api_keys') },
+        counts: { users: await count('users'), groups: await count('groups'), clients: apps, apiKeys: await count('api_keys') },
         usersWithoutPasskey: Number(withoutPasskey.n),
         underServe: deps.serve !== null,
       }));

@@ -96,6 +96,9 @@ export function createClientsService(deps: { db: Db; clock: Clock; managedIds?: 
   };
 
   return {
+    /** Whether another part of latchkey sets this client up (serve's own): shown, never changed here. */
+    isManaged: (id: string): boolean => deps.managedIds?.has(id) ?? false,
+
     /** Returns the secret once (null for a public client); it cannot be read back later. */
     async create(input: ClientInput): Promise<{ client: OidcClient; secret: string | null }> {
       const id = input.id === undefined ? randomId() : validateClientId(input.id);

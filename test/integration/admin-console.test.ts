@@ -265,10 +265,13 @@ describe('admin console over HTTP', () => {
   });
 
   it('asks for an app for the site\'s proxy and speaks of apps on the groups page, with no word of latchkey serve', async () => {
-    assert.match((await admin.page('/admin')).html, /<a href="\/admin\/clients\/new">Add an app<\/a> for the site's proxy/);
+    const overview = (await admin.page('/admin')).html;
+    assert.match(overview, /<a href="\/admin\/clients\/new">Add an app<\/a> for the site's proxy/);
+    assert.match(overview, /<strong>1<\/strong> apps<\/a>/);
     const groups = (await admin.page('/admin/groups')).html;
     assert.match(groups, /Groups decide who may sign in to an app/);
     assert.doesNotMatch(groups, /--protect/);
+    assert.doesNotMatch((await admin.page('/admin/clients')).html, /managed by latchkey serve|The site's own app/);
   });
 
   it('creates an API key that works once copied, and revokes it after confirmation', async () => {

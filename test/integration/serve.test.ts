@@ -168,6 +168,29 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     assert.doesNotMatch(groups, /--allowed-group/);
   });
 
+  it("counts no app for the site's own client on the overview, and shows that client as serve's, with nothing to change", async () => {
+    assert.match((await alice.page('/admin')).html, /<strong>0<\/strong> apps besides the site’s own<\/a>/);
+    const list = (await alice.page('/admin/clients')).html;
+    assert.match(list, /<a href="\/admin\/clients\/latchkey-serve">[^<]+<\/a> <span class="badge">managed by latchkey serve<\/span>/);
+    assert.match(list, /The site's own app \(<code>latchkey-serve<\/code>\) is set up by <code>latchkey serve<\/code> at every start: it is listed here, but cannot be changed, given a new secret or deleted\./);
+    const detail = await alice.page('/admin/clients/latchkey-serve');
+    assert.equal(detail.response.status, 200);
+    assert.match(detail.html, /It cannot be changed, given a new secret or deleted here/);
+    assert.doesNotMatch(detail.html, /<form method="post"[^>]*action="\/admin\/clients\/latchkey-serve/, 'no form that would be refused (409 client_managed)');
+    assert.doesNotMatch(detail.html, /Regenerate secret|Delete app|Save changes|--client-id/);
+    for (const action of ['secret', 'delete']) {
+      const confirm = (await alice.page(`/admin/clients/latchkey-serve/${action}`)).html;
+      assert.match(confirm, /latchkey serve sets up this app at every start; it cannot be given a new secret or deleted here/, action);
+      assert.doesNotMatch(confirm, /name="confirm"/, action);
+    }
+
+    await serve.id.services.clients.create({ id: 'photos', name: 'Photos', redirectUris: [`${serve.siteOrigin}/photos/callback`], unrestricted: true });
+    assert.match((await alice.page('/admin')).html, /<strong>1<\/strong> apps besides the site’s own<\/a>/);
+    assert.doesNotMatch((await alice.page('/admin/clients')).html, /Photos<\/a> <span class="badge">managed/, 'an app an admin made is theirs to change');
+    assert.match((await alice.page('/admin/clients/photos')).html, /Delete app…/);
+    await serve.id.services.clients.delete('photos');
+  });
+
   it('tells the admin who adds a signed-in friend to a group that the site sees it within 5 minutes, or at their next sign-in', async () => {
     assert.equal((await carol.jar.fetch(`${serve.siteOrigin}/private/family/`)).status, 403);
     await alice.page(`/admin/users/${carolId}`);

@@ -9,7 +9,13 @@ export interface ClientRow {
   redirectUris: string[];
   isPublic: boolean;
   access: string;
+  /** Set up by latchkey serve (latchkey-serve): listed, but not changed here. */
+  managed: boolean;
 }
+
+// serve's own client: the clients service refuses every change of it (409 client_managed), so its
+// pages offer none and say why.
+const MANAGED_BADGE = html`<span class="badge">managed by latchkey serve</span>`;
 
 export const accessSummary = (c: { unrestricted: boolean; allowedGroups: string[] }) =>
   c.unrestricted ? 'Everyone' : c.allowedGroups.length ? `Members of ${c.allowedGroups.join(', ')}` : 'Nobody (no group chosen)';
@@ -22,11 +28,12 @@ export const clientListPage = (v: { frame: AdminFrame; clients: ClientRow[]; not
   </div>
   ${notice(v.notice)}
   <p>Each app that signs people in here (oauth2-proxy, latchkey proxy, any OpenID Connect client) needs a client.</p>
+  ${v.clients.some((c) => c.managed) ? html`<p>The site's own app (${v.clients.filter((c) => c.managed).map((c, i) => html`${i ? ', ' : ''}<code>${c.id}</code>`)}) is set up by <code>latchkey serve</code> at every start: it is listed here, but cannot be changed, given a new secret or deleted.</p>` : ''}
   ${v.clients.length === 0 ? html`<p>No apps yet.</p>` : html`
   <table class="stack">
     <thead><tr><th scope="col">Name</th><th scope="col">Client ID</th><th scope="col">Redirect URIs</th><th scope="col">Who may sign in</th></tr></thead>
     <tbody>${v.clients.map((c) => html`<tr>
-      <th scope="row" data-label="Name"><a href="/admin/clients/${encodeURIComponent(c.id)}">${c.name}</a>${c.isPublic ? html` <span class="badge">public</span>` : ''}</th>
+      <th scope="row" data-label="Name"><a href="/admin/clients/${encodeURIComponent(c.id)}">${c.name}</a>${c.isPublic ? html` <span class="badge">public</span>` : ''}${c.managed ? html` ${MANAGED_BADGE}` : ''}</th>
       <td data-label="Client ID"><code>${c.id}</code></td>
       <td data-label="Redirect URIs">${c.redirectUris.map((u) => html`<code>${u}</code> `)}</td>
       <td data-label="Who may sign in">${c.access}</td>
@@ -120,6 +127,28 @@ ${setupSection(v.setup, false)}
     ${v.client.isPublic ? '' : html`<a class="button" href="/admin/clients/${encodeURIComponent(v.client.id)}/secret">Regenerate secret…</a>`}
     <a class="button danger" href="/admin/clients/${encodeURIComponent(v.client.id)}/delete">Delete app…</a>
   </div>
+</section>`);
+
+export interface ManagedClientView {
+  frame: AdminFrame;
+  client: { id: string; name: string; redirectUris: string[]; postLogoutRedirectUris: string[]; createdAt: number; updatedAt: number };
+  access: string;
+}
+
+// No form, no secret, no setup values: serve hands the secret to its proxy in memory, and the
+// client is for the site's own sign-in only.
+export const managedClientPage = (v: ManagedClientView) => adminPage(v.frame, `App ${v.client.name}`, html`
+<p class="breadcrumb"><a href="/admin/clients">Apps</a> › ${v.client.name}</p>
+<section class="card">
+  <h1>${v.client.name}</h1>
+  <p class="muted">${MANAGED_BADGE} Client ID <code>${v.client.id}</code> · added ${when(v.client.createdAt)} · changed ${when(v.client.updatedAt)}</p>
+  <p><code>latchkey serve</code> sets up this app for its site at every start: its addresses follow <code>--url</code>, and its secret is made anew at each start and handed to the site's proxy in memory, never shown.
+  It cannot be changed, given a new secret or deleted here: any of those would stop every sign-in to the site until the next start. Do not use it for another app; <a href="/admin/clients/new">add an app</a> of its own instead.</p>
+  <dl class="facts single">
+    <div><dt>Redirect URIs</dt><dd>${v.client.redirectUris.map((u) => html`<code>${u}</code> `)}</dd></div>
+    <div><dt>After sign-out</dt><dd>${v.client.postLogoutRedirectUris.map((u) => html`<code>${u}</code> `)}</dd></div>
+    <div><dt>Who may sign in</dt><dd>${v.access}; each <code>--protect</code> rule then decides who may open its section</dd></div>
+  </dl>
 </section>`);
 
 /** The values an app's configuration needs; the secret only right after it was made. */

@@ -3,6 +3,7 @@ import { adminPage, type AdminFrame } from './admin-layout.ts';
 
 export interface OverviewView {
   frame: AdminFrame;
+  /** `clients`: under `latchkey serve`, without its own client (latchkey-serve), which no admin made. */
   counts: { users: number; groups: number; clients: number; apiKeys: number };
   usersWithoutPasskey: number;
   /** Under `latchkey serve` the site's app is set up already, and groups come from its --protect rules. */
@@ -15,7 +16,7 @@ export const overviewPage = (v: OverviewView) => adminPage(v.frame, 'Admin', htm
   <ul class="tiles">
     <li><a href="/admin/users"><strong>${v.counts.users}</strong> users</a></li>
     <li><a href="/admin/groups"><strong>${v.counts.groups}</strong> groups</a></li>
-    <li><a href="/admin/clients"><strong>${v.counts.clients}</strong> apps</a></li>
+    <li><a href="/admin/clients"><strong>${v.counts.clients}</strong> ${v.underServe ? 'apps besides the site’s own' : 'apps'}</a></li>
     <li><a href="/admin/api-keys"><strong>${v.counts.apiKeys}</strong> API keys</a></li>
   </ul>
   ${v.usersWithoutPasskey ? html`<p class="warning">${v.usersWithoutPasskey === 1 ? '1 user has' : `${v.usersWithoutPasskey} users have`} no passkey yet: send them a sign-in link from their page.</p>` : ''}
