@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServeContext } from '../app/serve-context.ts';
 import type { Db } from '../storage/database.ts';
 import { confirmPage } from '../web/pages/admin/confirm-page.ts';
 import { groupsPage } from '../web/pages/admin/groups-page.ts';
@@ -21,8 +22,30 @@ export async function groupUsage(db: Db): Promise<Map<string, { members: number;
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
+/**
+ * What deleting a group does to the site under `latchkey serve`. A section is open to members of
+ * any group its --protect rule names (the proxy compares the names in the groups claim, exactly),
+ * and the longest matching prefix decides alone: a section whose rule names only this group is
+ * refused to every signed-in user, and no shorter rule (/private/) lets anyone in. Sessions carry
+ * the groups of their sign-in until the proxy checks them again.
+ */
+export function siteConsequences(serve: Pick<ServeContext, 'protectRules' | 'sessionRecheckMinutes'>, name: string): string[] {
+  const rules = serve.protectRules.filter((rule) => rule.groups.includes(name));
+  if (!rules.length) return [`No --protect rule of latchkey serve names ${name}: nothing on the site changes.`];
+  return [
+    ...rules.map((rule) => {
+      const others = rule.groups.filter((g) => g !== name);
+      const section = `${rule.prefix} (--protect ${rule.prefix}=${rule.groups.join(',')})`;
+      return others.length
+        ? `${section} no longer lets its members in through this group; members of ${others.join(', ')} still get in.`
+        : `${section} is closed to everyone: nobody is in a group named ${name} any more, so every signed-in user is refused there, until you create a group of that name again and add people to it, or change the rule.`;
+    }),
+    `Former members signed in to the site keep their access for up to ${serve.sessionRecheckMinutes} minutes, until the site checks their session again.`,
+  ];
+}
+
 export function groupRoutes(scope: FastifyInstance, ctx: AdminContext): void {
-  const { identity, database } = ctx.services;
+  const { identity, database, clients } = ctx.services;
   const NOTICES: Record<string, string> = { created: 'Group created. Add people to it from their user page.', deleted: 'The group was deleted.' };
 
   async function list(request: FastifyRequest, reply: FastifyReply, extra: { values?: { name: string; friendlyName: string }; errors?: FieldErrors; notice?: string | null; status?: number } = {}) {
@@ -54,13 +77,21 @@ export function groupRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     if (!group) return reply.callNotFound();
     const usage = (await groupUsage(database.db)).get(group.id) ?? { members: 0, clients: [] };
     const stranded = usage.clients.filter((c) => c.onlyGroup);
+    const serve = ctx.deps.serve;
+    const appLines = [
+      ...usage.clients.length ? [`${plural(usage.clients.length, 'app no longer admits', 'apps no longer admit')} its members through this group.`] : serve ? [] : ['No app is limited to this group.'],
+      ...stranded.map((c) => `${c.name} admits only this group: after deletion nobody can sign in to it until you choose other groups or Everyone.`),
+    ];
+    // Under serve, apps beyond the site's own exist only if an admin added them.
+    const allowedGroupLine = !serve || (await clients.list()).some((c) => !clients.isManaged(c.id))
+      ? ['Apps using --allowed-group with this name stop admitting its former members.'] : [];
     return ctx.send(reply, confirmPage({
       frame: ctx.frame(request, reply, 'groups'), title: `Delete the group ${group.name}?`,
       consequences: [
         `${plural(usage.members, 'user leaves', 'users leave')} this group; their accounts stay.`,
-        usage.clients.length ? `${plural(usage.clients.length, 'app no longer admits', 'apps no longer admit')} its members through this group.` : 'No app is limited to this group.',
-        ...stranded.map((c) => `${c.name} admits only this group: after deletion nobody can sign in to it until you choose other groups or Everyone.`),
-        'Apps using --allowed-group with this name stop admitting its former members.',
+        ...serve ? siteConsequences(serve, group.name) : [],
+        ...appLines,
+        ...allowedGroupLine,
       ],
       action: `/admin/groups/${group.id}/delete`, confirmLabel: `Yes, delete the group ${group.name}`, buttonLabel: 'Delete group',
       cancelHref: '/admin/groups', confirmError,

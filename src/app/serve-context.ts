@@ -8,8 +8,15 @@ export interface ServeContext {
   siteUrl: string;
   /** The groups serve's --protect rules name, in rule order; a group by another name opens nothing on the site. */
   protectGroups: readonly string[];
+  /** serve's --protect rules as given: a section is open to members of any of its groups (every signed-in user when none). */
+  protectRules: readonly ProtectRule[];
   /** How often the site's proxy checks a session with the provider (its --cookie-refresh): a group change reaches a signed-in user within it. */
   sessionRecheckMinutes: number;
+}
+
+export interface ProtectRule {
+  prefix: string;
+  groups: readonly string[];
 }
 
 export function serveContextFor(config: Pick<ServeConfig, 'siteOrigin' | 'protectedPrefixes'>, sessionRecheckMinutes: number): ServeContext {
@@ -17,6 +24,7 @@ export function serveContextFor(config: Pick<ServeConfig, 'siteOrigin' | 'protec
   return Object.freeze({
     siteUrl: new URL(openToAll?.prefix ?? '/', config.siteOrigin).href,
     protectGroups: Object.freeze([...new Set(config.protectedPrefixes.flatMap((rule) => rule.allowedGroups))]),
+    protectRules: Object.freeze(config.protectedPrefixes.map((rule) => Object.freeze({ prefix: rule.prefix, groups: Object.freeze([...rule.allowedGroups]) }))),
     sessionRecheckMinutes,
   });
 }

@@ -262,6 +262,8 @@ describe('admin console over HTTP', () => {
     assert.match(html, /1 user leaves this group/);
     assert.match(html, /1 app no longer admits/);
     assert.match(html, /Family site admits only this group/);
+    assert.match(html, /Apps using --allowed-group with this name stop admitting its former members\./);
+    assert.doesNotMatch(html, /--protect/);
   });
 
   it('asks for an app for the site\'s proxy and speaks of apps on the groups page, with no word of latchkey serve', async () => {
@@ -270,6 +272,7 @@ describe('admin console over HTTP', () => {
     assert.match(overview, /<strong>1<\/strong> apps<\/a>/);
     const groups = (await admin.page('/admin/groups')).html;
     assert.match(groups, /Groups decide who may sign in to an app/);
+    assert.match(groups, /Apps see this name\./);
     assert.doesNotMatch(groups, /--protect/);
     assert.doesNotMatch((await admin.page('/admin/clients')).html, /managed by latchkey serve|The site's own app/);
   });

@@ -212,6 +212,32 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     assert.match(await again.response.text(), /FAMILY-ONLY-SECRET/);
   });
 
+  it('says before a group named by a --protect rule is deleted that its section closes to everyone, and it does', async () => {
+    const groups = (await alice.page('/admin/groups')).html;
+    assert.match(groups, /A --protect PATH=GROUP rule names the group by this name, exactly/);
+    assert.doesNotMatch(groups, /Apps see this name/);
+    const family = (await serve.id.services.identity.groups.findByName('family'))!;
+    const { html } = await alice.page(`/admin/groups/${family.id}/delete`);
+    const consequences = [...html.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1].replaceAll('&#39;', "'"));
+    assert.deepEqual(consequences, [
+      '2 users leave this group; their accounts stay.',
+      '/private/family/ (--protect /private/family/=family) is closed to everyone: nobody is in a group named family any more, so every signed-in user is refused there, until you create a group of that name again and add people to it, or change the rule.',
+      'Former members signed in to the site keep their access for up to 5 minutes, until the site checks their session again.',
+    ]);
+    assert.doesNotMatch(html, /--allowed-group|No app is limited/);
+    const friends = (await serve.id.services.identity.groups.findByName('friends'))!;
+    assert.match((await alice.page(`/admin/groups/${friends.id}/delete`)).html, /<li>No --protect rule of latchkey serve names friends: nothing on the site changes\.<\/li>/);
+
+    const deleted = await alice.form(`/admin/groups/${family.id}/delete`, { confirm: 'yes' });
+    assert.equal(deleted.status, 303);
+    // carol was let in above; signed in again, she has the groups she has now
+    assert.equal((await carol.jar.fetch(`${serve.siteOrigin}/private/family/`)).status, 200, 'until the session is checked again');
+    const again = await visit(carol, '/oauth2/sign_out?rd=%2Fprivate%2Ffamily%2F');
+    assert.equal(again.url, `${serve.siteOrigin}/private/family/`, again.hops.map((h) => `${h.status} ${h.url}`).join(' → '));
+    assert.equal(again.response.status, 403);
+    assert.equal((await carol.jar.fetch(`${serve.siteOrigin}/private/`)).status, 200, 'the shorter rule is no way in to /private/family/, but still opens the rest');
+  });
+
   it('answers the proxy\'s own endpoints on the site: /oauth2/auth says 401 without a session and 202 with one, never with the file', async () => {
     const anonymous = await rawRequest(serve.siteOrigin, '/oauth2/auth');
     assert.equal(anonymous.status, 401);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { siteConsequences } from '../../src/admin/groups-routes.ts';
 import { accountPage, type PasskeyListItem } from '../../src/web/pages/account-page.ts';
 import { groupsPage } from '../../src/web/pages/admin/groups-page.ts';
 import { profilePage } from '../../src/web/pages/profile-page.ts';
@@ -92,6 +93,25 @@ describe('admin pages beside latchkey serve', () => {
 
   it('says that no rule names a group, when serve protects every section for everyone signed in', () => {
     assert.match(groups([]), /No current rule names a group: every signed-in user may open every protected section\./);
+  });
+
+  it('says that a --protect rule names a group by its name, exactly, where latchkey id says that apps see it', () => {
+    assert.match(groups(['family']), /<p class="hint" id="f-name-hint">Letters, digits, dots, dashes or underscores; no spaces\. A --protect PATH=GROUP rule names the group by this name, exactly \(upper and lower case differ\)\.<\/p>/);
+    assert.doesNotMatch(groups(['family']), /Apps see this name/);
+    const underId = groupsPage({ frame, groups: [], values: { name: '', friendlyName: '' }, errors: {}, protectGroups: null }).value;
+    assert.match(underId, /<p class="hint" id="f-name-hint">Letters, digits, dots, dashes or underscores; no spaces\. Apps see this name\.<\/p>/);
+  });
+
+  it('says what deleting a group does to each section whose --protect rule names it', () => {
+    const serve = { sessionRecheckMinutes: 5, protectRules: [
+      { prefix: '/private/', groups: [] }, { prefix: '/family/', groups: ['family'] }, { prefix: '/photos/', groups: ['family', 'friends'] },
+    ] };
+    assert.deepEqual(siteConsequences(serve, 'family'), [
+      '/family/ (--protect /family/=family) is closed to everyone: nobody is in a group named family any more, so every signed-in user is refused there, until you create a group of that name again and add people to it, or change the rule.',
+      '/photos/ (--protect /photos/=family,friends) no longer lets its members in through this group; members of friends still get in.',
+      'Former members signed in to the site keep their access for up to 5 minutes, until the site checks their session again.',
+    ]);
+    assert.deepEqual(siteConsequences(serve, 'Family'), ['No --protect rule of latchkey serve names Family: nothing on the site changes.'], 'names are compared exactly');
   });
 
   it('lists the groups the --protect rules name, escaped, in their order', () => {

@@ -25,6 +25,11 @@ const purpose = (protectGroups: readonly string[] | null | undefined) => protect
   ${protectGroups.length ? html`The current rules name ${protectGroups.map((g, i) => html`${i ? ', ' : ''}<code>${g}</code>`)}.` : 'No current rule names a group: every signed-in user may open every protected section.'}</p>`
   : html`<p>Groups decide who may sign in to an app (an OIDC client limited to groups), and travel to apps in the <code>groups</code> claim (for oauth2-proxy's <code>--allowed-group</code>).</p>`;
 
+// Under serve the name is what a --protect rule is matched against, letter for letter.
+const nameHint = (protectGroups: readonly string[] | null | undefined) => protectGroups
+  ? 'Letters, digits, dots, dashes or underscores; no spaces. A --protect PATH=GROUP rule names the group by this name, exactly (upper and lower case differ).'
+  : 'Letters, digits, dots, dashes or underscores; no spaces. Apps see this name.';
+
 export const groupsPage = (v: GroupsView) => adminPage(v.frame, 'Groups', html`
 <section class="card">
   <h1>Groups</h1>
@@ -47,7 +52,7 @@ export const groupsPage = (v: GroupsView) => adminPage(v.frame, 'Groups', html`
   <form method="post" action="/admin/groups" novalidate>
     ${formErrors('The group was not created; see below.', v.errors, ['name', 'friendlyName'])}
     ${csrfField(v.frame.csrfToken)}
-    ${textInput({ name: 'name', label: 'Name', value: v.values.name, required: true, maxlength: 64, error: v.errors.name, hint: 'Letters, digits, dots, dashes or underscores; no spaces. Apps see this name.' })}
+    ${textInput({ name: 'name', label: 'Name', value: v.values.name, required: true, maxlength: 64, error: v.errors.name, hint: nameHint(v.protectGroups) })}
     ${textInput({ name: 'friendlyName', label: 'Display name', value: v.values.friendlyName, maxlength: 100, error: v.errors.friendlyName })}
     <button type="submit" class="primary">Create group</button>
   </form>
