@@ -23,11 +23,11 @@ export function accountPagesRoutes(app: FastifyInstance, deps: AccountPagesDeps)
   const { identity, webauthn, database, clock, store } = deps.services;
   const { db } = database;
   // appName is a getter on each deps object (a spread would copy today's value): an admin can change it.
-  const common = { identity, secureCookies: deps.secureCookies, csrf: deps.csrf };
+  const site = deps.siteUrl === null ? null : { url: deps.siteUrl, hasPasskey: async (userId: string) => (await webauthn.countPasskeys(userId)) > 0 };
+  const common = { identity, secureCookies: deps.secureCookies, csrf: deps.csrf, site };
   accountRoutes(app, {
     ...common,
     get appName() { return identity.settings.current().appName; },
-    siteUrl: deps.siteUrl,
     passkeys: {
       list: async (userId) => (await webauthn.listPasskeys(userId)).map((p) => ({
         id: p.id, name: p.name, createdAt: p.createdAtMs, lastUsedAt: p.lastUsedAtMs, backupEligible: p.backupEligible, backupState: p.backupState,

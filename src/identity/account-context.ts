@@ -15,6 +15,8 @@ export interface AccountContextDeps {
   readonly appName: string;
   secureCookies: boolean;
   csrf: CsrfOptions;
+  /** The site `latchkey serve` runs beside, and whether a user has a passkey to come back with; null under `latchkey id`. */
+  site: { url: string; hasPasskey(userId: string): Promise<boolean> } | null;
 }
 
 export interface Account {
@@ -36,7 +38,10 @@ export async function accountFor(deps: AccountContextDeps, request: FastifyReque
     await reply.redirect(`/login?next=${encodeURIComponent(path)}`, 302);
     return null;
   }
-  const chrome = { appName: deps.appName, displayName: displayName(signedIn.user), isAdmin: signedIn.user.isAdmin, csrfToken: csrfTokenFor(request, reply, deps.csrf) };
+  // Not before there is a passkey: someone who leaves for the site without one (from a one-time
+  // link or a recovery code) cannot sign in again once this session ends.
+  const siteUrl = deps.site && (await deps.site.hasPasskey(signedIn.user.id)) ? deps.site.url : null;
+  const chrome = { appName: deps.appName, displayName: displayName(signedIn.user), isAdmin: signedIn.user.isAdmin, csrfToken: csrfTokenFor(request, reply, deps.csrf), siteUrl };
   return { ...signedIn, chrome };
 }
 

@@ -10,8 +10,6 @@ import { accountFor, auditContext, sendPage, type AccountContextDeps } from './a
 import { passkeyRemovalRefusal, type RemovalFacts } from './passkey-removal.ts';
 
 export interface AccountRoutesDeps extends AccountContextDeps {
-  /** Offered as "Go to the site" once the user has a passkey; null where the provider serves no one site. */
-  siteUrl: string | null;
   passkeys: {
     list(userId: string): Promise<PasskeyListItem[]>;
     /** Throws a 404 AppError for a passkey that is not the user's, a 400 for a bad name. */
@@ -38,7 +36,7 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
 
   async function renderPasskeys(account: NonNullable<Awaited<ReturnType<typeof accountFor>>>, extra: Partial<Parameters<typeof accountPage>[0]>) {
     const [passkeys, codes] = await Promise.all([deps.passkeys.list(account.user.id), identity.recoveryCodes.status(account.user.id)]);
-    return accountPage({ ...account.chrome, passkeys, unusedRecoveryCodes: codes.unused, siteUrl: deps.siteUrl, ...extra });
+    return accountPage({ ...account.chrome, passkeys, unusedRecoveryCodes: codes.unused, ...extra });
   }
 
   app.get<{ Querystring: { welcome?: string; added?: string; done?: string; recovered?: string } }>('/account', async (request, reply) => {

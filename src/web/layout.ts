@@ -10,6 +10,8 @@ export interface LayoutOptions {
   signedInAs?: string | null;
   isAdmin?: boolean;
   csrfToken?: string;
+  /** The site this provider runs beside (`latchkey serve`), linked from the account menu; only the account pages set it. */
+  siteUrl?: string | null;
 }
 
 // One layout for every page: no inline script or style, so the Content-Security-Policy can
@@ -30,6 +32,7 @@ ${options.passkeyScript ? html`<script type="module" src="/assets/passkey.js"></
 ${options.appName ? html`<header class="top">
   <a class="brand" href="/">${options.appName}</a>
   ${options.signedInAs ? html`<nav aria-label="Account">
+    ${options.siteUrl ? html`<a href="${options.siteUrl}">Go to the site</a>` : ''}
     ${options.isAdmin ? html`<a href="/admin">Admin</a>` : ''}
     <a href="/account">${options.signedInAs}</a>
     <form method="post" action="/logout" class="inline">${options.csrfToken ? html`<input type="hidden" name="csrf" value="${options.csrfToken}">` : ''}<button type="submit" class="link">Sign out</button></form>

@@ -171,6 +171,15 @@ describe('account pages: passkeys and profile', () => {
     assert.deepEqual([saved.firstName, saved.email], ['', 'typo@example.com']);
   });
 
+  it('offers no way on to a site under latchkey id, which serves no one site', async () => {
+    const { browser } = await signedInUser(id, { username: 'nosite' });
+    for (const path of ['/account', '/account/profile', '/account/sessions', '/account/recovery-codes']) {
+      const { response, html } = await browser.page(path);
+      assert.equal(response.status, 200, path);
+      assert.doesNotMatch(html, /Go to the site/, path);
+    }
+  });
+
   it('sends a signed-out visitor to sign in, with the page to come back to', async () => {
     const response = await fetch(`${id.origin}/account/profile`, { redirect: 'manual' });
     assert.equal(response.status, 302);

@@ -146,7 +146,8 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     const { token } = await identity.links.issue('signin', carolId, 600);
     carol = idBrowser(serve.idOrigin);
     assert.equal((await carol.useOneTimeLink(token)).status, 303);
-    assert.doesNotMatch((await carol.page('/account?welcome=1')).html, /Go to the site/, 'not before there is a passkey to come back with');
+    for (const path of ['/account?welcome=1', '/account/profile', '/account/sessions', '/account/recovery-codes'])
+      assert.doesNotMatch((await carol.page(path)).html, /Go to the site/, `${path}: not before there is a passkey to come back with`);
     assert.equal((await carol.registerPasskey('Phone')).response.status, 200);
     const { html } = await carol.page('/account?added=1');
     const href = /<a class="button primary" href="([^"]+)">Go to the site<\/a>/.exec(html)?.[1];
@@ -154,6 +155,15 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     const site = await visit(carol, href);
     assert.equal(site.response.status, 200, site.hops.map((h) => `${h.status} ${h.url}`).join(' → '));
     assert.match(await site.response.text(), /PRIVATE-INDEX-SECRET/);
+  });
+
+  it('offers the way back to the site on every account page once there is a passkey, in the header', async () => {
+    for (const path of ['/account', '/account/profile', '/account/sessions', '/account/recovery-codes']) {
+      const { response, html } = await carol.page(path);
+      assert.equal(response.status, 200, path);
+      const href = /<nav aria-label="Account">\s*<a href="([^"]+)">Go to the site<\/a>/.exec(html)?.[1];
+      assert.equal(href, `${serve.siteOrigin}/private/`, path);
+    }
   });
 
   it('tells the admin that groups act through serve\'s --protect rules, and asks for no app to be added', async () => {

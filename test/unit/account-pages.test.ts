@@ -3,8 +3,11 @@ import { describe, it } from 'node:test';
 import { siteConsequences } from '../../src/admin/groups-routes.ts';
 import { accountPage, type PasskeyListItem } from '../../src/web/pages/account-page.ts';
 import { groupsPage } from '../../src/web/pages/admin/groups-page.ts';
+import { confirmPage } from '../../src/web/pages/confirm-page.ts';
 import { profilePage } from '../../src/web/pages/profile-page.ts';
+import { newRecoveryCodesPage, recoveryCodesPage } from '../../src/web/pages/recovery-codes-page.ts';
 import { sessionsPage } from '../../src/web/pages/sessions-page.ts';
+import { html } from '../../src/web/html.ts';
 import { describeUserAgent } from '../../src/web/user-agent.ts';
 
 const chrome = { appName: 'latchkey', displayName: 'Dana', isAdmin: false, csrfToken: 'token' };
@@ -43,6 +46,22 @@ describe('account pages', () => {
     assert.doesNotMatch(page({ siteUrl: 'https://example.com/private/', passkeys: [] }), /Go to the site/);
     assert.doesNotMatch(page({ siteUrl: null }), /Go to the site/);
     assert.doesNotMatch(page({}), /Go to the site/);
+  });
+
+  it('offers the way on to the site in the header of every account page when it is given, and nowhere when it is not', () => {
+    const site = { ...chrome, siteUrl: 'https://example.com/private/' };
+    const header = /<nav aria-label="Account">\s*<a href="https:\/\/example\.com\/private\/">Go to the site<\/a>/;
+    const pages = (c: typeof chrome & { siteUrl?: string | null }) => [
+      accountPage({ ...c, passkeys: [passkey({})], unusedRecoveryCodes: 0 }).value,
+      profilePage({ ...c, username: 'dana', values: { firstName: '', lastName: '', email: '' } }).value,
+      sessionsPage({ ...c, apps: [], sessions: [] }).value,
+      recoveryCodesPage({ ...c, unused: 0, total: 0, createdAt: null }).value,
+      newRecoveryCodesPage({ ...c, codes: ['AAAA-BBBB-CCCC'] }).value,
+      confirmPage({ chrome: c, section: 'sessions', title: 'Sign out everywhere?', consequences: html``, action: '/account/sessions/end-all', confirmLabel: 'Sign out', cancelHref: '/account/sessions' }).value,
+    ];
+    for (const page of pages(site)) assert.match(page, header);
+    for (const page of [...pages(chrome), ...pages({ ...chrome, siteUrl: null })]) assert.doesNotMatch(page, /Go to the site/);
+    assert.doesNotMatch(accountPage({ ...site, passkeys: [], unusedRecoveryCodes: 0 }).value, /Go to the site/, 'not without a passkey to come back with');
   });
 
   it('offers "End" for other sessions and "Sign out here" for this one', () => {

@@ -9,6 +9,11 @@ export interface AccountChrome {
   displayName: string;
   isAdmin: boolean;
   csrfToken: string;
+  /**
+   * The site to go back to (`latchkey serve`), in the header of every account page; set only once
+   * the user has a passkey to come back with (account-context.ts). Absent under `latchkey id`.
+   */
+  siteUrl?: string | null;
 }
 
 const SECTIONS: { id: AccountSection; href: string; label: string }[] = [
@@ -19,7 +24,7 @@ const SECTIONS: { id: AccountSection; href: string; label: string }[] = [
 ];
 
 export function accountLayout(chrome: AccountChrome, section: AccountSection, title: string, body: Html, options: { passkeyScript?: boolean } = {}): Html {
-  return layout({ title, appName: chrome.appName, signedInAs: chrome.displayName, isAdmin: chrome.isAdmin, csrfToken: chrome.csrfToken, passkeyScript: options.passkeyScript }, html`
+  return layout({ title, appName: chrome.appName, signedInAs: chrome.displayName, isAdmin: chrome.isAdmin, csrfToken: chrome.csrfToken, siteUrl: chrome.siteUrl, passkeyScript: options.passkeyScript }, html`
 <nav class="tabs" aria-label="Your account">
   <ul>
   ${SECTIONS.map((s) => html`<li><a href="${s.href}"${s.id === section ? html` aria-current="page"` : ''}>${s.label}</a></li>`)}

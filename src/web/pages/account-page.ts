@@ -22,8 +22,6 @@ export interface AccountView extends AccountChrome {
   /** After a recovery-code sign-in: how many codes are left. */
   recovered?: { remaining: number } | null;
   notice?: string | null;
-  /** The site this provider signs people in to (`latchkey serve`), offered once there is a passkey to come back with. */
-  siteUrl?: string | null;
   /** A rename that was refused, to show again with its error. */
   rename?: { passkeyId: string; value: string; error: string } | null;
 }
@@ -63,7 +61,8 @@ function passkeyItem(v: AccountView, p: PasskeyListItem, index: number) {
   </li>`;
 }
 
-export const accountPage = (v: AccountView) => accountLayout(v, 'passkeys', 'Your passkeys', html`
+// The way on to the site (chrome.siteUrl) only with a passkey to come back with, in the header too.
+export const accountPage = (v: AccountView) => accountLayout({ ...v, siteUrl: v.passkeys.length ? v.siteUrl : null }, 'passkeys', 'Your passkeys', html`
 <section class="card" aria-labelledby="passkeys-title">
   <h1 id="passkeys-title">${v.welcome ? html`Welcome, ${v.displayName}` : 'Your passkeys'}</h1>
   ${notice(v.notice)}
