@@ -35,6 +35,11 @@ export interface IdApp {
   app: FastifyInstance;
   services: IdServices;
   oidc: OidcProvider;
+  /**
+   * Listens on HOST:PORT and returns that address as a URL: the address bound (http://0.0.0.0:1411
+   * for every interface), not the first one fastify lists (127.0.0.1 then), so the start-up line
+   * never reads as loopback-only when the port is open to the network.
+   */
   listen(): Promise<string>;
   /** Starts only the METRICS_ADDRESS listener (serve routes the app through listeners of its own). */
   listenMetrics(): Promise<string | null>;
@@ -197,9 +202,11 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
     services,
     oidc,
     async listen() {
-      const address = await app.listen({ host: config.host, port: config.port });
+      await app.listen({ host: config.host, port: config.port });
       await listenMetrics();
-      return address;
+      const bound = app.server.address();
+      const port = typeof bound === 'object' && bound ? bound.port : config.port;
+      return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     },
     listenMetrics,
     get metricsUrl() { return metricsUrl; },
