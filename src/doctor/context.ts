@@ -28,6 +28,8 @@ export interface ComposeService {
 export interface IdSettings {
   /** Where the variables came from: "the environment" or "compose service id". */
   source: string;
+  /** The variables are a compose service's: HOST is the container's, the host's ports decide who reaches it. */
+  fromCompose: boolean;
   env: Env;
   appUrl: URL | null;
   /** What readAppUrl (the id's own reader) refuses in APP_URL. */
@@ -118,12 +120,12 @@ function readComposeServices(file: string): ComposeService[] {
 const isIdService = (s: ComposeService) => /pocket-id/.test(s.image) || s.command[0] === 'id';
 const isProxyService = (s: ComposeService) => /oauth2-proxy/.test(s.image) || s.command[0] === 'proxy';
 
-function idSettings(env: Env, source: string): IdSettings {
+function idSettings(env: Env, source: string, fromCompose: boolean): IdSettings {
   const appUrlProblems: string[] = [];
   const warnings: string[] = [];
   const appUrl = readAppUrl(env, appUrlProblems, warnings);
   const trustProblems: string[] = [];
-  return { source, env, appUrl, appUrlProblems, trustProxy: readTrustProxy(env, trustProblems) };
+  return { source, fromCompose, env, appUrl, appUrlProblems, trustProxy: readTrustProxy(env, trustProblems) };
 }
 
 function proxySettings(argv: string[], env: Env, source: string): ProxySettings {
@@ -147,7 +149,7 @@ export function createContext(inputs: DoctorInputs): DoctorContext {
   const composeProxy = compose?.find(isProxyService) ?? null;
 
   const idEnv = inputs.idEnv ?? (composeId ? composeId.environment : null);
-  const id = idEnv ? idSettings(idEnv, inputs.idEnv ? inputs.idEnvSource : `compose service "${composeId!.name}"`) : null;
+  const id = idEnv ? idSettings(idEnv, inputs.idEnv ? inputs.idEnvSource : `compose service "${composeId!.name}"`, !inputs.idEnv) : null;
 
   let proxy: ProxySettings | null = null;
   if (inputs.proxyArgv) proxy = proxySettings(inputs.proxyArgv, inputs.env, inputs.proxySource);
