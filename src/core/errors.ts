@@ -22,3 +22,20 @@ export const notFound = (what: string) => new AppError('not_found', 404, `${what
 export const forbidden = (message = 'You are not allowed to do this.') => new AppError('forbidden', 403, message);
 export const unauthorized = (message = 'Please sign in first.') => new AppError('unauthorized', 401, message);
 export const conflict = (code: string, message: string) => new AppError(code, 409, message);
+
+/**
+ * For logs and operator output only: the messages of an error and of each `cause` below it,
+ * joined with ": ", so "fetch failed" says why ("fetch failed: getaddrinfo ENOTFOUND id.example",
+ * "…: self-signed certificate in certificate chain"). An AppError's message, written for users,
+ * is left out when something below it says more.
+ */
+export function causeChain(error: unknown): string {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 6; depth++) {
+    const message = current instanceof Error ? current.message : String(current);
+    if (message && message !== messages.at(-1) && !(isAppError(current) && current.cause !== undefined)) messages.push(message);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return messages.join(': ') || String(error);
+}

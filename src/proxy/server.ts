@@ -2,6 +2,7 @@
 import formbody from '@fastify/formbody';
 import type { RequestListener } from 'node:http';
 import { createServer } from '../core/node-http.ts';
+import { causeChain } from '../core/errors.ts';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installErrorHandling } from '../web/error-handler.ts';
 import { createLogger } from '../app/logger.ts';
@@ -117,8 +118,10 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
       app.log.info({ issuer: config.oidcIssuerUrl }, 'provider discovery loaded');
     } catch (error) {
       const delayMs = DISCOVERY_RETRY_MS[Math.min(attempt, DISCOVERY_RETRY_MS.length - 1)];
-      const cause = ((error as Error).cause ?? error) as Error;
-      app.log.warn({ reason: cause?.message, retryInMs: delayMs }, 'provider discovery failed; /ready answers 503 until it works');
+      // The whole chain: "fetch failed" alone does not say whether the name, the port or the
+      // certificate is wrong; nor does it say where the proxy looked (the issuer, or --oidc-internal-url).
+      const where = config.oidcInternalUrl ? { issuer: config.oidcIssuerUrl, internalUrl: config.oidcInternalUrl } : { issuer: config.oidcIssuerUrl };
+      app.log.warn({ reason: causeChain(error), ...where, retryInMs: delayMs }, 'provider discovery failed; /ready answers 503 until it works');
       retryTimer = setTimeout(() => void loadDiscovery(attempt + 1), delayMs);
       retryTimer.unref();
     }
