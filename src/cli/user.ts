@@ -44,7 +44,11 @@ export async function run(argv: string[]): Promise<number> {
     const signOutOfApps = async (user: { id: string; username: string }): Promise<LogoutReport> => {
       const logout = await logoutEverywhere(user.id);
       for (const failed of logout.failedClients)
-        console.error(`latchkey user: back-channel logout to ${failed.clientId} failed (${failed.reason}); its tokens for ${user.username} are revoked regardless`);
+        // The tokens are dead, but a proxy's cookie session does not ask for them again before its
+        // next refresh: saying "revoked" alone let an operator believe the user was out.
+        console.error(`latchkey user: back-channel logout to ${failed.clientId} at ${failed.uri} failed (${failed.reason}). `
+          + `${user.username}'s tokens for it are revoked, but a sign-in that app already holds is not ended: with latchkey proxy or oauth2-proxy it lasts `
+          + 'until --cookie-expire (168h by default), or until its next --cookie-refresh. Check that this machine can reach that address.');
       return logout;
     };
     const describe = async (user: Awaited<ReturnType<typeof findUser>>) => ({ ...user, groups: await identity.groups.namesForUser(user.id) });

@@ -3,14 +3,18 @@ import type { AuditEvent } from '../identity/audit-log.ts';
 import { sql } from 'kysely';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
 import { storedPayloadId } from './adapter.ts';
+import { causeChain } from '../core/errors.ts';
 
 export interface LogoutReport {
   sessionsEnded: number;
   grantsRevoked: number;
   /** Clients that accepted a logout token (HTTP 200/204). */
   notifiedClients: string[];
-  /** Clients whose back-channel logout endpoint failed; their tokens are revoked regardless. */
-  failedClients: { clientId: string; reason: string }[];
+  /**
+   * Clients whose back-channel logout endpoint failed, the address tried and why. Their tokens
+   * are revoked regardless, but a session the app keeps itself (a proxy's cookie) is not ended.
+   */
+  failedClients: { clientId: string; uri: string; reason: string }[];
 }
 
 /** Deletes grants with every code, access and refresh token made under them. */
@@ -61,9 +65,9 @@ export async function notifyClients(provider: Provider, userId: string, targets:
     if (!client?.backchannelLogoutUri) continue;
     const failures: string[] = [];
     for (const sid of sids) {
-      await client.backchannelLogout(userId, sid).catch((error: Error) => { failures.push(error.message); });
+      await client.backchannelLogout(userId, sid).catch((error: Error) => { failures.push(causeChain(error)); });
     }
-    if (failures.length) report.failedClients.push({ clientId, reason: failures[0] });
+    if (failures.length) report.failedClients.push({ clientId, uri: client.backchannelLogoutUri, reason: failures[0] });
     else report.notifiedClients.push(clientId);
   }
   return report;

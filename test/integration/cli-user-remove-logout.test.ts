@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { APP_REDIRECT_URI, signedInUser, signInToApp, startLogoutReceiver } from '../helpers/account-fixture.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 import { runLatchkey } from '../helpers/latchkey-cli.ts';
 
@@ -56,6 +57,30 @@ describe('latchkey user remove and disable', () => {
     const enabled = await runLatchkey(['user', 'enable', 'paused'], env);
     assert.equal(enabled.code, 0, enabled.stderr);
     assert.equal(receiver.tokens.length, told + 1, 'enabling tells nobody');
+  });
+});
+
+describe('latchkey user remove when an app cannot be told', () => {
+  // The id could not reach the back-channel address (a public name this machine does not resolve,
+  // a firewall): the tokens are revoked, but a proxy's cookie session lives on until it expires
+  // or is refreshed. The message used to say only "fetch failed" and "revoked regardless".
+  it('says where it tried, why it failed, and that a session the app holds is not ended', async () => {
+    const id = await startIdServer();
+    try {
+      const closed = await freePort();
+      const uri = `http://127.0.0.1:${closed}/oauth2/backchannel-logout`;
+      await id.services.clients.create({ id: 'site', name: 'Site', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: uri });
+      const { browser } = await signedInUser(id, { username: 'gone' });
+      await signInToApp(id, browser, 'site');
+      const env = { APP_URL: id.origin, DB_CONNECTION_STRING: join(id.dataDir, 'latchkey.db'), ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef' };
+      const run = await runLatchkey(['user', 'remove', 'gone'], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, new RegExp(`back-channel logout to site at ${uri.replace(/[.]/g, '\\.')} failed \\(.*ECONNREFUSED 127\\.0\\.0\\.1:${closed}\\)`));
+      assert.match(run.stderr, /gone's tokens for it are revoked, but a sign-in that app already holds is not ended: .*--cookie-expire/);
+      assert.doesNotMatch(run.stderr, /revoked regardless/);
+    } finally {
+      await id.close();
+    }
   });
 });
 
