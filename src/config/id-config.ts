@@ -127,7 +127,7 @@ function readEncryptionKey(env: Env, appHostname: string | null, dataDir: string
   // An APP_URL that is not a URL at all says nothing either way; its own problem comes first.
   if (appHostname === null) return null;
   if (!isLoopbackHost(appHostname)) {
-    problems.push('ENCRYPTION_KEY: required when APP_URL is not localhost (it encrypts the signing keys); generate one with: openssl rand -base64 32, and keep it with your backups');
+    problems.push('ENCRYPTION_KEY: required when APP_URL is not localhost (it encrypts the signing keys); generate one with: openssl rand -base64 32, and keep a copy apart from your backups (a backup cannot sign tokens without it)');
     return null;
   }
   return { generateIn: join(dataDir, 'encryption.key') };

@@ -111,7 +111,7 @@ describe('latchkey serve configuration', () => {
     const idProblems = { LOG_LEVEL: 'loud', SESSION_DURATION: 'soon' };
     assert.deepEqual(problemsOf(() => loadServeConfig({ argv: [...base, '--url', 'http://agents.example.com'], env: idProblems })), [
       '--url: must be https (http only for localhost), got http://agents.example.com; use https://agents.example.com',
-      'ENCRYPTION_KEY: required when APP_URL is not localhost (it encrypts the signing keys); generate one with: openssl rand -base64 32, and keep it with your backups',
+      'ENCRYPTION_KEY: required when APP_URL is not localhost (it encrypts the signing keys); generate one with: openssl rand -base64 32, and keep a copy apart from your backups (a backup cannot sign tokens without it)',
       'LOG_LEVEL: expected one of trace, debug, info, warn, error, got "loud"',
       'SESSION_DURATION: expected a duration such as 720h or 90m, from 5m to 8760h (365 days), got "soon"',
     ]);

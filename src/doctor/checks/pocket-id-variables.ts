@@ -17,7 +17,7 @@ export const pocketIdVariables: Check = {
     const local = ctx.id.appUrl && ['localhost', '127.0.0.1'].includes(ctx.id.appUrl.hostname);
     if (env.ENCRYPTION_KEY === undefined && env.ENCRYPTION_KEY_FILE === undefined && !local)
       results.push(fail(`ENCRYPTION_KEY is not set (${ctx.id.source}): latchkey id (and Pocket ID 2) refuse to start without it`,
-        'openssl rand -base64 32 > encryption_key; ENCRYPTION_KEY_FILE=/run/secrets/encryption_key (a compose secret), and keep the key with your backups'));
+        'openssl rand -base64 32 > encryption_key; ENCRYPTION_KEY_FILE=/run/secrets/encryption_key (a compose secret), and keep a copy of the key apart from your backups'));
     return combine(results, 'APP_URL, no retired variables, ENCRYPTION_KEY set');
   },
 };
