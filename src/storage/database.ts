@@ -106,8 +106,9 @@ export async function openDatabase(connection: string, options: OpenOptions = {}
 
 /**
  * A new database, and a folder made for it, are the server's alone whatever the umask: the file
- * holds live access and refresh tokens (oidc-provider's opaque token values are their row ids),
- * which any local user could otherwise read and use. SQLite gives its -wal and -shm files the mode
+ * holds every account, email address and audit entry, and a local user who could write to it could
+ * make themselves an admin (tokens and cookies are kept only as their SHA-256, oidc/adapter.ts).
+ * SQLite gives its -wal and -shm files the mode
  * of the database file. An existing file or folder keeps the mode its owner chose.
  */
 function createPrivately(path: string): void {

@@ -17,7 +17,7 @@ describe('doctor: who can read the SQLite database', () => {
     chmodSync(db, 0o644);
     const check = await verdict(db);
     assert.equal(check.status, 'fail');
-    assert.match(check.detail, /other users can read or write .*open\.db \(0644\).*: it holds live access and refresh tokens/);
+    assert.match(check.detail, /other users can read or write .*open\.db \(0644\).*: it holds every account and email address and the audit log, and whoever can write to it can make themselves an admin/);
     assert.equal(check.fix, `chmod 600 ${db}*`);
   });
 
