@@ -16,6 +16,15 @@ export function providerErrorPage(out: ProviderErrorOut, error: Error, appName?:
   const name = error?.name;
   if (name === 'SessionNotFound' || name === 'InvalidRequest' && /interaction|session/i.test(out.error_description ?? ''))
     return { status: 400, page: messagePage({ title: 'This sign-in expired', message: 'This sign-in attempt expired or was already used.', hint: 'Go back to the application and sign in again.', code: 'session_not_found' }) };
+  // RP-Initiated Logout §3: an unregistered post_logout_redirect_uri is invalid_request, which the
+  // default below would call a sign-in request: an admin fixing it would look in the wrong place.
+  if (out.error === 'invalid_request' && /post_logout_redirect_uri/.test(out.error_description ?? ''))
+    return { status: 400, page: messagePage({
+      title: 'Unregistered return address',
+      message: 'The application asked to send you back after signing out to an address that is not registered for it, so you were not signed out and not sent there.',
+      hint: 'An administrator must add the exact address to the client\'s sign-out return addresses in latchkey.',
+      code: out.error,
+    }) };
   switch (out.error) {
     case 'invalid_redirect_uri':
       return { status: 400, page: messagePage({

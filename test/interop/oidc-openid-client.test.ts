@@ -243,5 +243,10 @@ describe('openid-client against latchkey id', () => {
     const response = await jar.fetch(url);
     assert.equal(response.status, 400);
     assert.equal(response.headers.get('location'), null);
+    // A sign-out page, naming what to fix, not "Invalid sign-in request".
+    const page = await response.text();
+    assert.match(page, /Unregistered return address/);
+    assert.match(page, /send you back after signing out to an address that is not registered/);
+    assert.doesNotMatch(page, /sign-in request/);
   });
 });
