@@ -95,6 +95,12 @@ export async function rotateSigningKey(
     throw new AppError('invalid_overlap', 400, 'The overlap must be zero or more seconds.');
   const previousKid = options.from ?? await readCurrentKid(db);
   if (!previousKid) return { kid: await ensureSigningKey(db, clock, encryptionKey, options.alg), previousKid: null };
+  // Every published key must open with the one ENCRYPTION_KEY the servers have: a key sealed with
+  // another one (rotate-keys run from a shell with the wrong key) made the next start of latchkey
+  // id, every key reload and every backup fail, until someone deleted its row by hand.
+  const previous = await db.selectFrom('signing_keys').select(['kid', 'private_jwk_sealed']).where('kid', '=', previousKid).executeTakeFirst();
+  if (previous && open(sealingKey(encryptionKey), Buffer.from(previous.private_jwk_sealed, 'base64url'), aadFor(previous.kid)) === null)
+    throw new AppError('rotation_wrong_key', 400, 'The configured ENCRYPTION_KEY does not open the current signing key, so no new key was made (one sealed with it would keep latchkey id from starting); use the ENCRYPTION_KEY latchkey id runs with.');
   const jwk = await generateSigningJwk(options.alg);
   const now = clock.nowMs();
   try {
