@@ -4,7 +4,8 @@ import { deriveKey } from '../core/crypto.ts';
 import { createIdentity, type Identity } from '../identity/index.ts';
 import type { LogoutReport } from '../oidc/logout-user.ts';
 import type { OidcProvider } from '../oidc/provider.ts';
-import { openDatabaseForCommand, type Database } from '../storage/database.ts';
+import { existsSync } from 'node:fs';
+import { isPostgresUrl, openDatabaseForCommand, sqlitePathOf, type Database } from '../storage/database.ts';
 import { SERVE_CLIENT_ID } from '../app/serve-client.ts';
 import { usageError } from './args.ts';
 
@@ -24,7 +25,15 @@ export interface IdContext {
 
 export async function openIdContext(env = process.env): Promise<IdContext> {
   const config = loadIdConfig({ env });
+  // DB_CONNECTION_STRING's default is relative to the current folder: a command run elsewhere than
+  // latchkey id (the guide's environment sets no DB_CONNECTION_STRING) made a new, empty database
+  // and answered from it ("No users yet.", a setup link the server does not know) without a word.
+  const defaultPath = env.DB_CONNECTION_STRING === undefined && env.DB_CONNECTION_STRING_FILE === undefined
+    && !isPostgresUrl(config.dbConnectionString) ? sqlitePathOf(config.dbConnectionString) : null;
+  const madeNew = defaultPath !== null && !existsSync(defaultPath);
   const database = await openDatabaseForCommand(config.dbConnectionString);
+  if (madeNew)
+    console.error(`latchkey: there was no database at ${defaultPath}, so a new, empty one was made there: DB_CONNECTION_STRING is not set, and its default (${config.dbConnectionString}) is relative to the current folder. If latchkey id runs with another database, set DB_CONNECTION_STRING to it.`);
   try {
     await refuseServeDatabaseWithoutAppUrl(database, env);
   } catch (error) {
