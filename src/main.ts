@@ -55,7 +55,9 @@ async function main(argv: string[]): Promise<number> {
       console.error(`latchkey ${name}: ${error.message}`);
       return 2;
     }
-    if (isAppError(error) && error.status < 500) {
+    // An AppError's message is written for the reader; a stack trace only helps when a library
+    // error lies under it (e.g. a wrong ENCRYPTION_KEY printed "failed AppError: … at file:…").
+    if (isAppError(error) && (error.status < 500 || error.cause === undefined)) {
       console.error(`latchkey ${name}: ${error.message}`);
       return 1;
     }
