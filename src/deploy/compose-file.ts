@@ -1,4 +1,4 @@
-import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
+import { GROUPS_SCOPE_FLAG, needsGroupsScope, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
 
 // The guide's two compose files (Pocket ID, oauth2-proxy) as one, corrected:
 // - latchkey id reads APP_URL (PUBLIC_APP_URL is the old name) and needs no DB_PROVIDER;
@@ -110,6 +110,7 @@ export function generateComposeFile(plan: DeploymentPlan): string {
     '--set-xauthrequest=true',
     '--reverse-proxy=true',
     `--trusted-proxy-ip=${COMPOSE_SUBNET}`,
+    ...(needsGroupsScope(plan) ? [GROUPS_SCOPE_FLAG] : []),
   ];
   return [
     ...header(plan, [

@@ -83,6 +83,15 @@ export const DEFAULT_PLAN: Readonly<DeploymentPlan> = Object.freeze({
 });
 
 /** Where certbot puts a certificate requested as `certbot certonly -d SITE -d ID`. */
+/**
+ * The proxy's --scope when a protected prefix admits only some groups. The edge asks the proxy
+ * `/oauth2/auth?allowed_groups=…`, which it answers from the groups claim of the session; latchkey
+ * id (and Pocket ID) put that claim in tokens only for the `groups` scope, which the proxy asks for
+ * by itself only with its own --allowed-group. Without it every member of the group was refused.
+ */
+export const GROUPS_SCOPE_FLAG = '--scope=openid email profile groups';
+export const needsGroupsScope = (plan: DeploymentPlan): boolean => plan.protectedPrefixes.some((rule) => rule.allowedGroups.length > 0);
+
 export function defaultTlsFor(siteHost: string): { certificate: string; key: string } {
   const live = `/etc/letsencrypt/live/${siteHost}`;
   return { certificate: `${live}/fullchain.pem`, key: `${live}/privkey.pem` };

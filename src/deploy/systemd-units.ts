@@ -1,4 +1,4 @@
-import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
+import { GROUPS_SCOPE_FLAG, needsGroupsScope, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
 
 // systemd units for running latchkey without containers. Each unit is printed after a
 // "# file: PATH" line; a unit file accepts # comments, so each part can be saved as it is.
@@ -149,6 +149,8 @@ export function generateSystemdUnits(plan: DeploymentPlan): string {
     '--skip-provider-button=true',
     '--set-xauthrequest=true',
     '--reverse-proxy=true',
+    // systemd's ExecStart takes a double-quoted argument as one, spaces included.
+    ...(needsGroupsScope(plan) ? [`"${GROUPS_SCOPE_FLAG}"`] : []),
   ];
   return [
     ...intro,

@@ -64,7 +64,9 @@ function proxyArgvFromUnits(units: string, credentialsDir: string): string[] {
   assert.ok(unit, 'no latchkey-proxy.service in the generated units');
   const execStart = /^ExecStart=((?:.*\\\n)*.*)$/m.exec(unit)?.[1];
   assert.ok(execStart, 'no ExecStart in latchkey-proxy.service');
-  const [program, command, ...args] = execStart.replace(/\\\n/g, ' ').trim().split(/\s+/);
+  // systemd's word splitting, as far as the generated units use it: a double-quoted argument is one.
+  const words = execStart.replace(/\\\n/g, ' ').trim().match(/"[^"]*"|\S+/g) ?? [];
+  const [program, command, ...args] = words.map((word) => word.replace(/^"(.*)"$/, '$1'));
   assert.match(program, /\/bin\/latchkey$/);
   assert.equal(command, 'proxy');
   // %d is systemd's credentials directory (LoadCredential=)
@@ -287,6 +289,18 @@ describe('the split deployment (generated nginx, latchkey id, latchkey proxy) se
       // In the browser, the same cookie now leads to the id's passkey sign-in.
       await friend.page.goto(`${SITE_URL}/private/`);
       await friend.page.waitForURL((url) => url.href.startsWith(`${ID_URL}/login`));
+    });
+  });
+
+  describe('a friend in the groups friends and family', () => {
+    // nginx asks /oauth2/auth?allowed_groups=family: only a session that carries the groups claim
+    // can pass, so the generated proxy unit must ask for the groups scope.
+    it('reads /private/family/', async () => {
+      const linkUrl = await inviteInConsole('cleo', ['friends', 'family']);
+      const relative = await newTab();
+      await addPasskeyFromInvitation(relative, linkUrl);
+      await visitSigningInIfAsked(relative, `${SITE_URL}/private/family/`);
+      assert.match(await relative.page.locator('body').innerText(), FAMILY_TEXT);
     });
   });
 

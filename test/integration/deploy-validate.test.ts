@@ -11,7 +11,7 @@ import { generateCaddyfile } from '../../src/deploy/caddyfile.ts';
 import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
 import { generateNginxPublicConfig } from '../../src/deploy/nginx-public-config.ts';
 import { generateNginxSingleConfig } from '../../src/deploy/nginx-single-config.ts';
-import { makePlan, type DeploymentPlan } from '../../src/deploy/plan.ts';
+import { DEFAULT_PLAN, makePlan, type DeploymentPlan } from '../../src/deploy/plan.ts';
 import { generateSystemdUnits } from '../../src/deploy/systemd-units.ts';
 import { validateRedirect } from '../../src/proxy/redirect.ts';
 import { addRelayedCookies } from '../../src/proxy/relayed-cookies.ts';
@@ -87,11 +87,13 @@ describe('every generated Caddyfile passes caddy validate', () => {
 });
 
 describe('every generated systemd unit passes systemd-analyze verify', () => {
-  for (const single of [false, true]) {
-    it(`accepts the ${single ? 'latchkey serve unit' : 'latchkey id and proxy units'}`, () => {
-      const { dir } = testPlan(`systemd-${single}`);
+  // With a group rule the proxy's ExecStart has a double-quoted argument (--scope with spaces).
+  for (const [single, groups] of [[false, false], [true, false], [false, true]]) {
+    it(`accepts the ${single ? 'latchkey serve unit' : 'latchkey id and proxy units'}${groups ? ' with a prefix for a group' : ''}`, () => {
+      const { dir } = testPlan(`systemd-${single}-${groups}`);
+      const protectedPrefixes = groups ? family : DEFAULT_PLAN.protectedPrefixes;
       // the checkout under test, so that ExecStart names a program that exists
-      const text = generateSystemdUnits(makePlan({ single, installDir: REPO.replace(/\/$/, '') }));
+      const text = generateSystemdUnits(makePlan({ single, protectedPrefixes, installDir: REPO.replace(/\/$/, '') }));
       const files = text.split(/^# file: \/etc\/systemd\/system\//m).slice(1).map((part) => {
         const name = part.slice(0, part.indexOf('\n'));
         writeFileSync(join(dir, name), part.slice(name.length + 1));

@@ -54,6 +54,12 @@ describe('generateComposeFile', () => {
     assert.ok(proxy.command.includes('--redirect-url=https://agents.example.com/oauth2/callback'));
   });
 
+  it('has the proxy ask for the groups scope when a prefix admits only some groups', () => {
+    const withGroups = parseYaml(generateComposeFile(makePlan({ protectedPrefixes: [{ prefix: '/private/family/', allowedGroups: ['family'] }] })));
+    assert.ok(withGroups.services.proxy.command.includes('--scope=openid email profile groups'));
+    assert.ok(!proxy.command.some((arg) => arg.startsWith('--scope')), 'no groups rule: oauth2-proxy\'s default scope');
+  });
+
   it('checks health with latchkey healthcheck, the proxy at its /ping', () => {
     assert.deepEqual(id.healthcheck.test, ['CMD', 'node', 'src/main.ts', 'healthcheck']);
     assert.deepEqual(proxy.healthcheck.test, ['CMD', 'node', 'src/main.ts', 'healthcheck', '--url', 'http://127.0.0.1:4180/ping']);

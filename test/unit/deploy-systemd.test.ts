@@ -52,6 +52,15 @@ describe('generateSystemdUnits', () => {
     for (const lines of units.values()) assert.ok(!lines.some((l) => l.startsWith('MemoryDenyWriteExecute=yes')));
   });
 
+  it('has the proxy ask for the groups scope when a prefix admits only some groups, as one quoted argument', () => {
+    // nginx asks /oauth2/auth?allowed_groups=family; without the scope no session carries groups
+    // and every member of the group was refused.
+    const withGroups = services(generateSystemdUnits(makePlan({ protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }] })));
+    const execStart = withGroups.get('latchkey-proxy.service')!.find((l) => l.startsWith('ExecStart='))!;
+    assert.match(execStart, / "--scope=openid email profile groups"$/);
+    assert.doesNotMatch(units.get('latchkey-proxy.service')!.join('\n'), /--scope/, 'no groups rule: oauth2-proxy\'s default scope');
+  });
+
   it('prints one latchkey serve unit with --single', () => {
     const single = services(generateSystemdUnits(makePlan({ single: true })));
     assert.deepEqual([...single.keys()], ['latchkey-serve.service']);
