@@ -154,6 +154,16 @@ export async function createOidcProvider(deps: OidcProviderDeps): Promise<OidcPr
     return true;
   };
 
+  // These logout tokens are sent by the code above, not by oidc-provider's end_session, so its
+  // 'backchannel.error' event never fires for them: a removal in the console whose app could not be
+  // told was only an info-level audit line, while the app's own session (a proxy cookie) went on.
+  const warnOfFailedLogouts = (report: LogoutReport): LogoutReport => {
+    for (const failed of report.failedClients)
+      deps.log?.warn({ clientId: failed.clientId, uri: failed.uri, reason: failed.reason },
+        'back-channel logout failed: the app was not told, and a session it holds (a proxy cookie) goes on until it ends or is refreshed');
+    return report;
+  };
+
   const timer = intervalSeconds > 0
     ? setInterval(() => { reloadKeysIfChanged().catch((error) => deps.log?.error({ err: error }, 'signing key reload failed')); }, intervalSeconds * 1000)
     : null;
@@ -169,9 +179,9 @@ export async function createOidcProvider(deps: OidcProviderDeps): Promise<OidcPr
       await reloadKeysIfChanged();
       return result;
     },
-    logoutUser: (userId) => logoutUser({ db: deps.db, provider: live.provider, audit: deps.audit }, userId),
-    logoutSession: (userId, sessionId) => logoutUser({ db: deps.db, provider: live.provider, audit: deps.audit }, userId, { sessionId }),
-    signOutOfApp: (userId, clientId) => signOutOfApp({ db: deps.db, provider: live.provider, audit: deps.audit }, userId, clientId),
+    logoutUser: (userId) => logoutUser({ db: deps.db, provider: live.provider, audit: deps.audit }, userId).then(warnOfFailedLogouts),
+    logoutSession: (userId, sessionId) => logoutUser({ db: deps.db, provider: live.provider, audit: deps.audit }, userId, { sessionId }).then(warnOfFailedLogouts),
+    signOutOfApp: (userId, clientId) => signOutOfApp({ db: deps.db, provider: live.provider, audit: deps.audit }, userId, clientId).then(warnOfFailedLogouts),
     sessionCookieName: OIDC_SESSION_COOKIE,
     close: () => { if (timer) clearInterval(timer); },
   };
