@@ -1,5 +1,6 @@
 import { html, raw, type Html } from '../web/html.ts';
 import { layout } from '../web/layout.ts';
+import type { OversizedRequest } from './authorization-size.ts';
 
 // Pages the provider itself shows. They use the shared layout and stylesheet: the
 // Content-Security-Policy (style-src 'self') blocks inline style. The app name (admin settings)
@@ -40,3 +41,21 @@ export const loggedOutPage = (view: { clientName: string | null; appName?: strin
   appName: view.appName,
   message: view.clientName ? `You have signed out of ${view.clientName}.` : 'You have signed out.',
 });
+
+// A parameter's name comes from the request: shown escaped (html``), and only its start.
+const shownName = (name: string): string => (name.length > 40 ? `${name.slice(0, 40)}…` : name);
+
+/** An authorization request refused for its size (authorization-size.ts), before the provider saw it. */
+export const oversizedRequestPage = (view: { oversized: OversizedRequest; appName?: string }): Html => {
+  const { oversized } = view;
+  return messagePage({
+    title: 'Sign-in request too long',
+    appName: view.appName,
+    message: oversized.kind === 'parameter'
+      ? `The application's sign-in request has a parameter "${shownName(oversized.parameter)}" of ${oversized.chars.toLocaleString('en')} characters; this identity provider accepts at most ${oversized.maxChars.toLocaleString('en')}.`
+      : `The application's sign-in request is ${oversized.bytes.toLocaleString('en')} bytes long; this identity provider accepts at most ${oversized.maxBytes.toLocaleString('en')}.`,
+    hint: 'Go back to the application and sign in from its start page; if it keeps happening, the application sends more than a sign-in needs.',
+    code: 'invalid_request',
+  });
+};
+

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../core/errors.ts';
+import { oversizedProviderRequest } from './authorization-size.ts';
 import { resolveInteraction } from './interactions.ts';
-import { messagePage } from './pages.ts';
+import { messagePage, oversizedRequestPage } from './pages.ts';
 import { DISCOVERY_PATH, OAUTH_METADATA_PATH, POCKET_ID_ROUTES, PROVIDER_PATHS } from './paths.ts';
 import type { OidcProvider } from './provider.ts';
 import { rememberRequest } from './request-registry.ts';
@@ -19,7 +20,29 @@ const SUB_PATHS = [`${POCKET_ID_ROUTES.authorization}/:uid`, `${POCKET_ID_ROUTES
  */
 export async function oidcRoutes(app: FastifyInstance, options: { oidc: OidcProvider }): Promise<void> {
   const { oidc } = options;
+  const sendPage = (reply: FastifyReply, status: number, page: { value: string }): void => {
+    reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value);
+  };
+
+  // An authorization request the provider would keep (authorization-size.ts) is refused before it
+  // reaches the provider: with a page, as it comes from a browser and, refused here, has no client
+  // whose redirect_uri was checked to send an error to. A pushed request is refused in JSON, as
+  // every answer of that back-channel endpoint is (RFC 9126 §2.3).
+  const refusedOversized = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    const refusal = oversizedProviderRequest({ method: request.method, url: request.raw.url ?? '/', headers: request.headers });
+    if (!refusal) return false;
+    if (refusal.endpoint === 'pushed_authorization_request') {
+      const { oversized } = refusal;
+      const [status, description] = oversized === 'length_required' ? [411, 'a Content-Length is required'] : [400, `the request body is longer than ${oversized.maxBytes} bytes`];
+      reply.code(status).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: description });
+    } else {
+      sendPage(reply, 400, oversizedRequestPage({ oversized: refusal.oversized, appName: oidc.deps.appName?.() }));
+    }
+    return true;
+  };
+
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (refusedOversized(request, reply)) return reply;
     rememberRequest(request);
     reply.hijack();
     await oidc.handle(request.raw, reply.raw);
