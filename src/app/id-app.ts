@@ -22,6 +22,7 @@ import type { ServeContext } from './serve-context.ts';
 import { deriveKey } from '../core/crypto.ts';
 import { createOidcProvider, type OidcProvider } from '../oidc/provider.ts';
 import { oidcRoutes } from '../oidc/routes.ts';
+import { createAuthorizeRateLimit } from '../oidc/authorization-rate-limit.ts';
 import { clientApiRoutes } from '../oidc/client-api-routes.ts';
 import { adminConsoleRoutes } from '../admin/routes.ts';
 import { readSessionToken } from '../identity/session-cookie.ts';
@@ -136,7 +137,10 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
     audit: (event) => identity.audit.record(event),
     log: app.log,
   });
-  await oidcRoutes(app, { oidc });
+  const authorizeRateLimit = createAuthorizeRateLimit({
+    store: services.store, requestsPerMinute: config.authorizeRequestsPerMinute, trustProxy: config.trustProxy !== false, log: app.log,
+  });
+  await oidcRoutes(app, { oidc, authorizeRateLimit });
 
   const routeDeps: IdentityRoutesDeps = {
     identity, secureCookies, csrf,

@@ -43,6 +43,8 @@ export interface IdConfig {
   metricsAddress: string | null;
   /** AUDIT_LOG_RETENTION_DAYS: the expiry sweep deletes audit entries older than this. */
   auditLogRetentionDays: number;
+  /** AUTHORIZE_REQUESTS_PER_MINUTE: authorization requests one address may send a minute; 0 = no limit. */
+  authorizeRequestsPerMinute: number;
   warnings: string[];
 }
 
@@ -197,6 +199,27 @@ function readAuditLogRetentionDays(env: Env, problems: string[]): number {
   return days;
 }
 
+/**
+ * AUTHORIZE_REQUESTS_PER_MINUTE's default (oidc/authorization-rate-limit.ts). Each authorization
+ * request that needs a sign-in keeps an Interaction row of at most ~9 KB (the 8 KiB query bound,
+ * oidc/authorization-size.ts) for 30 minutes, and the sweep removes it within 5 more. So one
+ * address (an IPv4 address or an IPv6 /64) holds at most 60 × 35 = 2,100 rows, about 19 MB, where
+ * the audit measured 3.8 GB from one client at 135 requests a second. A sign-in is one request (two
+ * with a retry or a prompt=none check): a family or club behind one router, ten people each
+ * opening three apps in the same minute, makes 30.
+ */
+export const DEFAULT_AUTHORIZE_REQUESTS_PER_MINUTE = 60;
+
+function readAuthorizeRequestsPerMinute(env: Env, problems: string[]): number {
+  const text = readEnv(env, 'AUTHORIZE_REQUESTS_PER_MINUTE', problems)?.trim();
+  if (text === undefined) return DEFAULT_AUTHORIZE_REQUESTS_PER_MINUTE;
+  if (!/^\d{1,9}$/.test(text)) {
+    problems.push(`AUTHORIZE_REQUESTS_PER_MINUTE: expected a whole number of requests per minute per address (0 turns the limit off), got "${text}"`);
+    return DEFAULT_AUTHORIZE_REQUESTS_PER_MINUTE;
+  }
+  return Number(text);
+}
+
 function readMetricsAddress(env: Env, problems: string[]): string | null {
   const text = readEnv(env, 'METRICS_ADDRESS', problems);
   if (text === undefined) return null;
@@ -234,6 +257,7 @@ export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean }): Read
   const redisKeyPrefix = readEnv(env, 'REDIS_KEY_PREFIX', problems) ?? 'latchkey:ephemeral:';
   const metricsAddress = readMetricsAddress(env, problems);
   const auditLogRetentionDays = readAuditLogRetentionDays(env, problems);
+  const authorizeRequestsPerMinute = readAuthorizeRequestsPerMinute(env, problems);
   if (problems.length || !appUrl || !encryptionKey || input.appUrlRefused) throw new ConfigError(problems);
   const generated = 'generateIn' in encryptionKey;
   if (generated) warnings.push(`ENCRYPTION_KEY is not set; using the generated key in ${encryptionKey.generateIn} (fine on localhost; set ENCRYPTION_KEY in production)`);
@@ -257,6 +281,7 @@ export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean }): Read
     redisKeyPrefix,
     metricsAddress,
     auditLogRetentionDays,
+    authorizeRequestsPerMinute,
     warnings,
   });
 }

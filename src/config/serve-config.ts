@@ -67,7 +67,8 @@ Each flag has an environment variable; a flag wins over its variable.
 
 The identity provider also reads ENCRYPTION_KEY(_FILE) (required unless --id-url is localhost),
 DB_CONNECTION_STRING, SESSION_DURATION, APP_NAME, LOG_LEVEL, OIDC_SIGNING_ALG, REDIS_URL,
-REDIS_KEY_PREFIX, METRICS_ADDRESS and AUDIT_LOG_RETENTION_DAYS (docs/configuration-id.md).
+REDIS_KEY_PREFIX, METRICS_ADDRESS, AUDIT_LOG_RETENTION_DAYS and AUTHORIZE_REQUESTS_PER_MINUTE
+(docs/configuration-id.md).
 See docs/serve.md.`;
 
 const FLAGS = {

@@ -59,3 +59,11 @@ export const oversizedRequestPage = (view: { oversized: OversizedRequest; appNam
   });
 };
 
+/** Over AUTHORIZE_REQUESTS_PER_MINUTE (authorization-rate-limit.ts): refused before the provider saw it. */
+export const tooManySignInRequestsPage = (view: { appName?: string }): Html => messagePage({
+  title: 'Too many sign-in requests',
+  appName: view.appName,
+  message: 'More sign-in requests came from your network in the last minute than this identity provider accepts, so this one was not started.',
+  hint: 'Wait a minute, then go back to the application and sign in again.',
+  code: 'too_many_requests',
+});

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../core/errors.ts';
+import type { AuthorizeRateLimit } from './authorization-rate-limit.ts';
 import { oversizedProviderRequest } from './authorization-size.ts';
 import { resolveInteraction } from './interactions.ts';
-import { messagePage, oversizedRequestPage } from './pages.ts';
-import { DISCOVERY_PATH, OAUTH_METADATA_PATH, POCKET_ID_ROUTES, PROVIDER_PATHS } from './paths.ts';
+import { messagePage, oversizedRequestPage, tooManySignInRequestsPage } from './pages.ts';
+import { DISCOVERY_PATH, OAUTH_METADATA_PATH, POCKET_ID_ROUTES, PROVIDER_PATHS, providerRouteOf } from './paths.ts';
 import type { OidcProvider } from './provider.ts';
 import { rememberRequest } from './request-registry.ts';
 
@@ -18,8 +19,14 @@ const SUB_PATHS = [`${POCKET_ID_ROUTES.authorization}/:uid`, `${POCKET_ID_ROUTES
  * parses any body, so oidc-provider reads the raw request stream itself (its own size limits and
  * parsers) and writes the raw response; fastify sends nothing for these paths.
  */
-export async function oidcRoutes(app: FastifyInstance, options: { oidc: OidcProvider }): Promise<void> {
-  const { oidc } = options;
+export interface OidcRoutesOptions {
+  oidc: OidcProvider;
+  /** Counts authorization requests per address; without it (a provider mounted alone in tests) nothing is counted. */
+  authorizeRateLimit?: AuthorizeRateLimit;
+}
+
+export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOptions): Promise<void> {
+  const { oidc, authorizeRateLimit } = options;
   const sendPage = (reply: FastifyReply, status: number, page: { value: string }): void => {
     reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value);
   };
@@ -41,8 +48,20 @@ export async function oidcRoutes(app: FastifyInstance, options: { oidc: OidcProv
     return true;
   };
 
+  // Only requests the provider serves as its authorization endpoint count (GET, and HEAD, which it
+  // serves as GET; paths as its router matches them); one refused for its size was not served.
+  // Over the limit it is a page too: the request never reaches the provider. Retry-After is the
+  // whole window, the longest the wait can be.
+  const refusedOverLimit = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
+    if (!authorizeRateLimit || (request.method !== 'GET' && request.method !== 'HEAD') || providerRouteOf(request.raw.url ?? '/') !== 'authorization') return false;
+    const { refused, retryAfterSeconds } = await authorizeRateLimit.count(request.ip, request.socket.remoteAddress);
+    if (refused) sendPage(reply.header('retry-after', String(retryAfterSeconds)), 429, tooManySignInRequestsPage({ appName: oidc.deps.appName?.() }));
+    return refused;
+  };
+
+  // (A boolean, not the reply: a fastify reply is a thenable, which an async function's return would unwrap.)
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (refusedOversized(request, reply)) return reply;
+    if (refusedOversized(request, reply) || await refusedOverLimit(request, reply)) return reply;
     rememberRequest(request);
     reply.hijack();
     await oidc.handle(request.raw, reply.raw);

@@ -1,9 +1,11 @@
 // What an authorization request can make latchkey id keep. Anyone can send one (the client_id and
 // its redirect_uri are in every sign-in redirect), and each that needs a sign-in made oidc-provider
 // store all its parameters for 30 minutes: an audit filled gigabytes from one client. Requests are
-// bounded in size (oidc/authorization-size.ts) before the provider sees them.
+// bounded in size (oidc/authorization-size.ts) and counted per address
+// (oidc/authorization-rate-limit.ts) before the provider sees them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { manualClock } from '../../src/core/clock.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
 const REDIRECT_URI = 'https://app.example.com/oauth2/callback';
@@ -13,8 +15,8 @@ const authorizeQuery = (extra: Record<string, string> = {}) => new URLSearchPara
   state: 's'.repeat(32), nonce: 'n'.repeat(43), code_challenge: 'c'.repeat(43), code_challenge_method: 'S256', ...extra,
 });
 
-async function startWithClients(env: Record<string, string>): Promise<IdServer> {
-  const id = await startIdServer(env);
+async function startWithClients(env: Record<string, string>, options: Parameters<typeof startIdServer>[1] = {}): Promise<IdServer> {
+  const id = await startIdServer(env, options);
   await id.services.clients.create({ id: 'app', name: 'App', redirectUris: [REDIRECT_URI], unrestricted: true });
   await id.services.clients.create({ id: 'spa', name: 'SPA', redirectUris: [REDIRECT_URI], unrestricted: true, isPublic: true });
   return id;
@@ -27,9 +29,12 @@ async function storedRows(id: IdServer, model?: string): Promise<number> {
   return Number((await query.executeTakeFirstOrThrow()).n);
 }
 
-/** An authorization request as a browser sends it. */
-const authorize = (id: IdServer, query: URLSearchParams | string, init: { method?: string; path?: string } = {}) =>
-  fetch(`${id.origin}${init.path ?? '/authorize'}?${query}`, { method: init.method ?? 'GET', redirect: 'manual', headers: { accept: 'text/html' } });
+/** An authorization request as a browser sends it, from `ip` when the server trusts X-Forwarded-For. */
+const authorize = (id: IdServer, query: URLSearchParams | string, init: { ip?: string; method?: string; path?: string } = {}) =>
+  fetch(`${id.origin}${init.path ?? '/authorize'}?${query}`, {
+    method: init.method ?? 'GET', redirect: 'manual',
+    headers: { accept: 'text/html', ...(init.ip ? { 'x-forwarded-for': init.ip } : {}) },
+  });
 
 describe('latchkey id bounds the size of an authorization request', () => {
   let id: IdServer;
@@ -117,5 +122,126 @@ describe('latchkey id bounds the size of an authorization request', () => {
       assert.equal(response.status, 201);
       assert.match((await response.json() as { request_uri: string }).request_uri, /^urn:ietf:params:oauth:request_uri:/);
     });
+  });
+});
+
+describe('latchkey id limits authorization requests per address', () => {
+  const clock = manualClock(Date.now());
+  let id: IdServer;
+  // TRUST_PROXY: the tests choose the client's address with X-Forwarded-For.
+  before(async () => { id = await startWithClients({ TRUST_PROXY: 'true' }, { clock }); });
+  after(() => id?.close());
+
+  /** `count` requests from `ip`, each answered as before the limit: on to the sign-in. */
+  async function sendAllowed(ip: string, count: number, extra: Record<string, string> = {}) {
+    for (let i = 0; i < count; i++) {
+      const response = await authorize(id, authorizeQuery(extra), { ip });
+      await response.body?.cancel();
+      assert.equal(response.status, 303, `request ${i + 1} from ${ip}`);
+    }
+  }
+
+  it('refuses the 61st request in a minute from one address with a 429 page and Retry-After, and stores no Interaction for it', async () => {
+    await sendAllowed('198.51.100.1', 60);
+    const before = await storedRows(id, 'Interaction');
+    const refused = await authorize(id, authorizeQuery(), { ip: '198.51.100.1' });
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '60');
+    assert.equal(refused.headers.get('location'), null);
+    assert.match(refused.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await refused.text(), /Too many sign-in requests/);
+    assert.equal(await storedRows(id, 'Interaction'), before);
+  });
+
+  it('counts another address, and another IPv6 /64, apart; the addresses of one /64 together', async () => {
+    await sendAllowed('198.51.100.2', 60);
+    assert.equal((await authorize(id, authorizeQuery(), { ip: '198.51.100.2' })).status, 429);
+    await sendAllowed('198.51.100.3', 1);
+    // a host given a /64 may send each request from a fresh address in it
+    for (let i = 0; i < 60; i++) await sendAllowed(`2001:db8:1:2::${(i + 1).toString(16)}`, 1);
+    assert.equal((await authorize(id, authorizeQuery(), { ip: '2001:db8:1:2:abcd::1' })).status, 429);
+    await sendAllowed('2001:db8:1:3::1', 1);
+  });
+
+  it('counts a request the provider answers without a sign-in (prompt=none) too', async () => {
+    const first = await authorize(id, authorizeQuery({ prompt: 'none' }), { ip: '198.51.100.4' });
+    assert.match(first.headers.get('location') ?? '', /error=login_required/);
+    for (let i = 1; i < 60; i++) await (await authorize(id, authorizeQuery({ prompt: 'none' }), { ip: '198.51.100.4' })).body?.cancel();
+    assert.equal((await authorize(id, authorizeQuery(), { ip: '198.51.100.4' })).status, 429);
+  });
+
+  it('lets the address start a sign-in again once its minute has passed', async () => {
+    await sendAllowed('198.51.100.5', 60);
+    assert.equal((await authorize(id, authorizeQuery(), { ip: '198.51.100.5' })).status, 429);
+    clock.advanceMs(59_000);
+    assert.equal((await authorize(id, authorizeQuery(), { ip: '198.51.100.5' })).status, 429);
+    clock.advanceMs(1_000);
+    await sendAllowed('198.51.100.5', 1);
+  });
+
+  it('leaves the resume step (/authorize/:uid) and the other endpoints uncounted', async () => {
+    await sendAllowed('198.51.100.6', 60);
+    const discovery = await fetch(`${id.origin}/.well-known/openid-configuration`, { headers: { 'x-forwarded-for': '198.51.100.6' } });
+    assert.equal(discovery.status, 200);
+    const resume = await fetch(`${id.origin}/authorize/unknown-uid`, { redirect: 'manual', headers: { accept: 'text/html', 'x-forwarded-for': '198.51.100.6' } });
+    assert.notEqual(resume.status, 429);
+  });
+});
+
+describe('AUTHORIZE_REQUESTS_PER_MINUTE', () => {
+  it('sets the limit, and 0 turns it off', async () => {
+    const three = await startWithClients({ AUTHORIZE_REQUESTS_PER_MINUTE: '3' });
+    const off = await startWithClients({ AUTHORIZE_REQUESTS_PER_MINUTE: '0' });
+    try {
+      const statuses = async (server: IdServer, count: number) => {
+        const out = [];
+        for (let i = 0; i < count; i++) out.push((await authorize(server, authorizeQuery())).status);
+        return out;
+      };
+      assert.deepEqual(await statuses(three, 4), [303, 303, 303, 429]);
+      assert.deepEqual(new Set(await statuses(off, 61)), new Set([303]));
+    } finally {
+      await three.close();
+      await off.close();
+    }
+  });
+});
+
+// Behind a reverse proxy that TRUST_PROXY does not name, every visitor arrives from the proxy's
+// address: the limit then counts them all as one, and refuses everyone at once.
+describe('the limit behind a reverse proxy', () => {
+  const logOf = () => {
+    const lines: Record<string, unknown>[] = [];
+    return { lines, destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } };
+  };
+  const mentionsTrustProxy = (lines: Record<string, unknown>[]) => lines.filter((line) => /TRUST_PROXY is not set/.test(String(line.msg)));
+
+  it('warns once, naming TRUST_PROXY, when a loopback peer passes the limit while TRUST_PROXY is not set', async () => {
+    const log = logOf();
+    const id = await startWithClients({}, { logDestination: log.destination });
+    try {
+      for (let i = 0; i < 60; i++) await (await authorize(id, authorizeQuery())).body?.cancel();
+      assert.equal(mentionsTrustProxy(log.lines).length, 0, 'not before the limit is reached');
+      for (let i = 0; i < 3; i++) assert.equal((await authorize(id, authorizeQuery())).status, 429);
+      const warnings = mentionsTrustProxy(log.lines);
+      assert.equal(warnings.length, 1);
+      assert.equal(warnings[0].level, 40);
+      assert.match(String(warnings[0].msg), /127\.0\.0\.1/);
+    } finally {
+      await id.close();
+    }
+  });
+
+  it('does not warn about TRUST_PROXY when it is set', async () => {
+    const log = logOf();
+    const id = await startWithClients({ TRUST_PROXY: '127.0.0.1' }, { logDestination: log.destination });
+    try {
+      for (let i = 0; i < 61; i++) await (await authorize(id, authorizeQuery(), { ip: '203.0.113.9' })).body?.cancel();
+      assert.equal((await authorize(id, authorizeQuery(), { ip: '203.0.113.9' })).status, 429);
+      assert.equal(mentionsTrustProxy(log.lines).length, 0);
+      assert.equal(log.lines.filter((line) => line.event === 'authorize_rate_limited').length, 1, 'the address passing the limit is logged once');
+    } finally {
+      await id.close();
+    }
   });
 });

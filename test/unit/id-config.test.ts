@@ -184,6 +184,15 @@ describe('loadIdConfig', () => {
       assert.deepEqual(problemsOf({ AUDIT_LOG_RETENTION_DAYS: text }), [`AUDIT_LOG_RETENTION_DAYS: expected a whole number of days, at least 1, got "${text}"`]);
   });
 
+  // oidc/authorization-rate-limit.ts; the default's arithmetic is beside DEFAULT_AUTHORIZE_REQUESTS_PER_MINUTE.
+  it('limits each address to 60 authorization requests a minute unless AUTHORIZE_REQUESTS_PER_MINUTE says otherwise; 0 turns it off', () => {
+    assert.equal(load({}).authorizeRequestsPerMinute, 60);
+    assert.equal(load({ AUTHORIZE_REQUESTS_PER_MINUTE: '600' }).authorizeRequestsPerMinute, 600);
+    assert.equal(load({ AUTHORIZE_REQUESTS_PER_MINUTE: '0' }).authorizeRequestsPerMinute, 0);
+    for (const text of ['-1', '1.5', '60/m', 'off'])
+      assert.deepEqual(problemsOf({ AUTHORIZE_REQUESTS_PER_MINUTE: text }), [`AUTHORIZE_REQUESTS_PER_MINUTE: expected a whole number of requests per minute per address (0 turns the limit off), got "${text}"`]);
+  });
+
   it('refuses a PORT that is not a port number', () => {
     assert.match(problemsOf({ PORT: '70000' }).join('\n'), /^PORT: expected a port number/m);
   });

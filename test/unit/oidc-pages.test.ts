@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accessRefusedPage, loggedOutPage, logoutConfirmPage, messagePage, oversizedRequestPage } from '../../src/oidc/pages.ts';
+import { accessRefusedPage, loggedOutPage, logoutConfirmPage, messagePage, oversizedRequestPage, tooManySignInRequestsPage } from '../../src/oidc/pages.ts';
 
 const pages = {
   message: messagePage({ title: 'Unknown application', message: 'Not registered.', code: 'invalid_client' }).value,
@@ -8,6 +8,7 @@ const pages = {
   logoutConfirm: logoutConfirmPage({ host: 'id.example.org', form: '<form id="op.logoutForm" method="post" action="/api/oidc/end-session/confirm"></form>' }).value,
   loggedOut: loggedOutPage({ clientName: 'Wiki' }).value,
   oversized: oversizedRequestPage({ oversized: { kind: 'parameter', parameter: 'state', chars: 2049, maxChars: 2048 } }).value,
+  tooMany: tooManySignInRequestsPage({}).value,
 };
 
 describe("the identity provider's own pages", () => {

@@ -1,0 +1,62 @@
+// The per-address count of authorization requests (oidc/authorization-rate-limit.ts), over the
+// memory store; oidc-authorize-limits.test.ts drives it over HTTP with the database store.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { manualClock } from '../../src/core/clock.ts';
+import { createAuthorizeRateLimit } from '../../src/oidc/authorization-rate-limit.ts';
+import { createMemoryStore, type EphemeralStore } from '../../src/storage/ephemeral-store.ts';
+
+function setUp(options: { trustProxy?: boolean; store?: EphemeralStore; requestsPerMinute?: number } = {}) {
+  const warnings: { details: Record<string, unknown>; message: string }[] = [];
+  const limit = createAuthorizeRateLimit({
+    store: options.store ?? createMemoryStore(manualClock()), requestsPerMinute: options.requestsPerMinute ?? 3,
+    trustProxy: options.trustProxy ?? false, log: { warn: (details, message) => warnings.push({ details: details as Record<string, unknown>, message }) },
+  });
+  const statuses = async (ip: string, peer: string, count: number) => {
+    const out = [];
+    for (let i = 0; i < count; i++) out.push((await limit.count(ip, peer)).refused ? 429 : 'ok');
+    return out;
+  };
+  return { limit, warnings, statuses };
+}
+
+describe('createAuthorizeRateLimit', () => {
+  it('refuses past the limit for the rest of the window, and logs the address passing it once', async () => {
+    const { limit, warnings, statuses } = setUp();
+    assert.deepEqual(await statuses('203.0.113.1', '203.0.113.1', 5), ['ok', 'ok', 'ok', 429, 429]);
+    assert.deepEqual(await limit.count('203.0.113.1', '203.0.113.1'), { refused: true, retryAfterSeconds: 60 });
+    assert.deepEqual(warnings.map((w) => w.details.event), ['authorize_rate_limited']);
+    assert.equal(warnings[0].details.address, '203.0.113.1');
+  });
+
+  it('names TRUST_PROXY once when a private peer passes the limit and TRUST_PROXY is unset; not for a public peer, nor with TRUST_PROXY', async () => {
+    const unset = setUp();
+    await unset.statuses('203.0.113.1', '203.0.113.1', 5);
+    await unset.statuses('10.0.0.5', '::ffff:10.0.0.5', 5);
+    await unset.statuses('fd00::1', 'fd00::1', 5);
+    const named = unset.warnings.filter((w) => /TRUST_PROXY is not set/.test(w.message));
+    assert.equal(named.length, 1);
+    assert.match(named[0].message, /::ffff:10\.0\.0\.5/);
+    const set = setUp({ trustProxy: true });
+    await set.statuses('203.0.113.1', '127.0.0.1', 5);
+    assert.equal(set.warnings.filter((w) => /TRUST_PROXY/.test(w.message)).length, 0);
+  });
+
+  it('lets requests through, saying so once, while the store does not answer', async () => {
+    const memory = createMemoryStore(manualClock());
+    let down = true;
+    const store: EphemeralStore = { ...memory, increment: (key, ttl) => (down ? Promise.reject(new Error('Redis is away')) : memory.increment(key, ttl)) };
+    const { warnings, statuses } = setUp({ store });
+    assert.deepEqual(await statuses('203.0.113.1', '203.0.113.1', 5), ['ok', 'ok', 'ok', 'ok', 'ok']);
+    assert.equal(warnings.length, 1);
+    down = false;
+    assert.deepEqual(await statuses('203.0.113.1', '203.0.113.1', 4), ['ok', 'ok', 'ok', 429]);
+  });
+
+  it('counts nothing with a limit of 0', async () => {
+    const store = createMemoryStore(manualClock());
+    const { statuses } = setUp({ store, requestsPerMinute: 0 });
+    assert.deepEqual(await statuses('203.0.113.1', '203.0.113.1', 5), ['ok', 'ok', 'ok', 'ok', 'ok']);
+    assert.equal(await store.get('authorize:ip:203.0.113.1'), null);
+  });
+});
