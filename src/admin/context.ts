@@ -9,6 +9,7 @@ import type { Html } from '../web/html.ts';
 import type { AdminFrame, AdminSection } from '../web/pages/admin/admin-layout.ts';
 import { adminOf } from './guard.ts';
 import { createReveal, type Reveal } from './reveal.ts';
+import type { SignOutGaps } from './untold-apps.ts';
 
 export interface AdminConsoleDeps extends AdminApiDeps {
   services: IdServices;
@@ -21,6 +22,8 @@ export interface AdminContext {
   deps: AdminConsoleDeps;
   services: IdServices;
   reveal: Reveal;
+  /** Which apps an action's sign-out did not reach, for the page after its redirect (untold-apps.ts). */
+  signOutGaps: Reveal<SignOutGaps>;
   frame(request: FastifyRequest, reply: FastifyReply, section: AdminSection): AdminFrame;
   send(reply: FastifyReply, page: Html, status?: number): FastifyReply;
   /** Records an admin action the way the admin JSON API does, marked as made in the console. */
@@ -30,8 +33,9 @@ export interface AdminContext {
 export function createAdminContext(deps: AdminConsoleDeps): AdminContext {
   const { services } = deps;
   const reveal = createReveal({ store: services.store, key: deriveKey(services.config.encryptionKey, 'admin-reveal') });
+  const signOutGaps = createReveal<SignOutGaps>({ store: services.store, key: deriveKey(services.config.encryptionKey, 'admin-sign-out-gaps'), namespace: 'admin-sign-out-gaps' });
   return {
-    deps, services, reveal,
+    deps, services, reveal, signOutGaps,
     frame(request, reply, section) {
       const admin = adminOf(request);
       return { appName: services.identity.settings.current().appName, adminName: displayName(admin), csrfToken: csrfTokenFor(request, reply, deps.csrf), section };

@@ -9,6 +9,9 @@ import { adminOf } from './guard.ts';
 import { passkeyNotFound } from '../webauthn/errors.ts';
 import { passkeyRemovalByAdminRefusal, passkeyResetRefusal, resetPasskeys } from './passkey-reset.ts';
 import { qrSvg } from './qr-svg.ts';
+import { untoldApps } from './untold-apps.ts';
+import type { LogoutReport } from '../oidc/logout-user.ts';
+import type { SignOutGapsView } from '../web/pages/admin/users-pages.ts';
 
 const PAGE_SIZE = 25;
 const LINK_TTLS = new Set([3600, 86_400, 259_200, 604_800]);
@@ -43,16 +46,29 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
   const { identity, webauthn } = ctx.services;
   const allGroups = () => identity.groups.list();
 
-  async function detail(request: FastifyRequest, reply: FastifyReply, user: User, extra: { values?: UserFormValues; errors?: FieldErrors; notice?: string | null; status?: number } = {}) {
+  // An action that signs someone out everywhere redirects to `location` when every app was told;
+  // otherwise with `untold=TOKEN`, under which the apps that were not are parked, sealed for this
+  // admin (reveal.ts): the page that follows names them, and no link can make it name others.
+  const afterSignOut = async (request: FastifyRequest, location: string, user: User, report: LogoutReport | null | undefined) => {
+    const apps = await untoldApps(ctx.services.clients, report);
+    if (!apps.length) return location;
+    const token = await ctx.signOutGaps.park(adminOf(request).id, { username: user.username, apps });
+    return `${location}${location.includes('?') ? '&' : '?'}untold=${token}`;
+  };
+  const signOutGapsOf = async (request: FastifyRequest, token: string | undefined): Promise<SignOutGapsView> =>
+    token === undefined ? null : (await ctx.signOutGaps.read(adminOf(request).id, token)) ?? 'unknown';
+
+  async function detail(request: FastifyRequest, reply: FastifyReply, user: User, extra: { values?: UserFormValues; errors?: FieldErrors; notice?: string | null; signOutGaps?: SignOutGapsView; status?: number } = {}) {
     const passkeys = await webauthn.listPasskeys(user.id);
     return ctx.send(reply, userDetailPage({
       frame: ctx.frame(request, reply, 'users'), values: extra.values ?? await formOf(ctx, user), allGroups: await allGroups(), errors: extra.errors ?? {},
       user: { id: user.id, username: user.username, disabled: user.disabled, isSelf: user.id === adminOf(request).id, createdAt: user.createdAt },
       passkeys: passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAtMs, lastUsedAt: p.lastUsedAtMs })), notice: extra.notice,
+      signOutGaps: extra.signOutGaps,
     }), extra.status);
   }
 
-  scope.get<{ Querystring: { q?: string; page?: string; notice?: string } }>('/users', async (request, reply) => {
+  scope.get<{ Querystring: { q?: string; page?: string; notice?: string; untold?: string } }>('/users', async (request, reply) => {
     const search = (request.query.q ?? '').trim().slice(0, 100);
     const page = Math.max(1, Math.min(10_000, Number.parseInt(request.query.page ?? '1', 10) || 1));
     // One more than a page tells whether there is a next page without counting everything.
@@ -62,7 +78,8 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
       groups: await identity.groups.namesForUser(u.id), isAdmin: u.isAdmin, disabled: u.disabled, passkeyCount: await webauthn.countPasskeys(u.id),
     })));
     const notice = request.query.notice === 'deleted' ? 'The user was deleted.' : null;
-    return ctx.send(reply, userListPage({ frame: ctx.frame(request, reply, 'users'), users, search, page, hasNext: found.length > PAGE_SIZE, notice }));
+    const signOutGaps = notice ? await signOutGapsOf(request, request.query.untold) : null;
+    return ctx.send(reply, userListPage({ frame: ctx.frame(request, reply, 'users'), users, search, page, hasNext: found.length > PAGE_SIZE, notice, signOutGaps }));
   });
 
   scope.get('/users/new', async (request, reply) =>
@@ -94,10 +111,17 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     enabled: 'The user is enabled again and can sign in.', disabled: 'The user is disabled and was signed out everywhere.',
     'passkey-removed': 'The passkey was removed and the user was signed out everywhere.',
   };
+  // The same when some app could not be told: signed out here, and the notice below names the rest.
+  const NOTICES_WITH_GAPS: Record<string, string> = {
+    disabled: 'The user is disabled and was signed out here.',
+    'passkey-removed': 'The passkey was removed and the user was signed out here.',
+  };
 
-  scope.get<Params & { Querystring: { notice?: string } }>('/users/:id', async (request, reply) => {
+  scope.get<Params & { Querystring: { notice?: string; untold?: string } }>('/users/:id', async (request, reply) => {
     const user = await identity.users.require(request.params.id);
-    return detail(request, reply, user, { notice: NOTICES[request.query.notice ?? ''] ?? null });
+    const key = request.query.notice ?? '';
+    const signOutGaps = NOTICES_WITH_GAPS[key] ? await signOutGapsOf(request, request.query.untold) : null;
+    return detail(request, reply, user, { notice: (signOutGaps ? NOTICES_WITH_GAPS[key] : NOTICES[key]) ?? null, signOutGaps });
   });
 
   scope.post<Params>('/users/:id', async (request, reply) => {
@@ -158,25 +182,25 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
 
   const endSessions = async (userId: string) => {
     await identity.sessions.destroyAllForUser(userId);
-    await ctx.deps.logoutEverywhere?.(userId);
+    return ctx.deps.logoutEverywhere?.(userId);
   };
 
   confirmRoute('disable', {
     title: (u) => `Disable ${u.username}?`,
     consequences: (u, self) => [
       `${displayName(u)} can no longer sign in, here or to any app.`,
-      'They are signed out everywhere now: this site and every app they used (apps that support back-channel logout are told at once).',
+      'They are signed out here now, and of every app they used that can be told (by back-channel logout); the next page names any app that could not be.',
       'Their passkeys, groups and details are kept; you can enable them again later.',
       ...(self ? ['This is you: you will be signed out too.'] : []),
     ],
-    confirmLabel: (u) => `Yes, disable ${u.username} and sign them out everywhere`,
+    confirmLabel: (u) => `Yes, disable ${u.username} and sign them out`,
     buttonLabel: 'Disable',
     refusal: async (u) => (await isLastActiveAdmin(ctx, u)) ? `${u.username} is the only active admin. Make someone else an admin first, or nobody could manage this server.` : u.disabled ? `${u.username} is already disabled.` : null,
     async act(request, reply, u) {
       await identity.users.update(u.id, { disabled: true });
-      await endSessions(u.id);
+      const logout = await endSessions(u.id);
       await ctx.audit(request, 'user_updated', { targetUserId: u.id, fields: ['disabled'], disabled: true });
-      return reply.redirect(`/admin/users/${u.id}?notice=disabled`, 303);
+      return reply.redirect(await afterSignOut(request, `/admin/users/${u.id}?notice=disabled`, u, logout), 303);
     },
   });
 
@@ -184,7 +208,7 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     title: (u) => `Delete ${u.username}?`,
     consequences: (u, self) => [
       `${displayName(u)}'s account, passkeys, group memberships and sign-in links are deleted. This cannot be undone.`,
-      'They are signed out everywhere: this site and every app they used.',
+      'They are signed out here, and of every app they used that can be told (by back-channel logout); the next page names any app that could not be.',
       'Apps that keep their own user records (not proxies) may still have theirs.',
       ...(self ? ['This is you: you will be signed out and cannot sign in again.'] : []),
     ],
@@ -194,9 +218,9 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     async act(request, reply, u) {
       // Deleted first: the store refuses the last admin in its own transaction.
       await identity.users.remove(u.id);
-      await ctx.deps.logoutEverywhere?.(u.id);
+      const logout = await ctx.deps.logoutEverywhere?.(u.id);
       await ctx.audit(request, 'user_deleted', { targetUserId: u.id, username: u.username });
-      return reply.redirect(u.id === adminOf(request).id ? '/login' : '/admin/users?notice=deleted', 303);
+      return reply.redirect(u.id === adminOf(request).id ? '/login' : await afterSignOut(request, '/admin/users?notice=deleted', u, logout), 303);
     },
   });
 
@@ -204,7 +228,7 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     title: (u) => `Reset ${u.username}'s passkeys?`,
     consequences: (u, self) => [
       `All of ${displayName(u)}'s passkeys are removed from this server. Their devices can no longer sign in here.`,
-      'They are signed out everywhere, and any unused sign-in link for them stops working.',
+      'They are signed out here and of every app that can be told (the next page names any that could not be), and any unused sign-in link for them stops working.',
       'Next, you create a new one-time sign-in link so they can register a new passkey.',
       ...(self ? ['This is you: you will be signed out, and need another admin to send you a link.'] : []),
     ],
@@ -214,9 +238,9 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     async act(request, reply, u) {
       const removed = await resetPasskeys(ctx.services.database.db, u.id);
       await identity.links.revokeUnused('signin', u.id);
-      await endSessions(u.id);
+      const logout = await endSessions(u.id);
       await ctx.audit(request, 'passkeys_reset', { targetUserId: u.id, removed });
-      return reply.redirect(u.id === adminOf(request).id ? '/login' : `/admin/users/${u.id}/link?reset=1`, 303);
+      return reply.redirect(u.id === adminOf(request).id ? '/login' : await afterSignOut(request, `/admin/users/${u.id}/link?reset=1`, u, logout), 303);
     },
   });
 
@@ -234,7 +258,7 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
       frame: ctx.frame(request, reply, 'users'), title: `Remove the passkey “${passkey.name}” of ${user.username}?`,
       consequences: [
         `${displayName(user)} can no longer sign in with “${passkey.name}”. Their other passkeys keep working.`,
-        'They are signed out everywhere now, so a session that device still holds ends too; they sign in again with another passkey.',
+        'They are signed out here and of every app that can be told (the next page names any that could not be), so a session that device holds ends too; they sign in again with another passkey.',
         ...(user.id === adminOf(request).id ? ['This is you: you will be signed out too.'] : []),
       ],
       action: `/admin/users/${user.id}/passkeys/${encodeURIComponent(passkey.id)}/remove`, confirmLabel: `Yes, remove “${passkey.name}”`, buttonLabel: 'Remove passkey',
@@ -250,23 +274,25 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
   scope.post<PasskeyParams>('/users/:id/passkeys/:passkeyId/remove', async (request, reply) => {
     const user = await identity.users.require(request.params.id);
     if (!checked(formBody(request.body), 'confirm')) return renderPasskeyRemoval(request, reply, user, 'Tick this box to confirm.', null, 400);
+    let logout: LogoutReport;
     try {
-      await ctx.deps.passkeys.remove(user.id, request.params.passkeyId);
+      logout = await ctx.deps.passkeys.remove(user.id, request.params.passkeyId);
     } catch (error) {
       if (error instanceof AppError && error.status === 409) return renderPasskeyRemoval(request, reply, user, null, error.message, 409);
       throw error;
     }
     await ctx.audit(request, 'passkey_deleted', { targetUserId: user.id, passkeyId: request.params.passkeyId });
-    return reply.redirect(user.id === adminOf(request).id ? '/login' : `/admin/users/${user.id}?notice=passkey-removed`, 303);
+    return reply.redirect(user.id === adminOf(request).id ? '/login' : await afterSignOut(request, `/admin/users/${user.id}?notice=passkey-removed`, user, logout), 303);
   });
 
-  scope.get<Params & { Querystring: { reveal?: string; reset?: string } }>('/users/:id/link', async (request, reply) => {
+  scope.get<Params & { Querystring: { reveal?: string; reset?: string; untold?: string } }>('/users/:id/link', async (request, reply) => {
     const user = await identity.users.require(request.params.id);
     const parked = request.query.reveal ? await ctx.reveal.take(adminOf(request).id, request.query.reveal) : null;
     const link = parked ? { url: parked.url, expiresAt: Number(parked.expiresAt), qr: qrSvg(parked.url, `QR code of the sign-in link for ${user.username}`) } : null;
     return ctx.send(reply, userLinkPage({
       frame: ctx.frame(request, reply, 'users'), user, link, alreadyShown: Boolean(request.query.reveal) && !parked,
       notice: request.query.reset === '1' ? `${user.username}'s passkeys were removed. Create a link so they can register a new one.` : null,
+      signOutGaps: request.query.reset === '1' ? await signOutGapsOf(request, request.query.untold) : null,
       refusal: user.disabled ? `${user.username} is disabled: enable them first, or the link would not let them in.` : null,
     }));
   });

@@ -158,13 +158,13 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
 
   const adminDeps = {
     identity, secureCookies, csrf, linkUrl: (token: string) => signInLinkUrl(config.origin, token),
-    logoutEverywhere: async (userId: string) => { await oidc.logoutUser(userId); },
+    logoutEverywhere: (userId: string) => oidc.logoutUser(userId),
     passkeys: {
       list: (userId: string) => webauthn.listPasskeys(userId),
       async remove(userId: string, passkeyId: string) {
         await removeUserPasskey(services.database.db, userId, passkeyId);
         await identity.sessions.destroyAllForUser(userId);
-        await oidc.logoutUser(userId);
+        return oidc.logoutUser(userId);
       },
     },
   };

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { LogoutReport } from '../oidc/logout-user.ts';
 import type { Passkey } from '../webauthn/passkey-store.ts';
 import { forbidden, unauthorized } from '../core/errors.ts';
 import { assertSameOrigin, type CsrfOptions } from '../web/csrf.ts';
@@ -13,16 +14,19 @@ export interface AdminApiDeps {
   csrf: CsrfOptions;
   /** Builds the absolute URL of a one-time sign-in link. */
   linkUrl: (token: string) => string;
-  /** Ends a user's OIDC sessions everywhere (back-channel logout), when they are disabled. */
-  logoutEverywhere?: (userId: string) => Promise<void>;
+  /**
+   * Ends a user's OIDC sessions everywhere (back-channel logout), when they are disabled or
+   * removed; the report names the apps that could not be told (the console shows them).
+   */
+  logoutEverywhere?: (userId: string) => Promise<LogoutReport>;
   /** A user's passkeys (console and API alike). */
   passkeys: {
     list(userId: string): Promise<Passkey[]>;
     /**
      * Removes one as an admin (src/admin/passkey-reset.ts's rule) and signs the user out
-     * everywhere, so a session the lost device still holds ends too.
+     * everywhere, so a session the lost device still holds ends too. The report is that sign-out's.
      */
-    remove(userId: string, passkeyId: string): Promise<void>;
+    remove(userId: string, passkeyId: string): Promise<LogoutReport>;
   };
 }
 

@@ -124,7 +124,7 @@ describe('admin console over HTTP', () => {
       model: 'Session', id: 'carol-provider-session', payload: '{}', grant_id: null, user_code: null, uid: null, account_id: carol.id, expires_at: null, consumed_at: null,
     }).execute();
     const confirm = await admin.page(`/admin/users/${carol.id}/disable`);
-    assert.match(confirm.html, /signed out everywhere/);
+    assert.match(confirm.html, /signed out here now, and of every app they used that can be told/);
     const unticked = await submit(`/admin/users/${carol.id}/disable`, `/admin/users/${carol.id}/disable`, {});
     assert.equal(unticked.status, 400);
     assert.equal((await id.services.identity.users.get(carol.id))!.disabled, false);
@@ -176,7 +176,7 @@ describe('admin console over HTTP', () => {
     assert.ok(detail.html.includes(`href="${removeHref}"`), 'each passkey has its Remove link');
     const confirm = await admin.page(removeHref);
     assert.match(confirm.html, /Remove the passkey “Phone” of erin\?/);
-    assert.match(confirm.html, /signed out everywhere/);
+    assert.match(confirm.html, /signed out here and of every app that can be told/);
     const unticked = await submit(removeHref, removeHref, {});
     assert.equal(unticked.status, 400);
     assert.equal(await id.services.webauthn.countPasskeys(erin.id), 2, 'nothing removed without the box ticked');

@@ -1,0 +1,49 @@
+import type { LogoutReport } from '../oidc/logout-user.ts';
+
+// Disabling or deleting a user, resetting their passkeys or removing one signs them out
+// everywhere: each app they used is sent a back-channel logout. An app that cannot be reached (its
+// URI does not resolve from this server, nothing listens there) keeps the session it holds itself
+// (a proxy's cookie), so the console must name it instead of saying "signed out everywhere".
+
+/** An app that was not told of a sign-out: what it is called, where it was tried, and why not. */
+export interface UntoldApp {
+  name: string;
+  clientId: string;
+  uri: string;
+  cause: string;
+}
+
+/** Sealed across the redirect after the action (reveal.ts), for the page that reports it. */
+export interface SignOutGaps {
+  username: string;
+  apps: UntoldApp[];
+}
+
+/** The apps of a logout report that were not told, with their names as the console lists them. */
+export async function untoldApps(clients: { get(id: string): Promise<{ name: string }> }, report: LogoutReport | null | undefined): Promise<UntoldApp[]> {
+  return Promise.all((report?.failedClients ?? []).map(async (failed) => ({
+    name: await clients.get(failed.clientId).then((client) => client.name, () => failed.clientId),
+    clientId: failed.clientId, uri: failed.uri, cause: causeInWords(failed.reason),
+  })));
+}
+
+const CAUSES: [RegExp, string][] = [
+  [/ENOTFOUND|EAI_AGAIN|EAI_NONAME/, 'its host name does not resolve from this server'],
+  [/ECONNREFUSED/, 'nothing accepts connections at that address'],
+  [/EHOSTUNREACH|ENETUNREACH/, 'its host cannot be reached from this server'],
+  [/ETIMEDOUT|timeout|timed out|aborted/i, 'it did not answer in time'],
+  [/ECONNRESET|socket hang up|other side closed/i, 'the connection was cut'],
+  [/CERT|certificate|self[- ]signed/i, 'its TLS certificate is not trusted by this server'],
+];
+
+/**
+ * The cause of a failed back-channel logout in a few words, with the system's error code when there
+ * is one (a non-2xx answer is quoted as is); an error not recognised is shown as it came, shortened.
+ */
+export function causeInWords(reason: string): string {
+  const answered = / got: (\d{3}\b.*)$/.exec(reason);
+  if (answered) return `it answered ${answered[1]}`;
+  const code = /\bE[A-Z_]{4,}\b/.exec(reason)?.[0];
+  for (const [pattern, words] of CAUSES) if (pattern.test(reason)) return code ? `${words} (${code})` : words;
+  return reason.length > 160 ? `${reason.slice(0, 159)}…` : reason;
+}
