@@ -2,7 +2,9 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, type MigrationProvider, type Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
-import { appliedMigrations, LATCHKEY_APPLICATION_NAME } from './backup/database-facts.ts';
+import { LATCHKEY_APPLICATION_NAME } from './backup/database-facts.ts';
+import { redactConnection } from './backup/snapshot.ts';
+import { readContents, readSqliteFileContents, refuseForeignDatabase } from './foreign-database.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Schema } from './schema.ts';
 import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
@@ -133,14 +135,31 @@ const refuseNewerDatabase = ({ unknown }: { unknown: string[] }): void => {
   if (unknown.length) throw new AppError('database_newer', 409, `${newerDatabaseSentence(unknown)}.`);
 };
 
+/** How a refusal names the database: the SQLite file, or the URL without its password. */
+const nameOf = (connection: string): string => (isPostgresUrl(connection) ? redactConnection(connection) : sqlitePathOf(connection));
+
+/**
+ * A SQLite file that is another application's is refused before it is opened for writing: opening
+ * switches it to WAL, which rewrites its header (foreign-database.ts reads it read-only).
+ */
+async function refuseForeignSqliteFile(connection: string, provider: MigrationProvider): Promise<void> {
+  if (isPostgresUrl(connection) || sqlitePathOf(connection) === ':memory:') return;
+  const contents = readSqliteFileContents(sqlitePathOf(connection));
+  if (contents) refuseForeignDatabase(contents, Object.keys(await provider.getMigrations()), sqlitePathOf(connection));
+}
+
 /**
  * Applies every pending migration, returning their names; kysely's lock keeps two instances from
- * racing. A database that a newer latchkey migrated is refused first, in words: kysely would only
- * report a "corrupted" migration list, and migrations are forward-only. Runs on `db` as opened,
- * timeouts included: openMigratedDatabase gives it a pool without them.
+ * racing. Refused first, in words, with nothing written: another application's database
+ * (foreign-database.ts), and one that a newer latchkey migrated (kysely would only report a
+ * "corrupted" migration list, and migrations are forward-only). Runs on `db` as opened, timeouts
+ * included: openMigratedDatabase gives it a pool without them. `name` is what a refusal calls it.
  */
-export async function migrateToLatest(db: Db, provider: MigrationProvider = migrationProvider): Promise<string[]> {
-  refuseNewerDatabase(compareMigrations(await appliedMigrations(db), Object.keys(await provider.getMigrations())));
+export async function migrateToLatest(db: Db, provider: MigrationProvider = migrationProvider, name = 'This database'): Promise<string[]> {
+  const known = Object.keys(await provider.getMigrations());
+  const contents = await readContents(db);
+  refuseForeignDatabase(contents, known, name);
+  refuseNewerDatabase(compareMigrations(contents.migrations, known));
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new AppError('migration_failed', 500, 'The database could not be upgraded.', { cause: error });
@@ -158,11 +177,12 @@ export async function openMigratedDatabase(
   connection: string,
   options: OpenOptions & { migrations?: MigrationProvider } = {},
 ): Promise<Database & { migrationsApplied: string[] }> {
+  await refuseForeignSqliteFile(connection, options.migrations ?? migrationProvider);
   const database = await openDatabase(connection, options);
   let migrating = database;
   try {
     if (database.kind === 'postgres') migrating = await openDatabase(connection, { timeouts: null });
-    return { ...database, migrationsApplied: await migrateToLatest(migrating.db, options.migrations) };
+    return { ...database, migrationsApplied: await migrateToLatest(migrating.db, options.migrations, nameOf(connection)) };
   } catch (error) {
     await database.close();
     throw error;
@@ -179,11 +199,15 @@ export async function openMigratedDatabase(
  * that lacks this version's migrations is refused, in words, until the server has restarted.
  */
 export async function openDatabaseForCommand(connection: string): Promise<Database> {
+  await refuseForeignSqliteFile(connection, migrationProvider);
   const database = await openDatabase(connection);
   try {
-    const applied = await appliedMigrations(database.db);
+    const known = Object.keys(await migrationProvider.getMigrations());
+    const contents = await readContents(database.db);
+    refuseForeignDatabase(contents, known, nameOf(connection));
+    const applied = contents.migrations;
     if (applied.length > 0) {
-      const state = compareMigrations(applied, Object.keys(await migrationProvider.getMigrations()));
+      const state = compareMigrations(applied, known);
       refuseNewerDatabase(state);
       if (state.pending.length) {
         throw new AppError('database_needs_upgrade', 409,
