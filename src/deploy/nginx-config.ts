@@ -5,8 +5,8 @@ import {
   hstsLine,
   indent,
   largeCookieBuffers,
-  publicHost,
   redirectToHttpsServer,
+  signInReturnHeader,
   staticSiteRoot,
   tlsServerHead,
   upstreamBlock,
@@ -179,7 +179,7 @@ function siteServer(plan: DeploymentPlan): string[] {
         'proxy_pass_request_body off;',
         'proxy_set_header Content-Length "";',
         ...forwardedHeaders(plan),
-        `proxy_set_header X-Auth-Request-Redirect $scheme://${publicHost(plan)}$request_uri;`,
+        signInReturnHeader(plan.httpsPort),
         ...largeCookieBuffers,
         // The auth answer's Set-Cookie lines (the proxy deletes a session that has ended) would be
         // lost with the protected location's add_header at the internal redirect; the variables are not.

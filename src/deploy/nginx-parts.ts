@@ -64,9 +64,16 @@ export function forwardedHeaders(plan: DeploymentPlan): string[] {
  * the proxy accepts a return address only on the host it was asked on, port included, so a
  * non-standard port must be added back. ($http_host would carry it too, but unchecked.)
  */
-export function publicHost(plan: DeploymentPlan): string {
-  return plan.httpsPort === 443 ? '$host' : `$host:${plan.httpsPort}`;
-}
+export const hostOnPort = (httpsPort: number): string => (httpsPort === 443 ? '$host' : `$host:${httpsPort}`);
+export const publicHost = (plan: DeploymentPlan): string => hostOnPort(plan.httpsPort);
+
+/**
+ * The line that tells the proxy's sign-in where to send the visitor back afterwards: the page they
+ * asked for, port included (after error_page's internal redirect $request_uri is still the page
+ * asked for). `latchkey doctor` suggests this same line.
+ */
+export const signInReturnHeader = (httpsPort: number): string =>
+  `proxy_set_header X-Auth-Request-Redirect $scheme://${hostOnPort(httpsPort)}$request_uri;`;
 
 /** Session cookies can be several kilobytes (split into _0, _1 …); nginx's 4k default fails with
  * "upstream sent too big header" (the guide's failure mode 2). */

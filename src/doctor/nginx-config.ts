@@ -248,6 +248,24 @@ export const isProtected = (location: Location): boolean =>
 export const proxiesTo = (location: Location): string | null => argsOf(location.directive.block, 'proxy_pass')[0]?.[0] ?? null;
 export const isRegex = (location: Location): boolean => location.modifier === '~' || location.modifier === '~*';
 
+/**
+ * The port a server takes HTTPS on: its one `listen … ssl` (or quic) port, whatever the address
+ * (`443 ssl`, `127.0.0.1:8443 ssl http2`, `[::]:443 ssl`). Null when it has none (TLS ends
+ * elsewhere) or several: then the port visitors use cannot be read from the file.
+ */
+export function httpsPortOf(server: Server): number | null {
+  const ports = new Set<number>();
+  for (const listen of server.listens) {
+    const [address = '', ...flags] = listen.split(/\s+/);
+    if (!flags.includes('ssl') && !flags.includes('quic')) continue;
+    if (address.startsWith('unix:')) return null;
+    const port = /^(?:\d+|.*:(\d+))$/.exec(address);
+    // `listen example.com ssl;` (no port) listens on 80, as nginx reads it
+    ports.add(port ? Number(port[1] ?? address) : 80);
+  }
+  return ports.size === 1 ? [...ports][0] : null;
+}
+
 /** nginx sizes like 4k, 1m, 128 → bytes. */
 export function parseSize(text: string): number | null {
   const match = /^(\d+)([kKmMgG]?)$/.exec(text);

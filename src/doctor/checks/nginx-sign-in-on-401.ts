@@ -1,5 +1,6 @@
 import { type Check, combine, fail, ok, skip, warn, type CheckResult } from '../check.ts';
-import { inherited, isProtected, matchLocation, servers, where, type Location } from '../nginx-config.ts';
+import { signInReturnHeader } from '../../deploy/nginx-parts.ts';
+import { httpsPortOf, inherited, isProtected, matchLocation, servers, where, type Location, type Server } from '../nginx-config.ts';
 
 // The guide has no error_page 401: a visitor without a session gets nginx's bare "401
 // Authorization Required" and no way to sign in. With error_page but no return address
@@ -25,20 +26,32 @@ const returnsAddress = (location: Location | null, target: string): boolean => {
   return returns.some((r) => /[?&]rd=/.test(r));
 };
 
+/**
+ * The return-address line to suggest: what `latchkey generate nginx` writes, for the port the
+ * server takes HTTPS on. $host alone drops a port other than 443, and after signing in the
+ * browser would go to 443, where nothing may listen.
+ */
+function returnHeader(server: Server): string {
+  const port = httpsPortOf(server);
+  if (port !== null) return signInReturnHeader(port);
+  return 'proxy_set_header X-Auth-Request-Redirect $scheme://$host:PORT$request_uri; (PORT: the https port visitors use; for 443 leave out ":PORT")';
+}
+
 function checkLocation(location: Location): CheckResult {
+  const header = returnHeader(location.server);
   const name = `location ${location.modifier ? `${location.modifier} ` : ''}${location.path} (${where(location.directive)})`;
   const pages = inherited(location, 'error_page').args.filter((a) => a.slice(0, -1).includes('401'));
   if (!pages.length)
     return fail(`${name} has no error_page 401: visitors without a session get a bare "401 Authorization Required" and no way to sign in`,
-      `in ${name}: error_page 401 = /oauth2/sign_in; and in location ^~ /oauth2/: proxy_set_header X-Auth-Request-Redirect $scheme://$host$request_uri; (latchkey generate nginx does this with an internal location)`);
+      `in ${name}: error_page 401 = /oauth2/sign_in; and in location ^~ /oauth2/: ${header} (latchkey generate nginx does this with an internal location)`);
   const target = pages[0][pages[0].length - 1];
   if (/^https?:\/\//.test(target)) {
     return /[?&]rd=/.test(target) ? ok(`${name}: error_page 401 → ${target}`)
-      : warn(`${name}: error_page 401 → ${target} carries no return address: after signing in visitors land on "/"`, 'error_page 401 = /oauth2/sign_in; with proxy_set_header X-Auth-Request-Redirect $scheme://$host$request_uri; in the location that proxies it');
+      : warn(`${name}: error_page 401 → ${target} carries no return address: after signing in visitors land on "/"`, `error_page 401 = /oauth2/sign_in; with ${header} in the location that proxies it`);
   }
   const landing = matchLocation(location.server, target);
   if (!returnsAddress(landing, target))
     return warn(`${name}: error_page 401 → ${target}${landing ? ` (${landing.modifier} ${landing.path}, ${where(landing.directive)})` : ''} without X-Auth-Request-Redirect or rd: after signing in visitors land on "/" instead of the page they asked for`,
-      `in ${landing ? `location ${landing.modifier ? `${landing.modifier} ` : ''}${landing.path}` : `the location of ${target}`}: proxy_set_header X-Auth-Request-Redirect $scheme://$host$request_uri;`);
+      `in ${landing ? `location ${landing.modifier ? `${landing.modifier} ` : ''}${landing.path}` : `the location of ${target}`}: ${header}`);
   return ok(`${name}: error_page 401 → ${target}, with the return address`);
 }
