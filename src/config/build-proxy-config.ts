@@ -14,6 +14,17 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const PROMPTS = ['none', 'login', 'consent', 'select_account'];
 
 /**
+ * The scopes the proxy asks the provider for: --scope, else oauth2-proxy's default. Like
+ * oauth2-proxy it adds "groups" itself when groups matter (--allowed-group) and no scope was
+ * chosen; a --scope without it gets no groups claim. (`latchkey doctor` reads it the same way.)
+ */
+export function requestedScopes(scope: { text: string | undefined; set: boolean }, allowedGroups: readonly string[]): string[] {
+  const scopes = (scope.text ?? 'openid email profile').split(/\s+/).filter(Boolean);
+  if (!scope.set && allowedGroups.length > 0) scopes.push('groups');
+  return scopes;
+}
+
+/**
  * Validates merged option values (flag > env > file > default) into the proxy's configuration.
  * Every problem goes into `problems`; the returned object is only meaningful when there are none.
  */
@@ -28,9 +39,7 @@ export function buildProxyConfigFromRaw(raw: RawValues, problems: string[]): Pro
   if (!clientId) values.problem('client-id', 'required: the client ID registered at the identity provider');
 
   const allowedGroups = values.list('allowed-group');
-  // oauth2-proxy asks for the groups scope itself when groups matter and no scope was chosen
-  const scopes = (values.string('scope') ?? 'openid email profile').split(/\s+/).filter(Boolean);
-  if (!values.isSet('scope') && allowedGroups.length > 0) scopes.push('groups');
+  const scopes = requestedScopes({ text: values.string('scope'), set: values.isSet('scope') }, allowedGroups);
   if (!scopes.includes('openid')) values.problem('scope', `must include openid (got "${scopes.join(' ')}")`);
 
   const prompt = values.string('prompt') ?? null;

@@ -266,6 +266,33 @@ export function httpsPortOf(server: Server): number | null {
   return ports.size === 1 ? [...ports][0] : null;
 }
 
+const decodeQuery = (text: string): string => {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text; // a stray "%": nginx passes it on as written
+  }
+};
+
+/**
+ * Where the configuration asks the proxy for group membership: `/oauth2/auth?allowed_groups=…`
+ * in a proxy_pass or auth_request (what latchkey generate nginx writes for --protect P=G).
+ */
+export function groupRules(config: NginxConfig): { groups: string[]; where: string }[] {
+  const found: { groups: string[]; where: string }[] = [];
+  const walk = (block: Directive[]) => {
+    for (const d of block) {
+      for (const arg of d.name === 'proxy_pass' || d.name === 'auth_request' ? d.args : []) {
+        const match = /[?&]allowed_groups=([^&#]*)/.exec(arg);
+        if (match) found.push({ groups: decodeQuery(match[1]).split(',').filter(Boolean), where: where(d) });
+      }
+      if (d.block) walk(d.block);
+    }
+  };
+  walk(config.root);
+  return found;
+}
+
 /** nginx sizes like 4k, 1m, 128 → bytes. */
 export function parseSize(text: string): number | null {
   const match = /^(\d+)([kKmMgG]?)$/.exec(text);

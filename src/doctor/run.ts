@@ -12,6 +12,7 @@ import { cookieSecret } from './checks/cookie-secret.ts';
 import { cookieSize } from './checks/cookie-size.ts';
 import { discoveryIssuer } from './checks/discovery-issuer.ts';
 import { discoveryScheme } from './checks/discovery-scheme.ts';
+import { groupsScope } from './checks/groups-scope.ts';
 import { httpsRedirect } from './checks/https-redirect.ts';
 import { idHealth } from './checks/id-health.ts';
 import { nginxAuthRequestSet } from './checks/nginx-auth-request-set.ts';
@@ -37,7 +38,7 @@ import { trustProxy } from './checks/trust-proxy.ts';
 /** In the order they are printed: configuration, the running deployment, data. */
 export const CHECKS: readonly Check[] = [
   appUrlForm, pocketIdVariables, trustProxy, proxyConfig, cookieSecret, composeProxyAddress, composeHealthcheck,
-  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedUri, nginxPrivateCaching, cookieSize,
+  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, groupsScope, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedUri, nginxPrivateCaching, cookieSize,
   idHealth, discoveryIssuer, rpIdHost, discoveryScheme, tlsCertificate, httpsRedirect, clockSkew,
   proxyAuthEndpoint, protectedPath, signInRedirect, callbackUrl,
   clientRegistration, passkeyRecovery, databaseFileMode, siteLeaks, siteCase, backups,
