@@ -1,6 +1,6 @@
 import { systemClock } from '../core/clock.ts';
 import { AppError, isAppError } from '../core/errors.ts';
-import { createClientsService } from '../oidc/clients.ts';
+import { createClientsService, type OidcClient } from '../oidc/clients.ts';
 import { noPositionals, onePositional, parseSubcommand, print, usageError } from './args.ts';
 import { withIdContext } from './id-context.ts';
 
@@ -12,7 +12,7 @@ const HELP = `usage: latchkey client <add|list|show|secret|remove> …
       Prints the client ID and its secret (shown once; only a hash is kept).
       A client with no --group lets nobody in, unless --unrestricted.
   client list
-  client show ID
+  client show ID          every setting, one per line (--json: the same as JSON)
   client secret ID        replaces the secret and prints the new one
   client remove ID
 
@@ -50,6 +50,23 @@ function inFlagTerms(error: unknown): unknown {
   return error.status === 400 ? usageError(message) : new AppError(error.code, error.status, message, { cause: error, details: { ...error.details } });
 }
 
+/** `client show`: every field --json has, one per line (list keeps one line per client). */
+function details(c: OidcClient): string {
+  const list = (items: readonly string[]) => (items.length ? items.join(' ') : '(none)');
+  return [
+    `Client ID:                 ${c.id}`,
+    `Name:                      ${c.name}`,
+    `Type:                      ${c.isPublic ? 'public (no secret)' : 'confidential (with a secret)'}`,
+    `PKCE required:             ${c.requirePkce ? 'yes' : 'no'}`,
+    `Groups:                    ${c.unrestricted ? '(everyone: unrestricted)' : c.allowedGroups.join(',') || '(nobody)'}`,
+    `Redirect URIs:             ${list(c.redirectUris)}`,
+    `Post-logout redirect URIs: ${list(c.postLogoutRedirectUris)}`,
+    `Back-channel logout URI:   ${c.backchannelLogoutUri ?? '(none)'}`,
+    `Created:                   ${new Date(c.createdAt).toISOString()}`,
+    `Updated:                   ${new Date(c.updatedAt).toISOString()}`,
+  ].join('\n');
+}
+
 export async function run(argv: string[]): Promise<number> {
   const command = parseSubcommand(argv, OPTIONS, HELP, ACTIONS);
   if (command.exitCode !== null) return command.exitCode;
@@ -83,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'show': {
         const client = await clients.get(id);
-        print(values.json, client, () => describe(client));
+        print(values.json, client, () => details(client));
         return 0;
       }
       case 'secret': {
