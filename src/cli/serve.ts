@@ -11,7 +11,7 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadServeConfig({ argv, env: process.env });
   const serve = await createServeApp(config);
   const log = serve.id.app.log;
-  for (const warning of config.id.warnings) log.warn(warning);
+  for (const warning of [...config.warnings, ...config.id.warnings]) log.warn(warning);
   // performance.now() counts from process start, so this includes loading the modules.
   const readyMs = Math.round(performance.now());
   for (const line of await startupLines(config, serve, readyMs)) log.info(line);

@@ -105,6 +105,24 @@ export function readTrustProxy(env: Env, problems: string[]): TrustProxy {
 }
 
 /**
+ * TRUST_PROXY=true believes X-Forwarded-For from whoever connects (as one proxy). That is safe only
+ * while nothing but the reverse proxy reaches the port; listening beyond loopback (HOST unset is
+ * every interface), anyone who reaches it directly chooses the client address the audit log and the
+ * sign-in rate limits see. Worded once, for latchkey id's start and doctor's trust-proxy check
+ * (`source`: where doctor read the variables).
+ */
+export function anyPeerTrustFinding(env: Env, source?: string): { finding: string; fix: string } | null {
+  if (readTrustProxy(env, []) !== true) return null;
+  const host = env.HOST || '0.0.0.0';
+  if (isLoopbackHost(host)) return null;
+  const value = env.TRUST_PROXY ?? 'true';
+  return {
+    finding: `TRUST_PROXY=${value} believes X-Forwarded-For from any peer, and latchkey id listens on ${env.HOST ? `HOST=${host}` : 'every interface (HOST unset: 0.0.0.0)'}${source ? ` (${source})` : ''}: anyone who reaches port ${env.PORT || '1411'} directly chooses the client address the audit log and the sign-in rate limits see`,
+    fix: `HOST=127.0.0.1 when the reverse proxy runs on this machine; or TRUST_PROXY set to the proxy's address instead of ${value} (TRUST_PROXY=127.0.0.1 for nginx on this machine)`,
+  };
+}
+
+/**
  * ENCRYPTION_KEY, or the file a localhost key is kept in. That file is only named here: it is
  * written after every problem was found, so a configuration that fails leaves nothing behind.
  */
@@ -233,8 +251,10 @@ function readMetricsAddress(env: Env, problems: string[]): string | null {
  * --url or --id-url), and reports the other variables' problems with its own. APP_URL's problems are
  * not repeated, its host name still decides whether ENCRYPTION_KEY is required, and the load fails
  * (with every other problem), so nothing is generated for a configuration that fails.
+ * `serve`: latchkey serve runs the provider; its listen addresses come from serve's flags, and
+ * serve warns about what they expose itself.
  */
-export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean }): Readonly<IdConfig> {
+export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean; serve?: boolean }): Readonly<IdConfig> {
   const { env } = input;
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -259,6 +279,9 @@ export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean }): Read
   const auditLogRetentionDays = readAuditLogRetentionDays(env, problems);
   const authorizeRequestsPerMinute = readAuthorizeRequestsPerMinute(env, problems);
   if (problems.length || !appUrl || !encryptionKey || input.appUrlRefused) throw new ConfigError(problems);
+  // serve listens for the provider itself, on addresses of its own flags, and words this its way
+  const anyPeer = input.serve ? null : anyPeerTrustFinding(env);
+  if (anyPeer) warnings.push(`${anyPeer.finding}. Fix: ${anyPeer.fix}. (In a container the published port decides who reaches it: bound to 127.0.0.1 on the host, only the host does.)`);
   const generated = 'generateIn' in encryptionKey;
   if (generated) warnings.push(`ENCRYPTION_KEY is not set; using the generated key in ${encryptionKey.generateIn} (fine on localhost; set ENCRYPTION_KEY in production)`);
   return Object.freeze({

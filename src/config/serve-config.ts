@@ -35,6 +35,8 @@ export interface ServeConfig {
   trustProxy: TrustProxy;
   /** The identity provider's configuration, read from the same environment. */
   id: Readonly<IdConfig>;
+  /** serve's own warnings, logged at start (the provider's are in `id.warnings`). */
+  warnings: string[];
 }
 
 export const SERVE_HELP = `usage: latchkey serve --site DIR [options]
@@ -183,7 +185,7 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
   // The provider's variables are checked even when the id URL is unusable, so that one run lists
   // every problem; the provider does not repeat ours about the URL under APP_URL.
   try {
-    id = loadIdConfig({ env: idEnv, appUrlRefused: !idUrl });
+    id = loadIdConfig({ env: idEnv, appUrlRefused: !idUrl, serve: true });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // TRUST_PROXY is read by both, and passed on as read: its problem is reported once.
@@ -191,10 +193,23 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
   }
 
   if (problems.length || !siteRoot || !siteUrl || !idUrl || !id) throw new ConfigError(problems);
+  const warnings = [anyPeerTrustWarning(env, trustProxy, [siteListen, idListen])].filter((w): w is string => w !== null);
   return Object.freeze({
     siteRoot, protectedPrefixes, siteUrl, siteOrigin: siteUrl.origin, idUrl, idOrigin: idUrl.origin,
-    siteListen, idListen, sharedListener, tls, httpRedirectPort, trustProxy, id,
+    siteListen, idListen, sharedListener, tls, httpRedirectPort, trustProxy, id, warnings,
   });
+}
+
+/**
+ * TRUST_PROXY=true (from the environment; --trust-proxy is loopback only) believes X-Forwarded-For
+ * from any peer: safe only while nothing but the reverse proxy reaches serve's ports. latchkey id
+ * warns the same way about its HOST (id-config.ts, anyPeerTrustFinding).
+ */
+function anyPeerTrustWarning(env: Env, trustProxy: TrustProxy, listeners: ListenAddress[]): string | null {
+  if (trustProxy !== true) return null;
+  const open = [...new Set(listeners.filter((l) => !isLoopbackHost(l.host.replace(/^\[(.*)\]$/, '$1'))).map((l) => `${l.host.includes(':') && !l.host.startsWith('[') ? `[${l.host}]` : l.host}:${l.port}`))];
+  if (!open.length) return null;
+  return `TRUST_PROXY=${env.TRUST_PROXY ?? 'true'} believes X-Forwarded-For from any peer, and latchkey serve listens on ${open.join(' and ')}: anyone who reaches ${open.length > 1 ? 'them' : 'it'} directly chooses the client address the audit log and the sign-in rate limits see. Fix: --listen 127.0.0.1:PORT when the reverse proxy runs on this machine (with --trust-proxy, which believes 127.0.0.1 and ::1 only, instead of TRUST_PROXY); or TRUST_PROXY set to the proxy's address instead of ${env.TRUST_PROXY ?? 'true'}.`;
 }
 
 type ServeFlags = Partial<Record<keyof typeof FLAGS, string | string[] | boolean>>;

@@ -1,4 +1,4 @@
-import { isLoopbackHost } from '../../core/net.ts';
+import { anyPeerTrustFinding } from '../../config/id-config.ts';
 import { type Check, ok, skip, warn } from '../check.ts';
 import { proxiesTo, servers } from '../nginx-config.ts';
 
@@ -20,10 +20,9 @@ export const trustProxy: Check = {
     // `true` believes X-Forwarded-For from any peer: safe only while nothing but the reverse proxy
     // reaches the port. The guide's container got that from its published port (127.0.0.1:1411);
     // `latchkey id` run with the same variables listens on HOST, every interface by default.
-    const host = ctx.id.env.HOST || '0.0.0.0';
-    if (ctx.id.trustProxy === true && !ctx.id.fromCompose && !isLoopbackHost(host))
-      return warn(`TRUST_PROXY=${value} believes X-Forwarded-For from any peer, and latchkey id listens on ${ctx.id.env.HOST ? `HOST=${host}` : 'every interface (HOST unset: 0.0.0.0)'} (${ctx.id.source}): anyone who reaches port ${ctx.id.env.PORT || '1411'} directly chooses the client address the audit log and the sign-in rate limits see`,
-        'HOST=127.0.0.1 when nginx runs on this machine, and TRUST_PROXY=127.0.0.1 (the address nginx connects from) rather than 1');
+    // (latchkey id logs the same warning at start)
+    const anyPeer = ctx.id.fromCompose ? null : anyPeerTrustFinding(ctx.id.env, ctx.id.source);
+    if (anyPeer) return warn(anyPeer.finding, anyPeer.fix);
     if (ctx.id.trustProxy === true)
       return ok(`TRUST_PROXY=${value} (any peer is believed as one proxy, whose X-Forwarded-For entry is the client: fine while the port is reachable from the proxy only; a list such as TRUST_PROXY=127.0.0.1 is safer)`);
     return ok(`TRUST_PROXY=${value}`);
