@@ -1,6 +1,7 @@
 // `latchkey doctor`: checks a deployment for the guide's failure modes and the mistakes it
 // invites, and prints what it saw and the exact fix for each. Exit status 1 when any check fails.
 import { readFileSync } from 'node:fs';
+import { readEnv } from '../config/env.ts';
 import type { Env } from '../config/problems.ts';
 import { createContext } from '../doctor/context.ts';
 import { readNginxDump, readNginxFile, type NginxConfig } from '../doctor/nginx-config.ts';
@@ -20,7 +21,8 @@ Configuration
   --nginx-config FILE      the nginx configuration (includes are followed)
   --nginx-t                read the output of nginx -T from stdin:  nginx -T 2>&1 | latchkey doctor --nginx-t
   --compose FILE           a docker compose file with the id and/or proxy services, repeatable
-  --db CONNECTION          the id's database (default: DB_CONNECTION_STRING)
+  --db CONNECTION          the id's database (default: DB_CONNECTION_STRING or its _FILE; never
+                           latchkey id's own default, data/latchkey.db under the folder it runs in)
   --client-id ID           the proxy's client at the id (default: the proxy's --client-id)
 
 A running deployment
@@ -126,7 +128,8 @@ export async function run(argv: string[], io: DoctorIo = processIo): Promise<num
     offline: values.offline ?? false,
     idUrl: url('id-url', values['id-url']), siteUrl: url('site-url', values['site-url']), proxyUrl: url('proxy-url', values['proxy-url']),
     privatePaths, httpPort: port(values['http-port'], 80), clientId: values['client-id'] ?? null,
-    dbConnectionString: values.db ?? env.DB_CONNECTION_STRING ?? idEnv?.DB_CONNECTION_STRING ?? null,
+    // as latchkey id reads it (DB_CONNECTION_STRING_FILE too); its default is not assumed (context.ts)
+    dbConnectionString: values.db ?? readEnv(env, 'DB_CONNECTION_STRING', []) ?? (idEnv ? readEnv(idEnv, 'DB_CONNECTION_STRING', []) : undefined) ?? null,
     probe: createProbe({ resolve, ca: values['ca-file'] ? readFileSync(values['ca-file'], 'utf8') : null, timeoutMs: seconds(values.timeout, 5) * 1000 }),
     nowMs: io.nowMs,
   });

@@ -15,6 +15,9 @@ import { isRedisUrl, REDIS_URL_FORM } from './redis-url.ts';
 
 export type TrustProxy = false | true | string[];
 
+/** DB_CONNECTION_STRING's default: relative, so the folder latchkey id runs in decides where it is. */
+export const DEFAULT_DB_CONNECTION_STRING = 'data/latchkey.db';
+
 export interface IdConfig {
   /** APP_URL as a URL; the issuer, the WebAuthn origin and every link come from it alone. */
   appUrl: URL;
@@ -262,7 +265,7 @@ export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean; serve?:
   const appName = readAppName(env, problems);
   const port = readPort(env, 'PORT', 1411, problems);
   const host = readHost(env, problems);
-  const dbConnectionString = readEnv(env, 'DB_CONNECTION_STRING', problems) ?? 'data/latchkey.db';
+  const dbConnectionString = readEnv(env, 'DB_CONNECTION_STRING', problems) ?? DEFAULT_DB_CONNECTION_STRING;
   if (env.DB_PROVIDER) warnings.push('DB_PROVIDER is ignored (Pocket ID 2 removed it too): DB_CONNECTION_STRING alone chooses SQLite or PostgreSQL');
   const dataDir = readEnv(env, 'DATA_DIR', problems) ?? (dbConnectionString.startsWith('postgres') ? 'data' : dirname(dbConnectionString.replace(/^file:/, '')));
   const encryptionKey = readEncryptionKey(env, appHostname, dataDir, problems);

@@ -4,7 +4,7 @@
 // shared between checks.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { readAppUrl, readTrustProxy, type TrustProxy } from '../config/id-config.ts';
+import { DEFAULT_DB_CONNECTION_STRING, readAppUrl, readTrustProxy, type TrustProxy } from '../config/id-config.ts';
 import { ConfigError, type Env } from '../config/problems.ts';
 import { loadProxyConfig } from '../config/proxy-config.ts';
 import { readProxyArgv } from '../config/proxy-argv.ts';
@@ -89,6 +89,8 @@ export interface DoctorContext {
   discovery(): Promise<{ url: string; document: Record<string, unknown> } | { error: string }>;
   /** The id's database, opened read-only on first use; null when no connection string was given. */
   database(): Promise<Database | null>;
+  /** Why no database is checked (the skip line of the database checks), where it may be. */
+  noDatabase: string;
   close(): Promise<void>;
 }
 
@@ -141,6 +143,20 @@ function proxySettings(argv: string[], env: Env, source: string): ProxySettings 
     if (error instanceof ConfigError) return { source, raw, config: null, problems: [...error.problems] };
     throw error;
   }
+}
+
+/**
+ * The database checks' reason for not running. Without DB_CONNECTION_STRING latchkey id uses a
+ * path relative to the folder it runs in, which doctor cannot know: it names the default and that
+ * folder rather than guessing a path.
+ */
+function noDatabaseReason(id: IdSettings | null, composeId: ComposeService | null): string {
+  const file = id?.env.DB_CONNECTION_STRING_FILE;
+  if (file) return `DB_CONNECTION_STRING_FILE (${file}, ${id!.source}) could not be read here: give the database with --db`;
+  if (id?.fromCompose && composeId && /pocket-id/.test(composeId.image)) return `${id.source} runs Pocket ID (${composeId.image}), whose database latchkey's checks do not read; they check latchkey id's (--db)`;
+  if (id?.fromCompose) return `${id.source} sets no DB_CONNECTION_STRING: its database is inside the container (the latchkey image's default: /data/latchkey.db); give its path on this machine (the volume) with --db`;
+  const here = existsSync(DEFAULT_DB_CONNECTION_STRING) ? `; there is one in this folder: --db ${DEFAULT_DB_CONNECTION_STRING} if latchkey id runs here` : '';
+  return `no database given (--db or DB_CONNECTION_STRING); without DB_CONNECTION_STRING latchkey id uses ${DEFAULT_DB_CONNECTION_STRING} relative to the folder it runs in, which doctor cannot know: --db THAT-FOLDER/${DEFAULT_DB_CONNECTION_STRING}${here}`;
 }
 
 export function createContext(inputs: DoctorInputs): DoctorContext {
@@ -215,6 +231,7 @@ export function createContext(inputs: DoctorInputs): DoctorContext {
       })();
       return database;
     },
+    noDatabase: noDatabaseReason(id, composeId),
     async close() {
       const db = await database?.catch(() => null);
       await db?.close();

@@ -8,7 +8,7 @@ export const clientRegistration: Check = {
   title: "The proxy's client is registered with its callback and lets someone in",
   async run(ctx) {
     const database = await ctx.database().catch((error: Error) => ({ error: error.message }));
-    if (!database) return skip('no database given (DB_CONNECTION_STRING in the environment, or --db)');
+    if (!database) return skip(ctx.noDatabase);
     if ('error' in database) return fail(`the database could not be opened: ${database.error}`, 'pass the id\'s database: DB_CONNECTION_STRING=… (a SQLite path or postgres:// URL)');
     if (!ctx.clientId) return skip('no client ID given (--client-id, or the proxy options)');
     const client = await database.db.selectFrom('oidc_clients').selectAll().where('id', '=', ctx.clientId).executeTakeFirst();

@@ -13,7 +13,7 @@ export const databaseFileMode: Check = {
   title: 'Only its owner can read the SQLite database',
   run(ctx) {
     const connection = ctx.inputs.dbConnectionString;
-    if (!connection) return skip('no database given (DB_CONNECTION_STRING or --db)');
+    if (!connection) return skip(ctx.noDatabase);
     if (isPostgresUrl(connection)) return skip('PostgreSQL: its own access rules apply');
     const path = sqlitePathOf(connection);
     if (statSync(path, { throwIfNoEntry: false }) === undefined) return skip(`no database at ${path}`);

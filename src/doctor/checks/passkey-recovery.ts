@@ -9,7 +9,7 @@ export const passkeyRecovery: Check = {
   title: 'Nobody is one lost device away from being locked out',
   async run(ctx) {
     const database = await ctx.database().catch((error: Error) => ({ error: error.message }));
-    if (!database) return skip('no database given (DB_CONNECTION_STRING in the environment, or --db)');
+    if (!database) return skip(ctx.noDatabase);
     if ('error' in database) return fail(`the database could not be opened: ${database.error}`, 'pass the id\'s database: DB_CONNECTION_STRING=… latchkey doctor (a SQLite path or postgres:// URL)');
     const { db } = database;
     const tables = await db.introspection.getTables();
