@@ -31,7 +31,9 @@ A running deployment
   --proxy-url URL          the proxy directly, e.g. http://127.0.0.1:4180 (default: through the site)
   --private-path PREFIX    a protected prefix, repeatable (/private/)
   --http-port N            where plain HTTP is expected to redirect to HTTPS (80)
-  --resolve HOST:PORT:ADDR connect to ADDR for HOST:PORT, as curl does (before DNS points there)
+  --resolve HOST:PORT:ADDR connect to ADDR for HOST:PORT, as curl does (before DNS points there);
+                           plain HTTP (--http-port) is checked at the address of HOST's https
+                           entry unless HOST:HTTP-PORT has its own, and the result says which
   --ca-file FILE           also trust this CA (a private or test CA)
   --timeout SECONDS        per request (5)
   --offline                check files and configuration only; no request to any URL
@@ -127,7 +129,7 @@ export async function run(argv: string[], io: DoctorIo = processIo): Promise<num
     nginx, composeFiles: values.compose ?? [], siteDir: values.site ?? null, backupDir: values['backup-dir'] ?? null,
     offline: values.offline ?? false,
     idUrl: url('id-url', values['id-url']), siteUrl: url('site-url', values['site-url']), proxyUrl: url('proxy-url', values['proxy-url']),
-    privatePaths, httpPort: port(values['http-port'], 80), clientId: values['client-id'] ?? null,
+    privatePaths, httpPort: port(values['http-port'], 80), resolve, clientId: values['client-id'] ?? null,
     // as latchkey id reads it (DB_CONNECTION_STRING_FILE too); its default is not assumed (context.ts)
     dbConnectionString: values.db ?? readEnv(env, 'DB_CONNECTION_STRING', []) ?? (idEnv ? readEnv(idEnv, 'DB_CONNECTION_STRING', []) : undefined) ?? null,
     probe: createProbe({ resolve, ca: values['ca-file'] ? readFileSync(values['ca-file'], 'utf8') : null, timeoutMs: seconds(values.timeout, 5) * 1000 }),

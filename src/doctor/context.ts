@@ -64,6 +64,8 @@ export interface DoctorInputs {
   privatePaths: string[];
   /** The port plain-HTTP redirects are checked on (80). */
   httpPort: number;
+  /** --resolve: HOST:PORT → address, as curl takes it (the probe applies it; checks may read it). */
+  resolve: ReadonlyMap<string, string>;
   clientId: string | null;
   dbConnectionString: string | null;
   probe: Probe;
@@ -85,7 +87,7 @@ export interface DoctorContext {
   clientId: string | null;
   probe: Probe;
   /** GET, with the error turned into a value. */
-  get(url: string, headers?: Record<string, string>): Promise<ProbeAnswer | { error: string }>;
+  get(url: string, headers?: Record<string, string>, address?: string): Promise<ProbeAnswer | { error: string }>;
   discovery(): Promise<{ url: string; document: Record<string, unknown> } | { error: string }>;
   /** The id's database, opened read-only on first use; null when no connection string was given. */
   database(): Promise<Database | null>;
@@ -181,9 +183,9 @@ export function createContext(inputs: DoctorInputs): DoctorContext {
     proxy: inputs.proxyUrl ? trimSlash(inputs.proxyUrl) : null,
   };
 
-  const get = async (url: string, headers?: Record<string, string>) => {
+  const get = async (url: string, headers?: Record<string, string>, address?: string) => {
     try {
-      return await inputs.probe(url, { headers });
+      return await inputs.probe(url, { headers, address });
     } catch (error) {
       return { error: (error as Error).message };
     }

@@ -23,26 +23,33 @@ export interface ProbeOptions {
   timeoutMs: number;
 }
 
-export type Probe = (url: string, init?: { headers?: Record<string, string> }) => Promise<ProbeAnswer>;
+export interface ProbeInit {
+  headers?: Record<string, string>;
+  /** Connect to this address instead of looking the host up (a --resolve entry chosen by the caller). */
+  address?: string;
+}
+
+export type Probe = (url: string, init?: ProbeInit) => Promise<ProbeAnswer>;
 
 const MAX_BODY_BYTES = 512 * 1024;
 
 export function createProbe(options: ProbeOptions): Probe {
   const cache = new Map<string, Promise<ProbeAnswer>>();
-  const probe = (url: string, init: { headers?: Record<string, string> } = {}) => {
-    const key = `${url} ${JSON.stringify(init.headers ?? {})}`;
+  const probe = (url: string, init: ProbeInit = {}) => {
+    const key = `${url} ${JSON.stringify(init.headers ?? {})} ${init.address ?? ''}`;
     let answer = cache.get(key);
-    if (!answer) cache.set(key, (answer = requestOnce(new URL(url), init.headers ?? {}, options)));
+    if (!answer) cache.set(key, (answer = requestOnce(new URL(url), init, options)));
     return answer;
   };
   return probe;
 }
 
-function requestOnce(url: URL, headers: Record<string, string>, options: ProbeOptions): Promise<ProbeAnswer> {
+function requestOnce(url: URL, init: ProbeInit, options: ProbeOptions): Promise<ProbeAnswer> {
   const secure = url.protocol === 'https:';
   const port = url.port || (secure ? '443' : '80');
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
-  const mapped = options.resolve.get(`${hostname}:${port}`);
+  const headers = init.headers ?? {};
+  const mapped = init.address ?? options.resolve.get(`${hostname}:${port}`);
   const lookup: LookupFunction | undefined = mapped
     ? (_host, opts, callback) => {
       const family = isIP(mapped);
