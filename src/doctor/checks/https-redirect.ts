@@ -1,3 +1,4 @@
+import { hostOnPort } from '../../deploy/nginx-parts.ts';
 import { OFFLINE, type Check, combine, fail, ok, skip, type CheckResult } from '../check.ts';
 import type { DoctorContext } from '../context.ts';
 import { httpsOrigins } from './tls-certificate.ts';
@@ -29,14 +30,19 @@ export const httpsRedirect: Check = {
       const httpUrl = `http://${hostname}${ctx.inputs.httpPort === 80 ? '' : `:${ctx.inputs.httpPort}`}/`;
       const { address, note } = plainHttpAddress(ctx, hostname, port || '443');
       const answer = await ctx.get(httpUrl, undefined, address);
-      const fix = `nginx: server { listen 80; server_name ${hostname}; return 301 https://$host$request_uri; }`;
+      // as latchkey generate nginx writes it: $host alone drops a port other than 443
+      const fix = `nginx: server { listen ${ctx.inputs.httpPort}; server_name ${hostname}; return 301 https://${hostOnPort(Number(port || 443))}$request_uri; }`;
       if ('error' in answer) {
         const resolveHint = !address && /does not resolve/.test(answer.error) && ctx.inputs.resolve.size ? ` (--resolve has no entry for ${hostname}:${ctx.inputs.httpPort} or ${hostname}:${port || '443'})` : '';
         results.push(fail(`${httpUrl}: ${answer.error}${note}${resolveHint}`, fix));
         continue;
       }
       const location = String(answer.headers.location ?? '');
-      if ([301, 302, 307, 308].includes(answer.status) && location.startsWith(`https://${hostname}`)) results.push(ok(`${httpUrl} → ${location}${note}`));
+      const redirects = [301, 302, 307, 308].includes(answer.status);
+      const target = URL.canParse(location) ? new URL(location) : null;
+      if (redirects && target?.origin === origin) results.push(ok(`${httpUrl} → ${location}${note}`));
+      else if (redirects && target?.protocol === 'https:' && target.hostname === hostname)
+        results.push(fail(`${httpUrl} → ${location}, not ${origin}: visitors are sent to another port than the site's${note}`, fix));
       else results.push(fail(`${httpUrl} answered ${answer.status}${location ? ` → ${location}` : ''} instead of redirecting to https${note}`, fix));
     }
     return combine(results, results.map((r) => r.detail).join('; '));
