@@ -153,10 +153,13 @@ function proxySettings(argv: string[], env: Env, source: string): ProxySettings 
  * folder rather than guessing a path.
  */
 function noDatabaseReason(id: IdSettings | null, composeId: ComposeService | null): string {
+  if (id?.fromCompose && composeId && /pocket-id/.test(composeId.image)) return `${id.source} runs Pocket ID (${composeId.image}), whose database latchkey's checks do not read; they check latchkey id's (--db)`;
+  if (id?.fromCompose) {
+    const inside = id.env.DB_CONNECTION_STRING || (id.env.DB_CONNECTION_STRING_FILE ? `named in ${id.env.DB_CONNECTION_STRING_FILE}` : "/data/latchkey.db, the latchkey image's default");
+    return `the database of ${id.source} is inside its container (${inside}); give its path on this machine (the volume) with --db`;
+  }
   const file = id?.env.DB_CONNECTION_STRING_FILE;
   if (file) return `DB_CONNECTION_STRING_FILE (${file}, ${id!.source}) could not be read here: give the database with --db`;
-  if (id?.fromCompose && composeId && /pocket-id/.test(composeId.image)) return `${id.source} runs Pocket ID (${composeId.image}), whose database latchkey's checks do not read; they check latchkey id's (--db)`;
-  if (id?.fromCompose) return `${id.source} sets no DB_CONNECTION_STRING: its database is inside the container (the latchkey image's default: /data/latchkey.db); give its path on this machine (the volume) with --db`;
   const here = existsSync(DEFAULT_DB_CONNECTION_STRING) ? `; there is one in this folder: --db ${DEFAULT_DB_CONNECTION_STRING} if latchkey id runs here` : '';
   return `no database given (--db or DB_CONNECTION_STRING); without DB_CONNECTION_STRING latchkey id uses ${DEFAULT_DB_CONNECTION_STRING} relative to the folder it runs in, which doctor cannot know: --db THAT-FOLDER/${DEFAULT_DB_CONNECTION_STRING}${here}`;
 }

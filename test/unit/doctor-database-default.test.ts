@@ -53,7 +53,9 @@ describe('doctor: the database when none is given', () => {
     writeFileSync(compose, 'services:\n  id:\n    image: latchkey:latest\n    command: [id]\n    environment:\n      APP_URL: https://id.example.com\n');
     const latchkey = (await runDoctor(['--json', '--offline', '--compose', compose])).byId('passkey-recovery');
     assert.equal(latchkey.status, 'skip');
-    assert.match(latchkey.detail, /compose service "id" sets no DB_CONNECTION_STRING: its database is inside the container \(the latchkey image's default: \/data\/latchkey\.db\); give its path on this machine \(the volume\) with --db/);
+    assert.match(latchkey.detail, /the database of compose service "id" is inside its container \(\/data\/latchkey\.db, the latchkey image's default\); give its path on this machine \(the volume\) with --db/);
+    writeFileSync(compose, 'services:\n  id:\n    image: latchkey:latest\n    command: [id]\n    environment:\n      APP_URL: https://id.example.com\n      DB_CONNECTION_STRING: /srv/latchkey.db\n');
+    assert.match((await runDoctor(['--json', '--offline', '--compose', compose])).byId('passkey-recovery').detail, /inside its container \(\/srv\/latchkey\.db\)/);
     const pocketId = (await runDoctor(['--json', '--offline', '--compose', `${FIXTURES}guide-pocket-id.yml`])).byId('passkey-recovery');
     assert.match(pocketId.detail, /runs Pocket ID \(ghcr\.io\/pocket-id\/pocket-id:latest\), whose database latchkey's checks do not read/);
   });
