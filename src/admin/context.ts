@@ -8,8 +8,8 @@ import { csrfTokenFor } from '../web/csrf.ts';
 import type { Html } from '../web/html.ts';
 import type { AdminFrame, AdminSection } from '../web/pages/admin/admin-layout.ts';
 import { adminOf } from './guard.ts';
-import { createReveal, type Reveal } from './reveal.ts';
-import type { SignOutGaps } from './untold-apps.ts';
+import { createReveal, type Reveal } from '../web/reveal.ts';
+import type { SignOutGaps } from '../oidc/untold-apps.ts';
 
 export interface AdminConsoleDeps extends AdminApiDeps {
   services: IdServices;

@@ -9,9 +9,8 @@ import { adminOf } from './guard.ts';
 import { passkeyNotFound } from '../webauthn/errors.ts';
 import { passkeyRemovalByAdminRefusal, passkeyResetRefusal, resetPasskeys } from './passkey-reset.ts';
 import { qrSvg } from './qr-svg.ts';
-import { untoldApps } from './untold-apps.ts';
+import { locationAfterSignOut, signOutGapsOf, untoldApps, type SignOutGapsView } from '../oidc/untold-apps.ts';
 import type { LogoutReport } from '../oidc/logout-user.ts';
-import type { SignOutGapsView } from '../web/pages/admin/users-pages.ts';
 
 const PAGE_SIZE = 25;
 const LINK_TTLS = new Set([3600, 86_400, 259_200, 604_800]);
@@ -46,17 +45,11 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
   const { identity, webauthn } = ctx.services;
   const allGroups = () => identity.groups.list();
 
-  // An action that signs someone out everywhere redirects to `location` when every app was told;
-  // otherwise with `untold=TOKEN`, under which the apps that were not are parked, sealed for this
-  // admin (reveal.ts): the page that follows names them, and no link can make it name others.
-  const afterSignOut = async (request: FastifyRequest, location: string, user: User, report: LogoutReport | null | undefined) => {
-    const apps = await untoldApps(ctx.services.clients, report);
-    if (!apps.length) return location;
-    const token = await ctx.signOutGaps.park(adminOf(request).id, { username: user.username, apps });
-    return `${location}${location.includes('?') ? '&' : '?'}untold=${token}`;
-  };
-  const signOutGapsOf = async (request: FastifyRequest, token: string | undefined): Promise<SignOutGapsView> =>
-    token === undefined ? null : (await ctx.signOutGaps.read(adminOf(request).id, token)) ?? 'unknown';
+  // An action that signs someone out everywhere redirects to `location`, with the apps that were
+  // not told parked for this admin (untold-apps.ts): the page that follows names them.
+  const afterSignOut = async (request: FastifyRequest, location: string, user: User, report: LogoutReport | null | undefined) =>
+    locationAfterSignOut(ctx.signOutGaps, adminOf(request).id, location, { username: user.username, apps: await untoldApps(ctx.services.clients, report) });
+  const gapsOf = (request: FastifyRequest, token: string | undefined) => signOutGapsOf(ctx.signOutGaps, adminOf(request).id, token);
 
   async function detail(request: FastifyRequest, reply: FastifyReply, user: User, extra: { values?: UserFormValues; errors?: FieldErrors; notice?: string | null; signOutGaps?: SignOutGapsView; status?: number } = {}) {
     const passkeys = await webauthn.listPasskeys(user.id);
@@ -78,7 +71,7 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
       groups: await identity.groups.namesForUser(u.id), isAdmin: u.isAdmin, disabled: u.disabled, passkeyCount: await webauthn.countPasskeys(u.id),
     })));
     const notice = request.query.notice === 'deleted' ? 'The user was deleted.' : null;
-    const signOutGaps = notice ? await signOutGapsOf(request, request.query.untold) : null;
+    const signOutGaps = notice ? await gapsOf(request, request.query.untold) : null;
     return ctx.send(reply, userListPage({ frame: ctx.frame(request, reply, 'users'), users, search, page, hasNext: found.length > PAGE_SIZE, notice, signOutGaps }));
   });
 
@@ -120,7 +113,7 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
   scope.get<Params & { Querystring: { notice?: string; untold?: string } }>('/users/:id', async (request, reply) => {
     const user = await identity.users.require(request.params.id);
     const key = request.query.notice ?? '';
-    const signOutGaps = NOTICES_WITH_GAPS[key] ? await signOutGapsOf(request, request.query.untold) : null;
+    const signOutGaps = NOTICES_WITH_GAPS[key] ? await gapsOf(request, request.query.untold) : null;
     return detail(request, reply, user, { notice: (signOutGaps ? NOTICES_WITH_GAPS[key] : NOTICES[key]) ?? null, signOutGaps });
   });
 
@@ -292,7 +285,7 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     return ctx.send(reply, userLinkPage({
       frame: ctx.frame(request, reply, 'users'), user, link, alreadyShown: Boolean(request.query.reveal) && !parked,
       notice: request.query.reset === '1' ? `${user.username}'s passkeys were removed. Create a link so they can register a new one.` : null,
-      signOutGaps: request.query.reset === '1' ? await signOutGapsOf(request, request.query.untold) : null,
+      signOutGaps: request.query.reset === '1' ? await gapsOf(request, request.query.untold) : null,
       refusal: user.disabled ? `${user.username} is disabled: enable them first, or the link would not let them in.` : null,
     }));
   });

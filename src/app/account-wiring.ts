@@ -5,8 +5,11 @@ import { accountRoutes } from '../identity/account-routes.ts';
 import { accountSessionsRoutes } from '../identity/account-sessions-routes.ts';
 import { removalFacts, removeOwnPasskey } from '../identity/passkey-removal.ts';
 import { recoveryRoutes } from '../identity/recovery-routes.ts';
+import { deriveKey } from '../core/crypto.ts';
 import { listAuthorizedApps } from '../oidc/authorized-apps.ts';
 import type { OidcProvider } from '../oidc/provider.ts';
+import { untoldApps, type SignOutGaps } from '../oidc/untold-apps.ts';
+import { createReveal } from '../web/reveal.ts';
 import type { CsrfOptions } from '../web/csrf.ts';
 import type { IdServices } from './id-services.ts';
 
@@ -20,7 +23,7 @@ export interface AccountPagesDeps {
 }
 
 export function accountPagesRoutes(app: FastifyInstance, deps: AccountPagesDeps): void {
-  const { identity, webauthn, database, clock, store } = deps.services;
+  const { identity, webauthn, database, clock, store, clients, config } = deps.services;
   const { db } = database;
   // appName is a getter on each deps object (a spread would copy today's value): an admin can change it.
   const site = deps.siteUrl === null ? null : { url: deps.siteUrl, hasPasskey: async (userId: string) => (await webauthn.countPasskeys(userId)) > 0 };
@@ -41,8 +44,10 @@ export function accountPagesRoutes(app: FastifyInstance, deps: AccountPagesDeps)
     ...common,
     get appName() { return identity.settings.current().appName; },
     authorizedApps: (userId) => listAuthorizedApps(db, clock, userId),
-    signOutOfApps: async (userId) => { await deps.oidc.logoutUser(userId); },
-    signOutOfApp: async (userId, clientId) => { await deps.oidc.signOutOfApp(userId, clientId); },
+    signOutOfApps: async (userId) => untoldApps(clients, await deps.oidc.logoutUser(userId)),
+    signOutOfApp: async (userId, clientId) => untoldApps(clients, await deps.oidc.signOutOfApp(userId, clientId)),
+    // a key and namespace of their own: an admin's token opens nothing here, nor a user's there
+    signOutGaps: createReveal<SignOutGaps>({ store, key: deriveKey(config.encryptionKey, 'account-sign-out-gaps'), namespace: 'account-sign-out-gaps' }),
   });
   recoveryRoutes(app, { ...common, get appName() { return identity.settings.current().appName; }, store });
 }

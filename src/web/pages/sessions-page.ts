@@ -3,6 +3,8 @@
 import { html } from '../html.ts';
 import { accountLayout, type AccountChrome } from './account-layout.ts';
 import { csrfField, notice, when } from './page-parts.ts';
+import type { SignOutGapsView } from '../../oidc/untold-apps.ts';
+import { signOutGapsNotice } from './sign-out-gaps.ts';
 
 export interface SessionItem {
   id: string;
@@ -24,6 +26,8 @@ export interface SessionsView extends AccountChrome {
   sessions: SessionItem[];
   apps: AppItem[];
   notice?: string | null;
+  /** The apps the sign-out just made could not tell (untold-apps.ts). */
+  signOutGaps?: SignOutGapsView;
 }
 
 const sessionItem = (v: SessionsView, s: SessionItem) => html`<li class="item">
@@ -47,6 +51,7 @@ export const sessionsPage = (v: SessionsView) => accountLayout(v, 'sessions', 'S
 <section class="card" aria-labelledby="sessions-title">
   <h1 id="sessions-title">Where you are signed in</h1>
   ${notice(v.notice)}
+  ${signOutGapsNotice(v.signOutGaps, 'self')}
   <ul class="items" aria-label="Sessions">${v.sessions.map((s) => sessionItem(v, s))}</ul>
 </section>
 <section class="card" aria-labelledby="apps-title">
@@ -60,7 +65,7 @@ export const sessionsPage = (v: SessionsView) => accountLayout(v, 'sessions', 'S
 </section>
 <section class="card" aria-labelledby="everywhere-title">
   <h2 id="everywhere-title">Sign out everywhere</h2>
-  <p>Lost a device, or used a shared computer? This ends your sessions on every other device, and signs you out of every app
+  <p>Lost a device, or used a shared computer? This ends your sessions on every other device, and tells every app to sign you out
      on every device, this one included. This browser stays signed in to your ${v.appName} account, so you can delete a lost device’s passkey next.</p>
   <a class="button danger-outline" href="/account/sessions/sign-out-everywhere">Sign out everywhere…</a>
 </section>`);

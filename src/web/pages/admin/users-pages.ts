@@ -1,6 +1,7 @@
 import { html, type Html } from '../../html.ts';
 import type { FieldErrors } from '../../../admin/form.ts';
-import type { SignOutGaps } from '../../../admin/untold-apps.ts';
+import type { SignOutGapsView } from '../../../oidc/untold-apps.ts';
+import { signOutGapsNotice } from '../sign-out-gaps.ts';
 import { adminPage, checkbox, csrfField, formErrors, notice, problem, textInput, when, type AdminFrame } from './admin-layout.ts';
 
 export interface UserRow {
@@ -24,25 +25,6 @@ export interface UserListView {
   signOutGaps?: SignOutGapsView;
 }
 
-/**
- * The apps an action's sign-out did not reach; 'unknown' when the page was sent to show them but
- * they are no longer kept (read ten minutes later): then it says so without naming any.
- */
-export type SignOutGapsView = SignOutGaps | 'unknown' | null | undefined;
-
-/** After disabling, deleting, or removing passkeys: which apps were not told, what follows, what to do. */
-export function signOutGapsNotice(gaps: SignOutGapsView): Html | '' {
-  if (!gaps) return '';
-  if (gaps === 'unknown')
-    return html`<div class="warning" role="alert"><p>Some apps could not be told of this sign-out, and the user may still be signed in there. The server log (at warn, "back-channel logout failed") and the audit log (oidc_logout_user) name them.</p></div>`;
-  const one = gaps.apps.length === 1;
-  return html`<div class="warning" role="alert">
-  <p>${gaps.username} is still signed in to ${one ? 'this app' : 'these apps'}: ${one ? 'it' : 'they'} could not be told of the sign-out.</p>
-  <ul>${gaps.apps.map((app) => html`<li><strong>${app.name}</strong> (${app.clientId}) at <code>${app.uri}</code>: ${app.cause}.</li>`)}</ul>
-  <p>They stay signed in there until that app's own session ends: with latchkey proxy or oauth2-proxy, at its --cookie-expire (168h by default), or sooner at its next --cookie-refresh. To end it now, restart that proxy with a new --cookie-secret (everyone signs in there again). So that the next sign-out reaches it, its back-channel logout URI must be reachable from this server: correct the address under <a href="/admin/clients">Apps</a>, or the name resolution or network between them.</p>
-</div>`;
-}
-
 const pageHref = (search: string, page: number) =>
   `/admin/users?${new URLSearchParams({ ...(search ? { q: search } : {}), ...(page > 1 ? { page: String(page) } : {}) })}`;
 
@@ -53,7 +35,7 @@ export const userListPage = (v: UserListView) => adminPage(v.frame, 'Users', htm
     <a class="button primary" href="/admin/users/new">Add a user</a>
   </div>
   ${notice(v.notice)}
-  ${signOutGapsNotice(v.signOutGaps)}
+  ${signOutGapsNotice(v.signOutGaps, 'admin')}
   <form method="get" action="/admin/users" class="search" role="search">
     <label for="user-search">Search by username, name or email</label>
     <div class="search-row">
@@ -149,7 +131,7 @@ export interface UserDetailView extends UserFormView {
 export const userDetailPage = (v: UserDetailView) => adminPage(v.frame, `User ${v.user.username}`, html`
 <p class="breadcrumb"><a href="/admin/users">Users</a> › ${v.user.username}</p>
 ${notice(v.notice)}
-${signOutGapsNotice(v.signOutGaps)}
+${signOutGapsNotice(v.signOutGaps, 'admin')}
 <section class="card">
   <h1>${v.user.username}${v.user.disabled ? html` <span class="badge">Disabled</span>` : ''}</h1>
   <p class="muted">Added ${when(v.user.createdAt)}${v.user.isSelf ? ' · this is you' : ''}</p>
@@ -199,7 +181,7 @@ const LINK_VALIDITY: [string, string][] = [['3600', '1 hour'], ['86400', '24 hou
 export const userLinkPage = (v: LinkView) => adminPage(v.frame, `Sign-in link for ${v.user.username}`, html`
 <p class="breadcrumb"><a href="/admin/users">Users</a> › <a href="/admin/users/${v.user.id}">${v.user.username}</a> › Sign-in link</p>
 ${notice(v.notice)}
-${signOutGapsNotice(v.signOutGaps)}
+${signOutGapsNotice(v.signOutGaps, 'admin')}
 ${v.link ? html`<section class="card reveal" aria-labelledby="link-heading">
   <h1 id="link-heading">Sign-in link for ${v.user.username}</h1>
   <p class="warning">Shown only this once. Send it to ${v.user.username} privately; it works once, until ${when(v.link.expiresAt)}.</p>

@@ -1,9 +1,9 @@
 // The console names each app a sign-out did not reach, with the cause in a few words
-// (src/admin/untold-apps.ts): the raw error of a failed back-channel logout is a chain of fetch
+// (src/oidc/untold-apps.ts): the raw error of a failed back-channel logout is a chain of fetch
 // internals ("fetch failed: getaddrinfo ENOTFOUND agents.example").
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { causeInWords, untoldApps } from '../../src/admin/untold-apps.ts';
+import { causeInWords, untoldApps } from '../../src/oidc/untold-apps.ts';
 import { notFound } from '../../src/core/errors.ts';
 
 describe('the cause of a back-channel logout that failed, in words', () => {

@@ -1,9 +1,11 @@
-import type { LogoutReport } from '../oidc/logout-user.ts';
+import type { Reveal } from '../web/reveal.ts';
+import type { LogoutReport } from './logout-user.ts';
 
-// Disabling or deleting a user, resetting their passkeys or removing one signs them out
-// everywhere: each app they used is sent a back-channel logout. An app that cannot be reached (its
-// URI does not resolve from this server, nothing listens there) keeps the session it holds itself
-// (a proxy's cookie), so the console must name it instead of saying "signed out everywhere".
+// Disabling or deleting a user, resetting their passkeys or removing one (admin console), and a
+// user's own "Sign out everywhere" or "Sign out of this app" (/account/sessions) send each app
+// concerned a back-channel logout. An app that cannot be reached (its URI does not resolve from
+// this server, nothing listens there) keeps the session it holds itself (a proxy's cookie), so the
+// page that follows must name it instead of saying "signed out everywhere".
 
 /** An app that was not told of a sign-out: what it is called, where it was tried, and why not. */
 export interface UntoldApp {
@@ -17,6 +19,29 @@ export interface UntoldApp {
 export interface SignOutGaps {
   username: string;
   apps: UntoldApp[];
+}
+
+/**
+ * What the page after a sign-out shows: nothing (every app was told, or no sign-out), the apps that
+ * were not told, or 'unknown' when the page was sent to show them but they are no longer kept (read
+ * ten minutes later, or a token that is not its reader's): then it says so without naming any.
+ */
+export type SignOutGapsView = SignOutGaps | 'unknown' | null | undefined;
+
+/**
+ * Where to redirect after a sign-out: `location` when every app was told; otherwise with
+ * `untold=TOKEN`, under which the apps that were not are parked, sealed for `ownerId` (reveal.ts),
+ * so the page that follows names them and no link can make it name others.
+ */
+export async function locationAfterSignOut(parked: Reveal<SignOutGaps>, ownerId: string, location: string, gaps: SignOutGaps): Promise<string> {
+  if (!gaps.apps.length) return location;
+  const token = await parked.park(ownerId, gaps);
+  return `${location}${location.includes('?') ? '&' : '?'}untold=${token}`;
+}
+
+/** The page's side of locationAfterSignOut: `token` is the query's `untold`, absent when every app was told. */
+export async function signOutGapsOf(parked: Reveal<SignOutGaps>, ownerId: string, token: string | undefined): Promise<SignOutGapsView> {
+  return token === undefined ? null : (await parked.read(ownerId, token)) ?? 'unknown';
 }
 
 /** The apps of a logout report that were not told, with their names as the console lists them. */

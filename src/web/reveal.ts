@@ -5,38 +5,39 @@ import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 // Secrets shown once (a client secret, an API key, a one-time link) follow Post/Redirect/Get: the
 // POST that makes one parks it here and redirects to a page with `?reveal=TOKEN`; that page takes
 // it out. A reload finds nothing, so the secret appears exactly once, and no form is re-posted.
-// The parked value is sealed with a key derived from ENCRYPTION_KEY and bound to the admin who
-// made it, so neither the store's contents nor a leaked URL show it to anyone else.
-// The same carries a notice whose words come from the action (which apps could not be told of a
-// sign-out): the page reads it, never the query string, so no crafted link can put words there.
+// The parked value is sealed with a key derived from ENCRYPTION_KEY and bound to its owner (the
+// admin who made it, the user who acted), so neither the store's contents nor a leaked URL show it
+// to anyone else. The same carries a notice whose words come from the action (which apps could not
+// be told of a sign-out, in the admin console and on /account/sessions): the page reads it, never
+// the query string, so no crafted link can put words there.
 
 const TTL_SECONDS = 10 * 60;
 
 export interface Reveal<T = Record<string, string>> {
-  park(adminId: string, value: T): Promise<string>;
+  park(ownerId: string, value: T): Promise<string>;
   /** Once: a second take of the same token finds nothing. */
-  take(adminId: string, token: string | undefined): Promise<T | null>;
+  take(ownerId: string, token: string | undefined): Promise<T | null>;
   /** Again and again until it expires: for a notice a reload should still show, never for a secret. */
-  read(adminId: string, token: string | undefined): Promise<T | null>;
+  read(ownerId: string, token: string | undefined): Promise<T | null>;
 }
 
 /** `namespace` keeps tokens of one use from opening in another (a secret's token on a notice's page). */
 export function createReveal<T = Record<string, string>>(deps: { store: EphemeralStore; key: Buffer; namespace?: string }): Reveal<T> {
   const storeKey = (token: string) => `${deps.namespace ?? 'admin-reveal'}:${sha256Base64url(token)}`;
-  const unseal = (adminId: string, parked: string | null): T | null => {
+  const unseal = (ownerId: string, parked: string | null): T | null => {
     if (!parked) return null;
-    const opened = open(deps.key, Buffer.from(parked, 'base64'), Buffer.from(adminId));
+    const opened = open(deps.key, Buffer.from(parked, 'base64'), Buffer.from(ownerId));
     return opened ? JSON.parse(opened.toString('utf8')) as T : null;
   };
   const valid = (token: string | undefined): token is string => typeof token === 'string' && token.length > 0 && token.length <= 100;
   return {
-    async park(adminId, value) {
+    async park(ownerId, value) {
       const token = randomToken(24);
-      const sealed = seal(deps.key, Buffer.from(JSON.stringify(value)), Buffer.from(adminId));
+      const sealed = seal(deps.key, Buffer.from(JSON.stringify(value)), Buffer.from(ownerId));
       await deps.store.put(storeKey(token), sealed.toString('base64'), TTL_SECONDS);
       return token;
     },
-    take: async (adminId, token) => (valid(token) ? unseal(adminId, await deps.store.take(storeKey(token))) : null),
-    read: async (adminId, token) => (valid(token) ? unseal(adminId, await deps.store.get(storeKey(token))) : null),
+    take: async (ownerId, token) => (valid(token) ? unseal(ownerId, await deps.store.take(storeKey(token))) : null),
+    read: async (ownerId, token) => (valid(token) ? unseal(ownerId, await deps.store.get(storeKey(token))) : null),
   };
 }
