@@ -17,6 +17,7 @@ import { httpsRedirect } from './checks/https-redirect.ts';
 import { idHealth } from './checks/id-health.ts';
 import { nginxAuthRequestSet } from './checks/nginx-auth-request-set.ts';
 import { nginxDeadProxyHeaders } from './checks/nginx-dead-proxy-headers.ts';
+import { nginxForwardedHost } from './checks/nginx-forwarded-host.ts';
 import { nginxForwardedProto } from './checks/nginx-forwarded-proto.ts';
 import { nginxForwardedUri } from './checks/nginx-forwarded-uri.ts';
 import { nginxPrefixPriority } from './checks/nginx-prefix-priority.ts';
@@ -38,7 +39,7 @@ import { trustProxy } from './checks/trust-proxy.ts';
 /** In the order they are printed: configuration, the running deployment, data. */
 export const CHECKS: readonly Check[] = [
   appUrlForm, pocketIdVariables, trustProxy, proxyConfig, cookieSecret, composeProxyAddress, composeHealthcheck,
-  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, groupsScope, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedUri, nginxPrivateCaching, cookieSize,
+  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, groupsScope, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedHost, nginxForwardedUri, nginxPrivateCaching, cookieSize,
   idHealth, discoveryIssuer, rpIdHost, discoveryScheme, tlsCertificate, httpsRedirect, clockSkew,
   proxyAuthEndpoint, protectedPath, signInRedirect, callbackUrl,
   clientRegistration, passkeyRecovery, databaseFileMode, siteLeaks, siteCase, backups,
