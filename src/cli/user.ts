@@ -49,6 +49,12 @@ export async function run(argv: string[]): Promise<number> {
         console.error(`latchkey user: back-channel logout to ${failed.clientId} at ${failed.uri} failed (${failed.reason}). `
           + `${user.username}'s tokens for it are revoked, but a sign-in that app already holds is not ended: with latchkey proxy or oauth2-proxy it lasts `
           + 'until --cookie-expire (168h by default), or until its next --cookie-refresh. Check that this machine can reach that address.');
+      for (const clientId of logout.clientsWithoutLogoutUri)
+        // Not sent at all: the app was registered without a back-channel logout URI.
+        console.error(`latchkey user: ${clientId} has no back-channel logout URI, so it was not told. `
+          + `${user.username}'s tokens for it are revoked, but a sign-in that app already holds is not ended: with latchkey proxy or oauth2-proxy it lasts `
+          + 'until --cookie-expire (168h by default), or until its next --cookie-refresh. So that the next sign-out reaches it, set its back-channel logout URI '
+          + 'in the admin console (Apps): for latchkey proxy, https://SITE/oauth2/backchannel-logout.');
       return logout;
     };
     const describe = async (user: Awaited<ReturnType<typeof findUser>>) => ({ ...user, groups: await identity.groups.namesForUser(user.id) });

@@ -15,7 +15,15 @@ export interface LogoutReport {
    * are revoked regardless, but a session the app keeps itself (a proxy's cookie) is not ended.
    */
   failedClients: { clientId: string; uri: string; reason: string }[];
+  /**
+   * Clients the user had a session or grant with that have no back-channel logout URI, so cannot be
+   * told: their tokens are revoked, but a session the app keeps itself (a proxy's cookie) goes on.
+   */
+  clientsWithoutLogoutUri: string[];
 }
+
+/** What notifyClients adds to a report. */
+export type NotifiedClients = Pick<LogoutReport, 'notifiedClients' | 'failedClients' | 'clientsWithoutLogoutUri'>;
 
 /** Deletes grants with every code, access and refresh token made under them. */
 export async function revokeGrants(trx: DbOrTransaction, grantIds: ReadonlySet<string>): Promise<void> {
@@ -54,15 +62,21 @@ export interface GrantPayload { clientId?: string }
 
 /**
  * Sends each client with a backchannel_logout_uri one logout token per sid (undefined: only sub is
- * known), built and signed by oidc-provider's own `client.backchannelLogout(sub, sid)`.
+ * known), built and signed by oidc-provider's own `client.backchannelLogout(sub, sid)`. A client
+ * without one is reported as such (a proxy registered without it keeps its cookie session); a
+ * client that no longer exists has nothing to tell.
  */
-export async function notifyClients(provider: Provider, userId: string, targets: Map<string, Set<string | undefined>>): Promise<Pick<LogoutReport, 'notifiedClients' | 'failedClients'>> {
-  const report: Pick<LogoutReport, 'notifiedClients' | 'failedClients'> = { notifiedClients: [], failedClients: [] };
+export async function notifyClients(provider: Provider, userId: string, targets: Map<string, Set<string | undefined>>): Promise<NotifiedClients> {
+  const report: NotifiedClients = { notifiedClients: [], failedClients: [], clientsWithoutLogoutUri: [] };
   for (const [clientId, sids] of targets) {
     // backchannelLogout(sub, sid) exists on v9's Client (lib/models/client.js) but not in its typings.
     const client = await provider.Client.find(clientId).catch(() => undefined) as
       | { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string | undefined): Promise<void> } | undefined;
-    if (!client?.backchannelLogoutUri) continue;
+    if (!client) continue;
+    if (!client.backchannelLogoutUri) {
+      report.clientsWithoutLogoutUri.push(clientId);
+      continue;
+    }
     const failures: string[] = [];
     for (const sid of sids) {
       await client.backchannelLogout(userId, sid).catch((error: Error) => { failures.push(causeChain(error)); });

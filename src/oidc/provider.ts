@@ -161,6 +161,8 @@ export async function createOidcProvider(deps: OidcProviderDeps): Promise<OidcPr
     for (const failed of report.failedClients)
       deps.log?.warn({ clientId: failed.clientId, uri: failed.uri, reason: failed.reason },
         'back-channel logout failed: the app was not told, and a session it holds (a proxy cookie) goes on until it ends or is refreshed');
+    for (const clientId of report.clientsWithoutLogoutUri)
+      deps.log?.warn({ clientId }, 'back-channel logout not sent: the app has no back-channel logout URI, and a session it holds (a proxy cookie) goes on until it ends or is refreshed');
     return report;
   };
 

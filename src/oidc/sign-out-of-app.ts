@@ -32,7 +32,7 @@ export async function signOutOfApp(deps: { db: Db; provider: Provider; audit: (e
     grantIds.add(row.id);
   }
 
-  const notified = sids.size ? await notifyClients(provider, userId, new Map([[clientId, sids]])) : { notifiedClients: [], failedClients: [] };
+  const notified = sids.size ? await notifyClients(provider, userId, new Map([[clientId, sids]])) : { notifiedClients: [], failedClients: [], clientsWithoutLogoutUri: [] };
   await db.transaction().execute(async (trx) => {
     await revokeGrants(trx, grantIds);
     for (const id of sessionIds) {

@@ -5,15 +5,24 @@ import type { LogoutReport } from './logout-user.ts';
 // user's own "Sign out everywhere" or "Sign out of this app" (/account/sessions) send each app
 // concerned a back-channel logout. An app that cannot be reached (its URI does not resolve from
 // this server, nothing listens there) keeps the session it holds itself (a proxy's cookie), so the
-// page that follows must name it instead of saying "signed out everywhere".
+// page that follows must name it instead of saying "signed out everywhere". So must it name an app
+// registered without a back-channel logout URI (the console allows it): it cannot be told at all.
 
-/** An app that was not told of a sign-out: what it is called, where it was tried, and why not. */
+/**
+ * An app that was not told of a sign-out: what it is called, where it was tried (null: it has no
+ * back-channel logout URI, so nothing was tried), and why not. `suggestedUri` is the URI to set on
+ * an app without one that looks like a proxy (a redirect URI ending in /oauth2/callback).
+ */
 export interface UntoldApp {
   name: string;
   clientId: string;
-  uri: string;
+  uri: string | null;
   cause: string;
+  suggestedUri?: string;
 }
+
+/** The cause shown for an app that has no back-channel logout URI. */
+export const NO_LOGOUT_URI = 'it has no back-channel logout URI, so it cannot be told';
 
 /** Sealed across the redirect after the action (reveal.ts), for the page that reports it. */
 export interface SignOutGaps {
@@ -44,12 +53,31 @@ export async function signOutGapsOf(parked: Reveal<SignOutGaps>, ownerId: string
   return token === undefined ? null : (await parked.read(ownerId, token)) ?? 'unknown';
 }
 
-/** The apps of a logout report that were not told, with their names as the console lists them. */
-export async function untoldApps(clients: { get(id: string): Promise<{ name: string }> }, report: LogoutReport | null | undefined): Promise<UntoldApp[]> {
-  return Promise.all((report?.failedClients ?? []).map(async (failed) => ({
-    name: await clients.get(failed.clientId).then((client) => client.name, () => failed.clientId),
-    clientId: failed.clientId, uri: failed.uri, cause: causeInWords(failed.reason),
-  })));
+/**
+ * The apps of a logout report that were not told (those that failed, then those without a
+ * back-channel logout URI), with their names as the console lists them.
+ */
+export async function untoldApps(clients: { get(id: string): Promise<{ name: string; redirectUris?: readonly string[] }> }, report: LogoutReport | null | undefined): Promise<UntoldApp[]> {
+  const failed = (report?.failedClients ?? []).map(async (failure): Promise<UntoldApp> => ({
+    name: await clients.get(failure.clientId).then((client) => client.name, () => failure.clientId),
+    clientId: failure.clientId, uri: failure.uri, cause: causeInWords(failure.reason),
+  }));
+  const withoutUri = (report?.clientsWithoutLogoutUri ?? []).map(async (clientId): Promise<UntoldApp> => {
+    const client = await clients.get(clientId).catch(() => undefined);
+    const suggestedUri = proxyLogoutUri(client?.redirectUris ?? []);
+    return { name: client?.name ?? clientId, clientId, uri: null, cause: NO_LOGOUT_URI, ...suggestedUri && { suggestedUri } };
+  });
+  return Promise.all([...failed, ...withoutUri]);
+}
+
+/**
+ * The back-channel logout URI latchkey proxy serves beside a callback it is registered with
+ * (https://SITE/oauth2/callback → https://SITE/oauth2/backchannel-logout), or undefined when no
+ * redirect URI is a proxy's callback.
+ */
+export function proxyLogoutUri(redirectUris: readonly string[]): string | undefined {
+  const callback = redirectUris.find((uri) => /^https?:\/\/[^/?#]+(\/[^?#]*)?\/oauth2\/callback$/.test(uri));
+  return callback?.replace(/\/oauth2\/callback$/, '/oauth2/backchannel-logout');
 }
 
 const CAUSES: [RegExp, string][] = [

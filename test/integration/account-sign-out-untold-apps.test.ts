@@ -21,6 +21,7 @@ describe('the account pages after a sign-out that an app did not hear', () => {
     receiver = await startLogoutReceiver();
     await id.services.clients.create({ id: 'site', name: 'Agents <site>', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: unreachable });
     await id.services.clients.create({ id: 'wiki', name: 'Family wiki', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: receiver.uri });
+    await id.services.clients.create({ id: 'bare', name: 'Photos <bare>', redirectUris: [APP_REDIRECT_URI], unrestricted: true });
   });
   after(async () => {
     await receiver.close();
@@ -65,6 +66,18 @@ describe('the account pages after a sign-out that an app did not hear', () => {
     assert.match(page.html, /could not be told to sign you out\./);
     assert.doesNotMatch(page.html, /You were signed out of that app\./);
     assertNamesTheSite(page.html);
+  });
+
+  it('names an app that has no back-channel logout URI after "Sign out everywhere"', async () => {
+    const { browser } = await signedInUser(id, { username: 'unheard' });
+    await signInToApp(id, browser, 'bare');
+    await signInToApp(id, browser, 'wiki');
+    const page = await confirm(browser, '/account/sessions/sign-out-everywhere');
+    assert.match(page.location, /^\/account\/sessions\?done=everywhere&untold=[\w-]+$/);
+    assert.match(page.html, /You are still signed in to this app: it could not be told of the sign-out\./);
+    assert.ok(page.html.includes('<li><strong>Photos &lt;bare&gt;</strong></li>'), page.html);
+    assert.match(page.html, /To end it now, sign out on that site itself/);
+    assert.doesNotMatch(page.html, /<strong>Family wiki|signed out everywhere|of every app\./);
   });
 
   it('says what it said before when every app was told', async () => {

@@ -38,6 +38,8 @@ describe('the admin console after a sign-out that an app did not hear', () => {
     receiver = await startLogoutReceiver();
     await id.services.clients.create({ id: 'site', name: 'Agents <site>', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: unreachable });
     await id.services.clients.create({ id: 'wiki', name: 'Family wiki', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: receiver.uri });
+    // a proxy registered without a back-channel logout URI (the console allows it): nothing is sent
+    await id.services.clients.create({ id: 'bare', name: 'Photos <bare>', redirectUris: [APP_REDIRECT_URI, 'https://photos.example/oauth2/callback'], unrestricted: true });
     const alice = await signedInUser(id, { username: 'alice', isAdmin: true });
     admin = alice.browser;
     adminId = alice.user.id;
@@ -90,6 +92,28 @@ describe('the admin console after a sign-out that an app did not hear', () => {
     const page = await confirm(`/admin/users/${user.id}/passkeys/${encodeURIComponent(phone.id)}/remove`);
     assert.match(page.html, /The passkey was removed and the user was signed out here\./);
     assertNamesTheSite(page.html, 'careless');
+  });
+
+  it('names an app that has no back-channel logout URI after a user is deleted, with the URI to set', async () => {
+    const { user, browser } = await signedInUser(id, { username: 'unheard' });
+    await signInToApp(id, browser, 'bare');
+    await signInToApp(id, browser, 'wiki');
+    const page = await confirm(`/admin/users/${user.id}/delete`);
+    assert.match(page.location, /^\/admin\/users\?notice=deleted&untold=[\w-]+$/);
+    assert.match(page.html, /unheard is still signed in to this app: it could not be told of the sign-out\./);
+    assert.ok(page.html.includes('<strong>Photos &lt;bare&gt;</strong> (<a href="/admin/clients/bare">bare</a>): it has no back-channel logout URI, so it cannot be told.'), page.html);
+    assert.ok(page.html.includes('Set it to <code>https://photos.example/oauth2/backchannel-logout</code>.'), page.html);
+    assert.match(page.html, /set one under <a href="\/admin\/clients">Apps<\/a>: for latchkey proxy, <code>https:\/\/SITE\/oauth2\/backchannel-logout<\/code>/);
+    assert.doesNotMatch(page.html, /must be reachable from this server/, 'no address was tried');
+    assert.doesNotMatch(page.html, /Family wiki/);
+  });
+
+  it('does not name an app without a back-channel logout URI that the user never signed in to', async () => {
+    const { user, browser } = await signedInUser(id, { username: 'wikionly' });
+    await signInToApp(id, browser, 'wiki');
+    const page = await confirm(`/admin/users/${user.id}/delete`);
+    assert.equal(page.location, '/admin/users?notice=deleted');
+    assert.doesNotMatch(page.html, /Photos|could not be told/);
   });
 
   it('keeps its notice as it was when every app was told', async () => {

@@ -84,6 +84,26 @@ describe('latchkey user remove when an app cannot be told', () => {
   });
 });
 
+describe('latchkey user remove when an app has no back-channel logout URI', () => {
+  // Nothing was sent to it, and nothing said so: the proxy's cookie session lived on unmentioned.
+  it('names it, says a session it holds is not ended, and what to set', async () => {
+    const id = await startIdServer();
+    try {
+      await id.services.clients.create({ id: 'bare', name: 'Bare', redirectUris: [APP_REDIRECT_URI], unrestricted: true });
+      const { browser } = await signedInUser(id, { username: 'unheard' });
+      await signInToApp(id, browser, 'bare');
+      const env = { APP_URL: id.origin, DB_CONNECTION_STRING: join(id.dataDir, 'latchkey.db'), ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef' };
+      const run = await runLatchkey(['user', 'remove', 'unheard', '--json'], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /bare has no back-channel logout URI, so it was not told\. unheard's tokens for it are revoked, but a sign-in that app already holds is not ended/);
+      assert.match(run.stderr, /set its back-channel logout URI .*https:\/\/SITE\/oauth2\/backchannel-logout/);
+      assert.deepEqual((JSON.parse(run.stdout) as { logout: { clientsWithoutLogoutUri: string[] } }).logout.clientsWithoutLogoutUri, ['bare']);
+    } finally {
+      await id.close();
+    }
+  });
+});
+
 describe('latchkey user disable beside an ES256 server, from a shell without OIDC_SIGNING_ALG', () => {
   it("signs the logout token with the server's key and leaves the keys alone", async () => {
     const id = await startIdServer({ OIDC_SIGNING_ALG: 'ES256' });

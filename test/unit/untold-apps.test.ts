@@ -3,7 +3,7 @@
 // internals ("fetch failed: getaddrinfo ENOTFOUND agents.example").
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { causeInWords, untoldApps } from '../../src/oidc/untold-apps.ts';
+import { causeInWords, NO_LOGOUT_URI, untoldApps } from '../../src/oidc/untold-apps.ts';
 import { notFound } from '../../src/core/errors.ts';
 
 describe('the cause of a back-channel logout that failed, in words', () => {
@@ -35,11 +35,25 @@ describe('the apps a sign-out did not reach', () => {
     const apps = await untoldApps(clients, {
       sessionsEnded: 1, grantsRevoked: 2, notifiedClients: ['wiki'],
       failedClients: [{ clientId: 'site', uri: 'https://agents.example/x', reason: 'fetch failed: getaddrinfo ENOTFOUND agents.example' }, { clientId: 'gone', uri: 'https://gone.example/x', reason: 'odd' }],
+      clientsWithoutLogoutUri: [],
     });
     assert.deepEqual(apps, [
       { name: 'Agents', clientId: 'site', uri: 'https://agents.example/x', cause: 'its host name does not resolve from this server (ENOTFOUND)' },
       { name: 'gone', clientId: 'gone', uri: 'https://gone.example/x', cause: 'odd' },
     ]);
     assert.deepEqual(await untoldApps(clients, null), []);
+  });
+
+  it('names an app without a back-channel logout URI, with the URI to set when it is a proxy', async () => {
+    const clients = {
+      get: async (id: string) => id === 'site'
+        ? { name: 'Agents', redirectUris: ['https://agents.example/oauth2/callback'] }
+        : { name: 'Notes', redirectUris: ['https://notes.example/auth/cb'] },
+    };
+    const apps = await untoldApps(clients, { sessionsEnded: 1, grantsRevoked: 2, notifiedClients: [], failedClients: [], clientsWithoutLogoutUri: ['site', 'notes'] });
+    assert.deepEqual(apps, [
+      { name: 'Agents', clientId: 'site', uri: null, cause: NO_LOGOUT_URI, suggestedUri: 'https://agents.example/oauth2/backchannel-logout' },
+      { name: 'Notes', clientId: 'notes', uri: null, cause: NO_LOGOUT_URI },
+    ]);
   });
 });
