@@ -20,6 +20,9 @@ import { createIdServices, type IdServices } from './id-services.ts';
 import { accountPagesRoutes } from './account-wiring.ts';
 import type { ServeContext } from './serve-context.ts';
 import { deriveKey } from '../core/crypto.ts';
+import { createSignedOutGaps } from '../identity/signed-out-gaps.ts';
+import { untoldApps, type SignOutGaps } from '../oidc/untold-apps.ts';
+import { createReveal } from '../web/reveal.ts';
 import { createOidcProvider, type OidcProvider } from '../oidc/provider.ts';
 import { oidcRoutes } from '../oidc/routes.ts';
 import { createAuthorizeRateLimit } from '../oidc/authorization-rate-limit.ts';
@@ -142,16 +145,24 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
   });
   await oidcRoutes(app, { oidc, authorizeRateLimit });
 
+  const signedOutGaps = createSignedOutGaps({
+    parked: createReveal<SignOutGaps>({ store: services.store, key: deriveKey(config.encryptionKey, 'signed-out-gaps'), namespace: 'signed-out-gaps' }),
+    secureCookies,
+  });
   const routeDeps: IdentityRoutesDeps = {
     identity, secureCookies, csrf,
     get appName() { return identity.settings.current().appName; },
     // Signing out here ends this browser's provider session too and tells the apps it was used
     // with (back-channel logout), so their private pages close within seconds.
+    // An app that could not be told is named on the /login page that follows (signed-out-gaps.ts).
     async onSignOut(request, reply, userId) {
       const providerSession = request.cookies[oidc.sessionCookieName];
-      if (providerSession) await oidc.logoutSession(userId, providerSession);
-      return reply.redirect('/login', 303);
+      const report = providerSession ? await oidc.logoutSession(userId, providerSession) : null;
+      const apps = await untoldApps(services.clients, report);
+      const username = apps.length ? (await identity.users.get(userId))?.username ?? '' : '';
+      return reply.redirect(await signedOutGaps.location(reply, { username, apps }), 303);
     },
+    signedOutGaps,
   };
   identityRoutes(app, routeDeps);
   accountPagesRoutes(app, { services, oidc, csrf, secureCookies, siteUrl: options.serve?.siteUrl ?? null });

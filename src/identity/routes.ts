@@ -5,7 +5,9 @@ import { assertSameOrigin, csrfTokenFor, type CsrfOptions } from '../web/csrf.ts
 import { oneTimeLinkPage } from '../web/pages/one-time-link-page.ts';
 import { setupPage } from '../web/pages/setup-page.ts';
 import { signInPage } from '../web/pages/sign-in-page.ts';
+import { signOutGapsNotice } from '../web/pages/sign-out-gaps.ts';
 import type { Identity } from './index.ts';
+import type { SignedOutGaps } from './signed-out-gaps.ts';
 import { safeLocalPath } from './local-redirect.ts';
 import { clearSessionCookie, readSessionToken, setSessionCookie } from './session-cookie.ts';
 import type { User } from './users.ts';
@@ -18,6 +20,8 @@ export interface IdentityRoutesDeps {
   csrf: CsrfOptions;
   /** Ends the user's sign-in at the OIDC provider too (its own session), then where to go. */
   onSignOut?: (request: FastifyRequest, reply: FastifyReply, userId: string) => Promise<void>;
+  /** The apps "Sign out here" could not tell, for the /login page it redirects to (signed-out-gaps.ts). */
+  signedOutGaps?: SignedOutGaps;
 }
 
 const NEXT_COOKIE = 'latchkey_next';
@@ -62,7 +66,7 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
     return reply.redirect(signedIn ? '/account' : '/login', 302);
   });
 
-  app.get<{ Querystring: { next?: string; again?: string } }>('/login', async (request, reply) => {
+  app.get<{ Querystring: { next?: string; again?: string; untold?: string } }>('/login', async (request, reply) => {
     const next = safeLocalPath(request.query.next);
     // `again`: an app asked for a fresh sign-in (OIDC prompt=login, max_age), so a signed-in
     // browser is asked for its passkey too; the new sign-in starts a new web session.
@@ -71,7 +75,8 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
     if (signedIn && !again) return reply.redirect(next, 302);
     // Remembered in a short-lived cookie: the passkey ceremony's JSON carries no destination.
     reply.setCookie(NEXT_COOKIE, next, { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, maxAge: 600 });
-    return sendPage(reply, signInPage({ appName: deps.appName, csrfToken: csrfToken(request, reply), again: signedIn && again }));
+    const untold = signedIn ? null : await deps.signedOutGaps?.view(request, request.query.untold);
+    return sendPage(reply, signInPage({ appName: deps.appName, csrfToken: csrfToken(request, reply), again: signedIn && again, notice: signOutGapsNotice(untold, 'self') }));
   });
 
   app.get<{ Querystring: { token?: string } }>('/setup', async (request, reply) => {

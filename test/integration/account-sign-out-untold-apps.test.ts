@@ -80,6 +80,35 @@ describe('the account pages after a sign-out that an app did not hear', () => {
     assert.doesNotMatch(page.html, /<strong>Family wiki|signed out everywhere|of every app\./);
   });
 
+  it('names the app that was not told after "Sign out here", on the sign-in page it goes to, for this browser only', async () => {
+    const { browser } = await signedInUser(id, { username: 'here' });
+    await signInToApp(id, browser, 'site');
+    await signInToApp(id, browser, 'bare');
+    await browser.page('/account');
+    const out = await browser.form('/logout', {});
+    assert.equal(out.status, 303);
+    const location = out.headers.get('location')!;
+    assert.match(location, /^\/login\?untold=[\w-]+$/);
+    const page = await browser.page(location);
+    assert.match(page.html, /Sign in to/);
+    assert.match(page.html, /You are still signed in to these apps: they could not be told of the sign-out\./);
+    assert.ok(page.html.includes('<li><strong>Agents &lt;site&gt;</strong></li>') && page.html.includes('<li><strong>Photos &lt;bare&gt;</strong></li>'), page.html);
+    assert.ok(!page.html.includes(unreachable));
+
+    const other = await signedInUser(id, { username: 'elsewhere' });
+    await other.browser.form('/logout', {});
+    const seenElsewhere = await other.browser.page(location);
+    assert.doesNotMatch(seenElsewhere.html, /Agents|Photos/, 'the notice is sealed for the browser that signed out');
+  });
+
+  it('goes to the plain sign-in page after "Sign out here" when every app was told', async () => {
+    const { browser } = await signedInUser(id, { username: 'heardhere' });
+    await signInToApp(id, browser, 'wiki');
+    await browser.page('/account');
+    const out = await browser.form('/logout', {});
+    assert.equal(out.headers.get('location'), '/login');
+  });
+
   it('says what it said before when every app was told', async () => {
     const { browser } = await signedInUser(id, { username: 'heard' });
     await signInToApp(id, browser, 'wiki');
