@@ -33,4 +33,22 @@ describe('a back-channel logout that cannot reach the app', () => {
       await id.close();
     }
   });
+
+  it('is logged at warn too when the app has no back-channel logout URI, so nothing was sent', async () => {
+    const lines: string[] = [];
+    const log: LogDestination = { write(line: string) { lines.push(line); } };
+    const id = await startIdServer({ LOG_LEVEL: 'info' }, { logDestination: log });
+    try {
+      await id.services.clients.create({ id: 'bare', name: 'Bare', redirectUris: [APP_REDIRECT_URI], unrestricted: true });
+      await id.services.clients.create({ id: 'unused', name: 'Unused', redirectUris: [APP_REDIRECT_URI], unrestricted: true });
+      const { user, browser } = await signedInUser(id, { username: 'unheard' });
+      await signInToApp(id, browser, 'bare');
+      const report = await id.oidc.logoutUser(user.id);
+      assert.deepEqual(report.clientsWithoutLogoutUri, ['bare'], 'only an app the user used');
+      const warnings = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40 && String(l.msg).startsWith('back-channel logout not sent'));
+      assert.deepEqual(warnings.map((w) => w.clientId), ['bare'], lines.join(''));
+    } finally {
+      await id.close();
+    }
+  });
 });

@@ -12,7 +12,7 @@ export function signOutGapsNotice(gaps: SignOutGapsView, reader: SignOutGapsRead
   if (!gaps) return '';
   if (gaps === 'unknown') {
     return reader === 'admin'
-      ? html`<div class="warning" role="alert"><p>Some apps could not be told of this sign-out, and the user may still be signed in there. The server log (at warn, "back-channel logout failed") and the audit log (oidc_logout_user) name them.</p></div>`
+      ? html`<div class="warning" role="alert"><p>Some apps could not be told of this sign-out, and the user may still be signed in there. The server log (at warn, "back-channel logout failed" or "back-channel logout not sent") and the audit log (oidc_logout_user) name them.</p></div>`
       : html`<div class="warning" role="alert"><p>Some apps could not be told of this sign-out, and you may still be signed in there until their own sessions end. To end one now, sign out on that site itself (with its own sign-out link).</p></div>`;
   }
   const one = gaps.apps.length === 1;
