@@ -12,7 +12,7 @@ import { readProxyConfigFile } from '../config/proxy-config-file.ts';
 import { readProxyEnv } from '../config/proxy-env.ts';
 import type { RawValue } from '../config/proxy-raw-value.ts';
 import type { ProxyConfig } from '../proxy/config.ts';
-import { isPostgresUrl, openDatabase, sqlitePathOf, type Database } from '../storage/database.ts';
+import { isPostgresUrl, openDatabase, refuseForeignSqliteDatabase, sqlitePathOf, type Database } from '../storage/database.ts';
 import type { NginxConfig } from './nginx-config.ts';
 import type { Probe, ProbeAnswer } from './probe.ts';
 
@@ -232,6 +232,8 @@ export function createContext(inputs: DoctorInputs): DoctorContext {
         if (!connection) return null;
         // never create an empty SQLite file where the operator pointed at a missing one
         if (!isPostgresUrl(connection) && !existsSync(sqlitePathOf(connection))) throw new Error(`no database at ${sqlitePathOf(connection)}`);
+        // nor switch another application's file to WAL by opening it as latchkey's
+        await refuseForeignSqliteDatabase(connection);
         return openDatabase(connection);
       })();
       return database;

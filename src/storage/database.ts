@@ -149,6 +149,12 @@ async function refuseForeignSqliteFile(connection: string, provider: MigrationPr
 }
 
 /**
+ * For commands that only read a database (doctor): another application's SQLite file is refused
+ * before openDatabase, which would switch it to WAL. Throws the same sentence as a refused start.
+ */
+export const refuseForeignSqliteDatabase = (connection: string): Promise<void> => refuseForeignSqliteFile(connection, migrationProvider);
+
+/**
  * Applies every pending migration, returning their names; kysely's lock keeps two instances from
  * racing. Refused first, in words, with nothing written: another application's database
  * (foreign-database.ts), and one that a newer latchkey migrated (kysely would only report a

@@ -3,7 +3,8 @@
 // folder, so its database checks say which default it would be and how to point at it, instead of
 // a bare "no database given" or a guessed path.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -58,5 +59,19 @@ describe('doctor: the database when none is given', () => {
     assert.match((await runDoctor(['--json', '--offline', '--compose', compose])).byId('passkey-recovery').detail, /inside its container \(\/srv\/latchkey\.db\)/);
     const pocketId = (await runDoctor(['--json', '--offline', '--compose', `${FIXTURES}guide-pocket-id.yml`])).byId('passkey-recovery');
     assert.match(pocketId.detail, /runs Pocket ID \(ghcr\.io\/pocket-id\/pocket-id:latest\), whose database latchkey's checks do not read/);
+  });
+});
+
+describe("doctor: another application's database", () => {
+  it('says it is not latchkey\'s and leaves the file as it was (it used to switch it to WAL)', async () => {
+    const path = join(dir, 'pocket-id.db');
+    const other = new DatabaseSync(path);
+    other.exec("PRAGMA journal_mode = DELETE; create table app_config_variables (key text primary key, value text); insert into app_config_variables values ('appName', 'Pocket ID');");
+    other.close();
+    const before = readFileSync(path);
+    const check = (await runDoctor(['--json', '--offline', '--db', path], { env: guideEnv })).byId('passkey-recovery');
+    assert.deepEqual(readFileSync(path), before, 'not a byte changed');
+    assert.equal(check.status, 'fail');
+    assert.match(check.detail, /is not latchkey's database: it holds tables latchkey did not make \(app_config_variables\)/, check.detail);
   });
 });
