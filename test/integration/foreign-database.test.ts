@@ -77,6 +77,21 @@ describe('a SQLite file of another application', () => {
     assert.deepEqual(stateOf(path), before);
   });
 
+  it('is refused by latchkey backup in the same words, with no archive written', async () => {
+    const path = pocketIdFile('wal');
+    const before = stateOf(path);
+    const out = mkdtempSync(join(tmpdir(), 'latchkey-foreign-backup-'));
+    try {
+      const run = await runLatchkey(['backup', '--out', out], { DB_CONNECTION_STRING: path, ENCRYPTION_KEY });
+      assert.notEqual(run.code, 0, run.stdout);
+      assert.match(run.stderr, new RegExp(`${path.replace(/[.]/g, '\\.')} ${REFUSAL.source}`), run.stderr);
+      assert.deepEqual(readdirSync(out), [], 'no archive, no partial file left');
+      assert.deepEqual(stateOf(path), before);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('is refused after an older latchkey left its migration tables in it, empty', async () => {
     const path = pocketIdFile('delete', 'create table kysely_migration (name varchar(255) not null primary key, timestamp varchar(255) not null); create table kysely_migration_lock (id varchar(255) not null primary key, is_locked integer not null default 0);');
     const before = stateOf(path);

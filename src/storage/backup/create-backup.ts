@@ -9,7 +9,9 @@ import { isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.
 import { sha256OfFile, writeArchive } from './archive.ts';
 import { appliedMigrations, lastWriteAtMs } from './database-facts.ts';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, encryptionKeyFingerprint, type BackupManifest } from './manifest.ts';
-import { dumpPostgres, snapshotSqlite } from './snapshot.ts';
+import { dumpPostgres, redactConnection, snapshotSqlite } from './snapshot.ts';
+import { readContents, refuseForeignDatabase } from '../foreign-database.ts';
+import { migrationProvider } from '../migrations/index.ts';
 
 export interface BackupInput {
   dbConnectionString: string;
@@ -44,9 +46,9 @@ export async function createBackup(input: BackupInput): Promise<BackupResult> {
       if (source === ':memory:' || !existsSync(source)) throw new AppError('backup_no_database', 400, `There is no database at ${source} to back up (check DB_CONNECTION_STRING).`);
       await snapshotSqlite(source, payloadPath);
       // Facts and the key check come from the snapshot itself, so they describe exactly what is archived.
-      facts = await readFacts(payloadPath, input);
+      facts = await readFacts(payloadPath, input, source);
     } else {
-      facts = await readFacts(input.dbConnectionString, input);
+      facts = await readFacts(input.dbConnectionString, input, redactConnection(input.dbConnectionString));
       await dumpPostgres(input.dbConnectionString, payloadPath);
     }
     const { sha256, bytes } = await sha256OfFile(payloadPath);
@@ -68,9 +70,12 @@ export async function createBackup(input: BackupInput): Promise<BackupResult> {
   }
 }
 
-async function readFacts(connection: string, input: BackupInput) {
+/** `name`: how a refusal names the database backed up (the snapshot of a SQLite file is a temporary copy). */
+async function readFacts(connection: string, input: BackupInput, name: string) {
   const database = await openDatabase(connection);
   try {
+    // another application's database gets the sentence a refused start gives, not "start latchkey id once"
+    refuseForeignDatabase(await readContents(database.db), Object.keys(await migrationProvider.getMigrations()), name);
     const migrations = await appliedMigrations(database.db);
     if (!migrations.length) throw new AppError('backup_no_database', 400, 'The database has no latchkey tables yet; start latchkey id once before backing it up.');
     const opens = await input.keyOpensSigningKey(database.db, input.encryptionKey);
