@@ -47,9 +47,7 @@ function validationText(error: FastifyError): string {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError, renderPage?: ErrorPageRenderer) {
   // A backend outage's failures are counted and logged by its outage log (core/outage-log.ts), not one by one.
-  if (error.status >= 500) {
-    if (!isCountedOutage(error)) request.log.error({ err: error.cause ?? error, code: error.code }, 'request failed');
-  }
+  if (error.status >= 500 && !isCountedOutage(error)) request.log.error({ err: error.cause ?? error, code: error.code }, 'request failed');
   // The route's pattern (/lc/:token), never the path, which can hold a link's token; a request for
   // no route at all (a browser's /favicon.ico) is routine and logged at debug only.
   else if (request.routeOptions.url) request.log.info({ code: error.code, status: error.status, method: request.method, route: request.routeOptions.url }, 'request refused');

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { freePort } from './free-port.ts';
 import { idBrowser } from './id-browser.ts';
 import type { IdServer } from './id-server.ts';
 
@@ -69,4 +70,20 @@ export async function startLogoutReceiver(): Promise<{ uri: string; tokens: stri
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const { port } = receiver.address() as { port: number };
   return { uri: `http://127.0.0.1:${port}/backchannel`, tokens, close: () => new Promise<void>((resolve) => receiver.close(() => resolve())) };
+}
+
+export type LogoutReceiver = Awaited<ReturnType<typeof startLogoutReceiver>>;
+
+/**
+ * The three apps a sign-out report speaks of: `site`, whose back-channel logout URI is a closed
+ * port on this machine (not told); `wiki`, which hears the logout (`receiver` collects its tokens);
+ * and `bare`, a proxy registered without a back-channel logout URI (cannot be told).
+ */
+export async function registerAppsToTell(id: IdServer): Promise<{ unreachable: string; receiver: LogoutReceiver }> {
+  const unreachable = `http://127.0.0.1:${await freePort()}/oauth2/backchannel-logout`;
+  const receiver = await startLogoutReceiver();
+  await id.services.clients.create({ id: 'site', name: 'Agents <site>', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: unreachable });
+  await id.services.clients.create({ id: 'wiki', name: 'Family wiki', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: receiver.uri });
+  await id.services.clients.create({ id: 'bare', name: 'Photos <bare>', redirectUris: [APP_REDIRECT_URI, 'https://photos.example/oauth2/callback'], unrestricted: true });
+  return { unreachable, receiver };
 }

@@ -5,23 +5,17 @@
 // It now names that app, as the admin console does (admin-console-untold-apps.test.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { APP_REDIRECT_URI, signedInUser, signInToApp, startLogoutReceiver, type SignedInBrowser } from '../helpers/account-fixture.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { signedInUser, signInToApp, registerAppsToTell, type LogoutReceiver, type SignedInBrowser } from '../helpers/account-fixture.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
 describe('the account pages after a sign-out that an app did not hear', () => {
   let id: IdServer;
   let unreachable: string;
-  let receiver: Awaited<ReturnType<typeof startLogoutReceiver>>;
+  let receiver: LogoutReceiver;
 
   before(async () => {
     id = await startIdServer();
-    // a closed port on this machine: the back-channel logout finds nothing listening there
-    unreachable = `http://127.0.0.1:${await freePort()}/oauth2/backchannel-logout`;
-    receiver = await startLogoutReceiver();
-    await id.services.clients.create({ id: 'site', name: 'Agents <site>', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: unreachable });
-    await id.services.clients.create({ id: 'wiki', name: 'Family wiki', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: receiver.uri });
-    await id.services.clients.create({ id: 'bare', name: 'Photos <bare>', redirectUris: [APP_REDIRECT_URI], unrestricted: true });
+    ({ unreachable, receiver } = await registerAppsToTell(id));
   });
   after(async () => {
     await receiver.close();

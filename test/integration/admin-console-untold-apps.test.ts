@@ -5,8 +5,7 @@
 // walkthrough (an app at https://agents.example:24443/…, a name the id host did not resolve).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { APP_REDIRECT_URI, openLink, signedInUser, signInToApp, startLogoutReceiver, type SignedInBrowser } from '../helpers/account-fixture.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { openLink, signedInUser, signInToApp, registerAppsToTell, type LogoutReceiver, type SignedInBrowser } from '../helpers/account-fixture.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
 describe('the admin console after a sign-out that an app did not hear', () => {
@@ -14,7 +13,7 @@ describe('the admin console after a sign-out that an app did not hear', () => {
   let admin: SignedInBrowser;
   let adminId: string;
   let unreachable: string;
-  let receiver: Awaited<ReturnType<typeof startLogoutReceiver>>;
+  let receiver: LogoutReceiver;
 
   /** Posts a confirmation form as its page would, and follows the redirect. */
   const confirm = async (path: string) => {
@@ -34,12 +33,7 @@ describe('the admin console after a sign-out that an app did not hear', () => {
 
   before(async () => {
     id = await startIdServer();
-    unreachable = `http://127.0.0.1:${await freePort()}/oauth2/backchannel-logout`;
-    receiver = await startLogoutReceiver();
-    await id.services.clients.create({ id: 'site', name: 'Agents <site>', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: unreachable });
-    await id.services.clients.create({ id: 'wiki', name: 'Family wiki', redirectUris: [APP_REDIRECT_URI], unrestricted: true, backchannelLogoutUri: receiver.uri });
-    // a proxy registered without a back-channel logout URI (the console allows it): nothing is sent
-    await id.services.clients.create({ id: 'bare', name: 'Photos <bare>', redirectUris: [APP_REDIRECT_URI, 'https://photos.example/oauth2/callback'], unrestricted: true });
+    ({ unreachable, receiver } = await registerAppsToTell(id));
     const alice = await signedInUser(id, { username: 'alice', isAdmin: true });
     admin = alice.browser;
     adminId = alice.user.id;

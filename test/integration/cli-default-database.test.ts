@@ -3,28 +3,18 @@
 // sets no DB_CONNECTION_STRING), it used to make a new, empty database there and answer from it
 // without a word: "No users yet.", or a setup link the running server does not know.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { pinnedNode, repoRoot } from '../helpers/latchkey-cli.ts';
+import { runLatchkey } from '../helpers/latchkey-cli.ts';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'latchkey-cli-default-db-')));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function runIn(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(pinnedNode, [join(repoRoot, 'src/main.ts'), ...args], {
-    cwd, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', APP_URL: 'https://id.example.com', ENCRYPTION_KEY: 'cli-test-encryption-key-0123456789', ...env }, timeout: 20_000,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
-  const [code] = await once(child, 'exit');
-  return { code, stdout, stderr };
-}
+// as an operator runs them: from a folder of their own, with the id's environment
+const runIn = (cwd: string, args: string[], env: Record<string, string> = {}) =>
+  runLatchkey(args, { APP_URL: 'https://id.example.com', ENCRYPTION_KEY: 'cli-test-encryption-key-0123456789', ...env }, cwd);
 
 describe('admin commands and the default database path', () => {
   it('say so when they make a new database at the default path, and only then', async () => {
