@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IdServices } from '../app/id-services.ts';
 import type { ServeContext } from '../app/serve-context.ts';
-import { deriveKey } from '../core/crypto.ts';
 import type { AdminApiDeps } from '../identity/admin-api-routes.ts';
 import { displayName } from '../identity/users.ts';
 import { csrfTokenFor } from '../web/csrf.ts';
@@ -32,8 +31,8 @@ export interface AdminContext {
 
 export function createAdminContext(deps: AdminConsoleDeps): AdminContext {
   const { services } = deps;
-  const reveal = createReveal({ store: services.store, key: deriveKey(services.config.encryptionKey, 'admin-reveal') });
-  const signOutGaps = createReveal<SignOutGaps>({ store: services.store, key: deriveKey(services.config.encryptionKey, 'admin-sign-out-gaps'), namespace: 'admin-sign-out-gaps' });
+  const reveal = createReveal({ store: services.store, encryptionKey: services.config.encryptionKey, purpose: 'admin-reveal' });
+  const signOutGaps = createReveal<SignOutGaps>({ store: services.store, encryptionKey: services.config.encryptionKey, purpose: 'admin-sign-out-gaps' });
   return {
     deps, services, reveal, signOutGaps,
     frame(request, reply, section) {

@@ -5,7 +5,6 @@ import { accountRoutes } from '../identity/account-routes.ts';
 import { accountSessionsRoutes } from '../identity/account-sessions-routes.ts';
 import { removalFacts, removeOwnPasskey } from '../identity/passkey-removal.ts';
 import { recoveryRoutes } from '../identity/recovery-routes.ts';
-import { deriveKey } from '../core/crypto.ts';
 import { listAuthorizedApps } from '../oidc/authorized-apps.ts';
 import type { OidcProvider } from '../oidc/provider.ts';
 import { untoldApps, type SignOutGaps } from '../oidc/untold-apps.ts';
@@ -47,7 +46,7 @@ export function accountPagesRoutes(app: FastifyInstance, deps: AccountPagesDeps)
     signOutOfApps: async (userId) => untoldApps(clients, await deps.oidc.logoutUser(userId)),
     signOutOfApp: async (userId, clientId) => untoldApps(clients, await deps.oidc.signOutOfApp(userId, clientId)),
     // a key and namespace of their own: an admin's token opens nothing here, nor a user's there
-    signOutGaps: createReveal<SignOutGaps>({ store, key: deriveKey(config.encryptionKey, 'account-sign-out-gaps'), namespace: 'account-sign-out-gaps' }),
+    signOutGaps: createReveal<SignOutGaps>({ store, encryptionKey: config.encryptionKey, purpose: 'account-sign-out-gaps' }),
   });
   recoveryRoutes(app, { ...common, get appName() { return identity.settings.current().appName; }, store });
 }

@@ -146,7 +146,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
   await oidcRoutes(app, { oidc, authorizeRateLimit });
 
   const signedOutGaps = createSignedOutGaps({
-    parked: createReveal<SignOutGaps>({ store: services.store, key: deriveKey(config.encryptionKey, 'signed-out-gaps'), namespace: 'signed-out-gaps' }),
+    parked: createReveal<SignOutGaps>({ store: services.store, encryptionKey: config.encryptionKey, purpose: 'signed-out-gaps' }),
     secureCookies,
   });
   const routeDeps: IdentityRoutesDeps = {

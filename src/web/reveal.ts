@@ -1,4 +1,4 @@
-import { open, seal, sha256Base64url } from '../core/crypto.ts';
+import { deriveKey, open, seal, sha256Base64url } from '../core/crypto.ts';
 import { randomToken } from '../core/random.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 
@@ -21,19 +21,23 @@ export interface Reveal<T = Record<string, string>> {
   read(ownerId: string, token: string | undefined): Promise<T | null>;
 }
 
-/** `namespace` keeps tokens of one use from opening in another (a secret's token on a notice's page). */
-export function createReveal<T = Record<string, string>>(deps: { store: EphemeralStore; key: Buffer; namespace?: string }): Reveal<T> {
-  const storeKey = (token: string) => `${deps.namespace ?? 'admin-reveal'}:${sha256Base64url(token)}`;
+/**
+ * `purpose` names both the sealing key (derived from ENCRYPTION_KEY) and the store's namespace, so
+ * a token of one use never opens in another (a secret's token on a notice's page).
+ */
+export function createReveal<T = Record<string, string>>(deps: { store: EphemeralStore; encryptionKey: Buffer | string; purpose: string }): Reveal<T> {
+  const key = deriveKey(deps.encryptionKey, deps.purpose);
+  const storeKey = (token: string) => `${deps.purpose}:${sha256Base64url(token)}`;
   const unseal = (ownerId: string, parked: string | null): T | null => {
     if (!parked) return null;
-    const opened = open(deps.key, Buffer.from(parked, 'base64'), Buffer.from(ownerId));
+    const opened = open(key, Buffer.from(parked, 'base64'), Buffer.from(ownerId));
     return opened ? JSON.parse(opened.toString('utf8')) as T : null;
   };
   const valid = (token: string | undefined): token is string => typeof token === 'string' && token.length > 0 && token.length <= 100;
   return {
     async park(ownerId, value) {
       const token = randomToken(24);
-      const sealed = seal(deps.key, Buffer.from(JSON.stringify(value)), Buffer.from(ownerId));
+      const sealed = seal(key, Buffer.from(JSON.stringify(value)), Buffer.from(ownerId));
       await deps.store.put(storeKey(token), sealed.toString('base64'), TTL_SECONDS);
       return token;
     },
