@@ -8,6 +8,7 @@ import type { Html } from '../web/html.ts';
 import type { AdminFrame, AdminSection } from '../web/pages/admin/admin-layout.ts';
 import { adminOf } from './guard.ts';
 import { createReveal, type Reveal } from '../web/reveal.ts';
+import { sendPage } from '../web/send-page.ts';
 import type { SignOutGaps } from '../oidc/untold-apps.ts';
 
 export interface AdminConsoleDeps extends AdminApiDeps {
@@ -40,7 +41,7 @@ export function createAdminContext(deps: AdminConsoleDeps): AdminContext {
       return { appName: services.identity.settings.current().appName, adminName: displayName(admin), csrfToken: csrfTokenFor(request, reply, deps.csrf), section };
     },
     // Admin pages show personal data and once-only secrets: never cached, anywhere.
-    send: (reply, page, status = 200) => reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value),
+    send: sendPage,
     async audit(request, event, details = {}, clientId = null) {
       const admin = adminOf(request);
       await services.identity.audit.record({

@@ -3,7 +3,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { csrfTokenFor, type CsrfOptions } from '../web/csrf.ts';
-import type { Html } from '../web/html.ts';
 import type { AccountChrome } from '../web/pages/account-layout.ts';
 import type { Identity } from './index.ts';
 import { currentUser } from './routes.ts';
@@ -26,8 +25,7 @@ export interface Account {
   chrome: AccountChrome;
 }
 
-export const sendPage = (reply: FastifyReply, page: Html, status = 200) =>
-  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value);
+export { sendPage } from '../web/send-page.ts';
 
 /** The signed-in user; null after sending a GET to the sign-in page (with a way back). */
 export async function accountFor(deps: AccountContextDeps, request: FastifyRequest, reply: FastifyReply): Promise<Account | null> {

@@ -6,6 +6,7 @@ import { oneTimeLinkPage } from '../web/pages/one-time-link-page.ts';
 import { setupPage } from '../web/pages/setup-page.ts';
 import { signInPage } from '../web/pages/sign-in-page.ts';
 import { signOutGapsNotice } from '../web/pages/sign-out-gaps.ts';
+import { sendPage } from '../web/send-page.ts';
 import type { Identity } from './index.ts';
 import type { SignedOutGaps } from './signed-out-gaps.ts';
 import { safeLocalPath } from './local-redirect.ts';
@@ -33,8 +34,6 @@ export function takeNextPath(request: FastifyRequest, reply: FastifyReply): stri
   return next;
 }
 
-const sendPage = (reply: FastifyReply, page: { value: string }, status = 200) =>
-  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value);
 
 /**
  * The signed-in user of a request, or null. Used by every page and by OIDC interactions.

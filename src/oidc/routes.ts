@@ -3,6 +3,7 @@ import { isAppError } from '../core/errors.ts';
 import type { AuthorizeRateLimit } from './authorization-rate-limit.ts';
 import { oversizedProviderRequest } from './authorization-size.ts';
 import { resolveInteraction } from './interactions.ts';
+import { sendPage } from '../web/send-page.ts';
 import { messagePage, oversizedRequestPage, tooManySignInRequestsPage } from './pages.ts';
 import { DISCOVERY_PATH, OAUTH_METADATA_PATH, POCKET_ID_ROUTES, PROVIDER_PATHS, providerRouteOf } from './paths.ts';
 import type { OidcProvider } from './provider.ts';
@@ -27,9 +28,6 @@ export interface OidcRoutesOptions {
 
 export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOptions): Promise<void> {
   const { oidc, authorizeRateLimit } = options;
-  const sendPage = (reply: FastifyReply, status: number, page: { value: string }): void => {
-    reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value);
-  };
 
   // An authorization request the provider would keep (authorization-size.ts) is refused before it
   // reaches the provider: with a page, as it comes from a browser and, refused here, has no client
@@ -43,7 +41,7 @@ export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOption
       const [status, description] = oversized === 'length_required' ? [411, 'a Content-Length is required'] : [400, `the request body is longer than ${oversized.maxBytes} bytes`];
       reply.code(status).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: description });
     } else {
-      sendPage(reply, 400, oversizedRequestPage({ oversized: refusal.oversized, appName: oidc.deps.appName?.() }));
+      sendPage(reply, oversizedRequestPage({ oversized: refusal.oversized, appName: oidc.deps.appName?.() }), 400);
     }
     return true;
   };
@@ -55,7 +53,7 @@ export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOption
   const refusedOverLimit = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
     if (!authorizeRateLimit || (request.method !== 'GET' && request.method !== 'HEAD') || providerRouteOf(request.raw.url ?? '/') !== 'authorization') return false;
     const { refused, retryAfterSeconds } = await authorizeRateLimit.count(request.ip, request.socket.remoteAddress);
-    if (refused) sendPage(reply.header('retry-after', String(retryAfterSeconds)), 429, tooManySignInRequestsPage({ appName: oidc.deps.appName?.() }));
+    if (refused) sendPage(reply.header('retry-after', String(retryAfterSeconds)), tooManySignInRequestsPage({ appName: oidc.deps.appName?.() }), 429);
     return refused;
   };
 
