@@ -155,6 +155,17 @@ async function refuseForeignSqliteFile(connection: string, provider: MigrationPr
 export const refuseForeignSqliteDatabase = (connection: string): Promise<void> => refuseForeignSqliteFile(connection, migrationProvider);
 
 /**
+ * The migrations a database lists and the ones this latchkey knows, after refusing another
+ * application's database in one sentence naming it as `name` (foreign-database.ts).
+ */
+export async function latchkeyMigrations(db: Db, name: string, provider: MigrationProvider = migrationProvider): Promise<{ applied: string[]; known: string[] }> {
+  const known = Object.keys(await provider.getMigrations());
+  const contents = await readContents(db);
+  refuseForeignDatabase(contents, known, name);
+  return { applied: contents.migrations, known };
+}
+
+/**
  * Applies every pending migration, returning their names; kysely's lock keeps two instances from
  * racing. Refused first, in words, with nothing written: another application's database
  * (foreign-database.ts), and one that a newer latchkey migrated (kysely would only report a
@@ -162,10 +173,8 @@ export const refuseForeignSqliteDatabase = (connection: string): Promise<void> =
  * included: openMigratedDatabase gives it a pool without them. `name` is what a refusal calls it.
  */
 export async function migrateToLatest(db: Db, provider: MigrationProvider = migrationProvider, name = 'This database'): Promise<string[]> {
-  const known = Object.keys(await provider.getMigrations());
-  const contents = await readContents(db);
-  refuseForeignDatabase(contents, known, name);
-  refuseNewerDatabase(compareMigrations(contents.migrations, known));
+  const { applied, known } = await latchkeyMigrations(db, name, provider);
+  refuseNewerDatabase(compareMigrations(applied, known));
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new AppError('migration_failed', 500, 'The database could not be upgraded.', { cause: error });
@@ -208,10 +217,7 @@ export async function openDatabaseForCommand(connection: string): Promise<Databa
   await refuseForeignSqliteFile(connection, migrationProvider);
   const database = await openDatabase(connection);
   try {
-    const known = Object.keys(await migrationProvider.getMigrations());
-    const contents = await readContents(database.db);
-    refuseForeignDatabase(contents, known, nameOf(connection));
-    const applied = contents.migrations;
+    const { applied, known } = await latchkeyMigrations(database.db, nameOf(connection));
     if (applied.length > 0) {
       const state = compareMigrations(applied, known);
       refuseNewerDatabase(state);

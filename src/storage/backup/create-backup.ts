@@ -5,13 +5,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError } from '../../core/errors.ts';
-import { isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.ts';
+import { isPostgresUrl, latchkeyMigrations, openDatabase, sqlitePathOf, type Db } from '../database.ts';
 import { sha256OfFile, writeArchive } from './archive.ts';
-import { appliedMigrations, lastWriteAtMs } from './database-facts.ts';
+import { lastWriteAtMs } from './database-facts.ts';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, encryptionKeyFingerprint, type BackupManifest } from './manifest.ts';
 import { dumpPostgres, redactConnection, snapshotSqlite } from './snapshot.ts';
-import { readContents, refuseForeignDatabase } from '../foreign-database.ts';
-import { migrationProvider } from '../migrations/index.ts';
 
 export interface BackupInput {
   dbConnectionString: string;
@@ -75,8 +73,7 @@ async function readFacts(connection: string, input: BackupInput, name: string) {
   const database = await openDatabase(connection);
   try {
     // another application's database gets the sentence a refused start gives, not "start latchkey id once"
-    refuseForeignDatabase(await readContents(database.db), Object.keys(await migrationProvider.getMigrations()), name);
-    const migrations = await appliedMigrations(database.db);
+    const { applied: migrations } = await latchkeyMigrations(database.db, name);
     if (!migrations.length) throw new AppError('backup_no_database', 400, 'The database has no latchkey tables yet; start latchkey id once before backing it up.');
     const opens = await input.keyOpensSigningKey(database.db, input.encryptionKey);
     if (opens === false)
