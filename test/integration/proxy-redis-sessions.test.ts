@@ -241,12 +241,17 @@ describe('proxy sessions in Redis when Redis goes away', () => {
     redis.disconnect();
   });
 
-  it('is ready while Redis answers, not ready once it stops, and fails auth checks closed within seconds', async () => {
+  /** Signs ada in and returns a /oauth2/auth check with her cookie: its status, or the error's name. */
+  const signedInCheck = async () => {
     const jar = new CookieJar();
     const start = await jar.fetch(`${proxyUrl}/oauth2/start?rd=/private/`);
     await jar.fetch(await loginAtProvider(jar, start.headers.get('location')!, 'ada', `${proxyUrl}/oauth2/callback`));
-    const check = () => fetch(`${proxyUrl}/oauth2/auth`, { headers: { cookie: jar.header(proxyUrl) }, signal: AbortSignal.timeout(30_000) })
+    return () => fetch(`${proxyUrl}/oauth2/auth`, { headers: { cookie: jar.header(proxyUrl) }, signal: AbortSignal.timeout(30_000) })
       .then((response) => response.status, (error: Error) => error.name);
+  };
+
+  it('is ready while Redis answers, not ready once it stops, and fails auth checks closed within seconds', async () => {
+    const check = await signedInCheck();
     const ready = () => fetch(`${proxyUrl}/ready`, { signal: AbortSignal.timeout(30_000) }).then((response) => response.status, (error: Error) => error.name);
     assert.equal(await check(), 202);
     assert.equal(await ready(), 200);
@@ -279,11 +284,7 @@ describe('proxy sessions in Redis when Redis goes away', () => {
   });
 
   it('logs an outage once with its cause, not every check it fails, and then that Redis is back and how many checks failed', async () => {
-    const jar = new CookieJar();
-    const start = await jar.fetch(`${proxyUrl}/oauth2/start?rd=/private/`);
-    await jar.fetch(await loginAtProvider(jar, start.headers.get('location')!, 'ada', `${proxyUrl}/oauth2/callback`));
-    const check = () => fetch(`${proxyUrl}/oauth2/auth`, { headers: { cookie: jar.header(proxyUrl) }, signal: AbortSignal.timeout(30_000) })
-      .then((response) => response.status, (error: Error) => error.name);
+    const check = await signedInCheck();
     assert.equal(await check(), 202);
     logged.length = 0;
 
