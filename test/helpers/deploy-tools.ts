@@ -112,6 +112,12 @@ async function waitForOwnPidFile(dir: string, child: ChildProcess, output: () =>
   throw new Error(`nginx never wrote its pid file ${pidFile}: ${output()}`);
 }
 
+/**
+ * nginx could not bind a port that freePort() had found free: another test's server took it in
+ * between. Whoever chose the ports can choose others and start again (startDeployment does).
+ */
+export class PortTakenError extends Error {}
+
 /** Starts nginx on an already written nginx.conf; stop() ends exactly that process. */
 export async function startNginx(dir: string, port: number): Promise<{ stop(): Promise<void> }> {
   const child = spawn(requireTool('nginx'), nginxArgs(dir), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -123,6 +129,7 @@ export async function startNginx(dir: string, port: number): Promise<{ stop(): P
     await waitForOwnPidFile(dir, child, () => output);
   } catch (error) {
     child.kill('SIGKILL');
+    if (output.includes('Address already in use')) throw new PortTakenError((error as Error).message, { cause: error });
     throw error;
   }
   return {
