@@ -3,10 +3,16 @@ import { defaultTlsFor, type DeploymentPlan, type ProtectedPrefix } from './plan
 import { providerLogoutUrl, refusedPageHtml } from './refused-page.ts';
 
 // A Caddyfile doing what the nginx configuration does. Caddy 2.6 notes (TESTING.md):
-// forward_auth goes inside route {} so it runs before file_server in the order written;
+// the auth check goes inside route {} so it runs before file_server in the order written;
 // {hostport} rather than {host} keeps a non-standard port in the address sent back;
-// a header named in copy_headers but missing on the 202 reaches the request as literal
-// placeholder text, so only X-Auth-Request-User (always sent) is copied.
+// a header copied from the 202 but missing on it reaches the request as literal placeholder
+// text, so only X-Auth-Request-User (always sent) is copied.
+//
+// The check is forward_auth's documented expanded form, not forward_auth itself: forward_auth's
+// own handler for a 2xx answer comes first and drops the answer's Set-Cookie, so a session the
+// proxy refreshed (--cookie-refresh) never reached the browser, which kept sending the old cookie
+// and its spent refresh token until the provider refused it and the visitor was signed out. Its
+// own handler cannot be replaced (a second 2xx handler is never reached), hence the long form.
 
 // Caddy's address of a unix socket is the network "unix/" followed by the path: unix//run/….sock
 const proxyAddress = (plan: DeploymentPlan) => (plan.proxySocket ? `unix/${plan.proxySocket}` : plan.proxyUpstream);
@@ -29,11 +35,23 @@ function forwardAuth(plan: DeploymentPlan, rule: ProtectedPrefix, index: number)
   const query = rule.allowedGroups.length ? `?allowed_groups=${rule.allowedGroups.map(encodeURIComponent).join(',')}` : '';
   return [
     `# ${rule.prefix}: ${rule.allowedGroups.length ? `members of ${rule.allowedGroups.join(', ')}` : 'any signed-in user'}`,
-    `forward_auth @protected${index} ${proxyAddress(plan)} {`,
+    `reverse_proxy @protected${index} ${proxyAddress(plan)} {`,
     ...tab(
       [
-        `uri /oauth2/auth${query}`,
-        'copy_headers X-Auth-Request-User',
+        // forward_auth's expansion: ask with GET (no body), saying which page and method it is for
+        'method GET',
+        `rewrite /oauth2/auth${query}`,
+        'header_up X-Forwarded-Method {method}',
+        'header_up X-Forwarded-Uri {uri}',
+        '# Signed in: who it is goes on to the request, a refreshed session\'s cookie on to the',
+        '# visitor with the file; nothing is answered here, so the route goes on to file_server.',
+        '@allowed status 2xx',
+        'handle_response @allowed {',
+        '\trequest_header X-Auth-Request-User {rp.header.X-Auth-Request-User}',
+        '\tcopy_response_headers {',
+        '\t\tinclude Set-Cookie',
+        '\t}',
+        '}',
         '# No session: show the proxy\'s sign-in in place, with the whole original address in a',
         '# header (no query-string encoding to get wrong); the proxy sends the visitor back there.',
         '@unauthorized status 401',

@@ -16,20 +16,31 @@ import { makeLocalCa, type LocalCa } from '../helpers/local-ca.ts';
 
 const SITE = 'agents.example';
 
-/** 202 for cookie "member" (in family), 403 for "friend" on a family rule, 401 without a cookie. */
-function startStubProxy(): Promise<{ server: Server; port: number }> {
+// What the proxy answers a check of a session it has just refreshed: the new cookie, in two parts.
+const REFRESHED_COOKIES = ['_oauth2_proxy_0=new-part-one; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Lax', '_oauth2_proxy_1=new-part-two; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Lax'];
+
+interface AuthAsked { method: string | undefined; forwardedMethod: string | undefined; forwardedUri: string | undefined }
+
+/**
+ * 202 for cookie "member" (in family), 403 for "friend" on a family rule, 401 without a cookie;
+ * "due" is a friend whose session the check refreshes (202 with Set-Cookie).
+ */
+function startStubProxy(): Promise<{ server: Server; port: number; asked: AuthAsked[] }> {
+  const asked: AuthAsked[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stub');
     const who = /_oauth2_proxy=(\w+)/.exec(req.headers.cookie ?? '')?.[1];
     if (url.pathname === '/oauth2/auth') {
+      asked.push({ method: req.method, forwardedMethod: req.headers['x-forwarded-method'] as string, forwardedUri: req.headers['x-forwarded-uri'] as string });
       const wantsFamily = url.searchParams.get('allowed_groups') === 'family';
       const status = !who ? 401 : wantsFamily && who !== 'member' ? 403 : 202;
-      res.writeHead(status, status === 202 ? { 'X-Auth-Request-User': who! } : {}).end();
+      const refreshed = who === 'due' ? { 'Set-Cookie': REFRESHED_COOKIES } : {};
+      res.writeHead(status, status === 202 ? { 'X-Auth-Request-User': who!, ...refreshed } : {}).end();
       return;
     }
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`proxy saw ${url.pathname}; return to ${req.headers['x-auth-request-redirect'] ?? '-'}`);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, asked })));
 }
 
 function plainHttpGet(port: number, host: string, path: string): Promise<{ status: number; location: string | undefined }> {
@@ -45,10 +56,10 @@ describe('the generated Caddyfile with real Caddy', () => {
   let dir: string;
   let ca: LocalCa;
   let caddy: RunningCaddy;
-  let stub: { server: Server; port: number };
+  let stub: Awaited<ReturnType<typeof startStubProxy>>;
   let port: number;
   let httpPort: number;
-  const get = (path: string, cookie?: string) => edgeFetch(`https://${SITE}${path}`, { port, caPem: ca.caPem }, cookie ? { cookie: `_oauth2_proxy=${cookie}` } : {});
+  const get = (path: string, cookie?: string, method = 'GET') => edgeFetch(`https://${SITE}${path}`, { port, caPem: ca.caPem }, cookie ? { cookie: `_oauth2_proxy=${cookie}` } : {}, method);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'latchkey-caddy-'));
@@ -91,6 +102,26 @@ describe('the generated Caddyfile with real Caddy', () => {
     assert.equal(answer.status, 200);
     assert.equal(answer.body, 'private page');
     assert.equal(answer.headers['cache-control'], 'private, no-store');
+  });
+
+  it('passes every Set-Cookie line of a refreshed session to the visitor, with the file', async () => {
+    // forward_auth drops them: the browser would keep the old cookie and its spent refresh token
+    const answer = await get('/private/', 'due');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, 'private page');
+    assert.deepEqual(answer.headers['set-cookie'], REFRESHED_COOKIES);
+  });
+
+  it('sets no cookie when the session was not refreshed', async () => {
+    const answer = await get('/private/', 'friend');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['set-cookie'], undefined);
+  });
+
+  it('asks with GET, naming the method and the whole address the visitor asked for', async () => {
+    stub.asked.length = 0;
+    await get('/private/page?a=1&b=2', 'friend', 'POST');
+    assert.deepEqual(stub.asked, [{ method: 'GET', forwardedMethod: 'POST', forwardedUri: '/private/page?a=1&b=2' }]);
   });
 
   it('tells a signed-in visitor outside the group, with a page, not a blank 403, how to switch accounts', async () => {

@@ -9,15 +9,22 @@ const siteBlock = caddyfile.slice(caddyfile.indexOf('agents.example.com {'));
 const routeBlock = siteBlock.slice(siteBlock.indexOf('\troute {'));
 
 describe('generateCaddyfile', () => {
-  it('checks protected paths with forward_auth inside route {}, before file_server', () => {
-    assert.ok(routeBlock.indexOf('forward_auth @protected1') > 0);
-    assert.ok(routeBlock.indexOf('forward_auth @protected1') < routeBlock.indexOf('file_server'));
-    assert.ok(routeBlock.indexOf('reverse_proxy /oauth2/* 127.0.0.1:4180') < routeBlock.indexOf('forward_auth'));
+  it('checks protected paths inside route {}, before file_server', () => {
+    assert.ok(routeBlock.indexOf('reverse_proxy @protected1') > 0);
+    assert.ok(routeBlock.indexOf('reverse_proxy @protected1') < routeBlock.indexOf('file_server'));
+    assert.ok(routeBlock.indexOf('reverse_proxy /oauth2/* 127.0.0.1:4180') < routeBlock.indexOf('reverse_proxy @protected1'));
   });
 
-  it('sends each prefix\'s groups as allowed_groups', () => {
-    assert.match(routeBlock, /forward_auth @protected2 127\.0\.0\.1:4180 \{\n\t+uri \/oauth2\/auth\?allowed_groups=family,admins\n/);
-    assert.match(routeBlock, /forward_auth @protected1 127\.0\.0\.1:4180 \{\n\t+uri \/oauth2\/auth\n/);
+  it('asks /oauth2/auth with GET, naming the page and method, and each prefix\'s groups as allowed_groups', () => {
+    const ask = (groups: string) => new RegExp(`reverse_proxy @protected\\d 127\\.0\\.0\\.1:4180 \\{\\n\\t+method GET\\n\\t+rewrite /oauth2/auth${groups}\\n\\t+header_up X-Forwarded-Method \\{method\\}\\n\\t+header_up X-Forwarded-Uri \\{uri\\}\\n`);
+    assert.match(routeBlock, ask('\\?allowed_groups=family,admins'));
+    assert.match(routeBlock, ask(''));
+  });
+
+  it('passes a refreshed session\'s Set-Cookie to the visitor with the file (forward_auth would drop it)', () => {
+    const allowed = routeBlock.slice(routeBlock.indexOf('@allowed status 2xx'), routeBlock.indexOf('@unauthorized status 401'));
+    assert.match(allowed, /handle_response @allowed \{\n\t+request_header X-Auth-Request-User \{rp\.header\.X-Auth-Request-User\}\n\t+copy_response_headers \{\n\t+include Set-Cookie\n\t+\}\n\t+\}\n/);
+    assert.doesNotMatch(routeBlock, /forward_auth/);
   });
 
   it('lets the longest prefix decide, as nginx and latchkey serve do', () => {
@@ -31,9 +38,9 @@ describe('generateCaddyfile', () => {
     assert.doesNotMatch(respond[1], /(?<!font-)family|admins/); // font-family is CSS
   });
 
-  it('copies only X-Auth-Request-User, the header the proxy always sends', () => {
-    const copied = [...caddyfile.matchAll(/copy_headers (.+)/g)].map((m) => m[1]);
-    assert.deepEqual([...new Set(copied)], ['X-Auth-Request-User']);
+  it('copies only X-Auth-Request-User, the header the proxy always sends, onto the request', () => {
+    const copied = [...caddyfile.matchAll(/request_header (\S+) \{rp\.header\.(\S+)\}/g)].map((m) => `${m[1]}=${m[2]}`);
+    assert.deepEqual([...new Set(copied)], ['X-Auth-Request-User=X-Auth-Request-User']);
   });
 
   it('shows the sign-in on 401 with the original address, port included ({hostport})', () => {
@@ -53,7 +60,7 @@ describe('generateCaddyfile', () => {
 
   it('serves everything publicly, and says so, for the rollback', () => {
     const rollback = generateCaddyfile(makePlan({ public: true }));
-    assert.doesNotMatch(rollback, /forward_auth|oauth2|id\.example\.com \{/);
+    assert.doesNotMatch(rollback, /reverse_proxy|oauth2|id\.example\.com \{/);
     assert.match(rollback, /no authentication/);
   });
 
@@ -93,7 +100,7 @@ describe('generateCaddyfile with --proxy-socket', () => {
 
   it('reaches the proxy at unix//PATH everywhere it reached host:port', () => {
     assert.match(socketCaddyfile, /reverse_proxy \/oauth2\/\* unix\/\/run\/latchkey\/proxy\.sock\n/);
-    assert.match(socketCaddyfile, /forward_auth @protected1 unix\/\/run\/latchkey\/proxy\.sock \{/);
+    assert.match(socketCaddyfile, /reverse_proxy @protected1 unix\/\/run\/latchkey\/proxy\.sock \{/);
     assert.match(socketCaddyfile, /\treverse_proxy unix\/\/run\/latchkey\/proxy\.sock\n/);
     assert.doesNotMatch(socketCaddyfile, /127\.0\.0\.1:4180/);
   });
