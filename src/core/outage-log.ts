@@ -23,6 +23,10 @@ export interface OutageLogDeps {
   clock: Clock;
   /** At most one line per this many ms while the outage lasts (default OUTAGE_SUMMARY_MS). */
   summaryEveryMs?: number;
+  /** What happens meanwhile, for the first line (default: requests that need it fail). */
+  meanwhile?: string;
+  /** What is counted, one and many (default: request, requests). */
+  counted?: readonly [one: string, many: string];
 }
 
 export interface OutageLog {
@@ -56,11 +60,13 @@ export const isCountedOutage = (error: unknown): boolean =>
   error instanceof BackendUnavailableError || (error instanceof Error && error.cause instanceof BackendUnavailableError);
 
 const seconds = (ms: number) => Math.round(ms / 1000);
-const requests = (count: number) => `${count} ${count === 1 ? 'request' : 'requests'}`;
 
 export function createOutageLog(deps: OutageLogDeps): OutageLog {
   const { backend, logger, clock } = deps;
   const summaryEveryMs = deps.summaryEveryMs ?? OUTAGE_SUMMARY_MS;
+  const meanwhile = deps.meanwhile ?? 'requests that need it fail until it is back';
+  const [one, many] = deps.counted ?? ['request', 'requests'];
+  const requests = (count: number) => `${count} ${count === 1 ? one : many}`;
   let down = false;
   let downSinceMs = 0;
   let lastLineMs = 0;
@@ -74,7 +80,7 @@ export function createOutageLog(deps: OutageLogDeps): OutageLog {
     failed = failedNow;
     failedSinceLine = 0;
     logger.error({ err: cause },
-      `${backend} is unreachable; requests that need it fail until it is back (further failures are counted, one line every ${seconds(summaryEveryMs)} s)`);
+      `${backend} is unreachable; ${meanwhile} (further failures are counted, one line every ${seconds(summaryEveryMs)} s)`);
   };
 
   return {

@@ -2,6 +2,7 @@
 // (in-process) share one code path. It answers only 202, 401 or 403: nginx's auth_request turns
 // anything else into a 500. For a cookie session it does no I/O unless a refresh is due, and
 // checkAuthNow gives those answers without a promise; a Redis session costs one GET.
+import { isCountedOutage } from '../core/outage-log.ts';
 import { type Decision, decide } from './decide.ts';
 import { parseCookieHeader } from './cookie-header.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
@@ -59,8 +60,9 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
       return observed(rt, { status: input.skipAuth ? 202 : 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, 'refresh refused');
     } else {
       // Not refreshed this time (the provider unreachable, or another instance still refreshing it):
-      // keep the still-valid session and try again on a later check. The cause says which.
-      rt.logger.warn({ err: outcome.cause }, 'session not refreshed this time; keeping it until a later check');
+      // keep the still-valid session and try again on a later check. The cause says which; the
+      // refresher's outage log has told of an unreachable provider already.
+      if (!isCountedOutage(outcome.cause)) rt.logger.warn({ err: outcome.cause }, 'session not refreshed this time; keeping it until a later check');
     }
   }
 

@@ -89,7 +89,7 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
     oidc,
     revocations,
     // With Redis sessions, the instances sharing it spend a refresh token once between them.
-    refresher: createRefresher(config, oidc, clock, isRefusal, sessions.shareRefresh),
+    refresher: createRefresher(config, oidc, { clock, isRefusal, logger, share: sessions.shareRefresh }),
     identityHeaders: identityHeaderWriter(config),
     usedStates: createExpiringSet(clock),
     baseRule,

@@ -5,8 +5,14 @@
 // get the same result instead of spending the token again. That holds within this process; with
 // a session store shared by several instances (Redis), the store also makes it hold between them
 // (`share`, redis-session-store.ts): one instance refreshes, the others take its outcome.
+//
+// When the provider does not answer, the session is kept (it is still valid) and refreshes wait
+// PROVIDER_RETRY_MS before asking again: otherwise every check of every session due for a refresh
+// would wait for the provider (up to its 10 s timeout when its address drops packets) and log a
+// line. The outage is logged in a few lines (outage-log.ts).
 import type { Clock } from '../core/clock.ts';
 import { sha256Base64url } from '../core/crypto.ts';
+import { createOutageLog, type OutageLogger } from '../core/outage-log.ts';
 import type { ProxyConfig } from './config.ts';
 import type { OidcClient } from './oidc-client.ts';
 import { sessionFromTokens } from './session-from-tokens.ts';
@@ -28,15 +34,41 @@ export type ShareRefresh = (due: Session, refresh: () => Promise<RefreshOutcome>
 /** How long a refresh's outcome answers checks that still carry the old cookie, in this process. */
 export const REFRESH_REMEMBER_MS = 60_000;
 
-export function createRefresher(config: ProxyConfig, oidc: OidcClient, clock: Clock, isRefusal: (error: unknown) => boolean, share?: ShareRefresh): Refresher {
+/** After the provider failed to answer a refresh, how long refreshes wait before asking it again. */
+export const PROVIDER_RETRY_MS = 10_000;
+
+export interface RefresherDeps {
+  clock: Clock;
+  /** The provider's answer says no (invalid_grant): the session ends. Anything else is an outage. */
+  isRefusal: (error: unknown) => boolean;
+  logger: OutageLogger;
+  share?: ShareRefresh;
+}
+
+export function createRefresher(config: ProxyConfig, oidc: OidcClient, deps: RefresherDeps): Refresher {
+  const { clock, isRefusal, share } = deps;
   const recent = new Map<string, { outcome: Promise<RefreshOutcome>; forgetAtMs: number }>();
+  const outage = createOutageLog({
+    backend: 'The identity provider', logger: deps.logger, clock,
+    meanwhile: `sessions due for a refresh are kept as they are and refreshed once it answers (asked again every ${PROVIDER_RETRY_MS / 1000} s)`,
+    counted: ['session refresh', 'session refreshes'],
+  });
+  let askAgainAtMs = 0;
+  let providerError: unknown = null;
 
   const spend = async (session: Session): Promise<RefreshOutcome> => {
     try {
       const tokens = await oidc.refresh(session.refreshToken, session.sub);
+      outage.answered();
       return { kind: 'refreshed', session: sessionFromTokens(config, tokens, Math.floor(clock.nowMs() / 1000), session) };
     } catch (error) {
-      return isRefusal(error) || (error as { status?: number }).status === 403 ? { kind: 'refused', cause: error } : { kind: 'unavailable', cause: error };
+      if (isRefusal(error) || (error as { status?: number }).status === 403) {
+        outage.answered();
+        return { kind: 'refused', cause: error };
+      }
+      askAgainAtMs = clock.nowMs() + PROVIDER_RETRY_MS;
+      providerError = error;
+      return { kind: 'unavailable', cause: outage.requestFailed(error) };
     }
   };
   // A store that fails before the refresh ran (Redis unreachable) has spent nothing: keep the session.
@@ -46,6 +78,7 @@ export function createRefresher(config: ProxyConfig, oidc: OidcClient, clock: Cl
   return {
     refresh(session) {
       const now = clock.nowMs();
+      if (now < askAgainAtMs) return Promise.resolve({ kind: 'unavailable', cause: outage.requestFailed(providerError) });
       for (const [key, entry] of recent) if (entry.forgetAtMs <= now) recent.delete(key);
       const key = sha256Base64url(session.refreshToken);
       const known = recent.get(key);

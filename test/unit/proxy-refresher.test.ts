@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { manualClock } from '../../src/core/clock.ts';
 import type { OidcClient } from '../../src/proxy/oidc-client.ts';
-import { createRefresher, type RefreshOutcome, type ShareRefresh } from '../../src/proxy/refresher.ts';
+import { createRefresher, PROVIDER_RETRY_MS, type RefreshOutcome, type ShareRefresh } from '../../src/proxy/refresher.ts';
 import type { Session } from '../../src/proxy/session.ts';
 import { proxyConfigFixture } from '../helpers/proxy-config-fixture.ts';
 
@@ -14,14 +14,21 @@ const due: Session = { sub: 'ada', email: 'ada@example.com', emailVerified: true
   refreshToken: 'rt-1', sid: '', createdAt: now - 100, expiresAt: now + 3600, refreshAt: now - 1 };
 
 function countingOidc() {
-  const oidc = { calls: 0, async refresh(refreshToken: string) {
+  const oidc = { calls: 0, fail: null as Error | null, async refresh(refreshToken: string) {
     oidc.calls++;
+    if (oidc.fail) throw oidc.fail;
     return { idToken: '', accessToken: 'at-2', refreshToken: `${refreshToken}-next`, claims: { sub: 'ada', email: 'ada@example.com', email_verified: true } };
   } };
   return oidc;
 }
-const refresherWith = (oidc: ReturnType<typeof countingOidc>, share?: ShareRefresh) =>
-  createRefresher(proxyConfigFixture({ cookie: { refreshSeconds: 60 } }), oidc as unknown as OidcClient, clock, () => false, share);
+function recordingLogger() {
+  const lines: string[] = [];
+  const record = (level: string) => (_object: object, message?: string) => { lines.push(`${level}: ${message}`); };
+  return { lines, error: record('error'), warn: record('warn'), info: record('info') };
+}
+const refresherWith = (oidc: ReturnType<typeof countingOidc>, share?: ShareRefresh, logger = recordingLogger()) =>
+  createRefresher(proxyConfigFixture({ cookie: { refreshSeconds: 60 } }), oidc as unknown as OidcClient,
+    { clock, isRefusal: (error) => (error as Error).message === 'invalid_grant', logger, share });
 
 describe('refresher', () => {
   it('spends the token once for concurrent refreshes of one session, without a shared store', async () => {
@@ -59,5 +66,34 @@ describe('refresher', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal((await refresher.refresh(due)).kind, 'refreshed');
     assert.equal(oidc.calls, 1);
+  });
+
+  it('keeps sessions while the provider does not answer, asks it again only every few seconds, and logs the outage once', async () => {
+    const oidc = countingOidc();
+    const logger = recordingLogger();
+    const refresher = refresherWith(oidc, undefined, logger);
+    oidc.fail = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1411'), { code: 'ECONNREFUSED' });
+    assert.equal((await refresher.refresh(due)).kind, 'unavailable');
+    const other = { ...due, refreshToken: 'rt-2' };
+    for (const session of [due, other, due]) assert.equal((await refresher.refresh(session)).kind, 'unavailable');
+    assert.equal(oidc.calls, 1, 'no check waits for a provider that just failed to answer');
+    assert.deepEqual(logger.lines.map((l) => l.slice(0, l.indexOf(';'))), ['error: The identity provider is unreachable']);
+    assert.match(logger.lines[0]!, /sessions due for a refresh are kept as they are/);
+
+    clock.advanceMs(PROVIDER_RETRY_MS);
+    oidc.fail = null;
+    const outcome = await refresher.refresh(other);
+    assert.equal(outcome.kind, 'refreshed');
+    assert.equal(oidc.calls, 2);
+    assert.match(logger.lines.at(-1)!, /^info: The identity provider reachable again after 10 s; 4 session refreshes failed/);
+  });
+
+  it('ends the session at once when the provider refuses the refresh, without waiting to ask again', async () => {
+    const oidc = countingOidc();
+    const refresher = refresherWith(oidc);
+    oidc.fail = new Error('invalid_grant');
+    assert.equal((await refresher.refresh(due)).kind, 'refused');
+    assert.equal((await refresher.refresh({ ...due, refreshToken: 'rt-2' })).kind, 'refused');
+    assert.equal(oidc.calls, 2);
   });
 });
