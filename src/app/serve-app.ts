@@ -16,6 +16,7 @@ import { type HttpListener, startListener } from './http-listener.ts';
 import { ensureServeClient, SERVE_CLIENT_ID } from './serve-client.ts';
 import { serveContextFor } from './serve-context.ts';
 import { createSiteHandler, type RequestHandler } from './site-handler.ts';
+import { SESSION_RECHECK_MINUTES } from '../config/session-recheck.ts';
 
 export interface ServeApp {
   id: IdApp;
@@ -27,11 +28,6 @@ export interface ServeApp {
   close(): Promise<void>;
 }
 
-// oauth2-proxy's default refresh is never; here a session is checked with the provider every few
-// minutes, so a grant revoked while this process was down (its revocation list is in memory)
-// still ends the session soon after a restart, and group changes reach the site (the admin
-// console says within how long).
-const SESSION_RECHECK_MINUTES = 5;
 const BACKCHANNEL_LOGOUT_PATH = '/oauth2/backchannel-logout';
 
 export async function createServeApp(config: Readonly<ServeConfig>, options: { logger?: boolean } = {}): Promise<ServeApp> {

@@ -1,3 +1,4 @@
+import { SESSION_RECHECK_FLAG } from '../config/session-recheck.ts';
 import { GROUPS_SCOPE_FLAG, needsGroupsScope, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
 
 // The guide's two compose files (Pocket ID, oauth2-proxy) as one, corrected:
@@ -104,6 +105,8 @@ export function generateComposeFile(plan: DeploymentPlan): string {
     `--cookie-name=${plan.cookieName}`,
     '--cookie-csrf-per-request=true',
     '--cookie-csrf-expire=5m',
+    // see session-recheck.ts; needs the edge to pass the check's Set-Cookie on (nginx and Caddy files generated here do)
+    SESSION_RECHECK_FLAG,
     '--email-domain=*',
     '--upstream=static://202',
     '--skip-provider-button=true',

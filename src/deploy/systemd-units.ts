@@ -1,3 +1,4 @@
+import { SESSION_RECHECK_FLAG } from '../config/session-recheck.ts';
 import { GROUPS_SCOPE_FLAG, needsGroupsScope, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
 
 // systemd units for running latchkey without containers. Each unit is printed after a
@@ -144,6 +145,8 @@ export function generateSystemdUnits(plan: DeploymentPlan): string {
     `--oidc-internal-url=http://${id.host}:${id.port}`,
     `--redirect-url=https://${plan.siteHost}/oauth2/callback`,
     `--cookie-name=${plan.cookieName}`,
+    // see session-recheck.ts; needs the edge to pass the check's Set-Cookie on (nginx and Caddy files generated here do)
+    SESSION_RECHECK_FLAG,
     '--email-domain=*',
     '--upstream=static://202',
     '--skip-provider-button=true',

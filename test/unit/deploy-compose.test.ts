@@ -60,6 +60,10 @@ describe('generateComposeFile', () => {
     assert.ok(!proxy.command.some((arg) => arg.startsWith('--scope')), 'no groups rule: oauth2-proxy\'s default scope');
   });
 
+  it('has the proxy check each session with the provider every 5 minutes, as latchkey serve does', () => {
+    assert.ok(proxy.command.includes('--cookie-refresh=5m'));
+  });
+
   it('checks health with latchkey healthcheck, the proxy at its /ping', () => {
     assert.deepEqual(id.healthcheck.test, ['CMD', 'node', 'src/main.ts', 'healthcheck']);
     assert.deepEqual(proxy.healthcheck.test, ['CMD', 'node', 'src/main.ts', 'healthcheck', '--url', 'http://127.0.0.1:4180/ping']);

@@ -61,6 +61,11 @@ describe('generateSystemdUnits', () => {
     assert.doesNotMatch(units.get('latchkey-proxy.service')!.join('\n'), /--scope/, 'no groups rule: oauth2-proxy\'s default scope');
   });
 
+  it('has the proxy check each session with the provider every 5 minutes, as latchkey serve does', () => {
+    // without it a removal the back-channel logout missed, and group changes, last until --cookie-expire (7 days)
+    assert.match(units.get('latchkey-proxy.service')!.find((l) => l.startsWith('ExecStart='))!, / --cookie-refresh=5m /);
+  });
+
   it('prints one latchkey serve unit with --single', () => {
     const single = services(generateSystemdUnits(makePlan({ single: true })));
     assert.deepEqual([...single.keys()], ['latchkey-serve.service']);
