@@ -13,6 +13,7 @@ import { cookieSize } from './checks/cookie-size.ts';
 import { discoveryIssuer } from './checks/discovery-issuer.ts';
 import { discoveryScheme } from './checks/discovery-scheme.ts';
 import { groupsScope } from './checks/groups-scope.ts';
+import { sessionRecheck } from './checks/session-recheck.ts';
 import { httpsRedirect } from './checks/https-redirect.ts';
 import { idHealth } from './checks/id-health.ts';
 import { nginxAuthRequestSet } from './checks/nginx-auth-request-set.ts';
@@ -39,7 +40,7 @@ import { trustProxy } from './checks/trust-proxy.ts';
 /** In the order they are printed: configuration, the running deployment, data. */
 export const CHECKS: readonly Check[] = [
   appUrlForm, pocketIdVariables, trustProxy, proxyConfig, cookieSecret, composeProxyAddress, composeHealthcheck,
-  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, groupsScope, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedHost, nginxForwardedUri, nginxPrivateCaching, cookieSize,
+  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, groupsScope, sessionRecheck, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedHost, nginxForwardedUri, nginxPrivateCaching, cookieSize,
   idHealth, discoveryIssuer, rpIdHost, discoveryScheme, tlsCertificate, httpsRedirect, clockSkew,
   proxyAuthEndpoint, protectedPath, signInRedirect, callbackUrl,
   clientRegistration, passkeyRecovery, databaseFileMode, siteLeaks, siteCase, backups,

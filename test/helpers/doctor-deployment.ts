@@ -97,7 +97,7 @@ async function startDeploymentOnPorts(options: DeploymentOptions): Promise<Deplo
       '--provider=oidc', '--client-id=latchkey-site', `--client-secret=${secret}`, `--cookie-secret=${COOKIE_SECRET}`,
       `--oidc-issuer-url=https://${options.appUrlHost ?? ID}:${httpsPort}`, `--oidc-internal-url=http://127.0.0.1:${id.port}`, `--redirect-url=${siteUrl}/oauth2/callback`,
       '--email-domain=*', '--upstream=static://202', '--skip-provider-button=true', '--set-xauthrequest=true', '--reverse-proxy=true',
-      '--http-address=127.0.0.1:0', '--log-level=error', ...(options.extraProxyFlags ?? []),
+      '--cookie-refresh=5m', '--http-address=127.0.0.1:0', '--log-level=error', ...(options.extraProxyFlags ?? []),
     ].filter((flag) => !(options.dropProxyFlags ?? []).some((name) => flag.startsWith(`--${name}=`)));
     const proxy = await createProxyServer(loadProxyConfig({ argv: proxyFlags, env: {} }));
     const listening = await proxy.listen();
