@@ -77,6 +77,7 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
     return sendPage(reply, confirmPage({
       chrome: account.chrome, section: 'passkeys', title: `Delete the passkey “${passkey.name}”?`,
       consequences: html`<p>You will no longer be able to sign in with it. It stays on the device until you remove it there, but this site will refuse it.</p>
+        <p>Browsers and apps already signed in stay signed in. If the device was lost, or someone else may have it, also sign out everywhere under <a href="/account/sessions">Where you are signed in</a>.</p>
         ${last && !refusal ? html`<p class="warning">This is your only passkey. Afterwards you can sign in only with one of your ${facts.unusedRecoveryCodes} recovery ${facts.unusedRecoveryCodes === 1 ? 'code' : 'codes'}, and you will need to add a passkey again.</p>` : ''}`,
       action: refusal ? null : '/account/passkeys/delete', fields: { id: passkey.id }, confirmLabel: 'Delete passkey', cancelHref: '/account',
       refusal: refusal?.message,

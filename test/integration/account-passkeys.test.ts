@@ -78,6 +78,8 @@ describe('account pages: passkeys and profile', () => {
     assert.equal(confirm.response.status, 200);
     assert.match(confirm.html, /Delete the passkey “Delete me”\?/);
     assert.match(confirm.html, /You will no longer be able to sign in with it/);
+    // deleting a passkey ends no session: for a lost device the page points to where that is done
+    assert.match(confirm.html, /already signed in stay signed in\. If the device was lost, or someone else may have it, also sign out everywhere under <a href="\/account\/sessions">/);
     assert.match(confirm.html, /<form method="post" action="\/account\/passkeys\/delete">/);
     assert.ok(confirm.html.includes(`<input type="hidden" name="id" value="${doomed.id}">`), 'the form names the passkey');
     assert.equal((await passkeysOf(user.id)).length, 2, 'showing the confirmation deletes nothing');
