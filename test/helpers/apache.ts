@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { portTakenOr } from './free-port.ts';
 
 const APACHE = '/usr/sbin/apache2';
 const MODULES = '/usr/lib/apache2/modules';
@@ -64,20 +65,30 @@ OIDCRemoteUserClaim preferred_username
 `;
 }
 
-async function waitForPort(port: number, child: ChildProcess, errorLog: string): Promise<void> {
+/**
+ * Until this Apache listens on `port`. An answer there is no proof: another test's server may hold
+ * the port while Apache fails to bind and exits. Apache writes its pid file only once its
+ * sockets are bound, so that file naming this process is the proof (as for nginx).
+ */
+async function waitUntilListening(dir: string, port: number, child: ChildProcess, output: () => string): Promise<void> {
+  const pidFile = join(dir, 'httpd.pid');
+  const errorLog = join(dir, 'error.log');
+  const said = () => `${output()}${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`;
+  const ownPidFile = () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() === String(child.pid);
+  const portOpen = () => new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
+    socket.on('error', () => resolve(false));
+  });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`apache2 exited with ${child.exitCode}: ${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
+    if (child.exitCode !== null) throw new Error(`apache2 exited with ${child.exitCode}: ${said()}`);
+    if (ownPidFile() && (await portOpen())) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error('apache2 did not start listening within 10 s');
+  throw new Error(`apache2 did not start listening on ${port} within 10 s: ${said()}`);
 }
 
+/** Starts Apache on options.port; a port taken by another process fails it with PortTakenError (see onFreshPorts). */
 export async function startApache(options: ApacheOptions): Promise<Apache> {
   if (!existsSync(APACHE) || !existsSync(`${MODULES}/mod_auth_openidc.so`))
     throw new Error('apache2 or mod_auth_openidc is missing: apt-get install apache2 libapache2-mod-auth-openidc');
@@ -87,7 +98,12 @@ export async function startApache(options: ApacheOptions): Promise<Apache> {
   for (const [name, content] of Object.entries(options.privateFiles)) writeFileSync(join(dir, 'htdocs/private', name), content);
   writeFileSync(join(dir, 'httpd.conf'), apacheConfig(dir, options));
   const errorLogPath = join(dir, 'error.log');
-  const child = spawn(APACHE, ['-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(APACHE, ['-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Until it opens its error log (and when it cannot bind), Apache writes to stderr.
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const outputRead = new Promise((resolve) => child.once('close', resolve));
 
   async function close() {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
@@ -100,10 +116,11 @@ export async function startApache(options: ApacheOptions): Promise<Apache> {
 
   try {
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-    await Promise.race([waitForPort(options.port, child, errorLogPath), spawnError]);
+    await Promise.race([waitUntilListening(dir, options.port, child, () => output), spawnError]);
   } catch (error) {
     await close();
-    throw error;
+    await outputRead; // 'exit' can come before the last of its output
+    throw portTakenOr(error, output);
   }
   return {
     url: `http://localhost:${options.port}`,

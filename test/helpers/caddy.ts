@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { requireTool } from './deploy-tools.ts';
+import { portTakenOr } from './free-port.ts';
 
 export interface RunningCaddy {
   stop(): Promise<void>;
@@ -15,7 +16,11 @@ const portOpen = (port: number) => new Promise<boolean>((resolve) => {
   socket.on('error', () => resolve(false));
 });
 
-/** Writes `caddyfile` into dir and runs it until stop(); resolves once `port` accepts connections. */
+/**
+ * Writes `caddyfile` into dir and runs it until stop(); resolves once Caddy has started every
+ * server and `port` accepts connections. A port taken by another process fails it with
+ * PortTakenError (see onFreshPorts).
+ */
 export async function startCaddy(dir: string, caddyfile: string, port: number): Promise<RunningCaddy> {
   const config = join(dir, 'Caddyfile');
   writeFileSync(config, caddyfile);
@@ -24,19 +29,26 @@ export async function startCaddy(dir: string, caddyfile: string, port: number): 
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
+  const outputRead = new Promise((resolve) => child.once('close', resolve));
   const stop = () => new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+  // An answer on the port is no proof that it is this Caddy: another test's server may hold it
+  // while Caddy fails to bind and exits. Caddy logs this line only once all its servers listen.
+  const started = () => output.includes('"msg":"serving initial configuration"');
   const deadline = Date.now() + 10_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null) throw new Error(`caddy exited with ${child.exitCode}: ${output}`);
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`caddy did not listen on ${port} within 10 s: ${output}`);
+  try {
+    while (!started() || !(await portOpen(port))) {
+      if (child.exitCode !== null) throw new Error(`caddy exited with ${child.exitCode}: ${output}`);
+      if (Date.now() > deadline) throw new Error(`caddy did not start on ${port} within 10 s: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  } catch (error) {
+    await stop();
+    await outputRead; // 'exit' can come before the last of its output
+    throw portTakenOr(error, output);
   }
   return { stop };
 }

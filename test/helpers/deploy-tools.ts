@@ -79,7 +79,8 @@ export function nginxTest(dir: string): { status: number | null; output: string 
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-export { freePort } from './free-port.ts';
+import { portTakenOr } from './free-port.ts';
+export { freePort, onFreshPorts, PortTakenError } from './free-port.ts';
 
 async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -113,24 +114,22 @@ async function waitForOwnPidFile(dir: string, child: ChildProcess, output: () =>
 }
 
 /**
- * nginx could not bind a port that freePort() had found free: another test's server took it in
- * between. Whoever chose the ports can choose others and start again (startDeployment does).
+ * Starts nginx on an already written nginx.conf; stop() ends exactly that process. A port taken
+ * by another process fails it with PortTakenError (see onFreshPorts).
  */
-export class PortTakenError extends Error {}
-
-/** Starts nginx on an already written nginx.conf; stop() ends exactly that process. */
 export async function startNginx(dir: string, port: number): Promise<{ stop(): Promise<void> }> {
   const child = spawn(requireTool('nginx'), nginxArgs(dir), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
+  const outputRead = new Promise((resolve) => child.once('close', resolve));
   try {
     await waitForPort(port, child, () => output);
     await waitForOwnPidFile(dir, child, () => output);
   } catch (error) {
     child.kill('SIGKILL');
-    if (output.includes('Address already in use')) throw new PortTakenError((error as Error).message, { cause: error });
-    throw error;
+    await outputRead; // 'exit' can come before the last of its output
+    throw portTakenOr(error, output);
   }
   return {
     stop: () =>

@@ -12,7 +12,7 @@ import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
 import { makePlan, type DeploymentPlan } from '../../src/deploy/plan.ts';
 import type { ReportedResult } from '../../src/doctor/run.ts';
 import { createProxyServer } from '../../src/proxy/server.ts';
-import { freePort, PortTakenError, requireTool, startNginx, writeNginxConf } from './deploy-tools.ts';
+import { freePort, onFreshPorts, requireTool, startNginx, writeNginxConf } from './deploy-tools.ts';
 import { startIdServer, type IdServer } from './id-server.ts';
 
 export const SITE = 'agents.example.com';
@@ -64,14 +64,8 @@ export interface Deployment {
  * The deployment on fresh ports; started again on others when nginx finds one of them taken by
  * another test's server in between (freePort() cannot hold a port for us), at most three times.
  */
-export async function startDeployment(options: DeploymentOptions = {}): Promise<Deployment> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDeploymentOnPorts(options);
-    } catch (error) {
-      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
-    }
-  }
+export function startDeployment(options: DeploymentOptions = {}): Promise<Deployment> {
+  return onFreshPorts(3, () => startDeploymentOnPorts(options));
 }
 
 async function startDeploymentOnPorts(options: DeploymentOptions): Promise<Deployment> {

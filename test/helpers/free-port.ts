@@ -26,3 +26,36 @@ export async function freePort(): Promise<number> {
     }
   }
 }
+
+/**
+ * A server (nginx, Caddy, Apache) could not bind a port that freePort() had found free: another
+ * test's server took it in between. Whoever chose the ports can choose others: onFreshPorts().
+ */
+export class PortTakenError extends Error {}
+
+// nginx: "bind() to 127.0.0.1:37095 failed (98: Address already in use)"; Apache: "(98)Address
+// already in use: AH00072: make_sock: could not bind to address 127.0.0.1:37095"; Caddy: "listen
+// tcp 127.0.0.1:37095: bind: address already in use".
+const ADDRESS_IN_USE = /address already in use/i;
+
+/** For a server that failed to start: a PortTakenError when its output says a port was taken, else `error` as it is. */
+export function portTakenOr(error: unknown, output: string): unknown {
+  return ADDRESS_IN_USE.test(output) ? new PortTakenError((error as Error).message, { cause: error }) : error;
+}
+
+/**
+ * Runs start(attempt), which picks its ports with freePort() and starts servers on them, again
+ * (on fresh ports) when it throws PortTakenError; at most `attempts` times. Any other error, and
+ * the last PortTakenError, is thrown at once. start must clean up after itself when it throws.
+ */
+export async function onFreshPorts<T>(attempts: number, start: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= attempts) throw error;
+      const said = error.message.split('\n').find((line) => ADDRESS_IN_USE.test(line)) ?? error.message;
+      process.stderr.write(`port taken, starting again on fresh ports (attempt ${attempt + 1} of ${attempts}): ${said.trim()}\n`);
+    }
+  }
+}
