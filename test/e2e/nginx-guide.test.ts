@@ -14,7 +14,7 @@ import { launchBrowser, openPasskeyTab, type PasskeyTab } from '../helpers/brows
 import { startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 import { addPasskeyFromInvitation, recordNavigations, visitSigningInIfAsked } from '../helpers/edge-browser-flow.ts';
 import { edgeFetch } from '../helpers/edge-fetch.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort, onFreshPorts } from '../helpers/free-port.ts';
 import { guideNginxConfig, withPrivatePrefixPriority, withSignInRedirect, withXmlLocation } from '../helpers/guide-nginx.ts';
 import { ID_HOST, ID_URL, SITE_HOST, SITE_URL, startGuideStack, type GuideStack } from '../helpers/guide-stack.ts';
 import { mapHostsArgs } from '../helpers/local-ca.ts';
@@ -30,18 +30,20 @@ describe('the guide\'s nginx configuration in front of latchkey id and latchkey 
   const running: Nginx[] = [];
   let browser: Browser;
 
-  /** Starts nginx with `edit(guide config)` on a free port; returns the port. */
+  /** Starts nginx with `edit(guide config)` on a free port (another if that one is taken meanwhile); returns the port. */
   async function startGuideNginx(name: string, edit: (text: string) => string): Promise<number> {
-    const port = await freePort();
     const dir = join(stack.dir, `nginx-${name}`);
     mkdirSync(dir);
-    const text = guideNginxConfig({
-      port, certFile: stack.ca.certFile, keyFile: stack.ca.keyFile, idHost: ID_HOST, siteHost: SITE_HOST,
-      idPort: stack.id.port, proxyPort: stack.proxyPort, siteRoot: stack.siteRoot,
-    }, edit(withSignInRedirect()));
-    writeNginxConf(dir, text);
-    running.push(await startNginx(dir, port));
-    return port;
+    return onFreshPorts(3, async () => {
+      const port = await freePort();
+      const text = guideNginxConfig({
+        port, certFile: stack.ca.certFile, keyFile: stack.ca.keyFile, idHost: ID_HOST, siteHost: SITE_HOST,
+        idPort: stack.id.port, proxyPort: stack.proxyPort, siteRoot: stack.siteRoot,
+      }, edit(withSignInRedirect()));
+      writeNginxConf(dir, text);
+      running.push(await startNginx(dir, port));
+      return port;
+    });
   }
 
   let port: number;

@@ -29,7 +29,7 @@ import { createFirstAdminInBrowser, launchBrowser, openPasskeyTab, passkeysIn, t
 import { nginxTest, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 import { addPasskeyFromInvitation, recordNavigations, visitSigningInIfAsked } from '../helpers/edge-browser-flow.ts';
 import { edgeFetch } from '../helpers/edge-fetch.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort, onFreshPorts } from '../helpers/free-port.ts';
 import { replaceExactly } from '../helpers/guide-nginx.ts';
 import { ID_HOST, ID_URL, SITE_HOST, SITE_URL } from '../helpers/guide-stack.ts';
 import { buildHugoSite } from '../helpers/hugo-site.ts';
@@ -96,11 +96,14 @@ describe('the split deployment (generated nginx, latchkey id, latchkey proxy) se
     // The proxy starts once the admin has created its client; nginx and the client need its address now.
     proxyPort = await freePort();
     plan = planFromArgs(generateArgs({ dir, ca, siteRoot, idPort: id.port, proxyPort }));
-    httpsPort = await freePort();
     const nginxDir = join(dir, 'nginx');
     mkdirSync(nginxDir);
-    writeNginxConf(nginxDir, onLocalPorts(generateNginxConfig(plan), { https: httpsPort, http: await freePort() }, 2));
-    nginxes.push(await startNginx(nginxDir, httpsPort));
+    httpsPort = await onFreshPorts(3, async () => {
+      const ports = { https: await freePort(), http: await freePort() };
+      writeNginxConf(nginxDir, onLocalPorts(generateNginxConfig(plan), ports, 2));
+      nginxes.push(await startNginx(nginxDir, ports.https));
+      return ports.https;
+    });
     browser = await launchBrowser({ env: { ...process.env, HOME: ca.browserHome } as Record<string, string>, args: mapHostsArgs([ID_HOST, SITE_HOST], httpsPort) });
   });
   after(async () => {
@@ -334,11 +337,14 @@ describe('the split deployment (generated nginx, latchkey id, latchkey proxy) se
       assert.equal(rollback.public, true);
       const rollbackDir = join(dir, 'nginx-rollback');
       mkdirSync(rollbackDir);
-      const port = await freePort();
-      writeNginxConf(rollbackDir, onLocalPorts(generateNginxPublicConfig(rollback), { https: port, http: await freePort() }, 1));
-      const checked = nginxTest(rollbackDir);
-      assert.equal(checked.status, 0, checked.output);
-      nginxes.push(await startNginx(rollbackDir, port));
+      const port = await onFreshPorts(3, async () => {
+        const ports = { https: await freePort(), http: await freePort() };
+        writeNginxConf(rollbackDir, onLocalPorts(generateNginxPublicConfig(rollback), ports, 1));
+        const checked = nginxTest(rollbackDir);
+        assert.equal(checked.status, 0, checked.output);
+        nginxes.push(await startNginx(rollbackDir, ports.https));
+        return ports.https;
+      });
       const answer = await edgeFetch(`${SITE_URL}/private/`, { port, caPem: ca.caPem });
       assert.equal(answer.status, 200);
       assert.match(answer.body, PRIVATE_INDEX_TEXT);

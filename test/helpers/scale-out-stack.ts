@@ -9,7 +9,7 @@ import { createIdApp, type IdApp } from '../../src/app/id-app.ts';
 import { loadIdConfig } from '../../src/config/id-config.ts';
 import { createProxyServer, type ProxyServer } from '../../src/proxy/server.ts';
 import { connectTestRedis, createTestPostgres, deleteRedisKeys, REDIS_URL, testRedisPrefix, type TestPostgres } from './backends.ts';
-import { freePort, startNginx, writeNginxConf } from './deploy-tools.ts';
+import { freePort, onFreshPorts, startNginx, writeNginxConf } from './deploy-tools.ts';
 import { proxyConfigFixture } from './proxy-config-fixture.ts';
 
 export interface Instance<T> { server: T; port: number; served: number; running: boolean; stop(): Promise<void> }
@@ -72,7 +72,15 @@ server {
 `;
 }
 
-export async function startScaleOutStack(): Promise<ScaleOutStack> {
+/**
+ * The whole stack again on fresh ports when nginx finds one taken by another test's server in
+ * between (the id's public origin names nginx's port, so nothing can be kept), at most three times.
+ */
+export function startScaleOutStack(): Promise<ScaleOutStack> {
+  return onFreshPorts(3, startScaleOutStackOnPorts);
+}
+
+async function startScaleOutStackOnPorts(): Promise<ScaleOutStack> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-scale-out-'));
   const root = join(dir, 'site');
   mkdirSync(join(root, 'private'), { recursive: true });
@@ -151,6 +159,7 @@ export async function startScaleOutStack(): Promise<ScaleOutStack> {
     for (const cleanup of cleanups) await cleanup().catch(() => {});
     redis.disconnect();
     await postgres.drop();
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
 import { makePlan, type AuthCacheEngine, type DeploymentPlan } from '../../src/deploy/plan.ts';
-import { freePort, makeCertificate, requireNginxLuaModules, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
+import { freePort, makeCertificate, onFreshPorts, requireNginxLuaModules, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 import { edgeFetch, type EdgeAnswer } from '../helpers/edge-fetch.ts';
 import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
 import { CookieJar, logoutAtProvider } from '../helpers/reference-provider.ts';
@@ -75,16 +75,18 @@ const RULES = [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/f
 async function startEdge(name: string, engine: AuthCacheEngine, ttl: number, relayPort: number, edit: (config: string) => string = (c) => c) {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const plan: DeploymentPlan = makePlan({
-    tls, siteRoot: join(dir, 'site'), authCachePath: join(dir, 'auth-cache'), accessLogPath: join(dir, 'latchkey-access.log'),
-    listenAddress: '127.0.0.1', httpsPort: port, httpPort: await freePort(), proxyUpstream: `127.0.0.1:${relayPort}`, idUpstream: `127.0.0.1:${relayPort}`,
-    protectedPrefixes: RULES, authCacheSeconds: ttl, authCacheEngine: engine,
+  return onFreshPorts(3, async () => {
+    const port = await freePort();
+    const plan: DeploymentPlan = makePlan({
+      tls, siteRoot: join(dir, 'site'), authCachePath: join(dir, 'auth-cache'), accessLogPath: join(dir, 'latchkey-access.log'),
+      listenAddress: '127.0.0.1', httpsPort: port, httpPort: await freePort(), proxyUpstream: `127.0.0.1:${relayPort}`, idUpstream: `127.0.0.1:${relayPort}`,
+      protectedPrefixes: RULES, authCacheSeconds: ttl, authCacheEngine: engine,
+    });
+    writeSite(plan.siteRoot);
+    writeNginxConf(dir, edit(generateNginxConfig(plan)), engine === 'lua' ? requireNginxLuaModules() : []);
+    const nginx = await startNginx(dir, port);
+    return { port, dir, stop: () => nginx.stop() };
   });
-  writeSite(plan.siteRoot);
-  writeNginxConf(dir, edit(generateNginxConfig(plan)), engine === 'lua' ? requireNginxLuaModules() : []);
-  const nginx = await startNginx(dir, port);
-  return { port, dir, stop: () => nginx.stop() };
 }
 
 const isSignInPage = (answer: EdgeAnswer) => answer.status === 200 && /action="\/oauth2\/start"/.test(answer.body);

@@ -13,7 +13,7 @@ import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/proxy/oidc-client.ts';
 import { generateSystemdUnits } from '../../src/deploy/systemd-units.ts';
-import { freePort, makeCertificate, nginxTest, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
+import { freePort, makeCertificate, nginxTest, onFreshPorts, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 import { edgeFetch } from '../helpers/edge-fetch.ts';
 import { proxyFlags, sessionCookie, spawnProxy, startDiscoveryStub, type SpawnedProxy } from '../helpers/socket-proxy.ts';
 
@@ -84,14 +84,16 @@ describe('nginx running the generated configuration, asking the real latchkey pr
     provider = await startDiscoveryStub({ jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] } });
     proxy = spawnProxy(proxyFlags(`unix://${socket}`, ['--reverse-proxy=true'], provider.issuer));
     await proxy.listeningOn;
-    httpsPort = await freePort();
-    const plan = makePlan({ tls, siteRoot: join(dir, 'site'), accessLogPath: accessLog, listenAddress: '127.0.0.1', httpsPort, httpPort: await freePort(), proxySocket: socket });
-    for (const [name, text] of Object.entries({ 'index.html': 'public home', '404.html': 'not found', 'private/page.html': 'private page' })) {
-      mkdirSync(join(plan.siteRoot, name, '..'), { recursive: true });
-      writeFileSync(join(plan.siteRoot, name), text);
-    }
-    writeNginxConf(dir, generateNginxConfig(plan));
-    nginx = await startNginx(dir, httpsPort);
+    ({ httpsPort, nginx } = await onFreshPorts(3, async () => {
+      const httpsPort = await freePort();
+      const plan = makePlan({ tls, siteRoot: join(dir, 'site'), accessLogPath: accessLog, listenAddress: '127.0.0.1', httpsPort, httpPort: await freePort(), proxySocket: socket });
+      for (const [name, text] of Object.entries({ 'index.html': 'public home', '404.html': 'not found', 'private/page.html': 'private page' })) {
+        mkdirSync(join(plan.siteRoot, name, '..'), { recursive: true });
+        writeFileSync(join(plan.siteRoot, name), text);
+      }
+      writeNginxConf(dir, generateNginxConfig(plan));
+      return { httpsPort, nginx: await startNginx(dir, httpsPort) };
+    }));
   });
   after(async () => {
     await nginx?.stop();

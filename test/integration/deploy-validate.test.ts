@@ -15,7 +15,7 @@ import { DEFAULT_PLAN, makePlan, type DeploymentPlan } from '../../src/deploy/pl
 import { generateSystemdUnits } from '../../src/deploy/systemd-units.ts';
 import { validateRedirect } from '../../src/proxy/redirect.ts';
 import { addRelayedCookies } from '../../src/proxy/relayed-cookies.ts';
-import { freePort, makeCertificate, nginxTest, requireNginxLuaModules, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
+import { freePort, makeCertificate, nginxTest, onFreshPorts, requireNginxLuaModules, requireTool, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
 
 const SITE = 'agents.example.com';
 const ID = 'id.example.com';
@@ -187,36 +187,37 @@ function get(port: number, path: string, options: { cookie?: string; https?: boo
 
 async function runningEdge(name: string, overrides: Partial<DeploymentPlan>) {
   const stub = await startStubProxy('_oauth2_proxy');
-  const httpsPort = await freePort();
-  const httpPort = await freePort();
-  const { dir, plan } = testPlan(name, {
-    listenAddress: '127.0.0.1',
-    httpsPort,
-    httpPort,
-    proxyUpstream: `127.0.0.1:${stub.port}`,
-    idUpstream: `127.0.0.1:${stub.port}`,
-    protectedPrefixes: family,
-    ...overrides,
-  });
   const closeStub = () => new Promise((resolve) => stub.server.close(resolve));
-  let nginx: Awaited<ReturnType<typeof startNginx>>;
   try {
-    writeSite(plan.siteRoot);
-    writeNginxConf(dir, addUsersXmlLocation(generateNginxConfig(plan)));
-    nginx = await startNginx(dir, httpsPort);
+    const { httpsPort, httpPort, nginx } = await onFreshPorts(3, async () => {
+      const httpsPort = await freePort();
+      const httpPort = await freePort();
+      const { dir, plan } = testPlan(name, {
+        listenAddress: '127.0.0.1',
+        httpsPort,
+        httpPort,
+        proxyUpstream: `127.0.0.1:${stub.port}`,
+        idUpstream: `127.0.0.1:${stub.port}`,
+        protectedPrefixes: family,
+        ...overrides,
+      });
+      writeSite(plan.siteRoot);
+      writeNginxConf(dir, addUsersXmlLocation(generateNginxConfig(plan)));
+      return { httpsPort, httpPort, nginx: await startNginx(dir, httpsPort) };
+    });
+    return {
+      httpsPort,
+      httpPort,
+      stub,
+      stop: async () => {
+        await nginx.stop();
+        await closeStub();
+      },
+    };
   } catch (error) {
     await closeStub(); // a listening stub would keep the test process alive
     throw error;
   }
-  return {
-    httpsPort,
-    httpPort,
-    stub,
-    stop: async () => {
-      await nginx.stop();
-      await closeStub();
-    },
-  };
 }
 
 const authCalls = (seen: Seen[]) => seen.filter((s) => s.url.startsWith('/oauth2/auth'));
@@ -369,11 +370,13 @@ describe('nginx running the generated configuration in front of the real latchke
       if (Date.now() > deadline || proxy.exitCode !== null) throw new Error('latchkey proxy did not start');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    httpsPort = await freePort();
-    const { dir, plan } = testPlan('real-proxy', { listenAddress: '127.0.0.1', httpsPort, httpPort: await freePort(), proxyUpstream: `127.0.0.1:${proxyPort}` });
-    writeSite(plan.siteRoot);
-    writeNginxConf(dir, generateNginxConfig(plan));
-    nginx = await startNginx(dir, httpsPort);
+    ({ httpsPort, nginx } = await onFreshPorts(3, async () => {
+      const httpsPort = await freePort();
+      const { dir, plan } = testPlan('real-proxy', { listenAddress: '127.0.0.1', httpsPort, httpPort: await freePort(), proxyUpstream: `127.0.0.1:${proxyPort}` });
+      writeSite(plan.siteRoot);
+      writeNginxConf(dir, generateNginxConfig(plan));
+      return { httpsPort, nginx: await startNginx(dir, httpsPort) };
+    }));
   });
   after(async () => {
     await nginx?.stop();
