@@ -12,7 +12,7 @@ import { launchBrowser, openPasskeyTab, type PasskeyTab } from '../helpers/brows
 import { startCaddy, type RunningCaddy } from '../helpers/caddy.ts';
 import { addPasskeyFromInvitation, recordNavigations, visitSigningInIfAsked } from '../helpers/edge-browser-flow.ts';
 import { edgeFetch } from '../helpers/edge-fetch.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort, onFreshPorts } from '../helpers/free-port.ts';
 import { ID_HOST, ID_URL, SITE_HOST, SITE_URL, startGuideStack, type GuideStack } from '../helpers/guide-stack.ts';
 import { mapHostsArgs } from '../helpers/local-ca.ts';
 
@@ -69,13 +69,16 @@ describe('Caddy forward_auth in front of latchkey id and latchkey proxy', () => 
 
   before(async () => {
     stack = await startGuideStack();
-    port = await freePort();
     const dir = join(stack.dir, 'caddy');
     mkdirSync(dir);
-    caddy = await startCaddy(dir, caddyfile({
-      port, httpPort: await freePort(), certFile: stack.ca.certFile, keyFile: stack.ca.keyFile,
-      idPort: stack.id.port, proxyPort: stack.proxyPort, siteRoot: stack.siteRoot,
-    }), port);
+    ({ port, caddy } = await onFreshPorts(3, async () => {
+      const port = await freePort();
+      const text = caddyfile({
+        port, httpPort: await freePort(), certFile: stack.ca.certFile, keyFile: stack.ca.keyFile,
+        idPort: stack.id.port, proxyPort: stack.proxyPort, siteRoot: stack.siteRoot,
+      });
+      return { port, caddy: await startCaddy(dir, text, port) };
+    }));
     browser = await launchBrowser({ env: { ...process.env, HOME: stack.ca.browserHome } as Record<string, string>, args: mapHostsArgs([ID_HOST, SITE_HOST], port) });
   });
   after(async () => {

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateCaddyfile } from '../../src/deploy/caddyfile.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
 import { startCaddy, type RunningCaddy } from '../helpers/caddy.ts';
-import { freePort } from '../helpers/deploy-tools.ts';
+import { freePort, onFreshPorts } from '../helpers/deploy-tools.ts';
 import { edgeFetch } from '../helpers/edge-fetch.ts';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.ts';
 
@@ -70,15 +70,16 @@ describe('the generated Caddyfile with real Caddy', () => {
     writeFileSync(join(root, 'private', 'index.html'), 'private page');
     writeFileSync(join(root, 'private', 'family', 'index.html'), 'family page');
     stub = await startStubProxy();
-    port = await freePort();
-    httpPort = await freePort();
-    const plan = makePlan({
-      siteHost: SITE, idHost: 'id.example', siteRoot: root, httpsPort: port, httpPort,
-      tls: { certificate: ca.certFile, key: ca.keyFile }, proxyUpstream: `127.0.0.1:${stub.port}`, idUpstream: `127.0.0.1:${stub.port}`,
-      protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }],
-      listenAddress: '127.0.0.1',
-    });
-    caddy = await startCaddy(dir, generateCaddyfile(plan), port);
+    ({ port, httpPort, caddy } = await onFreshPorts(3, async () => {
+      const [port, httpPort] = [await freePort(), await freePort()];
+      const plan = makePlan({
+        siteHost: SITE, idHost: 'id.example', siteRoot: root, httpsPort: port, httpPort,
+        tls: { certificate: ca.certFile, key: ca.keyFile }, proxyUpstream: `127.0.0.1:${stub.port}`, idUpstream: `127.0.0.1:${stub.port}`,
+        protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }],
+        listenAddress: '127.0.0.1',
+      });
+      return { port, httpPort, caddy: await startCaddy(dir, generateCaddyfile(plan), port) };
+    }));
   });
   after(async () => {
     await caddy?.stop();

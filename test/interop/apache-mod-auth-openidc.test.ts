@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apacheRedirectUri, startApache, type Apache } from '../helpers/apache.ts';
 import { BrowserJar } from '../helpers/browser-jar.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort, onFreshPorts } from '../helpers/free-port.ts';
 import { authorizeInBrowser } from '../helpers/oidc-flow.ts';
 import { startOidcTestServer, type OidcTestServer } from '../helpers/oidc-test-server.ts';
 
@@ -22,9 +22,12 @@ describe('Apache mod_auth_openidc with latchkey id as its provider', () => {
     server = await startOidcTestServer();
     alice = await server.createUser({ username: 'alice', groups: ['friends'] });
     mallory = await server.createUser({ username: 'mallory', groups: ['strangers'] });
-    const port = await freePort();
-    const { clientId, secret } = await server.createClient({ id: 'apache', name: 'Apache', redirectUris: [apacheRedirectUri(port)], allowedGroups: ['friends'] });
-    apache = await startApache({ port, issuer: server.issuer, clientId, secret: secret!, privateFiles: { 'secret.html': `<p>${SECRET_TEXT}</p>` } });
+    // the client's redirect URI names Apache's port, so a port taken meanwhile means a new client
+    apache = await onFreshPorts(3, async (attempt) => {
+      const port = await freePort();
+      const { clientId, secret } = await server.createClient({ id: `apache-${attempt}`, name: 'Apache', redirectUris: [apacheRedirectUri(port)], allowedGroups: ['friends'] });
+      return startApache({ port, issuer: server.issuer, clientId, secret: secret!, privateFiles: { 'secret.html': `<p>${SECRET_TEXT}</p>` } });
+    });
     apacheUrl = apache.url;
   });
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apacheRedirectUri, startApache, type Apache } from '../helpers/apache.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort, onFreshPorts } from '../helpers/free-port.ts';
 import { authorizeWithPasskey, enrollUser, type IdBrowser } from '../helpers/id-passkey-flow.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
@@ -19,9 +19,12 @@ describe('Apache mod_auth_openidc with the real latchkey id and a passkey', () =
     id = await startIdServer();
     ({ browser: alice } = await enrollUser(id, { username: 'alice', groups: ['friends'] }));
     ({ browser: mallory } = await enrollUser(id, { username: 'mallory', groups: ['strangers'] }));
-    const port = await freePort();
-    const { client, secret } = await id.services.clients.create({ name: 'Apache', redirectUris: [apacheRedirectUri(port)], allowedGroups: ['friends'] });
-    apache = await startApache({ port, issuer: id.origin, clientId: client.id, secret: secret!, privateFiles: { 'secret.html': `<p>${SECRET_TEXT}</p>` } });
+    // the client's redirect URI names Apache's port, so a port taken meanwhile means a new client
+    apache = await onFreshPorts(3, async () => {
+      const port = await freePort();
+      const { client, secret } = await id.services.clients.create({ name: 'Apache', redirectUris: [apacheRedirectUri(port)], allowedGroups: ['friends'] });
+      return startApache({ port, issuer: id.origin, clientId: client.id, secret: secret!, privateFiles: { 'secret.html': `<p>${SECRET_TEXT}</p>` } });
+    });
   });
   after(async () => {
     await apache?.close();
