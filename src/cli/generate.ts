@@ -92,6 +92,7 @@ const PROBES: Record<string, [string, string]> = {
   '--serve-upstream': ['127.0.0.1:1005', '127.0.0.1:1006'],
   '--proxy-socket': ['/run/probe-a.sock', '/run/probe-b.sock'],
   '--access-log': ['/var/log/probe-a.log', '/var/log/probe-b.log'],
+  '--default-access-log': ['/var/log/probe-c.log', '/var/log/probe-d.log'],
   '--listen-address': ['127.0.0.2', '127.0.0.3'],
   '--https-port': ['10443', '11443'],
   '--http-port': ['10080', '11080'],

@@ -5,6 +5,9 @@ import {
   hstsLine,
   indent,
   largeCookieBuffers,
+  REDACTED_REFERER_VARIABLE,
+  REDACTED_REQUEST_VARIABLE,
+  redactedRequestLog,
   redirectToHttpsServer,
   signInReturnHeader,
   staticSiteRoot,
@@ -27,13 +30,16 @@ const refusedLocation = (index: number) => `/_latchkey/refused/${index}`;
 export { authCacheHttpLines, authCacheLines, luaAccessLines } from './nginx-auth-cache.ts';
 
 function httpLevel(plan: DeploymentPlan): string[] {
-  const lines = [...upstreamBlock('latchkey_id', plan.idUpstream), '', ...upstreamBlock('latchkey_proxy', plan.proxySocket ? `unix:${plan.proxySocket}` : plan.proxyUpstream)];
+  const lines = [
+    ...upstreamBlock('latchkey_id', plan.idUpstream), '', ...upstreamBlock('latchkey_proxy', plan.proxySocket ? `unix:${plan.proxySocket}` : plan.proxyUpstream),
+    '', ...redactedRequestLog(),
+  ];
   if (plan.accessLogPath)
     lines.push(
       '',
       '# Static files have no backend to hand the identity to, so the access log is where the',
-      '# X-Auth-Request-User the proxy answered with is useful ("who read what").',
-      `log_format latchkey '$remote_addr - $latchkey_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';`,
+      '# X-Auth-Request-User the proxy answered with is useful ("who read what"). Secrets hidden as above.',
+      `log_format latchkey '$remote_addr - $latchkey_user [$time_local] "${REDACTED_REQUEST_VARIABLE}" $status $body_bytes_sent "${REDACTED_REFERER_VARIABLE}" "$http_user_agent"';`,
     );
   lines.push(...authCacheHttpLines(plan));
   return lines;

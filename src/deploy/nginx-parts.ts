@@ -15,7 +15,64 @@ export function indent(lines: string[], depth: number): string[] {
   return lines.map((line) => (line ? pad + line : line));
 }
 
-/** `listen` plus TLS lines of an HTTPS server block. */
+/**
+ * Secrets that travel in URLs, and so in the request line nginx logs as "$request": latchkey id's
+ * one-time sign-in links (/lc/TOKEN, Pocket ID's shape), the first admin's setup link
+ * (/setup?token=…), the authorization code the proxy receives on /oauth2/callback?code=…, and an
+ * ID token a relying party sends as id_token_hint. A link works for whoever has it until it is
+ * used or expires, and opening one does not use it (mail scanners open links), so anyone who can
+ * read an access log (log shippers, backups, a shared host's admins) could sign in with an unused link.
+ * $latchkey_request is $request with those parts replaced; everything else stays as it was.
+ */
+export const REDACTED_REQUEST_VARIABLE = '$latchkey_request';
+/** The same for the Referer header, which names the page a request came from: the link itself. */
+export const REDACTED_REFERER_VARIABLE = '$latchkey_referer';
+export const REDACTED_MARK = '[redacted]';
+/** nginx's predefined "combined" format, with $latchkey_request and $latchkey_referer in place of $request and $http_referer. */
+export const REDACTED_LOG_FORMAT = 'latchkey_combined';
+
+/** The http-level lines every generated nginx file has: the map and the format that use it. */
+export function redactedRequestLog(): string[] {
+  const value = `"$\{latchkey_before}${REDACTED_MARK}$\{latchkey_after}"`;
+  // A secret parameter anywhere in a query: the whole query goes, so a repeated one goes too.
+  const secretQuery = '(?:[^\\s#]*&)?(?:token|code|id_token_hint)=';
+  return [
+    '# Access logs without the secrets some URLs carry. A one-time sign-in link (/lc/TOKEN) or the',
+    '# setup link (/setup?token=...) works for whoever reads it in a log until it is used or',
+    '# expires (opening it does not use it); an authorization code (?code=...) and an ID token',
+    '# (?id_token_hint=..., which names its user) are credentials too. $latchkey_request is',
+    `# $request with them replaced: "GET /lc/${REDACTED_MARK} HTTP/2.0", "GET /setup?${REDACTED_MARK} HTTP/2.0"`,
+    '# (the whole query goes). $latchkey_referer does the same to the Referer, which carries the',
+    '# link to every request its page makes (its stylesheet, its form). Every server block below',
+    '# logs through them: without its own access_log a server block would use the http level\'s,',
+    '# on Debian "combined", which writes "$request" and "$http_referer" as they came.',
+    `map $request ${REDACTED_REQUEST_VARIABLE} {`,
+    '    default $request;',
+    // nginx logs a missing value as "-"; the map's empty one it would log as ""
+    '    "" "-";',
+    // the token and anything after it; a path that merely contains /lc/ loses its tail too
+    `    "~*^(?<latchkey_before>\\S+ [^?\\s]*?/lc/)\\S*(?<latchkey_after>.*)$" ${value};`,
+    `    "~*^(?<latchkey_before>\\S+ [^?\\s]*\\?)${secretQuery}\\S*(?<latchkey_after>.*)$" ${value};`,
+    '}',
+    `map $http_referer ${REDACTED_REFERER_VARIABLE} {`,
+    '    default $http_referer;',
+    '    "" "-";',
+    `    "~*^(?<latchkey_before>[^?#]*?/lc/)[^#]*(?<latchkey_after>.*)$" ${value};`,
+    `    "~*^(?<latchkey_before>[^?#]*\\?)${secretQuery}[^#]*(?<latchkey_after>.*)$" ${value};`,
+    '}',
+    `log_format ${REDACTED_LOG_FORMAT} '$remote_addr - $remote_user [$time_local] "${REDACTED_REQUEST_VARIABLE}" $status $body_bytes_sent "${REDACTED_REFERER_VARIABLE}" "$http_user_agent"';`,
+  ];
+}
+
+/**
+ * The access_log line of every generated server block. Without one a server block inherits the
+ * http level's, which on Debian is /var/log/nginx/access.log in the "combined" format: "$request"
+ * with every token in it.
+ */
+export const serverAccessLog = (plan: DeploymentPlan): string =>
+  plan.defaultAccessLogPath ? `access_log ${plan.defaultAccessLogPath} ${REDACTED_LOG_FORMAT};` : 'access_log off;';
+
+/** `listen` plus TLS lines of an HTTPS server block, and its access log. */
 export function tlsServerHead(plan: DeploymentPlan, serverNames: string[]): string[] {
   return [
     // `listen … ssl http2` is the spelling nginx 1.22 (Debian 12) understands; nginx 1.25.1+
@@ -27,6 +84,7 @@ export function tlsServerHead(plan: DeploymentPlan, serverNames: string[]): stri
     `ssl_certificate_key ${plan.tls.key};`,
     '',
     hstsLine,
+    serverAccessLog(plan),
   ];
 }
 
@@ -106,7 +164,8 @@ export function redirectToHttpsServer(plan: DeploymentPlan, serverNames: string[
   return [
     '# Plain HTTP only redirects: passkeys and the Secure session cookie need HTTPS.',
     'server {',
-    ...indent([`listen ${listenOn(plan, plan.httpPort)};`, `server_name ${serverNames.join(' ')};`, `return 301 ${target};`], 1),
+    // the redirect keeps the whole address, so a link opened over http reaches this log too
+    ...indent([`listen ${listenOn(plan, plan.httpPort)};`, `server_name ${serverNames.join(' ')};`, serverAccessLog(plan), `return 301 ${target};`], 1),
     '}',
   ];
 }

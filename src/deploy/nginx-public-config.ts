@@ -1,4 +1,4 @@
-import { header, redirectToHttpsServer, serverBlock, staticSiteRoot, tlsServerHead } from './nginx-parts.ts';
+import { header, redactedRequestLog, redirectToHttpsServer, serverBlock, staticSiteRoot, tlsServerHead } from './nginx-parts.ts';
 import type { DeploymentPlan } from './plan.ts';
 
 // The guide's "Rollback Procedure" as a file instead of commenting out auth_request lines by hand:
@@ -20,6 +20,9 @@ export function generateNginxPublicConfig(plan: DeploymentPlan): string {
     ...header('latchkey ROLLBACK: the site with NO authentication; every page, private ones included, is public', plan),
     '# Use it only while latchkey is stopped; put the normal configuration back with',
     '# `latchkey generate nginx` (without --public), then: nginx -t && systemctl reload nginx',
+    '',
+    // no id host and no /oauth2/ here, but a link or callback opened during the rollback still arrives
+    ...redactedRequestLog(),
     '',
     ...redirectToHttpsServer(plan, [plan.siteHost]),
     '',

@@ -1,4 +1,4 @@
-import { forwardedHeaders, header, indent, pageBuffers, redirectToHttpsServer, serverBlock, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
+import { forwardedHeaders, header, indent, pageBuffers, redactedRequestLog, redirectToHttpsServer, serverBlock, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
 import type { DeploymentPlan } from './plan.ts';
 
 // nginx only terminates TLS in front of one `latchkey serve` process, which serves the site,
@@ -17,6 +17,8 @@ export function generateNginxSingleConfig(plan: DeploymentPlan): string {
   return [
     ...header('latchkey: nginx terminates TLS in front of one `latchkey serve` process', plan),
     ...upstreamBlock('latchkey_serve', plan.serveUpstream),
+    '',
+    ...redactedRequestLog(),
     '',
     ...redirectToHttpsServer(plan, [plan.siteHost, plan.idHost]),
     '',

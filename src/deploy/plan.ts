@@ -37,8 +37,13 @@ export interface DeploymentPlan {
   authCachePath: string;
   /** What keeps that cache: stock nginx's proxy_cache, or a Lua shared dict (libnginx-mod-http-lua). */
   authCacheEngine: AuthCacheEngine;
-  /** nginx access log carrying the signed-in user of protected requests; null = nginx's default log. */
+  /** nginx access log carrying the signed-in user of protected requests; null = the server's log below. */
   accessLogPath: string | null;
+  /**
+   * nginx: the access log of every other request of the generated server blocks (nginx's default
+   * file), written through a format that hides the secrets some URLs carry; null = `access_log off`.
+   */
+  defaultAccessLogPath: string | null;
   /** Address the edge binds; null = every address (production). Tests use 127.0.0.1. */
   listenAddress: string | null;
   httpsPort: number;
@@ -71,6 +76,7 @@ export const DEFAULT_PLAN: Readonly<DeploymentPlan> = Object.freeze({
   authCachePath: '/var/cache/nginx/latchkey-auth',
   authCacheEngine: 'proxy_cache',
   accessLogPath: '/var/log/nginx/latchkey-access.log',
+  defaultAccessLogPath: '/var/log/nginx/access.log',
   listenAddress: null,
   httpsPort: 443,
   httpPort: 80,
@@ -133,7 +139,8 @@ export const PLAN_FLAGS: Record<string, FlagSpec> = {
   '--proxy-upstream': { takesValue: true, help: `host:port of latchkey proxy (${DEFAULT_PLAN.proxyUpstream})` },
   '--serve-upstream': { takesValue: true, help: `host:port of latchkey serve (${DEFAULT_PLAN.serveUpstream})` },
   '--proxy-socket': { takesValue: true, help: 'reach latchkey proxy over this unix socket instead, e.g. /run/latchkey/proxy.sock (faster)' },
-  '--access-log': { takesValue: true, help: `nginx access log with the signed-in user, or "off" (${DEFAULT_PLAN.accessLogPath})` },
+  '--access-log': { takesValue: true, help: `nginx access log of protected prefixes, with the signed-in user, or "off" (${DEFAULT_PLAN.accessLogPath})` },
+  '--default-access-log': { takesValue: true, help: `nginx access log of every other request, link tokens and codes hidden, or "off" (${DEFAULT_PLAN.defaultAccessLogPath})` },
   '--listen-address': { takesValue: true, help: 'address nginx binds (all addresses)' },
   '--https-port': { takesValue: true, help: `HTTPS port (${DEFAULT_PLAN.httpsPort})` },
   '--http-port': { takesValue: true, help: `HTTP port that redirects to HTTPS (${DEFAULT_PLAN.httpPort})` },
@@ -216,6 +223,9 @@ export function planFromArgs(argv: string[]): DeploymentPlan {
   const accessLog = last('--access-log');
   if (accessLog === 'off') overrides.accessLogPath = null;
   else check('--access-log', SAFE_PATH, 'an absolute path or "off"', (v) => (overrides.accessLogPath = v));
+  const defaultAccessLog = last('--default-access-log');
+  if (defaultAccessLog === 'off') overrides.defaultAccessLogPath = null;
+  else check('--default-access-log', SAFE_PATH, 'an absolute path or "off"', (v) => (overrides.defaultAccessLogPath = v));
 
   const cert = last('--tls-cert');
   const key = last('--tls-key');

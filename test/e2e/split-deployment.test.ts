@@ -48,7 +48,7 @@ function generateArgs(t: { dir: string; ca: LocalCa; siteRoot: string; idPort: n
     '--site-host', SITE_HOST, '--id-host', ID_HOST, ...(protect ? ['--protect', '/private/', '--protect', '/private/family/=family'] : []),
     '--site-root', t.siteRoot, '--tls-cert', t.ca.certFile, '--tls-key', t.ca.keyFile,
     '--id-upstream', `127.0.0.1:${t.idPort}`, '--proxy-upstream', `127.0.0.1:${t.proxyPort}`,
-    '--access-log', join(t.dir, 'latchkey-access.log'), '--listen-address', '127.0.0.1',
+    '--access-log', join(t.dir, 'latchkey-access.log'), '--default-access-log', join(t.dir, 'access.log'), '--listen-address', '127.0.0.1',
   ];
 }
 

@@ -101,7 +101,7 @@ async function startDeploymentOnPorts(options: DeploymentOptions): Promise<Deplo
     await proxy.runtime.oidc.discover();
 
     const plan = makePlan({
-      tls, siteRoot: join(dir, 'site'), authCachePath: join(dir, 'auth-cache'), accessLogPath: join(dir, 'latchkey-access.log'),
+      tls, siteRoot: join(dir, 'site'), authCachePath: join(dir, 'auth-cache'), accessLogPath: join(dir, 'latchkey-access.log'), defaultAccessLogPath: join(dir, 'access.log'),
       listenAddress: '127.0.0.1', httpsPort, httpPort, proxyUpstream: `127.0.0.1:${proxyPort}`, idUpstream: `127.0.0.1:${id.port}`,
     });
     for (const [name, text] of Object.entries({ 'index.html': 'public home', 'private/index.html': 'private home', 'private/page.html': 'private page', '404.html': 'not found' })) {

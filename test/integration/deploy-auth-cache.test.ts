@@ -78,7 +78,7 @@ async function startEdge(name: string, engine: AuthCacheEngine, ttl: number, rel
   return onFreshPorts(3, async () => {
     const port = await freePort();
     const plan: DeploymentPlan = makePlan({
-      tls, siteRoot: join(dir, 'site'), authCachePath: join(dir, 'auth-cache'), accessLogPath: join(dir, 'latchkey-access.log'),
+      tls, siteRoot: join(dir, 'site'), authCachePath: join(dir, 'auth-cache'), accessLogPath: join(dir, 'latchkey-access.log'), defaultAccessLogPath: join(dir, 'access.log'),
       listenAddress: '127.0.0.1', httpsPort: port, httpPort: await freePort(), proxyUpstream: `127.0.0.1:${relayPort}`, idUpstream: `127.0.0.1:${relayPort}`,
       protectedPrefixes: RULES, authCacheSeconds: ttl, authCacheEngine: engine,
     });

@@ -33,7 +33,7 @@ const folder = (name: string) => {
 describe('files generated with --proxy-socket pass their tools\' checks', () => {
   it('nginx -t accepts the configuration', () => {
     const dir = folder('nginx-t');
-    writeNginxConf(dir, generateNginxConfig(makePlan({ tls, siteRoot: join(dir, 'site'), accessLogPath: join(dir, 'access.log'), proxySocket: '/run/latchkey/proxy.sock' })));
+    writeNginxConf(dir, generateNginxConfig(makePlan({ tls, siteRoot: join(dir, 'site'), accessLogPath: join(dir, 'access.log'), defaultAccessLogPath: join(dir, 'access.log'), proxySocket: '/run/latchkey/proxy.sock' })));
     const result = nginxTest(dir);
     assert.equal(result.status, 0, result.output);
     assert.doesNotMatch(result.output, /\[warn\]/);
@@ -86,7 +86,7 @@ describe('nginx running the generated configuration, asking the real latchkey pr
     await proxy.listeningOn;
     ({ httpsPort, nginx } = await onFreshPorts(3, async () => {
       const httpsPort = await freePort();
-      const plan = makePlan({ tls, siteRoot: join(dir, 'site'), accessLogPath: accessLog, listenAddress: '127.0.0.1', httpsPort, httpPort: await freePort(), proxySocket: socket });
+      const plan = makePlan({ tls, siteRoot: join(dir, 'site'), accessLogPath: accessLog, defaultAccessLogPath: join(dir, 'access.log'), listenAddress: '127.0.0.1', httpsPort, httpPort: await freePort(), proxySocket: socket });
       for (const [name, text] of Object.entries({ 'index.html': 'public home', '404.html': 'not found', 'private/page.html': 'private page' })) {
         mkdirSync(join(plan.siteRoot, name, '..'), { recursive: true });
         writeFileSync(join(plan.siteRoot, name), text);

@@ -34,6 +34,7 @@ function testPlan(name: string, overrides: Partial<DeploymentPlan> = {}): { dir:
     siteRoot: join(dir, 'site'),
     authCachePath: join(dir, 'auth-cache'),
     accessLogPath: join(dir, 'latchkey-access.log'),
+    defaultAccessLogPath: join(dir, 'access.log'),
     ...overrides,
   });
   return { dir, plan };
@@ -45,7 +46,7 @@ describe('every generated nginx configuration passes nginx -t', () => {
   const variants: Record<string, [(plan: DeploymentPlan) => string, Partial<DeploymentPlan>]> = {
     'the default (auth for /private/)': [generateNginxConfig, {}],
     'nested prefixes with groups and the auth cache': [generateNginxConfig, { protectedPrefixes: family, authCacheSeconds: 30 }],
-    'a renamed cookie, no access log, loopback ports': [generateNginxConfig, { cookieName: 'session', accessLogPath: null, authCacheSeconds: 5, listenAddress: '127.0.0.1', httpsPort: 8443, httpPort: 8080 }],
+    'a renamed cookie, no access logs, loopback ports': [generateNginxConfig, { cookieName: 'session', accessLogPath: null, defaultAccessLogPath: null, authCacheSeconds: 5, listenAddress: '127.0.0.1', httpsPort: 8443, httpPort: 8080 }],
     'nested prefixes with groups and the Lua auth cache': [generateNginxConfig, { protectedPrefixes: family, authCacheSeconds: 30, authCacheEngine: 'lua' }],
     'the Lua auth cache without an access log': [generateNginxConfig, { accessLogPath: null, authCacheSeconds: 1, authCacheEngine: 'lua' }],
     'the rollback (--public)': [generateNginxPublicConfig, {}],

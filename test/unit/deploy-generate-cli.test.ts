@@ -72,6 +72,7 @@ describe('latchkey generate', () => {
       [['caddy', '--auth-cache', '30s'], ['--auth-cache']],
       [['nginx', '--image', 'latchkey:1', '--cookie-name', 'session'], ['--image', '--cookie-name']],
       [['nginx', '--public', '--access-log', 'off'], ['--access-log']],
+      [['caddy', '--default-access-log', '/srv/logs/edge.log'], ['--default-access-log']],
       [['systemd', '--site-root', '/srv/site'], ['--site-root']],
     ] as const) {
       await assert.rejects(output([...argv]), (error: unknown) => {
@@ -81,7 +82,7 @@ describe('latchkey generate', () => {
         return true;
       });
     }
-    for (const argv of [['nginx', '--auth-cache', '30s', '--auth-cache-engine', 'lua'], ['compose', '--image', 'latchkey:1', '--cookie-name', 'session'], ['nginx', '--access-log', 'off'], ['systemd', '--single', '--site-root', '/srv/site']])
+    for (const argv of [['nginx', '--auth-cache', '30s', '--auth-cache-engine', 'lua'], ['compose', '--image', 'latchkey:1', '--cookie-name', 'session'], ['nginx', '--access-log', 'off'], ['nginx', '--public', '--default-access-log', 'off'], ['nginx', '--single', '--default-access-log', '/srv/logs/edge.log'], ['systemd', '--single', '--site-root', '/srv/site']])
       assert.equal((await output(argv)).code, 0, argv.join(' '));
   });
 

@@ -128,7 +128,7 @@ describe('generateNginxConfig', () => {
   });
 
   it('redirects plain HTTP for both hosts to HTTPS', () => {
-    assert.match(config, /listen 80;\n\s+server_name agents\.example\.com id\.example\.com;\n\s+return 301 https:\/\/\$host\$request_uri;/);
+    assert.match(config, /listen 80;\n\s+server_name agents\.example\.com id\.example\.com;\n\s+access_log [^\n]+;\n\s+return 301 https:\/\/\$host\$request_uri;/);
   });
 
   it('proxies the id host to latchkey id', () => {
@@ -237,5 +237,115 @@ describe('generateNginxConfig with --proxy-socket', () => {
       if (!body.some((l) => l.startsWith('proxy_pass '))) continue;
       assert.ok(body.includes('proxy_http_version 1.1;') && body.includes('proxy_set_header Connection "";'), head);
     }
+  });
+});
+
+/** Every `server { … }` block of a generated file (its locations hold no nested blocks), comments removed. */
+function servers(text: string): string[][] {
+  const lines = text.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+  const found: string[][] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] !== 'server {') continue;
+    const body: string[] = [];
+    for (let depth = 1; depth > 0; ) {
+      const line = lines[++i];
+      depth += (line.endsWith('{') ? 1 : 0) - (line === '}' ? 1 : 0);
+      if (depth > 0) body.push(line);
+    }
+    found.push(body);
+  }
+  return found;
+}
+
+/** What nginx's map does with one value: the first regex that matches, its value with the captures put in. */
+function applyMap(text: string, variable: string, input: string): string {
+  const block = new RegExp(`^map \\S+ \\${variable} \\{\\n([\\s\\S]*?)\\n\\}`, 'm').exec(text)![1].split('\n').map((l) => l.trim());
+  if (input === '') return /^"" "(.*)";$/.exec(block.find((l) => l.startsWith('""'))!)![1];
+  for (const line of block) {
+    const entry = /^"~\*(.*)" "(.*)";$/.exec(line);
+    if (!entry) continue;
+    // nginx's PCRE and JavaScript agree on everything these patterns use
+    const match = new RegExp(entry[1], 'i').exec(input);
+    if (match) return entry[2].replace(/\$\{(\w+)\}/g, (_, name: string) => match.groups?.[name] ?? '');
+  }
+  return input;
+}
+
+describe('access logs of the generated nginx files', () => {
+  const token = 'k3Jq9_Zx-1vT8sYb4nLp2mWc7dRf6hGe0aUiOoPlKjH';
+  const variants = {
+    split: generateNginxConfig(makePlan({ protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }] })),
+    'split, Lua auth cache': generateNginxConfig(makePlan({ authCacheSeconds: 30, authCacheEngine: 'lua' })),
+    'split, no protected-prefix log': generateNginxConfig(makePlan({ accessLogPath: null })),
+    single: generateNginxSingleConfig(makePlan({ single: true })),
+    public: generateNginxPublicConfig(makePlan({ public: true })),
+  };
+
+  it('logs every server block, the redirecting ones too, through the redacting format to nginx\'s default file', () => {
+    for (const [name, text] of Object.entries(variants)) {
+      const blocks = servers(text);
+      assert.ok(blocks.length >= 2, name);
+      for (const block of blocks) assert.ok(block.includes('access_log /var/log/nginx/access.log latchkey_combined;'), `${name}: ${block.join(' ')}`);
+    }
+  });
+
+  it('writes no log format with the raw request line or Referer, which carry the tokens', () => {
+    for (const [name, text] of Object.entries(variants)) {
+      const formats = text.split('\n').filter((l) => l.startsWith('log_format '));
+      assert.ok(formats.length >= 1, name);
+      for (const format of formats) {
+        assert.match(format, /"\$latchkey_request" \$status \$body_bytes_sent "\$latchkey_referer"/, `${name}: ${format}`);
+        assert.doesNotMatch(format, /\$request\b|\$request_uri|\$http_referer|\$uri\b|\$args|\$query_string/, `${name}: ${format}`);
+      }
+    }
+    // the "who read what" log keeps its user, and "combined"'s shape
+    assert.match(variants.split, /^log_format latchkey '\$remote_addr - \$latchkey_user \[\$time_local\] "\$latchkey_request" \$status \$body_bytes_sent "\$latchkey_referer" "\$http_user_agent"';$/m);
+    assert.match(variants.split, /^log_format latchkey_combined '\$remote_addr - \$remote_user \[\$time_local\] "\$latchkey_request" \$status \$body_bytes_sent "\$latchkey_referer" "\$http_user_agent"';$/m);
+  });
+
+  it('names another file, or none, when asked', () => {
+    const elsewhere = generateNginxSingleConfig(makePlan({ single: true, defaultAccessLogPath: '/srv/logs/edge.log' }));
+    for (const block of servers(elsewhere)) assert.ok(block.includes('access_log /srv/logs/edge.log latchkey_combined;'));
+    const off = generateNginxConfig(makePlan({ defaultAccessLogPath: null }));
+    for (const block of servers(off)) assert.ok(block.includes('access_log off;'), block.join(' '));
+    // the protected prefixes keep their own log
+    assert.ok(blocks.get('^~ /private/')!.includes('access_log /var/log/nginx/latchkey-access.log latchkey buffer=64k flush=1s;'));
+  });
+
+  it('replaces one-time link tokens, setup tokens, codes and ID tokens in the request line, and keeps the rest', () => {
+    const cases: [string, string][] = [
+      [`GET /lc/${token} HTTP/2.0`, 'GET /lc/[redacted] HTTP/2.0'],
+      [`GET /lc/${token}?utm_source=mail HTTP/1.1`, 'GET /lc/[redacted] HTTP/1.1'],
+      [`HEAD //lc/${token} HTTP/1.1`, 'HEAD //lc/[redacted] HTTP/1.1'],
+      [`GET https://id.example.com/lc/${token} HTTP/1.1`, 'GET https://id.example.com/lc/[redacted] HTTP/1.1'],
+      [`GET /LC/${token} HTTP/1.1`, 'GET /LC/[redacted] HTTP/1.1'],
+      [`GET /setup?token=${token} HTTP/2.0`, 'GET /setup?[redacted] HTTP/2.0'],
+      [`GET /setup?lang=en&token=${token}&token=${token} HTTP/1.1`, 'GET /setup?[redacted] HTTP/1.1'],
+      [`GET /oauth2/callback?code=${token}&state=abc&iss=https%3A%2F%2Fid.example.com HTTP/2.0`, 'GET /oauth2/callback?[redacted] HTTP/2.0'],
+      [`GET /oauth2/callback?state=abc&code=${token} HTTP/2.0`, 'GET /oauth2/callback?[redacted] HTTP/2.0'],
+      [`GET /api/oidc/end-session?client_id=app&id_token_hint=eyJhbGciOiJFUzI1NiJ9.${token}.sig HTTP/2.0`, 'GET /api/oidc/end-session?[redacted] HTTP/2.0'],
+      [`GET /authorize?client_id=app&prompt=none&id_token_hint=eyJ.${token}.sig HTTP/2.0`, 'GET /authorize?[redacted] HTTP/2.0'],
+      // nothing secret: as it came
+      ['GET /private/page.html?a=1&b=2 HTTP/2.0', 'GET /private/page.html?a=1&b=2 HTTP/2.0'],
+      ['GET /login?next=%2Finteraction%2Fabc HTTP/2.0', 'GET /login?next=%2Finteraction%2Fabc HTTP/2.0'],
+      ['GET /search?barcode=123&mytoken=1 HTTP/1.1', 'GET /search?barcode=123&mytoken=1 HTTP/1.1'],
+      ['GET /blog/token=1 HTTP/1.1', 'GET /blog/token=1 HTTP/1.1'],
+      ['POST /link HTTP/2.0', 'POST /link HTTP/2.0'],
+      ['', '-'],
+    ];
+    for (const [name, text] of Object.entries(variants))
+      for (const [request, logged] of cases) assert.equal(applyMap(text, '$latchkey_request', request), logged, `${name}: ${request}`);
+  });
+
+  it('replaces them in the Referer too, which names the link on every request its page makes', () => {
+    const cases: [string, string][] = [
+      [`https://id.example.com/lc/${token}`, 'https://id.example.com/lc/[redacted]'],
+      [`https://id.example.com/setup?token=${token}`, 'https://id.example.com/setup?[redacted]'],
+      [`https://agents.example.com/oauth2/callback?state=s&code=${token}`, 'https://agents.example.com/oauth2/callback?[redacted]'],
+      ['https://agents.example.com/private/?page=2', 'https://agents.example.com/private/?page=2'],
+      ['', '-'],
+    ];
+    for (const [name, text] of Object.entries(variants))
+      for (const [referer, logged] of cases) assert.equal(applyMap(text, '$latchkey_referer', referer), logged, `${name}: ${referer}`);
   });
 });

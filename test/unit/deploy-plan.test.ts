@@ -26,6 +26,13 @@ describe('planFromArgs', () => {
     assert.equal(plan.tls.certificate, '/etc/letsencrypt/live/agents.example.com/fullchain.pem');
   });
 
+  it('logs to nginx\'s default file unless --default-access-log names another or says off', () => {
+    assert.equal(planFromArgs([]).defaultAccessLogPath, '/var/log/nginx/access.log');
+    assert.equal(planFromArgs(['--default-access-log', '/srv/logs/edge.log']).defaultAccessLogPath, '/srv/logs/edge.log');
+    assert.equal(planFromArgs(['--default-access-log=off']).defaultAccessLogPath, null);
+    assert.match(problemsOf(['--default-access-log', 'logs/access.log;']).join(), /--default-access-log: "logs\/access\.log;" is not an absolute path or "off"/);
+  });
+
   it('derives the certificate paths from the site host', () => {
     assert.equal(planFromArgs(['--site-host', 'blog.example.org']).tls.key, '/etc/letsencrypt/live/blog.example.org/privkey.pem');
   });
