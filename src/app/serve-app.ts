@@ -12,6 +12,7 @@ import { createStaticSite, type StaticSite } from '../edge/static-site.ts';
 import { POCKET_ID_ROUTES } from '../oidc/paths.ts';
 import { createProxyServer, type ProxyServer } from '../proxy/server.ts';
 import { createIdApp, type IdApp } from './id-app.ts';
+import { type LogDestination, urlForLog } from './logger.ts';
 import { type HttpListener, startListener } from './http-listener.ts';
 import { ensureServeClient, SERVE_CLIENT_ID } from './serve-client.ts';
 import { serveContextFor } from './serve-context.ts';
@@ -30,10 +31,10 @@ export interface ServeApp {
 
 const BACKCHANNEL_LOGOUT_PATH = '/oauth2/backchannel-logout';
 
-export async function createServeApp(config: Readonly<ServeConfig>, options: { logger?: boolean } = {}): Promise<ServeApp> {
+export async function createServeApp(config: Readonly<ServeConfig>, options: { logger?: boolean; logDestination?: LogDestination } = {}): Promise<ServeApp> {
   const started: HttpListener[] = [];
   const stopAll = () => Promise.all(started.splice(0).reverse().map((l) => l.close()));
-  const id = await createIdApp(config.id, { logger: options.logger, serve: serveContextFor(config, SESSION_RECHECK_MINUTES) });
+  const id = await createIdApp(config.id, { logger: options.logger, logDestination: options.logDestination, serve: serveContextFor(config, SESSION_RECHECK_MINUTES) });
   let proxy: ProxyServer | null = null;
   let site: StaticSite | null = null;
   try {
@@ -89,7 +90,7 @@ export async function createServeApp(config: Readonly<ServeConfig>, options: { l
     site = createStaticSite({
       root: config.siteRoot,
       protectedPrefixes: config.protectedPrefixes,
-      onError: (error, req) => log.error({ err: error, url: req.url }, 'static file failed'),
+      onError: (error, req) => log.error({ err: error, url: urlForLog(req.url) }, 'static file failed'),
     });
     const endSession = new URL(POCKET_ID_ROUTES.end_session, config.idOrigin);
     endSession.search = new URLSearchParams({ client_id: SERVE_CLIENT_ID, post_logout_redirect_uri: `${config.siteOrigin}/` }).toString();

@@ -12,6 +12,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { urlForLog } from '../app/logger.ts';
 import { AppError, badRequest, forbidden, unauthorized } from '../core/errors.ts';
 import { isCountedOutage } from '../core/outage-log.ts';
 import { toAppError } from '../web/error-handler.ts';
@@ -75,7 +76,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     const { createFileUpstream } = await import('./file-upstream.ts');
     for (const upstream of files) {
       fileUpstreams.set(upstream, createFileUpstream(upstream.directory, upstream.path,
-        (error, req) => rt.logger.error({ err: error, url: req.url }, 'file upstream failed')));
+        (error, req) => rt.logger.error({ err: error, url: urlForLog(req.url) }, 'file upstream failed')));
     }
   };
 
@@ -127,7 +128,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     socket.on('error', () => socket.destroy());
     try {
       const upstream = webSocketUpstream(app, req);
-      if (!upstream) throw new Error(`${req.url} was accepted as an upgrade but has no http upstream`);
+      if (!upstream) throw new Error(`${urlForLog(req.url)} was accepted as an upgrade but has no http upstream`);
       // a WebSocket client does not follow redirects, so an unclean path is refused outright
       const target = upstreamPathOf(req.url ?? '/');
       if (target.kind !== 'checked') throw badPath(target);
@@ -140,7 +141,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
       upstream.upgrade(req, socket, head, { headers, setCookies, responseHeaders: result?.headers ?? {} });
     } catch (thrown) {
       const error = toAppError(thrown);
-      if (error.status >= 500 && !isCountedOutage(error)) rt.logger.error({ err: error.cause ?? error, url: req.url }, 'WebSocket upgrade failed');
+      if (error.status >= 500 && !isCountedOutage(error)) rt.logger.error({ err: error.cause ?? error, url: urlForLog(req.url) }, 'WebSocket upgrade failed');
       answerAndClose(socket, error.status, error.message);
     }
   };

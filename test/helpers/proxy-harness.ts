@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { type Clock, manualClock } from '../../src/core/clock.ts';
 import type { ProxyConfig } from '../../src/proxy/config.ts';
-import { createProxyServer, type ProxyServer } from '../../src/proxy/server.ts';
+import { createProxyServer, type ProxyServer, type ProxyServerDeps } from '../../src/proxy/server.ts';
 import { proxyConfigFixture } from './proxy-config-fixture.ts';
 import { type AccountClaims, CookieJar, loginAtProvider, type ReferenceProvider, startReferenceProvider } from './reference-provider.ts';
 
@@ -27,12 +27,15 @@ export const AUTH_STATUSES = [202, 401, 403];
 
 type Overrides = Parameters<typeof proxyConfigFixture>[0];
 
-/** `fetch`: what the proxy's OIDC client fetches with (a test may change what the provider seems to answer). */
-export async function startProxyHarness(options: { config?: Overrides; accounts?: (login: string) => AccountClaims; accessTokenTtlSeconds?: number; fetch?: typeof fetch } = {}): Promise<ProxyHarness> {
+/**
+ * `fetch`: what the proxy's OIDC client fetches with (a test may change what the provider seems to
+ * answer). `deps`: more of the proxy's dependencies (a logger whose lines the test reads).
+ */
+export async function startProxyHarness(options: { config?: Overrides; accounts?: (login: string) => AccountClaims; accessTokenTtlSeconds?: number; fetch?: typeof fetch; deps?: ProxyServerDeps } = {}): Promise<ProxyHarness> {
   const op = await startReferenceProvider();
   const clock = manualClock(Date.now());
   const config = proxyConfigFixture({ oidcIssuerUrl: op.issuer, ...options.config });
-  const proxy = await createProxyServer(config, { clock, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const proxy = await createProxyServer(config, { clock, ...(options.fetch ? { fetch: options.fetch } : {}), ...options.deps });
   const { url: proxyUrl } = await proxy.listen();
   op.configure({
     clientId: config.clientId,

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { LogDestination } from '../../src/app/logger.ts';
 import { createServeApp, type ServeApp } from '../../src/app/serve-app.ts';
 import { loadServeConfig } from '../../src/config/serve-config.ts';
 import { freePort } from './free-port.ts';
@@ -33,8 +34,9 @@ export function writeSite(files: Record<string, string> = SERVE_SITE_FILES): str
 /**
  * A real `latchkey serve` in this process: site on http://localhost:A, provider on
  * http://localhost:B, a temp site folder (or `siteDir`, left as it is) and a temp SQLite database.
+ * Its log is off unless `logDestination` is given.
  */
-export async function startServe(options: { protect?: string[]; env?: Record<string, string>; siteDir?: string } = {}): Promise<ServeServer> {
+export async function startServe(options: { protect?: string[]; env?: Record<string, string>; siteDir?: string; logDestination?: LogDestination } = {}): Promise<ServeServer> {
   const [sitePort, idPort] = [await freePort(), await freePort()];
   const siteDir = options.siteDir ?? writeSite();
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-serve-data-'));
@@ -43,7 +45,7 @@ export async function startServe(options: { protect?: string[]; env?: Record<str
   const argv = ['--site', siteDir, '--url', siteOrigin, '--id-url', idOrigin, '--listen', `127.0.0.1:${sitePort}`, '--id-listen', `127.0.0.1:${idPort}`, '--data', dataDir,
     ...(options.protect ?? ['/private/', '/private/family/=family']).flatMap((p) => ['--protect', p])];
   const config = loadServeConfig({ argv, env: { LOG_LEVEL: 'warn', ...options.env } });
-  const app = await createServeApp(config, { logger: false });
+  const app = await createServeApp(config, { logger: options.logDestination !== undefined, logDestination: options.logDestination });
   return {
     ...app, siteOrigin, idOrigin, siteDir, dataDir,
     async close() {
