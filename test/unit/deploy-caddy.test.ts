@@ -67,6 +67,12 @@ describe('generateCaddyfile', () => {
   it('sends both hosts to latchkey serve with --single', () => {
     assert.match(generateCaddyfile(makePlan({ single: true })), /agents\.example\.com, id\.example\.com \{[^}]*reverse_proxy 127\.0\.0\.1:8080/);
   });
+
+  it('writes no access log, which would record the whole URI: sign-in link tokens, setup tokens, codes', () => {
+    // docs/reverse-proxies.md shows the filter to use with a log of one's own
+    for (const plan of [makePlan(), makePlan({ single: true }), makePlan({ public: true }), makePlan({ httpsPort: 8443 })])
+      assert.doesNotMatch(generateCaddyfile(plan), /^\s*log\b/m);
+  });
 });
 
 describe('generateCaddyfile with an https port other than 443', () => {
