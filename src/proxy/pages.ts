@@ -1,5 +1,5 @@
 // The proxy's pages: the sign-in button (without --skip-provider-button), the refusal of a signed-in
-// account, and errors.
+// account, the question before a sign-out another site asked for, and errors.
 import { createHash } from 'node:crypto';
 import { type Html, html, raw } from '../web/html.ts';
 
@@ -32,6 +32,15 @@ export const signInPage = (view: { startPath: string; redirect: string }): Html 
 <p>This part of the site is private.</p>
 <form method="get" action="${view.startPath}"><input type="hidden" name="rd" value="${view.redirect}">
 <button type="submit">Sign in with your passkey</button></form>`);
+
+/**
+ * /oauth2/sign_out asked from another site (cross-site.ts): nothing has happened yet. `action` is
+ * sign_out with the validated rd; the form posts it from this page, so the browser marks it same-origin.
+ */
+export const signOutConfirmPage = (view: { action: string }): Html => layout('Sign out?', html`<h1>Sign out?</h1>
+<p>A page on another website sent you here to sign you out of this site. Nothing has changed yet.</p>
+<form method="post" action="${view.action}"><button type="submit">Sign out</button></form>
+<p>If you did not mean to sign out, <a href="/">go back to the site</a>.</p>`);
 
 export const proxyErrorPage = (view: { status: number; title: string; message: string; requestId: string }): Html => layout(view.title, html`<h1>${view.title}</h1>
 <p role="alert">${view.message}</p>

@@ -64,7 +64,8 @@ function isProviderLogout(url: URL, endpoint: string | null | undefined): boolea
   return url.origin === logout.origin && url.pathname === logout.pathname;
 }
 
-function hostAllowed(url: URL, context: RedirectContext): boolean {
+/** The request's own host (same port) or a --whitelist-domain; also where sign_out trusts an Origin from (cross-site.ts). */
+export function hostAllowed(url: URL, context: Pick<RedirectContext, 'requestHost' | 'whitelistDomains'>): boolean {
   const ownHost = context.requestHost.toLowerCase();
   if (ownHost && url.host === canonicalHost(ownHost, url.protocol)) return true;
   for (const entry of context.whitelistDomains) {

@@ -10,7 +10,7 @@ import { decide } from './decide.ts';
 import { isNavigation } from './navigation.ts';
 import { CLOCK_TOLERANCE_SECONDS, LOGOUT_TOKEN_MAX_AGE_SECONDS } from './oidc-client.ts';
 import { peerOf } from './peer.ts';
-import { notAllowedPage, proxyErrorPage, signInPage } from './pages.ts';
+import { notAllowedPage, proxyErrorPage, signInPage, signOutConfirmPage } from './pages.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, FlowError, findRedirect, finishSignIn, signOut, startSignIn } from './sign-in.ts';
 import { upstreamRoutes } from './upstream-routes.ts';
@@ -113,7 +113,20 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
 
     app.get(`${prefix}/callback`, (request, reply) => flow(request, reply, () => finishSignIn(rt, browserRequest(request))));
 
-    const signOutHandler = async (request: FastifyRequest, reply: FastifyReply) => redirect(reply, await signOut(rt, browserRequest(request)));
+    // Asked from another site (an <img>, a link, a form there: logout CSRF, cross-site.ts), nothing
+    // is signed out: a page asks, and its button posts back here with the same validated rd.
+    // A cross-site form POST is the same attack as the <img>, so POST meets the same check. The
+    // page's own form posts from this origin, so the browser marks it same-origin and it passes, as
+    // do sign-out forms on the site's own pages, oauth2-proxy style. No token in the form: the
+    // site's own forms have none, and it would guard only against a browser that sends neither
+    // Sec-Fetch-Site nor Origin with a POST (none since 2019). Nor SameSite: the session cookie
+    // has none by default (oauth2-proxy's), and only Chrome then treats it as Lax.
+    const signOutHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const result = await signOut(rt, browserRequest(request));
+      if (result.kind === 'signed_out') return redirect(reply, result);
+      const page = signOutConfirmPage({ action: `${prefix}/sign_out?rd=${encodeURIComponent(result.target)}` });
+      return noStore(reply).type('text/html; charset=utf-8').send(page.value);
+    };
     app.get(`${prefix}/sign_out`, signOutHandler);
     app.post(`${prefix}/sign_out`, signOutHandler);
 

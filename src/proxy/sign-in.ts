@@ -4,9 +4,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { AppError } from '../core/errors.ts';
 import { randomToken } from '../core/random.ts';
 import { refusalReason, ruleWithQuery } from './access-rule.ts';
+import { isCrossSite } from './cross-site.ts';
 import { isRefusal } from './oidc-client.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
-import { validateRedirect } from './redirect.ts';
+import { hostAllowed, validateRedirect } from './redirect.ts';
 import type { RequestOrigin } from './request-origin.ts';
 import { sessionFromTokens } from './session-from-tokens.ts';
 import { signedInName } from './session.ts';
@@ -163,10 +164,20 @@ export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): P
   return { location, setCookies: [...clearCsrf, ...sessionCookies] };
 }
 
-/** /oauth2/sign_out: delete the session cookies, go to a validated rd (or '/'). */
-export async function signOut(rt: ProxyRuntime, request: BrowserRequest): Promise<FlowResult> {
-  const attrs = rt.cookieAttributes(request.origin.host);
+/** A sign-out that happened, or one asked from another site that the visitor must confirm first. */
+export type SignOutResult = ({ kind: 'signed_out' } & FlowResult) | { kind: 'confirm'; target: string };
+
+/**
+ * /oauth2/sign_out: delete the session cookies, go to a validated rd (or '/'). Asked from another
+ * site (cross-site.ts), nothing is deleted: the visitor is asked first, with the same validated
+ * target, by a form that posts here from this site's own page (routes.ts).
+ */
+export async function signOut(rt: ProxyRuntime, request: BrowserRequest): Promise<SignOutResult> {
+  const context = { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains };
   const rd = request.query.get('rd') ?? (headerRedirect(rt, request.headers) || null);
-  const location = validateRedirect(rd, { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains, providerLogout: rt.oidc.endSessionEndpoint });
-  return { location, setCookies: await rt.sessions.clear(attrs, request.sent) };
+  const location = validateRedirect(rd, { ...context, providerLogout: rt.oidc.endSessionEndpoint });
+  const trustedOrigin = (origin: URL) => (origin.protocol === 'https:' || origin.protocol === 'http:') && hostAllowed(origin, context);
+  if (isCrossSite(request.headers, trustedOrigin)) return { kind: 'confirm', target: location };
+  const attrs = rt.cookieAttributes(request.origin.host);
+  return { kind: 'signed_out', location, setCookies: await rt.sessions.clear(attrs, request.sent) };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fieldErrorsFrom } from '../../src/admin/form.ts';
 import { badRequest } from '../../src/core/errors.ts';
-import { notAllowedPage, proxyErrorPage, signInPage } from '../../src/proxy/pages.ts';
+import { notAllowedPage, proxyErrorPage, signInPage, signOutConfirmPage } from '../../src/proxy/pages.ts';
 import { accountPage } from '../../src/web/pages/account-page.ts';
 import { sessionsPage } from '../../src/web/pages/sessions-page.ts';
 
@@ -33,6 +33,7 @@ describe('page structure', () => {
       signInPage({ startPath: '/oauth2/start', redirect: '/private/' }).value,
       proxyErrorPage({ status: 403, title: 'Not allowed', message: 'No.', requestId: 'r1' }).value,
       notAllowedPage({ signedInAs: 'dana', signOutPath: '/oauth2/sign_out', signInAgainPath: '/oauth2/sign_out?rd=%2Fprivate%2F', siteHome: '/' }).value,
+      signOutConfirmPage({ action: '/oauth2/sign_out?rd=%2F' }).value,
     ];
     for (const page of pages) assert.match(page, /<main>\s*<h1>[\s\S]*<\/main><\/body>/);
   });

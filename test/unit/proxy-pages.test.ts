@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { notAllowedPage } from '../../src/proxy/pages.ts';
+import { notAllowedPage, signOutConfirmPage } from '../../src/proxy/pages.ts';
 import { refusedPageHtml } from '../../src/deploy/refused-page.ts';
 
 describe('notAllowedPage', () => {
@@ -19,6 +19,15 @@ describe('notAllowedPage', () => {
   it('offers the way back to the site only where there is a public part to go back to', () => {
     assert.doesNotMatch(notAllowedPage({ signedInAs: 'eve', signOutPath: '/oauth2/sign_out' }).value, /Back to the site/);
     assert.match(notAllowedPage({ signedInAs: 'eve', signOutPath: '/oauth2/sign_out', siteHome: '/' }).value, /<a href="\/">Back to the site<\/a>/);
+  });
+});
+
+describe('signOutConfirmPage', () => {
+  it('says another site asked, and posts to the action it is given, escaped', () => {
+    const page = signOutConfirmPage({ action: `/oauth2/sign_out?rd=${encodeURIComponent("/it's")}"><script>` }).value;
+    assert.match(page, /A page on another website sent you here to sign you out of this site\. Nothing has changed yet\./);
+    assert.match(page, /<form method="post" action="\/oauth2\/sign_out\?rd=%2Fit&#39;s&quot;&gt;&lt;script&gt;"><button type="submit">Sign out<\/button><\/form>/);
+    assert.doesNotMatch(page, /<script>/);
   });
 });
 
