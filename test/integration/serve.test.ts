@@ -310,6 +310,24 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
     assert.match(await back.response.text(), /PRIVATE-INDEX-SECRET/);
   });
 
+  it("asks before signing out when another site links to /oauth2/sign_out, and its button continues to the provider's sign-out", async () => {
+    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' }]) {
+      const asked = await alice.jar.fetch(`${serve.siteOrigin}/oauth2/sign_out`, { headers });
+      assert.equal(asked.status, 200, JSON.stringify(headers));
+      assert.equal(asked.headers.get('set-cookie'), null);
+      assert.equal(asked.headers.get('x-frame-options'), 'DENY');
+      const form = parseForm(await asked.text(), `${serve.siteOrigin}/oauth2/sign_out`);
+      const rd = new URL(new URL(form.action).searchParams.get('rd')!);
+      assert.equal(`${rd.origin}${rd.pathname}`, `${serve.idOrigin}/api/oidc/end-session`, 'the same target as a sign-out from the site');
+      assert.equal((await alice.jar.fetch(`${serve.siteOrigin}/private/`)).status, 200, 'still signed in to the site');
+    }
+    const form = parseForm(await (await alice.jar.fetch(`${serve.siteOrigin}/oauth2/sign_out`, { headers: { 'sec-fetch-site': 'cross-site' } })).text(), `${serve.siteOrigin}/oauth2/sign_out`);
+    const pressed = await alice.jar.fetch(form.action, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin', origin: serve.siteOrigin }, body: new URLSearchParams() });
+    assert.equal(pressed.status, 302);
+    assert.ok(pressed.headers.get('location')!.startsWith(`${serve.idOrigin}/api/oidc/end-session?`), pressed.headers.get('location')!);
+    assert.equal((await alice.jar.fetch(`${serve.siteOrigin}/private/`)).status, 302, 'the site cookie is gone');
+  });
+
   it('signs out from the site at /oauth2/sign_out: the provider confirms, both sessions end, and the browser comes back to the site', async () => {
     const start = await alice.jar.fetch(`${serve.siteOrigin}/oauth2/sign_out`);
     assert.equal(start.status, 302);
