@@ -311,7 +311,8 @@ describe('latchkey serve: site, proxy and identity provider in one process', () 
   });
 
   it("asks before signing out when another site links to /oauth2/sign_out, and its button continues to the provider's sign-out", async () => {
-    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' }]) {
+    const fromOtherSite: Record<string, string>[] = [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' }];
+    for (const headers of fromOtherSite) {
       const asked = await alice.jar.fetch(`${serve.siteOrigin}/oauth2/sign_out`, { headers });
       assert.equal(asked.status, 200, JSON.stringify(headers));
       assert.equal(asked.headers.get('set-cookie'), null);
