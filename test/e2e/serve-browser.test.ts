@@ -1,7 +1,9 @@
 // `latchkey serve` with the committed demo site in Debian's Chromium with a virtual authenticator:
 // the issue's first end-to-end flow (setup link → admin passkey → /private/ → sign out → refused →
 // passkey → /private/ again), with the site and the identity provider on their two localhost origins.
+// Then another website (127.0.0.1, another site than localhost) tries to sign the admin out.
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -14,15 +16,25 @@ describe('latchkey serve with the demo site in Chromium', () => {
   let serve: ServeServer;
   let browser: Browser;
   let admin: PasskeyTab;
+  /** Another website: answers every path with the page `otherSitePage` holds. */
+  let otherSite: Server;
+  let otherSiteOrigin: string;
+  let otherSitePage = '';
 
   before(async () => {
+    otherSite = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(otherSitePage));
+    await new Promise<void>((resolve) => otherSite.listen(0, '127.0.0.1', resolve));
+    otherSiteOrigin = `http://127.0.0.1:${(otherSite.address() as { port: number }).port}`;
     [serve, browser] = await Promise.all([startServe({ siteDir: DEMO_SITE }), launchBrowser()]);
     admin = await openPasskeyTab(browser);
   });
   after(async () => {
     await browser?.close();
     await serve?.close();
+    otherSite?.close();
   });
+
+  const siteSession = async () => (await admin.context.cookies(serve.siteOrigin)).find((c) => c.name === '_oauth2_proxy');
 
   it('shows the public home page to a visitor', async () => {
     await admin.page.goto(`${serve.siteOrigin}/`);
@@ -66,5 +78,23 @@ describe('latchkey serve with the demo site in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.waitForURL(`${serve.siteOrigin}/private/`);
     assert.equal(await page.locator('h1').innerText(), 'Private');
+  });
+
+  it("asks before signing out when a link on another website leads to /oauth2/sign_out; its button signs out and continues to the provider's sign-out", async () => {
+    const { page } = admin;
+    otherSitePage = `<h1>Win a prize</h1><a href="${serve.siteOrigin}/oauth2/sign_out">Claim it</a>`;
+    await page.goto(`${otherSiteOrigin}/prize`);
+    await page.getByRole('link', { name: 'Claim it' }).click();
+    await page.waitForURL(`${serve.siteOrigin}/oauth2/sign_out`);
+    assert.equal(await page.locator('h1').innerText(), 'Sign out?');
+    assert.ok(await siteSession(), 'nothing signed out yet');
+    const other = await admin.context.newPage();
+    await other.goto(`${serve.siteOrigin}/private/`);
+    assert.equal(await other.locator('h1').innerText(), 'Private', 'still signed in to the site');
+    await other.close();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.origin === serve.idOrigin && url.pathname === '/api/oidc/end-session');
+    assert.equal(await siteSession(), undefined, 'the site session is gone');
   });
 });
