@@ -12,10 +12,11 @@
 //  - none: typed, bookmarked, opened from another application;
 //  - no Sec-Fetch-Site (curl, scripts, tests, a browser from before Fetch Metadata): the Origin
 //    header decides when there is one (browsers send it with every POST): the request's own host
-//    or a --whitelist-domain. Without either header nothing says where the request came from, and
+//    name, on any port, or a --whitelist-domain. Without either header nothing says where the request came from, and
 //    refusing it would break every script; such an old browser keeps oauth2-proxy's behaviour.
 // Anything else (cross-site, a value no browser sends, `Origin: null`) is cross-site.
 import type { IncomingHttpHeaders } from 'node:http';
+import { hostAllowed, type RedirectContext } from './redirect.ts';
 
 const TRUSTED_SITES = new Set(['same-origin', 'same-site', 'none']);
 
@@ -35,3 +36,21 @@ export function isCrossSite(headers: IncomingHttpHeaders, isTrustedOrigin: (orig
   }
   return !isTrustedOrigin(url);
 }
+
+/**
+ * An Origin header of this site: http(s), with the request's own host name, or a --whitelist-domain.
+ * Any port of the host: Sec-Fetch-Site calls another port same-site too, and an edge that passes
+ * the Host without its port (nginx's $host) must not make the site's own forms look foreign.
+ */
+export function isOriginOfSite(origin: URL, context: Pick<RedirectContext, 'requestHost' | 'whitelistDomains'>): boolean {
+  if (origin.protocol !== 'https:' && origin.protocol !== 'http:') return false;
+  return origin.hostname === hostnameOf(context.requestHost) || hostAllowed(origin, context);
+}
+
+const hostnameOf = (host: string): string | null => {
+  try {
+    return host ? new URL(`http://${host}`).hostname : null;
+  } catch {
+    return null;
+  }
+};

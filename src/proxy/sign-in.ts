@@ -4,10 +4,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { AppError } from '../core/errors.ts';
 import { randomToken } from '../core/random.ts';
 import { refusalReason, ruleWithQuery } from './access-rule.ts';
-import { isCrossSite } from './cross-site.ts';
+import { isCrossSite, isOriginOfSite } from './cross-site.ts';
 import { isRefusal } from './oidc-client.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
-import { hostAllowed, validateRedirect } from './redirect.ts';
+import { validateRedirect } from './redirect.ts';
 import type { RequestOrigin } from './request-origin.ts';
 import { sessionFromTokens } from './session-from-tokens.ts';
 import { signedInName } from './session.ts';
@@ -176,8 +176,7 @@ export async function signOut(rt: ProxyRuntime, request: BrowserRequest): Promis
   const context = { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains };
   const rd = request.query.get('rd') ?? (headerRedirect(rt, request.headers) || null);
   const location = validateRedirect(rd, { ...context, providerLogout: rt.oidc.endSessionEndpoint });
-  const trustedOrigin = (origin: URL) => (origin.protocol === 'https:' || origin.protocol === 'http:') && hostAllowed(origin, context);
-  if (isCrossSite(request.headers, trustedOrigin)) return { kind: 'confirm', target: location };
+  if (isCrossSite(request.headers, (origin) => isOriginOfSite(origin, context))) return { kind: 'confirm', target: location };
   const attrs = rt.cookieAttributes(request.origin.host);
   return { kind: 'signed_out', location, setCookies: await rt.sessions.clear(attrs, request.sent) };
 }

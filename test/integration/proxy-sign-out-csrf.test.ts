@@ -102,7 +102,12 @@ describe('sign-out asked from another site (logout CSRF)', () => {
 
   it("signs out for a POST from the site's own page, or from a script, as oauth2-proxy does", async () => {
     const origin = new URL(h.proxyUrl).origin;
-    const cases: Record<string, string>[] = [{ ...NAVIGATION, 'sec-fetch-site': 'same-origin', origin }, { origin }, {}];
+    const cases: Record<string, string>[] = [
+      { ...NAVIGATION, 'sec-fetch-site': 'same-origin', origin },
+      { origin }, // a browser from before Fetch Metadata
+      { origin: 'http://127.0.0.1:1' }, // the same, behind an edge that passes Host without its port (nginx's $host)
+      {}, // curl, a script
+    ];
     for (const headers of cases) {
       const jar = await signedIn();
       const response = await jar.fetch(`${h.proxyUrl}/oauth2/sign_out`, { method: 'POST', headers });
