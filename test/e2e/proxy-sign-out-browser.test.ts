@@ -8,7 +8,7 @@
 // as Firefox (Total Cookie Protection) and Safari do by default. It stays, as a guard for a browser
 // that lets them through; the route tests (proxy-sign-out-csrf.test.ts) cover the answer itself.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { startOtherSite, type OtherSite } from '../helpers/other-site.ts';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
@@ -19,15 +19,10 @@ describe('sign-out asked by another website, in Chromium', () => {
   let browser: Browser;
   /** The proxy as the browser reaches it: localhost, where a Secure cookie is allowed over http. */
   let siteOrigin: string;
-  /** Another website: answers every path with the page `otherSitePage` holds. */
-  let otherSite: Server;
-  let otherSiteOrigin: string;
-  let otherSitePage = '';
+  let otherSite: OtherSite;
 
   before(async () => {
-    otherSite = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(otherSitePage));
-    await new Promise<void>((resolve) => otherSite.listen(0, '127.0.0.1', resolve));
-    otherSiteOrigin = `http://127.0.0.1:${(otherSite.address() as { port: number }).port}`;
+    otherSite = await startOtherSite();
     [h, browser] = await Promise.all([startProxyHarness({ config: { cookie: { sameSite: 'none', secure: true } } }), launchBrowser()]);
     siteOrigin = `http://localhost:${new URL(h.proxyUrl).port}`;
   });
@@ -56,9 +51,9 @@ describe('sign-out asked by another website, in Chromium', () => {
     const context = await signedInBrowser();
     try {
       const page = await context.newPage();
-      otherSitePage = `<h1>Cute cats</h1><img src="${siteOrigin}/oauth2/sign_out" alt="">`;
+      otherSite.show(`<h1>Cute cats</h1><img src="${siteOrigin}/oauth2/sign_out" alt="">`);
       const sent = page.waitForRequest((request) => request.url().startsWith(`${siteOrigin}/oauth2/sign_out`));
-      await page.goto(`${otherSiteOrigin}/cats`, { waitUntil: 'load' }); // load waits for the image
+      await page.goto(`${otherSite.origin}/cats`, { waitUntil: 'load' }); // load waits for the image
       await sent;
       const session = await sessionOf(context);
       assert.ok(session, 'the session cookie is still there');
@@ -72,8 +67,8 @@ describe('sign-out asked by another website, in Chromium', () => {
     const context = await signedInBrowser();
     try {
       const page = await context.newPage();
-      otherSitePage = `<h1>Loading…</h1><form method="post" action="${siteOrigin}/oauth2/sign_out?rd=%2Fbye"></form><script>document.forms[0].submit()</script>`;
-      await page.goto(`${otherSiteOrigin}/form`);
+      otherSite.show(`<h1>Loading…</h1><form method="post" action="${siteOrigin}/oauth2/sign_out?rd=%2Fbye"></form><script>document.forms[0].submit()</script>`);
+      await page.goto(`${otherSite.origin}/form`);
       await page.waitForURL(`${siteOrigin}/oauth2/sign_out?rd=%2Fbye`);
       assert.equal(await page.locator('h1').innerText(), 'Sign out?');
       assert.ok(await sessionOf(context), 'nothing signed out yet');

@@ -3,7 +3,7 @@
 // passkey → /private/ again), with the site and the identity provider on their two localhost origins.
 // Then another website (127.0.0.1, another site than localhost) tries to sign the admin out.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { startOtherSite, type OtherSite } from '../helpers/other-site.ts';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -16,15 +16,10 @@ describe('latchkey serve with the demo site in Chromium', () => {
   let serve: ServeServer;
   let browser: Browser;
   let admin: PasskeyTab;
-  /** Another website: answers every path with the page `otherSitePage` holds. */
-  let otherSite: Server;
-  let otherSiteOrigin: string;
-  let otherSitePage = '';
+  let otherSite: OtherSite;
 
   before(async () => {
-    otherSite = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(otherSitePage));
-    await new Promise<void>((resolve) => otherSite.listen(0, '127.0.0.1', resolve));
-    otherSiteOrigin = `http://127.0.0.1:${(otherSite.address() as { port: number }).port}`;
+    otherSite = await startOtherSite();
     [serve, browser] = await Promise.all([startServe({ siteDir: DEMO_SITE }), launchBrowser()]);
     admin = await openPasskeyTab(browser);
   });
@@ -82,8 +77,8 @@ describe('latchkey serve with the demo site in Chromium', () => {
 
   it("asks before signing out when a link on another website leads to /oauth2/sign_out; its button signs out and continues to the provider's sign-out", async () => {
     const { page } = admin;
-    otherSitePage = `<h1>Win a prize</h1><a href="${serve.siteOrigin}/oauth2/sign_out">Claim it</a>`;
-    await page.goto(`${otherSiteOrigin}/prize`);
+    otherSite.show(`<h1>Win a prize</h1><a href="${serve.siteOrigin}/oauth2/sign_out">Claim it</a>`);
+    await page.goto(`${otherSite.origin}/prize`);
     await page.getByRole('link', { name: 'Claim it' }).click();
     await page.waitForURL(`${serve.siteOrigin}/oauth2/sign_out`);
     assert.equal(await page.locator('h1').innerText(), 'Sign out?');
