@@ -33,9 +33,6 @@ export const REDACTED_LOG_FORMAT = 'latchkey_combined';
 
 /** The http-level lines every generated nginx file has: the map and the format that use it. */
 export function redactedRequestLog(): string[] {
-  const value = `"$\{latchkey_before}${REDACTED_MARK}$\{latchkey_after}"`;
-  // A secret parameter anywhere in a query: the whole query goes, so a repeated one goes too.
-  const secretQuery = '(?:[^\\s#]*&)?(?:token|code|id_token_hint)=';
   return [
     '# Access logs without the secrets some URLs carry. A one-time sign-in link (/lc/TOKEN) or the',
     '# setup link (/setup?token=...) works for whoever reads it in a log until it is used or',
@@ -46,21 +43,31 @@ export function redactedRequestLog(): string[] {
     '# link to every request its page makes (its stylesheet, its form). Every server block below',
     '# logs through them: without its own access_log a server block would use the http level\'s,',
     '# on Debian "combined", which writes "$request" and "$http_referer" as they came.',
-    `map $request ${REDACTED_REQUEST_VARIABLE} {`,
-    '    default $request;',
+    // a request line is "METHOD TARGET PROTOCOL"; a Referer is a URL, whose #fragment is kept
+    ...redactingMap('$request', REDACTED_REQUEST_VARIABLE, { before: '\\S+ [^?\\s]', secret: '\\S' }),
+    ...redactingMap('$http_referer', REDACTED_REFERER_VARIABLE, { before: '[^?#]', secret: '[^#]' }),
+    `log_format ${REDACTED_LOG_FORMAT} '$remote_addr - $remote_user [$time_local] "${REDACTED_REQUEST_VARIABLE}" $status $body_bytes_sent "${REDACTED_REFERER_VARIABLE}" "$http_user_agent"';`,
+  ];
+}
+
+/**
+ * A map from `source` to `target` with a one-time link's token, or the whole query of a URL with a
+ * secret parameter, replaced. `before`: a character class of what precedes the path's end;
+ * `secret`: one of what the secret may run over.
+ */
+function redactingMap(source: string, target: string, chars: { before: string; secret: string }): string[] {
+  const value = `"$\{latchkey_before}${REDACTED_MARK}$\{latchkey_after}"`;
+  // A secret parameter anywhere in a query: the whole query goes, so a repeated one goes too.
+  const secretQuery = '(?:[^\\s#]*&)?(?:token|code|id_token_hint)=';
+  return [
+    `map ${source} ${target} {`,
+    `    default ${source};`,
     // nginx logs a missing value as "-"; the map's empty one it would log as ""
     '    "" "-";',
     // the token and anything after it; a path that merely contains /lc/ loses its tail too
-    `    "~*^(?<latchkey_before>\\S+ [^?\\s]*?/lc/)\\S*(?<latchkey_after>.*)$" ${value};`,
-    `    "~*^(?<latchkey_before>\\S+ [^?\\s]*\\?)${secretQuery}\\S*(?<latchkey_after>.*)$" ${value};`,
+    `    "~*^(?<latchkey_before>${chars.before}*?/lc/)${chars.secret}*(?<latchkey_after>.*)$" ${value};`,
+    `    "~*^(?<latchkey_before>${chars.before}*\\?)${secretQuery}${chars.secret}*(?<latchkey_after>.*)$" ${value};`,
     '}',
-    `map $http_referer ${REDACTED_REFERER_VARIABLE} {`,
-    '    default $http_referer;',
-    '    "" "-";',
-    `    "~*^(?<latchkey_before>[^?#]*?/lc/)[^#]*(?<latchkey_after>.*)$" ${value};`,
-    `    "~*^(?<latchkey_before>[^?#]*\\?)${secretQuery}[^#]*(?<latchkey_after>.*)$" ${value};`,
-    '}',
-    `log_format ${REDACTED_LOG_FORMAT} '$remote_addr - $remote_user [$time_local] "${REDACTED_REQUEST_VARIABLE}" $status $body_bytes_sent "${REDACTED_REFERER_VARIABLE}" "$http_user_agent"';`,
   ];
 }
 

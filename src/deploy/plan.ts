@@ -220,12 +220,10 @@ export function planFromArgs(argv: string[]): DeploymentPlan {
   check('--client-id', /^[A-Za-z0-9._-]+$/, 'a client ID of letters, digits and . _ -', (v) => (overrides.clientId = v));
   check('--image', IMAGE, 'an image name such as latchkey:latest', (v) => (overrides.image = v));
   check('--install-dir', SAFE_PATH, 'an absolute path', (v) => (overrides.installDir = v.replace(/(.)\/$/, '$1')));
-  const accessLog = last('--access-log');
-  if (accessLog === 'off') overrides.accessLogPath = null;
-  else check('--access-log', SAFE_PATH, 'an absolute path or "off"', (v) => (overrides.accessLogPath = v));
-  const defaultAccessLog = last('--default-access-log');
-  if (defaultAccessLog === 'off') overrides.defaultAccessLogPath = null;
-  else check('--default-access-log', SAFE_PATH, 'an absolute path or "off"', (v) => (overrides.defaultAccessLogPath = v));
+  for (const [flag, field] of [['--access-log', 'accessLogPath'], ['--default-access-log', 'defaultAccessLogPath']] as const) {
+    if (last(flag) === 'off') overrides[field] = null;
+    else check(flag, SAFE_PATH, 'an absolute path or "off"', (v) => (overrides[field] = v));
+  }
 
   const cert = last('--tls-cert');
   const key = last('--tls-key');

@@ -14,6 +14,7 @@ import { notAllowedPage, proxyErrorPage, signInPage, signOutConfirmPage } from '
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { type BrowserRequest, FlowError, findRedirect, finishSignIn, signOut, startSignIn } from './sign-in.ts';
 import { upstreamRoutes } from './upstream-routes.ts';
+import { sendPage } from '../web/send-page.ts';
 
 /** How long a logout token's jti is remembered: as long as verifyLogoutToken could still accept it. */
 const LOGOUT_TOKEN_MEMORY_SECONDS = LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * CLOCK_TOLERANCE_SECONDS;
@@ -70,7 +71,7 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
     request.log.info({ code: error.code, status: 403 }, 'request refused');
     const signInAgainPath = returnTo ? `${prefix}/sign_out?rd=${encodeURIComponent(returnTo)}` : undefined;
     const page = notAllowedPage({ signedInAs, signOutPath: switchAccountPath(), signInAgainPath });
-    return noStore(reply).code(403).type('text/html; charset=utf-8').send(page.value);
+    return sendPage(reply, page, 403);
   };
 
   const flow = async (request: FastifyRequest, reply: FastifyReply, run: () => Promise<{ location: string; setCookies: string[] }>) => {
@@ -107,8 +108,7 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
         if (!isNavigation(request.headers)) throw unauthorized();
         return flow(request, reply, () => startSignIn(rt, browser));
       }
-      const page = signInPage({ startPath: `${prefix}/start`, redirect: findRedirect(rt, browser) });
-      return noStore(reply).type('text/html; charset=utf-8').send(page.value);
+      return sendPage(reply, signInPage({ startPath: `${prefix}/start`, redirect: findRedirect(rt, browser) }));
     });
 
     app.get(`${prefix}/callback`, (request, reply) => flow(request, reply, () => finishSignIn(rt, browserRequest(request))));
@@ -124,8 +124,7 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
     const signOutHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const result = await signOut(rt, browserRequest(request));
       if (result.kind === 'signed_out') return redirect(reply, result);
-      const page = signOutConfirmPage({ action: `${prefix}/sign_out?rd=${encodeURIComponent(result.target)}` });
-      return noStore(reply).type('text/html; charset=utf-8').send(page.value);
+      return sendPage(reply, signOutConfirmPage({ action: `${prefix}/sign_out?rd=${encodeURIComponent(result.target)}` }));
     };
     app.get(`${prefix}/sign_out`, signOutHandler);
     app.post(`${prefix}/sign_out`, signOutHandler);

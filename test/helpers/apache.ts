@@ -2,10 +2,9 @@
 // /private/ of a folder. A missing apache2 or module makes startApache throw, never skip.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { portTakenOr } from './free-port.ts';
+import { portAccepts, portTakenOr } from './free-port.ts';
 
 const APACHE = '/usr/sbin/apache2';
 const MODULES = '/usr/lib/apache2/modules';
@@ -75,14 +74,10 @@ async function waitUntilListening(dir: string, port: number, child: ChildProcess
   const errorLog = join(dir, 'error.log');
   const said = () => `${output()}${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`;
   const ownPidFile = () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() === String(child.pid);
-  const portOpen = () => new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
-    socket.on('error', () => resolve(false));
-  });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`apache2 exited with ${child.exitCode}: ${said()}`);
-    if (ownPidFile() && (await portOpen())) return;
+    if (ownPidFile() && (await portAccepts(port))) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`apache2 did not start listening on ${port} within 10 s: ${said()}`);

@@ -2,19 +2,14 @@
 // with its HOME and XDG folders there too, so it neither reads nor writes anything else.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { requireTool } from './deploy-tools.ts';
-import { portTakenOr } from './free-port.ts';
+import { portAccepts, portTakenOr } from './free-port.ts';
 
 export interface RunningCaddy {
   stop(): Promise<void>;
 }
 
-const portOpen = (port: number) => new Promise<boolean>((resolve) => {
-  const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
-  socket.on('error', () => resolve(false));
-});
 
 /**
  * Writes `caddyfile` into dir and runs it until stop(); resolves once Caddy has started every
@@ -40,7 +35,7 @@ export async function startCaddy(dir: string, caddyfile: string, port: number): 
   const started = () => output.includes('"msg":"serving initial configuration"');
   const deadline = Date.now() + 10_000;
   try {
-    while (!started() || !(await portOpen(port))) {
+    while (!started() || !(await portAccepts(port))) {
       if (child.exitCode !== null) throw new Error(`caddy exited with ${child.exitCode}: ${output}`);
       if (Date.now() > deadline) throw new Error(`caddy did not start on ${port} within 10 s: ${output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -2,7 +2,6 @@
 // a skipped check would look exactly like a passing one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DEBIAN_LUA_MODULES, luaLoadModuleLines } from '../../src/deploy/nginx-auth-cache.ts';
 
@@ -79,18 +78,14 @@ export function nginxTest(dir: string): { status: number | null; output: string 
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-import { portTakenOr } from './free-port.ts';
+import { portAccepts, portTakenOr } from './free-port.ts';
 export { freePort, onFreshPorts, PortTakenError } from './free-port.ts';
 
 async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${output()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await portAccepts(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`nginx did not listen on ${port}: ${output()}`);

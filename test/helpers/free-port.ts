@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 // Ports this process has handed out. bind(0) may give the port it gave a moment ago once that
 // listener is closed, so two calls in a row (a deployment's https and http ports) could return the
@@ -59,3 +59,9 @@ export async function onFreshPorts<T>(attempts: number, start: (attempt: number)
     }
   }
 }
+
+/** Whether something accepts connections on 127.0.0.1:port (not which process: see the starters). */
+export const portAccepts = (port: number): Promise<boolean> => new Promise((resolve) => {
+  const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+  socket.on('error', () => resolve(false));
+});

@@ -1,4 +1,5 @@
 import { SESSION_RECHECK_FLAG } from '../../config/session-recheck.ts';
+import { formatDurationSeconds } from '../../core/duration.ts';
 import { type Check, ok, skip, warn } from '../check.ts';
 
 // After sign-in the proxy's session is a cookie it trusts on its own. What the provider learns
@@ -13,7 +14,7 @@ export const sessionRecheck: Check = {
     if (!ctx.proxy) return skip('no proxy options given (--proxy-args …, --proxy-config FILE or --compose)');
     const cookie = ctx.proxy.config?.cookie;
     if (!cookie) return skip("the proxy's options do not load (see proxy-config)");
-    const expire = hours(cookie.expireSeconds);
+    const expire = formatDurationSeconds(cookie.expireSeconds);
     if (cookie.refreshSeconds > 0) {
       return ok(`every session is checked with the provider ${every(cookie.refreshSeconds)} (--cookie-refresh, ${ctx.proxy.source}); removals and group changes reach the site within that time`);
     }
@@ -22,5 +23,4 @@ export const sessionRecheck: Check = {
   },
 };
 
-const hours = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600}h` : `${Math.round(seconds / 60)}m`);
 const every = (seconds: number) => (seconds % 60 === 0 ? `every ${seconds / 60} min` : `every ${seconds} s`);
