@@ -62,18 +62,38 @@ export const isLoopbackHost = (hostname: string): boolean =>
  *   any text) is counted under a key of its own per exact text, hashed to keep it short.
  */
 export function addressLimitKey(address: string | undefined): string {
+  const client = limitedClient(address);
+  if ('text' in client) return client.text;
+  return `${client.groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+}
+
+/**
+ * For an IPv6 client (not IPv4-mapped), its /48, "2001:db8:5::/48", written one way as
+ * addressLimitKey writes a /64; null for anyone else. A /48 is 65,536 /64s: what one site or
+ * customer is commonly given (RFC 6177), so one host with a /48 routed to it can send from a fresh
+ * /64 each time and pass any per-/64 limit 65,536 times over. A second, larger count per /48 bounds
+ * that. IPv4 has no such block: a client cannot choose among many IPv4 addresses at no cost.
+ */
+export function addressBlockKey(address: string | undefined): string | null {
+  const client = limitedClient(address);
+  if ('text' in client) return null;
+  return `${client.groups.slice(0, 3).map((group) => group.toString(16)).join(':')}::/48`;
+}
+
+/** What the limit keys read from an address: a key already made (IPv4, unparsed text), or an IPv6 address's groups. */
+function limitedClient(address: string | undefined): { text: string } | { groups: number[] } {
   const text = (address ?? '').trim();
   const withPort = /^\[([^\]]*)\](?::\d{1,5})?$/.exec(text) ?? /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(text);
   const bare = withPort ? withPort[1] : text;
   const family = isIP(bare);
-  if (family === 4) return bare;
+  if (family === 4) return { text: bare };
   // isIP() accepts a zone id (fe80::1%eth0), which names the machine's interface, not the client
   const groups = family === 6 ? ipv6Groups(bare.replace(/%.*$/s, '')) : null;
-  if (!groups) return `unparsed:${sha256Base64url(text)}`;
+  if (!groups) return { text: `unparsed:${sha256Base64url(text)}` };
   // ::ffff:0:0/96, IPv4-mapped: the IPv4 client itself
   if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff)
-    return `${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`;
-  return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+    return { text: `${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}` };
+  return { groups };
 }
 
 /** The eight 16-bit groups of an IPv6 address that isIP() accepted (no zone id); null if they do not come out as eight. */

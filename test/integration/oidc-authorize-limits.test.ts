@@ -163,6 +163,18 @@ describe('latchkey id limits authorization requests per address', () => {
     await sendAllowed('2001:db8:1:3::1', 1);
   });
 
+  it('counts the /64s of one IPv6 /48 together as well: 240 a minute, four times the limit, then a 429 page for the whole /48 and no Interaction', async () => {
+    // one host with a /48 routed to it, sending each request from a fresh /64
+    for (let i = 0; i < 240; i++) await sendAllowed(`2001:db8:aa:${(i + 1).toString(16)}::1`, 1);
+    const before = await storedRows(id, 'Interaction');
+    const refused = await authorize(id, authorizeQuery(), { ip: '2001:db8:aa:ffff::1' });
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '60');
+    assert.match(await refused.text(), /Too many sign-in requests/);
+    assert.equal(await storedRows(id, 'Interaction'), before);
+    await sendAllowed('2001:db8:ab:1::1', 1);
+  });
+
   it('counts a request the provider answers without a sign-in (prompt=none) too', async () => {
     const first = await authorize(id, authorizeQuery({ prompt: 'none' }), { ip: '198.51.100.4' });
     assert.match(first.headers.get('location') ?? '', /error=login_required/);

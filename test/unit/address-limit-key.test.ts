@@ -1,8 +1,9 @@
 // Per-address limits count an IPv6 client by its /64 and an IPv4 client (mapped or not) by its
 // address, whatever way the address is written; any other text still gets a key, and nothing throws.
+// An IPv6 client is also counted by its /48 (addressBlockKey); nobody else is.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressLimitKey } from '../../src/core/net.ts';
+import { addressBlockKey, addressLimitKey } from '../../src/core/net.ts';
 
 describe('addressLimitKey', () => {
   it('keeps an IPv4 address as it is', () => {
@@ -71,5 +72,23 @@ describe('addressLimitKey', () => {
     }
     assert.equal(new Set(keys).size, garbage.length, 'each text its own key');
     assert.equal(addressLimitKey(undefined), addressLimitKey(''));
+  });
+});
+
+describe('addressBlockKey', () => {
+  it('counts every /64 of one /48 under one key, written one way however the address is', () => {
+    const keys = new Set(['2001:db8:5:7::1', '2001:db8:5:ffff::9', '2001:db8:5::', '2001:0DB8:0005:0000::1', '[2001:db8:5:1::1]:443', '2001:db8:5:2::1%eth0'].map(addressBlockKey));
+    assert.deepEqual([...keys], ['2001:db8:5::/48']);
+  });
+
+  it('tells the /48s apart', () => {
+    assert.notEqual(addressBlockKey('2001:db8:5:7::1'), addressBlockKey('2001:db8:6:7::1'));
+    assert.equal(addressBlockKey('2001:db8::1'), '2001:db8:0::/48');
+    assert.equal(addressBlockKey('::1'), '0:0:0::/48');
+  });
+
+  it('gives IPv4 clients, IPv4-mapped ones included, and text that is not an address no block', () => {
+    for (const text of ['192.0.2.7', '::ffff:192.0.2.7', '192.0.2.7:51000', 'unknown', '', '1::2::3', 'x'.repeat(1000)]) assert.equal(addressBlockKey(text), null, text.slice(0, 40));
+    assert.equal(addressBlockKey(undefined), null);
   });
 });

@@ -59,4 +59,26 @@ describe('createAuthorizeRateLimit', () => {
     assert.deepEqual(await statuses('203.0.113.1', '203.0.113.1', 5), ['ok', 'ok', 'ok', 'ok', 'ok']);
     assert.equal(await store.get('authorize:ip:203.0.113.1'), null);
   });
+
+  it('counts the /64s of one IPv6 /48 together too, up to four times the limit, and logs the /48 passing it once', async () => {
+    const store = createMemoryStore(manualClock());
+    const { warnings, statuses } = setUp({ store });
+    // a host with a /48 routed to it sends from a fresh /64 each time: each /64 stays under 3
+    const fresh = Array.from({ length: 14 }, (_, i) => `2001:db8:7:${(i + 1).toString(16)}::1`);
+    const answers = [];
+    for (const ip of fresh) answers.push(...await statuses(ip, ip, 1));
+    assert.deepEqual(answers, [...Array(12).fill('ok'), 429, 429]);
+    assert.deepEqual(warnings.map((w) => [w.details.event, w.details.block, w.details.limit]), [['authorize_rate_limited_block', '2001:db8:7::/48', 12]]);
+    // another /48, and IPv4 addresses, are not held back by it
+    assert.deepEqual(await statuses('2001:db8:8:1::1', '2001:db8:8:1::1', 3), ['ok', 'ok', 'ok']);
+    assert.deepEqual(await statuses('203.0.113.1', '203.0.113.1', 3), ['ok', 'ok', 'ok']);
+    assert.equal(await store.get('authorize:net:2001:db8:8::/48'), '3');
+  });
+
+  it('does not count against the /48 the requests its /64 was refused', async () => {
+    const { statuses } = setUp();
+    assert.deepEqual(await statuses('2001:db8:9:1::1', '2001:db8:9:1::1', 20), [...Array(3).fill('ok'), ...Array(17).fill(429)]);
+    for (let i = 2; i <= 4; i++) assert.deepEqual(await statuses(`2001:db8:9:${i}::1`, '::1', 3), ['ok', 'ok', 'ok'], `the /64 number ${i}`);
+    assert.deepEqual(await statuses('2001:db8:9:5::1', '::1', 1), [429], 'the 13th that its /64s were allowed');
+  });
 });
