@@ -6,6 +6,8 @@ export interface HttpListener {
   server: Server;
   host: string;
   port: number;
+  /** Listening with tls: new connections get this certificate and key from now on (open ones keep theirs). */
+  replaceTls: ((pair: { cert: Buffer; key: Buffer }) => void) | null;
   /** Stops accepting connections, lets in-flight requests finish, then resolves. */
   close(): Promise<void>;
 }
@@ -22,9 +24,8 @@ export async function startListener(options: {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
 }): Promise<HttpListener> {
   const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES };
-  const server: Server = options.tls
-    ? loadHttps().createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, options.handler)
-    : createHttpServer(serverOptions, options.handler);
+  const httpsServer = options.tls ? loadHttps().createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, options.handler) : null;
+  const server: Server = httpsServer ?? createHttpServer(serverOptions, options.handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -38,6 +39,7 @@ export async function startListener(options: {
     server,
     host: options.host,
     port,
+    replaceTls: httpsServer && ((pair) => httpsServer.setSecureContext({ cert: pair.cert, key: pair.key })),
     close: () => new Promise<void>((resolve, reject) => {
       // close() waits for every connection; keep-alive connections that go idle once their
       // request is answered are closed as they do, so in-flight requests finish and nothing waits for a timeout.

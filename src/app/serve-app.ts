@@ -18,6 +18,7 @@ import { ensureServeClient, SERVE_CLIENT_ID } from './serve-client.ts';
 import { serveContextFor } from './serve-context.ts';
 import { createSiteHandler, type RequestHandler } from './site-handler.ts';
 import { SESSION_RECHECK_MINUTES } from '../config/session-recheck.ts';
+import { type TlsCheck, watchTlsFiles } from '../core/tls-files.ts';
 
 export interface ServeApp {
   id: IdApp;
@@ -25,13 +26,18 @@ export interface ServeApp {
   site: StaticSite;
   /** The public listeners: the site, the provider (absent when they share one) and the https redirect. */
   listeners: { site: HttpListener; id: HttpListener | null; httpRedirect: HttpListener | null };
+  /**
+   * Looks at --tls-cert/--tls-key now (SIGHUP; they are also looked at every minute): a changed
+   * pair that passes the start's checks is used for new connections. 'off' without TLS.
+   */
+  reloadTls(): TlsCheck | 'off';
   /** Stops accepting requests, finishes those in flight, then closes the proxy, the provider and the database. */
   close(): Promise<void>;
 }
 
 const BACKCHANNEL_LOGOUT_PATH = '/oauth2/backchannel-logout';
 
-export async function createServeApp(config: Readonly<ServeConfig>, options: { logger?: boolean; logDestination?: LogDestination } = {}): Promise<ServeApp> {
+export async function createServeApp(config: Readonly<ServeConfig>, options: { logger?: boolean; logDestination?: LogDestination; tlsCheckIntervalMs?: number } = {}): Promise<ServeApp> {
   const started: HttpListener[] = [];
   const stopAll = () => Promise.all(started.splice(0).reverse().map((l) => l.close()));
   const id = await createIdApp(config.id, { logger: options.logger, logDestination: options.logDestination, serve: serveContextFor(config, SESSION_RECHECK_MINUTES) });
@@ -113,6 +119,12 @@ export async function createServeApp(config: Readonly<ServeConfig>, options: { l
       handler: redirectToHttps([config.siteUrl, config.idUrl], config.siteUrl),
     });
     if (httpRedirect) started.push(httpRedirect);
+    const tlsListeners = [siteListener, idListener].filter((listener): listener is HttpListener => listener !== null);
+    const tlsWatcher = config.tls && watchTlsFiles({
+      files: config.tls, hostnames: [config.siteUrl.hostname, config.idUrl.hostname], current: config.tls.certificate,
+      apply: (pair) => { for (const listener of tlsListeners) listener.replaceTls?.(pair); },
+      log, now: () => Date.now(), intervalMs: options.tlsCheckIntervalMs,
+    });
     // METRICS_ADDRESS means the same here as for latchkey id; id.close() stops it.
     await id.listenMetrics();
 
@@ -124,7 +136,9 @@ export async function createServeApp(config: Readonly<ServeConfig>, options: { l
     return {
       id, proxy: openedProxy, site: openedSite,
       listeners: { site: siteListener, id: idListener, httpRedirect },
+      reloadTls: () => (tlsWatcher ? tlsWatcher.check() : 'off'),
       async close() {
+        if (tlsWatcher) tlsWatcher.stop();
         await stopAll();
         await openedProxy.close();
         openedSite.close();

@@ -16,6 +16,9 @@ export async function run(argv: string[]): Promise<number> {
   const readyMs = Math.round(performance.now());
   for (const line of await startupLines(config, serve, readyMs)) log.info(line);
   await announceFirstSignIn(serve.id.services, config.idOrigin, log);
+  // SIGHUP (systemctl reload, a certbot deploy hook) looks at the certificate files at once; what
+  // it finds is logged. Without TLS, SIGHUP keeps its default meaning (it ends the process).
+  if (config.tls) process.on('SIGHUP', () => { if (serve.reloadTls() === 'unchanged') log.info('SIGHUP: the TLS certificate files have not changed'); });
   await onShutdownSignal(() => serve.close(), (message) => log.info(message));
   return 0;
 }
@@ -29,6 +32,7 @@ async function startupLines(config: Readonly<ServeConfig>, serve: ServeApp, read
     `site ${config.siteOrigin} (listening on ${where(site)}) serves ${config.siteRoot}; protected: ${protectedText || 'nothing'}`,
     `identity provider ${config.idOrigin} (listening on ${where(id ?? site)}${id ? '' : ', routed by Host'})`,
     ...(httpRedirect ? [`http on port ${httpRedirect.port} redirects to https`] : []),
+    ...(config.tls ? [`TLS certificate ${config.tls.certPath} valid until ${config.tls.certificate.validToDate.toISOString()}; a renewed one is taken within a minute, or at once on SIGHUP`] : []),
     `to sign out, open ${config.idOrigin}/account and choose Sign out (or visit ${config.siteOrigin}/oauth2/sign_out); the site's session ends with it`,
   ];
 }

@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import type { X509Certificate } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +11,7 @@ import { type IdConfig, loadIdConfig, readTrustProxy, type TrustProxy } from './
 import { type ListenAddress, parseListenAddress } from './listen-address.ts';
 import { ConfigError, type Env } from './problems.ts';
 import { parseProtectRules } from './protect-rule.ts';
+import { readTlsPair, type TlsFiles, type TlsPair } from '../core/tls-files.ts';
 
 // `latchkey serve` configuration: its own flags (each with a LATCHKEY_* variable), plus the
 // identity provider's variables (ENCRYPTION_KEY, DB_CONNECTION_STRING, SESSION_DURATION, …), which
@@ -29,7 +31,8 @@ export interface ServeConfig {
   idListen: ListenAddress;
   /** Both origins on one listener (same address): requests are routed by Host. */
   sharedListener: boolean;
-  tls: { cert: Buffer; key: Buffer } | null;
+  /** --tls-cert/--tls-key: the files (read again when they change: core/tls-files.ts), the pair as read and checked at start. */
+  tls: (TlsFiles & TlsPair & { certificate: X509Certificate }) | null;
   /** A plain-HTTP listener that redirects to https, or null. */
   httpRedirectPort: number | null;
   trustProxy: TrustProxy;
@@ -132,7 +135,8 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
   const idUrlText = text('id-url', 'LATCHKEY_ID_URL') ?? readEnv(env, 'APP_URL', problems) ?? (siteUrl ? defaultIdUrl(siteUrl) : undefined);
   const idUrl = idUrlText === undefined ? null : readOrigin(idUrlText, '--id-url', problems);
 
-  const tls = readTls(text('tls-cert', 'LATCHKEY_TLS_CERT'), text('tls-key', 'LATCHKEY_TLS_KEY'), problems);
+  const tlsHostnames = [siteUrl, idUrl].filter((url): url is URL => url !== null).map((url) => url.hostname);
+  const tls = readTls(text('tls-cert', 'LATCHKEY_TLS_CERT'), text('tls-key', 'LATCHKEY_TLS_KEY'), tlsHostnames, problems);
   for (const [url, flag] of [[siteUrl, '--url'], [idUrl, '--id-url']] as const) {
     if (url && tls && url.protocol !== 'https:') problems.push(`${flag}: must be https:// when --tls-cert is given, got ${url.origin}`);
   }
@@ -313,21 +317,16 @@ function readPortNumber(text: string, flag: string, problems: string[]): number 
   return port;
 }
 
-function readTls(certPath: string | undefined, keyPath: string | undefined, problems: string[]): ServeConfig['tls'] {
+function readTls(certPath: string | undefined, keyPath: string | undefined, hostnames: string[], problems: string[]): ServeConfig['tls'] {
   if (certPath === undefined && keyPath === undefined) return null;
   if (certPath === undefined || keyPath === undefined) {
     problems.push(`--tls-cert and --tls-key: give both (got only ${certPath === undefined ? '--tls-key' : '--tls-cert'})`);
     return null;
   }
-  const read = (path: string, flag: string): Buffer | null => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      problems.push(`${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      return null;
-    }
-  };
-  const cert = read(certPath, '--tls-cert');
-  const key = read(keyPath, '--tls-key');
-  return cert && key ? { cert, key } : null;
+  const read = readTlsPair({ certPath, keyPath }, hostnames, Date.now());
+  if (!read.ok) {
+    problems.push(...read.problems);
+    return null;
+  }
+  return { certPath, keyPath, ...read.pair, certificate: read.certificate };
 }

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/free-port.ts';
+import { makeLocalCa } from '../helpers/local-ca.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const node = `${root}node_modules/.bin/node`;
@@ -96,6 +99,45 @@ describe('latchkey serve command', () => {
       assert.equal((await fetch(`${site}/`)).status, 200);
       assert.ok(existsSync(join(data, 'latchkey.db')) && existsSync(join(data, 'encryption.key')), 'database and generated key in --data');
       console.log(`# ${ready.msg}`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  });
+
+  it('takes renewed certificate files at once on SIGHUP (systemctl reload, a certbot deploy hook), and keeps running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-serve-cli-tls-'));
+    dirs.push(dir);
+    const [first, second] = ['first', 'second'].map((name) => makeLocalCa(join(dir, name), ['agents.example', 'id.example']));
+    const [cert, key] = [join(dir, 'fullchain.pem'), join(dir, 'privkey.pem')];
+    copyFileSync(first.certFile, cert);
+    copyFileSync(first.keyFile, key);
+    const port = await freePort();
+    const child = spawn(node, ['src/main.ts', 'serve', '--site', 'demo/public', '--url', `https://agents.example:${port}`, '--id-url', `https://id.example:${port}`,
+      '--listen', `127.0.0.1:${port}`, '--tls-cert', cert, '--tls-key', key, '--data', join(dir, 'data')],
+    { cwd: root, env: { ...cleanEnv(), ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const output = outputLines(child);
+    const served = () => new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'agents.example', ca: [first.caPem, second.caPem] }, () => {
+        resolve(socket.getPeerX509Certificate()!.fingerprint256);
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    const fingerprintOf = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
+    try {
+      await output.waitFor(/ready \d+ ms after process start/);
+      assert.match(await output.waitFor(/TLS certificate .* valid until/), /a renewed one is taken within a minute, or at once on SIGHUP/);
+      assert.equal(await served(), fingerprintOf(first.certFile));
+      copyFileSync(second.certFile, cert);
+      copyFileSync(second.keyFile, key);
+      child.kill('SIGHUP');
+      await output.waitFor(/TLS certificate reloaded/);
+      assert.equal(await served(), fingerprintOf(second.certFile));
+      child.kill('SIGHUP');
+      await output.waitFor(/SIGHUP: the TLS certificate files have not changed/);
+      assert.equal(child.exitCode, null, 'still running');
     } finally {
       child.kill('SIGTERM');
     }

@@ -3,14 +3,16 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServeApp, type ServeApp } from '../../src/app/serve-app.ts';
 import { loadServeConfig } from '../../src/config/serve-config.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { makeLocalCa } from '../helpers/local-ca.ts';
+import { type LocalCa, makeLocalCa } from '../helpers/local-ca.ts';
 import { writeSite } from '../helpers/serve-server.ts';
 
 interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
@@ -89,5 +91,78 @@ describe('latchkey serve with --tls-cert: both host names on one https port', ()
     assert.equal(own.headers.location, `https://id.example:${port}/private/?x=1`);
     const forged = await redirect('evil.example');
     assert.equal(forged.headers.location, `https://agents.example:${port}/private/?x=1`);
+  });
+});
+
+// certbot renews every 60 days or so and replaces the files; a serve that read them only at start
+// would serve the old certificate until it expired.
+describe('latchkey serve with --tls-cert: a renewed certificate without a restart', () => {
+  let dir: string;
+  let siteDir: string;
+  let serve: ServeApp;
+  let port: number;
+  let first: LocalCa;
+  let second: LocalCa;
+  const live = { cert: '', key: '' };
+  const logLines: Record<string, unknown>[] = [];
+
+  /** The certificate a new connection to `hostname` is shown (verified against either authority). */
+  const servedFingerprint = (hostname: string): Promise<string> => new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: hostname, ca: [first.caPem, second.caPem] }, () => {
+      resolve(socket.getPeerX509Certificate()!.fingerprint256);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+  const fingerprintOf = (ca: LocalCa) => new X509Certificate(readFileSync(ca.certFile)).fingerprint256;
+  async function waitForServed(fingerprint: string): Promise<void> {
+    for (let i = 0; i < 100 && (await servedFingerprint('agents.example')) !== fingerprint; i++) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-serve-tls-renew-'));
+    siteDir = writeSite();
+    first = makeLocalCa(join(dir, 'first'), ['agents.example', 'id.example']);
+    second = makeLocalCa(join(dir, 'second'), ['agents.example', 'id.example']);
+    [live.cert, live.key] = [join(dir, 'fullchain.pem'), join(dir, 'privkey.pem')];
+    copyFileSync(first.certFile, live.cert);
+    copyFileSync(first.keyFile, live.key);
+    port = await freePort();
+    const config = loadServeConfig({
+      argv: ['--site', siteDir, '--url', `https://agents.example:${port}`, '--id-url', `https://id.example:${port}`, '--listen', `127.0.0.1:${port}`,
+        '--tls-cert', live.cert, '--tls-key', live.key, '--data', join(dir, 'data')],
+      env: { ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef', LOG_LEVEL: 'info' },
+    });
+    serve = await createServeApp(config, { tlsCheckIntervalMs: 50, logDestination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) } });
+  });
+  after(async () => {
+    await serve?.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(siteDir, { recursive: true, force: true });
+  });
+
+  it('shows new connections to both host names the renewed certificate once both files changed, and logs it', async () => {
+    assert.equal(await servedFingerprint('agents.example'), fingerprintOf(first));
+    copyFileSync(second.certFile, live.cert);
+    copyFileSync(second.keyFile, live.key);
+    await waitForServed(fingerprintOf(second));
+    assert.equal(await servedFingerprint('agents.example'), fingerprintOf(second));
+    assert.equal(await servedFingerprint('id.example'), fingerprintOf(second));
+    assert.equal(logLines.filter((line) => line.event === 'tls_reloaded').length, 1);
+    assert.equal(serve.reloadTls(), 'unchanged');
+  });
+
+  it('keeps serving the certificate in use when the files change to a pair that does not match, and says so once', async () => {
+    // (the first test's two copies may have been seen half done, and refused once, already)
+    const refusals = () => logLines.filter((line) => line.event === 'tls_reload_refused');
+    const earlier = refusals().length;
+    copyFileSync(first.certFile, live.cert); // the key stays the second one's
+    for (let i = 0; i < 100 && refusals().length === earlier; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // a few more looks at the same files
+    const refused = refusals().slice(earlier);
+    assert.equal(refused.length, 1);
+    assert.match(String(refused[0].msg), /is not the key of the certificate/);
+    assert.equal(refused[0].level, 40);
+    assert.equal(await servedFingerprint('agents.example'), fingerprintOf(second));
   });
 });

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { serveContextFor } from '../../src/app/serve-context.ts';
 import { ConfigError } from '../../src/config/problems.ts';
 import { loadServeConfig } from '../../src/config/serve-config.ts';
+import { makeLocalCa } from '../helpers/local-ca.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-serve-config-'));
 const KEY = { ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef' };
@@ -78,9 +79,9 @@ describe('latchkey serve configuration', () => {
   });
 
   it('opens an https redirect listener on port 80 for a site on 443 with a certificate', () => {
-    writeFileSync(join(dir, 'cert.pem'), 'certificate');
-    writeFileSync(join(dir, 'key.pem'), 'key');
-    const config = loadServeConfig({ argv: [...base, '--url', 'https://agents.example.com', '--id-url', 'https://id.example.com', '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')], env: KEY });
+    const local = makeLocalCa(join(dir, 'ca'), ['agents.example.com', 'id.example.com']);
+    const config = loadServeConfig({ argv: [...base, '--url', 'https://agents.example.com', '--id-url', 'https://id.example.com', '--tls-cert', local.certFile, '--tls-key', local.keyFile], env: KEY });
+    assert.equal(config.tls?.certPath, local.certFile);
     assert.equal(config.httpRedirectPort, 80);
     assert.deepEqual(config.siteListen, { host: '0.0.0.0', port: 443 });
     assert.equal(config.sharedListener, true);
@@ -95,6 +96,24 @@ describe('latchkey serve configuration', () => {
       /^--tls-cert and --tls-key: give both/, /^--listen: "nowhere" is not host:port/]) {
       assert.ok(problems.some((p) => expected.test(p)), `${expected} in ${problems.join(' | ')}`);
     }
+  });
+
+  it('checks the certificate and key at start, listing every problem with the files: not PEM, another certificate\'s key, names the URLs do not have', () => {
+    const one = makeLocalCa(join(dir, 'ca-one'), ['agents.example.com', 'id.example.com']);
+    const other = makeLocalCa(join(dir, 'ca-other'), ['elsewhere.example.com']);
+    writeFileSync(join(dir, 'not-a-cert.pem'), 'certificate');
+    writeFileSync(join(dir, 'not-a-key.pem'), 'key');
+    const https = ['--url', 'https://agents.example.com', '--id-url', 'https://id.example.com'];
+    const garbage = problemsOf(() => loadServeConfig({ argv: [...base, ...https, '--tls-cert', join(dir, 'not-a-cert.pem'), '--tls-key', join(dir, 'not-a-key.pem')], env: KEY }));
+    assert.ok(garbage.some((p) => /^--tls-cert: .*not-a-cert\.pem holds no certificate/.test(p)), garbage.join(' | '));
+    assert.ok(garbage.some((p) => /^--tls-key: .*not-a-key\.pem holds no private key/.test(p)), garbage.join(' | '));
+    const mismatched = problemsOf(() => loadServeConfig({ argv: [...base, ...https, '--tls-cert', one.certFile, '--tls-key', other.keyFile], env: KEY }));
+    assert.deepEqual(mismatched, [`--tls-key: ${other.keyFile} is not the key of the certificate in ${one.certFile}`]);
+    const names = problemsOf(() => loadServeConfig({ argv: [...base, ...https, '--tls-cert', other.certFile, '--tls-key', other.keyFile], env: KEY }));
+    assert.deepEqual(names.map((p) => p.replace(/ \(it names .*\)$/, '')), ['agents.example.com', 'id.example.com'].map((host) => `--tls-cert: ${other.certFile} is not valid for ${host}, which browsers will be sent to`));
+    assert.match(names[0], /it names DNS:elsewhere\.example\.com\)$/);
+    const missing = problemsOf(() => loadServeConfig({ argv: [...base, ...https, '--tls-cert', join(dir, 'nowhere.pem'), '--tls-key', one.keyFile], env: KEY }));
+    assert.deepEqual(missing, [`--tls-cert: cannot read ${join(dir, 'nowhere.pem')} (ENOENT)`]);
   });
 
   it('refuses a provider on the site\'s own origin, and one host name for both on one listener', () => {
