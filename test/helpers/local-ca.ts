@@ -4,6 +4,7 @@
 // would then skip Chromium's "no WebAuthn on certificate errors" rule and hide real failures).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { requireTool } from './deploy-tools.ts';
 
@@ -60,4 +61,15 @@ export function makeLocalCa(dir: string, hosts: string[]): LocalCa {
  */
 export function mapHostsArgs(hosts: string[], port: number): string[] {
   return [`--host-resolver-rules=${hosts.map((h) => `MAP ${h}:443 127.0.0.1:${port}`).join(', ')}`];
+}
+
+/** The SHA-256 fingerprint of the certificate a new TLS connection to 127.0.0.1:port as `servername` is shown, verified against `cas`. */
+export function servedFingerprint(port: number, servername: string, cas: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername, ca: cas }, () => {
+      resolve(socket.getPeerX509Certificate()!.fingerprint256);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
 }

@@ -3,13 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/free-port.ts';
-import { makeLocalCa } from '../helpers/local-ca.ts';
+import { makeLocalCa, servedFingerprint } from '../helpers/local-ca.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const node = `${root}node_modules/.bin/node`;
@@ -118,13 +117,7 @@ describe('latchkey serve command', () => {
       '--listen', `127.0.0.1:${port}`, '--tls-cert', cert, '--tls-key', key, '--data', join(dir, 'data')],
     { cwd: root, env: { ...cleanEnv(), ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef' }, stdio: ['ignore', 'pipe', 'inherit'] });
     const output = outputLines(child);
-    const served = () => new Promise<string>((resolve, reject) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'agents.example', ca: [first.caPem, second.caPem] }, () => {
-        resolve(socket.getPeerX509Certificate()!.fingerprint256);
-        socket.end();
-      });
-      socket.on('error', reject);
-    });
+    const served = () => servedFingerprint(port, 'agents.example', [first.caPem, second.caPem]);
     const fingerprintOf = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
     try {
       await output.waitFor(/ready \d+ ms after process start/);

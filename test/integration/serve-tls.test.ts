@@ -5,14 +5,13 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServeApp, type ServeApp } from '../../src/app/serve-app.ts';
 import { loadServeConfig } from '../../src/config/serve-config.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { type LocalCa, makeLocalCa } from '../helpers/local-ca.ts';
+import { type LocalCa, makeLocalCa, servedFingerprint } from '../helpers/local-ca.ts';
 import { writeSite } from '../helpers/serve-server.ts';
 
 interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
@@ -106,17 +105,10 @@ describe('latchkey serve with --tls-cert: a renewed certificate without a restar
   const live = { cert: '', key: '' };
   const logLines: Record<string, unknown>[] = [];
 
-  /** The certificate a new connection to `hostname` is shown (verified against either authority). */
-  const servedFingerprint = (hostname: string): Promise<string> => new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port, servername: hostname, ca: [first.caPem, second.caPem] }, () => {
-      resolve(socket.getPeerX509Certificate()!.fingerprint256);
-      socket.end();
-    });
-    socket.on('error', reject);
-  });
+  const served = (hostname: string) => servedFingerprint(port, hostname, [first.caPem, second.caPem]);
   const fingerprintOf = (ca: LocalCa) => new X509Certificate(readFileSync(ca.certFile)).fingerprint256;
   async function waitForServed(fingerprint: string): Promise<void> {
-    for (let i = 0; i < 100 && (await servedFingerprint('agents.example')) !== fingerprint; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await served('agents.example')) !== fingerprint; i++) await new Promise((r) => setTimeout(r, 50));
   }
 
   before(async () => {
@@ -142,12 +134,12 @@ describe('latchkey serve with --tls-cert: a renewed certificate without a restar
   });
 
   it('shows new connections to both host names the renewed certificate once both files changed, and logs it', async () => {
-    assert.equal(await servedFingerprint('agents.example'), fingerprintOf(first));
+    assert.equal(await served('agents.example'), fingerprintOf(first));
     copyFileSync(second.certFile, live.cert);
     copyFileSync(second.keyFile, live.key);
     await waitForServed(fingerprintOf(second));
-    assert.equal(await servedFingerprint('agents.example'), fingerprintOf(second));
-    assert.equal(await servedFingerprint('id.example'), fingerprintOf(second));
+    assert.equal(await served('agents.example'), fingerprintOf(second));
+    assert.equal(await served('id.example'), fingerprintOf(second));
     assert.equal(logLines.filter((line) => line.event === 'tls_reloaded').length, 1);
     assert.equal(serve.reloadTls(), 'unchanged');
   });
@@ -163,6 +155,6 @@ describe('latchkey serve with --tls-cert: a renewed certificate without a restar
     assert.equal(refused.length, 1);
     assert.match(String(refused[0].msg), /is not the key of the certificate/);
     assert.equal(refused[0].level, 40);
-    assert.equal(await servedFingerprint('agents.example'), fingerprintOf(second));
+    assert.equal(await served('agents.example'), fingerprintOf(second));
   });
 });
