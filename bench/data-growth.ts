@@ -11,11 +11,11 @@
 // the spread of its ratios is the noise floor.
 //   node bench/data-growth.ts [--backend sqlite --backend postgres] [--seconds 3] [--rounds 9]
 //                             [--count 100000] [--small 10] [--concurrency 8] [--timed 20] [--source]
+import { benchArgs, wholeNumber } from './lib/args.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { type Database, openDatabase } from '../src/storage/database.ts';
@@ -30,18 +30,18 @@ import { type SignInTarget, type SignInTimings, signInWithPasskey } from './lib/
 import { cloneProxySessions } from './lib/proxy-session-seed.ts';
 import { median, wrk } from './lib/wrk.ts';
 
-const { values } = parseArgs({ options: {
+const values = benchArgs(import.meta.url, {
   backend: { type: 'string', multiple: true, default: ['sqlite', 'postgres'] },
   seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '9' },
   count: { type: 'string', default: '100000' }, small: { type: 'string', default: '10' },
   concurrency: { type: 'string', default: '8' }, timed: { type: 'string', default: '20' },
   source: { type: 'boolean' },
-} });
-const seconds = Number(values.seconds);
-const rounds = Number(values.rounds);
-const concurrency = Number(values.concurrency);
-const timedPerRound = Number(values.timed);
-const sizes = [Number(values.small), Number(values.count)] as const;
+});
+const seconds = wholeNumber(import.meta.url, 'seconds', values.seconds);
+const rounds = wholeNumber(import.meta.url, 'rounds', values.rounds);
+const concurrency = wholeNumber(import.meta.url, 'concurrency', values.concurrency);
+const timedPerRound = wholeNumber(import.meta.url, 'timed', values.timed);
+const sizes = [wholeNumber(import.meta.url, 'small', values.small), wholeNumber(import.meta.url, 'count', values.count)] as const;
 const backends = values.backend as ('sqlite' | 'postgres')[];
 for (const backend of backends) if (!['sqlite', 'postgres'].includes(backend)) throw new Error(`unknown backend ${backend} (sqlite or postgres)`);
 try { execFileSync('which', ['wrk']); } catch { throw new Error('wrk is missing: run scripts/system-deps.sh'); }

@@ -5,18 +5,18 @@
 //   node bench/memory.ts [--sign-ins 10000] [--requests 1000000] [--source] [--node-arg=--flag …]
 // --node-arg replaces bin/latchkey's Node flags (a candidate to compare with them).
 // Quick runs: scale both counts down (e.g. --sign-ins 500 --requests 100000) and say so.
+import { benchArgs, wholeNumber } from './lib/args.ts';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { bundleEntry, PRODUCTION_NODE_ARGS } from './lib/bundle.ts';
 import { repoRoot, rssMb, stop } from './lib/processes.ts';
 import { createFirstAdmin, signIn, startServeProcess } from './lib/serve-fixture.ts';
 import { wrk } from './lib/wrk.ts';
 
-const { values } = parseArgs({ options: { 'sign-ins': { type: 'string', default: '10000' }, requests: { type: 'string', default: '1000000' }, source: { type: 'boolean' }, concurrency: { type: 'string', default: '4' }, 'node-arg': { type: 'string', multiple: true } } });
-const signIns = Number(values['sign-ins']);
-const requests = Number(values.requests);
-const concurrency = Number(values.concurrency);
+const values = benchArgs(import.meta.url, { 'sign-ins': { type: 'string', default: '10000' }, requests: { type: 'string', default: '1000000' }, source: { type: 'boolean' }, concurrency: { type: 'string', default: '4' }, 'node-arg': { type: 'string', multiple: true } });
+const signIns = wholeNumber(import.meta.url, 'sign-ins', values['sign-ins']);
+const requests = wholeNumber(import.meta.url, 'requests', values.requests);
+const concurrency = wholeNumber(import.meta.url, 'concurrency', values.concurrency);
 const entry = values.source ? join(repoRoot, 'src/main.ts') : bundleEntry();
 const serve = await startServeProcess({ site: join(repoRoot, 'demo/public'), entry, nodeArgs: values['node-arg'] ?? (values.source ? [] : PRODUCTION_NODE_ARGS), protect: ['/private/', '/private/family/=family'] });
 const rows: string[] = [];

@@ -3,11 +3,11 @@
 // reports CPU time per request (utime+stime from /proc), which load on the machine barely moves,
 // beside the same figure for a trivial node:http server answering 202 (the floor for any Node upstream).
 //   node bench/profile-proxy.ts [--seconds 10] [--keep DIR] [--entry dist/latchkey.js] [--no-profile] [--node-arg=--max-semi-space-size=1 …]
+import { benchArgs, wholeNumber } from './lib/args.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 // For its side effect: every process started here gets bin/latchkey's MALLOC_TRIM_THRESHOLD_ unless
 // it is set (RSS measured without it is not production's: docs/benchmarks.md, lever 14).
 import './lib/bundle.ts';
@@ -16,9 +16,10 @@ import { proxyCommand, sealedSessionCookie, startDiscoveryStub } from './lib/pro
 import { freePort, repoRoot, rssMb, startAndWait, stop } from './lib/processes.ts';
 import { wrk } from './lib/wrk.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, keep: { type: 'string' }, entry: { type: 'string' }, top: { type: 'string', default: '25' }, 'no-profile': { type: 'boolean' }, 'node-arg': { type: 'string', multiple: true } } });
+const values = benchArgs(import.meta.url, { seconds: { type: 'string', default: '10' }, keep: { type: 'string' }, entry: { type: 'string' }, top: { type: 'string', default: '25' }, 'no-profile': { type: 'boolean' }, 'node-arg': { type: 'string', multiple: true } });
+const top = wholeNumber(import.meta.url, 'top', values.top);
 const node = join(repoRoot, 'node_modules/.bin/node');
-const seconds = Number(values.seconds);
+const seconds = wholeNumber(import.meta.url, 'seconds', values.seconds);
 const cpuTicks = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).reduce((s, n) => s + Number(n), 0);
 
 /** Requests/s and CPU µs per request of the process `pid` while wrk drives `url` (after a warm-up). */
@@ -55,5 +56,5 @@ if (values['no-profile']) process.exit(0);
 const file = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f)).pop();
 if (!file) throw new Error(`no profile written in ${profileDir}`);
 const rows = selfTimeByFunction(JSON.parse(readFileSync(file, 'utf8')));
-for (const r of rows.slice(0, Number(values.top))) console.log(`${(r.share * 100).toFixed(1).padStart(5)}%  ${r.ms.toFixed(0).padStart(6)} ms  ${r.name}`);
+for (const r of rows.slice(0, top)) console.log(`${(r.share * 100).toFixed(1).padStart(5)}%  ${r.ms.toFixed(0).padStart(6)} ms  ${r.name}`);
 console.log(`profile: ${file}`);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs, wholeNumber } from './lib/args.ts';
 import { bundleEntry, PRODUCTION_NODE_ARGS, PROXY_FLAGS_TEXT, PROXY_NODE_ARGS } from './lib/bundle.ts';
 import { AUTH_CACHE_SECONDS, benchNginxConfig } from './lib/nginx-bench-config.ts';
 import { freePort, repoRoot, rssMb, startAndWait, stop } from './lib/processes.ts';
@@ -16,9 +16,9 @@ import { proxyCommand, sealedSessionCookie, startDiscoveryStub } from './lib/pro
 import { createFirstAdmin, signIn, startServeProcess } from './lib/serve-fixture.ts';
 import { median, wrk } from './lib/wrk.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, write: { type: 'string' }, source: { type: 'boolean' } } });
-const seconds = Number(values.seconds);
-const rounds = Number(values.rounds);
+const values = benchArgs(import.meta.url, { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, write: { type: 'string' }, source: { type: 'boolean' } });
+const seconds = wholeNumber(import.meta.url, 'seconds', values.seconds);
+const rounds = wholeNumber(import.meta.url, 'rounds', values.rounds);
 for (const tool of ['nginx', 'wrk']) {
   try { execFileSync('which', [tool]); } catch { throw new Error(`${tool} is missing: run scripts/system-deps.sh`); }
 }
