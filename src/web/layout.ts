@@ -22,7 +22,6 @@ export function layout(options: LayoutOptions, body: Html): Html {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
 ${options.csrfToken ? html`<meta name="csrf-token" content="${options.csrfToken}">` : ''}
 <title>${options.appName ? `${options.title} · ${options.appName}` : options.title}</title>
 <link rel="stylesheet" href="/assets/style.css">

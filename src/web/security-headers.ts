@@ -19,9 +19,6 @@ export function installSecurityHeaders(app: FastifyInstance, options: { hsts: bo
     ['content-security-policy', CONTENT_SECURITY_POLICY],
     ['x-content-type-options', 'nosniff'],
     ['x-frame-options', 'DENY'],
-    // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which
-    // the CSRF check must refuse; cross-origin requests still get no referrer (links carry tokens).
-    ['referrer-policy', 'same-origin'],
     ['cross-origin-opener-policy', 'same-origin'],
     ...(options.hsts ? [['strict-transport-security', 'max-age=31536000'] as [string, string]] : []),
   ];
@@ -30,7 +27,28 @@ export function installSecurityHeaders(app: FastifyInstance, options: { hsts: bo
   // confirmation (whose button ends the session everywhere) must not load in a frame, nor its
   // error pages be sniffed. It adds its form_post script's hash to this script-src. fastify's own
   // replies carry these too (a route's reply.header of the same name, e.g. its own CSP, wins).
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', async (request, reply) => {
     for (const [name, value] of headers) reply.raw.setHeader(name, value);
+    reply.raw.setHeader('referrer-policy', referrerPolicyFor(request.url));
   });
+}
+
+/**
+ * same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which
+ * the CSRF check must refuse; cross-origin requests get no referrer. A page whose own address
+ * holds a secret (urlHoldsSecret) gets strict-origin: it sends our origin alone as the Referer of
+ * its stylesheet, script and form post, so the address reaches no access log that writes the
+ * Referer (nginx's "combined", Caddy's request headers), and the Origin header stays.
+ */
+export const referrerPolicyFor = (url: string): string => (urlHoldsSecret(url) ? 'strict-origin' : 'same-origin');
+
+/**
+ * Whether a request target carries a credential: a one-time sign-in link (/lc/TOKEN), or a query
+ * with token= (the setup link), code= or id_token_hint= (the names the generated nginx
+ * configuration redacts from its logs: deploy/nginx-parts.ts).
+ */
+export function urlHoldsSecret(url: string): boolean {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  return /\/lc\//i.test(path) || (query !== -1 && /(?:^|&)(?:token|code|id_token_hint)=/i.test(url.slice(query + 1)));
 }

@@ -43,10 +43,16 @@ describe('latchkey id in Chromium with a virtual authenticator', () => {
     const friend = await id.services.identity.users.create({ username: 'bob', email: 'bob@example.com' });
     const { token } = await id.services.identity.links.issue('signin', friend.id, 3600);
     const tab = await openPasskeyTab(browser);
+    // what the link's page tells others of its address: its stylesheet's and its form's Referer
+    const referers = new Map<string, string | undefined>();
+    tab.page.on('request', (request) => { if (!referers.has(request.url())) referers.set(request.url(), request.headers().referer); });
     try {
       await tab.page.goto(`${id.origin}/lc/${token}`);
       await tab.page.getByRole('button', { name: 'Continue' }).click();
       await tab.page.waitForURL(`${id.origin}/account?welcome=1`);
+      assert.equal(referers.get(`${id.origin}/assets/style.css`), `${id.origin}/`, 'the origin alone, not the link');
+      assert.equal(referers.get(`${id.origin}/link`), `${id.origin}/`);
+      for (const [url, referer] of referers) assert.ok(!referer?.includes(token), `${url} was sent the link as its Referer`);
       await tab.page.getByRole('button', { name: 'Add a passkey' }).click();
       await tab.page.waitForURL(`${id.origin}/account?added=1`);
       assert.equal(await passkeysIn(tab), 1);
