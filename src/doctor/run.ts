@@ -22,6 +22,7 @@ import { nginxForwardedHost } from './checks/nginx-forwarded-host.ts';
 import { nginxForwardedProto } from './checks/nginx-forwarded-proto.ts';
 import { nginxForwardedUri } from './checks/nginx-forwarded-uri.ts';
 import { nginxPrefixPriority } from './checks/nginx-prefix-priority.ts';
+import { nginxAccessLogSecrets } from './checks/nginx-access-log-secrets.ts';
 import { nginxPrivateCaching } from './checks/nginx-private-caching.ts';
 import { nginxSignInOn401 } from './checks/nginx-sign-in-on-401.ts';
 import { passkeyRecovery } from './checks/passkey-recovery.ts';
@@ -40,7 +41,7 @@ import { trustProxy } from './checks/trust-proxy.ts';
 /** In the order they are printed: configuration, the running deployment, data. */
 export const CHECKS: readonly Check[] = [
   appUrlForm, pocketIdVariables, trustProxy, proxyConfig, cookieSecret, composeProxyAddress, composeHealthcheck,
-  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, groupsScope, sessionRecheck, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedHost, nginxForwardedUri, nginxPrivateCaching, cookieSize,
+  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, groupsScope, sessionRecheck, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedHost, nginxForwardedUri, nginxPrivateCaching, nginxAccessLogSecrets, cookieSize,
   idHealth, discoveryIssuer, rpIdHost, discoveryScheme, tlsCertificate, httpsRedirect, clockSkew,
   proxyAuthEndpoint, protectedPath, signInRedirect, callbackUrl,
   clientRegistration, passkeyRecovery, databaseFileMode, siteLeaks, siteCase, backups,
