@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { fileVersion } from '../core/file-version.ts';
 
 /**
- * Reads --authenticated-emails-file once at start-up: one email per line, compared
- * case-insensitively (so stored lower-cased); blank lines and lines starting with # are skipped.
- * Returns null (and a problem) when the file cannot be read: an allow-list that silently failed to
- * load would lock everyone out, or worse, be mistaken for "no list".
+ * Reads --authenticated-emails-file as oauth2-proxy does: CSV whose first column is an email
+ * (further columns, such as a name, are ignored), compared case-insensitively (so stored
+ * lower-cased); blank lines and lines starting with # are skipped. Unlike oauth2-proxy, a line
+ * whose first column is not one email address is a problem ("alice@example.com bob@example.com"
+ * would otherwise be one address nobody has). Returns null (and the problems) when the file
+ * cannot be read or has such a line: an allow-list that silently failed to load would lock
+ * everyone out, or worse, be mistaken for "no list".
  */
 export function readAuthenticatedEmails(path: string, label: string, problems: string[]): ReadonlySet<string> | null {
   let text: string;
@@ -15,14 +19,78 @@ export function readAuthenticatedEmails(path: string, label: string, problems: s
     return null;
   }
   const emails = new Set<string>();
+  const before = problems.length;
   text.split(/\r?\n/).forEach((rawLine, index) => {
     const line = rawLine.trim();
     if (!line || line.startsWith('#')) return;
-    if (!/^[^\s@]+@[^\s@]+$/.test(line)) {
+    const address = firstCsvField(line).trim();
+    if (!/^[^\s@]+@[^\s@]+$/.test(address)) {
       problems.push(`${label}: ${path} line ${index + 1} is not an email address: "${line}"`);
       return;
     }
-    emails.add(line.toLowerCase());
+    emails.add(address.toLowerCase());
   });
-  return emails;
+  return problems.length > before ? null : emails;
+}
+
+/** A CSV line's first field: up to the first comma, or a "quoted" field with "" for a quote. */
+function firstCsvField(line: string): string {
+  if (!line.startsWith('"')) return line.split(',', 1)[0];
+  let field = '';
+  for (let i = 1; i < line.length; i++) {
+    if (line[i] !== '"') field += line[i];
+    else if (line[i + 1] === '"') field += line[++i];
+    else return field;
+  }
+  return `"${field}`; // never closed: not an address
+}
+
+/** The allow-list the proxy consults: the file's addresses as last read successfully. */
+export interface EmailAllowList {
+  has(email: string): boolean;
+}
+
+/** How often the file is looked at (one stat call); oauth2-proxy watches it too and reloads it on change. */
+export const EMAILS_FILE_CHECK_MS = 2_000;
+
+export interface EmailsFileWatch {
+  /** The live list: what the file held when last read without a problem. */
+  list: EmailAllowList;
+  /** Looks at the file now; a changed file without problems replaces the list. */
+  check(): 'unchanged' | 'reloaded' | 'refused';
+  stop(): void;
+}
+
+/**
+ * Reads the file again whenever it changes (its size, times or identity: an editor that writes a
+ * new file and renames it over the old one counts). A change with a problem (a line that is not
+ * an address, the file gone) keeps the list in use, and is logged once per version of the file.
+ */
+export function watchAuthenticatedEmails(deps: {
+  path: string;
+  label: string;
+  initial: ReadonlySet<string>;
+  log: { info(details: object, message: string): void; warn(details: object, message: string): void };
+  intervalMs?: number;
+}): EmailsFileWatch {
+  let emails = deps.initial;
+  let seen = fileVersion(deps.path);
+  const check = () => {
+    const version = fileVersion(deps.path);
+    if (version === seen) return 'unchanged';
+    seen = version;
+    const problems: string[] = [];
+    const read = readAuthenticatedEmails(deps.path, deps.label, problems);
+    if (!read) {
+      deps.log.warn({ event: 'emails_file_refused', problems },
+        `${deps.path} changed but was not taken: ${problems.join('; ')}; the ${emails.size} address(es) read before still apply`);
+      return 'refused';
+    }
+    emails = read;
+    deps.log.info({ event: 'emails_file_reloaded', count: emails.size }, `${deps.path} reloaded: ${emails.size} address(es) may sign in`);
+    return 'reloaded';
+  };
+  const timer = setInterval(check, deps.intervalMs ?? EMAILS_FILE_CHECK_MS);
+  timer.unref();
+  return { list: { has: (email) => emails.has(email) }, check, stop: () => clearInterval(timer) };
 }

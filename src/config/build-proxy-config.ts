@@ -82,6 +82,7 @@ export function buildProxyConfigFromRaw(raw: RawValues, problems: string[]): Pro
     cookie: readCookieConfig(values),
     emailDomains,
     authenticatedEmails,
+    authenticatedEmailsFile: emailsFile ?? null,
     allowedGroups,
     upstreams: readUpstreams(values),
     upstreamTimeoutSeconds: values.durationSeconds('upstream-timeout', false),

@@ -6,8 +6,9 @@
 // connections get the new pair; a replacement that does not pass the same checks is refused,
 // logged, and the pair in use stays.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { fileVersion } from './file-version.ts';
 
 export interface TlsFiles {
   certPath: string;
@@ -125,14 +126,5 @@ export function watchTlsFiles(deps: TlsWatchDeps): TlsWatcher {
   return { check, stop: () => clearInterval(timer) };
 }
 
-/** A file's identity, size and times, both files together; a file that cannot be looked at is a version of its own. */
-function filesVersion(files: TlsFiles): string {
-  return [files.certPath, files.keyPath].map((path) => {
-    try {
-      const s = statSync(path, { bigint: true });
-      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-    } catch (error) {
-      return `missing:${(error as NodeJS.ErrnoException).code ?? 'error'}`;
-    }
-  }).join('|');
-}
+/** Both files' versions together: a renewal changes at least one. */
+const filesVersion = (files: TlsFiles): string => `${fileVersion(files.certPath)}|${fileVersion(files.keyPath)}`;

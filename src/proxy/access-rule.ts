@@ -1,12 +1,14 @@
 // Who may pass: the configured rules (--email-domain, --authenticated-emails-file,
 // --allowed-group) and the per-location rules nginx/Caddy put in the /oauth2/auth query string
 // (allowed_groups, allowed_emails, allowed_email_domains, comma-separated, as oauth2-proxy reads them).
+import type { EmailAllowList } from '../config/authenticated-emails-file.ts';
 import type { ProxyConfig } from './config.ts';
 
 export interface AccessRule {
   /** Configured email domains ('*' = any); an email passes these OR authenticatedEmails. */
   emailDomains: readonly string[];
-  authenticatedEmails: ReadonlySet<string> | null;
+  /** --authenticated-emails-file's addresses, lower-cased (kept up to date with the file), or null. */
+  authenticatedEmails: EmailAllowList | null;
   /** Configured groups: the user must be in one of them (when not empty). */
   allowedGroups: readonly string[];
   /** Per-request rules; each one present must pass (one match within it is enough). */
@@ -17,9 +19,9 @@ export interface AccessRule {
 
 export type ConfiguredRule = Pick<AccessRule, 'emailDomains' | 'authenticatedEmails' | 'allowedGroups'>;
 
-export const configuredRule = (config: ProxyConfig): ConfiguredRule => ({
+export const configuredRule = (config: ProxyConfig, authenticatedEmails: EmailAllowList | null = config.authenticatedEmails): ConfiguredRule => ({
   emailDomains: config.emailDomains.map((d) => d.toLowerCase()),
-  authenticatedEmails: config.authenticatedEmails,
+  authenticatedEmails,
   allowedGroups: config.allowedGroups,
 });
 

@@ -54,8 +54,10 @@ export interface ProxyConfig {
 
   /** `*` allows every domain. */
   emailDomains: string[];
-  /** Emails from --authenticated-emails-file (lower-cased), or null when not set. */
+  /** Emails from --authenticated-emails-file (lower-cased) as read at start, or null when not set. */
   authenticatedEmails: ReadonlySet<string> | null;
+  /** That file, read again when it changes (config/authenticated-emails-file.ts), or null. */
+  authenticatedEmailsFile: string | null;
   allowedGroups: string[];
 
   upstreams: Upstream[];

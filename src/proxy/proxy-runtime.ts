@@ -3,6 +3,7 @@
 // translates HTTP into these calls, and serve mode calls them in-process.
 import { type Clock, systemClock } from '../core/clock.ts';
 import { type AccessRule, type ConfiguredRule, configuredRule, ruleWithQuery } from './access-rule.ts';
+import type { EmailAllowList } from '../config/authenticated-emails-file.ts';
 import type { ProxyConfig } from './config.ts';
 import { createCookieCodec } from './cookie-codec.ts';
 import { type CookieAttributes, cookieDomainFor } from './cookie-header.ts';
@@ -35,6 +36,8 @@ export interface ProxyDeps {
   redisKeyPrefix?: string;
   /** Told every auth decision (metrics, debug log); leave unset and the check pays nothing. */
   authObserver?: AuthObserver | null;
+  /** --authenticated-emails-file kept up to date (server.ts watches it); default: the addresses as read at start. */
+  emailAllowList?: EmailAllowList | null;
 }
 
 export type AuthObserver = (status: 202 | 401 | 403, session: Session | null, reason: string) => void;
@@ -72,7 +75,7 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
   const revocations = deps.revocations ?? createRevocations(clock, config.cookie.expireSeconds);
-  const baseRule = configuredRule(config);
+  const baseRule = configuredRule(config, deps.emailAllowList ?? config.authenticatedEmails);
   const oidc = createOidcClient(config, { clock, fetch: deps.fetch });
   const attributesByHost = new Map<string, CookieAttributes>();
   const rulesByQuery = new Map<string, AccessRule>();

@@ -11,6 +11,7 @@ import { startMetricsServer, type MetricsServer } from '../metrics/metrics-serve
 import { createProxyMetrics, installProxyMetricsHooks, type ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { HttpAddress, ProxyConfig } from './config.ts';
 import { PROXY_PAGE_HEADERS, proxyErrorPage } from './pages.ts';
+import { watchAuthenticatedEmails } from '../config/authenticated-emails-file.ts';
 import { type AuthObserver, createProxyRuntime, type ProxyDeps, type ProxyRuntime } from './proxy-runtime.ts';
 import { proxyRoutes } from './routes.ts';
 import { authFastPath } from './auth-endpoint.ts';
@@ -34,9 +35,11 @@ export interface ProxyServer {
   close(): Promise<void>;
 }
 
-export interface ProxyServerDeps extends Omit<ProxyDeps, 'logger'> {
+export interface ProxyServerDeps extends Omit<ProxyDeps, 'logger' | 'emailAllowList'> {
   /** A pino logger to use instead of one at config.logLevel. */
   loggerInstance?: FastifyInstance['log'];
+  /** How often --authenticated-emails-file is looked at (tests); default EMAILS_FILE_CHECK_MS. */
+  emailsFileCheckMs?: number;
 }
 
 // Split session cookies can pass Node's 16 KiB default for all headers together.
@@ -89,7 +92,14 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
   });
   trackUnixSocketPeers(app.server);
   const metrics = config.metricsAddress ? createProxyMetrics(latchkeyVersion()) : null;
-  const runtime = createProxyRuntime(config, { ...deps, logger: app.log, authObserver: deps.authObserver ?? authObserver(app.log, metrics) });
+  // As oauth2-proxy does, --authenticated-emails-file is read again when it changes: adding or
+  // removing a friend takes effect without a restart.
+  const emailsFile = config.authenticatedEmailsFile && config.authenticatedEmails && watchAuthenticatedEmails({
+    path: config.authenticatedEmailsFile, label: '--authenticated-emails-file', initial: config.authenticatedEmails, log: app.log, intervalMs: deps.emailsFileCheckMs,
+  });
+  const runtime = createProxyRuntime(config, {
+    ...deps, logger: app.log, authObserver: deps.authObserver ?? authObserver(app.log, metrics), emailAllowList: emailsFile ? emailsFile.list : null,
+  });
   const authPath = `${config.proxyPrefix}/auth`;
   answeredOutsideFastify = authFastPath(runtime, authPath);
   await app.register(formbody);
@@ -141,6 +151,7 @@ export async function createProxyServer(config: ProxyConfig, deps: ProxyServerDe
     get metricsUrl() { return metricsServer?.url ?? null; },
     async close() {
       closed = true;
+      if (emailsFile) emailsFile.stop();
       await metricsServer?.close();
       clearTimeout(retryTimer);
       // fastify closes only a server it started listening itself

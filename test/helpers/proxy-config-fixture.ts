@@ -35,6 +35,7 @@ export function proxyConfigFixture(overrides: Overrides = {}): ProxyConfig {
     },
     emailDomains: ['*'],
     authenticatedEmails: null,
+    authenticatedEmailsFile: null,
     allowedGroups: [],
     upstreams: [{ kind: 'static', statusCode: 200 }],
     upstreamTimeoutSeconds: 30,

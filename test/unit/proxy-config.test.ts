@@ -460,6 +460,18 @@ describe('loadProxyConfig', () => {
       assert.deepEqual([...(load(argv).authenticatedEmails ?? [])], ['alice@example.com', 'bob@example.org']);
     });
 
+    it('reads the file as CSV whose first column is the address, as oauth2-proxy does (a name beside it, a quoted address)', () => {
+      const file = writeTemp('ann@example.com,Ann Example\n"Bob@Example.org",Bob\ncarol@example.net , Carol\n');
+      const argv = required.filter((arg) => !arg.startsWith('--email-domain')).concat(`--authenticated-emails-file=${file}`);
+      assert.deepEqual([...(load(argv).authenticatedEmails ?? [])], ['ann@example.com', 'bob@example.org', 'carol@example.net']);
+    });
+
+    it('refuses a file with a line whose first column is not one address, naming the line', () => {
+      const file = writeTemp('ann@example.com\nbob@example.org carol@example.net\n"we""ird"@example.net,x\n');
+      const argv = required.filter((arg) => !arg.startsWith('--email-domain')).concat(`--authenticated-emails-file=${file}`);
+      assert.deepEqual(problemsOf(() => load(argv)).map((p) => p.replace(/^.*line (\d+).*$/, '$1')), ['2', '3']);
+    });
+
     it('requires an email rule, as oauth2-proxy does', () => {
       const problems = problemsOf(() => load(required.filter((arg) => !arg.startsWith('--email-domain'))));
       assert.match(problems[0], /^--email-domain \/ OAUTH2_PROXY_EMAIL_DOMAINS: set it, or --authenticated-emails-file/);
