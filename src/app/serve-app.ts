@@ -18,7 +18,8 @@ import { ensureServeClient, SERVE_CLIENT_ID } from './serve-client.ts';
 import { serveContextFor } from './serve-context.ts';
 import { createSiteHandler, type RequestHandler } from './site-handler.ts';
 import { SESSION_RECHECK_MINUTES } from '../config/session-recheck.ts';
-import { type TlsCheck, watchTlsFiles } from '../core/tls-files.ts';
+import type { ReloadOutcome } from '../core/file-version.ts';
+import { watchTlsFiles } from '../core/tls-files.ts';
 
 export interface ServeApp {
   id: IdApp;
@@ -30,7 +31,7 @@ export interface ServeApp {
    * Looks at --tls-cert/--tls-key now (SIGHUP; they are also looked at every minute): a changed
    * pair that passes the start's checks is used for new connections. 'off' without TLS.
    */
-  reloadTls(): TlsCheck | 'off';
+  reloadTls(): ReloadOutcome | 'off';
   /** Stops accepting requests, finishes those in flight, then closes the proxy, the provider and the database. */
   close(): Promise<void>;
 }

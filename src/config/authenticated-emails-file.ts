@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileVersion } from '../core/file-version.ts';
+import { type FileWatch, watchFiles } from '../core/file-version.ts';
 
 /**
  * Reads --authenticated-emails-file as oauth2-proxy does: CSV whose first column is an email
@@ -53,18 +53,15 @@ export interface EmailAllowList {
 /** How often the file is looked at (one stat call); oauth2-proxy watches it too and reloads it on change. */
 export const EMAILS_FILE_CHECK_MS = 2_000;
 
-export interface EmailsFileWatch {
+export interface EmailsFileWatch extends FileWatch {
   /** The live list: what the file held when last read without a problem. */
   list: EmailAllowList;
-  /** Looks at the file now; a changed file without problems replaces the list. */
-  check(): 'unchanged' | 'reloaded' | 'refused';
-  stop(): void;
 }
 
 /**
- * Reads the file again whenever it changes (its size, times or identity: an editor that writes a
- * new file and renames it over the old one counts). A change with a problem (a line that is not
- * an address, the file gone) keeps the list in use, and is logged once per version of the file.
+ * Reads the file again whenever it changes (an editor that writes a new file and renames it over
+ * the old one counts). A change with a problem (a line that is not an address, the file gone)
+ * keeps the list in use, and is logged once per version of the file.
  */
 export function watchAuthenticatedEmails(deps: {
   path: string;
@@ -74,11 +71,7 @@ export function watchAuthenticatedEmails(deps: {
   intervalMs?: number;
 }): EmailsFileWatch {
   let emails = deps.initial;
-  let seen = fileVersion(deps.path);
-  const check = () => {
-    const version = fileVersion(deps.path);
-    if (version === seen) return 'unchanged';
-    seen = version;
+  const watch = watchFiles([deps.path], deps.intervalMs ?? EMAILS_FILE_CHECK_MS, () => {
     const problems: string[] = [];
     const read = readAuthenticatedEmails(deps.path, deps.label, problems);
     if (!read) {
@@ -89,8 +82,6 @@ export function watchAuthenticatedEmails(deps: {
     emails = read;
     deps.log.info({ event: 'emails_file_reloaded', count: emails.size }, `${deps.path} reloaded: ${emails.size} address(es) may sign in`);
     return 'reloaded';
-  };
-  const timer = setInterval(check, deps.intervalMs ?? EMAILS_FILE_CHECK_MS);
-  timer.unref();
-  return { list: { has: (email) => emails.has(email) }, check, stop: () => clearInterval(timer) };
+  });
+  return { ...watch, list: { has: (email) => emails.has(email) } };
 }

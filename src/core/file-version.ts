@@ -14,3 +14,31 @@ export function fileVersion(path: string): string {
     return `missing:${(error as NodeJS.ErrnoException).code ?? 'error'}`;
   }
 }
+
+export type ReloadOutcome = 'unchanged' | 'reloaded' | 'refused';
+
+export interface FileWatch {
+  /** Looks at the files now. */
+  check(): ReloadOutcome;
+  stop(): void;
+}
+
+/**
+ * Looks at `paths` every `intervalMs` (a stat call each) and calls `reload` when any of them
+ * changed: once per version of the files, so a change that reload refuses (and logs) is not read
+ * and logged again until the files change once more (a half-written renewal is taken at the next
+ * look, once both of its files are there).
+ */
+export function watchFiles(paths: readonly string[], intervalMs: number, reload: () => 'reloaded' | 'refused'): FileWatch {
+  const versionNow = () => paths.map(fileVersion).join('|');
+  let seen = versionNow();
+  const check = (): ReloadOutcome => {
+    const version = versionNow();
+    if (version === seen) return 'unchanged';
+    seen = version;
+    return reload();
+  };
+  const timer = setInterval(check, intervalMs);
+  timer.unref();
+  return { check, stop: () => clearInterval(timer) };
+}

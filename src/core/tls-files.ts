@@ -8,7 +8,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { fileVersion } from './file-version.ts';
+import { type FileWatch, watchFiles } from './file-version.ts';
 
 export interface TlsFiles {
   certPath: string;
@@ -80,14 +80,6 @@ function certificateProblems(certificate: X509Certificate, path: string, hostnam
   return problems;
 }
 
-export type TlsCheck = 'unchanged' | 'reloaded' | 'refused';
-
-export interface TlsWatcher {
-  /** Looks at the files now; a changed pair that passes readTlsPair's checks goes to `apply`. */
-  check(): TlsCheck;
-  stop(): void;
-}
-
 export interface TlsWatchDeps {
   files: TlsFiles;
   hostnames: readonly string[];
@@ -100,15 +92,9 @@ export interface TlsWatchDeps {
 }
 
 /** Watches the pair by its files' identity, size and times, which a renewal changes (certbot's live/ links point to new files). */
-export function watchTlsFiles(deps: TlsWatchDeps): TlsWatcher {
-  let seen = filesVersion(deps.files);
+export function watchTlsFiles(deps: TlsWatchDeps): FileWatch {
   let current = deps.current;
-  const check = (): TlsCheck => {
-    const version = filesVersion(deps.files);
-    if (version === seen) return 'unchanged';
-    // Said once per version of the files: a half-written renewal (the certificate written, the
-    // key not yet) is refused now and taken at the next look, once both are there.
-    seen = version;
+  return watchFiles([deps.files.certPath, deps.files.keyPath], deps.intervalMs ?? TLS_CHECK_INTERVAL_MS, () => {
     const read = readTlsPair(deps.files, deps.hostnames, deps.now());
     if (!read.ok) {
       deps.log.warn({ event: 'tls_reload_refused', problems: read.problems, servedUntil: current.validToDate.toISOString() },
@@ -120,11 +106,5 @@ export function watchTlsFiles(deps: TlsWatchDeps): TlsWatcher {
     deps.log.info({ event: 'tls_reloaded', names: current.subjectAltName, validTo: current.validToDate.toISOString() },
       `TLS certificate reloaded from ${deps.files.certPath}: valid until ${current.validToDate.toISOString()}; new connections use it`);
     return 'reloaded';
-  };
-  const timer = setInterval(check, deps.intervalMs ?? TLS_CHECK_INTERVAL_MS);
-  timer.unref();
-  return { check, stop: () => clearInterval(timer) };
+  });
 }
-
-/** Both files' versions together: a renewal changes at least one. */
-const filesVersion = (files: TlsFiles): string => `${fileVersion(files.certPath)}|${fileVersion(files.keyPath)}`;

@@ -1,5 +1,5 @@
 import { type Check, ok, skip, warn } from '../check.ts';
-import { argsOf, type Directive, inherited, type Location, type NginxConfig, proxiesTo, servers, where } from '../nginx-config.ts';
+import { argsOf, type Directive, inherited, type NginxConfig, proxiesTo, servers, where } from '../nginx-config.ts';
 
 // Some URLs carry credentials: one-time sign-in links (/lc/TOKEN), the setup link (?token=), the
 // authorization code on /oauth2/callback, ID tokens in ?id_token_hint= (docs/reverse-proxies.md,
