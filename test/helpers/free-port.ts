@@ -1,11 +1,36 @@
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
-// Ports this process has handed out. bind(0) may give the port it gave a moment ago once that
-// listener is closed, so two calls in a row (a deployment's https and http ports) could return the
-// same number; nginx then merges both listeners and refuses to start ("no ssl_certificate ...").
+// Ports this process has handed out. A port may be handed out again once its listener is closed,
+// so two calls in a row (a deployment's https and http ports) could return the same number; nginx
+// then merges both listeners and refuses to start ("no ssl_certificate ...").
 const handedOut = new Set<number>();
 
-function unusedPort(): Promise<number> {
+// Where ports are drawn from: just below the kernel's ephemeral range. bind(0) picks from that
+// range, and so does every outgoing connection (a browser's, nginx's to its upstream, fetch's):
+// between the moment a port is found free and the moment the server that wants it starts, one of
+// those could take it ("address already in use"). Below the range only another freePort() can.
+const EPHEMERAL_LOW = (() => {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+})();
+const POOL_LOW = Math.max(1024, EPHEMERAL_LOW - 12_000);
+
+/** Whether a server can listen on 127.0.0.1:port right now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** bind(0): the kernel's choice, from the ephemeral range (when the pool below it has nothing free). */
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -14,6 +39,14 @@ function unusedPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+async function unusedPort(): Promise<number> {
+  for (let attempt = 0; attempt < 64 && POOL_LOW < EPHEMERAL_LOW; attempt++) {
+    const port = POOL_LOW + Math.floor(Math.random() * (EPHEMERAL_LOW - POOL_LOW));
+    if (!handedOut.has(port) && (await bindable(port))) return port;
+  }
+  return kernelPort();
 }
 
 /** A port that was free a moment ago and not handed out before, for servers whose URL must be known before they start. */
