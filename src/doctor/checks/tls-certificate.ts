@@ -22,7 +22,7 @@ export const tlsCertificate: Check = {
       const tls = answer.tls!;
       const validTo = tls.certificate ? Date.parse(tls.certificate.valid_to) : NaN;
       const daysLeft = Math.floor((validTo - ctx.nowMs()) / DAY_MS);
-      const renew = `renew it: certbot certonly -d ${host} (or your CA's tool), then reload nginx`;
+      const renew = `renew it: certbot certonly -d ${host} (or your CA's tool), then reload nginx (latchkey serve with --tls-cert takes the renewed files by itself within a minute)`;
       if (!tls.authorized) {
         const why = tls.error === 'CERT_HAS_EXPIRED' ? `expired on ${tls.certificate?.valid_to}`
           : tls.error === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `does not name ${host} (it names ${tls.certificate?.subjectaltname ?? tls.certificate?.subject?.CN})`
