@@ -41,7 +41,7 @@ writeFileSync(join(site, 'index.html'), page);
 // The provider is only needed for discovery at the proxy's start; a tiny stub answers it.
 const discovery = await startDiscoveryStub();
 const cookieSecret = randomBytes(32);
-const [trivialPort, proxyPort, nginxPort] = [await freePort(), await freePort(), await freePort()];
+const [trivialPort, proxyPort, nginxPort, barePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
 const trivialSocket = join(dir, 'trivial.sock');
 const proxySocket = join(dir, 'proxy.sock');
 
@@ -52,6 +52,10 @@ const trivialServer = `const s=()=>require('http').createServer((q,r)=>{r.status
 // completely); it shows how much of target 2 is left for any Node process after nginx's own work.
 const cannedSocket = join(dir, 'canned.sock');
 const cannedServer = `const c=Buffer.from('HTTP/1.1 202 Accepted\\r\\nContent-Length: 0\\r\\n\\r\\n');require('net').createServer((s)=>{let p='';s.setEncoding('latin1');s.on('error',()=>{});s.on('data',(d)=>{p+=d;let i;while((i=p.indexOf('\\r\\n\\r\\n'))!==-1){p=p.slice(i+4);s.write(c)}})}).listen(${JSON.stringify(cannedSocket)},()=>require('fs').chmodSync(${JSON.stringify(cannedSocket)},0o666))`;
+// The ceiling of target 4: a bare node:http server, with serve's Node flags, answering the page from
+// memory (no path, no file, no check). serve cannot be faster than this on the same machine.
+const bareServer = `const b=require('fs').readFileSync(${JSON.stringify(join(site, 'private', 'page.html'))});require('http').createServer((q,r)=>{r.writeHead(200,{'content-type':'text/html; charset=utf-8','content-length':b.length});r.end(b)}).listen(${barePort},'127.0.0.1')`;
+const bare = await startAndWait(node, [...nodeArgs, '-e', bareServer], `http://127.0.0.1:${barePort}/`);
 const trivial = await startAndWait(node, ['-e', trivialServer], `unix:${trivialSocket}:/`);
 const canned = await startAndWait(node, ['-e', cannedServer], `unix:${cannedSocket}:/`);
 const proxy = await startAndWait(node, [...proxyNodeArgs, ...proxyCommand({ issuer: discovery.issuer, port: proxyPort, cookieSecret, entry })], `http://127.0.0.1:${proxyPort}/ping`);
@@ -74,6 +78,7 @@ const base = `http://127.0.0.1:${nginxPort}`;
 const CACHED = `nginx + latchkey proxy (unix socket), generated auth cache ${AUTH_CACHE_SECONDS} s (proxy_cache)`;
 const LUA_CACHED = `nginx + latchkey proxy (unix socket), generated auth cache ${AUTH_CACHE_SECONDS} s (--auth-cache-engine lua)`;
 const CANNED = 'nginx + auth_request → a canned 202 from Node without HTTP parsing, unix socket';
+const BARE = 'a bare node:http server answering the page from memory (serve\'s Node flags and cookie)';
 const variants = {
   'nginx, unprotected': { url: `${base}/public/page.html`, cookie },
   'nginx + auth_request → trivial 202 upstream': { url: `${base}/p-trivial/page.html`, cookie },
@@ -86,6 +91,7 @@ const variants = {
   [LUA_CACHED]: { url: `${base}/p-lua/page.html`, cookie },
   'latchkey proxy /oauth2/auth direct': { url: `http://127.0.0.1:${proxyPort}/oauth2/auth`, cookie },
   'latchkey serve, protected page': { url: `${serve.siteOrigin.replace('localhost', '127.0.0.1')}/private/page.html`, cookie: serveCookie },
+  [BARE]: { url: `http://127.0.0.1:${barePort}/private/page.html`, cookie: serveCookie },
 } as const;
 type Variant = keyof typeof variants;
 
@@ -93,7 +99,7 @@ type Variant = keyof typeof variants;
 for (const [name, v] of Object.entries(variants)) {
   const withCookie = await fetch(v.url, { headers: { cookie: v.cookie }, redirect: 'manual' });
   if (withCookie.status >= 300) throw new Error(`${name}: ${withCookie.status} with a valid session`);
-  if (name !== 'nginx, unprotected' && !name.includes('trivial') && name !== CANNED) {
+  if (name !== 'nginx, unprotected' && !name.includes('trivial') && name !== CANNED && name !== BARE) {
     const without = await fetch(v.url, { redirect: 'manual' });
     if (![302, 401].includes(without.status)) throw new Error(`${name}: ${without.status} without a session (expected 401, or serve's 302 to sign-in)`);
   }
@@ -140,6 +146,7 @@ const lines = [
   '|---|---:|---|',
   ...targets.map((t) => `| ${t.target} | ${t.value.toFixed(2)}× | ${t.value >= t.goal ? 'yes' : 'no'} |`),
   `| (reference for 2) the best any Node upstream can do over a unix socket: a canned 202, no HTTP parser ÷ unprotected nginx | ${ratio(T(CANNED), T('nginx, unprotected')).toFixed(2)}× | – |`,
+  `| (reference for 4) what no Node server can pass here: ${BARE} ÷ unprotected nginx | ${ratio(T(BARE), T('nginx, unprotected')).toFixed(2)}× | – |`,
   `| 5. latchkey proxy RSS ≤ 70 MB | ${rss(proxyRssAtStartMb, proxyRssAfterMb, 70, 'always')} |`,
   `| 5. latchkey serve RSS ≤ 90 MB at start (after these runs, not the 10,000 sign-ins of bench/memory.ts) | ${rss(serveRssAtStartMb, serveRssAfterMb, 90, 'at start')} |`,
   `| 5. latchkey proxy start to ready ≤ 1 s | ${proxy.readyMs.toFixed(0)} ms | ${proxy.readyMs <= 1000 ? 'yes' : 'no'} |`,
@@ -149,7 +156,7 @@ console.log(lines.join('\n'));
 if (values.write) writeFileSync(values.write, `${lines.join('\n')}\n`);
 
 nginx.kill('SIGTERM');
-await Promise.all([stop(proxy.child), stop(socketProxy.child), stop(trivial.child), stop(canned.child), stop(serve.child)]);
+await Promise.all([stop(proxy.child), stop(socketProxy.child), stop(trivial.child), stop(canned.child), stop(serve.child), stop(bare.child)]);
 await discovery.close();
 if (readFileSync(join(dir, 'nginx', 'error.log'), 'utf8').includes('[emerg]')) console.error('nginx reported an error: see its error.log');
 rmSync(dir, { recursive: true, force: true });
