@@ -67,7 +67,7 @@ export function watchAuthenticatedEmails(deps: {
   path: string;
   label: string;
   initial: ReadonlySet<string>;
-  log: { info(details: object, message: string): void; warn(details: object, message: string): void };
+  log: { info(details: object, message: string): void; warn(details: object, message: string): void; error(details: object, message: string): void };
   intervalMs?: number;
 }): EmailsFileWatch {
   let emails = deps.initial;
@@ -82,6 +82,6 @@ export function watchAuthenticatedEmails(deps: {
     emails = read;
     deps.log.info({ event: 'emails_file_reloaded', count: emails.size }, `${deps.path} reloaded: ${emails.size} address(es) may sign in`);
     return 'reloaded';
-  });
+  }, (error) => deps.log.error({ err: error, event: 'emails_file_failed' }, `${deps.path} changed but could not be read; the ${emails.size} address(es) read before still apply`));
   return { ...watch, list: { has: (email) => emails.has(email) } };
 }

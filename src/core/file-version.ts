@@ -27,16 +27,22 @@ export interface FileWatch {
  * Looks at `paths` every `intervalMs` (a stat call each) and calls `reload` when any of them
  * changed: once per version of the files, so a change that reload refuses (and logs) is not read
  * and logged again until the files change once more (a half-written renewal is taken at the next
- * look, once both of its files are there).
+ * look, once both of its files are there). A reload that throws is a refusal told to `failed`:
+ * it runs from a timer, where an exception would end the process.
  */
-export function watchFiles(paths: readonly string[], intervalMs: number, reload: () => 'reloaded' | 'refused'): FileWatch {
+export function watchFiles(paths: readonly string[], intervalMs: number, reload: () => 'reloaded' | 'refused', failed: (error: unknown) => void): FileWatch {
   const versionNow = () => paths.map(fileVersion).join('|');
   let seen = versionNow();
   const check = (): ReloadOutcome => {
     const version = versionNow();
     if (version === seen) return 'unchanged';
     seen = version;
-    return reload();
+    try {
+      return reload();
+    } catch (error) {
+      failed(error);
+      return 'refused';
+    }
   };
   const timer = setInterval(check, intervalMs);
   timer.unref();

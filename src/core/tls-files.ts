@@ -86,7 +86,7 @@ export interface TlsWatchDeps {
   /** The certificate in use at start, for the log line that says what is still served. */
   current: X509Certificate;
   apply(pair: TlsPair): void;
-  log: { info(details: object, message: string): void; warn(details: object, message: string): void };
+  log: { info(details: object, message: string): void; warn(details: object, message: string): void; error(details: object, message: string): void };
   now(): number;
   intervalMs?: number;
 }
@@ -106,5 +106,5 @@ export function watchTlsFiles(deps: TlsWatchDeps): FileWatch {
     deps.log.info({ event: 'tls_reloaded', names: current.subjectAltName, validTo: current.validToDate.toISOString() },
       `TLS certificate reloaded from ${deps.files.certPath}: valid until ${current.validToDate.toISOString()}; new connections use it`);
     return 'reloaded';
-  });
+  }, (error) => deps.log.error({ err: error, event: 'tls_reload_failed' }, `the changed TLS files could not be put in use; still serving the certificate valid until ${current.validToDate.toISOString()}`));
 }

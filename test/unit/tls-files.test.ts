@@ -61,7 +61,7 @@ describe('watchTlsFiles', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function setUp() {
+  function setUp(options: { apply?: (fingerprint: string) => void } = {}) {
     const live = { certPath: join(dir, `cert-${Math.random()}.pem`), keyPath: join(dir, `key-${Math.random()}.pem`) };
     copyFileSync(first.certFile, live.certPath);
     copyFileSync(first.keyFile, live.keyPath);
@@ -70,7 +70,12 @@ describe('watchTlsFiles', () => {
     const log = (level: string) => (details: object, message: string) => logged.push({ level, details: details as Record<string, unknown>, message });
     const watcher = watchTlsFiles({
       files: live, hostnames: HOSTS, current: new X509Certificate(readFileSync(first.certFile)), now: () => Date.now(), intervalMs: 3_600_000,
-      apply: (pair) => applied.push(new X509Certificate(pair.cert).fingerprint256), log: { info: log('info'), warn: log('warn') },
+      apply: (pair) => {
+        const fingerprint = new X509Certificate(pair.cert).fingerprint256;
+        options.apply?.(fingerprint);
+        applied.push(fingerprint);
+      },
+      log: { info: log('info'), warn: log('warn'), error: log('error') },
     });
     return { live, applied, logged, watcher };
   }
@@ -114,5 +119,16 @@ describe('watchTlsFiles', () => {
     assert.deepEqual(logged.map((l) => l.details.event), ['tls_reload_refused', 'tls_reload_refused']);
     assert.match(logged[0].message, /cannot read .* \(ENOENT\)/);
     assert.match(logged[1].message, /holds no private key/);
+  });
+
+  it('counts a pair that passes the checks but cannot be put in use as refused, logs it as an error, and keeps watching', (t) => {
+    const { live, logged, watcher } = setUp({ apply: () => { throw new Error('setSecureContext said no'); } });
+    t.after(() => watcher.stop());
+    copyFileSync(second.certFile, live.certPath);
+    copyFileSync(second.keyFile, live.keyPath);
+    assert.equal(watcher.check(), 'refused');
+    assert.deepEqual(logged.map((l) => [l.level, l.details.event]), [['error', 'tls_reload_failed']]);
+    assert.match(String((logged[0].details.err as Error).message), /setSecureContext said no/);
+    assert.equal(watcher.check(), 'unchanged');
   });
 });
