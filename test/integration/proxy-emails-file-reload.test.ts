@@ -50,7 +50,7 @@ describe('--authenticated-emails-file, changed while the proxy runs', () => {
   /** The status once the proxy has looked at the file again (it looks every 25 ms here). */
   async function statusBecomes(email: string, wanted: number): Promise<number> {
     let got = await status(email);
-    for (let i = 0; i < 200 && got !== wanted; i++) {
+    for (let i = 0; i < 500 && got !== wanted; i++) {
       await new Promise((r) => setTimeout(r, 10));
       got = await status(email);
     }
@@ -71,13 +71,13 @@ describe('--authenticated-emails-file, changed while the proxy runs', () => {
 
   it('keeps the list in use when the file changes to one with a line that is not an address, or goes away, and says so', async () => {
     writeFileSync(emailsFile, 'bob@example.org\ncarol@example.net dave@example.net\n');
-    for (let i = 0; i < 200 && !events('emails_file_refused').length; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && !events('emails_file_refused').length; i++) await new Promise((r) => setTimeout(r, 10));
     const refused = events('emails_file_refused');
     assert.equal(refused.length, 1);
     assert.match(String(refused[0].msg), /line 2 is not an email address: "carol@example\.net dave@example\.net".*the 1 address\(es\) read before still apply/);
     assert.equal(await status('bob@example.org'), 202);
     rmSync(emailsFile);
-    for (let i = 0; i < 200 && events('emails_file_refused').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && events('emails_file_refused').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     assert.match(String(events('emails_file_refused')[1].msg), /cannot read .* \(ENOENT\)/);
     assert.equal(await status('bob@example.org'), 202);
     writeFileSync(emailsFile, 'carol@example.net\n');

@@ -149,7 +149,7 @@ describe('latchkey serve with --tls-cert: a renewed certificate without a restar
     const refusals = () => logLines.filter((line) => line.event === 'tls_reload_refused');
     const earlier = refusals().length;
     copyFileSync(first.certFile, live.cert); // the key stays the second one's
-    for (let i = 0; i < 100 && refusals().length === earlier; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 250 && refusals().length === earlier; i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 200)); // a few more looks at the same files
     const refused = refusals().slice(earlier);
     assert.equal(refused.length, 1);
