@@ -1,19 +1,4 @@
-import {
-  authAnswerBuffers,
-  forwardedHeaders,
-  header,
-  hstsLine,
-  indent,
-  largeCookieBuffers,
-  REDACTED_REFERER_VARIABLE,
-  REDACTED_REQUEST_VARIABLE,
-  redactedRequestLog,
-  redirectToHttpsServer,
-  signInReturnHeader,
-  staticSiteRoot,
-  tlsServerHead,
-  upstreamBlock,
-} from './nginx-parts.ts';
+import { authAnswerBuffers, forwardedHeaders, header, hstsLine, indent, largeCookieBuffers, REDACTED_REFERER_VARIABLE, REDACTED_REQUEST_VARIABLE, redactedRequestLog, redirectToHttpsServer, secretLinkLocations, signInReturnHeader, staticSiteRoot, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
 import { authCacheEngineOf, authCacheHttpLines, authCacheLines, authCheckUri, luaAccessLines } from './nginx-auth-cache.ts';
 import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 import { RELAYED_COOKIE_LINES, relayedCookieHeader } from '../proxy/relayed-cookies.ts';
@@ -203,10 +188,11 @@ function siteServer(plan: DeploymentPlan): string[] {
 }
 
 function idServer(plan: DeploymentPlan): string[] {
+  const proxying = ['proxy_pass http://latchkey_id;', ...forwardedHeaders(plan)];
   return [
     '# The identity provider (latchkey id; run it with APP_URL=https://' + plan.idHost + ' TRUST_PROXY=127.0.0.1).',
     'server {',
-    ...indent([...tlsServerHead(plan, [plan.idHost]), '', 'location / {', ...indent(['proxy_pass http://latchkey_id;', ...forwardedHeaders(plan)], 1), '}'], 1),
+    ...indent([...tlsServerHead(plan, [plan.idHost]), '', 'location / {', ...indent(proxying, 1), '}', '', ...secretLinkLocations(plan, proxying)], 1),
     '}',
   ];
 }

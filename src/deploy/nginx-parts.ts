@@ -72,6 +72,25 @@ function redactingMap(source: string, target: string, chars: { before: string; s
 }
 
 /**
+ * The pages whose addresses carry a one-time link's token (/lc/TOKEN, /setup?token=…), in
+ * locations of their own with the same proxying as `location /`. When nginx cannot reach latchkey
+ * (a restart, a crash), its error log line names the request as it came ("connect() failed …
+ * request: "GET /lc/TOKEN HTTP/2.0""), a format nothing can change, and an unused link works for
+ * whoever reads it there. These locations write only critical errors (nginx's own failures, not
+ * an unreachable upstream); latchkey being down still shows in the error log through every other
+ * page. `proxyLines`: the proxy_pass and headers of `location /`.
+ */
+export function secretLinkLocations(plan: DeploymentPlan, proxyLines: string[]): string[] {
+  const location = (match: string) => [`location ${match} {`, ...indent([`error_log ${plan.errorLogPath} crit;`, ...proxyLines], 1), '}'];
+  return [
+    '# One-time sign-in links and the setup link: their tokens stay out of the error log (see',
+    '# docs/reverse-proxies.md, "Secrets in URLs and the access log"); otherwise as location /.',
+    ...location('^~ /lc/'),
+    ...location('= /setup'),
+  ];
+}
+
+/**
  * The access_log line of every generated server block. Without one a server block inherits the
  * http level's, which on Debian is /var/log/nginx/access.log in the "combined" format: "$request"
  * with every token in it.

@@ -1,4 +1,4 @@
-import { forwardedHeaders, header, indent, pageBuffers, redactedRequestLog, redirectToHttpsServer, serverBlock, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
+import { forwardedHeaders, header, indent, pageBuffers, redactedRequestLog, redirectToHttpsServer, secretLinkLocations, serverBlock, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
 import type { DeploymentPlan } from './plan.ts';
 
 // nginx only terminates TLS in front of one `latchkey serve` process, which serves the site,
@@ -7,12 +7,15 @@ import type { DeploymentPlan } from './plan.ts';
 
 /** nginx in front of `latchkey serve`. */
 export function generateNginxSingleConfig(plan: DeploymentPlan): string {
+  const proxying = ['proxy_pass http://latchkey_serve;', ...forwardedHeaders(plan), ...pageBuffers];
   const server = [
     ...tlsServerHead(plan, [plan.siteHost, plan.idHost]),
     '',
     'location / {',
-    ...indent(['proxy_pass http://latchkey_serve;', ...forwardedHeaders(plan), ...pageBuffers], 1),
+    ...indent(proxying, 1),
     '}',
+    '',
+    ...secretLinkLocations(plan, proxying),
   ];
   return [
     ...header('latchkey: nginx terminates TLS in front of one `latchkey serve` process', plan),

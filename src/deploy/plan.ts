@@ -44,6 +44,11 @@ export interface DeploymentPlan {
    * file), written through a format that hides the secrets some URLs carry; null = `access_log off`.
    */
   defaultAccessLogPath: string | null;
+  /**
+   * nginx: the error log of the locations whose addresses carry a one-time link's token (/lc/,
+   * /setup), which log only critical lines there (nginx-parts.ts secretLinkLocations).
+   */
+  errorLogPath: string;
   /** Address the edge binds; null = every address (production). Tests use 127.0.0.1. */
   listenAddress: string | null;
   httpsPort: number;
@@ -77,6 +82,7 @@ export const DEFAULT_PLAN: Readonly<DeploymentPlan> = Object.freeze({
   authCacheEngine: 'proxy_cache',
   accessLogPath: '/var/log/nginx/latchkey-access.log',
   defaultAccessLogPath: '/var/log/nginx/access.log',
+  errorLogPath: '/var/log/nginx/error.log',
   listenAddress: null,
   httpsPort: 443,
   httpPort: 80,
@@ -141,6 +147,7 @@ export const PLAN_FLAGS: Record<string, FlagSpec> = {
   '--proxy-socket': { takesValue: true, help: 'reach latchkey proxy over this unix socket instead, e.g. /run/latchkey/proxy.sock (faster)' },
   '--access-log': { takesValue: true, help: `nginx access log of protected prefixes, with the signed-in user, or "off" (${DEFAULT_PLAN.accessLogPath})` },
   '--default-access-log': { takesValue: true, help: `nginx access log of every other request, link tokens and codes hidden, or "off" (${DEFAULT_PLAN.defaultAccessLogPath})` },
+  '--error-log': { takesValue: true, help: `nginx error log of the one-time link and setup pages, which log only critical errors so that no token reaches it (${DEFAULT_PLAN.errorLogPath})` },
   '--listen-address': { takesValue: true, help: 'address nginx binds (all addresses)' },
   '--https-port': { takesValue: true, help: `HTTPS port (${DEFAULT_PLAN.httpsPort})` },
   '--http-port': { takesValue: true, help: `HTTP port that redirects to HTTPS (${DEFAULT_PLAN.httpPort})` },
@@ -220,6 +227,7 @@ export function planFromArgs(argv: string[]): DeploymentPlan {
   check('--client-id', /^[A-Za-z0-9._-]+$/, 'a client ID of letters, digits and . _ -', (v) => (overrides.clientId = v));
   check('--image', IMAGE, 'an image name such as latchkey:latest', (v) => (overrides.image = v));
   check('--install-dir', SAFE_PATH, 'an absolute path', (v) => (overrides.installDir = v.replace(/(.)\/$/, '$1')));
+  check('--error-log', SAFE_PATH, 'an absolute path', (v) => (overrides.errorLogPath = v));
   for (const [flag, field] of [['--access-log', 'accessLogPath'], ['--default-access-log', 'defaultAccessLogPath']] as const) {
     if (last(flag) === 'off') overrides[field] = null;
     else check(flag, SAFE_PATH, 'an absolute path or "off"', (v) => (overrides[field] = v));

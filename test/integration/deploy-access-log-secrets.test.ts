@@ -13,6 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
 import { generateNginxSingleConfig } from '../../src/deploy/nginx-single-config.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
 import { freePort, makeCertificate, startNginx, writeNginxConf } from '../helpers/deploy-tools.ts';
@@ -163,4 +164,44 @@ describe('access logs of the generated --single configuration, in front of latch
     assert.match(log, /"GET \/oauth2\/callback\?\[redacted\] HTTP\/1\.1" 200 /);
     assert.match(log, /"GET \/\?page=2 HTTP\/1\.1" 200 /);
   });
+});
+
+// When nginx cannot reach latchkey (a restart), its error log names the request as it came, a
+// format nothing can change: the link pages' own locations log only critical errors, so their
+// tokens stay out, while any other page still logs the failure.
+describe('the error log of the generated configurations while latchkey does not answer', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-error-log-'));
+  const tls = makeCertificate(dir, [SITE, ID]);
+  const ca = readFileSync(tls.certificate, 'utf8');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [name, generate] of [['split layout', generateNginxConfig], ['--single', generateNginxSingleConfig]] as const) {
+    it(`${name}: a 502 for every page, the link's and the setup link's tokens in no log, the other page's failure in the error log`, async () => {
+      const nothingThere = `127.0.0.1:${await freePort()}`; // never listened on
+      const [httpsPort, httpPort] = [await freePort(), await freePort()];
+      const nginxDir = join(dir, name.replace(/\W/g, ''));
+      mkdirSync(nginxDir);
+      const plan = makePlan({
+        tls, single: name === '--single', listenAddress: '127.0.0.1', httpsPort, httpPort, idUpstream: nothingThere, proxyUpstream: nothingThere, serveUpstream: nothingThere,
+        defaultAccessLogPath: join(nginxDir, 'access.log'), errorLogPath: join(nginxDir, 'error.log'),
+      });
+      writeNginxConf(nginxDir, generate(plan));
+      const nginx = await startNginx(nginxDir, httpsPort);
+      try {
+        const token = secret('link');
+        const setupToken = secret('setup');
+        for (const path of [`/lc/${token}`, `/setup?token=${setupToken}`, '/login?from=elsewhere'])
+          assert.equal((await get(httpsPort, ID, path, ca)).status, 502, path);
+        let errors = '';
+        for (let i = 0; i < 250 && !errors.includes('/login?from=elsewhere'); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          errors = readFileSync(join(nginxDir, 'error.log'), 'utf8');
+        }
+        assert.match(errors, /\[error\].*connect\(\) failed.*request: "GET \/login\?from=elsewhere HTTP\/1\.1"/, 'latchkey being down still shows');
+        for (const value of [token, setupToken]) assert.ok(!errors.includes(value) && !accessLogs(nginxDir).includes(value), `${value} is in a log:\n${errors}`);
+      } finally {
+        await nginx.stop();
+      }
+    });
+  }
 });
