@@ -9,7 +9,7 @@ export interface LogDestination {
 // JSON lines: what log shippers and `docker logs | jq` expect. On a terminal the same lines are
 // printed readably (prettyLine). Secrets never reach the logger: request logging is off (fastify's
 // "incoming request" line would carry req.url, and with it a link's token), a request is named
-// by its route's pattern or by urlForLog, and the redaction list catches the headers and fields
+// by its route's pattern or by urlForLog (core/url-secrets.ts), and the redaction list catches the headers and fields
 // that carry credentials.
 export function createLogger(level: string, enabled: boolean, destination?: LogDestination): FastifyBaseLogger {
   const options = {
@@ -21,19 +21,6 @@ export function createLogger(level: string, enabled: boolean, destination?: LogD
   };
   const out = destination ?? (process.stdout.isTTY ? prettyDestination(process.stdout) : undefined);
   return out ? pino(options, out) : pino(options);
-}
-
-/**
- * A request's address as a log line may carry it: the path with a one-time link's token replaced
- * (/lc/TOKEN) and no query string, which can hold anyone's credentials (an application's
- * ?token= on a WebSocket, whose browser API cannot send headers; an authorization code). The
- * request id and the error say the rest.
- */
-export function urlForLog(url: string | undefined): string {
-  const target = url ?? '/';
-  const query = target.indexOf('?');
-  const path = query === -1 ? target : target.slice(0, query);
-  return path.replace(/(\/lc\/)[^/]*/i, '$1[redacted]') + (query === -1 ? '' : '?[redacted]');
 }
 
 const LEVELS: Record<number, [name: string, color: number]> = {

@@ -93,6 +93,7 @@ const PROBES: Record<string, [string, string]> = {
   '--proxy-socket': ['/run/probe-a.sock', '/run/probe-b.sock'],
   '--access-log': ['/var/log/probe-a.log', '/var/log/probe-b.log'],
   '--default-access-log': ['/var/log/probe-c.log', '/var/log/probe-d.log'],
+  '--error-log': ['/var/log/probe-e.log', '/var/log/probe-f.log'],
   '--listen-address': ['127.0.0.2', '127.0.0.3'],
   '--https-port': ['10443', '11443'],
   '--http-port': ['10080', '11080'],

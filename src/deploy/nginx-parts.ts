@@ -1,3 +1,4 @@
+import { LINK_PATH, SECRET_QUERY_PARAMETERS } from '../core/url-secrets.ts';
 import type { DeploymentPlan } from './plan.ts';
 
 // Pieces shared by the nginx variants (with auth, rollback, single process).
@@ -58,14 +59,14 @@ export function redactedRequestLog(): string[] {
 function redactingMap(source: string, target: string, chars: { before: string; secret: string }): string[] {
   const value = `"$\{latchkey_before}${REDACTED_MARK}$\{latchkey_after}"`;
   // A secret parameter anywhere in a query: the whole query goes, so a repeated one goes too.
-  const secretQuery = '(?:[^\\s#]*&)?(?:token|code|id_token_hint)=';
+  const secretQuery = `(?:[^\\s#]*&)?(?:${SECRET_QUERY_PARAMETERS.join('|')})=`;
   return [
     `map ${source} ${target} {`,
     `    default ${source};`,
     // nginx logs a missing value as "-"; the map's empty one it would log as ""
     '    "" "-";',
     // the token and anything after it; a path that merely contains /lc/ loses its tail too
-    `    "~*^(?<latchkey_before>${chars.before}*?/lc/)${chars.secret}*(?<latchkey_after>.*)$" ${value};`,
+    `    "~*^(?<latchkey_before>${chars.before}*?${LINK_PATH})${chars.secret}*(?<latchkey_after>.*)$" ${value};`,
     `    "~*^(?<latchkey_before>${chars.before}*\\?)${secretQuery}${chars.secret}*(?<latchkey_after>.*)$" ${value};`,
     '}',
   ];
@@ -85,7 +86,7 @@ export function secretLinkLocations(plan: DeploymentPlan, proxyLines: string[]):
   return [
     '# One-time sign-in links and the setup link: their tokens stay out of the error log (see',
     '# docs/reverse-proxies.md, "Secrets in URLs and the access log"); otherwise as location /.',
-    ...location('^~ /lc/'),
+    ...location(`^~ ${LINK_PATH}`),
     ...location('= /setup'),
   ];
 }

@@ -19,7 +19,8 @@ export interface AccessRule {
 
 export type ConfiguredRule = Pick<AccessRule, 'emailDomains' | 'authenticatedEmails' | 'allowedGroups'>;
 
-export const configuredRule = (config: ProxyConfig, authenticatedEmails: EmailAllowList | null = config.authenticatedEmails): ConfiguredRule => ({
+/** `authenticatedEmails`: the live list of --authenticated-emails-file, or null without one. */
+export const configuredRule = (config: ProxyConfig, authenticatedEmails: EmailAllowList | null): ConfiguredRule => ({
   emailDomains: config.emailDomains.map((d) => d.toLowerCase()),
   authenticatedEmails,
   allowedGroups: config.allowedGroups,

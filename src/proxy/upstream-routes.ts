@@ -12,9 +12,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { urlForLog } from '../app/logger.ts';
 import { AppError, badRequest, forbidden, unauthorized } from '../core/errors.ts';
 import { isCountedOutage } from '../core/outage-log.ts';
+import { urlForLog } from '../core/url-secrets.ts';
 import { toAppError } from '../web/error-handler.ts';
 import { checkAuth } from './auth-check.ts';
 import type { Upstream } from './config.ts';

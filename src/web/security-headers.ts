@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { urlHoldsSecret } from '../core/url-secrets.ts';
 
 // A strict policy: scripts and styles only from our own origin, no inline code, no framing.
 // form-action allows http(s) targets because an OIDC authorization ends with a form or redirect
@@ -36,19 +37,8 @@ export function installSecurityHeaders(app: FastifyInstance, options: { hsts: bo
 /**
  * same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which
  * the CSRF check must refuse; cross-origin requests get no referrer. A page whose own address
- * holds a secret (urlHoldsSecret) gets strict-origin: it sends our origin alone as the Referer of
+ * holds a secret (core/url-secrets.ts) gets strict-origin: it sends our origin alone as the Referer of
  * its stylesheet, script and form post, so the address reaches no access log that writes the
  * Referer (nginx's "combined", Caddy's request headers), and the Origin header stays.
  */
 export const referrerPolicyFor = (url: string): string => (urlHoldsSecret(url) ? 'strict-origin' : 'same-origin');
-
-/**
- * Whether a request target carries a credential: a one-time sign-in link (/lc/TOKEN), or a query
- * with token= (the setup link), code= or id_token_hint= (the names the generated nginx
- * configuration redacts from its logs: deploy/nginx-parts.ts).
- */
-export function urlHoldsSecret(url: string): boolean {
-  const query = url.indexOf('?');
-  const path = query === -1 ? url : url.slice(0, query);
-  return /\/lc\//i.test(path) || (query !== -1 && /(?:^|&)(?:token|code|id_token_hint)=/i.test(url.slice(query + 1)));
-}

@@ -73,6 +73,7 @@ describe('latchkey generate', () => {
       [['nginx', '--image', 'latchkey:1', '--cookie-name', 'session'], ['--image', '--cookie-name']],
       [['nginx', '--public', '--access-log', 'off'], ['--access-log']],
       [['caddy', '--default-access-log', '/srv/logs/edge.log'], ['--default-access-log']],
+      [['nginx', '--public', '--error-log', '/srv/logs/error.log'], ['--error-log']],
       [['systemd', '--site-root', '/srv/site'], ['--site-root']],
     ] as const) {
       await assert.rejects(output([...argv]), (error: unknown) => {
@@ -82,7 +83,7 @@ describe('latchkey generate', () => {
         return true;
       });
     }
-    for (const argv of [['nginx', '--auth-cache', '30s', '--auth-cache-engine', 'lua'], ['compose', '--image', 'latchkey:1', '--cookie-name', 'session'], ['nginx', '--access-log', 'off'], ['nginx', '--public', '--default-access-log', 'off'], ['nginx', '--single', '--default-access-log', '/srv/logs/edge.log'], ['systemd', '--single', '--site-root', '/srv/site']])
+    for (const argv of [['nginx', '--auth-cache', '30s', '--auth-cache-engine', 'lua'], ['compose', '--image', 'latchkey:1', '--cookie-name', 'session'], ['nginx', '--access-log', 'off'], ['nginx', '--public', '--default-access-log', 'off'], ['nginx', '--single', '--default-access-log', '/srv/logs/edge.log'], ['nginx', '--error-log', '/srv/logs/error.log'], ['systemd', '--single', '--site-root', '/srv/site']])
       assert.equal((await output(argv)).code, 0, argv.join(' '));
   });
 

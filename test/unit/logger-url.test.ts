@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { urlForLog } from '../../src/app/logger.ts';
+import { urlForLog } from '../../src/core/url-secrets.ts';
 
 describe('urlForLog', () => {
   it('keeps the path and drops any query, which can carry credentials', () => {

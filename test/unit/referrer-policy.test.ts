@@ -2,7 +2,8 @@
 // those whose address holds a credential send only the origin.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { referrerPolicyFor, urlHoldsSecret } from '../../src/web/security-headers.ts';
+import { urlHoldsSecret } from '../../src/core/url-secrets.ts';
+import { referrerPolicyFor } from '../../src/web/security-headers.ts';
 
 describe('urlHoldsSecret', () => {
   it('finds a one-time link, and a token, code or ID token in the query, wherever it stands', () => {
