@@ -6,20 +6,26 @@ import { type FileWatch, watchFiles } from '../core/file-version.ts';
  * (further columns, such as a name, are ignored), compared case-insensitively (so stored
  * lower-cased); blank lines and lines starting with # are skipped. Unlike oauth2-proxy, a line
  * whose first column is not one email address is a problem ("alice@example.com bob@example.com"
- * would otherwise be one address nobody has). Returns null (and the problems) when the file
- * cannot be read or has such a line: an allow-list that silently failed to load would lock
+ * would otherwise be one address nobody has). At start, returns null (and the problems) when the
+ * file cannot be read or has such a line: an allow-list that silently failed to load would lock
  * everyone out, or worse, be mistaken for "no list".
  */
 export function readAuthenticatedEmails(path: string, label: string, problems: string[]): ReadonlySet<string> | null {
+  const read = readEmailsFile(path, label);
+  problems.push(...read.problems);
+  return read.problems.length ? null : read.emails;
+}
+
+/** The file's addresses, and its problems: the file unreadable (emails null) or lines that are not an address (left out). */
+function readEmailsFile(path: string, label: string): { emails: Set<string> | null; problems: string[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    problems.push(`${label}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    return null;
+    return { emails: null, problems: [`${label}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`] };
   }
   const emails = new Set<string>();
-  const before = problems.length;
+  const problems: string[] = [];
   text.split(/\r?\n/).forEach((rawLine, index) => {
     const line = rawLine.trim();
     if (!line || line.startsWith('#')) return;
@@ -30,7 +36,7 @@ export function readAuthenticatedEmails(path: string, label: string, problems: s
     }
     emails.add(address.toLowerCase());
   });
-  return problems.length > before ? null : emails;
+  return { emails, problems };
 }
 
 /** A CSV line's first field: up to the first comma, or a "quoted" field with "" for a quote. */
@@ -45,7 +51,7 @@ function firstCsvField(line: string): string {
   return `"${field}`; // never closed: not an address
 }
 
-/** The allow-list the proxy consults: the file's addresses as last read successfully. */
+/** The allow-list the proxy consults: the addresses of the file as last read. */
 export interface EmailAllowList {
   has(email: string): boolean;
 }
@@ -54,14 +60,17 @@ export interface EmailAllowList {
 export const EMAILS_FILE_CHECK_MS = 2_000;
 
 export interface EmailsFileWatch extends FileWatch {
-  /** The live list: what the file held when last read without a problem. */
+  /** The live list: the addresses of the file as last read (without the lines that are not one). */
   list: EmailAllowList;
 }
 
 /**
  * Reads the file again whenever it changes (an editor that writes a new file and renames it over
- * the old one counts). A change with a problem (a line that is not an address, the file gone)
- * keeps the list in use, and is logged once per version of the file.
+ * the old one counts). A line that is not an address is left out and logged, and the rest of the
+ * file applies: nobody on such a line gets in, and an address taken out in the same edit is out
+ * at once (keeping the whole old list would keep a removed friend in until the typo is fixed).
+ * A file that cannot be read (gone, or mid-rename) keeps the list in use. Either is logged once
+ * per version of the file.
  */
 export function watchAuthenticatedEmails(deps: {
   path: string;
@@ -72,15 +81,19 @@ export function watchAuthenticatedEmails(deps: {
 }): EmailsFileWatch {
   let emails = deps.initial;
   const watch = watchFiles([deps.path], deps.intervalMs ?? EMAILS_FILE_CHECK_MS, () => {
-    const problems: string[] = [];
-    const read = readAuthenticatedEmails(deps.path, deps.label, problems);
-    if (!read) {
-      deps.log.warn({ event: 'emails_file_refused', problems },
-        `${deps.path} changed but was not taken: ${problems.join('; ')}; the ${emails.size} address(es) read before still apply`);
+    const read = readEmailsFile(deps.path, deps.label);
+    if (!read.emails) {
+      deps.log.warn({ event: 'emails_file_refused', problems: read.problems },
+        `${deps.path} changed but was not taken: ${read.problems.join('; ')}; the ${emails.size} address(es) read before still apply`);
       return 'refused';
     }
-    emails = read;
-    deps.log.info({ event: 'emails_file_reloaded', count: emails.size }, `${deps.path} reloaded: ${emails.size} address(es) may sign in`);
+    emails = read.emails;
+    if (read.problems.length) {
+      deps.log.warn({ event: 'emails_file_lines_refused', count: emails.size, problems: read.problems },
+        `${deps.path} reloaded without the lines that are not an address (nobody on them can sign in until they are fixed): ${read.problems.join('; ')}; ${emails.size} address(es) may sign in`);
+    } else {
+      deps.log.info({ event: 'emails_file_reloaded', count: emails.size }, `${deps.path} reloaded: ${emails.size} address(es) may sign in`);
+    }
     return 'reloaded';
   }, (error) => deps.log.error({ err: error, event: 'emails_file_failed' }, `${deps.path} changed but could not be read; the ${emails.size} address(es) read before still apply`));
   return { ...watch, list: { has: (email) => emails.has(email) } };
