@@ -1,3 +1,4 @@
+import { REDACTED_MARK, SECRETS_IN_URL_RE2 } from '../core/url-secrets.ts';
 import { HSTS_MAX_AGE_SECONDS } from './nginx-parts.ts';
 import { defaultTlsFor, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
 import { providerLogoutUrl, refusedPageHtml } from './refused-page.ts';
@@ -74,11 +75,24 @@ function forwardAuth(plan: DeploymentPlan, rule: ProtectedPrefix, index: number)
   ];
 }
 
+/**
+ * Caddy writes the URI and headers of every request a handler failed on to its own log
+ * (http.log.error: a 502 while latchkey restarts), and that log is not the access log a site's
+ * `log` filters. So the global log filters the URI and Referer of every entry: an unused sign-in
+ * link, setup token or code there would let whoever reads the journal in. (Caddy itself leaves
+ * Cookie and Authorization out.) JSON, as Caddy writes when it is not on a terminal.
+ */
+const logFilter = (): string[] => {
+  const replace = `regexp "${SECRETS_IN_URL_RE2}" "$1$2${REDACTED_MARK}"`;
+  return ['log {', '\tformat filter {', '\t\twrap json', '\t\tfields {', `\t\t\trequest>uri ${replace}`, `\t\t\trequest>headers>Referer ${replace}`, '\t\t}', '\t}', '}'];
+};
+
 function globalOptions(plan: DeploymentPlan): string[] {
   const options: string[] = [];
   if (plan.httpPort !== 80) options.push(`http_port ${plan.httpPort}`);
   if (plan.httpsPort !== 443) options.push(`https_port ${plan.httpsPort}`);
-  return options.length ? ['{', ...tab(options, 1), '}', ''] : [];
+  options.push(...logFilter());
+  return ['{', ...tab(options, 1), '}', ''];
 }
 
 const bindLine = (plan: DeploymentPlan) => (plan.listenAddress ? [`bind ${plan.listenAddress.replace(/^\[|\]$/g, '')}`] : []);

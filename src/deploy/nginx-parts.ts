@@ -1,4 +1,4 @@
-import { LINK_PATH, SECRET_QUERY_PARAMETERS } from '../core/url-secrets.ts';
+import { LINK_PATH, REDACTED_MARK, SECRET_QUERY_PARAMETERS } from '../core/url-secrets.ts';
 import type { DeploymentPlan } from './plan.ts';
 
 // Pieces shared by the nginx variants (with auth, rollback, single process).
@@ -28,7 +28,6 @@ export function indent(lines: string[], depth: number): string[] {
 export const REDACTED_REQUEST_VARIABLE = '$latchkey_request';
 /** The same for the Referer header, which names the page a request came from: the link itself. */
 export const REDACTED_REFERER_VARIABLE = '$latchkey_referer';
-export const REDACTED_MARK = '[redacted]';
 /** nginx's predefined "combined" format, with $latchkey_request and $latchkey_referer in place of $request and $http_referer. */
 export const REDACTED_LOG_FORMAT = 'latchkey_combined';
 

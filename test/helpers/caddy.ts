@@ -8,6 +8,8 @@ import { portAccepts, portTakenOr } from './free-port.ts';
 
 export interface RunningCaddy {
   stop(): Promise<void>;
+  /** What Caddy has logged so far (its own log, stderr: errors included). */
+  output(): string;
 }
 
 
@@ -45,5 +47,5 @@ export async function startCaddy(dir: string, caddyfile: string, port: number): 
     await outputRead; // 'exit' can come before the last of its output
     throw portTakenOr(error, output);
   }
-  return { stop };
+  return { stop, output: () => output };
 }

@@ -1,6 +1,7 @@
 // The generated Caddyfile run by real Caddy 2.6 over TLS, in front of a stand-in proxy that answers
 // /oauth2/auth by cookie: a visitor without a session is sent to sign in, a member gets the file,
 // and a signed-in visitor outside the section's group gets a page saying why (not a blank 403).
+// The identity provider's upstream is down here: Caddy's own log of the 502s keeps no token.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, get as httpGet, type Server } from 'node:http';
@@ -71,10 +72,10 @@ describe('the generated Caddyfile with real Caddy', () => {
     writeFileSync(join(root, 'private', 'family', 'index.html'), 'family page');
     stub = await startStubProxy();
     ({ port, httpPort, caddy } = await onFreshPorts(3, async () => {
-      const [port, httpPort] = [await freePort(), await freePort()];
+      const [port, httpPort, idDown] = [await freePort(), await freePort(), await freePort()];
       const plan = makePlan({
         siteHost: SITE, idHost: 'id.example', siteRoot: root, httpsPort: port, httpPort,
-        tls: { certificate: ca.certFile, key: ca.keyFile }, proxyUpstream: `127.0.0.1:${stub.port}`, idUpstream: `127.0.0.1:${stub.port}`,
+        tls: { certificate: ca.certFile, key: ca.keyFile }, proxyUpstream: `127.0.0.1:${stub.port}`, idUpstream: `127.0.0.1:${idDown}`,
         protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family'] }],
         listenAddress: '127.0.0.1',
       });
@@ -147,5 +148,22 @@ describe('the generated Caddyfile with real Caddy', () => {
     const answer = await get('/private/family/', 'member');
     assert.equal(answer.status, 200);
     assert.equal(answer.body, 'family page');
+  });
+
+  it('logs a request that failed upstream (latchkey id down) without its sign-in link, setup token or ID token', async () => {
+    const secret = 'Zq8sT3cr3tT0k3nValue';
+    const id = (path: string) => edgeFetch(`https://id.example${path}`, { port, caPem: ca.caPem }, { referer: `https://id.example/lc/${secret}` });
+    const paths = [`/lc/${secret}`, `/setup?token=${secret}&lang=en`, `/api/oidc/end-session?id_token_hint=h.${secret}.s&client_id=app`];
+    for (const path of paths) assert.equal((await id(path)).status, 502);
+    let log = caddy.output();
+    for (let i = 0; i < 100 && (log.match(/"logger":"http\.log\.error"/g) ?? []).length < paths.length; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      log = caddy.output();
+    }
+    assert.doesNotMatch(log, new RegExp(secret), log);
+    for (const uri of ['/lc/[redacted]', '/setup?token=[redacted]&lang=en', '/api/oidc/end-session?id_token_hint=[redacted]&client_id=app']) {
+      assert.ok(log.includes(`"uri":"${uri}"`), `${uri} in ${log}`);
+    }
+    assert.ok(log.includes('"Referer":["https://id.example/lc/[redacted]"]'), log);
   });
 });

@@ -69,9 +69,27 @@ describe('generateCaddyfile', () => {
   });
 
   it('writes no access log, which would record the whole URI: sign-in link tokens, setup tokens, codes', () => {
-    // docs/reverse-proxies.md shows the filter to use with a log of one's own
+    // docs/reverse-proxies.md shows the filter to use with a log of one's own; the one log line is Caddy's own log, below
     for (const plan of [makePlan(), makePlan({ single: true }), makePlan({ public: true }), makePlan({ httpsPort: 8443 })])
-      assert.doesNotMatch(generateCaddyfile(plan), /^\s*log\b/m);
+      assert.deepEqual(generateCaddyfile(plan).match(/^\s*log\b.*$/gm), ['\tlog {']);
+  });
+
+  it('filters every secret of a URI and a Referer out of Caddy\'s own log, which holds each request that failed upstream', () => {
+    for (const plan of [makePlan(), makePlan({ single: true }), makePlan({ public: true }), makePlan({ httpsPort: 8443, httpPort: 8080 })]) {
+      const global = /^\{\n((?:\t.*\n)+)\}\n/m.exec(generateCaddyfile(plan))?.[1] ?? '';
+      assert.match(global, /^\tlog \{\n\t\tformat filter \{\n\t\t\twrap json\n\t\t\tfields \{\n\t\t\t\trequest>uri regexp "(.+)" "\$1\$2\[redacted\]"\n\t\t\t\trequest>headers>Referer regexp "\1" "\$1\$2\[redacted\]"\n/m);
+    }
+    // the pattern, as Go's regexp would apply it (RE2's (?i) is JavaScript's i flag; both replace every match)
+    const [, pattern] = /request>uri regexp "(.+?)" /.exec(generateCaddyfile(makePlan()))!;
+    const redact = (uri: string) => uri.replace(new RegExp(pattern.replace('(?i)', ''), 'gi'), '$1$2[redacted]');
+    for (const [uri, logged] of [
+      ['/lc/abc123', '/lc/[redacted]'],
+      ['/LC/abc123?utm=1', '/LC/[redacted]?utm=1'],
+      ['/setup?token=abc&lang=en', '/setup?token=[redacted]&lang=en'],
+      ['/oauth2/callback?state=s&code=abc&iss=x', '/oauth2/callback?state=s&code=[redacted]&iss=x'],
+      ['/authorize?id_token_hint=a.b.c&token=d', '/authorize?id_token_hint=[redacted]&token=[redacted]'],
+      ['/private/page?tokens=1&xcode=2', '/private/page?tokens=1&xcode=2'],
+    ]) assert.equal(redact(uri), logged, uri);
   });
 });
 
