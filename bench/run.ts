@@ -10,6 +10,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs, wholeNumber } from './lib/args.ts';
 import { bundleEntry, PRODUCTION_NODE_ARGS, PROXY_FLAGS_TEXT, PROXY_NODE_ARGS } from './lib/bundle.ts';
+import { BROWSER_REQUEST_HEADERS } from './lib/browser-request.ts';
 import { AUTH_CACHE_SECONDS, benchNginxConfig } from './lib/nginx-bench-config.ts';
 import { freePort, repoRoot, rssMb, startAndWait, stop } from './lib/processes.ts';
 import { proxyCommand, sealedSessionCookie, startDiscoveryStub } from './lib/proxy-fixture.ts';
@@ -79,7 +80,12 @@ const CACHED = `nginx + latchkey proxy (unix socket), generated auth cache ${AUT
 const LUA_CACHED = `nginx + latchkey proxy (unix socket), generated auth cache ${AUTH_CACHE_SECONDS} s (--auth-cache-engine lua)`;
 const CANNED = 'nginx + auth_request → a canned 202 from Node without HTTP parsing, unix socket';
 const BARE = 'a bare node:http server answering the page from memory (serve\'s Node flags and cookie)';
-const variants = {
+// The same request with the rest of a browser's headers (bench/lib/browser-request.ts): what a
+// page view costs each hop that parses them.
+const BROWSER = ', a browser\'s request';
+const PROXY_SOCKET_ALL_HEADERS = `nginx + auth_request → latchkey proxy, unix socket${BROWSER}, every header passed on to the check (a hand-written location)`;
+const browser = BROWSER_REQUEST_HEADERS;
+const variants: Record<string, { url: string; cookie: string; headers?: Readonly<Record<string, string>> }> = {
   'nginx, unprotected': { url: `${base}/public/page.html`, cookie },
   'nginx + auth_request → trivial 202 upstream': { url: `${base}/p-trivial/page.html`, cookie },
   'nginx + auth_request → trivial 202 upstream, unix socket': { url: `${base}/p-trivial-socket/page.html`, cookie },
@@ -92,14 +98,18 @@ const variants = {
   'latchkey proxy /oauth2/auth direct': { url: `http://127.0.0.1:${proxyPort}/oauth2/auth`, cookie },
   'latchkey serve, protected page': { url: `${serve.siteOrigin.replace('localhost', '127.0.0.1')}/private/page.html`, cookie: serveCookie },
   [BARE]: { url: `http://127.0.0.1:${barePort}/private/page.html`, cookie: serveCookie },
-} as const;
+  [`nginx, unprotected${BROWSER}`]: { url: `${base}/public/page.html`, cookie, headers: browser },
+  [`nginx + auth_request → latchkey proxy, unix socket${BROWSER}`]: { url: `${base}/p-proxy-socket/page.html`, cookie, headers: browser },
+  [PROXY_SOCKET_ALL_HEADERS]: { url: `${base}/p-proxy-socket-all-headers/page.html`, cookie, headers: browser },
+  [`latchkey serve, protected page${BROWSER}`]: { url: `${serve.siteOrigin.replace('localhost', '127.0.0.1')}/private/page.html`, cookie: serveCookie, headers: browser },
+};
 type Variant = keyof typeof variants;
 
 // Every guarded variant must really be guarded and really admit the cookie, or its figure is void.
 for (const [name, v] of Object.entries(variants)) {
   const withCookie = await fetch(v.url, { headers: { cookie: v.cookie }, redirect: 'manual' });
   if (withCookie.status >= 300) throw new Error(`${name}: ${withCookie.status} with a valid session`);
-  if (name !== 'nginx, unprotected' && !name.includes('trivial') && name !== CANNED && name !== BARE) {
+  if (!name.startsWith('nginx, unprotected') && !name.includes('trivial') && name !== CANNED && name !== BARE) {
     const without = await fetch(v.url, { redirect: 'manual' });
     if (![302, 401].includes(without.status)) throw new Error(`${name}: ${without.status} without a session (expected 401, or serve's 302 to sign-in)`);
   }
@@ -108,7 +118,7 @@ for (const [name, v] of Object.entries(variants)) {
 const results = new Map<Variant, number[]>();
 for (let round = 0; round < rounds; round++) {
   for (const name of Object.keys(variants) as Variant[]) {
-    const result = wrk(variants[name].url, { seconds, headers: { cookie: variants[name].cookie } });
+    const result = wrk(variants[name].url, { seconds, headers: { ...variants[name].headers, cookie: variants[name].cookie } });
     if (result.non2xx || result.errors) throw new Error(`${name}: ${result.non2xx} non-2xx and ${result.errors} socket errors`);
     results.set(name, [...(results.get(name) ?? []), result.requestsPerSecond]);
   }
@@ -129,6 +139,9 @@ const targets = [
   { target: `3. with the generated auth cache, --auth-cache-engine lua ≥ 0.8× unprotected nginx (revocation delay: up to ${AUTH_CACHE_SECONDS} s)`, value: ratio(T(LUA_CACHED), T('nginx, unprotected')), goal: 0.8 },
   { target: '4. latchkey serve, protected page ≥ 0.5× unprotected nginx', value: ratio(T('latchkey serve, protected page'), T('nginx, unprotected')), goal: 0.5 },
   { target: '4. latchkey serve faster than nginx + latchkey proxy over a unix socket, the faster transport (ratio > 1)', value: ratio(T('latchkey serve, protected page'), T('nginx + auth_request → latchkey proxy, unix socket')), goal: 1 },
+  { target: `2. the same${BROWSER} (unix socket; both sides get the same headers)`, value: ratio(T(`nginx + auth_request → latchkey proxy, unix socket${BROWSER}`), T(`nginx, unprotected${BROWSER}`)), goal: 0.5 },
+  { target: `4. latchkey serve${BROWSER} ≥ 0.5× unprotected nginx`, value: ratio(T(`latchkey serve, protected page${BROWSER}`), T(`nginx, unprotected${BROWSER}`)), goal: 0.5 },
+  { target: `4. latchkey serve${BROWSER} faster than nginx + latchkey proxy over a unix socket (ratio > 1)`, value: ratio(T(`latchkey serve, protected page${BROWSER}`), T(`nginx + auth_request → latchkey proxy, unix socket${BROWSER}`)), goal: 1 },
 ];
 // The proxy's limit holds at all times; serve's 90 MB is at start (its limit after load, 130 MB, is bench/memory.ts's).
 const rss = (atStart: number, after: number, goal: number, judged: 'always' | 'at start') => `${atStart.toFixed(0)} MB at start, ${after.toFixed(0)} MB after the runs | ${(judged === 'always' ? Math.max(atStart, after) : atStart) <= goal ? 'yes' : 'no'}`;
@@ -147,6 +160,7 @@ const lines = [
   ...targets.map((t) => `| ${t.target} | ${t.value.toFixed(2)}× | ${t.value >= t.goal ? 'yes' : 'no'} |`),
   `| (reference for 2) the best any Node upstream can do over a unix socket: a canned 202, no HTTP parser ÷ unprotected nginx | ${ratio(T(CANNED), T('nginx, unprotected')).toFixed(2)}× | – |`,
   `| (reference for 4) what no Node server can pass here: ${BARE} ÷ unprotected nginx | ${ratio(T(BARE), T('nginx, unprotected')).toFixed(2)}× | – |`,
+  `| (lever 36) ${BROWSER.slice(2)}: the generated auth location, which passes on only the cookie ÷ one that passes every header | ${ratio(T(`nginx + auth_request → latchkey proxy, unix socket${BROWSER}`), T(PROXY_SOCKET_ALL_HEADERS)).toFixed(2)}× | – |`,
   `| 5. latchkey proxy RSS ≤ 70 MB | ${rss(proxyRssAtStartMb, proxyRssAfterMb, 70, 'always')} |`,
   `| 5. latchkey serve RSS ≤ 90 MB at start (after these runs, not the 10,000 sign-ins of bench/memory.ts) | ${rss(serveRssAtStartMb, serveRssAfterMb, 90, 'at start')} |`,
   `| 5. latchkey proxy start to ready ≤ 1 s | ${proxy.readyMs.toFixed(0)} ms | ${proxy.readyMs <= 1000 ? 'yes' : 'no'} |`,

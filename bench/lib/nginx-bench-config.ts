@@ -4,6 +4,7 @@
 // emits, and reach the proxy over its unix socket as `--proxy-socket` sets it up.
 import { authCacheHttpLines, authCacheLines, luaAccessLines } from '../../src/deploy/nginx-config.ts';
 import { authCheckUri, luaLoadModuleLines } from '../../src/deploy/nginx-auth-cache.ts';
+import { authCheckRequestHeaders } from '../../src/deploy/nginx-parts.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
 
 export interface BenchNginxAddresses {
@@ -25,12 +26,15 @@ export function benchNginxConfig(dir: string, site: string, to: BenchNginxAddres
   const luaCache = makePlan({ authCacheSeconds: AUTH_CACHE_SECONDS, authCacheEngine: 'lua' });
   // Keep-alive to the auth upstream, as the generator writes it (nginx-parts.ts).
   const upstreamKeepalive = 'proxy_http_version 1.1; proxy_set_header Connection "";';
-  const authLocation = (uri: string, upstream: string, extra: string[] = []) => `
+  // Every auth location passes on only the cookie, as the generated one does (lever 36), but the
+  // one that plays a hand-written location (the guide's), which passes every header of the visitor's.
+  const authLocation = (uri: string, upstream: string, extra: string[] = [], requestHeaders = authCheckRequestHeaders) => `
     location = ${uri} {
       internal;
       proxy_pass http://${upstream}/oauth2/auth;
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
+      ${requestHeaders.join('\n      ')}
       proxy_set_header Host $host;
       ${extra.join('\n      ')}
     }`;
@@ -69,6 +73,7 @@ http {
     ${authLocation('/_auth_canned_socket', 'canned_socket', [upstreamKeepalive])}
     ${authLocation('/_auth_proxy', 'latchkey', [upstreamKeepalive])}
     ${authLocation('/_auth_proxy_socket', 'latchkey_socket', [upstreamKeepalive])}
+    ${authLocation('/_auth_proxy_socket_all_headers', 'latchkey_socket', [upstreamKeepalive], [])}
     ${authLocation('/_auth_proxy_no_keepalive', 'latchkey_no_keepalive')}
     ${authLocation('/_auth_cached', 'latchkey_socket', [upstreamKeepalive, ...authCacheLines(filesCache, 1)])}
     ${authLocation(authCheckUri(1), 'latchkey_socket', [upstreamKeepalive])}
@@ -77,6 +82,7 @@ http {
     ${guarded('p-canned-socket', 'canned_socket')}
     ${guarded('p-proxy', 'proxy')}
     ${guarded('p-proxy-socket', 'proxy_socket')}
+    ${guarded('p-proxy-socket-all-headers', 'proxy_socket_all_headers')}
     ${guarded('p-proxy-no-keepalive', 'proxy_no_keepalive')}
     ${guarded('p-cached', 'cached')}
     location ^~ /p-lua/ {

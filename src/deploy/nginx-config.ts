@@ -1,4 +1,4 @@
-import { authAnswerBuffers, forwardedHeaders, header, hstsLine, indent, largeCookieBuffers, REDACTED_REFERER_VARIABLE, REDACTED_REQUEST_VARIABLE, redactedRequestLog, redirectToHttpsServer, secretLinkLocations, signInReturnHeader, staticSiteRoot, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
+import { authAnswerBuffers, authCheckRequestHeaders, forwardedHeaders, header, hstsLine, indent, largeCookieBuffers, REDACTED_REFERER_VARIABLE, REDACTED_REQUEST_VARIABLE, redactedRequestLog, redirectToHttpsServer, secretLinkLocations, signInReturnHeader, staticSiteRoot, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
 import { authCacheEngineOf, authCacheHttpLines, authCacheLines, authCheckUri, luaAccessLines } from './nginx-auth-cache.ts';
 import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 import { RELAYED_COOKIE_LINES, relayedCookieHeader } from '../proxy/relayed-cookies.ts';
@@ -42,6 +42,7 @@ function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: n
         `proxy_pass http://latchkey_proxy/oauth2/auth${query};`,
         'proxy_pass_request_body off;',
         'proxy_set_header Content-Length "";',
+        ...authCheckRequestHeaders,
         ...forwardedHeaders(plan),
         'proxy_set_header X-Forwarded-Uri $request_uri;',
         // auth_request's subrequest is always a GET: the visitor's method, for METHOD= skip-auth

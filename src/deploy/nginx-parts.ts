@@ -159,6 +159,15 @@ export const publicHost = (plan: DeploymentPlan): string => hostOnPort(plan.http
 export const signInReturnHeader = (httpsPort: number): string =>
   `proxy_set_header X-Auth-Request-Redirect $scheme://${hostOnPort(httpsPort)}$request_uri;`;
 
+/**
+ * What the auth check sends besides the headers set after it: the session cookie, nothing more.
+ * /oauth2/auth reads only Cookie, Host and the X-Forwarded-* headers; by default nginx would pass
+ * on every header the browser sent (User-Agent, Accept, Sec-Fetch-*, Referer …, about 1 KB of a
+ * page view), which the proxy would parse on every protected request, ~6 µs of CPU each
+ * (docs/benchmarks.md, lever 36). Several Cookie lines (HTTP/2) arrive joined in $http_cookie.
+ */
+export const authCheckRequestHeaders = ['proxy_pass_request_headers off;', 'proxy_set_header Cookie $http_cookie;'];
+
 /** Session cookies can be several kilobytes (split into _0, _1 …); nginx's 4k default fails with
  * "upstream sent too big header" (the guide's failure mode 2). */
 export const largeCookieBuffers = ['proxy_buffer_size 128k;', 'proxy_buffers 4 256k;', 'proxy_busy_buffers_size 256k;'];

@@ -37,13 +37,17 @@ const accounts = (login: string) => ({
 });
 
 /** Stands between nginx and the proxy: counts /oauth2/auth checks, and can play a proxy that is down. */
-async function startRelay(target: string): Promise<{ port: number; checks: () => number; down: boolean; close(): Promise<void> }> {
+async function startRelay(target: string): Promise<{ port: number; checks: () => number; lastCheckHeaders: () => string[]; down: boolean; close(): Promise<void> }> {
   const to = new URL(target);
   let checks = 0;
+  let lastCheckHeaders: string[] = [];
   const state = { down: false };
   const server: Server = createServer((req, res) => {
     if (state.down) return void req.socket.destroy();
-    if ((req.url ?? '').startsWith('/oauth2/auth')) checks++;
+    if ((req.url ?? '').startsWith('/oauth2/auth')) {
+      checks++;
+      lastCheckHeaders = Object.keys(req.headers).sort();
+    }
     const forward = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       // the raw header list keeps every Set-Cookie line as the proxy wrote it
       res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
@@ -56,6 +60,7 @@ async function startRelay(target: string): Promise<{ port: number; checks: () =>
   return {
     port: (server.address() as { port: number }).port,
     checks: () => checks,
+    lastCheckHeaders: () => lastCheckHeaders,
     get down() { return state.down; },
     set down(value: boolean) { state.down = value; },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
@@ -144,6 +149,27 @@ for (const engine of ['proxy_cache', 'lua'] as const) {
       assert.equal(relay.checks() - before, 1, 'only the first request reached the proxy');
       relay.down = true;
       assert.equal((await get('/private/page.html', { cookie })).body, 'private page', 'a cached decision needs no proxy');
+    });
+
+    it('passes the proxy only the session cookie and the headers the check reads, not the rest of a browser\'s request (with and without the cache)', async () => {
+      const browser = {
+        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
+        accept: 'text/html,application/xhtml+xml', 'accept-language': 'en-GB,en;q=0.9', 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate',
+        'sec-fetch-dest': 'document', referer: `https://${SITE}/`, authorization: 'Basic eDp5', 'x-forwarded-uri': '/public', 'x-auth-request-user': 'forged',
+      };
+      const uncached = engine === 'proxy_cache' ? await startEdge('no-cache', engine, 0, relay.port) : null;
+      try {
+        for (const port of [edge.port, ...(uncached ? [uncached.port] : [])]) {
+          const { cookie } = await signIn(`ada-headers-${port}`);
+          const before = relay.checks();
+          const answer = await get('/private/page.html?a=1', { cookie, ...browser }, port);
+          assert.equal(answer.body, 'private page');
+          assert.equal(relay.checks() - before, 1);
+          assert.deepEqual(relay.lastCheckHeaders(), ['cookie', 'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-method', 'x-forwarded-proto', 'x-forwarded-uri', 'x-real-ip']);
+        }
+      } finally {
+        await uncached?.stop();
+      }
     });
 
     it('fails closed: with the proxy down, credentials it has not admitted get a 500 and no page', async () => {

@@ -129,10 +129,14 @@ describe('failure mode 5: nginx sends no X-Forwarded-Proto and the proxy has no 
   });
 });
 
+// A hand-written auth location, as the guide's: it passes on every header of the visitor's (the
+// generated one passes only the cookie, so a visitor's X-Forwarded-Uri would not even arrive).
+const handWritten = (config: string) => config.replace(/^\s*proxy_pass_request_headers off;\n\s*proxy_set_header Cookie \$http_cookie;\n/gm, '');
+
 describe('an auth location that leaves X-Forwarded-Uri to the visitor, with a proxy that has a skip route', () => {
   let deployment: Deployment;
   before(async () => (deployment = await startDeployment({
-    editNginx: (config) => config.replace(/^\s*proxy_set_header X-Forwarded-Uri \$request_uri;\n/gm, ''),
+    editNginx: (config) => handWritten(config).replace(/^\s*proxy_set_header X-Forwarded-Uri \$request_uri;\n/gm, ''),
     extraProxyFlags: ['--skip-auth-route=^/public/'],
   })));
   after(() => deployment?.stop());
@@ -154,7 +158,7 @@ describe('an auth location that leaves X-Forwarded-Uri to the visitor, with a pr
 describe('an auth location that leaves X-Forwarded-Method to the visitor, with a proxy that has a METHOD= skip route', () => {
   let deployment: Deployment;
   before(async () => (deployment = await startDeployment({
-    editNginx: (config) => config.replace(/^\s*proxy_set_header X-Forwarded-Method \$request_method;\n/gm, ''),
+    editNginx: (config) => handWritten(config).replace(/^\s*proxy_set_header X-Forwarded-Method \$request_method;\n/gm, ''),
     extraProxyFlags: ['--skip-auth-route=GET=^/public/'],
   })));
   after(() => deployment?.stop());
