@@ -66,7 +66,7 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
     }
   }
 
-  const decision = decide(session, rt.ruleFor(input.rawQuery), now, rt.revocations);
+  const decision = decide(session, rt.ruleFor(input.rawQuery), now, rt.revocations, rt.config.cookie.expireSeconds);
   // An ended session (expired, revoked) is deleted so the browser stops sending it.
   if (endsSession(decision)) return observed(rt, { status: input.skipAuth ? 202 : 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, decision.reason);
   return settled(rt, decision, session, setCookies, input.skipAuth === true);
@@ -87,7 +87,7 @@ export function checkAuthNow(rt: ProxyRuntime, cookieHeader: string | undefined,
     : sessionOnConnection(rt.sessions, readNow, cookieHeader, connection);
   const now = rt.nowSeconds();
   if (session && refreshWanted(rt, session, now)) return undefined;
-  const decision = decide(session, rt.ruleFor(rawQuery), now, rt.revocations);
+  const decision = decide(session, rt.ruleFor(rawQuery), now, rt.revocations, rt.config.cookie.expireSeconds);
   if (endsSession(decision)) return undefined;
   return settled(rt, decision, session, NO_COOKIES, skipAuth);
 }
@@ -125,7 +125,7 @@ function sessionOnConnection(store: SessionStore, readNow: NonNullable<SessionSt
  * --cookie-refresh after every restart). An ended one is not refreshed, it is deleted.
  */
 const refreshWanted = (rt: ProxyRuntime, session: Session, now: number): boolean =>
-  (isRefreshDue(session, now) || checkedBeforeStart(rt, session)) && !isSessionExpired(session, now) && !rt.revocations.isRevoked(session);
+  (isRefreshDue(session, now) || checkedBeforeStart(rt, session)) && !isSessionExpired(session, now, rt.config.cookie.expireSeconds) && !rt.revocations.isRevoked(session);
 
 // A refreshable session was last checked --cookie-refresh before its refreshAt.
 const checkedBeforeStart = (rt: ProxyRuntime, session: Session): boolean =>

@@ -8,9 +8,10 @@ export type Decision =
   | { kind: 'signin'; reason: 'no session' | 'expired' | 'revoked' }
   | { kind: 'deny'; reason: string };
 
-export function decide(session: Session | null, rule: AccessRule, nowSeconds: number, revocations: Revocations): Decision {
+/** `maxAgeSeconds`: the --cookie-expire in force, which also ends sessions sealed under a longer one (session.ts). */
+export function decide(session: Session | null, rule: AccessRule, nowSeconds: number, revocations: Revocations, maxAgeSeconds: number): Decision {
   if (!session) return { kind: 'signin', reason: 'no session' };
-  if (isSessionExpired(session, nowSeconds)) return { kind: 'signin', reason: 'expired' };
+  if (isSessionExpired(session, nowSeconds, maxAgeSeconds)) return { kind: 'signin', reason: 'expired' };
   if (revocations.isRevoked(session)) return { kind: 'signin', reason: 'revoked' };
   const reason = refusalReason(session, rule);
   return reason ? { kind: 'deny', reason } : { kind: 'allow', session };

@@ -90,13 +90,17 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
     // nginx auth_request / Caddy forward_auth. Only 202, 401 or 403, never a redirect. Every
     // method gets the same answer, as from authFastPath (auth-endpoint.ts, which says why).
     await app.register(async (auth) => {
-      // The body is never read, so no parser may refuse it first (415, 400) either.
+      // The body is never read, so no parser may refuse it first (415, 400) either; and fastify's
+      // own refusal of a Content-Type nobody could parse (";;"), which comes before any parser,
+      // gets the answer too.
       auth.removeAllContentTypeParsers();
       auth.addContentTypeParser('*', (_request, _payload, done) => done(null));
-      auth.all(`${prefix}/auth`, async (request, reply) => {
-        const answer = await authAnswer(rt, request.raw, rawQueryOf(request.url), request.log);
-        return reply.code(answer.status).headers(answer.headers).send();
-      });
+      const answer = async (request: FastifyRequest, reply: FastifyReply) => {
+        const { status, headers } = await authAnswer(rt, request.raw, rawQueryOf(request.url), request.log);
+        return reply.code(status).headers(headers).send();
+      };
+      auth.setErrorHandler((_error, request, reply) => answer(request, reply));
+      auth.all(`${prefix}/auth`, answer);
     });
 
     app.get(`${prefix}/start`, (request, reply) => flow(request, reply, () => startSignIn(rt, browserRequest(request))));
@@ -131,7 +135,7 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
 
     app.get(`${prefix}/userinfo`, async (request, reply) => {
       const session = await rt.sessions.read(parseCookieHeader(request.headers.cookie));
-      const decision = decide(session, rt.ruleFor(''), rt.nowSeconds(), rt.revocations);
+      const decision = decide(session, rt.ruleFor(''), rt.nowSeconds(), rt.revocations, config.cookie.expireSeconds);
       noStore(reply);
       if (decision.kind === 'signin') throw new AppError('unauthorized', 401, 'Please sign in first.');
       if (decision.kind === 'deny') throw new AppError('forbidden', 403, 'This account is not allowed here.');

@@ -4,7 +4,7 @@
 import { AppError } from '../core/errors.ts';
 import type { ProxyConfig } from './config.ts';
 import type { OidcTokens } from './oidc-client.ts';
-import type { Session } from './session.ts';
+import { type Session, sessionEndsAt } from './session.ts';
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '');
 
@@ -43,8 +43,9 @@ export function sessionFromTokens(config: ProxyConfig, tokens: OidcTokens, nowSe
     refreshToken: tokens.refreshToken,
     sid: text(claims.sid) || previous?.sid || '',
     createdAt: previous?.createdAt ?? nowSeconds,
-    // A refresh does not extend the session: it ends cookie.expireSeconds after sign-in.
-    expiresAt: previous?.expiresAt ?? nowSeconds + config.cookie.expireSeconds,
+    // A refresh does not extend the session: it ends cookie.expireSeconds after sign-in, by the
+    // setting in force now when that is shorter than the one it was sealed under (session.ts).
+    expiresAt: previous ? sessionEndsAt(previous, config.cookie.expireSeconds) : nowSeconds + config.cookie.expireSeconds,
     refreshAt: config.cookie.refreshSeconds > 0 && tokens.refreshToken ? nowSeconds + config.cookie.refreshSeconds : 0,
   };
 }

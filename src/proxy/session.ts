@@ -46,7 +46,19 @@ export function sessionFromJson(text: string): Session | null {
 /** Who the session's owner is, in the words they know best: for pages that say who is signed in. */
 export const signedInName = (s: Pick<Session, 'preferredUsername' | 'email' | 'sub'>): string => s.preferredUsername || s.email || s.sub;
 
-export const isSessionExpired = (s: Session, nowSeconds: number): boolean => nowSeconds >= s.expiresAt;
+/**
+ * Ended at the end sealed in at sign-in, or once older than `maxAgeSeconds`: the --cookie-expire
+ * in force now, so lowering it (and restarting) shortens sessions already issued, as in
+ * oauth2-proxy, whose session stores check the cookie's signed time against the current
+ * --cookie-expire on every load. Measured from sign-in, as the sealed end is: with the setting
+ * unchanged both are the same second. (oauth2-proxy's time moves on at each refresh; here a refresh
+ * never extends a session, session-from-tokens.ts.)
+ */
+export const isSessionExpired = (s: Session, nowSeconds: number, maxAgeSeconds: number): boolean =>
+  nowSeconds >= s.expiresAt || nowSeconds - s.createdAt >= maxAgeSeconds;
+
+/** When the session ends under a --cookie-expire of `maxAgeSeconds` (see isSessionExpired). */
+export const sessionEndsAt = (s: Session, maxAgeSeconds: number): number => Math.min(s.expiresAt, s.createdAt + maxAgeSeconds);
 
 export const isRefreshDue = (s: Session, nowSeconds: number): boolean =>
   s.refreshAt > 0 && s.refreshToken !== '' && nowSeconds >= s.refreshAt;

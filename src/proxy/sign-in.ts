@@ -5,6 +5,7 @@ import { AppError } from '../core/errors.ts';
 import { randomToken } from '../core/random.ts';
 import { refusalReason, ruleWithQuery } from './access-rule.ts';
 import { isCrossSite, isOriginOfSite } from './cross-site.ts';
+import { isNavigation } from './navigation.ts';
 import { isRefusal } from './oidc-client.ts';
 import type { ProxyRuntime } from './proxy-runtime.ts';
 import { validateRedirect } from './redirect.ts';
@@ -92,8 +93,19 @@ export function findRedirect(rt: ProxyRuntime, request: BrowserRequest): string 
 export const callbackUrl = (rt: ProxyRuntime, origin: RequestOrigin): string =>
   rt.config.redirectUrl ?? `${origin.scheme}://${origin.host}${rt.config.proxyPrefix}/callback`;
 
-/** /oauth2/start: forget the old session, remember this attempt in the CSRF cookie, go to the provider. */
+/**
+ * /oauth2/start: remember this attempt in the CSRF cookie, go to the provider.
+ *
+ * A session the browser holds is left as it is, as oauth2-proxy's OAuthStart leaves it: the
+ * callback replaces it with the new one (and deletes parts of a split cookie, or shortens the old
+ * Redis ticket, that it no longer uses). Deleting it here let any other website sign its visitors
+ * out with a link or an <img>, which /oauth2/sign_out refuses (cross-site.ts).
+ *
+ * Only a navigation can follow a sign-in (navigation.ts): anything else gets a 401 and no CSRF
+ * cookie, as at /oauth2/sign_in, and so does every caller (the sign-in page, --skip-provider-button).
+ */
 export async function startSignIn(rt: ProxyRuntime, request: BrowserRequest): Promise<FlowResult> {
+  if (!isNavigation(request.headers)) throw new FlowError(notANavigation(), []);
   const attrs = rt.cookieAttributes(request.origin.host);
   const attempt = {
     state: randomToken(24),
@@ -103,8 +115,11 @@ export async function startSignIn(rt: ProxyRuntime, request: BrowserRequest): Pr
     expiresAt: rt.nowSeconds() + rt.config.cookie.csrfExpireSeconds,
   };
   const location = await rt.oidc.authorizationUrl({ redirectUri: callbackUrl(rt, request.origin), state: attempt.state, nonce: attempt.nonce, codeVerifier: attempt.codeVerifier });
-  return { location, setCookies: [...await rt.sessions.clear(attrs, request.sent), rt.csrf.write(attempt, attrs, rt.clock.nowMs())] };
+  return { location, setCookies: [rt.csrf.write(attempt, attrs, rt.clock.nowMs())] };
 }
+
+const notANavigation = () =>
+  new AppError('unauthorized', 401, 'Signing in starts from a page you open, not from an image or a script.');
 
 /** /oauth2/callback: check the CSRF cookie, redeem the code, apply the rules, issue a fresh session. */
 export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): Promise<FlowResult> {

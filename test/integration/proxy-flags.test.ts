@@ -8,6 +8,8 @@ import { CookieJar } from '../helpers/reference-provider.ts';
 
 const sessionLine = (lines: string[]) => lines.find((l) => /^_oauth2_proxy=[^;]/.test(l));
 const csrfLine = (lines: string[]) => lines.find((l) => /^_oauth2_proxy_csrf=[^;]/.test(l));
+/** A page navigation (fetch() says Sec-Fetch-Mode: cors, and a sign-in starts only for a navigation). */
+const PAGE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
 
 /** GET with a Host header of our choosing (fetch does not let a caller set Host). */
 function getWithHost(url: string, host: string): Promise<{ status: number; headers: IncomingHttpHeaders }> {
@@ -33,7 +35,7 @@ describe('proxy options honoured at run time', () => {
   after(() => h.close());
 
   it('sends --prompt to the provider', async () => {
-    const start = await fetch(`${h.proxyUrl}/oauth2/start`, { redirect: 'manual' });
+    const start = await fetch(`${h.proxyUrl}/oauth2/start`, { headers: PAGE, redirect: 'manual' });
     assert.equal(new URL(start.headers.get('location')!).searchParams.get('prompt'), 'login');
   });
 
@@ -83,7 +85,7 @@ describe('--proxy-prefix, --cookie-name, --cookie-secure and --cookie-csrf-expir
   after(() => h.close());
 
   it('moves the endpoints under the prefix, the callback URL included', async () => {
-    const start = await fetch(`${h.proxyUrl}/auth2/start`, { redirect: 'manual' });
+    const start = await fetch(`${h.proxyUrl}/auth2/start`, { headers: PAGE, redirect: 'manual' });
     assert.equal(start.status, 302);
     assert.equal(new URL(start.headers.get('location')!).searchParams.get('redirect_uri'), `${h.proxyUrl}/auth2/callback`);
     assert.equal((await fetch(`${h.proxyUrl}/auth2/auth`)).status, 401);
@@ -96,7 +98,7 @@ describe('--proxy-prefix, --cookie-name, --cookie-secure and --cookie-csrf-expir
   });
 
   it('names the CSRF cookie after --cookie-name, marks it Secure and keeps it --cookie-csrf-expire', async () => {
-    const start = await fetch(`${h.proxyUrl}/auth2/start`, { redirect: 'manual' });
+    const start = await fetch(`${h.proxyUrl}/auth2/start`, { headers: PAGE, redirect: 'manual' });
     const line = start.headers.getSetCookie().find((l) => l.startsWith('site_session_csrf=')) ?? '';
     assert.match(line, /; Max-Age=600;/);
     assert.match(line, /; Secure/);

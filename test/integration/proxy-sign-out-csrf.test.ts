@@ -80,6 +80,30 @@ describe('sign-out asked from another site (logout CSRF)', () => {
     await stillSignedIn(jar);
   });
 
+  // /oauth2/start deleted the session before going to the provider, so a link or an <img> there was
+  // a sign-out from any website. oauth2-proxy's OAuthStart leaves the session alone, and so does
+  // this one now: the callback replaces it (proxy-session-security.test.ts).
+  it('keeps the session when a link on another site opens /oauth2/start', async () => {
+    const jar = await signedIn();
+    const response = await jar.fetch(`${h.proxyUrl}/oauth2/start?rd=/`, { headers: { ...NAVIGATION, 'sec-fetch-site': 'cross-site' } });
+    assert.equal(response.status, 302);
+    assert.ok(response.headers.get('location')!.startsWith(h.op.issuer), 'on to the provider');
+    assert.deepEqual(response.headers.getSetCookie().map((line) => line.split('=')[0]), ['_oauth2_proxy_csrf'], 'the CSRF cookie, and nothing that clears the session');
+    await stillSignedIn(jar);
+  });
+
+  it('answers an image or a script at /oauth2/start 401, with no CSRF cookie, and keeps the session', async () => {
+    const jar = await signedIn();
+    for (const headers of [CROSS_SITE_IMAGE, { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' },
+      { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }]) {
+      const response = await jar.fetch(`${h.proxyUrl}/oauth2/start?rd=/`, { headers: { accept: 'application/json', ...headers } });
+      assert.equal(response.status, 401, JSON.stringify(headers));
+      assert.deepEqual(response.headers.getSetCookie(), [], 'no cookie at all');
+      assert.equal((await response.json()).error, 'unauthorized');
+    }
+    await stillSignedIn(jar);
+  });
+
   it('takes a Sec-Fetch-Site value no browser sends as cross-site', async () => {
     const jar = await signedIn();
     const response = await jar.fetch(`${h.proxyUrl}/oauth2/sign_out`, { headers: { 'sec-fetch-site': 'elsewhere' } });

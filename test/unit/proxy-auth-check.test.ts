@@ -22,11 +22,15 @@ const cookieFor = (s: Session) =>
   createCookieCodec(config.cookie.name, config.cookie.secret).write(s, attrs, 3600, START_MS, new Map())[0].split(';')[0];
 
 function runtime() {
+  return runtimeWith(config);
+}
+
+function runtimeWith(proxyConfig: typeof config) {
   const clock = manualClock(START_MS);
   const seen: [number, string, string | null][] = [];
   // The provider is never reachable here: a due refresh ends as "unavailable" and keeps the session.
   const fetch = (() => Promise.reject(new Error('no provider in this test'))) as typeof globalThis.fetch;
-  const rt = createProxyRuntime(config, { clock, fetch, authObserver: (status, s, reason) => seen.push([status, reason, s?.sub ?? null]) });
+  const rt = createProxyRuntime(proxyConfig, { clock, fetch, authObserver: (status, s, reason) => seen.push([status, reason, s?.sub ?? null]) });
   return { rt, clock, seen };
 }
 
@@ -98,6 +102,31 @@ describe('checkAuthNow agrees with checkAuth', () => {
     assert.equal(ended.later.status, 401);
     assert.deepEqual(ended.toldLater, [[401, 'expired', null]]);
     assert.match(ended.later.setCookies[0], /^_oauth2_proxy=; .*Max-Age=0/);
+  });
+
+  it('ends a session older than the --cookie-expire in force, though sealed to last a week, and deletes it', async () => {
+    // signed in two hours ago under --cookie-expire=168h; this process runs with --cookie-expire=1h
+    const { rt, seen } = runtimeWith({ ...config, cookie: { ...config.cookie, expireSeconds: 3600 } });
+    const cookie = cookieFor(session({ createdAt: NOW - 2 * 3600, expiresAt: NOW - 2 * 3600 + 168 * 3600 }));
+    const r = await both(rt, seen, cookie);
+    assert.equal(r.now, undefined, 'left to checkAuth, which deletes the cookie');
+    assert.equal(r.later.status, 401);
+    assert.deepEqual(r.toldLater, [[401, 'expired', null]]);
+    assert.match(r.later.setCookies[0], /^_oauth2_proxy=; .*Max-Age=0/);
+    const recent = await both(rt, seen, cookieFor(session({ createdAt: NOW - 30 * 60, expiresAt: NOW - 30 * 60 + 168 * 3600 })));
+    assertSame(recent.now, recent.later, recent.toldNow, recent.toldLater);
+    assert.equal(recent.later.status, 202, 'signed in half an hour ago');
+  });
+
+  it('ends a session older than the --cookie-expire in force without refreshing it first', async () => {
+    let providerCalls = 0;
+    const fetch = (() => { providerCalls++; return Promise.reject(new Error('no provider in this test')); }) as typeof globalThis.fetch;
+    const lowered = { ...config, cookie: { ...config.cookie, expireSeconds: 3600, refreshSeconds: 60 } };
+    const rt = createProxyRuntime(lowered, { clock: manualClock(START_MS), fetch });
+    const due = session({ createdAt: NOW - 2 * 3600, expiresAt: NOW - 2 * 3600 + 168 * 3600, refreshToken: 'rt', refreshAt: NOW - 1 });
+    const result = await checkAuth(rt, { cookieHeader: cookieFor(due), rawQuery: '', host: 'example.com' });
+    assert.equal(result.status, 401);
+    assert.equal(providerCalls, 0, 'its refresh token is not spent');
   });
 
   it('ends a session revoked after it was opened and remembered', async () => {

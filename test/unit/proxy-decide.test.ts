@@ -8,6 +8,9 @@ import { createRevocations } from '../../src/proxy/revocations.ts';
 import type { Session } from '../../src/proxy/session.ts';
 
 const NOW = 1_800_000_000;
+const HOUR = 3600;
+/** --cookie-expire's default, 168h. */
+const WEEK = 168 * HOUR;
 const session = (overrides: Partial<Session> = {}): Session => ({
   sub: 'u1', email: 'ada@example.com', emailVerified: true, preferredUsername: 'ada', groups: ['staff'],
   idToken: 'h.p.s', accessToken: 'at', refreshToken: 'rt', sid: 's1', createdAt: NOW - 60, expiresAt: NOW + 3600, refreshAt: 0, ...overrides,
@@ -18,33 +21,49 @@ const noRevocations = createRevocations(manualClock(NOW * 1000), 3600);
 
 describe('decide', () => {
   it('asks to sign in without a session', () => {
-    assert.equal(decide(null, rule(), NOW, noRevocations).kind, 'signin');
+    assert.equal(decide(null, rule(), NOW, noRevocations, WEEK).kind, 'signin');
   });
 
   it('asks to sign in once the session has expired', () => {
-    assert.deepEqual(decide(session({ expiresAt: NOW }), rule(), NOW, noRevocations), { kind: 'signin', reason: 'expired' });
+    assert.deepEqual(decide(session({ expiresAt: NOW }), rule(), NOW, noRevocations, WEEK), { kind: 'signin', reason: 'expired' });
+  });
+
+  it('ends a session older than the --cookie-expire in force now, though it was sealed to last a week', () => {
+    // signed in under --cookie-expire=168h, checked after a restart with --cookie-expire=1h
+    const sealedForAWeek = (ageSeconds: number) => session({ createdAt: NOW - ageSeconds, expiresAt: NOW - ageSeconds + WEEK });
+    assert.deepEqual(decide(sealedForAWeek(2 * HOUR), rule(), NOW, noRevocations, HOUR), { kind: 'signin', reason: 'expired' });
+    assert.deepEqual(decide(sealedForAWeek(HOUR), rule(), NOW, noRevocations, HOUR), { kind: 'signin', reason: 'expired' }, 'at the hour itself');
+    assert.equal(decide(sealedForAWeek(HOUR - 1), rule(), NOW, noRevocations, HOUR).kind, 'allow');
+    assert.equal(decide(sealedForAWeek(30 * 60), rule(), NOW, noRevocations, HOUR).kind, 'allow');
+  });
+
+  it('ends a session at its sealed second while --cookie-expire is unchanged, and a longer setting extends nothing', () => {
+    const lastSecond = session({ createdAt: NOW - WEEK + 1, expiresAt: NOW + 1 });
+    assert.equal(decide(lastSecond, rule(), NOW, noRevocations, WEEK).kind, 'allow');
+    assert.deepEqual(decide(lastSecond, rule(), NOW + 1, noRevocations, WEEK), { kind: 'signin', reason: 'expired' });
+    assert.deepEqual(decide(lastSecond, rule(), NOW + 1, noRevocations, 2 * WEEK), { kind: 'signin', reason: 'expired' });
   });
 
   it('allows a live session that passes every rule', () => {
-    assert.equal(decide(session(), rule(), NOW, noRevocations).kind, 'allow');
+    assert.equal(decide(session(), rule(), NOW, noRevocations, WEEK).kind, 'allow');
   });
 
   it('denies a user outside allowed_groups, and allows one in any listed group', () => {
-    assert.equal(decide(session(), rule('allowed_groups=ops,admins'), NOW, noRevocations).kind, 'deny');
-    assert.equal(decide(session(), rule('allowed_groups=ops,staff'), NOW, noRevocations).kind, 'allow');
+    assert.equal(decide(session(), rule('allowed_groups=ops,admins'), NOW, noRevocations, WEEK).kind, 'deny');
+    assert.equal(decide(session(), rule('allowed_groups=ops,staff'), NOW, noRevocations, WEEK).kind, 'allow');
   });
 
   it('requires every query rule present to pass', () => {
-    assert.equal(decide(session(), rule('allowed_groups=staff&allowed_emails=bob@example.com'), NOW, noRevocations).kind, 'deny');
+    assert.equal(decide(session(), rule('allowed_groups=staff&allowed_emails=bob@example.com'), NOW, noRevocations, WEEK).kind, 'deny');
   });
 
   it('denies an email that no longer passes the configured domains, unless it is an authenticated email', () => {
-    assert.equal(decide(session(), rule('', { emailDomains: ['example.org'] }), NOW, noRevocations).kind, 'deny');
-    assert.equal(decide(session(), rule('', { emailDomains: ['example.org'], authenticatedEmails: new Set(['ada@example.com']) }), NOW, noRevocations).kind, 'allow');
+    assert.equal(decide(session(), rule('', { emailDomains: ['example.org'] }), NOW, noRevocations, WEEK).kind, 'deny');
+    assert.equal(decide(session(), rule('', { emailDomains: ['example.org'], authenticatedEmails: new Set(['ada@example.com']) }), NOW, noRevocations, WEEK).kind, 'allow');
   });
 
   it('denies a user outside the configured allowed groups', () => {
-    assert.equal(decide(session(), rule('', { allowedGroups: ['admins'] }), NOW, noRevocations).kind, 'deny');
+    assert.equal(decide(session(), rule('', { allowedGroups: ['admins'] }), NOW, noRevocations, WEEK).kind, 'deny');
   });
 });
 
@@ -53,16 +72,16 @@ describe('revocations', () => {
     const clock = manualClock(NOW * 1000);
     const revocations = createRevocations(clock, 3600);
     revocations.revoke({ sid: 's1', sub: 'u1' });
-    assert.deepEqual(decide(session(), rule(), NOW, revocations), { kind: 'signin', reason: 'revoked' });
-    assert.equal(decide(session({ sid: 's2' }), rule(), NOW, revocations).kind, 'allow', 'another provider session of the same user');
-    assert.equal(decide(session({ createdAt: NOW + 5 }), rule(), NOW + 5, revocations).kind, 'allow', 'a sign-in after the logout');
+    assert.deepEqual(decide(session(), rule(), NOW, revocations, WEEK), { kind: 'signin', reason: 'revoked' });
+    assert.equal(decide(session({ sid: 's2' }), rule(), NOW, revocations, WEEK).kind, 'allow', 'another provider session of the same user');
+    assert.equal(decide(session({ createdAt: NOW + 5 }), rule(), NOW + 5, revocations, WEEK).kind, 'allow', 'a sign-in after the logout');
   });
 
   it('ends every session of a sub when the logout token has no sid', () => {
     const revocations = createRevocations(manualClock(NOW * 1000), 3600);
     revocations.revoke({ sub: 'u1' });
-    assert.equal(decide(session({ sid: 'other' }), rule(), NOW, revocations).kind, 'signin');
-    assert.equal(decide(session({ sub: 'u2' }), rule(), NOW, revocations).kind, 'allow');
+    assert.equal(decide(session({ sid: 'other' }), rule(), NOW, revocations, WEEK).kind, 'signin');
+    assert.equal(decide(session({ sub: 'u2' }), rule(), NOW, revocations, WEEK).kind, 'allow');
   });
 
   it('forgets a revocation once no cookie from before it can still be valid', () => {

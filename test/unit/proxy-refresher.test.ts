@@ -96,4 +96,22 @@ describe('refresher', () => {
     assert.equal((await refresher.refresh({ ...due, refreshToken: 'rt-2' })).kind, 'refused');
     assert.equal(oidc.calls, 2);
   });
+
+  it('keeps the end of the sign-in, and takes the sooner end of a --cookie-expire lowered since', async () => {
+    const week = 168 * 3600;
+    const sealedForAWeek = { ...due, refreshToken: 'rt-week', createdAt: now - 1800, expiresAt: now - 1800 + week };
+    const refreshed = async (expireSeconds: number) => {
+      const refresher = createRefresher(proxyConfigFixture({ cookie: { refreshSeconds: 60, expireSeconds } }), countingOidc() as unknown as OidcClient,
+        { clock, isRefusal: () => false, logger: recordingLogger() });
+      const outcome = await refresher.refresh(sealedForAWeek);
+      assert.ok(outcome.kind === 'refreshed');
+      return outcome.session;
+    };
+    const unchanged = await refreshed(week);
+    assert.equal(unchanged.expiresAt, sealedForAWeek.expiresAt, 'a refresh never extends the session');
+    assert.equal(unchanged.createdAt, sealedForAWeek.createdAt);
+    const lowered = await refreshed(3600);
+    assert.equal(lowered.expiresAt, now + 1800, 'an hour after the sign-in, half an hour ago');
+    assert.equal(lowered.createdAt, sealedForAWeek.createdAt);
+  });
 });
