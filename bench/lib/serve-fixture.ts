@@ -52,7 +52,7 @@ export async function startServeProcess(options: { site: string; entry: string; 
 export async function createFirstAdmin(serve: ServeProcess): Promise<Browser> {
   const alice = idBrowser(serve.idOrigin);
   await alice.page(`/setup?token=${serve.setupToken}`);
-  const created = await alice.form('/setup', { token: serve.setupToken, username: 'alice', email: 'alice@example.com', firstName: 'Alice' });
+  const created = await alice.form('/setup', { token: serve.setupToken, username: 'alice', email: 'alice@example.com', firstName: 'Alice', lastName: '' });
   if (created.status !== 303) throw new Error(`setup answered ${created.status}`);
   await alice.page('/account?welcome=1');
   const registered = await alice.registerPasskey('Bench');

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiKeysPage } from '../web/pages/admin/api-keys-page.ts';
 import { confirmPage } from '../web/pages/admin/confirm-page.ts';
 import type { AdminContext } from './context.ts';
-import { checked, field, fieldErrorsFrom, formBody, type FieldErrors } from './form.ts';
+import { checked, field, fieldErrorsFrom, formBody, type FieldErrors } from '../web/form.ts';
 import { adminOf } from './guard.ts';
 
 const EXPIRY_DAYS = new Set(['', '30', '90', '365']);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { formBody, optionalField } from '../web/form.ts';
 import { auditPage } from '../web/pages/admin/audit-page.ts';
 import type { AdminContext } from './context.ts';
 
@@ -13,8 +14,10 @@ const PAGE_SIZE = 50;
 export function auditRoutes(scope: FastifyInstance, ctx: AdminContext): void {
   const { identity, database } = ctx.services;
 
-  scope.get<{ Querystring: { event?: string; user?: string; before?: string; seen?: string } }>('/audit', async (request, reply) => {
-    const filter = { event: (request.query.event ?? '').trim().slice(0, 100), user: (request.query.user ?? '').trim().slice(0, 254) };
+  scope.get<{ Querystring: { before?: string; seen?: string } }>('/audit', async (request, reply) => {
+    // The filter is a GET form: its fields are read as any form's.
+    const query = formBody(request.query);
+    const filter = { event: optionalField(query, 'event').slice(0, 100), user: optionalField(query, 'user').slice(0, 254) };
     const cursorMs = Number.parseInt(request.query.before ?? '', 10);
     const hasCursor = Number.isSafeInteger(cursorMs) && cursorMs > 0;
     const seen = hasCursor ? Math.min(10_000, Math.max(0, Number.parseInt(request.query.seen ?? '0', 10) || 0)) : 0;

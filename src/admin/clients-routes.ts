@@ -4,7 +4,7 @@ import { accessSummary, clientDetailPage, clientListPage, clientSecretPage, empt
 import { confirmPage } from '../web/pages/admin/confirm-page.ts';
 import { clientSetupValues } from './client-setup.ts';
 import type { AdminContext } from './context.ts';
-import { checked, field, fieldErrorsFrom, fields, formBody, lines, type FieldErrors, type FormBody } from './form.ts';
+import { checked, field, fieldErrorsFrom, fields, formBody, lines, optionalField, type FieldErrors, type FormBody } from '../web/form.ts';
 import { adminOf } from './guard.ts';
 import { validateClientId, validateClientName, validateClientUri, validateUriList } from '../oidc/validate-client-input.ts';
 
@@ -12,10 +12,11 @@ type Params = { Params: { id: string } };
 
 const MANAGED_REFUSAL = 'latchkey serve sets up this app at every start; it cannot be given a new secret or deleted here (that would stop every sign-in to the site until the next start).';
 
+// The client ID is an input of the new-client form only; `access` is a radio group.
 const readClientForm = (body: FormBody): ClientFormValues => ({
-  id: field(body, 'id'), name: field(body, 'name'), redirectUris: field(body, 'redirectUris'), postLogoutRedirectUris: field(body, 'postLogoutRedirectUris'),
+  id: optionalField(body, 'id'), name: field(body, 'name'), redirectUris: field(body, 'redirectUris'), postLogoutRedirectUris: field(body, 'postLogoutRedirectUris'),
   backchannelLogoutUri: field(body, 'backchannelLogoutUri'), isPublic: checked(body, 'isPublic'), requirePkce: checked(body, 'requirePkce'),
-  access: field(body, 'access') === 'everyone' ? 'everyone' : 'groups', allowedGroups: fields(body, 'allowedGroups'),
+  access: optionalField(body, 'access') === 'everyone' ? 'everyone' : 'groups', allowedGroups: fields(body, 'allowedGroups'),
 });
 
 const formOf = (c: OidcClient): ClientFormValues => ({

@@ -4,7 +4,7 @@ import type { Db } from '../storage/database.ts';
 import { confirmPage } from '../web/pages/admin/confirm-page.ts';
 import { groupsPage } from '../web/pages/admin/groups-page.ts';
 import type { AdminContext } from './context.ts';
-import { checked, field, fieldErrorsFrom, formBody, type FieldErrors } from './form.ts';
+import { checked, field, fieldErrorsFrom, formBody, type FieldErrors } from '../web/form.ts';
 
 /** Members and the clients limited to each group, to say what deleting one would change. */
 export async function groupUsage(db: Db): Promise<Map<string, { members: number; clients: { id: string; name: string; onlyGroup: boolean }[] }>> {

@@ -4,6 +4,7 @@ import { requireAdmin, type AdminApiDeps } from '../identity/admin-api-routes.ts
 import { currentUser } from '../identity/routes.ts';
 import type { User } from '../identity/users.ts';
 import { assertSameOrigin } from '../web/csrf.ts';
+import { formBody } from '../web/form.ts';
 
 const admins = new WeakMap<FastifyRequest, User>();
 
@@ -32,7 +33,7 @@ export function guardAdminScope(scope: FastifyInstance, deps: AdminApiDeps): voi
     admins.set(request, signedIn.user);
   });
   scope.addHook('preHandler', async (request) => {
-    assertSameOrigin(request, deps.csrf, request.body as { csrf?: unknown } | undefined);
+    assertSameOrigin(request, deps.csrf, formBody(request.body));
   });
 }
 

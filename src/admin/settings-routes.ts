@@ -3,7 +3,7 @@ import { formatDurationSeconds } from '../core/duration.ts';
 import { settingsPage } from '../web/pages/admin/settings-page.ts';
 import type { AdminContext } from './context.ts';
 import { adminOf } from './guard.ts';
-import { field, fieldErrorsFrom, formBody, type FieldErrors } from './form.ts';
+import { field, fieldErrorsFrom, formBody, type FieldErrors } from '../web/form.ts';
 
 /** The application name and session duration (editable, stored in app_state) and the fixed server settings. */
 export function settingsRoutes(scope: FastifyInstance, ctx: AdminContext): void {

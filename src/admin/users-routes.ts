@@ -4,7 +4,7 @@ import { displayName, type User } from '../identity/users.ts';
 import { confirmPage } from '../web/pages/admin/confirm-page.ts';
 import { emptyUserForm, newUserPage, userDetailPage, userLinkPage, userListPage, type UserFormValues } from '../web/pages/admin/users-pages.ts';
 import type { AdminContext } from './context.ts';
-import { checked, field, fieldErrorsFrom, fields, formBody, type FieldErrors, type FormBody } from './form.ts';
+import { checked, field, fieldErrorsFrom, fields, formBody, optionalField, type FieldErrors, type FormBody } from '../web/form.ts';
 import { adminOf } from './guard.ts';
 import { passkeyNotFound } from '../webauthn/errors.ts';
 import { passkeyRemovalByAdminRefusal, passkeyResetRefusal, resetPasskeys } from './passkey-reset.ts';
@@ -61,8 +61,9 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
     }), extra.status);
   }
 
-  scope.get<{ Querystring: { q?: string; page?: string; notice?: string; untold?: string } }>('/users', async (request, reply) => {
-    const search = (request.query.q ?? '').trim().slice(0, 100);
+  scope.get<{ Querystring: { page?: string; notice?: string; untold?: string } }>('/users', async (request, reply) => {
+    // The search box is a GET form: its field is read as any form's.
+    const search = optionalField(formBody(request.query), 'q').slice(0, 100);
     const page = Math.max(1, Math.min(10_000, Number.parseInt(request.query.page ?? '1', 10) || 1));
     // One more than a page tells whether there is a next page without counting everything.
     const found = await identity.users.list({ search, limit: PAGE_SIZE + 1, offset: (page - 1) * PAGE_SIZE });

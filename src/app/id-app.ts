@@ -122,7 +122,8 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
     clock: services.clock,
     encryptionKey: config.encryptionKey,
     signingAlg: config.signingAlg,
-    sessionTtlSeconds: config.sessionDurationSeconds,
+    // The admin's setting, as web sessions read it (SESSION_DURATION until one is saved).
+    sessionTtlSeconds: async () => (await identity.settings.get()).sessionDurationSeconds,
     cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
     // URLs come from APP_URL whatever the headers say; this only lets client IPs through.
     trustProxy: config.trustProxy === true,

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { assertSameOrigin } from '../web/csrf.ts';
+import { field, formBody } from '../web/form.ts';
 import { html } from '../web/html.ts';
 import { accountPage, type PasskeyListItem } from '../web/pages/account-page.ts';
 import { confirmPage } from '../web/pages/confirm-page.ts';
@@ -19,11 +20,6 @@ export interface AccountRoutesDeps extends AccountContextDeps {
     remove(userId: string, passkeyId: string): Promise<void>;
   };
 }
-
-type Form = Record<string, string | undefined>;
-// The passkey travels as a query or form field, not a path segment: credential ids can be far
-// longer than the router's limit on a path parameter (WebAuthn allows up to 1023 bytes).
-type PasskeyForm = { Body: Form };
 
 const DONE: Record<string, string> = {
   renamed: 'The passkey was renamed.',
@@ -50,11 +46,14 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
     }));
   });
 
-  app.post<PasskeyForm>('/account/passkeys/rename', async (request, reply) => {
-    assertSameOrigin(request, deps.csrf, request.body ?? {});
+  // The passkey travels as a query or form field, not a path segment: credential ids can be far
+  // longer than the router's limit on a path parameter (WebAuthn allows up to 1023 bytes).
+  app.post('/account/passkeys/rename', async (request, reply) => {
+    const body = formBody(request.body);
+    assertSameOrigin(request, deps.csrf, body);
     const account = (await accountFor(deps, request, reply))!;
-    const passkeyId = request.body?.id ?? '';
-    const name = request.body?.name ?? '';
+    const passkeyId = field(body, 'id');
+    const name = field(body, 'name');
     try {
       await deps.passkeys.rename(account.user.id, passkeyId, name);
     } catch (error) {
@@ -84,10 +83,11 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
     }));
   });
 
-  app.post<PasskeyForm>('/account/passkeys/delete', async (request, reply) => {
-    assertSameOrigin(request, deps.csrf, request.body ?? {});
+  app.post('/account/passkeys/delete', async (request, reply) => {
+    const body = formBody(request.body);
+    assertSameOrigin(request, deps.csrf, body);
     const account = (await accountFor(deps, request, reply))!;
-    const passkeyId = request.body?.id ?? '';
+    const passkeyId = field(body, 'id');
     await deps.passkeys.remove(account.user.id, passkeyId);
     await identity.audit.record({ event: 'passkey_deleted', ...auditContext(request, account.user.id), details: { passkeyId } });
     return reply.redirect('/account?done=deleted', 303);
@@ -103,12 +103,12 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
     }));
   });
 
-  app.post<{ Body: Form }>('/account/profile', async (request, reply) => {
-    const body = request.body ?? {};
+  app.post('/account/profile', async (request, reply) => {
+    const body = formBody(request.body);
     assertSameOrigin(request, deps.csrf, body);
     const account = (await accountFor(deps, request, reply))!;
     const { user } = account;
-    const values = { firstName: (body.firstName ?? '').trim(), lastName: (body.lastName ?? '').trim(), email: (body.email ?? '').trim() };
+    const values = { firstName: field(body, 'firstName'), lastName: field(body, 'lastName'), email: field(body, 'email') };
     const emailChanged = values.email.toLowerCase() !== (user.email ?? '');
     try {
       // An address the user typed themselves is not confirmed: apps that trust email_verified must not

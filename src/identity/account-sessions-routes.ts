@@ -14,6 +14,7 @@ import type { AuthorizedApp } from '../oidc/authorized-apps.ts';
 import { locationAfterSignOut, signOutGapsOf, type SignOutGaps, type UntoldApp } from '../oidc/untold-apps.ts';
 import type { Reveal } from '../web/reveal.ts';
 import { assertSameOrigin } from '../web/csrf.ts';
+import { formBody } from '../web/form.ts';
 import { html } from '../web/html.ts';
 import { confirmPage } from '../web/pages/confirm-page.ts';
 import { sessionsPage } from '../web/pages/sessions-page.ts';
@@ -34,8 +35,8 @@ export interface AccountSessionsRoutesDeps extends AccountContextDeps {
   signOutGaps: Reveal<SignOutGaps>;
 }
 
-type SessionParams = { Params: { id: string }; Body: Record<string, string | undefined> };
-type AppParams = { Params: { clientId: string }; Body: Record<string, string | undefined> };
+type SessionParams = { Params: { id: string } };
+type AppParams = { Params: { clientId: string } };
 
 const DONE: Record<string, string> = {
   ended: 'That session was ended. The device must sign in again to use this account.',
@@ -89,7 +90,7 @@ export function accountSessionsRoutes(app: FastifyInstance, deps: AccountSession
   });
 
   app.post<SessionParams>('/account/sessions/:id/end', async (request, reply) => {
-    assertSameOrigin(request, deps.csrf, request.body ?? {});
+    assertSameOrigin(request, deps.csrf, formBody(request.body));
     const account = (await accountFor(deps, request, reply))!;
     const session = await sessionOf(account, request.params.id);
     await identity.sessions.destroyById(account.user.id, session.id);
@@ -121,7 +122,7 @@ export function accountSessionsRoutes(app: FastifyInstance, deps: AccountSession
   });
 
   app.post<AppParams>('/account/apps/:clientId/sign-out', async (request, reply) => {
-    assertSameOrigin(request, deps.csrf, request.body ?? {});
+    assertSameOrigin(request, deps.csrf, formBody(request.body));
     const account = (await accountFor(deps, request, reply))!;
     const found = await appOf(account, request.params.clientId);
     const untold = await deps.signOutOfApp(account.user.id, found.clientId);
@@ -144,8 +145,8 @@ export function accountSessionsRoutes(app: FastifyInstance, deps: AccountSession
     }));
   });
 
-  app.post<{ Body: Record<string, string | undefined> }>('/account/sessions/sign-out-everywhere', async (request, reply) => {
-    assertSameOrigin(request, deps.csrf, request.body ?? {});
+  app.post('/account/sessions/sign-out-everywhere', async (request, reply) => {
+    assertSameOrigin(request, deps.csrf, formBody(request.body));
     const account = (await accountFor(deps, request, reply))!;
     await identity.sessions.destroyAllForUser(account.user.id, account.sessionId);
     const untold = await deps.signOutOfApps(account.user.id);

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { assertSameOrigin, csrfTokenFor } from '../web/csrf.ts';
+import { field, formBody, optionalField } from '../web/form.ts';
 import { newRecoveryCodesPage, recoveryCodesPage, recoveryCodesText } from '../web/pages/recovery-codes-page.ts';
 import { recoverySignInPage } from '../web/pages/recovery-sign-in-page.ts';
 import { accountFor, auditContext, sendPage, type AccountContextDeps } from './account-context.ts';
@@ -22,8 +23,6 @@ const NO_SUCH_USER = '!no-such-user';
 const WRONG_PAIR = 'That username or email and recovery code do not match an unused code. Check both and try again.';
 const TOO_MANY = 'Too many attempts. Wait 15 minutes, then try again, or ask an admin for a one-time sign-in link.';
 
-type Form = Record<string, string | undefined>;
-
 export function recoveryRoutes(app: FastifyInstance, deps: RecoveryRoutesDeps): void {
   const { identity } = deps;
 
@@ -33,12 +32,14 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryRoutesDeps): 
     return sendPage(reply, recoveryCodesPage({ ...account.chrome, ...(await identity.recoveryCodes.status(account.user.id)) }));
   });
 
-  app.post<{ Body: Form }>('/account/recovery-codes', async (request, reply) => {
-    const body = request.body ?? {};
+  app.post('/account/recovery-codes', async (request, reply) => {
+    const body = formBody(request.body);
     assertSameOrigin(request, deps.csrf, body);
     const account = (await accountFor(deps, request, reply))!;
+    // A checkbox, on the form only when there are codes to replace.
+    const replace = optionalField(body, 'replace') === 'yes';
     const status = await identity.recoveryCodes.status(account.user.id);
-    if (status.total > 0 && body.replace !== 'yes')
+    if (status.total > 0 && !replace)
       return sendPage(reply, recoveryCodesPage({ ...account.chrome, ...status, confirmError: 'Tick this box to confirm: your current codes will stop working.' }), 400);
     const codes = await identity.recoveryCodes.generate(account.user.id);
     await identity.audit.record({ event: 'recovery_codes_generated', ...auditContext(request, account.user.id), details: { count: codes.length, replaced: status.total } });
@@ -47,11 +48,11 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryRoutesDeps): 
 
   // The codes exist only in the page that showed them, so the download sends them back. Only the
   // user's own unused codes are accepted: the endpoint cannot be made to serve other text.
-  app.post<{ Body: Form }>('/account/recovery-codes/download', async (request, reply) => {
-    const body = request.body ?? {};
+  app.post('/account/recovery-codes/download', async (request, reply) => {
+    const body = formBody(request.body);
     assertSameOrigin(request, deps.csrf, body);
     const account = (await accountFor(deps, request, reply))!;
-    const codes = (body.codes ?? '').split(/\s+/).filter(Boolean);
+    const codes = field(body, 'codes').split(/\s+/).filter(Boolean);
     if (codes.length > RECOVERY_CODE_COUNT || !(await identity.recoveryCodes.areUnusedCodesOf(account.user.id, codes)))
       throw new AppError('recovery_codes_changed', 400, 'These are no longer your current recovery codes (some were used or replaced). Make a new set to download it.');
     const status = await identity.recoveryCodes.status(account.user.id);
@@ -64,11 +65,11 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryRoutesDeps): 
     return sendPage(reply, recoverySignInPage({ appName: deps.appName, csrfToken: csrfTokenFor(request, reply, deps.csrf) }));
   });
 
-  app.post<{ Body: Form }>('/login/recovery', async (request, reply) => {
-    const body = request.body ?? {};
+  app.post('/login/recovery', async (request, reply) => {
+    const body = formBody(request.body);
     assertSameOrigin(request, deps.csrf, body);
-    const login = (body.login ?? '').trim().slice(0, 254);
-    const code = (body.code ?? '').slice(0, 40);
+    const login = field(body, 'login').slice(0, 254);
+    const code = field(body, 'code').slice(0, 40);
     const again = (status: number, view: Partial<Parameters<typeof recoverySignInPage>[0]>) =>
       sendPage(reply, recoverySignInPage({ appName: deps.appName, csrfToken: csrfTokenFor(request, reply, deps.csrf), login, ...view }), status);
     if (!login || !code.trim())

@@ -2,6 +2,7 @@ import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { assertSameOrigin, csrfTokenFor, type CsrfOptions } from '../web/csrf.ts';
+import { field, formBody, optionalField } from '../web/form.ts';
 import { oneTimeLinkPage } from '../web/pages/one-time-link-page.ts';
 import { setupPage } from '../web/pages/setup-page.ts';
 import { signInPage } from '../web/pages/sign-in-page.ts';
@@ -78,20 +79,21 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
     return sendPage(reply, signInPage({ appName: deps.appName, csrfToken: csrfToken(request, reply), again: signedIn && again, notice: signOutGapsNotice(untold, 'self') }));
   });
 
-  app.get<{ Querystring: { token?: string } }>('/setup', async (request, reply) => {
+  app.get('/setup', async (request, reply) => {
     if (await identity.setup.isComplete()) throw new AppError('setup_closed', 410, 'Setup is already complete. Sign in with your passkey.');
-    const token = request.query.token ?? '';
+    const token = optionalField(formBody(request.query), 'token');
     if (!(await identity.setup.linkIsValid(token)))
       throw new AppError('link_invalid', 400, 'This setup link has expired or is not valid. Run `latchkey setup-link` on the server for a new one.');
     return sendPage(reply, setupPage({ appName: deps.appName, token, csrfToken: csrfToken(request, reply) }));
   });
 
-  app.post<{ Body: Record<string, string> }>('/setup', async (request, reply) => {
-    const body = request.body ?? {};
+  app.post('/setup', async (request, reply) => {
+    const body = formBody(request.body);
     assertSameOrigin(request, deps.csrf, body);
-    const values = { username: (body.username ?? '').trim(), email: (body.email ?? '').trim(), firstName: body.firstName ?? '', lastName: body.lastName ?? '' };
+    const token = field(body, 'token');
+    const values = { username: field(body, 'username'), email: field(body, 'email'), firstName: field(body, 'firstName'), lastName: field(body, 'lastName') };
     try {
-      const admin = await identity.setup.complete(body.token ?? '', { ...values, email: values.email || null });
+      const admin = await identity.setup.complete(token, { ...values, email: values.email || null });
       await identity.audit.record({ event: 'setup_completed', userId: admin.id, ip: request.ip, userAgent: request.headers['user-agent'] });
       await signIn(deps, request, reply, admin, 'setup_link');
       return reply.redirect('/account?welcome=1', 303);
@@ -99,7 +101,7 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
       const fields = error instanceof AppError ? (error.details?.fields as Record<string, string> | undefined) : undefined;
       if (error instanceof AppError && (fields || error.status === 409)) {
         const fieldErrors = fields ?? { [error.code === 'email_taken' ? 'email' : 'username']: error.message };
-        return sendPage(reply, setupPage({ appName: deps.appName, token: body.token ?? '', values, fieldErrors, csrfToken: csrfToken(request, reply) }), 400);
+        return sendPage(reply, setupPage({ appName: deps.appName, token, values, fieldErrors, csrfToken: csrfToken(request, reply) }), 400);
       }
       throw error;
     }
@@ -111,10 +113,10 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
     return sendPage(reply, oneTimeLinkPage({ appName: deps.appName, token: request.params.token, csrfToken: csrfToken(request, reply), valid }), valid ? 200 : 400);
   });
 
-  app.post<{ Body: Record<string, string> }>('/link', async (request, reply) => {
-    const body = request.body ?? {};
+  app.post('/link', async (request, reply) => {
+    const body = formBody(request.body);
     assertSameOrigin(request, deps.csrf, body);
-    const { userId } = await identity.links.consume(body.token ?? '', 'signin');
+    const { userId } = await identity.links.consume(field(body, 'token'), 'signin');
     const user = userId ? await identity.users.get(userId) : null;
     if (!user || user.disabled) throw new AppError('account_disabled', 403, 'This account is disabled. Ask an admin.');
     await signIn(deps, request, reply, user, 'one_time_link');
@@ -123,8 +125,8 @@ export function identityRoutes(app: FastifyInstance, deps: IdentityRoutesDeps): 
 
   // /account and its sub-pages: account-routes.ts, account-sessions-routes.ts, recovery-routes.ts.
 
-  app.post<{ Body: Record<string, string> }>('/logout', async (request, reply) => {
-    assertSameOrigin(request, deps.csrf, request.body ?? {});
+  app.post('/logout', async (request, reply) => {
+    assertSameOrigin(request, deps.csrf, formBody(request.body));
     const token = readSessionToken(request, deps.secureCookies);
     const session = await identity.sessions.resolve(token);
     if (token) await identity.sessions.destroy(token);

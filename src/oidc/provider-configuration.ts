@@ -13,6 +13,7 @@ import { POCKET_ID_ROUTES, interactionPath } from './paths.ts';
 import { promptNoneHooks, type PromptNoneHooks } from './prompt-none.ts';
 import { providerErrorPage } from './render-error.ts';
 import { requestFor } from './request-registry.ts';
+import { refusingOutlivedRefreshTokens, sessionBoundTtls, type SessionDuration } from './session-duration.ts';
 import type { FastifyRequest } from 'fastify';
 
 /** The provider's session cookie; its value is the Session id in oidc_payloads. */
@@ -22,7 +23,8 @@ export interface ConfigurationDeps {
   db: Db;
   clock: Clock;
   signingAlg: SigningAlg;
-  sessionTtlSeconds: number;
+  /** The session duration (admin setting): bounds provider sessions, grants and refresh tokens. */
+  sessionDuration: SessionDuration;
   cookieKeys: string[];
   currentSignIn: (request: FastifyRequest) => Promise<{ userId: string; authTime: number } | null>;
   audit: (event: AuditEvent) => Promise<void>;
@@ -34,7 +36,11 @@ export interface ConfigurationDeps {
 // it as an HMAC key, so anyone holding the database could forge tokens. (Default lists include HS256.)
 const ASYMMETRIC = ['RS256', 'PS256', 'ES256'];
 
-/** Token lifetimes, the same for every client (the admin API reports them as Pocket ID's per-client durations). */
+/**
+ * Token lifetimes, the same for every client (the admin API reports them as Pocket ID's per-client
+ * durations). A refresh token lasts at most RefreshToken, and less when the session duration ends
+ * first (session-duration.ts); sessions and grants last the session duration.
+ */
 export const TTL_SECONDS = { AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60, RefreshToken: 30 * 24 * 3600, Interaction: 30 * 60 } as const;
 
 /**
@@ -75,7 +81,7 @@ export function providerSetup(deps: ConfigurationDeps, keys: SigningKeySet): { c
 
 function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet, findAccount: Configuration['findAccount'], promptNone: PromptNoneHooks): Configuration {
   return {
-    adapter: createAdapterFactory(deps.db, deps.clock),
+    adapter: refusingOutlivedRefreshTokens(createAdapterFactory(deps.db, deps.clock), deps.sessionDuration, deps.clock),
     jwks: { keys: keys.privateJwks as NonNullable<Configuration['jwks']>['keys'] },
     findAccount,
     loadExistingGrant: promptNone.loadExistingGrant,
@@ -114,7 +120,7 @@ function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet, fin
       long: { httpOnly: true, sameSite: 'lax', signed: true },
       short: { httpOnly: true, sameSite: 'lax', signed: true },
     },
-    ttl: { ...TTL_SECONDS, Session: deps.sessionTtlSeconds, Grant: TTL_SECONDS.RefreshToken },
+    ttl: { ...TTL_SECONDS, ...sessionBoundTtls(deps.sessionDuration, deps.clock, TTL_SECONDS.RefreshToken) },
     // Pocket ID issues a refresh token with every code exchange (no offline_access needed), and
     // oauth2-proxy relies on it; each use rotates it, so a stolen one is noticed (RFC 9700 §4.14.2).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -10,6 +10,7 @@ import { signOutOfApp } from './sign-out-of-app.ts';
 import { OIDC_SESSION_COOKIE, providerSetup } from './provider-configuration.ts';
 import { requestFor } from './request-registry.ts';
 import { compareHashedClientSecrets } from './secret-comparison.ts';
+import { sessionDuration, type SessionDuration } from './session-duration.ts';
 
 export interface OidcProviderDeps {
   /** APP_URL without a trailing slash: the issuer, and the base of every endpoint. */
@@ -20,7 +21,11 @@ export interface OidcProviderDeps {
   /** ENCRYPTION_KEY's bytes; the signing keys are sealed with a key derived from it. */
   encryptionKey: Buffer;
   signingAlg: SigningAlg;
-  sessionTtlSeconds: number;
+  /**
+   * The session duration: the admin setting's reader (identity.settings, as web sessions read it),
+   * read again at every request to the provider; or a fixed number where no request is served.
+   */
+  sessionTtlSeconds: number | (() => Promise<number>);
   /** Signs the provider's cookies; the first signs, all verify (so keys can be rotated). */
   cookieKeys: string[];
   /** Whether X-Forwarded-Proto/-Host/-For are believed (TRUST_PROXY). */
@@ -71,8 +76,8 @@ const auditContext = (ctx: KoaContextWithOIDC) => {
   return { ip: request?.ip ?? ctx.ip, userAgent: ctx.get('user-agent') || null };
 };
 
-function build(deps: OidcProviderDeps, keys: SigningKeySet): { provider: Provider; handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> } {
-  const { configuration, undoUnfinishedSilentSignIn } = providerSetup(deps, keys);
+function build(deps: OidcProviderDeps, keys: SigningKeySet, duration: SessionDuration): { provider: Provider; handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> } {
+  const { configuration, undoUnfinishedSilentSignIn } = providerSetup({ ...deps, sessionDuration: duration }, keys);
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
   // As fastify's (id-app.ts trustProxyOption): one proxy, so the last X-Forwarded-For address, not the visitor's first.
@@ -90,6 +95,13 @@ function build(deps: OidcProviderDeps, keys: SigningKeySet): { provider: Provide
   provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => report('oidc-provider server error')(error));
   provider.on('backchannel.error', (_ctx: unknown, error: Error, client: { clientId: string }) =>
     deps.log?.warn({ err: error, clientId: client.clientId }, 'back-channel logout failed'));
+
+  // oidc-provider's lifetimes are synchronous functions (session-duration.ts): read the current
+  // session duration first, so whatever this request saves lasts what the setting now says.
+  provider.use(async (_ctx, next) => {
+    await duration.read();
+    await next();
+  });
 
   // APP_URL is the one source of truth for every URL (discovery, redirects, the logout page) and for
   // the public scheme. oidc-provider builds URLs from the request's Host and scheme (Koa's
@@ -144,13 +156,14 @@ export async function createOidcProvider(deps: OidcProviderDeps): Promise<OidcPr
   // A new key signs only once every server has had two checks to publish it (keys.ts).
   const load = () => loadSigningKeys(deps.db, deps.clock, deps.encryptionKey, { propagationMs: 2 * intervalSeconds * 1000 });
   let keys = await load();
-  let live = build(deps, keys);
+  const duration = await sessionDuration(deps.sessionTtlSeconds);
+  let live = build(deps, keys, duration);
 
   const reloadKeysIfChanged = async () => {
     const next = await load();
     if (next.fingerprint === keys.fingerprint) return false;
     keys = next;
-    live = build(deps, next);
+    live = build(deps, next, duration);
     return true;
   };
 

@@ -46,7 +46,7 @@ describe('admin console over HTTP', () => {
 
   it('creates a user in a group and shows them in the list', async () => {
     await id.services.identity.groups.create({ name: 'family' });
-    const { html } = await follow(await submit('/admin/users/new', '/admin/users/new', { username: 'bob', email: 'bob@example.com', firstName: 'Bob', groups: 'family' }));
+    const { html } = await follow(await submit('/admin/users/new', '/admin/users/new', { username: 'bob', email: 'bob@example.com', firstName: 'Bob', lastName: '', groups: 'family' }));
     assert.match(html, /User created/);
     const bob = await id.services.identity.users.findByLogin('bob');
     assert.deepEqual(await id.services.identity.groups.namesForUser(bob!.id), ['family']);
@@ -56,7 +56,7 @@ describe('admin console over HTTP', () => {
   it("says, after a user's groups change, that apps see them at the user's next sign-in; other changes are just saved", async () => {
     const bob = (await id.services.identity.users.findByLogin('bob'))!;
     await id.services.identity.groups.create({ name: 'friends' });
-    const fields = { username: 'bob', email: 'bob@example.com', firstName: 'Bob' };
+    const fields = { username: 'bob', email: 'bob@example.com', firstName: 'Bob', lastName: '' };
     const regrouped = await follow(await submit(`/admin/users/${bob.id}`, `/admin/users/${bob.id}`, { ...fields, groups: ['family', 'friends'] }));
     assert.match(regrouped.html, /Changes saved\. Apps they are signed in to see the new groups at their next sign-in, or sooner with the proxy&#39;s --cookie-refresh\./);
     const renamed = await follow(await submit(`/admin/users/${bob.id}`, `/admin/users/${bob.id}`, { ...fields, lastName: 'Builder', groups: ['friends', 'family'] }));
@@ -67,7 +67,7 @@ describe('admin console over HTTP', () => {
 
   it('shows a taken username next to the username field, keeps what was typed, and creates nobody', async () => {
     const before = await id.services.identity.users.count();
-    const response = await submit('/admin/users/new', '/admin/users/new', { username: 'BOB', email: 'other@example.com', firstName: 'Robert' });
+    const response = await submit('/admin/users/new', '/admin/users/new', { username: 'BOB', email: 'other@example.com', firstName: 'Robert', lastName: '' });
     assert.equal(response.status, 409);
     const html = await response.text();
     assert.match(fieldError(html, 'username') ?? '', /already taken/);
@@ -210,7 +210,8 @@ describe('admin console over HTTP', () => {
 
   it('creates a client and shows its working secret exactly once', async () => {
     const created = await submit('/admin/clients/new', '/admin/clients/new', {
-      name: 'Family site', id: 'family-site', redirectUris: 'https://agents.example.com/oauth2/callback', access: 'groups', allowedGroups: 'family', requirePkce: 'yes',
+      name: 'Family site', id: 'family-site', redirectUris: 'https://agents.example.com/oauth2/callback', postLogoutRedirectUris: '', backchannelLogoutUri: '',
+      access: 'groups', allowedGroups: 'family', requirePkce: 'yes',
     });
     const location = created.headers.get('location')!;
     const { html } = await follow(created);
@@ -237,7 +238,7 @@ describe('admin console over HTTP', () => {
 
   it('edits a client: opening it to everyone and adding a back-channel logout URI', async () => {
     const { html } = await follow(await submit('/admin/clients/family-site', '/admin/clients/family-site', {
-      name: 'Family site', redirectUris: 'https://agents.example.com/oauth2/callback', access: 'everyone', requirePkce: 'yes',
+      name: 'Family site', redirectUris: 'https://agents.example.com/oauth2/callback', postLogoutRedirectUris: '', access: 'everyone', requirePkce: 'yes',
       backchannelLogoutUri: 'https://agents.example.com/oauth2/backchannel-logout',
     }));
     assert.match(html, /Changes saved/);
@@ -248,7 +249,7 @@ describe('admin console over HTTP', () => {
   });
 
   it('names every problem of a client form next to its field, and creates nothing', async () => {
-    const response = await submit('/admin/clients/new', '/admin/clients/new', { name: '', redirectUris: 'http://evil.example.com/cb\nnot a url', access: 'groups' });
+    const response = await submit('/admin/clients/new', '/admin/clients/new', { name: '', redirectUris: 'http://evil.example.com/cb\nnot a url', postLogoutRedirectUris: '', backchannelLogoutUri: '', access: 'groups' });
     assert.equal(response.status, 400);
     const html = await response.text();
     assert.match(fieldError(html, 'name') ?? '', /needs a name/);

@@ -38,7 +38,8 @@ describe('admin settings over HTTP', () => {
     const { html } = await admin.page('/admin/settings');
     assert.match(html, /name="appName" type="text" value="Family Login"/);
     assert.match(html, /name="sessionDuration" type="text" value="720h"/);
-    assert.match(html, /Changes apply to new sign-ins; the passkey prompt.s name and apps. provider sessions change after a restart/);
+    assert.match(html, /Changes apply to new sign-ins, here and in apps \(other instances within 30 seconds\)\. A shorter duration also ends apps. sign-ins older than it/);
+    assert.doesNotMatch(html, /provider sessions change after a restart/);
   });
 
   it('saves a new application name, says so, and the sign-in page shows it', async () => {

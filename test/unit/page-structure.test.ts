@@ -1,7 +1,7 @@
 // Page structure and wording that assistive technology and people rely on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fieldErrorsFrom } from '../../src/admin/form.ts';
+import { fieldErrorsFrom } from '../../src/web/form.ts';
 import { badRequest } from '../../src/core/errors.ts';
 import { notAllowedPage, proxyErrorPage, signInPage, signOutConfirmPage } from '../../src/proxy/pages.ts';
 import { accountPage } from '../../src/web/pages/account-page.ts';

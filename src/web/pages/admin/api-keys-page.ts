@@ -1,5 +1,5 @@
 import { html } from '../../html.ts';
-import type { FieldErrors } from '../../../admin/form.ts';
+import type { FieldErrors } from '../../form.ts';
 import { adminPage, copyable, csrfField, formErrors, notice, problem, textInput, when, type AdminFrame } from './admin-layout.ts';
 
 export interface ApiKeysView {

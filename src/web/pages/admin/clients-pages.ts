@@ -1,6 +1,6 @@
 import { html } from '../../html.ts';
 import type { ClientSetupValues } from '../../../admin/client-setup.ts';
-import type { FieldErrors } from '../../../admin/form.ts';
+import type { FieldErrors } from '../../form.ts';
 import { adminPage, checkbox, copyable, csrfField, formErrors, notice, problem, textArea, textInput, when, type AdminFrame } from './admin-layout.ts';
 
 export interface ClientRow {

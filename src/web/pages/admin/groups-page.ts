@@ -1,5 +1,5 @@
 import { html } from '../../html.ts';
-import type { FieldErrors } from '../../../admin/form.ts';
+import type { FieldErrors } from '../../form.ts';
 import { adminPage, csrfField, formErrors, notice, textInput, type AdminFrame } from './admin-layout.ts';
 
 export interface GroupRow {

@@ -1,4 +1,4 @@
-import type { FieldErrors } from '../../../admin/form.ts';
+import type { FieldErrors } from '../../form.ts';
 import { html } from '../../html.ts';
 import { adminPage, csrfField, formErrors, notice, textInput, type AdminFrame } from './admin-layout.ts';
 
@@ -31,7 +31,7 @@ export const settingsPage = (v: SettingsView) => adminPage(v.frame, 'Settings', 
     ${csrfField(v.frame.csrfToken)}
     ${textInput({ name: 'appName', label: 'Application name', value: v.values.appName, required: true, maxlength: 50, error: v.errors.appName, hint: 'Shown in page titles and headers.' })}
     ${textInput({ name: 'sessionDuration', label: 'Session duration', value: v.values.sessionDuration, required: true, maxlength: 20, error: v.errors.sessionDuration, hint: 'How long a sign-in lasts before a passkey is needed again, such as 720h (30 days); from 5m to 8760h.' })}
-    <p class="muted">Changes apply to new sign-ins; the passkey prompt's name and apps' provider sessions change after a restart.</p>
+    <p class="muted">Changes apply to new sign-ins, here and in apps (other instances within 30 seconds). A shorter duration also ends apps' sign-ins older than it: they can no longer renew them. The passkey prompt's name changes after a restart.</p>
     <button type="submit" class="primary">Save settings</button>
   </form>
 </section>

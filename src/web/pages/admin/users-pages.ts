@@ -1,5 +1,5 @@
 import { html, type Html } from '../../html.ts';
-import type { FieldErrors } from '../../../admin/form.ts';
+import type { FieldErrors } from '../../form.ts';
 import type { SignOutGapsView } from '../../../oidc/untold-apps.ts';
 import { signOutGapsNotice } from '../sign-out-gaps.ts';
 import { adminPage, checkbox, csrfField, formErrors, notice, problem, textInput, when, type AdminFrame } from './admin-layout.ts';
