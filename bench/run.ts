@@ -102,6 +102,7 @@ const variants: Record<string, { url: string; cookie: string; headers?: Readonly
   [`nginx + auth_request → latchkey proxy, unix socket${BROWSER}`]: { url: `${base}/p-proxy-socket/page.html`, cookie, headers: browser },
   [PROXY_SOCKET_ALL_HEADERS]: { url: `${base}/p-proxy-socket-all-headers/page.html`, cookie, headers: browser },
   [`latchkey serve, protected page${BROWSER}`]: { url: `${serve.siteOrigin.replace('localhost', '127.0.0.1')}/private/page.html`, cookie: serveCookie, headers: browser },
+  [`${BARE}${BROWSER}`]: { url: `http://127.0.0.1:${barePort}/private/page.html`, cookie: serveCookie, headers: browser },
 };
 type Variant = keyof typeof variants;
 
@@ -109,7 +110,7 @@ type Variant = keyof typeof variants;
 for (const [name, v] of Object.entries(variants)) {
   const withCookie = await fetch(v.url, { headers: { cookie: v.cookie }, redirect: 'manual' });
   if (withCookie.status >= 300) throw new Error(`${name}: ${withCookie.status} with a valid session`);
-  if (!name.startsWith('nginx, unprotected') && !name.includes('trivial') && name !== CANNED && name !== BARE) {
+  if (!name.startsWith('nginx, unprotected') && !name.includes('trivial') && name !== CANNED && !name.startsWith(BARE)) {
     const without = await fetch(v.url, { redirect: 'manual' });
     if (![302, 401].includes(without.status)) throw new Error(`${name}: ${without.status} without a session (expected 401, or serve's 302 to sign-in)`);
   }
@@ -160,6 +161,7 @@ const lines = [
   ...targets.map((t) => `| ${t.target} | ${t.value.toFixed(2)}× | ${t.value >= t.goal ? 'yes' : 'no'} |`),
   `| (reference for 2) the best any Node upstream can do over a unix socket: a canned 202, no HTTP parser ÷ unprotected nginx | ${ratio(T(CANNED), T('nginx, unprotected')).toFixed(2)}× | – |`,
   `| (reference for 4) what no Node server can pass here: ${BARE} ÷ unprotected nginx | ${ratio(T(BARE), T('nginx, unprotected')).toFixed(2)}× | – |`,
+  `| (reference for 4${BROWSER}) ${BARE}${BROWSER} ÷ unprotected nginx${BROWSER} | ${ratio(T(`${BARE}${BROWSER}`), T(`nginx, unprotected${BROWSER}`)).toFixed(2)}× | – |`,
   `| (lever 36) ${BROWSER.slice(2)}: the generated auth location, which passes on only the cookie ÷ one that passes every header | ${ratio(T(`nginx + auth_request → latchkey proxy, unix socket${BROWSER}`), T(PROXY_SOCKET_ALL_HEADERS)).toFixed(2)}× | – |`,
   `| 5. latchkey proxy RSS ≤ 70 MB | ${rss(proxyRssAtStartMb, proxyRssAfterMb, 70, 'always')} |`,
   `| 5. latchkey serve RSS ≤ 90 MB at start (after these runs, not the 10,000 sign-ins of bench/memory.ts) | ${rss(serveRssAtStartMb, serveRssAfterMb, 90, 'at start')} |`,
