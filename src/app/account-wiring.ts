@@ -5,6 +5,7 @@ import { accountRoutes } from '../identity/account-routes.ts';
 import { accountSessionsRoutes } from '../identity/account-sessions-routes.ts';
 import { removalFacts, removeOwnPasskey } from '../identity/passkey-removal.ts';
 import { recoveryRoutes } from '../identity/recovery-routes.ts';
+import type { SignOutReplacedUser } from '../identity/routes.ts';
 import { listAuthorizedApps } from '../oidc/authorized-apps.ts';
 import type { OidcProvider } from '../oidc/provider.ts';
 import { untoldApps, type SignOutGaps } from '../oidc/untold-apps.ts';
@@ -19,6 +20,8 @@ export interface AccountPagesDeps {
   secureCookies: boolean;
   /** The site to go on to (`latchkey serve`); null for `latchkey id`, which has no one site. */
   siteUrl: string | null;
+  /** A recovery code signed in another user than this browser's (identity/routes.ts signIn). */
+  signOutReplacedUser: SignOutReplacedUser;
 }
 
 export function accountPagesRoutes(app: FastifyInstance, deps: AccountPagesDeps): void {
@@ -48,5 +51,5 @@ export function accountPagesRoutes(app: FastifyInstance, deps: AccountPagesDeps)
     // a key and namespace of their own: an admin's token opens nothing here, nor a user's there
     signOutGaps: createReveal<SignOutGaps>({ store, encryptionKey: config.encryptionKey, purpose: 'account-sign-out-gaps' }),
   });
-  recoveryRoutes(app, { ...common, get appName() { return identity.settings.current().appName; }, store });
+  recoveryRoutes(app, { ...common, get appName() { return identity.settings.current().appName; }, store, signOutReplacedUser: deps.signOutReplacedUser });
 }

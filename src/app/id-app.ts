@@ -6,7 +6,7 @@ import type { IdConfig } from '../config/id-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { adminApiRoutes, requireAdmin } from '../identity/admin-api-routes.ts';
-import { currentUser, identityRoutes, signIn, takeNextPath, type IdentityRoutesDeps } from '../identity/routes.ts';
+import { currentUser, identityRoutes, signIn, takeNextPath, type IdentityRoutesDeps, type SignOutReplacedUser } from '../identity/routes.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { signInLinkUrl } from '../cli/one-time-link.ts';
 import { webauthnAssetRoutes } from '../webauthn/asset-routes.ts';
@@ -25,7 +25,8 @@ import { untoldApps, type SignOutGaps } from '../oidc/untold-apps.ts';
 import { createReveal } from '../web/reveal.ts';
 import { createOidcProvider, type OidcProvider } from '../oidc/provider.ts';
 import { oidcRoutes } from '../oidc/routes.ts';
-import { createAuthorizeRateLimit } from '../oidc/authorization-rate-limit.ts';
+import { createAuthorizeRateLimit, createPushedAuthorizationRateLimit } from '../oidc/authorization-rate-limit.ts';
+import { createPasskeySignInRateLimit } from '../webauthn/login-rate-limit.ts';
 import { clientApiRoutes } from '../oidc/client-api-routes.ts';
 import { adminConsoleRoutes } from '../admin/routes.ts';
 import { readSessionToken } from '../identity/session-cookie.ts';
@@ -141,15 +142,28 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
     audit: (event) => identity.audit.record(event),
     log: app.log,
   });
-  const authorizeRateLimit = createAuthorizeRateLimit({
-    store: services.store, requestsPerMinute: config.authorizeRequestsPerMinute, trustProxy: config.trustProxy !== false, log: app.log,
+  // Per client address (request.ip, as TRUST_PROXY allows), for the requests anyone may send that
+  // make latchkey keep something. AUTHORIZE_REQUESTS_PER_MINUTE=0 turns all three off (a deployment
+  // that limits at its edge; load tests from one address); the other two have fixed budgets.
+  const limitDeps = { store: services.store, trustProxy: config.trustProxy !== false, log: app.log };
+  const limitsOn = config.authorizeRequestsPerMinute > 0;
+  await oidcRoutes(app, {
+    oidc,
+    authorizeRateLimit: createAuthorizeRateLimit({ ...limitDeps, requestsPerMinute: config.authorizeRequestsPerMinute }),
+    pushedAuthorizationRateLimit: createPushedAuthorizationRateLimit({ ...limitDeps, enabled: limitsOn }),
   });
-  await oidcRoutes(app, { oidc, authorizeRateLimit });
 
   const signedOutGaps = createSignedOutGaps({
     parked: createReveal<SignOutGaps>({ store: services.store, encryptionKey: config.encryptionKey, purpose: 'signed-out-gaps' }),
     secureCookies,
   });
+  // Another user signed in on this browser: the previous one's provider session here ends and the
+  // apps they used through it are told, as onSignOut does (signIn in identity/routes.ts says why).
+  // An authorization this browser is in the middle of goes on without that session (oidc/interactions.ts).
+  const signOutReplacedUser: SignOutReplacedUser = async (request, userId) => {
+    const providerSession = request.cookies[oidc.sessionCookieName];
+    if (providerSession) await oidc.logoutSession(userId, providerSession);
+  };
   const routeDeps: IdentityRoutesDeps = {
     identity, secureCookies, csrf,
     get appName() { return identity.settings.current().appName; },
@@ -164,9 +178,10 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
       return reply.redirect(await signedOutGaps.location(reply, { username, apps }), 303);
     },
     signedOutGaps,
+    signOutReplacedUser,
   };
   identityRoutes(app, routeDeps);
-  accountPagesRoutes(app, { services, oidc, csrf, secureCookies, siteUrl: options.serve?.siteUrl ?? null });
+  accountPagesRoutes(app, { services, oidc, csrf, secureCookies, siteUrl: options.serve?.siteUrl ?? null, signOutReplacedUser });
 
   const adminDeps = {
     identity, secureCookies, csrf, linkUrl: (token: string) => signInLinkUrl(config.origin, token),
@@ -192,6 +207,7 @@ export async function createIdApp(config: Readonly<IdConfig>, options: IdAppOpti
   await webauthnRoutes(app, {
     webauthn,
     secureCookies,
+    loginStartRateLimit: createPasskeySignInRateLimit({ ...limitDeps, enabled: limitsOn }),
     async resolveRegistrant(request) {
       const signedIn = await currentUser(identity, request, secureCookies);
       if (!signedIn) throw new AppError('unauthorized', 401, 'Sign in first (or open your one-time link) to add a passkey.');

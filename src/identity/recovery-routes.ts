@@ -10,11 +10,13 @@ import { recoverySignInPage } from '../web/pages/recovery-sign-in-page.ts';
 import { accountFor, auditContext, sendPage, type AccountContextDeps } from './account-context.ts';
 import { RECOVERY_CODE_COUNT } from './recovery-codes.ts';
 import { countRecoveryAttempt } from './recovery-limits.ts';
-import { currentUser, signIn } from './routes.ts';
+import { currentUser, signIn, type SignOutReplacedUser } from './routes.ts';
 
 export interface RecoveryRoutesDeps extends AccountContextDeps {
   /** Holds the attempt counters, shared by every instance. */
   store: EphemeralStore;
+  /** When the code signs in another user than this browser's (routes.ts signIn). */
+  signOutReplacedUser?: SignOutReplacedUser;
 }
 
 // Not a real user id (those are base64url): the work done for an unknown account is the same.

@@ -24,7 +24,14 @@ export interface IdentityRoutesDeps {
   onSignOut?: (request: FastifyRequest, reply: FastifyReply, userId: string) => Promise<void>;
   /** The apps "Sign out here" could not tell, for the /login page it redirects to (signed-out-gaps.ts). */
   signedOutGaps?: SignedOutGaps;
+  signOutReplacedUser?: SignOutReplacedUser;
 }
+
+/**
+ * Signs `userId` out of the apps they used from this browser, as "Sign out" does (their provider
+ * session here ends, and those apps are told): another user has just signed in on this browser.
+ */
+export type SignOutReplacedUser = (request: FastifyRequest, userId: string) => Promise<void>;
 
 const NEXT_COOKIE = 'latchkey_next';
 
@@ -48,12 +55,32 @@ export async function currentUser(identity: Identity, request: FastifyRequest, s
   return user && !user.disabled ? { user, sessionId: session.id, signedInAt: session.createdAt } : null;
 }
 
-/** Starts a web session after a successful passkey, link or recovery-code sign-in. */
-export async function signIn(deps: Pick<IdentityRoutesDeps, 'identity' | 'secureCookies'>, request: FastifyRequest, reply: FastifyReply, user: User, method: string): Promise<void> {
-  const { token, session } = await deps.identity.sessions.create(user.id, { ip: request.ip, userAgent: request.headers['user-agent'] });
+/**
+ * Starts a web session after a successful passkey, link or recovery-code sign-in, in place of the
+ * one this browser had. That one ends here, whoever it was: left behind, its cookie value would
+ * go on working until it expired, for whoever else holds it (a value that leaked, or the previous
+ * person at a shared computer).
+ * - The same user signing in again (prompt=login, max_age, a link opened while signed in): only
+ *   the session changes. Their apps stay signed in: the provider session they came through is
+ *   still theirs, and the new sign-in is the one their apps asked for. Nothing is audited but the
+ *   sign-in: nobody signed out.
+ * - Another user: the previous one is signed out of this browser as "Sign out" would (audited as
+ *   a sign-out, with the reason, and their apps here are told through signOutReplacedUser), so
+ *   their private pages do not stay open to the next person. The apps that could not be told are
+ *   logged (provider.ts), not shown: the page that follows is the new user's, and the list would
+ *   tell them which apps the previous one uses.
+ */
+export async function signIn(deps: Pick<IdentityRoutesDeps, 'identity' | 'secureCookies' | 'signOutReplacedUser'>, request: FastifyRequest, reply: FastifyReply, user: User, method: string): Promise<void> {
+  const context = { ip: request.ip, userAgent: request.headers['user-agent'] };
+  const previous = await deps.identity.sessions.take(readSessionToken(request, deps.secureCookies));
+  if (previous && previous.userId !== user.id) {
+    await deps.identity.audit.record({ event: 'signout', userId: previous.userId, ...context, details: { reason: 'another_user_signed_in' } });
+    await deps.signOutReplacedUser?.(request, previous.userId);
+  }
+  const { token, session } = await deps.identity.sessions.create(user.id, context);
   // The cookie lasts exactly as long as the session (its duration is an admin setting).
   setSessionCookie(reply, token, { secure: deps.secureCookies, ttlSeconds: Math.round((session.expiresAt - session.createdAt) / 1000) });
-  await deps.identity.audit.record({ event: 'signin', userId: user.id, ip: request.ip, userAgent: request.headers['user-agent'], details: { method } });
+  await deps.identity.audit.record({ event: 'signin', userId: user.id, ...context, details: { method } });
   request.log.info({ userId: user.id, method }, 'signed in');
 }
 

@@ -46,6 +46,16 @@ export function createWebSessions(db: Db, clock: Clock, ttlSeconds: number | (()
         await db.updateTable('web_sessions').set({ last_seen_at: now }).where('id_hash', '=', row.id_hash).execute();
       return { id: row.id_hash, userId: row.user_id, createdAt: row.created_at, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at, ip: row.ip, userAgent: row.user_agent };
     },
+    /**
+     * Ends the session a cookie token names, whatever its state, and says whose it was if it had
+     * not expired: a new sign-in in the same browser replaces it (routes.ts signIn).
+     */
+    async take(token: string | undefined): Promise<{ userId: string } | null> {
+      if (!token || token.length > 100) return null;
+      const row = await db.deleteFrom('web_sessions').where('id_hash', '=', sha256Base64url(token))
+        .returning(['user_id', 'expires_at']).executeTakeFirst();
+      return row && row.expires_at > clock.nowMs() ? { userId: row.user_id } : null;
+    },
     async destroy(token: string): Promise<void> {
       await db.deleteFrom('web_sessions').where('id_hash', '=', sha256Base64url(token)).execute();
     },

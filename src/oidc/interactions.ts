@@ -29,6 +29,26 @@ function wantsNewerSignIn(details: { iat?: number; params: Record<string, unknow
 }
 
 /**
+ * An interaction remembers the provider session it began in, and oidc-provider refuses to go on
+ * without it ("session not found" from interactionDetails, lib/provider.js). That session may have
+ * ended since: another user signed in on this browser meanwhile (prompt=login answered with their
+ * passkey), which signs the previous user out of their apps here (identity/routes.ts signIn), their
+ * provider session with them. Nothing is left to check against, and the login comes from the
+ * latchkey sign-in in any case, so the interaction forgets that session and resumes in a new one,
+ * as oidc-provider itself drops the binding when the account changes (resume.js); without this the
+ * new user's sign-in to the app ended on "This sign-in expired". A session that still exists stays
+ * bound, and the interaction stays bound to its browser by its signed cookie, which
+ * interactionDetails checks next.
+ */
+async function forgetEndedProviderSession(provider: ReturnType<OidcProvider['current']>, uid: string): Promise<void> {
+  const interaction = await provider.Interaction.find(uid);
+  const sessionUid = interaction?.session?.uid;
+  if (!interaction || !sessionUid || await provider.Session.findByUid(sessionUid)) return;
+  interaction.session = undefined;
+  await interaction.persist();
+}
+
+/**
  * What /interaction/:uid does (oidc-provider's interaction contract):
  * - nobody is signed in to latchkey → send the browser to the passkey sign-in, which returns here;
  * - the app asked for a newer sign-in than the browser's (prompt=login, max_age) → the same, with
@@ -43,6 +63,7 @@ export async function resolveInteraction(
   input: { uid: string; signIn: { userId: string; authTime: number } | null; req: IncomingMessage; res: ServerResponse; ip: string | null; userAgent: string | null },
 ): Promise<InteractionOutcome> {
   const provider = oidc.current();
+  await forgetEndedProviderSession(provider, input.uid);
   const details = await provider.interactionDetails(input.req, input.res).catch((error) => { throw expired(error); });
   if (details.uid !== input.uid) throw expired();
   if (!input.signIn) return { kind: 'sign_in', location: oidc.deps.loginUrl(details.uid) };

@@ -25,10 +25,16 @@ export interface LogoutReport {
 /** What notifyClients adds to a report. */
 export type NotifiedClients = Pick<LogoutReport, 'notifiedClients' | 'failedClients' | 'clientsWithoutLogoutUri'>;
 
-/** Deletes grants with every code, access and refresh token made under them. */
+/**
+ * Deletes grants with every code, access and refresh token made under them. Not a pending
+ * Interaction that carries a grant's id (one asking to extend it): that belongs to a browser in
+ * the middle of signing in, which may go on as someone else (another user's sign-in ends the
+ * previous one's session here, identity/routes.ts signIn), and is given a new grant then
+ * (interactions.ts never reuses another user's). As adapter.ts revokeByGrantId, for the same reason.
+ */
 export async function revokeGrants(trx: DbOrTransaction, grantIds: ReadonlySet<string>): Promise<void> {
   if (grantIds.size === 0) return;
-  await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', [...grantIds]).execute();
+  await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', [...grantIds]).where('model', '!=', 'Interaction').execute();
   await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', [...grantIds]).execute();
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../core/errors.ts';
-import type { AuthorizeRateLimit } from './authorization-rate-limit.ts';
+import type { AddressRateLimit } from '../core/address-rate-limit.ts';
 import { oversizedProviderRequest } from './authorization-size.ts';
 import { resolveInteraction } from './interactions.ts';
 import { sendPage } from '../web/send-page.ts';
@@ -23,11 +23,13 @@ const SUB_PATHS = [`${POCKET_ID_ROUTES.authorization}/:uid`, `${POCKET_ID_ROUTES
 export interface OidcRoutesOptions {
   oidc: OidcProvider;
   /** Counts authorization requests per address; without it (a provider mounted alone in tests) nothing is counted. */
-  authorizeRateLimit?: AuthorizeRateLimit;
+  authorizeRateLimit?: AddressRateLimit;
+  /** Counts pushed authorization requests per address, the same way. */
+  pushedAuthorizationRateLimit?: AddressRateLimit;
 }
 
 export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOptions): Promise<void> {
-  const { oidc, authorizeRateLimit } = options;
+  const { oidc, authorizeRateLimit, pushedAuthorizationRateLimit } = options;
 
   // An authorization request the provider would keep (authorization-size.ts) is refused before it
   // reaches the provider: with a page, as it comes from a browser and, refused here, has no client
@@ -47,14 +49,25 @@ export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOption
   };
 
   // Only requests the provider serves as its authorization endpoint count (GET, and HEAD, which it
-  // serves as GET; paths as its router matches them); one refused for its size was not served.
-  // Over the limit it is a page too: the request never reaches the provider. Retry-After is the
-  // whole window, the longest the wait can be.
+  // serves as GET; paths as its router matches them), and those to its pushed authorization
+  // endpoint (POST, the only method it serves there); one refused for its size was not served.
+  // Over the limit the request never reaches the provider, so it stores nothing. An authorization
+  // request comes from a browser, so its refusal is a page; a pushed one is refused in JSON, as
+  // every answer of that back-channel endpoint is: RFC 9126 §2.3 names 429 for "more requests
+  // than the authorization server allows", with an error code of RFC 6749 §5.2 or §4.1.2.1, of
+  // which temporarily_unavailable is the one that fits. Retry-After is the whole window, the
+  // longest the wait can be.
   const refusedOverLimit = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
-    if (!authorizeRateLimit || (request.method !== 'GET' && request.method !== 'HEAD') || providerRouteOf(request.raw.url ?? '/') !== 'authorization') return false;
-    const { refused, retryAfterSeconds } = await authorizeRateLimit.count(request.ip, request.socket.remoteAddress);
-    if (refused) sendPage(reply.header('retry-after', String(retryAfterSeconds)), tooManySignInRequestsPage({ appName: oidc.deps.appName?.() }), 429);
-    return refused;
+    const route = providerRouteOf(request.raw.url ?? '/');
+    const limit = route === 'authorization' && (request.method === 'GET' || request.method === 'HEAD') ? authorizeRateLimit
+      : route === 'pushed_authorization_request' && request.method === 'POST' ? pushedAuthorizationRateLimit : undefined;
+    if (!limit) return false;
+    const { refused, retryAfterSeconds } = await limit.count(request.ip, request.socket.remoteAddress);
+    if (!refused) return false;
+    reply.header('retry-after', String(retryAfterSeconds));
+    if (route === 'authorization') sendPage(reply, tooManySignInRequestsPage({ appName: oidc.deps.appName?.() }), 429);
+    else reply.code(429).header('cache-control', 'no-store').send({ error: 'temporarily_unavailable', error_description: 'too many pushed authorization requests from this address; try again in a minute' });
+    return true;
   };
 
   // (A boolean, not the reply: a fastify reply is a thenable, which an async function's return would unwrap.)

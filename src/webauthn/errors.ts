@@ -56,3 +56,7 @@ export const invalidPasskeyName = () =>
 
 export const passkeyNotFound = () =>
   new AppError('webauthn_passkey_not_found', 404, 'This passkey was not found.');
+
+/** Over PASSKEY_SIGN_IN_STARTS_PER_MINUTE from this address (login-rate-limit.ts); the route sets Retry-After. */
+export const tooManySignInStarts = () =>
+  new AppError('too_many_requests', 429, 'Too many sign-ins were started from your network in the last minute. Wait a minute, then try again.');

@@ -4,7 +4,9 @@
 // ceremony's browser secret in a cookie (ceremony-flow.ts says why). Needs @fastify/cookie.
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AddressRateLimit } from '../core/address-rate-limit.ts';
 import { isFlowId } from './ceremony-flow.ts';
+import { tooManySignInStarts } from './errors.ts';
 import type { Passkey, PasskeyLogin, Registrant, ReturnedFlow, StartedFlow, Webauthn } from './index.ts';
 
 export interface WebauthnRoutesOptions {
@@ -17,6 +19,8 @@ export interface WebauthnRoutesOptions {
   onRegistered(request: FastifyRequest, reply: FastifyReply, passkey: Passkey, registrant: Registrant): unknown;
   /** Starts the session; returns the response body (e.g. `{ redirectTo }`), or the reply when it sent one itself. */
   onLogin(request: FastifyRequest, reply: FastifyReply, login: PasskeyLogin): unknown;
+  /** Counts sign-in starts per client address (login-rate-limit.ts); without it nothing is counted. */
+  loginStartRateLimit?: AddressRateLimit;
 }
 
 /** A WebAuthn response is a few kilobytes (an RSA key is the largest part); anything bigger is not one. */
@@ -89,6 +93,13 @@ export async function webauthnRoutes(app: FastifyInstance, options: WebauthnRout
 
   app.post('/api/webauthn/login/start', { ...route, preValidation: emptyBodyIsObject, schema: { body: startBody } }, async (request, reply) => {
     noStore(reply);
+    // Counted before anything is kept: a refused start stores no challenge. request.ip is the
+    // client's address as TRUST_PROXY allows (id-app.ts), never a raw X-Forwarded-For.
+    const limited = await options.loginStartRateLimit?.count(request.ip, request.socket.remoteAddress);
+    if (limited?.refused) {
+      reply.header('retry-after', String(limited.retryAfterSeconds));
+      throw tooManySignInStarts();
+    }
     return bindToBrowser(request, reply, await webauthn.startLogin());
   });
 

@@ -2,10 +2,11 @@
 // its redirect_uri are in every sign-in redirect), and each that needs a sign-in made oidc-provider
 // store all its parameters for 30 minutes: an audit filled gigabytes from one client. Requests are
 // bounded in size (oidc/authorization-size.ts) and counted per address
-// (oidc/authorization-rate-limit.ts) before the provider sees them.
+// (oidc/authorization-rate-limit.ts) before the provider sees them, as pushed authorization requests are.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { manualClock } from '../../src/core/clock.ts';
+import { PUSHED_AUTHORIZATION_REQUESTS_PER_MINUTE } from '../../src/oidc/authorization-rate-limit.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
 const REDIRECT_URI = 'https://app.example.com/oauth2/callback';
@@ -200,8 +201,64 @@ describe('latchkey id limits authorization requests per address', () => {
   });
 });
 
+// A public client authenticates with its client_id alone, so anyone may push requests for it, and
+// each push kept a PushedAuthorizationRequest row with no per-address limit. Found in review.
+describe('latchkey id limits pushed authorization requests per address', () => {
+  const lines: Record<string, unknown>[] = [];
+  let id: IdServer;
+  // TRUST_PROXY: the tests choose the client's address with X-Forwarded-For.
+  before(async () => { id = await startWithClients({ TRUST_PROXY: 'true' }, { logDestination: { write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) } }); });
+  after(() => id?.close());
+
+  const push = (ip: string, extra: Record<string, string> = {}) => fetch(`${id.origin}/api/oidc/par`, {
+    method: 'POST', body: authorizeQuery({ client_id: 'spa', ...extra }), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
+  });
+  async function sendAllowed(ip: string, count: number) {
+    for (let i = 0; i < count; i++) {
+      const response = await push(ip);
+      await response.body?.cancel();
+      assert.equal(response.status, 201, `push ${i + 1} from ${ip}`);
+    }
+  }
+
+  it(`refuses push ${PUSHED_AUTHORIZATION_REQUESTS_PER_MINUTE + 1} in a minute from one address with a JSON 429 and Retry-After, and stores nothing for it`, async () => {
+    await sendAllowed('198.51.100.11', PUSHED_AUTHORIZATION_REQUESTS_PER_MINUTE);
+    const before = await storedRows(id);
+    const refused = await push('198.51.100.11');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '60');
+    assert.equal(refused.headers.get('cache-control'), 'no-store');
+    assert.match(refused.headers.get('content-type') ?? '', /application\/json/);
+    assert.equal((await refused.json() as { error: string }).error, 'temporarily_unavailable');
+    assert.equal(await storedRows(id), before);
+  });
+
+  it('counts another address apart, whose pushed request then signs in as before', async () => {
+    const response = await push('198.51.100.12');
+    assert.equal(response.status, 201);
+    const { request_uri } = await response.json() as { request_uri: string };
+    const authorization = await authorize(id, new URLSearchParams({ client_id: 'spa', request_uri }), { ip: '198.51.100.12' });
+    assert.equal(authorization.status, 303);
+    assert.match(authorization.headers.get('location') ?? '', /\/interaction\//);
+  });
+
+  it('logs the address passing the limit once a window, not every refusal', async () => {
+    await sendAllowed('198.51.100.13', PUSHED_AUTHORIZATION_REQUESTS_PER_MINUTE);
+    for (let i = 0; i < 3; i++) assert.equal((await push('198.51.100.13')).status, 429);
+    const passed = lines.filter((line) => line.event === 'par_rate_limited' && line.address === '198.51.100.13');
+    assert.equal(passed.length, 1);
+    assert.equal(passed[0].level, 40);
+  });
+
+  it('leaves authorization requests from that address to their own count', async () => {
+    await sendAllowed('198.51.100.14', PUSHED_AUTHORIZATION_REQUESTS_PER_MINUTE);
+    assert.equal((await push('198.51.100.14')).status, 429);
+    assert.equal((await authorize(id, authorizeQuery(), { ip: '198.51.100.14' })).status, 303);
+  });
+});
+
 describe('AUTHORIZE_REQUESTS_PER_MINUTE', () => {
-  it('sets the limit, and 0 turns it off', async () => {
+  it('sets the limit, and 0 turns it off, with the pushed requests\' limit', async () => {
     const three = await startWithClients({ AUTHORIZE_REQUESTS_PER_MINUTE: '3' });
     const off = await startWithClients({ AUTHORIZE_REQUESTS_PER_MINUTE: '0' });
     try {
@@ -212,6 +269,12 @@ describe('AUTHORIZE_REQUESTS_PER_MINUTE', () => {
       };
       assert.deepEqual(await statuses(three, 4), [303, 303, 303, 429]);
       assert.deepEqual(new Set(await statuses(off, 61)), new Set([303]));
+      // 0 turns the pushed requests' own limit off too (a deployment that limits at its edge)
+      const pushes = [];
+      for (let i = 0; i <= PUSHED_AUTHORIZATION_REQUESTS_PER_MINUTE; i++) {
+        pushes.push((await fetch(`${off.origin}/api/oidc/par`, { method: 'POST', body: authorizeQuery({ client_id: 'spa' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status);
+      }
+      assert.deepEqual(new Set(pushes), new Set([201]));
     } finally {
       await three.close();
       await off.close();

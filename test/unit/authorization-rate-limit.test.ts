@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { manualClock } from '../../src/core/clock.ts';
 import { createAuthorizeRateLimit } from '../../src/oidc/authorization-rate-limit.ts';
 import { createMemoryStore, type EphemeralStore } from '../../src/storage/ephemeral-store.ts';
+import { createPasskeySignInRateLimit, PASSKEY_SIGN_IN_STARTS_PER_MINUTE } from '../../src/webauthn/login-rate-limit.ts';
 
 function setUp(options: { trustProxy?: boolean; store?: EphemeralStore; requestsPerMinute?: number } = {}) {
   const warnings: { details: Record<string, unknown>; message: string }[] = [];
@@ -80,5 +81,30 @@ describe('createAuthorizeRateLimit', () => {
     assert.deepEqual(await statuses('2001:db8:9:1::1', '2001:db8:9:1::1', 20), [...Array(3).fill('ok'), ...Array(17).fill(429)]);
     for (let i = 2; i <= 4; i++) assert.deepEqual(await statuses(`2001:db8:9:${i}::1`, '::1', 3), ['ok', 'ok', 'ok'], `the /64 number ${i}`);
     assert.deepEqual(await statuses('2001:db8:9:5::1', '::1', 1), [429], 'the 13th that its /64s were allowed');
+  });
+});
+
+// The same limit, for passkey sign-in starts (webauthn/login-rate-limit.ts): a start keeps its
+// challenge in the store that counts, so it cannot be let through uncounted while that store is away.
+describe('createPasskeySignInRateLimit', () => {
+  const quiet = { warn: () => {} };
+
+  it('fails with the store\'s own error while the store does not answer, and logs nothing of its own', async () => {
+    const warnings: string[] = [];
+    const failure = new Error('Redis is away');
+    const store: EphemeralStore = { ...createMemoryStore(manualClock()), increment: () => Promise.reject(failure) };
+    const limit = createPasskeySignInRateLimit({ store, trustProxy: false, enabled: true, log: { warn: (_details, message) => warnings.push(message) } });
+    await assert.rejects(limit.count('203.0.113.1', '203.0.113.1'), failure);
+    assert.deepEqual(warnings, []);
+  });
+
+  it(`allows ${PASSKEY_SIGN_IN_STARTS_PER_MINUTE} a minute under keys of its own, and counts nothing when off`, async () => {
+    const store = createMemoryStore(manualClock());
+    const on = createPasskeySignInRateLimit({ store, trustProxy: false, enabled: true, log: quiet });
+    for (let i = 0; i < PASSKEY_SIGN_IN_STARTS_PER_MINUTE; i++) assert.equal((await on.count('203.0.113.1', '203.0.113.1')).refused, false);
+    assert.deepEqual(await on.count('203.0.113.1', '203.0.113.1'), { refused: true, retryAfterSeconds: 60 });
+    assert.equal(await store.get('authorize:ip:203.0.113.1'), null, 'not the authorization requests\' count');
+    const off = createPasskeySignInRateLimit({ store, trustProxy: false, enabled: false, log: quiet });
+    assert.equal((await off.count('203.0.113.1', '203.0.113.1')).refused, false);
   });
 });
