@@ -4,6 +4,7 @@ import { mkdir, open, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { loadIdConfig } from '../config/id-config.ts';
 import { AppError } from '../core/errors.ts';
+import { fileErrorReason, type FileError } from '../core/file-error-reason.ts';
 import { currentSigningKeyOpensWith } from '../oidc/keys.ts';
 import { createBackup, pruneBackups } from '../storage/backup/create-backup.ts';
 import { parseCommandArgs, print, printHelp, usageError } from './args.ts';
@@ -54,21 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-type FsError = Error & { code?: string; path?: string };
-
 const unusable = (outDir: string, reason: string) => new AppError('backup_out_unusable', 400, `Cannot write a backup to ${outDir}: ${reason}.`);
-
-/** node's error codes in words; the message node gave for any other. */
-function reasonOf(error: FsError): string {
-  switch (error.code) {
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'ENOTDIR': return 'part of that path is a file, not a folder';
-    case 'EROFS': return 'the file system is read-only';
-    case 'ENOSPC': return 'the disk is full';
-    case 'EDQUOT': return 'the disk quota is used up';
-    default: return error.message;
-  }
-}
 
 /**
  * Checks that the backup folder can be written before any work starts, making it if missing, so an
@@ -77,9 +64,9 @@ function reasonOf(error: FsError): string {
  * nobody looks in. Returns whether it made the folder.
  */
 async function prepareOutDir(outDir: string, options: { withParents: boolean }): Promise<boolean> {
-  const found = await stat(outDir).catch((error: FsError) => {
+  const found = await stat(outDir).catch((error: FileError) => {
     if (error.code === 'ENOENT') return null;
-    throw unusable(outDir, reasonOf(error));
+    throw unusable(outDir, fileErrorReason(error));
   });
   if (found) {
     if (!found.isDirectory()) throw unusable(outDir, 'it is a file, and --out names the folder the backup goes in');
@@ -91,8 +78,8 @@ async function prepareOutDir(outDir: string, options: { withParents: boolean }):
     return true;
   } catch (error) {
     const parent = dirname(outDir);
-    if ((error as FsError).code === 'ENOENT') throw unusable(outDir, existsSync(parent) ? `a folder cannot be made in ${parent}` : `the folder ${parent} does not exist`);
-    throw unusable(outDir, reasonOf(error as FsError));
+    if ((error as FileError).code === 'ENOENT') throw unusable(outDir, existsSync(parent) ? `a folder cannot be made in ${parent}` : `the folder ${parent} does not exist`);
+    throw unusable(outDir, fileErrorReason(error as FileError));
   }
 }
 
@@ -105,14 +92,14 @@ async function probeWritable(outDir: string): Promise<void> {
   try {
     await (await open(probe, 'wx', 0o600)).close();
   } catch (error) {
-    throw unusable(outDir, (error as FsError).code === 'ENOENT' ? 'files cannot be created there' : reasonOf(error as FsError));
+    throw unusable(outDir, (error as FileError).code === 'ENOENT' ? 'files cannot be created there' : fileErrorReason(error as FileError));
   }
   await unlink(probe);
 }
 
 /** A file-system error while writing into the backup folder (a full disk, say), in the same words. */
 function aboutOutDir(error: unknown, outDir: string): unknown {
-  const { code, path } = error as FsError;
+  const { code, path } = error as FileError;
   const inOutDir = typeof path === 'string' && (path === outDir || path.startsWith(outDir + sep));
-  return typeof code === 'string' && inOutDir ? unusable(outDir, reasonOf(error as FsError)) : error;
+  return typeof code === 'string' && inOutDir ? unusable(outDir, fileErrorReason(error as FileError)) : error;
 }

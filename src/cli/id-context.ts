@@ -24,6 +24,12 @@ export interface IdContext {
 }
 
 export async function openIdContext(env = process.env): Promise<IdContext> {
+  // The server's key, never a new one: on localhost without ENCRYPTION_KEY a missing key file is
+  // a configuration problem (id-config.ts, EncryptionKeyOptions). That includes `setup-link` and
+  // `user add` on a new installation before the server ever ran: making the key (and a database)
+  // here would often make them in the wrong folder (this shell's, not the server's), where the
+  // server never finds them, and nothing is lost by refusing: the server's first start makes both
+  // and prints the setup link itself. The problem says to start latchkey id (or serve) first.
   const config = loadIdConfig({ env });
   // DB_CONNECTION_STRING's default is relative to the current folder: a command run elsewhere than
   // latchkey id (the guide's environment sets no DB_CONNECTION_STRING) made a new, empty database

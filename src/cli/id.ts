@@ -16,7 +16,8 @@ export async function run(argv: string[]): Promise<number> {
   // A server has no result to print as JSON. Refused rather than ignored (as serve and proxy refuse
   // it), so a script that expected an answer is not left waiting on a server that started.
   if (values.json) throw usageError('--json: latchkey id runs a server and prints no result (its log is JSON lines when not on a terminal)');
-  const config = loadIdConfig({ env: process.env });
+  // the server makes the localhost key at its first start (admin commands only read it)
+  const config = loadIdConfig({ env: process.env, createsKey: true });
   const id = await createIdApp(config);
   const log = id.app.log;
   for (const warning of config.warnings) log.warn(warning);

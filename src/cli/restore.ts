@@ -1,7 +1,11 @@
 // `latchkey restore FILE`: checks a backup completely before replacing the database with it.
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { loadIdConfig } from '../config/id-config.ts';
+import { ConfigError } from '../config/problems.ts';
 import { currentSigningKeyOpensWith } from '../oidc/keys.ts';
+import { extractArchive } from '../storage/backup/archive.ts';
 import { restoreBackup } from '../storage/backup/restore-backup.ts';
 import { onePositional, parseCommandArgs, print, printHelp } from './args.ts';
 
@@ -20,9 +24,10 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { force: { type: 'boolean' }, verify: { type: 'boolean' } }, true);
   if (values.help) return printHelp(HELP);
   const file = onePositional(positionals, 'backup file', 'latchkey restore FILE');
-  const config = loadIdConfig({ env: process.env });
+  const archivePath = resolve(file);
+  const config = await loadRestoreConfig(archivePath);
   const result = await restoreBackup({
-    archivePath: resolve(file), dbConnectionString: config.dbConnectionString, encryptionKey: config.encryptionKey,
+    archivePath, dbConnectionString: config.dbConnectionString, encryptionKey: config.encryptionKey,
     force: values.force ?? false, verifyOnly: values.verify ?? false, keyOpensSigningKey: currentSigningKeyOpensWith,
   });
   const m = result.manifest;
@@ -33,4 +38,40 @@ export async function run(argv: string[]): Promise<number> {
       'Start latchkey id (or latchkey serve); it applies any newer migrations on start.'].join('\n')
     : `The backup of ${m.createdAt} is intact (sha256 ${m.database.sha256}), matches the configured ENCRYPTION_KEY and ${m.database.kind === 'sqlite' ? 'opens' : 'is a pg_dump'}; nothing was changed.`);
   return 0;
+}
+
+/**
+ * A restore needs the key of the server that made the backup. On localhost without ENCRYPTION_KEY
+ * that is its key file, which restore reads but never makes: on a new machine a new key would sit
+ * where the old one must go. When the key is the problem, the refusal says which key the backup
+ * needs (its manifest's fingerprint), as the refusal of a wrong key does.
+ */
+async function loadRestoreConfig(archivePath: string) {
+  try {
+    return loadIdConfig({
+      env: process.env,
+      missingKeyFix: 'restore needs the key of the server that made the backup, and makes none: set ENCRYPTION_KEY (or ENCRYPTION_KEY_FILE) to it (a server on localhost without ENCRYPTION_KEY kept it in DATA_DIR/encryption.key); a server started here first would make a new key, which cannot open the backup',
+    });
+  } catch (error) {
+    const keyProblem = error instanceof ConfigError ? error.problems.findIndex((p) => p.startsWith('ENCRYPTION_KEY')) : -1;
+    if (keyProblem === -1) throw error;
+    const fingerprint = await neededKeyFingerprint(archivePath);
+    if (!fingerprint) throw error;
+    const problems = [...(error as ConfigError).problems];
+    problems[keyProblem] += `; this backup needs the ENCRYPTION_KEY with fingerprint ${fingerprint}. Nothing was changed.`;
+    throw new ConfigError(problems);
+  }
+}
+
+/** The manifest's key fingerprint, or null when the archive cannot be read (restore says why once the key is set). */
+async function neededKeyFingerprint(archivePath: string): Promise<string | null> {
+  // a folder only this user may open (0700), as restore's own scratch copy: never a guessable name
+  const scratchDir = await mkdtemp(join(tmpdir(), 'latchkey-restore-manifest-'));
+  try {
+    return (await extractArchive(archivePath, join(scratchDir, 'database'))).manifest.encryptionKeyFingerprint;
+  } catch {
+    return null;
+  } finally {
+    await rm(scratchDir, { recursive: true, force: true });
+  }
 }

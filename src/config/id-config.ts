@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isValidAppName } from '../core/app-name.ts';
@@ -125,10 +125,6 @@ export function anyPeerTrustFinding(env: Env, source?: string): { finding: strin
   };
 }
 
-/**
- * ENCRYPTION_KEY, or the file a localhost key is kept in. That file is only named here: it is
- * written after every problem was found, so a configuration that fails leaves nothing behind.
- */
 /** INTERNAL_APP_URL: checked at start, not first at the health check that needs it. */
 function readInternalUrl(text: string | undefined, problems: string[]): string | undefined {
   if (text === undefined) return undefined;
@@ -140,8 +136,16 @@ function readInternalUrl(text: string | undefined, problems: string[]): string |
   return text;
 }
 
-function readEncryptionKey(env: Env, appHostname: string | null, dataDir: string, problems: string[]): { key: Buffer } | { generateIn: string } | null {
+/**
+ * ENCRYPTION_KEY, or the file a localhost key is kept in. That file is only named here: a server
+ * writes it after every problem was found, so a configuration that fails leaves nothing behind.
+ * Any other caller needs the file to be there (EncryptionKeyOptions).
+ */
+function readEncryptionKey(env: Env, appHostname: string | null, dataDir: string, options: EncryptionKeyOptions, problems: string[]): { key: Buffer } | { generateIn: string } | null {
+  const before = problems.length;
   const text = readEnv(env, 'ENCRYPTION_KEY', problems);
+  // set twice, or a file that cannot be read: that one problem is the one to fix
+  if (problems.length > before) return null;
   if (text !== undefined) {
     // whitespace does not count: sixteen spaces are no secret
     if (Buffer.byteLength(text.replace(/\s/g, '')) < 16) problems.push('ENCRYPTION_KEY: must be at least 16 characters, not counting spaces; generate one with: openssl rand -base64 32');
@@ -149,16 +153,39 @@ function readEncryptionKey(env: Env, appHostname: string | null, dataDir: string
   }
   // An APP_URL that is not a URL at all says nothing either way; its own problem comes first.
   if (appHostname === null) return null;
+  const fix = options.createsKey ? GENERATE_KEY : options.missingKeyFix ?? USE_THE_SERVERS_KEY;
   if (!isLoopbackHost(appHostname)) {
-    problems.push('ENCRYPTION_KEY: required when APP_URL is not localhost (it encrypts the signing keys); generate one with: openssl rand -base64 32, and keep a copy apart from your backups (a backup cannot sign tokens without it)');
+    problems.push(`ENCRYPTION_KEY: required when APP_URL is not localhost (it encrypts the signing keys); ${fix}`);
     return null;
   }
-  return { generateIn: join(dataDir, 'encryption.key') };
+  const file = join(dataDir, 'encryption.key');
+  if (!options.createsKey && !existsSync(file)) {
+    problems.push(`ENCRYPTION_KEY: not set, and there is no key file at ${resolve(file)} (latchkey id and latchkey serve make one there at their first start on localhost); ${fix}`);
+    return null;
+  }
+  return { generateIn: file };
+}
+
+const GENERATE_KEY = 'generate one with: openssl rand -base64 32, and keep a copy apart from your backups (a backup cannot sign tokens without it)';
+const USE_THE_SERVERS_KEY = 'this command uses the server\'s key and makes none: set ENCRYPTION_KEY (or ENCRYPTION_KEY_FILE) as the server has it (a server on localhost without ENCRYPTION_KEY keeps it in DATA_DIR/encryption.key, the database\'s folder: run the command with the server\'s DB_CONNECTION_STRING or DATA_DIR); on a new installation, start the server (latchkey id or latchkey serve) first';
+
+/**
+ * Who makes the key. Only the servers (`latchkey id`, `latchkey serve`, so `npm start` too): on
+ * localhost without ENCRYPTION_KEY they make DATA_DIR/encryption.key at their first start, and
+ * elsewhere they say how to generate a key. A command that works on their data (backup, restore,
+ * the admin commands) needs that same key: it reads the file but never makes one, which would be
+ * the wrong key, sitting where the right one belongs (after a refused restore, say).
+ */
+export interface EncryptionKeyOptions {
+  /** The caller is a server: it makes the localhost key file when it is missing. */
+  createsKey?: boolean;
+  /** Otherwise, what to do without a key (after "ENCRYPTION_KEY: not set, and there is no key file at …;" or "required when …;"). */
+  missingKeyFix?: string;
 }
 
 /** On localhost a key is kept beside the database so that `npm start` needs no setup. */
-function localEncryptionKey(file: string): Buffer {
-  if (!existsSync(file)) {
+function localEncryptionKey(file: string, create: boolean): Buffer {
+  if (create && !existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
   }
@@ -250,6 +277,8 @@ function readMetricsAddress(env: Env, problems: string[]): string | null {
 }
 
 /**
+ * `createsKey`, `missingKeyFix`: see EncryptionKeyOptions; without them a missing localhost key
+ * file is a problem, never made.
  * `appUrlRefused`: the caller has refused APP_URL already, in its own words (latchkey serve, under
  * --url or --id-url), and reports the other variables' problems with its own. APP_URL's problems are
  * not repeated, its host name still decides whether ENCRYPTION_KEY is required, and the load fails
@@ -257,7 +286,7 @@ function readMetricsAddress(env: Env, problems: string[]): string | null {
  * `serve`: latchkey serve runs the provider; its listen addresses come from serve's flags, and
  * serve warns about what they expose itself.
  */
-export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean; serve?: boolean }): Readonly<IdConfig> {
+export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean; serve?: boolean } & EncryptionKeyOptions): Readonly<IdConfig> {
   const { env } = input;
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -268,7 +297,7 @@ export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean; serve?:
   const dbConnectionString = readEnv(env, 'DB_CONNECTION_STRING', problems) ?? DEFAULT_DB_CONNECTION_STRING;
   if (env.DB_PROVIDER) warnings.push('DB_PROVIDER is ignored (Pocket ID 2 removed it too): DB_CONNECTION_STRING alone chooses SQLite or PostgreSQL');
   const dataDir = readEnv(env, 'DATA_DIR', problems) ?? (dbConnectionString.startsWith('postgres') ? 'data' : dirname(dbConnectionString.replace(/^file:/, '')));
-  const encryptionKey = readEncryptionKey(env, appHostname, dataDir, problems);
+  const encryptionKey = readEncryptionKey(env, appHostname, dataDir, input, problems);
   const logLevel = (readEnv(env, 'LOG_LEVEL', problems) ?? 'info') as IdConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const signingAlg = (readEnv(env, 'OIDC_SIGNING_ALG', problems) ?? 'RS256') as IdConfig['signingAlg'];
@@ -298,7 +327,7 @@ export function loadIdConfig(input: { env: Env; appUrlRefused?: boolean; serve?:
     trustProxy,
     dbConnectionString,
     dataDir,
-    encryptionKey: generated ? localEncryptionKey(encryptionKey.generateIn) : encryptionKey.key,
+    encryptionKey: generated ? localEncryptionKey(encryptionKey.generateIn, input.createsKey === true) : encryptionKey.key,
     encryptionKeyGenerated: generated,
     sessionDurationSeconds,
     signingAlg,

@@ -141,12 +141,11 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
     if (url && tls && url.protocol !== 'https:') problems.push(`${flag}: must be https:// when --tls-cert is given, got ${url.origin}`);
   }
 
-  // an IPv6 HOST (::, ::1) is written in brackets, as --listen takes it
-  const envHost = env.HOST && isIP(env.HOST) === 6 ? `[${env.HOST}]` : env.HOST;
   // A localhost site listens on loopback only, also when just PORT is set (a container sets HOST too).
   const defaultHost = siteUrl && isLoopbackHost(siteUrl.hostname) ? '127.0.0.1' : '0.0.0.0';
-  const envListen = envHost || env.PORT ? `${envHost || defaultHost}:${env.PORT || portOf(siteUrl)}` : undefined;
   const listenText = text('listen', 'LATCHKEY_LISTEN');
+  // HOST and PORT (or their _FILE forms) only stand in for --listen, so they are read only without it
+  const envListen = listenText === undefined ? listenFromHostAndPort(env, defaultHost, portOf(siteUrl), problems) : undefined;
   const siteListen = readListen(listenText ?? envListen, listenText === undefined ? 'HOST and PORT' : '--listen', problems)
     ?? { host: defaultHost, port: portOf(siteUrl) };
   const sameUrlPort = siteUrl && idUrl && portOf(siteUrl) === portOf(idUrl);
@@ -181,15 +180,20 @@ export function loadServeConfig(input: { argv: string[]; env: Env }): Readonly<S
     PORT: String(idListen.port),
     TRUST_PROXY: trustProxy === false ? 'false' : trustProxy === true ? 'true' : trustProxy.join(','),
   };
+  // What serve decided replaces the variable in either form: a NAME_FILE left beside the NAME set
+  // here would read as both set (APP_URL_FILE was read above, as APP_URL is; PUBLIC_APP_URL in
+  // neither form, as serve does not read it).
+  for (const name of ['APP_URL', 'PUBLIC_APP_URL', 'HOST', 'PORT', 'TRUST_PROXY']) idEnv[`${name}_FILE`] = undefined;
   if (dataDir !== undefined) {
     idEnv.DATA_DIR = dataDir;
+    idEnv.DATA_DIR_FILE = undefined;
     idEnv.DB_CONNECTION_STRING = env.DB_CONNECTION_STRING || env.DB_CONNECTION_STRING_FILE ? env.DB_CONNECTION_STRING : join(dataDir, 'latchkey.db');
   }
   let id: Readonly<IdConfig> | null = null;
   // The provider's variables are checked even when the id URL is unusable, so that one run lists
   // every problem; the provider does not repeat ours about the URL under APP_URL.
   try {
-    id = loadIdConfig({ env: idEnv, appUrlRefused: !idUrl, serve: true });
+    id = loadIdConfig({ env: idEnv, appUrlRefused: !idUrl, serve: true, createsKey: true });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // TRUST_PROXY is read by both, and passed on as read: its problem is reported once.
@@ -213,7 +217,9 @@ function anyPeerTrustWarning(env: Env, trustProxy: TrustProxy, listeners: Listen
   if (trustProxy !== true) return null;
   const open = [...new Set(listeners.filter((l) => !isLoopbackHost(l.host.replace(/^\[(.*)\]$/, '$1'))).map((l) => `${l.host.includes(':') && !l.host.startsWith('[') ? `[${l.host}]` : l.host}:${l.port}`))];
   if (!open.length) return null;
-  return `TRUST_PROXY=${env.TRUST_PROXY ?? 'true'} believes X-Forwarded-For from any peer, and latchkey serve listens on ${open.join(' and ')}: anyone who reaches ${open.length > 1 ? 'them' : 'it'} directly chooses the client address the audit log and the sign-in rate limits see. Fix: --listen 127.0.0.1:PORT when the reverse proxy runs on this machine (with --trust-proxy, which believes 127.0.0.1 and ::1 only, instead of TRUST_PROXY); or TRUST_PROXY set to the proxy's address instead of ${env.TRUST_PROXY ?? 'true'}.`;
+  // as set, in either form (its problems were reported when it was read)
+  const value = readEnv(env, 'TRUST_PROXY', []) ?? 'true';
+  return `TRUST_PROXY=${value} believes X-Forwarded-For from any peer, and latchkey serve listens on ${open.join(' and ')}: anyone who reaches ${open.length > 1 ? 'them' : 'it'} directly chooses the client address the audit log and the sign-in rate limits see. Fix: --listen 127.0.0.1:PORT when the reverse proxy runs on this machine (with --trust-proxy, which believes 127.0.0.1 and ::1 only, instead of TRUST_PROXY); or TRUST_PROXY set to the proxy's address instead of ${value}.`;
 }
 
 type ServeFlags = Partial<Record<keyof typeof FLAGS, string | string[] | boolean>>;
@@ -255,6 +261,15 @@ function readServeFlags(argv: string[], problems: string[]): ServeFlags {
     else flags[token.name] = token.value;
   }
   return flags as ServeFlags;
+}
+
+/** HOST and PORT, in either form, as a --listen address; undefined when neither is set. */
+function listenFromHostAndPort(env: Env, defaultHost: string, defaultPort: number, problems: string[]): string | undefined {
+  const host = readEnv(env, 'HOST', problems);
+  const port = readEnv(env, 'PORT', problems);
+  if (!host && !port) return undefined;
+  // an IPv6 HOST (::, ::1) is written in brackets, as --listen takes it
+  return `${host && isIP(host) === 6 ? `[${host}]` : host || defaultHost}:${port || defaultPort}`;
 }
 
 const portOf = (url: URL | null): number => (url?.port ? Number(url.port) : url?.protocol === 'https:' ? 443 : 80);

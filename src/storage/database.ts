@@ -122,6 +122,32 @@ function createPrivately(path: string): void {
   }
 }
 
+// PostgreSQL's SQLSTATE codes (Appendix A) and node's error codes of a connection that failed.
+const CONNECTION_PROBLEMS: ReadonlyArray<[test: (code: string, message: string) => boolean, reason: (message: string) => string]> = [
+  [(code) => code === 'ECONNREFUSED', () => 'nothing accepts connections at that address (is PostgreSQL running there?)'],
+  [(code) => code === 'ENOENT', () => 'no server listens on that socket (is PostgreSQL running there?)'],
+  [(code) => code === 'ENOTFOUND' || code === 'EAI_AGAIN', () => 'its host name does not resolve'],
+  [(code) => code === 'EHOSTUNREACH' || code === 'ENETUNREACH', () => 'its host cannot be reached from here'],
+  [(code, message) => code === 'ETIMEDOUT' || code === 'ECONNRESET' || /timeout|Connection terminated/i.test(message), () => 'it did not answer in time, or cut the connection'],
+  [(code) => code === '3D000', (message) => `${/database "(.*)" does not exist/.exec(message)?.[0] ?? 'its database does not exist'} there; create it (createdb), or check DB_CONNECTION_STRING`],
+  [(code) => code === '28P01', () => 'it refused the password'],
+  [(code) => code === '28000', () => 'it refused this user (no such role, or pg_hba.conf does not let it in)'],
+  [(_code, message) => /client password must be a string/.test(message), () => 'it asks for a password, and DB_CONNECTION_STRING gives none'],
+  [(code) => code === '53300', () => 'it has no connection slots left'],
+  [(code) => code === '57P03', () => 'it is starting up or shutting down'],
+];
+
+/**
+ * A PostgreSQL server that cannot be reached, or that refuses the connection, in one sentence
+ * naming the database (`name`, without its password) and the reason; null for any other error.
+ */
+export function postgresConnectionProblem(error: unknown, name: string): AppError | null {
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  const message = error instanceof Error ? error.message : String(error);
+  const found = CONNECTION_PROBLEMS.find(([test]) => test(code, message));
+  return found ? new AppError('database_unreachable', 503, `Cannot connect to PostgreSQL at ${name}: ${found[1](message)}.`) : null;
+}
+
 /** What `latchkey version --db` and a refused start both say about a database an upgrade made. */
 export const newerDatabaseSentence = (unknown: readonly string[]): string =>
   `this database is newer than this latchkey (it has ${unknown.join(', ')}); use a newer latchkey or restore a backup made before the upgrade`;
@@ -160,7 +186,8 @@ export const refuseForeignSqliteDatabase = (connection: string): Promise<void> =
  */
 export async function latchkeyMigrations(db: Db, name: string, provider: MigrationProvider = migrationProvider): Promise<{ applied: string[]; known: string[] }> {
   const known = Object.keys(await provider.getMigrations());
-  const contents = await readContents(db);
+  // the first query on a PostgreSQL connection: a server that is down or refuses us is said so here
+  const contents = await readContents(db).catch((error: unknown) => { throw postgresConnectionProblem(error, name) ?? error; });
   refuseForeignDatabase(contents, known, name);
   return { applied: contents.migrations, known };
 }

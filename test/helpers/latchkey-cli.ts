@@ -16,12 +16,12 @@ export interface CliRun { code: number | null; stdout: string; stderr: string }
 
 /**
  * Runs `latchkey <args>` to completion with `env` (of this process's environment only PATH, and
- * LOG_LEVEL=warn unless env sets it), in `cwd` (the repository unless given). A command still
- * running after 20 s (a server that started where none should) is killed, so the test fails
- * instead of hanging.
+ * LOG_LEVEL=warn unless env sets it), in `cwd` (the repository unless given), as `as` (uid and gid)
+ * when given. A command still running after 20 s (a server that started where none should) is
+ * killed, so the test fails instead of hanging.
  */
-export async function runLatchkey(args: string[], env: Record<string, string> = {}, cwd = repoRoot): Promise<CliRun> {
-  const child = spawn(pinnedNode, [join(repoRoot, 'src/main.ts'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, timeout: 20_000 });
+export async function runLatchkey(args: string[], env: Record<string, string> = {}, cwd = repoRoot, as?: { uid: number; gid: number }): Promise<CliRun> {
+  const child = spawn(pinnedNode, [join(repoRoot, 'src/main.ts'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, timeout: 20_000, ...as });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => { stdout += chunk; });

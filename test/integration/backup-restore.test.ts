@@ -4,16 +4,21 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
+import pg from 'pg';
 import { createIdApp } from '../../src/app/id-app.ts';
 import { loadIdConfig } from '../../src/config/id-config.ts';
 import type { BackupManifest } from '../../src/storage/backup/manifest.ts';
+import { restoreBackup } from '../../src/storage/backup/restore-backup.ts';
 import { openDatabase, openMigratedDatabase } from '../../src/storage/database.ts';
-import { createTestPostgres, type TestPostgres } from '../helpers/backends.ts';
+import { createTestPostgres, POSTGRES_ADMIN_URL, type TestPostgres } from '../helpers/backends.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { type CliRun, repoRoot, runLatchkey } from '../helpers/latchkey-cli.ts';
 import { authorizeWithPasskey, enrollUser, type IdBrowser } from '../helpers/id-passkey-flow.ts';
 import { startIdServer, type IdServer } from '../helpers/id-server.ts';
 
@@ -221,6 +226,166 @@ describe('backup and restore of a SQLite latchkey id', () => {
   });
 });
 
+describe('backup, restore and user with a SQLite DB_CONNECTION_STRING they cannot use', () => {
+  // Mode bits do not stop root: as root the commands run as nobody instead, who owns none of these
+  // files (so the checkout must be readable by nobody, as it is when installed).
+  const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+  const work = mkdtempSync(join(tmpdir(), 'latchkey-unusable-'));
+  chmodSync(work, 0o755);
+  const out = join(work, 'out');
+  let archive: string;
+  const envFor = (db: string) => ({ APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: db, ENCRYPTION_KEY: KEY });
+  const run = (args: string[], db: string) => runLatchkey(args, envFor(db), repoRoot, asOther);
+  /** Exit 1 as the commands' other refusals, and one line on stderr: `latchkey <command>: <message>`. */
+  const assertRefused = (result: CliRun, command: string, message: string) => {
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `latchkey ${command}: ${message}\n`);
+    assert.equal(result.stdout, '');
+  };
+  /** Every name under `dir`, with each file's size and time: what "changes nothing" compares. */
+  const stateOf = (dir: string) => readdirSync(dir, { recursive: true }).map(String).sort()
+    .map((name) => { const found = lstatSync(join(dir, name)); return `${name} ${found.isFile() ? `${found.size} ${found.mtimeMs}` : ''}`; });
+  /** A copy of latchkey's database, in a new folder under work. */
+  const database = (folder: string) => {
+    mkdirSync(join(work, folder));
+    copyFileSync(join(work, 'good', 'latchkey.db'), join(work, folder, 'latchkey.db'));
+    return join(work, folder, 'latchkey.db');
+  };
+
+  before(async () => {
+    await (await openMigratedDatabase(join(work, 'good', 'latchkey.db'))).close();
+    const made = await latchkey(['backup', '--out', join(work, 'backups'), '--json'], envFor(join(work, 'good', 'latchkey.db')));
+    assert.equal(made.code, 0, made.stderr);
+    archive = (JSON.parse(made.stdout) as { path: string }).path;
+    chmodSync(join(work, 'backups'), 0o755);
+    chmodSync(archive, 0o644);
+    mkdirSync(out, { mode: 0o777 });
+    chmodSync(out, 0o777);
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('refuses a file that is not SQLite, naming it, and changes nothing (restore replaces it with --force, keeping it)', async () => {
+    const notes = join(work, 'notes', 'notes.txt');
+    mkdirSync(join(work, 'notes'), { mode: 0o777 });
+    chmodSync(join(work, 'notes'), 0o777);
+    writeFileSync(notes, 'my notes, not a database');
+    chmodSync(notes, 0o666); // replaced by another user: only a file it may write to may be linked (fs.protected_hardlinks)
+    const before = stateOf(join(work, 'notes'));
+    const sentence = `${notes} is not a SQLite database, so latchkey changed nothing in it: point DB_CONNECTION_STRING at a new file (latchkey creates it) or at latchkey's own database.`;
+    assertRefused(await run(['backup', '--out', out], notes), 'backup', sentence);
+    assertRefused(await run(['restore', archive], notes), 'restore', `${sentence} To replace it with this backup all the same (it is kept beside it as notes.txt.before-restore-<time>), add --force.`);
+    assert.deepEqual(stateOf(join(work, 'notes')), before);
+    assert.deepEqual(readdirSync(out), []);
+    const forced = await run(['restore', '--force', archive], notes);
+    assert.equal(forced.code, 0, forced.stderr);
+    const kept = readdirSync(join(work, 'notes')).find((name) => name.startsWith('notes.txt.before-restore-'));
+    assert.equal(readFileSync(join(work, 'notes', kept!), 'utf8'), 'my notes, not a database');
+  });
+
+  it('refuses a folder, naming it, and changes nothing', async () => {
+    const folder = join(work, 'a-folder');
+    mkdirSync(folder, { mode: 0o777 });
+    chmodSync(folder, 0o777);
+    const sentence = `${folder} is a folder, not a database file, so latchkey changed nothing in it: point DB_CONNECTION_STRING at the database file (such as ${join(folder, 'latchkey.db')}).`;
+    assertRefused(await run(['backup', '--out', out], folder), 'backup', sentence);
+    for (const args of [['restore', archive], ['restore', '--force', archive]]) assertRefused(await run(args, folder), 'restore', sentence);
+    assertRefused(await run(['user', 'list'], folder), 'user', sentence);
+    assert.deepEqual(readdirSync(folder), []);
+    assert.deepEqual(readdirSync(out), []);
+  });
+
+  it('refuses to restore below a file, making no folder', async () => {
+    const file = join(work, 'a-file');
+    writeFileSync(file, 'keep me');
+    for (const target of [join(file, 'latchkey.db'), join(file, 'data', 'latchkey.db')])
+      assertRefused(await run(['restore', archive], target), 'restore', `Cannot restore into ${target}: part of that path is a file, not a folder. Nothing was changed.`);
+    assert.equal(readFileSync(file, 'utf8'), 'keep me');
+  });
+
+  it('refuses a database file this user cannot read, in backup, restore and user alike, and changes nothing', async () => {
+    const db = database('unreadable');
+    chmodSync(db, 0o000);
+    const before = stateOf(join(work, 'unreadable'));
+    const sentence = `Cannot read the database ${db}: permission denied. Run the command as the user latchkey id runs as, or check DB_CONNECTION_STRING.`;
+    assertRefused(await run(['user', 'list'], db), 'user', sentence);
+    assertRefused(await run(['backup', '--out', out], db), 'backup', sentence);
+    for (const args of [['restore', archive], ['restore', '--force', archive]]) assertRefused(await run(args, db), 'restore', sentence);
+    assert.deepEqual(stateOf(join(work, 'unreadable')), before);
+    assert.deepEqual(readdirSync(out), []);
+  });
+
+  it('says permission denied, not that there is no database, when the database\'s folder may not be searched', async () => {
+    const db = database('unsearchable');
+    chmodSync(join(work, 'unsearchable'), 0o600);
+    const sentence = `Cannot read the database ${db}: permission denied. Run the command as the user latchkey id runs as, or check DB_CONNECTION_STRING.`;
+    assertRefused(await run(['backup', '--out', out], db), 'backup', sentence);
+    assertRefused(await run(['user', 'list'], db), 'user', sentence);
+    chmodSync(join(work, 'unsearchable'), 0o755);
+    assert.deepEqual(readdirSync(join(work, 'unsearchable')), ['latchkey.db']);
+    assert.deepEqual(readdirSync(out), []);
+  });
+
+  it('says the folder cannot be written, not that the backup is damaged, when restore may not write beside the database', async () => {
+    const db = database('read-only');
+    chmodSync(db, 0o644);
+    chmodSync(join(work, 'read-only'), 0o555);
+    const before = stateOf(join(work, 'read-only'));
+    assertRefused(await run(['restore', '--force', archive], db), 'restore',
+      `Cannot restore into ${db}: a folder cannot be made in ${join(work, 'read-only')}: permission denied. Nothing was changed.`);
+    assert.deepEqual(stateOf(join(work, 'read-only')), before);
+  });
+});
+
+/** Adds a user straight into a latchkey database (migrating it first when new). */
+async function addUser(url: string, username: string): Promise<void> {
+  const database = await openMigratedDatabase(url);
+  try {
+    const now = Date.now();
+    await database.db.insertInto('users').values({ id: `u-${username}`, username, email: null, first_name: '', last_name: '', is_admin: 0, disabled: 0, email_verified: 0, created_at: now, updated_at: now }).execute();
+  } finally {
+    await database.close();
+  }
+}
+
+interface RoleDatabase { url: string; role: string; password: string; admin(query: string): Promise<unknown[]>; drop(): Promise<void> }
+
+/**
+ * A new database used by a new role with a password: its owner, or (as on managed PostgreSQL) a
+ * role that was only granted the public schema of a database that the administrator owns.
+ */
+async function createRoleDatabase(access: 'owner' | 'grantee'): Promise<RoleDatabase> {
+  const database = await createTestPostgres();
+  const role = `latchkey_test_role_${randomBytes(6).toString('hex')}`;
+  const password = `pass word/@:%${randomBytes(4).toString('hex')}`;
+  // as the administrator, in that database
+  const admin = async (query: string) => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query(query)).rows as unknown[];
+    } finally {
+      await client.end();
+    }
+  };
+  const name = new URL(database.url).pathname.slice(1);
+  await admin(`create role ${role} login password '${password}'`);
+  await admin(access === 'owner' ? `alter database ${name} owner to ${role}` : `grant all on schema public to ${role}`);
+  const url = new URL(database.url);
+  return {
+    url: `postgres://${role}:${encodeURIComponent(password)}@${url.host}/${name}`, role, password, admin,
+    async drop() {
+      await database.drop();
+      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await client.connect();
+      try {
+        await client.query(`drop role if exists ${role}`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
 describe('backup and restore of a PostgreSQL latchkey id', () => {
   let source: TestPostgres;
   let target: TestPostgres;
@@ -260,7 +425,7 @@ describe('backup and restore of a PostgreSQL latchkey id', () => {
     }
   });
 
-  it('refuses to restore over another application\'s database, whose tables the public schema\'s replacement would drop, unless --force', async () => {
+  it('refuses to restore over another application\'s database, whose tables the restore would drop, unless --force', async () => {
     const made = await latchkey(['backup', '--out', work, '--json'], envFor(source.url));
     const { path } = JSON.parse(made.stdout) as { path: string };
     const other = await createTestPostgres();
@@ -304,6 +469,116 @@ describe('backup and restore of a PostgreSQL latchkey id', () => {
     }
     const restoredRun = await latchkey(['restore', '--force', path], envFor(target.url));
     assert.equal(restoredRun.code, 0, `once the server has stopped, restore goes ahead (its own connection does not count): ${restoredRun.stderr}`);
+  });
+
+  it('never writes the dump through a link, nor into a file, another user placed at the name it used in the temporary folder', async () => {
+    const made = await latchkey(['backup', '--out', work, '--json'], envFor(source.url));
+    const { path } = JSON.parse(made.stdout) as { path: string };
+    // every PostgreSQL restore and verify wrote the whole dump to /tmp/.latchkey.restore-<pid>.partial;
+    // a temporary folder of this test's own (os.tmpdir() reads TMPDIR), so it alone is looked at
+    const temporary = join(work, 'tmp');
+    mkdirSync(temporary);
+    const previousTmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = temporary;
+    const planted = join(temporary, `.latchkey.restore-${process.pid}.partial`);
+    const victim = join(work, 'victim.txt');
+    writeFileSync(victim, 'a file the link points at');
+    const restore = (verifyOnly: boolean) => restoreBackup({
+      archivePath: path, dbConnectionString: target.url, encryptionKey: Buffer.from(KEY), force: true, verifyOnly, keyOpensSigningKey: async () => null,
+    });
+    try {
+      symlinkSync(victim, planted);
+      await restore(true);
+      assert.equal(readFileSync(victim, 'utf8'), 'a file the link points at', 'nothing was written through the link');
+      rmSync(planted);
+      writeFileSync(planted, 'planted', { mode: 0o644 });
+      const theirs = openSync(planted, 'r'); // another user's file, held open to read what is written into it
+      try {
+        for (const verifyOnly of [true, false]) assert.equal((await restore(verifyOnly)).restored, !verifyOnly);
+        const seen = Buffer.alloc(64);
+        assert.equal(seen.toString('utf8', 0, readSync(theirs, seen, 0, seen.length, 0)), 'planted', 'nothing was written into their file');
+      } finally {
+        closeSync(theirs);
+      }
+      assert.deepEqual(readdirSync(temporary), [`.latchkey.restore-${process.pid}.partial`], 'the private folder it used instead is removed afterwards');
+    } finally {
+      if (previousTmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previousTmpdir;
+    }
+  });
+
+  for (const access of ['owner', 'grantee'] as const) {
+    it(`restores as a role that ${access === 'owner' ? 'owns its database' : 'was only granted the public schema of a database an administrator owns (managed PostgreSQL)'}, undoing the changes made since the backup`, async () => {
+      const database = await createRoleDatabase(access);
+      try {
+        await addUser(database.url, 'carol');
+        const made = await latchkey(['backup', '--out', work, '--json'], envFor(database.url));
+        assert.equal(made.code, 0, made.stderr);
+        const { path } = JSON.parse(made.stdout) as { path: string };
+        await addUser(database.url, 'mallory');
+        // as a newer version would have added it: a rollback to the backup drops it too
+        await database.admin(`create table later_feature (id int); alter table later_feature owner to ${database.role}`);
+        const restored = await latchkey(['restore', '--force', path], envFor(database.url));
+        assert.equal(restored.code, 0, restored.stderr);
+        assert.deepEqual(await database.admin('select username from users order by username'), [{ username: 'carol' }]);
+        assert.deepEqual(await database.admin(`select table_name from information_schema.tables where table_name = 'later_feature'`), []);
+        assert.deepEqual(await database.admin(`select nspname from pg_namespace where nspname = 'public'`), [{ nspname: 'public' }], 'the schema itself stays');
+      } finally {
+        await database.drop();
+      }
+    });
+  }
+
+  it('gives pg_dump and psql the password in their environment, never on their command line (which every local user can read)', async () => {
+    const database = await createRoleDatabase('owner');
+    const recorded = join(work, 'recorded');
+    const fakeTools = join(work, 'fake-tools');
+    mkdirSync(recorded);
+    mkdirSync(fakeTools);
+    // stand-ins first on PATH that record what they were given, then run the real tool
+    const realTools = (process.env.PATH ?? '').split(':').find((dir) => existsSync(join(dir, 'pg_dump')) && existsSync(join(dir, 'psql')));
+    assert.ok(realTools, 'pg_dump and psql are on PATH');
+    for (const tool of ['pg_dump', 'psql'])
+      writeFileSync(join(fakeTools, tool), `#!/bin/sh\nprintf '%s\\n' "$@" > "${recorded}/${tool}.argv"\nprintf '%s' "\${PGPASSWORD-}" > "${recorded}/${tool}.password"\nexec "${realTools}/${tool}" "$@"\n`, { mode: 0o755 });
+    const env = envFor(database.url, { PATH: `${fakeTools}:${process.env.PATH ?? ''}` });
+    try {
+      await addUser(database.url, 'dora');
+      const made = await latchkey(['backup', '--out', work, '--json'], env);
+      assert.equal(made.code, 0, made.stderr);
+      await addUser(database.url, 'eve');
+      const restored = await latchkey(['restore', '--force', (JSON.parse(made.stdout) as { path: string }).path], env);
+      assert.equal(restored.code, 0, restored.stderr);
+      assert.deepEqual(await database.admin('select username from users order by username'), [{ username: 'dora' }], 'the round trip worked');
+      for (const tool of ['pg_dump', 'psql']) {
+        const argv = readFileSync(join(recorded, `${tool}.argv`), 'utf8');
+        for (const form of [database.password, encodeURIComponent(database.password)]) assert.ok(!argv.includes(form), `${tool}'s command line holds no password: ${argv}`);
+        assert.match(argv, new RegExp(`--dbname=postgres://${database.role}@`), `${tool} was given the database`);
+        // the server trusts local connections, so the password is seen here, where the tool reads it
+        assert.equal(readFileSync(join(recorded, `${tool}.password`), 'utf8'), database.password, `${tool} got the password in PGPASSWORD`);
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('says in one line, naming the database without its password, when PostgreSQL cannot be reached or has no such database', async () => {
+    const made = await latchkey(['backup', '--out', work, '--json'], envFor(source.url));
+    const { path } = JSON.parse(made.stdout) as { path: string };
+    const admin = new URL(POSTGRES_ADMIN_URL);
+    const cases = [
+      { url: `postgres://latchkey:secret@127.0.0.1:${await freePort()}/latchkey`, reason: 'nothing accepts connections at that address (is PostgreSQL running there?)' },
+      { url: `postgres://${admin.username}:secret@${admin.host}/latchkey_test_missing`, reason: 'database "latchkey_test_missing" does not exist there; create it (createdb), or check DB_CONNECTION_STRING' },
+    ];
+    const out = join(work, 'unreachable-out');
+    mkdirSync(out);
+    for (const { url, reason } of cases) {
+      for (const [command, args] of [['backup', ['backup', '--out', out]], ['restore', ['restore', path]], ['user', ['user', 'list']]] as const) {
+        const run = await latchkey([...args], envFor(url));
+        assert.equal(run.code, 1, run.stdout);
+        assert.equal(run.stderr, `latchkey ${command}: Cannot connect to PostgreSQL at ${url.replace(':secret@', ':***@')}: ${reason}.\n`);
+      }
+    }
+    assert.deepEqual(readdirSync(out), [], 'no backup, no partial file');
   });
 
   it('says how to install pg_dump when it is missing', async () => {

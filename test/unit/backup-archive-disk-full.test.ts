@@ -1,21 +1,23 @@
 // Reading a backup onto a full disk: the restore must stop with its own message and leave nothing
-// behind. /dev/full answers every write with ENOSPC, as a full disk does; the payload path is a
-// symlink to it, so the clean-up removes the link, never the device.
+// behind. The payload is always made as a new file (never written through a link, so /dev/full
+// cannot stand in for it any more): the file system's writes answer ENOSPC instead, as a full disk
+// does, from the first one on.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import { extractArchive, sha256OfFile, writeArchive } from '../../src/storage/backup/archive.ts';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type BackupManifest } from '../../src/storage/backup/manifest.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-disk-full-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+const diskFull = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+
 describe('extracting a backup onto a full disk', () => {
   it('stops with "the disk is full", without calling the backup damaged, and removes its partial file', async (t) => {
-    if (!existsSync('/dev/full')) throw new Error('/dev/full is missing; this Linux test needs it');
     const payload = join(dir, 'latchkey.db');
     writeFileSync(payload, randomBytes(4 * 1024 * 1024)); // several writes, so one has to wait for drain
     const { sha256, bytes } = await sha256OfFile(payload);
@@ -27,14 +29,20 @@ describe('extracting a backup onto a full disk', () => {
     const archive = join(dir, 'backup.tar.gz');
     await writeArchive(archive, manifest, payload);
     const scratch = join(dir, 'restore.partial');
-    symlinkSync('/dev/full', scratch);
-    const outcome = await Promise.race([
-      extractArchive(archive, scratch).then(() => 'extracted', (error: { code?: string; message: string }) => error),
-      new Promise((resolve) => setTimeout(resolve, 10_000, 'still waiting after 10 s')).then((value) => { t.diagnostic(String(value)); return value; }),
-    ]);
+    // fs.WriteStream writes through the fs module's write and writev
+    for (const name of ['write', 'writev'] as const)
+      mock.method(fs, name, (...args: unknown[]) => process.nextTick(args.at(-1) as (error: Error) => void, diskFull()));
+    let outcome: unknown;
+    try {
+      outcome = await Promise.race([
+        extractArchive(archive, scratch).then(() => 'extracted', (error: { code?: string; message: string }) => error),
+        new Promise((resolve) => setTimeout(resolve, 10_000, 'still waiting after 10 s')).then((value) => { t.diagnostic(String(value)); return value; }),
+      ]);
+    } finally {
+      mock.restoreAll();
+    }
     assert.equal((outcome as { code?: string }).code, 'disk_full', String((outcome as { message?: string }).message ?? outcome));
     assert.match((outcome as { message: string }).message, /disk is full.*nothing was changed/);
-    assert.equal(existsSync(scratch), false, 'the partial file (here the link) is gone');
-    assert.ok(existsSync('/dev/full'));
+    assert.equal(existsSync(scratch), false, 'the partial file is gone');
   });
 });

@@ -13,6 +13,8 @@ const KEY = 'a-production-key-0123456789abcdef';
 const base: Env = { APP_URL: 'https://id.example.com', ENCRYPTION_KEY: KEY, DB_CONNECTION_STRING: join(dir, 'latchkey.db') };
 
 const load = (env: Env) => loadIdConfig({ env: { ...base, ...env } });
+/** As latchkey id and latchkey serve load it: the servers make the localhost key file. */
+const loadAsServer = (env: Env) => loadIdConfig({ env: { ...base, ...env }, createsKey: true });
 
 /** The problems loadIdConfig reports for `env`; fails if it accepts it. */
 function problemsOf(env: Env): readonly string[] {
@@ -131,11 +133,37 @@ describe('loadIdConfig', () => {
   it('generates and keeps an encryption key beside the database on localhost, with a warning', () => {
     const data = join(dir, 'local');
     const env = { APP_URL: 'http://localhost:1411', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db') };
-    const first = load(env);
+    const first = loadAsServer(env);
     assert.equal(first.encryptionKeyGenerated, true);
     assert.ok(existsSync(join(data, 'encryption.key')));
     assert.ok(first.warnings.some((w) => w.startsWith('ENCRYPTION_KEY is not set')));
-    assert.deepEqual(load(env).encryptionKey, first.encryptionKey, 'the same key on the next start');
+    assert.deepEqual(loadAsServer(env).encryptionKey, first.encryptionKey, 'the same key on the next start');
+    assert.deepEqual(load(env).encryptionKey, first.encryptionKey, 'and the same key for the commands that use the server\'s data');
+  });
+
+  it('makes no key for a command that is not the server: a missing key file is a problem naming ENCRYPTION_KEY and the file', () => {
+    const data = join(dir, 'local-command');
+    const problems = problemsOf({ APP_URL: 'http://localhost:1411', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db') });
+    assert.deepEqual(problems, [`ENCRYPTION_KEY: not set, and there is no key file at ${join(data, 'encryption.key')} (latchkey id and latchkey serve make one there at their first start on localhost); this command uses the server's key and makes none: set ENCRYPTION_KEY (or ENCRYPTION_KEY_FILE) as the server has it (a server on localhost without ENCRYPTION_KEY keeps it in DATA_DIR/encryption.key, the database's folder: run the command with the server's DB_CONNECTION_STRING or DATA_DIR); on a new installation, start the server (latchkey id or latchkey serve) first`]);
+    assert.equal(existsSync(data), false, 'nothing was written');
+  });
+
+  it('tells a command without ENCRYPTION_KEY off localhost to use the server\'s key, and the server how to generate one', () => {
+    assert.match(problemsOf({ ENCRYPTION_KEY: undefined }).join('\n'), /^ENCRYPTION_KEY: required when APP_URL is not localhost \(it encrypts the signing keys\); this command uses the server's key and makes none: set ENCRYPTION_KEY \(or ENCRYPTION_KEY_FILE\) as the server has it/m);
+    assert.throws(() => loadAsServer({ ENCRYPTION_KEY: undefined }), (error: ConfigError) => error.problems.join('\n') ===
+      'ENCRYPTION_KEY: required when APP_URL is not localhost (it encrypts the signing keys); generate one with: openssl rand -base64 32, and keep a copy apart from your backups (a backup cannot sign tokens without it)');
+  });
+
+  it('reports an ENCRYPTION_KEY set twice, or a key file that cannot be read, as that one problem, not as a key missing', () => {
+    const local = { APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: join(dir, 'local-twice', 'latchkey.db') };
+    assert.deepEqual(problemsOf({ ...local, ENCRYPTION_KEY_FILE: secretFile('twice', KEY) }), ['ENCRYPTION_KEY and ENCRYPTION_KEY_FILE are both set; keep one']);
+    assert.deepEqual(problemsOf({ ENCRYPTION_KEY: undefined, ENCRYPTION_KEY_FILE: join(dir, 'missing') }).map((p) => p.split(':')[0]), ['ENCRYPTION_KEY_FILE']);
+  });
+
+  it('says what the caller gives as the fix for a missing key (restore: the key of the server that made the backup)', () => {
+    const env = { ...base, APP_URL: 'http://localhost:1411', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(dir, 'local-restore', 'latchkey.db') };
+    assert.throws(() => loadIdConfig({ env, missingKeyFix: 'set the old key' }), (error: ConfigError) =>
+      error.problems.length === 1 && /^ENCRYPTION_KEY: not set, and there is no key file at .*; set the old key$/.test(error.problems[0]));
   });
 
   it('reads a secret from ENCRYPTION_KEY_FILE, trimming the trailing newline', () => {
@@ -215,8 +243,8 @@ describe('loadIdConfig', () => {
 
   it('writes no generated key on localhost when another variable has a problem', () => {
     const data = join(dir, 'local-refused');
-    problemsOf({ APP_URL: 'http://localhost:1411', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db'), LOG_LEVEL: 'loud' });
-    problemsOf({ APP_URL: 'not a url', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db') });
+    assert.throws(() => loadAsServer({ APP_URL: 'http://localhost:1411', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db'), LOG_LEVEL: 'loud' }), ConfigError);
+    assert.throws(() => loadAsServer({ APP_URL: 'not a url', ENCRYPTION_KEY: undefined, DB_CONNECTION_STRING: join(data, 'latchkey.db') }), ConfigError);
     assert.equal(existsSync(data), false, 'nothing was written');
   });
 

@@ -144,6 +144,13 @@ describe('latchkey serve configuration', () => {
     ]);
   });
 
+  it('makes the localhost encryption key in --data at its first start, as latchkey id does (the commands only read it)', () => {
+    const data = join(dir, 'data-first-start');
+    const config = loadServeConfig({ argv: ['--site', dir, '--data', data], env: {} });
+    assert.equal(config.id.encryptionKeyGenerated, true);
+    assert.ok(existsSync(join(data, 'encryption.key')));
+  });
+
   it('writes no localhost encryption key when only the id URL is unusable', () => {
     const data = join(dir, 'data-unusable-id-url');
     const problems = problemsOf(() => loadServeConfig({ argv: ['--site', dir, '--data', data, '--id-url', 'http://localhost:8081/id'], env: {} }));

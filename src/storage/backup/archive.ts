@@ -2,13 +2,15 @@
 // database payload. Written to a temporary name and renamed, so a reader never sees half a backup.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { AppError } from '../../core/errors.ts';
+import { fileErrorReason, type FileError } from '../../core/file-error-reason.ts';
 import { MANIFEST_NAME, parseManifest, type BackupManifest } from './manifest.ts';
+import { createPrivateFile } from './snapshot.ts';
 import { readTar, tarEnd, tarHeader, tarPadding } from './tar.ts';
 
 export async function sha256OfFile(path: string): Promise<{ sha256: string; bytes: number }> {
@@ -47,12 +49,13 @@ export async function writeArchive(path: string, manifest: BackupManifest, paylo
     yield tarEnd();
   }
   try {
-    await pipeline(entries, createGzip(), createWriteStream(temporary, { mode: 0o600 }));
-    await fsyncPath(temporary);
+    // made new and private, and written through its descriptor (snapshot.ts): --out may be a shared folder
+    const fd = createPrivateFile(temporary);
+    await pipeline(entries, createGzip(), createWriteStream(temporary, { fd, flush: true }));
     await rename(temporary, path);
     await fsyncPath(dirname(path));
   } catch (error) {
-    await rm(temporary, { force: true });
+    await rm(temporary, { force: true }).catch(() => {});
     throw error;
   }
 }
@@ -67,15 +70,27 @@ const corrupted = (why: string, cause?: unknown) =>
   new AppError('backup_corrupted', 400, `The backup is damaged (${why}); nothing was changed. Use another backup.`, { cause });
 
 /**
- * Reads an archive, writing the payload to `payloadPath` and checking it against the manifest's
- * SHA-256 and size. Throws (and removes the payload) when anything does not match.
+ * Reads an archive, writing the payload to `payloadPath` (made new and private: snapshot.ts) and
+ * checking it against the manifest's SHA-256 and size. Throws (and removes the payload) when
+ * anything does not match. An archive that cannot be read, or a payload that cannot be written, is
+ * said so: only an archive whose contents do not check out is called damaged.
  */
 export async function extractArchive(archivePath: string, payloadPath: string): Promise<ExtractedArchive> {
   let manifestText: string | null = null;
   let manifest: BackupManifest | null = null;
   let payload: { sha256: string; bytes: number } | null = null;
   const manifestChunks: Buffer[] = [];
+  let out: WriteStream | null = null;
+  let writeFailed: Error | null = null;
   try {
+    try {
+      out = createWriteStream(payloadPath, { fd: createPrivateFile(payloadPath), flush: true });
+    } catch (error) {
+      writeFailed = error as Error;
+      throw error;
+    }
+    out.on('error', (error) => { writeFailed = error; });
+    const sink = out;
     const gunzip = createGunzip();
     createReadStream(archivePath).on('error', (error) => gunzip.destroy(error)).pipe(gunzip);
     await readTar(gunzip as AsyncIterable<Buffer>, (entry) => {
@@ -87,32 +102,35 @@ export async function extractArchive(archivePath: string, payloadPath: string): 
       if (entry.name !== manifest.database.file || payload) return null;
       const hash = createHash('sha256');
       let bytes = 0;
-      const out = createWriteStream(payloadPath, { mode: 0o600 });
-      let failed: Error | null = null;
-      out.on('error', (error) => { failed = error; });
       return {
         write: (chunk) => {
-          if (failed) throw failed;
+          if (writeFailed) throw writeFailed;
           hash.update(chunk);
           bytes += chunk.length;
           // once() rejects on 'error': a full disk never drains, and waiting for it hung the restore
-          if (!out.write(chunk)) return once(out, 'drain').then(() => undefined);
+          if (!sink.write(chunk)) return once(sink, 'drain').then(() => undefined);
         },
         end: () => new Promise<void>((resolve, reject) => {
-          if (failed) return reject(failed);
-          out.once('error', reject);
-          out.end(() => resolve());
+          if (writeFailed) return reject(writeFailed);
+          sink.once('error', reject);
+          // closed, not only finished: closing a descriptor drops this process's locks on the file,
+          // and SQLite opens it next (restore-backup.ts)
+          sink.once('close', () => resolve());
+          sink.end();
           payload = { sha256: hash.digest('hex'), bytes };
         }),
       };
     });
   } catch (error) {
+    out?.destroy();
     await rm(payloadPath, { force: true });
     if (error instanceof AppError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new AppError('backup_not_found', 400, `No backup at ${archivePath}.`);
+    const { code, path } = error as FileError;
     // the backup may be fine: say what happened instead of calling it damaged
     if (code === 'ENOSPC' || code === 'EDQUOT') throw new AppError('disk_full', 507, `The disk is full where ${payloadPath} was being written; nothing was changed. Free some space and try again.`, { cause: error });
+    if (error === (writeFailed as Error | null)) throw new AppError('restore_write_failed', 400, `Cannot write ${payloadPath}: ${fileErrorReason(error as FileError)}; nothing was changed.`, { cause: error });
+    if (code === 'ENOENT' && path === archivePath) throw new AppError('backup_not_found', 400, `No backup at ${archivePath}.`);
+    if (path === archivePath) throw new AppError('backup_unreadable', 400, `Cannot read the backup ${archivePath}: ${fileErrorReason(error as FileError)}; nothing was changed.`, { cause: error });
     throw corrupted(code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' ? 'its compressed data does not check out' : (error as Error).message, error);
   }
   const m = manifest as BackupManifest | null;
@@ -122,6 +140,7 @@ export async function extractArchive(archivePath: string, payloadPath: string): 
     if (!p) throw corrupted(`it has no ${m.database.file}`);
     if (p.bytes !== m.database.bytes || p.sha256 !== m.database.sha256) throw corrupted(`the SHA-256 of ${m.database.file} does not match the manifest`);
   } catch (error) {
+    (out as WriteStream | null)?.destroy();
     await rm(payloadPath, { force: true });
     throw error;
   }

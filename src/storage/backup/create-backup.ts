@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError } from '../../core/errors.ts';
-import { isPostgresUrl, latchkeyMigrations, openDatabase, sqlitePathOf, type Db } from '../database.ts';
+import { isPostgresUrl, latchkeyMigrations, openDatabase, refuseForeignSqliteDatabase, sqlitePathOf, type Db } from '../database.ts';
 import { sha256OfFile, writeArchive } from './archive.ts';
-import { lastWriteAtMs } from './database-facts.ts';
+import { currentSchema, lastWriteAtMs } from './database-facts.ts';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, encryptionKeyFingerprint, type BackupManifest } from './manifest.ts';
 import { dumpPostgres, redactConnection, snapshotSqlite } from './snapshot.ts';
 
@@ -38,16 +38,22 @@ export async function createBackup(input: BackupInput): Promise<BackupResult> {
   const payloadFile = kind === 'sqlite' ? 'latchkey.db' : 'latchkey.sql';
   const payloadPath = join(input.outDir, `.${payloadFile}.${process.pid}.partial`);
   try {
-    let facts: { migrations: string[]; lastWriteAtMs: number | null };
+    let facts: { migrations: string[]; lastWriteAtMs: number | null; schema: string | null };
     if (kind === 'sqlite') {
       const source = sqlitePathOf(input.dbConnectionString);
-      if (source === ':memory:' || !existsSync(source)) throw new AppError('backup_no_database', 400, `There is no database at ${source} to back up (check DB_CONNECTION_STRING).`);
+      const noDatabase = () => new AppError('backup_no_database', 400, `There is no database at ${source} to back up (check DB_CONNECTION_STRING).`);
+      if (source === ':memory:') throw noDatabase();
+      // In one sentence, before the backup API opens it: a folder, a file this user cannot read (or
+      // in a folder it may not search, which existsSync took for a missing file), one that is not
+      // SQLite, another application's database.
+      await refuseForeignSqliteDatabase(source);
+      if (!existsSync(source)) throw noDatabase();
       await snapshotSqlite(source, payloadPath);
       // Facts and the key check come from the snapshot itself, so they describe exactly what is archived.
       facts = await readFacts(payloadPath, input, source);
     } else {
       facts = await readFacts(input.dbConnectionString, input, redactConnection(input.dbConnectionString));
-      await dumpPostgres(input.dbConnectionString, payloadPath);
+      await dumpPostgres(input.dbConnectionString, payloadPath, facts.schema ?? 'public');
     }
     const { sha256, bytes } = await sha256OfFile(payloadPath);
     const manifest: BackupManifest = {
@@ -78,7 +84,7 @@ async function readFacts(connection: string, input: BackupInput, name: string) {
     const opens = await input.keyOpensSigningKey(database.db, input.encryptionKey);
     if (opens === false)
       throw new AppError('backup_wrong_key', 400, 'The configured ENCRYPTION_KEY does not open the signing key in this database, so a backup would not be restorable; configure the key latchkey id runs with.');
-    return { migrations, lastWriteAtMs: await lastWriteAtMs(database.db) };
+    return { migrations, lastWriteAtMs: await lastWriteAtMs(database.db), schema: database.kind === 'postgres' ? await currentSchema(database.db) : null };
   } finally {
     await database.close();
   }

@@ -50,13 +50,20 @@ export async function lastWriteAtMs(db: Db): Promise<number | null> {
   return newest;
 }
 
+/** The schema latchkey's tables are in on PostgreSQL (the first of search_path that exists: public, unless set otherwise). */
+export async function currentSchema(db: Db): Promise<string> {
+  const { rows } = await sql<{ name: string | null }>`select current_schema() as name`.execute(db);
+  return rows[0]?.name ?? 'public';
+}
+
 /**
- * The tables of a PostgreSQL database's public schema when it is not a latchkey database (no
- * migration table), sorted; [] for a latchkey database or an empty one. A latchkey database may
- * hold tables this version does not know (a newer one added them; a rollback restores over it).
+ * The tables of a PostgreSQL database's schema (the one latchkey's tables would be in, which a
+ * restore replaces) when it is not a latchkey database (no migration table), sorted; [] for a
+ * latchkey database or an empty one. A latchkey database may hold tables this version does not
+ * know (a newer one added them; a rollback restores over it).
  */
 export async function tablesOfAnotherApplication(db: Db): Promise<string[]> {
-  const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' order by table_name`.execute(db);
+  const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() order by table_name`.execute(db);
   const names = rows.map((row) => row.name);
   return names.includes(MIGRATION_TABLE) ? [] : names;
 }

@@ -3,12 +3,13 @@
 // version, the key opens its signing key), then the target (not in use, not newer than the backup).
 // Only then is the database replaced: SQLite by a rename next to it, PostgreSQL in one transaction.
 import { existsSync } from 'node:fs';
-import { chmod, chown, link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, link, mkdir, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { AppError } from '../../core/errors.ts';
-import { compareMigrations, isPostgresUrl, openDatabase, sqlitePathOf, type Db } from '../database.ts';
+import { AppError, isAppError } from '../../core/errors.ts';
+import { fileErrorReason, type FileError } from '../../core/file-error-reason.ts';
+import { compareMigrations, isPostgresUrl, openDatabase, postgresConnectionProblem, refuseForeignSqliteDatabase, sqlitePathOf, type Db } from '../database.ts';
 import { migrationProvider } from '../migrations/index.ts';
 import { extractArchive, fsyncPath } from './archive.ts';
 import { appliedMigrations, lastWriteAtMs, latchkeyConnectionsBesidesThis, tablesOfAnotherApplication } from './database-facts.ts';
@@ -42,26 +43,68 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
   const targetKind = isPostgresUrl(input.dbConnectionString) ? 'postgres' : 'sqlite';
   const configuredPath = targetKind === 'sqlite' ? sqlitePathOf(input.dbConnectionString) : null;
   if (configuredPath === ':memory:') throw refuse('restore_no_target', 'DB_CONNECTION_STRING is an in-memory database; set it to the file latchkey id uses.');
+  const exists = configuredPath !== null && (input.verifyOnly ? existsSync(configuredPath) : await replaceableSqliteTarget(configuredPath, input.force));
   // The file itself, not a symlink to it: renaming over the link would put the restored data
   // beside it (outside a mounted volume, say) and leave the real file as it was.
-  const targetPath = configuredPath !== null && existsSync(configuredPath) ? await realpath(configuredPath) : configuredPath;
+  const targetPath = configuredPath !== null && exists ? await realpath(configuredPath) : configuredPath;
   const target = targetPath ?? redactConnection(input.dbConnectionString);
-  // The payload is written next to the target, so that putting it in place is a rename.
-  const scratchDir = input.verifyOnly || !targetPath ? tmpdir() : dirname(targetPath);
-  const scratch = join(scratchDir, `.${targetPath ? basename(targetPath) : 'latchkey'}.restore-${process.pid}.partial`);
+  // The payload is written next to the target, so that putting it in place is a rename (a verify,
+  // and a PostgreSQL dump, go to the temporary folder). Always in a folder of its own that only
+  // this user may open (mkdtemp, 0700), removed afterwards: at a name another user could guess,
+  // in /tmp say, a file or a link they made first would receive the whole database.
+  const base = input.verifyOnly || !targetPath ? tmpdir() : dirname(targetPath);
   // The first folder this restore had to make, if any: a refused restore takes it away again.
-  const createdDir = scratchDir !== tmpdir() ? await mkdir(scratchDir, { recursive: true, mode: 0o700 }) : undefined;
+  const createdDir = base !== tmpdir() ? await makeFolder(base, target) : undefined;
+  let scratchDir: string;
+  try {
+    scratchDir = await mkdtemp(join(base, '.latchkey-restore-'));
+  } catch (error) {
+    if (createdDir) await rm(createdDir, { recursive: true, force: true });
+    const reason = (error as FileError).code === 'ENOENT' ? 'files cannot be made there' : fileErrorReason(error as FileError);
+    throw base === tmpdir()
+      ? refuse('restore_no_scratch', `Cannot make a temporary folder in ${base}: ${reason}; set TMPDIR to a folder this user may write to. Nothing was changed.`)
+      : refuse('restore_target_unusable', `Cannot restore into ${target}: a folder cannot be made in ${base}: ${reason}. Nothing was changed.`);
+  }
+  const scratch = join(scratchDir, targetKind === 'sqlite' ? 'latchkey.db' : 'latchkey.sql');
   let restored = false;
   try {
     const result = await restoreFromScratch(input, scratch, targetKind, targetPath, target);
     restored = result.restored;
     return result;
   } finally {
-    await rm(scratch, { force: true });
-    await rm(`${scratch}-wal`, { force: true });
-    await rm(`${scratch}-shm`, { force: true });
+    await rm(scratchDir, { recursive: true, force: true });
     if (createdDir && !restored) await rm(createdDir, { recursive: true, force: true });
   }
+}
+
+/** Makes the target's folder and any missing parent; returns the first one it made, as mkdir does. */
+async function makeFolder(dir: string, target: string): Promise<string | undefined> {
+  try {
+    return await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    // EEXIST: mkdir met a file where a folder of the path should be
+    const reason = (error as FileError).code === 'EEXIST' ? 'part of that path is a file, not a folder' : fileErrorReason(error as FileError);
+    throw refuse('restore_target_unusable', `Cannot restore into ${target}: ${reason}. Nothing was changed.`);
+  }
+}
+
+/**
+ * Whether the database a restore would replace exists, refusing in one sentence, before anything
+ * is read or written, a folder, a file this user cannot read, and a file that is not SQLite or is
+ * another application's database (foreign-database.ts). With --force those last two are replaced
+ * all the same (a database damaged past opening is what a restore is for), and kept beside it as
+ * every replaced database is.
+ */
+async function replaceableSqliteTarget(path: string, force: boolean): Promise<boolean> {
+  try {
+    await refuseForeignSqliteDatabase(path);
+  } catch (error) {
+    if (isAppError(error) && (error.cause as FileError | undefined)?.code === 'ENOTDIR')
+      throw refuse('restore_target_unusable', `Cannot restore into ${path}: ${fileErrorReason(error.cause as FileError)}. Nothing was changed.`);
+    if (!isAppError(error) || (error.code !== 'database_not_sqlite' && error.code !== 'database_not_latchkey')) throw error;
+    if (!force) throw new AppError(error.code, error.status, `${error.message} To replace it with this backup all the same (it is kept beside it as ${basename(path)}.before-restore-<time>), add --force.`);
+  }
+  return existsSync(path);
 }
 
 async function restoreFromScratch(input: RestoreInput, scratch: string, targetKind: 'sqlite' | 'postgres', targetPath: string | null, target: string): Promise<RestoreResult> {
@@ -85,7 +128,11 @@ async function restoreFromScratch(input: RestoreInput, scratch: string, targetKi
     }
     const previousKeptAt = exists ? `${targetPath}.before-restore-${new Date().toISOString().replace(/[-:.]/g, '')}` : null;
     const warnings = await takeOwnershipOf(scratch, exists ? targetPath : dirname(targetPath), exists);
-    if (previousKeptAt) await link(targetPath, previousKeptAt);
+    // Kept under a second name before the rename, or not replaced at all. A user who does not own
+    // the file may be refused the link (fs.protected_hardlinks).
+    if (previousKeptAt) await link(targetPath, previousKeptAt).catch((error: FileError) => {
+      throw refuse('restore_cannot_keep', `Cannot restore into ${targetPath}: the database it replaces cannot be kept as ${previousKeptAt}: ${fileErrorReason(error)}; run restore as the user latchkey id runs as. Nothing was changed.`);
+    });
     await fsyncPath(scratch);
     await rm(`${targetPath}-wal`, { force: true });
     await rm(`${targetPath}-shm`, { force: true });
@@ -143,6 +190,8 @@ async function checkSqliteSnapshot(path: string, manifest: BackupManifest, input
   }
 }
 
+const SQLITE_NOTADB = 26;
+
 /** A running server keeps the file open; replacing it under the server would lose its writes. */
 function assertNotInUse(path: string): void {
   const probe = new DatabaseSync(path);
@@ -153,6 +202,8 @@ function assertNotInUse(path: string): void {
   } catch (error) {
     if (/locked|busy/i.test((error as Error).message))
       throw refuse('restore_in_use', `${path} is in use (is latchkey id running?); stop it before restoring. Nothing was changed.`);
+    // not SQLite at all (replaced with --force: replaceableSqliteTarget), so no server has it open as its database
+    if ((error as { errcode?: number }).errcode === SQLITE_NOTADB) return;
     throw error;
   } finally {
     probe.close();
@@ -164,10 +215,13 @@ function assertNotInUse(path: string): void {
  * --force only whether a PostgreSQL database is in use: --force replaces newer data, never a
  * database a server is using (nor does it for SQLite: assertNotInUse).
  */
-async function readTarget(connection: string, kind: 'sqlite' | 'postgres', force: boolean): Promise<{ otherLatchkeyConnections: number; newestWriteMs: number | null; otherTables: string[] }> {
+async function readTarget(connection: string, kind: 'sqlite' | 'postgres', force: boolean, target: string): Promise<{ otherLatchkeyConnections: number; newestWriteMs: number | null; otherTables: string[] }> {
   const database = await openDatabase(connection);
   try {
-    const otherLatchkeyConnections = kind === 'postgres' ? await latchkeyConnectionsBesidesThis(database.db) : 0;
+    // the first query on a PostgreSQL connection: a server that is down or refuses us is said so here
+    const otherLatchkeyConnections = kind === 'postgres'
+      ? await latchkeyConnectionsBesidesThis(database.db).catch((error: unknown) => { throw postgresConnectionProblem(error, target) ?? error; })
+      : 0;
     if (force) return { otherLatchkeyConnections, newestWriteMs: null, otherTables: [] };
     return { otherLatchkeyConnections, newestWriteMs: await lastWriteAtMs(database.db), otherTables: kind === 'postgres' ? await tablesOfAnotherApplication(database.db) : [] };
   } finally {
@@ -178,17 +232,17 @@ async function readTarget(connection: string, kind: 'sqlite' | 'postgres', force
 /**
  * Refuses a PostgreSQL target that a latchkey server is using: the restore would replace its tables
  * under it. Refuses, unless --force, a target with writes newer than the backup (they would be
- * lost) and a PostgreSQL target that is not a latchkey database: its restore drops and recreates
- * the public schema and keeps no copy, so a DB_CONNECTION_STRING naming another application's
- * database would lose its tables without a word.
+ * lost) and a PostgreSQL target that is not a latchkey database: its restore drops every table of
+ * the schema (snapshot.ts) and keeps no copy, so a DB_CONNECTION_STRING naming another
+ * application's database would lose its tables without a word.
  */
 async function assertReplaceable(connection: string, kind: 'sqlite' | 'postgres', manifest: BackupManifest, force: boolean, target: string): Promise<void> {
   if (force && kind === 'sqlite') return;
-  const { otherLatchkeyConnections, newestWriteMs, otherTables } = await readTarget(connection, kind, force);
+  const { otherLatchkeyConnections, newestWriteMs, otherTables } = await readTarget(connection, kind, force, target);
   if (otherLatchkeyConnections)
     throw refuse('restore_in_use', `${target} is in use (is latchkey id running?): ${otherLatchkeyConnections} other latchkey connection${otherLatchkeyConnections === 1 ? '' : 's'}; stop every instance before restoring. Nothing was changed.`);
   if (otherTables.length)
-    throw refuse('restore_not_latchkey', `${target} is not a latchkey database: it holds other tables (${otherTables.slice(0, 5).join(', ')}${otherTables.length > 5 ? `, and ${otherTables.length - 5} more` : ''}), which restoring would drop with the whole public schema. Check DB_CONNECTION_STRING, or add --force to replace them anyway. Nothing was changed.`);
+    throw refuse('restore_not_latchkey', `${target} is not a latchkey database: it holds other tables (${otherTables.slice(0, 5).join(', ')}${otherTables.length > 5 ? `, and ${otherTables.length - 5} more` : ''}), which restoring would drop. Check DB_CONNECTION_STRING, or add --force to replace them anyway. Nothing was changed.`);
   if (newestWriteMs !== null && newestWriteMs > Date.parse(manifest.createdAt))
     throw refuse('restore_target_newer', `${target} has changes from ${new Date(newestWriteMs).toISOString()}, after this backup was made (${manifest.createdAt}); restoring would lose them. Add --force to replace it anyway. Nothing was changed.`);
 }
