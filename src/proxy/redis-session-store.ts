@@ -53,6 +53,7 @@ import type { ProxyLogger } from './proxy-runtime.ts';
 import type { Revocations } from './revocations.ts';
 import { type Session, sessionFromJson, sessionToJson } from './session.ts';
 import type { SessionStore } from './session-store.ts';
+import { warnWhenRedisTooOld } from '../core/redis-version.ts';
 
 export interface RedisSessionStoreOptions {
   redisUrl: string;
@@ -276,6 +277,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       subscriber.on('error', (error) => outage.connectionFailed(error));
       redis.on('error', (error) => outage.connectionFailed(error));
       redis.on('ready', () => outage.answered());
+      warnWhenRedisTooOld(redis, logger, '--redis-connection-url');
       await subscriber.subscribe(channel);
     },
     async read(sent) {

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { createOutageLog, type OutageLog, type OutageLogger } from '../core/outage-log.ts';
 import type { EphemeralStore } from './ephemeral-store.ts';
+import { warnWhenRedisTooOld } from '../core/redis-version.ts';
 
 export interface RedisStoreOptions {
   /** Prepended to every key, so several deployments (or tests) can share one Redis. */
@@ -42,6 +43,7 @@ export function connectRedis(url: string, log?: RedisConnectionLog, clock: Clock
   // the outage is told once, not at every attempt.
   redis.on('error', (error: Error) => outage.connectionFailed(error));
   redis.on('ready', () => outage.answered());
+  warnWhenRedisTooOld(redis, log ?? silentLog, 'REDIS_URL');
   return { redis, outage };
 }
 
