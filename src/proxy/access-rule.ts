@@ -26,17 +26,24 @@ export const configuredRule = (config: ProxyConfig, authenticatedEmails: EmailAl
   allowedGroups: config.allowedGroups,
 });
 
-const list = (value: string | null): string[] | null =>
-  value === null ? null : value.split(',').map((item) => item.trim()).filter(Boolean);
+/**
+ * One query rule as oauth2-proxy reads it (oauthproxy.go extractAllowedEntities): every value of
+ * the parameter (allowed_groups=a&allowed_groups=b is a or b), split at commas, empty entries
+ * dropped; a rule left with no entry is no rule (allowed_groups= restricts nothing there).
+ */
+const list = (values: string[]): string[] | null => {
+  const items = values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter(Boolean);
+  return items.length > 0 ? items : null;
+};
 
 /** Adds the query-string rules of one /oauth2/auth request to the configured ones. */
 export function ruleWithQuery(base: ConfiguredRule, query: URLSearchParams | null): AccessRule {
   if (!query) return { ...base, queryGroups: null, queryEmails: null, queryEmailDomains: null };
   return {
     ...base,
-    queryGroups: list(query.get('allowed_groups')),
-    queryEmails: list(query.get('allowed_emails'))?.map((e) => e.toLowerCase()) ?? null,
-    queryEmailDomains: list(query.get('allowed_email_domains'))?.map((d) => d.toLowerCase()) ?? null,
+    queryGroups: list(query.getAll('allowed_groups')),
+    queryEmails: list(query.getAll('allowed_emails'))?.map((e) => e.toLowerCase()) ?? null,
+    queryEmailDomains: list(query.getAll('allowed_email_domains'))?.map((d) => d.toLowerCase()) ?? null,
   };
 }
 

@@ -53,6 +53,14 @@ describe('decide', () => {
     assert.equal(decide(session(), rule('allowed_groups=ops,staff'), NOW, noRevocations, WEEK).kind, 'allow');
   });
 
+  it('reads a query rule as oauth2-proxy does: every value of the parameter, and none (allowed_groups=) as no rule', () => {
+    assert.equal(decide(session(), rule('allowed_groups=ops&allowed_groups=staff'), NOW, noRevocations, WEEK).kind, 'allow');
+    assert.equal(decide(session(), rule('allowed_groups=ops&allowed_groups=admins'), NOW, noRevocations, WEEK).kind, 'deny');
+    assert.equal(decide(session(), rule('allowed_emails=bob@example.com&allowed_emails=ada@example.com'), NOW, noRevocations, WEEK).kind, 'allow');
+    for (const empty of ['allowed_groups=', 'allowed_groups=,', 'allowed_emails=', 'allowed_email_domains=&allowed_groups=%20'])
+      assert.equal(decide(session(), rule(empty), NOW, noRevocations, WEEK).kind, 'allow', empty);
+  });
+
   it('requires every query rule present to pass', () => {
     assert.equal(decide(session(), rule('allowed_groups=staff&allowed_emails=bob@example.com'), NOW, noRevocations, WEEK).kind, 'deny');
   });
