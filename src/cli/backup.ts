@@ -34,13 +34,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = loadIdConfig({ env: process.env });
   const outDir = resolve(values.out ?? join(config.dataDir, 'backups'));
-  const created = await prepareOutDir(outDir, { withParents: values.out === undefined });
+  const firstMade = await prepareOutDir(outDir, { withParents: values.out === undefined });
   const result = await createBackup({
     dbConnectionString: config.dbConnectionString, encryptionKey: config.encryptionKey, outDir,
     latchkeyVersion: latchkeyVersion(), now: () => new Date(), keyOpensSigningKey: currentSigningKeyOpensWith,
   }).catch(async (error: unknown) => {
-    // createBackup removes its own partial files; a folder made for this backup goes too (if empty).
-    if (created) await rmdir(outDir).catch(() => {});
+    // createBackup removes its own partial files; the folders made for this backup go too (if empty).
+    if (firstMade) await removeMadeFolders(outDir, firstMade);
     throw aboutOutDir(error, outDir);
   });
   const pruned = keep === null ? [] : await pruneBackups(outDir, keep, result.path);
@@ -61,9 +61,10 @@ const unusable = (outDir: string, reason: string) => new AppError('backup_out_un
  * Checks that the backup folder can be written before any work starts, making it if missing, so an
  * unusable --out is one sentence naming the path and the reason, not a stack trace. An explicit
  * --out gets only its last folder made: a typo in a parent should be reported, not create a tree
- * nobody looks in. Returns whether it made the folder.
+ * nobody looks in. Returns the first (outermost) folder it made, or null: the default
+ * DATA_DIR/backups can make DATA_DIR too, which a failed backup must not leave behind.
  */
-async function prepareOutDir(outDir: string, options: { withParents: boolean }): Promise<boolean> {
+async function prepareOutDir(outDir: string, options: { withParents: boolean }): Promise<string | null> {
   const found = await stat(outDir).catch((error: FileError) => {
     if (error.code === 'ENOENT') return null;
     throw unusable(outDir, fileErrorReason(error));
@@ -71,15 +72,22 @@ async function prepareOutDir(outDir: string, options: { withParents: boolean }):
   if (found) {
     if (!found.isDirectory()) throw unusable(outDir, 'it is a file, and --out names the folder the backup goes in');
     await probeWritable(outDir);
-    return false;
+    return null;
   }
   try {
-    await mkdir(outDir, { recursive: options.withParents, mode: 0o700 });
-    return true;
+    // with recursive, mkdir answers the outermost folder it made
+    return (await mkdir(outDir, { recursive: options.withParents, mode: 0o700 })) ?? outDir;
   } catch (error) {
     const parent = dirname(outDir);
     if ((error as FileError).code === 'ENOENT') throw unusable(outDir, existsSync(parent) ? `a folder cannot be made in ${parent}` : `the folder ${parent} does not exist`);
     throw unusable(outDir, fileErrorReason(error as FileError));
+  }
+}
+
+/** Removes the empty folders from outDir up to firstMade, the ones this backup made. */
+async function removeMadeFolders(outDir: string, firstMade: string): Promise<void> {
+  for (let folder = outDir; folder.startsWith(firstMade); folder = dirname(folder)) {
+    if (!(await rmdir(folder).then(() => true, () => false)) || folder === firstMade) return;
   }
 }
 

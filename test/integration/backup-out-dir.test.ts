@@ -54,6 +54,14 @@ describe('latchkey backup --out an unusable path', () => {
     assert.equal(existsSync(out), false);
   });
 
+  it('leaves no DATA_DIR behind when the backup into its default folder fails', async () => {
+    const dataDir = join(work, 'never-used-data');
+    const run = await runLatchkey(['backup'], { ...env, DATA_DIR: dataDir, DB_CONNECTION_STRING: join(work, 'missing.db') });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^latchkey backup: There is no database at .*missing\.db to back up/);
+    assert.equal(existsSync(dataDir), false);
+  });
+
   it('makes a missing last folder and writes the backup into it', async () => {
     const out = join(work, 'new-folder');
     const run = await runLatchkey(['backup', '--out', out, '--json'], env);
