@@ -89,6 +89,16 @@ describe('backups', () => {
     assert.match(check.detail, /does not restore: .*ENCRYPTION_KEY/);
   });
 
+  it('verifies it with the key file a localhost server keeps in DATA_DIR, when ENCRYPTION_KEY is not set', async () => {
+    const dataDir = join(work, 'localhost-data');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'encryption.key'), `${env.ENCRYPTION_KEY}\n`);
+    const { ENCRYPTION_KEY: _unused, ...withoutKey } = env;
+    const check = (await runDoctor(['--json', '--offline', '--backup-dir', backupDir], { env: { ...withoutKey, DATA_DIR: dataDir } })).byId('backups');
+    assert.equal(check.status, 'ok', check.detail);
+    assert.match(check.detail, /verified as latchkey restore --verify does/);
+  });
+
   it('checks the archive alone when the key is not known here', async () => {
     const check = (await runDoctor(['--json', '--offline', '--backup-dir', backupDir])).byId('backups');
     assert.equal(check.status, 'ok', check.detail);

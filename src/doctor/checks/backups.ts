@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadIdConfig } from '../../config/id-config.ts';
 import { isAppError } from '../../core/errors.ts';
 import { currentSigningKeyOpensWith } from '../../oidc/keys.ts';
 import { extractArchive } from '../../storage/backup/archive.ts';
@@ -13,12 +14,18 @@ import type { DoctorContext } from '../context.ts';
 const MAX_AGE_DAYS = 7;
 const DAY_MS = 86_400_000;
 
-/** ENCRYPTION_KEY as latchkey id reads it (the value, or the file *_FILE names), when readable here. */
+/**
+ * ENCRYPTION_KEY as latchkey id reads it (the value, the file *_FILE names, or on localhost the
+ * key file id and serve keep in DATA_DIR), when readable here; loadIdConfig never makes one here.
+ */
 function encryptionKeyOf(ctx: DoctorContext): Buffer | null {
   const env = ctx.id?.env;
-  if (env?.ENCRYPTION_KEY) return Buffer.from(env.ENCRYPTION_KEY);
-  if (env?.ENCRYPTION_KEY_FILE && existsSync(env.ENCRYPTION_KEY_FILE)) return Buffer.from(readFileSync(env.ENCRYPTION_KEY_FILE, 'utf8').trim());
-  return null;
+  if (!env) return null;
+  try {
+    return loadIdConfig({ env }).encryptionKey;
+  } catch {
+    return null; // the id's other settings are other checks' to judge
+  }
 }
 
 /**
@@ -33,12 +40,13 @@ async function verify(ctx: DoctorContext, file: string): Promise<{ manifest: Bac
     const result = await restoreBackup({ archivePath: file, dbConnectionString: connection, encryptionKey: key, force: false, verifyOnly: true, keyOpensSigningKey: currentSigningKeyOpensWith });
     return { manifest: result.manifest, how: 'verified as latchkey restore --verify does (checksum, ENCRYPTION_KEY, the snapshot opens)' };
   }
-  const scratch = join(tmpdir(), `latchkey-doctor-${process.pid}-${Date.now()}.payload`);
+  // a folder only this user may open, as restore's scratch copy: never a name another user could guess
+  const scratch = await mkdtemp(join(tmpdir(), 'latchkey-doctor-'));
   try {
-    const { manifest } = await extractArchive(file, scratch);
+    const { manifest } = await extractArchive(file, join(scratch, 'database'));
     return { manifest, how: 'the archive is intact (its SHA-256 matches its manifest); give the id\'s ENCRYPTION_KEY and DB_CONNECTION_STRING to also check that it restores' };
   } finally {
-    await rm(scratch, { force: true });
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 
