@@ -227,15 +227,14 @@ describe('backup and restore of a SQLite latchkey id', () => {
 });
 
 describe('backup, restore and user with a SQLite DB_CONNECTION_STRING they cannot use', () => {
-  // Mode bits do not stop root: as root the commands run as nobody instead, who owns none of these
-  // files (so the checkout must be readable by nobody, as it is when installed).
-  const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+  // Mode bits do not stop root: as root the commands run without root's power to pass permission
+  // checks (runLatchkey's obeyFileModes), so these files' modes stop them as they stop anyone.
   const work = mkdtempSync(join(tmpdir(), 'latchkey-unusable-'));
   chmodSync(work, 0o755);
   const out = join(work, 'out');
   let archive: string;
   const envFor = (db: string) => ({ APP_URL: 'http://localhost:1411', DB_CONNECTION_STRING: db, ENCRYPTION_KEY: KEY });
-  const run = (args: string[], db: string) => runLatchkey(args, envFor(db), repoRoot, asOther);
+  const run = (args: string[], db: string) => runLatchkey(args, envFor(db), repoRoot, { obeyFileModes: true });
   /** Exit 1 as the commands' other refusals, and one line on stderr: `latchkey <command>: <message>`. */
   const assertRefused = (result: CliRun, command: string, message: string) => {
     assert.equal(result.code, 1, result.stderr);
