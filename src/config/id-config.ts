@@ -116,11 +116,13 @@ export function readTrustProxy(env: Env, problems: string[]): TrustProxy {
  */
 export function anyPeerTrustFinding(env: Env, source?: string): { finding: string; fix: string } | null {
   if (readTrustProxy(env, []) !== true) return null;
-  const host = env.HOST || '0.0.0.0';
+  // as latchkey id reads them: each variable or its _FILE form (a problem there is reported elsewhere)
+  const hostSetting = readEnv(env, 'HOST', []);
+  const host = hostSetting || '0.0.0.0';
   if (isLoopbackHost(host)) return null;
-  const value = env.TRUST_PROXY ?? 'true';
+  const value = readEnv(env, 'TRUST_PROXY', []) ?? 'true';
   return {
-    finding: `TRUST_PROXY=${value} believes X-Forwarded-For from any peer, and latchkey id listens on ${env.HOST ? `HOST=${host}` : 'every interface (HOST unset: 0.0.0.0)'}${source ? ` (${source})` : ''}: anyone who reaches port ${env.PORT || '1411'} directly chooses the client address the audit log and the sign-in rate limits see`,
+    finding: `TRUST_PROXY=${value} believes X-Forwarded-For from any peer, and latchkey id listens on ${hostSetting ? `HOST=${host}` : 'every interface (HOST unset: 0.0.0.0)'}${source ? ` (${source})` : ''}: anyone who reaches port ${readEnv(env, 'PORT', []) || '1411'} directly chooses the client address the audit log and the sign-in rate limits see`,
     fix: `HOST=127.0.0.1 when the reverse proxy runs on this machine; or TRUST_PROXY set to the proxy's address instead of ${value} (TRUST_PROXY=127.0.0.1 for nginx on this machine)`,
   };
 }

@@ -4,6 +4,9 @@
 // listens on every interface unless HOST says otherwise, and a client that reaches it directly
 // writes its own X-Forwarded-For (the audit log's address, the per-address rate limits).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runDoctor } from '../helpers/doctor-deployment.ts';
 
@@ -25,6 +28,20 @@ describe('doctor: TRUST_PROXY=1 and the address latchkey id listens on', () => {
     const check = await verdict({ ...guideEnv, HOST: '10.0.0.5', PORT: '21411' });
     assert.equal(check.status, 'warn');
     assert.match(check.detail, /listens on HOST=10\.0\.0\.5 .*port 21411/);
+  });
+
+  it('reads HOST, PORT and TRUST_PROXY from their _FILE forms too, as latchkey id does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-trust-proxy-'));
+    try {
+      const file = (name: string, text: string) => { writeFileSync(join(dir, name), `${text}\n`); return join(dir, name); };
+      const { TRUST_PROXY: _unused, ...withoutTrust } = guideEnv;
+      assert.equal((await verdict({ ...guideEnv, HOST_FILE: file('host', '127.0.0.1') })).status, 'ok');
+      const check = await verdict({ ...withoutTrust, TRUST_PROXY_FILE: file('trust', 'true'), HOST_FILE: file('host2', '10.0.0.5'), PORT_FILE: file('port', '21411') });
+      assert.equal(check.status, 'warn');
+      assert.match(check.detail, /TRUST_PROXY=true believes .* listens on HOST=10\.0\.0\.5 .*port 21411/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('passes with HOST on loopback, or with a list of proxies', async () => {
