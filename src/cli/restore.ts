@@ -1,11 +1,9 @@
 // `latchkey restore FILE`: checks a backup completely before replacing the database with it.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadIdConfig } from '../config/id-config.ts';
 import { ConfigError } from '../config/problems.ts';
 import { currentSigningKeyOpensWith } from '../oidc/keys.ts';
-import { extractArchive } from '../storage/backup/archive.ts';
+import { checkArchive } from '../storage/backup/archive.ts';
 import { restoreBackup } from '../storage/backup/restore-backup.ts';
 import { onePositional, parseCommandArgs, print, printHelp } from './args.ts';
 
@@ -65,13 +63,5 @@ async function loadRestoreConfig(archivePath: string) {
 
 /** The manifest's key fingerprint, or null when the archive cannot be read (restore says why once the key is set). */
 async function neededKeyFingerprint(archivePath: string): Promise<string | null> {
-  // a folder only this user may open (0700), as restore's own scratch copy: never a guessable name
-  const scratchDir = await mkdtemp(join(tmpdir(), 'latchkey-restore-manifest-'));
-  try {
-    return (await extractArchive(archivePath, join(scratchDir, 'database'))).manifest.encryptionKeyFingerprint;
-  } catch {
-    return null;
-  } finally {
-    await rm(scratchDir, { recursive: true, force: true });
-  }
+  return checkArchive(archivePath).then((archive) => archive.manifest.encryptionKeyFingerprint, () => null);
 }

@@ -1,11 +1,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadIdConfig } from '../../config/id-config.ts';
 import { isAppError } from '../../core/errors.ts';
 import { currentSigningKeyOpensWith } from '../../oidc/keys.ts';
-import { extractArchive } from '../../storage/backup/archive.ts';
+import { checkArchive } from '../../storage/backup/archive.ts';
 import type { BackupManifest } from '../../storage/backup/manifest.ts';
 import { restoreBackup } from '../../storage/backup/restore-backup.ts';
 import { type Check, fail, ok, skip, warn } from '../check.ts';
@@ -40,14 +38,8 @@ async function verify(ctx: DoctorContext, file: string): Promise<{ manifest: Bac
     const result = await restoreBackup({ archivePath: file, dbConnectionString: connection, encryptionKey: key, force: false, verifyOnly: true, keyOpensSigningKey: currentSigningKeyOpensWith });
     return { manifest: result.manifest, how: 'verified as latchkey restore --verify does (checksum, ENCRYPTION_KEY, the snapshot opens)' };
   }
-  // a folder only this user may open, as restore's scratch copy: never a name another user could guess
-  const scratch = await mkdtemp(join(tmpdir(), 'latchkey-doctor-'));
-  try {
-    const { manifest } = await extractArchive(file, join(scratch, 'database'));
-    return { manifest, how: 'the archive is intact (its SHA-256 matches its manifest); give the id\'s ENCRYPTION_KEY and DB_CONNECTION_STRING to also check that it restores' };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+  const { manifest } = await checkArchive(file);
+  return { manifest, how: 'the archive is intact (its SHA-256 matches its manifest); give the id\'s ENCRYPTION_KEY and DB_CONNECTION_STRING to also check that it restores' };
 }
 
 export const backups: Check = {

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -145,4 +146,19 @@ export async function extractArchive(archivePath: string, payloadPath: string): 
     throw error;
   }
   return { manifest: m, payloadPath };
+}
+
+/**
+ * Checks an archive whole (its manifest, its payload against the manifest's SHA-256 and size)
+ * without keeping the payload, for a caller that only needs the manifest or the verdict: the
+ * payload goes into a folder only this user may open (mkdtemp, 0700), never a name another user
+ * could guess, and the folder is removed afterwards.
+ */
+export async function checkArchive(archivePath: string): Promise<ExtractedArchive> {
+  const scratch = await mkdtemp(join(tmpdir(), 'latchkey-archive-'));
+  try {
+    return await extractArchive(archivePath, join(scratch, 'database'));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
