@@ -3,7 +3,7 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { readAccountStatus } from './account-status.ts';
 import { saveFlow, takeFlow, type ReturnedFlow, type StartedFlow } from './ceremony-flow.ts';
-import { accountDisabled, invalidResponse, unknownPasskey, userHandleMismatch } from './errors.ts';
+import { accountDisabled, counterRegressed, invalidResponse, unknownPasskey, userHandleMismatch } from './errors.ts';
 import { fromLibraryError } from './library-error.ts';
 import { simpleWebauthn } from './library.ts';
 import { findPasskey, recordPasskeyUse } from './passkey-store.ts';
@@ -68,6 +68,7 @@ export async function finishLogin(deps: WebauthnSettings, returned: ReturnedFlow
 
   // §7.2 step 22: remember the new counter and the current backup state.
   const info = verification.authenticationInfo;
-  await recordPasskeyUse(deps.db, passkey.id, { signCount: info.newCounter, usedAtMs: deps.clock.nowMs(), backupState: info.credentialBackedUp });
+  const recorded = await recordPasskeyUse(deps.db, passkey.id, { signCount: info.newCounter, usedAtMs: deps.clock.nowMs(), backupState: info.credentialBackedUp });
+  if (!recorded) throw counterRegressed();
   return { userId: passkey.userId, passkeyId: passkey.id };
 }

@@ -93,9 +93,20 @@ export async function deletePasskey(db: Db, owner: { userId: string; passkeyId: 
   return Number(result.numDeletedRows) > 0;
 }
 
-/** After a verified assertion: the new signature counter (WebAuthn §7.2 step 22), when, and the BS flag. */
-export async function recordPasskeyUse(db: Db, passkeyId: string, use: { signCount: number; usedAtMs: number; backupState: boolean }): Promise<void> {
-  await db.updateTable('passkeys')
+/**
+ * After a verified assertion: the new signature counter (WebAuthn §7.2 step 22), when, and the BS
+ * flag. The counter check is repeated in the update itself, so two assertions verified at the same
+ * time against the same stored counter (a copied authenticator used alongside the original) cannot
+ * both pass: the second finds the counter already moved and nothing is written. Returns false then
+ * (or when the passkey was removed meanwhile).
+ */
+export async function recordPasskeyUse(db: Db, passkeyId: string, use: { signCount: number; usedAtMs: number; backupState: boolean }): Promise<boolean> {
+  const result = await db.updateTable('passkeys')
     .set({ sign_count: use.signCount, last_used_at: use.usedAtMs, backup_state: use.backupState ? 1 : 0 })
-    .where('id', '=', passkeyId).execute();
+    .where('id', '=', passkeyId)
+    // A counter of zero means the authenticator keeps none (synced passkeys); it stays accepted only
+    // while the stored one is zero too, as the library's own check says.
+    .where('sign_count', use.signCount === 0 ? '=' : '<', use.signCount)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

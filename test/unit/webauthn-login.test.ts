@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { SoftAlgorithm, SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import { RP_ID, createWebauthnFixture, type WebauthnFixture } from '../helpers/webauthn-fixture.ts';
+import { recordPasskeyUse } from '../../src/webauthn/passkey-store.ts';
 
 /** A response as plain JSON, to break one field at a time. */
 type LooseResponse = Record<string, unknown> & { response: Record<string, unknown> };
@@ -66,6 +67,35 @@ describe('usernameless passkey login', () => {
     const second = await fx.webauthn.startLogin();
     await assert.rejects(fx.webauthn.finishLogin(second, authenticator.login(second.options, { signCount: 5 })), { code: 'webauthn_counter_regressed' });
     assert.equal(Number((await storedPasskey(passkeyId)).sign_count), 5);
+  });
+
+  it('lets only one of two assertions with the same counter in when both are checked at once (a copied authenticator)', async () => {
+    const { authenticator, passkeyId } = await enrolled();
+    const first = await fx.webauthn.startLogin();
+    const second = await fx.webauthn.startLogin();
+    // The original and its copy both hold counter 5 and both sign 6; both are verified against
+    // the stored 5 before either is recorded.
+    const results = await Promise.allSettled([
+      fx.webauthn.finishLogin(first, authenticator.login(first.options, { signCount: 6 })),
+      fx.webauthn.finishLogin(second, authenticator.login(second.options, { signCount: 6 })),
+    ]);
+    assert.deepEqual(results.map((result) => result.status).sort(), ['fulfilled', 'rejected']);
+    const refused = results.find((result) => result.status === 'rejected');
+    assert.equal((refused?.reason as { code?: string }).code, 'webauthn_counter_regressed');
+    assert.equal(Number((await storedPasskey(passkeyId)).sign_count), 6);
+  });
+
+  it('records a use only while the stored counter is below the new one, or both are zero', async () => {
+    const { passkeyId } = await enrolled();
+    const use = (signCount: number) => recordPasskeyUse(fx.db, passkeyId, { signCount, usedAtMs: fx.clock.nowMs(), backupState: false });
+    assert.equal(Number((await storedPasskey(passkeyId)).sign_count), 0);
+    assert.equal(await use(0), true, 'a passkey that keeps no counter');
+    assert.equal(await use(3), true);
+    assert.equal(await use(3), false, 'the same counter again');
+    assert.equal(await use(2), false, 'a lower counter');
+    assert.equal(await use(0), false, 'zero after a counter was seen');
+    assert.equal(Number((await storedPasskey(passkeyId)).sign_count), 3);
+    assert.equal(await recordPasskeyUse(fx.db, 'no-such-passkey', { signCount: 9, usedAtMs: 0, backupState: false }), false);
   });
 
   it('refuses an assertion made on another origin', async () => {
