@@ -55,10 +55,10 @@ export function sessionBoundTtls(duration: SessionDuration, clock: Clock, maxRef
  * token is saved, so stored expiries cannot follow a later change. Finding the token is the first
  * thing every use does (the refresh grant, introspection, revocation), before anything is consumed
  * or issued; the adapter's consume would come too late (after the account checks) and only when
- * rotating. Counting from the chain, not from the sign-in (auth_time): a browser's web session
- * made under the longer duration keeps its own end (web sessions apply the setting to new
- * sign-ins), so a fresh code flow from it gets a full, working refresh token rather than one that
- * is refused at once. Existing provider Sessions and Grants keep their stored expiry: neither
+ * rotating. Counted from the chain (the app's sign-in), not from the browser's sign-in at
+ * latchkey (auth_time), as docs/configuration-id.md says: an app that signs in near the end of a
+ * web session gets the whole duration, as one signing in at its start does. Existing provider
+ * Sessions and Grants keep their stored expiry: neither
  * signs anyone in on its own (every authorization needs a live web session, see
  * latchkeySessionCheck), and what they could extend, refresh, is bounded here.
  */

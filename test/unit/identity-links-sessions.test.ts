@@ -65,6 +65,32 @@ describe('web sessions', () => {
     }
   });
 
+  it('end once older than a shortened duration, and a lengthened one neither brings them back nor extends them', async () => {
+    const fixture = await identityFixture();
+    try {
+      const { identity, clock } = fixture;
+      const user = await identity.users.create({ username: 'erin' });
+      const minutes = (n: number) => n * 60_000;
+      const older = await identity.sessions.create(user.id, {});
+      clock.advanceMs(minutes(40));
+      const newer = await identity.sessions.create(user.id, {});
+
+      // After an incident an admin shortens the duration from 1 h to 30 min.
+      await identity.settings.update({ sessionDuration: '30m' });
+      assert.equal(await identity.sessions.resolve(older.token), null, 'begun 40 min ago');
+      const live = await identity.sessions.resolve(newer.token);
+      assert.equal(live?.expiresAt, newer.session.createdAt + minutes(30));
+
+      await identity.settings.update({ sessionDuration: '2h' });
+      assert.equal(await identity.sessions.resolve(older.token), null, 'not brought back by a longer duration');
+      assert.deepEqual((await identity.sessions.listForUser(user.id)).map((s) => [s.id, s.expiresAt]), [[newer.session.id, newer.session.createdAt + minutes(30)]]);
+      clock.advanceMs(minutes(31));
+      assert.equal(await identity.sessions.resolve(newer.token), null, 'not extended past the 30 min it had');
+    } finally {
+      await fixture.close();
+    }
+  });
+
   it('ends every other session of a user on "sign out everywhere"', async () => {
     const fixture = await identityFixture();
     try {
