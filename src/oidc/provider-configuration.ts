@@ -38,7 +38,7 @@ const ASYMMETRIC = ['RS256', 'PS256', 'ES256'];
 
 /**
  * Token lifetimes, the same for every client (the admin API reports them as Pocket ID's per-client
- * durations). A refresh token lasts at most RefreshToken, and less when the session duration ends
+ * durations). Each token lasts at most its number here, and less when the session duration ends
  * first (session-duration.ts); sessions and grants last the session duration.
  */
 export const TTL_SECONDS = { AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60, RefreshToken: 30 * 24 * 3600, Interaction: 30 * 60 } as const;
@@ -120,7 +120,7 @@ function providerConfiguration(deps: ConfigurationDeps, keys: SigningKeySet, fin
       long: { httpOnly: true, sameSite: 'lax', signed: true },
       short: { httpOnly: true, sameSite: 'lax', signed: true },
     },
-    ttl: { ...TTL_SECONDS, ...sessionBoundTtls(deps.sessionDuration, deps.clock, TTL_SECONDS.RefreshToken) },
+    ttl: { ...TTL_SECONDS, ...sessionBoundTtls(deps.sessionDuration, deps.clock, TTL_SECONDS) },
     // Pocket ID issues a refresh token with every code exchange (no offline_access needed), and
     // oauth2-proxy relies on it; each use rotates it, so a stolen one is noticed (RFC 9700 §4.14.2).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

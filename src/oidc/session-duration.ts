@@ -26,22 +26,28 @@ export async function sessionDuration(source: number | (() => Promise<number>)):
 
 /**
  * The lifetimes that follow the duration. A provider Session lasts the duration from each time it
- * is saved (a sign-in, a new app), as before, and a Grant from when it is made. A refresh token
- * lasts at most `maxRefreshTokenSeconds` (what the admin API reports to Pocket ID scripts), and
- * never past the duration counted from the code exchange that started its chain (`iiat`, which
- * every rotation keeps): rotating it no longer gives it a new lifetime.
+ * is saved (a sign-in, a new app), as before, and a Grant from when it is made. Tokens last at most
+ * their `max` (what the admin API reports to Pocket ID scripts), and never past the duration
+ * counted from the code exchange that started their chain (a refresh token's `iiat`, which every
+ * rotation keeps): rotating no longer gives a refresh token a new lifetime, and with a duration
+ * shorter than an hour an access or ID token does not outlive the app's sign-in either.
  * oidc-provider calls these while it serves a request, after `read` (provider.ts), and for a Grant
  * saved by /interaction/:uid, which follows an authorization request that read it moments before.
  */
-export function sessionBoundTtls(duration: SessionDuration, clock: Clock, maxRefreshTokenSeconds: number): Pick<NonNullable<Configuration['ttl']>, 'Session' | 'Grant' | 'RefreshToken'> {
+export function sessionBoundTtls(duration: SessionDuration, clock: Clock, max: Record<'AccessToken' | 'IdToken' | 'RefreshToken', number>): Pick<NonNullable<Configuration['ttl']>, 'Session' | 'Grant' | 'AccessToken' | 'IdToken' | 'RefreshToken'> {
+  /** Seconds left of the chain, at most `maxSeconds`; a chain starts now unless a refresh token says otherwise. */
+  const untilChainEnd = (chainStart: number | undefined, maxSeconds: number) => {
+    const now = nowSeconds(clock);
+    return Math.max(1, Math.min(maxSeconds, (chainStart ?? now) + duration.last() - now));
+  };
+  /** The refresh token a refresh grant is using, whose chain the new tokens continue. */
+  const usedRefreshToken = (ctx: unknown) => (ctx as { oidc?: { entities?: { RefreshToken?: { iiat?: number } } } } | undefined)?.oidc?.entities?.RefreshToken;
   return {
     Session: () => duration.last(),
     Grant: () => duration.last(),
-    RefreshToken: (_ctx, token) => {
-      const now = nowSeconds(clock);
-      const chainEnd = ((token as { iiat?: number }).iiat ?? now) + duration.last();
-      return Math.max(1, Math.min(maxRefreshTokenSeconds, chainEnd - now));
-    },
+    AccessToken: (ctx) => untilChainEnd(usedRefreshToken(ctx)?.iiat, max.AccessToken),
+    IdToken: (ctx) => untilChainEnd(usedRefreshToken(ctx)?.iiat, max.IdToken),
+    RefreshToken: (_ctx, token) => untilChainEnd((token as { iiat?: number }).iiat, max.RefreshToken),
   };
 }
 

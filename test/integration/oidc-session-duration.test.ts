@@ -19,7 +19,7 @@ import type { IdServer } from '../helpers/id-server.ts';
 const FIVE_MINUTES = 5 * 60;
 const THIRTY_DAYS = 720 * 3600;
 
-interface TokenAnswer { status: number; body: { refresh_token?: string; error?: string; error_description?: string } }
+interface TokenAnswer { status: number; body: { refresh_token?: string; expires_in?: number; id_token?: string; error?: string; error_description?: string } }
 
 describe('the admin\'s session duration at the OIDC provider', () => {
   const clock = manualClock(Date.now());
@@ -63,7 +63,8 @@ describe('the admin\'s session duration at the OIDC provider', () => {
   const refresh = (refreshToken: string) => tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
 
   /** An app's sign-in (code flow with PKCE) by a browser signed in to latchkey; returns its refresh token. */
-  async function codeFlow(browser: SignedInBrowser): Promise<string> {
+  const codeFlow = async (browser: SignedInBrowser): Promise<string> => (await codeFlowTokens(browser)).refresh_token!;
+  async function codeFlowTokens(browser: SignedInBrowser): Promise<TokenAnswer['body']> {
     const verifier = randomBytes(32).toString('base64url');
     const url = new URL('/authorize', id.origin);
     url.search = new URLSearchParams({
@@ -77,8 +78,13 @@ describe('the admin\'s session duration at the OIDC provider', () => {
     const answer = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: APP_REDIRECT_URI, code_verifier: verifier });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.ok(answer.body.refresh_token);
-    return answer.body.refresh_token;
+    return answer.body;
   }
+  /** An ID token's lifetime in seconds (exp − iat). */
+  const idTokenLifetime = (idToken: string | undefined) => {
+    const claims = JSON.parse(Buffer.from(idToken?.split('.')[1] ?? '', 'base64url').toString()) as { exp: number; iat: number };
+    return claims.exp - claims.iat;
+  };
 
   /** Seconds from now until each provider row of the user expires, by model (the longest, where there are several). */
   async function lifetimesOf(userId: string): Promise<Record<string, number>> {
@@ -107,6 +113,19 @@ describe('the admin\'s session duration at the OIDC provider', () => {
     const refused = await refresh(refreshToken);
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error, 'invalid_grant');
+  });
+
+  it('gives access and ID tokens no longer than the app\'s sign-in may last (5 minutes here, not 1 hour)', async () => {
+    const { browser } = await signedInUser(id, { username: 'shorttokens' });
+    const signIn = await codeFlowTokens(browser);
+    assertAbout(signIn.expires_in, FIVE_MINUTES, 'access token from the code');
+    assertAbout(idTokenLifetime(signIn.id_token), FIVE_MINUTES, 'ID token from the code');
+
+    advanceSeconds(4 * 60);
+    const refreshed = await refresh(signIn.refresh_token!);
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assertAbout(refreshed.body.expires_in, 60, 'access token from a refresh, until the app\'s sign-in ends');
+    assertAbout(idTokenLifetime(refreshed.body.id_token), 60, 'ID token from a refresh');
   });
 
   it('ends refresh tokens issued under a longer duration once their sign-in is older than a shortened one', async () => {
