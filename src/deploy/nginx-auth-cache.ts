@@ -99,12 +99,16 @@ export function authCacheHttpLines(plan: DeploymentPlan): string[] {
 }
 
 /**
- * The proxy_cache lines inside the auth location of rule `index` (1-based); none without
- * --auth-cache, and none for the Lua engine, whose cache sits in the protected location instead.
- * The bench uses them too.
+ * The lines inside the auth location of rule `index` (1-based) for the cache: none without
+ * --auth-cache; proxy_cache's; for the Lua engine, whose cache sits in the protected location
+ * instead, only what its check must see of the proxy's answer. The bench uses them too.
  */
 export function authCacheLines(plan: DeploymentPlan, index: number): string[] {
-  if (authCacheEngineOf(plan) !== 'proxy_cache') return [];
+  const engine = authCacheEngineOf(plan);
+  // nginx hides X-Accel-* answer headers from whoever made the request, the Lua engine's capture
+  // too; it needs this one to tell a skip route's pass from a decision it may keep.
+  if (engine === 'lua') return ['', '# the proxy marks a pass on a --skip-auth-route, which the cache must not keep', 'proxy_pass_header X-Accel-Expires;'];
+  if (engine !== 'proxy_cache') return [];
   return [
     '',
     `# Cached ${plan.authCacheSeconds}s; see the revocation delay note at the top.`,
@@ -115,8 +119,9 @@ export function authCacheLines(plan: DeploymentPlan, index: number): string[] {
     // only 202: a 401 or 403 must reach the proxy again so that signing in takes effect at once
     `proxy_cache_valid 202 ${plan.authCacheSeconds}s;`,
     // the proxy marks its answers uncacheable for other caches; this one is keyed by credentials.
-    // Set-Cookie is deliberately NOT ignored: a refreshed session's answer is never stored.
-    'proxy_ignore_headers Cache-Control Expires X-Accel-Expires;',
+    // Set-Cookie is deliberately NOT ignored: a refreshed session's answer is never stored; nor is
+    // X-Accel-Expires, which the proxy sends (as 0) on a 202 that only a --skip-auth-route earned.
+    'proxy_ignore_headers Cache-Control Expires;',
     'proxy_no_cache $latchkey_no_credentials;',
     'proxy_cache_bypass $latchkey_no_credentials;',
     // nginx opens cache files through open_file_cache: keeping their descriptors saves an open,

@@ -68,6 +68,12 @@ function answerOf(result: AuthCheckResult): AuthAnswer {
   const headers: AuthAnswer['headers'] = result.status === 202
     ? { 'cache-control': 'no-store', ...result.headers }
     : { 'cache-control': 'no-store' };
+  // A 202 without a session lets a --skip-auth-route request through: it holds for that method and
+  // path only, not for the credentials, so the auth-decision cache nginx keys by credentials
+  // (latchkey generate nginx --auth-cache) must never store it, or every protected path would open
+  // to the same Cookie header for the cache time. nginx's own "do not cache" header: the generated
+  // proxy_cache honours it (it ignores Cache-Control, sent on every answer), the Lua engine reads it.
+  if (result.status === 202 && result.session === null) headers['x-accel-expires'] = 0;
   if (result.setCookies.length) {
     headers['set-cookie'] = result.setCookies;
     addRelayedCookies(headers, result.setCookies);

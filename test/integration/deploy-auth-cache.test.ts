@@ -111,7 +111,11 @@ for (const engine of ['proxy_cache', 'lua'] as const) {
     let startMs = 0;
 
     before(async () => {
-      h = await startProxyHarness({ accounts, config: { setXAuthRequest: true, reverseProxy: true, cookie: { refreshSeconds: REFRESH_SECONDS } } });
+      h = await startProxyHarness({ accounts, config: {
+        setXAuthRequest: true, reverseProxy: true, cookie: { refreshSeconds: REFRESH_SECONDS },
+        // --skip-auth-route=OPTIONS=^/ (what docs/configuration-proxy.md gives for --skip-auth-preflight) and a public corner of /private/
+        skipAuthRoutes: [{ method: 'OPTIONS', pathPattern: /^\// }, { method: null, pathPattern: /^\/private\/preview\// }],
+      } });
       startMs = h.clock.nowMs();
       relay = await startRelay(h.proxyUrl);
       edge = await startEdge(`${engine}-long`, engine, LONG_TTL, relay.port);
@@ -169,6 +173,19 @@ for (const engine of ['proxy_cache', 'lua'] as const) {
         }
       } finally {
         await uncached?.stop();
+      }
+    });
+
+    it('never keeps the pass a --skip-auth-route gives: made-up credentials that passed on a skip route still meet the sign-in elsewhere', async () => {
+      for (const [index, skipped] of [['GET', '/private/preview/nothing.html'], ['OPTIONS', '/private/page.html']].entries()) {
+        const cookie = `made-up=${engine}-${index}`;
+        const before = relay.checks();
+        const passed = await edgeFetch(`https://${SITE}:${edge.port}${skipped[1]}`, { port: edge.port, caPem }, { cookie }, skipped[0]);
+        assert.equal(relay.checks() - before, 1, `${skipped.join(' ')} was asked about`);
+        assert.notEqual(passed.status, 401, `${skipped.join(' ')} passed the check (nginx answers it ${passed.status})`);
+        const elsewhere = await get('/private/page.html', { cookie });
+        assert.doesNotMatch(elsewhere.body, /private page/, `after ${skipped.join(' ')}`);
+        assert.ok(isSignInPage(elsewhere), `expected the sign-in page after ${skipped.join(' ')}, got ${elsewhere.status}`);
       }
     });
 
