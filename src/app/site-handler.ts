@@ -8,7 +8,7 @@ import { type AuthCheckResult, checkAuth, checkAuthNow } from '../proxy/auth-che
 import { isNavigation } from '../proxy/navigation.ts';
 import type { ProxyLogger, ProxyRuntime } from '../proxy/proxy-runtime.ts';
 import type { ProtectedPrefix, Resolution, StaticSite } from '../edge/static-site.ts';
-import { encodePathForLocation } from '../edge/request-path.ts';
+import { encodePathForLocation, splitAbsoluteForm } from '../edge/request-path.ts';
 import { notAllowedPage, PROXY_PAGE_HEADERS } from '../proxy/pages.ts';
 import { signedInName } from '../proxy/session.ts';
 
@@ -112,7 +112,18 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
   }
 
   return function handleSite(req, res) {
-    const url = req.url ?? '/';
+    let url = req.url ?? '/';
+    if (url.charCodeAt(0) !== 0x2f /* "/" */) {
+      // Absolute-form (`GET http://host/path`, RFC 9112 §3.2.2): the target's authority replaces
+      // Host and its path is the request's, written back once here so that routing, protection,
+      // the proxy and every redirect after this read one and the same path and host.
+      const absolute = splitAbsoluteForm(url);
+      if (absolute !== null) {
+        if (!absolute.ok) return void send(res, 400, {}, `This address cannot be served: ${absolute.reason}.`, req.method === 'HEAD');
+        req.url = url = absolute.originForm;
+        req.headers.host = absolute.authority;
+      }
+    }
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path === prefix || path.startsWith(underPrefix) || proxyPaths.has(path)) return toProxy(req, res, url, path);

@@ -2,7 +2,10 @@
 //
 // The ETag has nginx's shape, `"<mtime hex>-<size hex>"`, but with the modification time in
 // milliseconds rather than seconds, so two same-size saves within one second do not share a
-// validator (nginx's would, and a browser could keep the older page after a 304).
+// validator (nginx's would, and a browser could keep the older page after a 304). A precompressed
+// sibling's tag ends in its encoding (`"<mtime>-<size>-br"`, as Apache marks `-gzip`): `gzip -k`
+// and `brotli -k` keep the original's mtime, so a same-size sibling would otherwise share its tag,
+// and a cache or an If-None-Match could take one representation's bytes for the other's.
 
 export interface Validators {
   etag: string;
@@ -10,8 +13,8 @@ export interface Validators {
   lastModifiedSeconds: number;
 }
 
-export function makeEtag(sizeBytes: number, mtimeMs: number): string {
-  return `"${Math.floor(mtimeMs).toString(16)}-${sizeBytes.toString(16)}"`;
+export function makeEtag(sizeBytes: number, mtimeMs: number, encoding?: string): string {
+  return `"${Math.floor(mtimeMs).toString(16)}-${sizeBytes.toString(16)}${encoding ? `-${encoding}` : ''}"`;
 }
 
 const opaqueTag = (tag: string) => (tag.startsWith('W/') ? tag.slice(2) : tag);

@@ -10,6 +10,9 @@
 // drop empty (`//`) and `.` segments; `..` removes the previous segment and never climbs above
 // the root (RFC 3986 §5.2.4, remove_dot_segments). A trailing slash is kept, because `/dir` and
 // `/dir/` are answered differently (redirect vs index).
+//
+// An absolute-form target (`http://host/path?query`, RFC 9112 §3.2.2) is first split by
+// splitAbsoluteForm; the origin-form path it yields then goes through exactly these rules.
 
 export type NormalisedPath =
   | { ok: true; pathname: string; query: string }
@@ -59,6 +62,37 @@ export function normaliseRequestPath(requestTarget: string): NormalisedPath {
   }
   if (segments.length === 0) return { ok: true, pathname: '/', query };
   return { ok: true, pathname: '/' + segments.join('/') + (trailingSlash ? '/' : ''), query };
+}
+
+export type AbsoluteForm =
+  | { ok: true; /** `/path?query`, as origin-form would have carried it */ originForm: string; /** `host[:port]` */ authority: string }
+  | { ok: false; reason: string };
+
+// scheme "://" authority, then the rest (path-abempty and query): RFC 3986 §3
+const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
+// What a Host header may hold (as proxy/request-origin.ts reads it): a name or [v6], and a port.
+const AUTHORITY = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Splits an absolute-form request-target (`http://host:port/path?query`), which RFC 9112 §3.2.2
+ * says a server MUST accept, into the origin-form target to serve and check and the authority,
+ * which then replaces Host (as nginx does). Returns null for a target that is not in
+ * absolute-form (origin-form `/…`, asterisk-form `*`), so those keep their own handling.
+ * Refused: a scheme other than http or https, userinfo (RFC 9110 §4.2.4: to be treated as an
+ * error), an empty or malformed host, and a fragment.
+ */
+export function splitAbsoluteForm(requestTarget: string): AbsoluteForm | null {
+  const match = ABSOLUTE_FORM.exec(requestTarget);
+  if (match === null) return null;
+  const [, scheme, authority, rest] = match;
+  const lowerScheme = scheme.toLowerCase();
+  if (lowerScheme !== 'http' && lowerScheme !== 'https') return { ok: false, reason: 'only http and https addresses are served' };
+  if (authority.includes('@')) return { ok: false, reason: 'an address cannot carry a user name or password' };
+  if (!AUTHORITY.test(authority)) return { ok: false, reason: 'the address has no valid host' };
+  if (rest.startsWith('#')) return { ok: false, reason: 'a request path cannot contain "#"' };
+  // RFC 9110 §4.2.3: an empty path is "/"; the path's own "#", "//" and dot segments are
+  // normaliseRequestPath's to refuse or remove, exactly as in origin-form.
+  return { ok: true, originForm: rest.startsWith('/') ? rest : '/' + rest, authority };
 }
 
 /** Percent-encodes a normalised path again for a Location header (each segment on its own). */

@@ -12,7 +12,9 @@
 //   });
 //   site.close();                                            // drops the cache; nothing else runs
 //
-// - resolve(requestTarget) takes `req.url` (origin-form, query included) and returns
+// - resolve(requestTarget) takes `req.url` (origin-form, query included; or absolute-form,
+//   `http://host/path?query`, whose path and query are used: RFC 9112 §3.2.2; a caller that
+//   reads the host takes it from the target's authority, see splitAbsoluteForm) and returns
 //   `{ kind: 'invalid', reason }` (answered 400 by serve) or
 //   `{ kind: 'path', pathname, query, protection }`, where `pathname` is the one normalised path
 //   (request-path.ts) that is both served and matched, and `protection` is the longest matching
@@ -30,11 +32,16 @@
 // Caching (file-cache.ts): metadata, validators and files up to maxCachedFileBytes (256 KiB)
 // are kept in memory and re-checked at most once per revalidateAfterMs (1 s) per path, so a
 // rebuilt site is served fresh within about a second; a cached hit is answered synchronously.
-// Larger files are streamed, after checking the open file still matches the cached size and mtime.
+// A file counts as unchanged while its inode, size, mtime and ctime match (ctime catches a
+// same-size rewrite given its old mtime back by `cp -p` or `touch -r`). Larger files are streamed,
+// after checking the open file still matches the look-up; a visitor who left before the stream
+// starts leaves no file open, and one who leaves during it is no error (onError is not called).
+// Files are opened non-blocking and must be regular files, so a FIFO in the site is 404.
 // The 404 page is sent only if it is public and small enough to be held in memory.
 //
 // Representation choice: `.br` then `.gz` siblings when Accept-Encoding allows (q=0 respected),
-// with `Vary: Accept-Encoding` on every response for a file that has siblings. A request with a
+// with `Vary: Accept-Encoding` on every response for a file that has siblings; each representation
+// has its own ETag (a sibling's ends in `-br`/`-gzip`, conditional.ts). A request with a
 // Range header always gets the uncompressed file, so byte positions mean the same thing to every
 // client (resumed downloads, media seeking); Accept-Ranges is sent only with uncompressed bodies.
 import { realpathSync, statSync } from 'node:fs';
@@ -48,12 +55,13 @@ import { chooseEncoding } from './accept-encoding.ts';
 import type { PrecompressedEncoding } from './accept-encoding.ts';
 import { ifRangeAllowsRange, isNotModified, preconditionFailed } from './conditional.ts';
 import { createFileCache } from './file-cache.ts';
+import { OPEN_FOR_READING, sameFile } from './file-lookup.ts';
 import type { Lookup, Representation } from './file-lookup.ts';
 import { builtInPage } from './built-in-page.ts';
 import { createProtectionMatcher } from './protection.ts';
 import type { ProtectedPrefix } from './protection.ts';
 import { parseRange } from './range.ts';
-import { encodePathForLocation, normaliseRequestPath } from './request-path.ts';
+import { encodePathForLocation, normaliseRequestPath, splitAbsoluteForm } from './request-path.ts';
 
 export type { ProtectedPrefix } from './protection.ts';
 
@@ -91,6 +99,9 @@ const NOSNIFF = 'nosniff';
 const NO_STORE = 'private, no-store';
 const ALLOW = 'GET, HEAD';
 const DONE: Promise<void> = Promise.resolve();
+// How a response stream fails when the visitor has gone: the connection closed or was reset.
+const CLIENT_GONE_CODES = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_UNABLE_TO_PIPE', 'ERR_STREAM_DESTROYED', 'ECONNRESET', 'EPIPE']);
+const isClientGone = (error: unknown) => CLIENT_GONE_CODES.has((error as NodeJS.ErrnoException)?.code ?? '');
 
 // Per look-up, computed once: the protection of the real file and ready-made 200 headers, one
 // set per representation and protection (okHeaderSlot), found without building a key per request.
@@ -131,7 +142,15 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
   }
 
   function resolve(requestTarget: string): Resolution {
-    const normalised = normaliseRequestPath(requestTarget);
+    let target = requestTarget;
+    if (target.charCodeAt(0) !== 0x2f /* "/" */) {
+      const absolute = splitAbsoluteForm(target);
+      if (absolute !== null) {
+        if (!absolute.ok) return { kind: 'invalid', reason: absolute.reason };
+        target = absolute.originForm;
+      }
+    }
+    const normalised = normaliseRequestPath(target);
     if (!normalised.ok) return { kind: 'invalid', reason: normalised.reason };
     return { kind: 'path', pathname: normalised.pathname, query: normalised.query, protection: matcher(normalised.pathname) };
   }
@@ -271,24 +290,32 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
 
   async function streamFile(req: IncomingMessage, res: ServerResponse, resolution: Resolution & { kind: 'path' },
     representation: Representation, status: number, headers: OutgoingHttpHeaders, start: number, end: number, attempt: number): Promise<void> {
-    const handle = await open(representation.path, 'r').catch(() => null);
-    const info = handle ? await handle.stat() : null;
-    const unchanged = info !== null && info.size === representation.sizeBytes && info.mtimeMs === representation.mtimeMs
-      && info.ino === representation.ino;
+    // A visitor who left while the file was looked up needs nothing more: an ordinary disconnect
+    // (nginx logs it at info), not an error, and no file to open.
+    if (res.destroyed) return;
+    const handle = await open(representation.path, OPEN_FOR_READING).catch(() => null);
+    let unchanged: boolean;
+    try {
+      const info = handle ? await handle.stat() : null;
+      unchanged = info !== null && info.isFile() && sameFile(info, representation);
+      // Checked again: the visitor may have left while the file was opened, and pipeline() throws
+      // (ERR_STREAM_UNABLE_TO_PIPE) on a destroyed response, leaving its read stream unread.
+      if (unchanged && !res.destroyed) {
+        res.writeHead(status, headers);
+        await pipeline(handle!.createReadStream({ start, end }), res).catch((error: unknown) => {
+          if (!isClientGone(error)) onError(error, req); // anything but a visitor leaving is a disk problem
+        });
+      }
+    } finally {
+      // Whether the stream ended, failed or never started (a no-op when the stream closed it).
+      await handle?.close();
+    }
     if (!unchanged) {
       // The file changed between look-up and open (a rebuild): look again rather than send a
       // Content-Length that no longer matches. Twice in a row means it is still being written.
-      await handle?.close();
       cache.forget(resolution.pathname);
       if (attempt === 0) return respond(req, res, resolution, 1);
       return sendBuiltIn(req, res, 503, resolution.protection !== null, { 'retry-after': '1' });
-    }
-    res.writeHead(status, headers);
-    try {
-      await pipeline(handle!.createReadStream({ start, end }), res);
-    } catch (error) {
-      // A visitor closing the tab mid-download is normal; anything else is a disk problem.
-      if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') onError(error, req);
     }
   }
 

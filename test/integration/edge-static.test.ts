@@ -3,12 +3,15 @@
 // percent-encoding exactly as an attacker would send them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync, gunzipSync, brotliDecompressSync, gzipSync } from 'node:zlib';
 import { manualClock } from '../../src/core/clock.ts';
@@ -18,7 +21,7 @@ import type { StaticSite, StaticSiteOptions } from '../../src/edge/static-site.t
 
 interface Reply { status: number; headers: IncomingHttpHeaders; body: Buffer }
 
-function send(port: number, path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+function send(port: number, path: string, options: { method?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -26,6 +29,7 @@ function send(port: number, path: string, options: { method?: string; headers?: 
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     });
+    if (options.timeoutMs) req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`no answer to ${path} within ${options.timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });
@@ -69,6 +73,17 @@ function buildSite(): string {
   symlinkSync(join(root, 'private/secret.html.br'), join(root, '404.html.br'));
   symlinkSync(join(root, 'private/family/index.html.gz'), join(root, 'private/index.html.gz'));
   return root;
+}
+
+/** Bytes exactly as long as their compressed form: deterministic noise, then a run that compresses to almost nothing. */
+function sameSizeAsCompressed(compress: (input: Buffer) => Buffer): Buffer {
+  const noise = Buffer.alloc(200);
+  for (let i = 0, x = 7; i < noise.length; i++) noise[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  for (let run = 0; run < 400; run++) {
+    const candidate = Buffer.concat([noise, Buffer.alloc(run, 'x')]);
+    if (compress(candidate).length === candidate.length) return candidate;
+  }
+  throw new Error('no same-size content found');
 }
 
 // The test's stand-in for the proxy: protected paths need `x-test-auth: yes`.
@@ -276,6 +291,28 @@ describe('static edge over node:http', () => {
       assert.equal(gunzipSync(reply.body).toString(), CSS);
     });
 
+    it('gives a same-size sibling with the same mtime (gzip -k, brotli -k) its own ETag', async () => {
+      for (const [encoding, suffix, compress] of [['gzip', '.gz', gzipSync], ['br', '.br', brotliCompressSync]] as const) {
+        const name = `same-size-${encoding}.txt`;
+        const original = sameSizeAsCompressed(compress);
+        writeFileSync(join(root, name), original);
+        writeFileSync(join(root, name + suffix), compress(original));
+        const mtime = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+        for (const file of [name, name + suffix]) utimesSync(join(root, file), mtime, mtime);
+        const plain = await get(`/${name}`, { 'accept-encoding': 'identity' });
+        const compressed = await get(`/${name}`, { 'accept-encoding': encoding });
+        assert.equal(compressed.headers['content-encoding'], encoding);
+        assert.equal(compressed.headers['content-length'], plain.headers['content-length'], 'the sizes are the same');
+        assert.notEqual(compressed.headers.etag, plain.headers.etag, encoding);
+        // neither representation's validator stands for the other's bytes
+        const crossed = await get(`/${name}`, { 'accept-encoding': encoding, 'if-none-match': plain.headers.etag! });
+        assert.equal(crossed.status, 200);
+        assert.equal(crossed.headers['content-encoding'], encoding);
+        assert.equal((await get(`/${name}`, { 'accept-encoding': 'identity', 'if-none-match': compressed.headers.etag! })).status, 200);
+        assert.equal((await get(`/${name}`, { 'accept-encoding': encoding, 'if-none-match': compressed.headers.etag! })).status, 304);
+      }
+    });
+
     it('gives each encoding its own ETag', async () => {
       const br = await get('/css/style.css', { 'accept-encoding': 'br' });
       const plain = await get('/css/style.css');
@@ -401,6 +438,41 @@ describe('static edge over node:http', () => {
       });
     }
 
+    // absolute-form (RFC 9112 §3.2.2): the path inside the URI is the one served and checked
+    for (const target of ['http://127.0.0.1/private/secret.html', 'http://127.0.0.1//private/secret.html',
+      'HTTP://127.0.0.1:1/private/secret.html', 'https://other.example:8443/%70rivate/secret.html',
+      'http://[::1]/public/../private/secret.html', 'http://127.0.0.1/private?x=1']) {
+      it(`protects the absolute-form target "${target}"`, async () => {
+        const reply = await get(target);
+        assert.equal(reply.status, 401);
+        assert.doesNotMatch(reply.body.toString(), new RegExp(SECRET));
+      });
+    }
+
+    for (const target of ['http://user:pw@127.0.0.1/private/secret.html', 'http://@127.0.0.1/private/secret.html',
+      'ftp://127.0.0.1/private/secret.html', 'file:///private/secret.html', 'http:///private/secret.html',
+      'http://127.0.0.1:port/private/secret.html', 'http://127.0.0.1#/private/secret.html']) {
+      it(`refuses the absolute-form target "${target}" with 400`, async () => {
+        const reply = await get(target, AUTH);
+        assert.equal(reply.status, 400);
+        assert.doesNotMatch(reply.body.toString(), new RegExp(SECRET));
+      });
+    }
+
+    it('serves an absolute-form target as its origin-form path, redirects included', async () => {
+      const page = await get('http://127.0.0.1/css/style.css');
+      assert.equal(page.status, 200);
+      assert.equal(page.body.toString(), CSS);
+      assert.equal((await get('http://127.0.0.1')).body.toString(), '<h1>home</h1>');
+      const dir = await get('http://127.0.0.1//docs?lang=en');
+      assert.equal(dir.status, 301);
+      assert.equal(dir.headers.location, '/docs/?lang=en');
+      const secret = await get('http://127.0.0.1/private', AUTH);
+      assert.equal(secret.status, 301);
+      assert.equal(secret.headers.location, '/private/');
+      assert.equal(secret.headers['cache-control'], 'private, no-store');
+    });
+
     it('refuses "/private%2fsecret.html" outright instead of serving it', async () => {
       const reply = await get('/private%2fsecret.html');
       assert.equal(reply.status, 400);
@@ -523,6 +595,22 @@ describe('static edge cache', () => {
     });
   });
 
+  it('serves a same-size rewrite given its old mtime back (cp -p, touch -r) once a second has passed', async () => {
+    const clock = manualClock();
+    await withSite(clock, async ({ root, port }) => {
+      const file = join(root, 'same.html');
+      const mtime = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+      writeFileSync(file, 'AAAA');
+      utimesSync(file, mtime, mtime);
+      assert.equal((await send(port, '/same.html')).body.toString(), 'AAAA');
+      await sleep(50); // ctime moves in clock ticks (a few ms on Linux)
+      writeFileSync(file, 'BBBB'); // in place: same inode, same size
+      utimesSync(file, mtime, mtime);
+      clock.advanceMs(1000);
+      assert.equal((await send(port, '/same.html')).body.toString(), 'BBBB');
+    });
+  });
+
   it('serves a file created after a 404 once a second has passed', async () => {
     const clock = manualClock();
     await withSite(clock, async ({ root, port }) => {
@@ -591,3 +679,87 @@ describe('static edge when answering fails', () => {
     }
   });
 });
+
+describe('static edge when visitors leave before a large file is streamed', () => {
+  it('closes every file it opened and reports no error', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'latchkey-edge-gone-'));
+    writeFileSync(join(root, 'big.bin'), BIG); // above the in-memory limit: streamed from disk
+    const reported: unknown[] = [];
+    const site = createStaticSite({ root, onError: (error) => reported.push(error) });
+    let answered = 0;
+    // Serves each request once its connection has closed: the visitor left before streaming began.
+    const server = createServer((req, res) => {
+      req.socket.once('close', () => void site.serve(req, res, site.resolve(req.url ?? '/')).then(() => answered++));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    try {
+      const before = openFiles();
+      const visitors = 300;
+      await Promise.all(Array.from({ length: visitors }, () => new Promise<void>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write('GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n', () => socket.destroy()));
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      })));
+      await waitFor(() => answered === visitors);
+      assert.ok(openFiles() <= before + 5, `open files went from ${before} to ${openFiles()}`);
+      assert.deepEqual(reported.map((error) => (error as NodeJS.ErrnoException).code), []);
+    } finally {
+      await stopServer(server);
+      site.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('static edge with FIFOs in the site', () => {
+  let root: string;
+  let site: StaticSite;
+  let server: Server;
+  let port: number;
+  const fifos = ['fifo-dir/index.html', 'page.html.gz', 'page.html.br', 'named-pipe.html'];
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'latchkey-edge-fifo-'));
+    mkdirSync(join(root, 'fifo-dir'));
+    writeFileSync(join(root, 'page.html'), '<h1>page</h1>');
+    for (const fifo of fifos) execFileSync('mkfifo', [join(root, fifo)]);
+    site = createStaticSite({ root });
+    ({ server, port } = await startServer(site));
+  });
+  after(async () => {
+    // A reader still waiting in open() (the bug this guards against) is let go, so the process can end.
+    for (const fifo of fifos) {
+      try {
+        closeSync(openSync(join(root, fifo), constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch { /* ENXIO: nobody was waiting */ }
+    }
+    await stopServer(server);
+    site.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('answers 404 for a directory whose index.html is a FIFO, without waiting for a writer', async () => {
+    assert.equal((await send(port, '/fifo-dir/', { timeoutMs: 2000 })).status, 404);
+  });
+
+  it('answers 404 for a FIFO asked for by name', async () => {
+    assert.equal((await send(port, '/named-pipe.html', { timeoutMs: 2000 })).status, 404);
+  });
+
+  it('sends the file uncompressed when its .gz and .br siblings are FIFOs', async () => {
+    const reply = await send(port, '/page.html', { headers: { 'accept-encoding': 'br, gzip' }, timeoutMs: 2000 });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['content-encoding'], undefined);
+    assert.equal(reply.body.toString(), '<h1>page</h1>');
+  });
+});
+
+async function waitFor(done: () => boolean, timeoutMs = 10_000) {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await sleep(10);
+  }
+}

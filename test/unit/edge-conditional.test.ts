@@ -12,6 +12,12 @@ describe('conditional requests', () => {
     assert.equal(makeEtag(255, 4096), '"1000-ff"');
   });
 
+  it('marks a precompressed representation\'s ETag with its encoding, so a same-size sibling with the same mtime differs', () => {
+    assert.equal(makeEtag(255, 4096, 'gzip'), '"1000-ff-gzip"');
+    assert.equal(makeEtag(255, 4096, 'br'), '"1000-ff-br"');
+    assert.equal(new Set([makeEtag(255, 4096), makeEtag(255, 4096, 'gzip'), makeEtag(255, 4096, 'br')]).size, 3);
+  });
+
   it('gives two same-size saves within one second different ETags', () => {
     assert.notEqual(makeEtag(10, 1_000_000), makeEtag(10, 1_000_400));
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodePathForLocation, normaliseRequestPath } from '../../src/edge/request-path.ts';
+import { encodePathForLocation, normaliseRequestPath, splitAbsoluteForm } from '../../src/edge/request-path.ts';
 
 const pathOf = (target: string) => {
   const result = normaliseRequestPath(target);
@@ -74,5 +74,54 @@ describe('normaliseRequestPath', () => {
 
   it('re-encodes a decoded path for a Location header, segment by segment', () => {
     assert.equal(encodePathForLocation('/a b/café/'), '/a%20b/caf%C3%A9/');
+  });
+});
+
+describe('splitAbsoluteForm (RFC 9112 §3.2.2)', () => {
+  const split = (target: string) => {
+    const result = splitAbsoluteForm(target);
+    assert.ok(result?.ok, `expected ${target} to be accepted`);
+    return { originForm: result.originForm, authority: result.authority };
+  };
+  const refusedAbsolute = (target: string) => assert.equal(splitAbsoluteForm(target)?.ok, false, `expected ${target} to be refused`);
+
+  it('takes the path and query from the URI and the host from its authority', () => {
+    assert.deepEqual(split('http://127.0.0.1:8080/private/secret.html?a=1'), { originForm: '/private/secret.html?a=1', authority: '127.0.0.1:8080' });
+    assert.deepEqual(split('https://Example.com/'), { originForm: '/', authority: 'Example.com' });
+    assert.deepEqual(split('HTTP://[::1]:80/x'), { originForm: '/x', authority: '[::1]:80' });
+  });
+
+  it('reads an empty path as "/" and keeps a query that follows the authority', () => {
+    assert.deepEqual(split('http://example.com'), { originForm: '/', authority: 'example.com' });
+    assert.deepEqual(split('http://example.com?x=1'), { originForm: '/?x=1', authority: 'example.com' });
+  });
+
+  it('hands the path over as sent, for normaliseRequestPath to clean or refuse as in origin-form', () => {
+    assert.equal(split('http://h//private/x').originForm, '//private/x');
+    assert.equal(pathOf(split('http://h//private/x').originForm), '/private/x');
+    assert.equal(pathOf(split('http://h/public/../%70rivate/x').originForm), '/private/x');
+    refused(split('http://h/private%2fx').originForm);
+  });
+
+  it('refuses schemes other than http and https', () => {
+    refusedAbsolute('ftp://example.com/private/x');
+    refusedAbsolute('file:///etc/passwd');
+    refusedAbsolute('javascript://example.com/%0aalert(1)');
+  });
+
+  it('refuses userinfo, an empty or malformed host, and a fragment', () => {
+    refusedAbsolute('http://user:password@example.com/private/x');
+    refusedAbsolute('http://@example.com/');
+    refusedAbsolute('http:///private/x');
+    refusedAbsolute('http://example.com:port/');
+    refusedAbsolute('http://exa%6dple.com/');
+    refusedAbsolute('http://example.com#/private/x');
+  });
+
+  it('leaves origin-form, asterisk-form and scheme-less targets alone', () => {
+    assert.equal(splitAbsoluteForm('/private/x'), null);
+    assert.equal(splitAbsoluteForm('*'), null);
+    assert.equal(splitAbsoluteForm('http:/private/x'), null); // not absolute-form: normaliseRequestPath refuses it
+    assert.equal(splitAbsoluteForm('example.com:80'), null);
   });
 });
