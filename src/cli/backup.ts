@@ -45,13 +45,15 @@ export async function run(argv: string[]): Promise<number> {
   });
   const pruned = keep === null ? [] : await pruneBackups(outDir, keep, result.path);
   const m = result.manifest;
-  print(values.json, { path: result.path, manifest: m, pruned }, () => [
+  print(values.json, { path: result.path, manifest: m, pruned, leftovers: result.leftovers }, () => [
     `Backup written to ${result.path}`,
     `  ${m.database.kind} database, ${m.database.bytes} bytes, sha256 ${m.database.sha256}`,
     `  schema: ${m.database.migrations.at(-1)} (${m.database.migrations.length} migrations)`,
     `  needs ENCRYPTION_KEY with fingerprint ${m.encryptionKeyFingerprint}`,
     ...pruned.map((path) => `  removed old backup ${path}`),
+    ...result.leftovers.removed.map((path) => `  removed ${path}, left by a backup that was stopped`),
   ].join('\n'));
+  for (const sentence of result.leftovers.kept) console.error(`latchkey backup: ${sentence}`);
   return 0;
 }
 

@@ -14,7 +14,9 @@ Restores a backup made by latchkey backup into the database latchkey id is confi
 that the configured ENCRYPTION_KEY is the one the backup needs, and that the snapshot opens.
 Stop latchkey id first. A SQLite database that is replaced is kept as <file>.before-restore-<time>.
 
-  --verify   only check the backup and open its snapshot; change nothing
+  --verify   only check the backup and load its snapshot; change nothing. A PostgreSQL
+             backup is loaded into a scratch database that is dropped afterwards, so
+             the role of DB_CONNECTION_STRING needs CREATEDB
   --force    replace a database that has changes newer than the backup
   --json     print the result as JSON`;
 
@@ -30,11 +32,12 @@ export async function run(argv: string[]): Promise<number> {
   });
   const m = result.manifest;
   for (const warning of result.warnings) console.error(`latchkey restore: ${warning}`);
-  print(values.json, result, () => result.restored
+  const removed = result.leftovers.removed.map((path) => `Removed ${path}, left by a restore that was stopped.`);
+  print(values.json, result, () => [...removed, ...(result.restored
     ? [`Restored the backup of ${m.createdAt} into ${result.target}.`,
       ...(result.previousKeptAt ? [`The database it replaced is kept at ${result.previousKeptAt}.`] : []),
-      'Start latchkey id (or latchkey serve); it applies any newer migrations on start.'].join('\n')
-    : `The backup of ${m.createdAt} is intact (sha256 ${m.database.sha256}), matches the configured ENCRYPTION_KEY and ${m.database.kind === 'sqlite' ? 'opens' : 'is a pg_dump'}; nothing was changed.`);
+      'Start latchkey id (or latchkey serve); it applies any newer migrations on start.']
+    : [`The backup of ${m.createdAt} is intact (sha256 ${m.database.sha256}), matches the configured ENCRYPTION_KEY and ${m.database.kind === 'sqlite' ? 'opens' : 'loads into PostgreSQL'}; nothing was changed.`])].join('\n'));
   return 0;
 }
 

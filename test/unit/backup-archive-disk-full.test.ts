@@ -27,7 +27,7 @@ describe('extracting a backup onto a full disk', () => {
       encryptionKeyFingerprint: 'sha256:00000000000000000000000000000000',
     };
     const archive = join(dir, 'backup.tar.gz');
-    await writeArchive(archive, manifest, payload);
+    await writeArchive(archive, manifest, payload, join(dir, 'backup.tar.gz.tmp'));
     const scratch = join(dir, 'restore.partial');
     // fs.WriteStream writes through the fs module's write and writev
     for (const name of ['write', 'writev'] as const)

@@ -45,29 +45,29 @@ describe('a backup archive', () => {
     };
   };
 
-  it('is never written through a link, nor into a file, another user placed at its temporary name in the --out folder', async () => {
+  it('is never written through a link, nor into a file, placed at its temporary name', async () => {
     const payload = join(dir, 'payload.db');
     writeFileSync(payload, 'every user, email and sealed key');
     const manifest = await manifestOf(payload);
     const archive = join(dir, 'latchkey-backup-1.tar.gz');
-    // the name writeArchive writes to before the rename: .<archive>.<pid>.tmp, beside it
-    const planted = join(dir, `.latchkey-backup-1.tar.gz.${process.pid}.tmp`);
+    // the name writeArchive writes to before the rename (a backup gives it one in its private folder)
+    const planted = join(dir, 'archive-1.tmp');
     const victim = join(dir, 'victim.txt');
     writeFileSync(victim, 'a file the link points at');
     symlinkSync(victim, planted);
-    await writeArchive(archive, manifest, payload);
+    await writeArchive(archive, manifest, payload, planted);
     assert.equal(readFileSync(victim, 'utf8'), 'a file the link points at', 'nothing was written through the link');
     assert.ok(lstatSync(archive).isFile(), 'the archive is a file of its own, not the link renamed');
     assert.equal(statSync(archive).mode & 0o777, 0o600);
 
     const second = join(dir, 'latchkey-backup-2.tar.gz');
-    const plantedFile = join(dir, `.latchkey-backup-2.tar.gz.${process.pid}.tmp`);
+    const plantedFile = join(dir, 'archive-2.tmp');
     writeFileSync(plantedFile, 'planted', { mode: 0o666 });
     const theirs = openSync(plantedFile, 'r'); // held open, to read whatever is written into it
     try {
       const previous = process.umask(0);
       try {
-        await writeArchive(second, manifest, payload);
+        await writeArchive(second, manifest, payload, plantedFile);
       } finally {
         process.umask(previous);
       }

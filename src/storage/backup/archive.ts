@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { AppError } from '../../core/errors.ts';
@@ -34,8 +34,13 @@ export async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-export async function writeArchive(path: string, manifest: BackupManifest, payloadPath: string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+/**
+ * Writes the archive at `temporary`, then renames it to `path`. `temporary` is in a folder only this
+ * user may open, on the file system of `path` (create-backup.ts): in a shared folder, another user
+ * could replace a file of ours between its writing and its rename, and a forged backup would take
+ * the archive's name.
+ */
+export async function writeArchive(path: string, manifest: BackupManifest, payloadPath: string, temporary: string): Promise<void> {
   const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
   const mtimeMs = Date.parse(manifest.createdAt);
   const { size } = await stat(payloadPath);
@@ -50,7 +55,7 @@ export async function writeArchive(path: string, manifest: BackupManifest, paylo
     yield tarEnd();
   }
   try {
-    // made new and private, and written through its descriptor (snapshot.ts): --out may be a shared folder
+    // made new and private, and written through its descriptor (snapshot.ts)
     const fd = createPrivateFile(temporary);
     await pipeline(entries, createGzip(), createWriteStream(temporary, { fd, flush: true }));
     await rename(temporary, path);

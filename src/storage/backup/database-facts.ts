@@ -33,18 +33,33 @@ const WRITE_TIMES: ReadonlyArray<[table: string, columns: string[]]> = [
   ['api_keys', ['created_at', 'last_used_at']],
 ];
 
+/**
+ * Runs a query that may fail, null when it does. Inside a transaction behind a savepoint: on
+ * PostgreSQL one failed statement aborts the whole transaction, and with it the snapshot a backup
+ * reads its facts and its dump in (postgres-snapshot.ts).
+ */
+async function mayFail<T>(db: Db, query: () => Promise<T>): Promise<T | null> {
+  if (!db.isTransaction) return query().catch(() => null);
+  await sql`savepoint latchkey_fact`.execute(db);
+  try {
+    const value = await query();
+    await sql`release savepoint latchkey_fact`.execute(db);
+    return value;
+  } catch {
+    await sql`rollback to savepoint latchkey_fact`.execute(db);
+    return null;
+  }
+}
+
 /** The newest write time (ms) found in the data, or null when there is none (or no tables yet). */
 export async function lastWriteAtMs(db: Db): Promise<number | null> {
   let newest: number | null = null;
   for (const [table, columns] of WRITE_TIMES) {
     for (const column of columns) {
-      try {
-        const { rows } = await sql<{ t: number | string | null }>`select max(${sql.ref(column)}) as t from ${sql.table(table)}`.execute(db);
-        const value = rows[0]?.t;
-        if (value !== null && value !== undefined && (newest === null || Number(value) > newest)) newest = Number(value);
-      } catch {
-        // A table or column that an older schema does not have yet.
-      }
+      // null also for a table or column that an older schema does not have yet
+      const value = await mayFail(db, async () =>
+        (await sql<{ t: number | string | null }>`select max(${sql.ref(column)}) as t from ${sql.table(table)}`.execute(db)).rows[0]?.t);
+      if (value !== null && value !== undefined && (newest === null || Number(value) > newest)) newest = Number(value);
     }
   }
   return newest;

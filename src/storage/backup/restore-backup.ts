@@ -1,9 +1,10 @@
 // `latchkey restore`: every check runs before the live database is touched: the archive's checksum,
 // the ENCRYPTION_KEY fingerprint, the snapshot itself (it opens, its migrations are known to this
-// version, the key opens its signing key), then the target (not in use, not newer than the backup).
-// Only then is the database replaced: SQLite by a rename next to it, PostgreSQL in one transaction.
+// version, the key opens its signing key: check-snapshot.ts), then the target (not in use, not
+// newer than the backup). Only then is the database replaced: SQLite by a rename next to it,
+// PostgreSQL in one transaction.
 import { existsSync } from 'node:fs';
-import { chmod, chown, link, mkdir, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -12,8 +13,10 @@ import { fileErrorReason, type FileError } from '../../core/file-error-reason.ts
 import { compareMigrations, isPostgresUrl, openDatabase, postgresConnectionProblem, refuseForeignSqliteDatabase, sqlitePathOf, type Db } from '../database.ts';
 import { migrationProvider } from '../migrations/index.ts';
 import { extractArchive, fsyncPath } from './archive.ts';
-import { appliedMigrations, lastWriteAtMs, latchkeyConnectionsBesidesThis, tablesOfAnotherApplication } from './database-facts.ts';
+import { checkPostgresDump, checkSqliteSnapshot } from './check-snapshot.ts';
+import { lastWriteAtMs, latchkeyConnectionsBesidesThis, tablesOfAnotherApplication } from './database-facts.ts';
 import { encryptionKeyFingerprint, type BackupManifest } from './manifest.ts';
+import { type Leftovers, makeScratchFolder, removeLeftoverFolders, type ScratchFolder } from './scratch-folder.ts';
 import { redactConnection, replayPostgresDump } from './snapshot.ts';
 
 export interface RestoreInput {
@@ -22,7 +25,7 @@ export interface RestoreInput {
   encryptionKey: Buffer;
   /** Replace a database that has writes newer than the backup. */
   force: boolean;
-  /** Only check the archive and open the snapshot; change nothing. */
+  /** Only check the archive and load the snapshot (PostgreSQL: into a scratch database); change nothing. */
   verifyOnly: boolean;
   keyOpensSigningKey: (db: Db, encryptionKey: Buffer) => Promise<boolean | null>;
 }
@@ -35,7 +38,12 @@ export interface RestoreResult {
   previousKeptAt: string | null;
   /** What the operator should still do (e.g. fix the file's owner when restore could not). */
   warnings: string[];
+  /** Scratch folders of restores that were stopped, removed from the folder this one worked in. */
+  leftovers: Leftovers;
 }
+
+/** The private folder a restore works in (scratch-folder.ts). */
+const RESTORE_SCRATCH_PREFIX = '.latchkey-restore-';
 
 const refuse = (code: string, message: string) => new AppError(code, 400, message);
 
@@ -55,9 +63,11 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
   const base = input.verifyOnly || !targetPath ? tmpdir() : dirname(targetPath);
   // The first folder this restore had to make, if any: a refused restore takes it away again.
   const createdDir = base !== tmpdir() ? await makeFolder(base, target) : undefined;
-  let scratchDir: string;
+  // A restore that was killed left its folder, with a whole copy of a database, where this one works.
+  const leftovers = await removeLeftoverFolders(base, RESTORE_SCRATCH_PREFIX);
+  let scratchFolder: ScratchFolder;
   try {
-    scratchDir = await mkdtemp(join(base, '.latchkey-restore-'));
+    scratchFolder = await makeScratchFolder(base, RESTORE_SCRATCH_PREFIX);
   } catch (error) {
     if (createdDir) await rm(createdDir, { recursive: true, force: true });
     const reason = (error as FileError).code === 'ENOENT' ? 'files cannot be made there' : fileErrorReason(error as FileError);
@@ -65,14 +75,14 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
       ? refuse('restore_no_scratch', `Cannot make a temporary folder in ${base}: ${reason}; set TMPDIR to a folder this user may write to. Nothing was changed.`)
       : refuse('restore_target_unusable', `Cannot restore into ${target}: a folder cannot be made in ${base}: ${reason}. Nothing was changed.`);
   }
-  const scratch = join(scratchDir, targetKind === 'sqlite' ? 'latchkey.db' : 'latchkey.sql');
+  const scratch = join(scratchFolder.path, targetKind === 'sqlite' ? 'latchkey.db' : 'latchkey.sql');
   let restored = false;
   try {
     const result = await restoreFromScratch(input, scratch, targetKind, targetPath, target);
     restored = result.restored;
-    return result;
+    return { ...result, warnings: [...leftovers.kept, ...result.warnings], leftovers };
   } finally {
-    await rm(scratchDir, { recursive: true, force: true });
+    await scratchFolder.remove();
     if (createdDir && !restored) await rm(createdDir, { recursive: true, force: true });
   }
 }
@@ -107,7 +117,7 @@ async function replaceableSqliteTarget(path: string, force: boolean): Promise<bo
   return existsSync(path);
 }
 
-async function restoreFromScratch(input: RestoreInput, scratch: string, targetKind: 'sqlite' | 'postgres', targetPath: string | null, target: string): Promise<RestoreResult> {
+async function restoreFromScratch(input: RestoreInput, scratch: string, targetKind: 'sqlite' | 'postgres', targetPath: string | null, target: string): Promise<Omit<RestoreResult, 'leftovers'>> {
   const { manifest } = await extractArchive(input.archivePath, scratch);
   const fingerprint = encryptionKeyFingerprint(input.encryptionKey);
   if (manifest.encryptionKeyFingerprint !== fingerprint)
@@ -118,7 +128,11 @@ async function restoreFromScratch(input: RestoreInput, scratch: string, targetKi
   if (unknown.length)
     throw refuse('restore_newer_schema', `This backup was made by latchkey ${manifest.latchkeyVersion}, whose schema has ${unknown.join(', ')}, which this version does not know; restore it with latchkey ${manifest.latchkeyVersion} or newer. Nothing was changed.`);
   if (manifest.database.kind === 'sqlite') await checkSqliteSnapshot(scratch, manifest, input);
-  if (input.verifyOnly) return { manifest, restored: false, target, previousKeptAt: null, warnings: [] };
+  if (input.verifyOnly) {
+    // A dump is only known to be good once it has loaded; --verify changes nothing, so it loads into a scratch database.
+    const warnings = manifest.database.kind === 'postgres' ? await checkPostgresDump(scratch, manifest, input, input.dbConnectionString, target) : [];
+    return { manifest, restored: false, target, previousKeptAt: null, warnings };
+  }
 
   if (targetPath) {
     const exists = existsSync(targetPath);
@@ -162,31 +176,6 @@ async function takeOwnershipOf(path: string, reference: string, referenceIsFile:
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
     return [`The restored database belongs to uid ${have.uid}, gid ${have.gid}, not to uid ${want.uid}, gid ${want.gid} like ${reference}, and only root may change that; run restore as root or as that user, or chown the file before starting latchkey id.`];
-  }
-}
-
-/** The snapshot opens as SQLite, passes its integrity check, and the configured key opens its signing key. */
-async function checkSqliteSnapshot(path: string, manifest: BackupManifest, input: RestoreInput): Promise<void> {
-  try {
-    const raw = new DatabaseSync(path, { readOnly: true });
-    try {
-      const check = raw.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined;
-      if (check?.quick_check !== 'ok') throw new Error(String(check?.quick_check));
-    } finally {
-      raw.close();
-    }
-  } catch (error) {
-    throw new AppError('backup_corrupted', 400, 'The database in this backup does not open as SQLite; nothing was changed. Use another backup.', { cause: error });
-  }
-  const database = await openDatabase(path);
-  try {
-    const migrations = await appliedMigrations(database.db);
-    if (migrations.join(',') !== manifest.database.migrations.join(','))
-      throw refuse('backup_corrupted', 'The database in this backup does not match its manifest; nothing was changed. Use another backup.');
-    if ((await input.keyOpensSigningKey(database.db, input.encryptionKey)) === false)
-      throw refuse('restore_wrong_key', 'The configured ENCRYPTION_KEY does not open the signing key in this backup; nothing was changed.');
-  } finally {
-    await database.close();
   }
 }
 

@@ -1,6 +1,7 @@
 // Consistent copies of a live database. SQLite: the online backup API (sqlite3_backup_*) through
 // node:sqlite, never a copy of the file, which a concurrent write could tear. PostgreSQL: pg_dump,
-// which reads one MVCC snapshot. Both may run while `latchkey id` serves and writes.
+// reading the MVCC snapshot the manifest's facts were read in (postgres-snapshot.ts). Both may run
+// while `latchkey id` serves and writes.
 import { spawn } from 'node:child_process';
 import { closeSync, fchmodSync, openSync, rmSync } from 'node:fs';
 import { DatabaseSync, backup } from 'node:sqlite';
@@ -18,8 +19,8 @@ const ALL_PAGES = 2 ** 31 - 1;
  * never opened where it is: a file another user placed under that name (in a shared --out folder,
  * say) would keep its own mode and owner, and a symlink would have the data written wherever it
  * points. Returns the open descriptor: writing through it reaches this file even if the name is
- * taken away meanwhile. (SQLite's backup API and pg_dump need a path: they write into the file that
- * is there, keeping its mode.)
+ * taken away meanwhile. (SQLite's backup API needs a path: it writes into the file that is there,
+ * keeping its mode; so a backup makes its snapshot in a folder only it may open: create-backup.ts.)
  */
 export function createPrivateFile(path: string): number {
   rmSync(path, { force: true }); // a partial file of a killed run with the same pid (a link goes, not its target)
@@ -66,12 +67,15 @@ export interface ToolResult {
   stderr: string;
 }
 
-/** Runs a PostgreSQL client tool; a missing tool is a clear error that says how to install it. */
-export function runPostgresTool(tool: 'pg_dump' | 'psql', args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ToolResult> {
+/**
+ * Runs a PostgreSQL client tool; a missing tool is a clear error that says how to install it.
+ * `stdoutFd`: a descriptor the tool's output goes to (else it is discarded).
+ */
+export function runPostgresTool(tool: 'pg_dump' | 'psql', args: string[], env: NodeJS.ProcessEnv = process.env, stdoutFd?: number): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(tool, args, { env, stdio: ['ignore', stdoutFd ?? 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr = (stderr + text).slice(-4000); });
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr = (stderr + text).slice(-4000); });
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT')
         reject(new AppError(`${tool}_missing`, 400, `${tool} was not found on PATH; install the PostgreSQL client tools of your server's major version (Debian: apt-get install postgresql-client)`));
@@ -131,14 +135,23 @@ const exactly = (name: string): string => `"${name.replace(/"/g, '""')}"`;
  * whole database also carries statements about the schema itself (COMMENT ON SCHEMA public, once
  * its owner changed), which only the schema's owner may run, and latchkey's role often is not
  * (managed PostgreSQL: a database owned by an administrator, the schema granted to latchkey).
+ * `snapshotId`: the snapshot exported by the transaction the manifest's facts were read in
+ * (postgres-snapshot.ts), so the dump holds exactly what they describe. pg_dump writes to its
+ * standard output, into the descriptor of the file made here: nothing opens the file by its name
+ * again, which another user could have replaced meanwhile.
  */
-export async function dumpPostgres(connection: string, destinationPath: string, schema: string): Promise<void> {
-  closeSync(createPrivateFile(destinationPath));
-  const { dbname, env } = postgresToolConnection(connection);
-  const result = await runPostgresTool('pg_dump', [
-    '--format=plain', '--no-owner', '--no-privileges', '--clean', '--if-exists', `--table=${exactly(schema)}.*`,
-    `--file=${destinationPath}`, `--dbname=${dbname}`,
-  ], env);
+export async function dumpPostgres(connection: string, destinationPath: string, schema: string, snapshotId: string): Promise<void> {
+  const fd = createPrivateFile(destinationPath);
+  let result: ToolResult;
+  try {
+    const { dbname, env } = postgresToolConnection(connection);
+    result = await runPostgresTool('pg_dump', [
+      '--format=plain', '--no-owner', '--no-privileges', '--clean', '--if-exists', `--table=${exactly(schema)}.*`,
+      `--snapshot=${snapshotId}`, `--dbname=${dbname}`,
+    ], env, fd);
+  } finally {
+    closeSync(fd);
+  }
   if (result.code !== 0) throw new AppError('backup_failed', 400, `pg_dump failed for ${redactConnection(connection)}: ${result.stderr.trim() || `exit ${result.code}`}`);
 }
 
@@ -163,13 +176,18 @@ $drop$;`;
 
 /**
  * Replaces latchkey's tables with the dump's, in a single transaction: either all of it applies, or
- * nothing changes.
+ * nothing changes. The tool's result is returned: a restore and a verify say differently what a
+ * failure means.
  */
-export async function replayPostgresDump(connection: string, dumpPath: string): Promise<void> {
+export function loadPostgresDump(connection: string, dumpPath: string): Promise<ToolResult> {
   const { dbname, env } = postgresToolConnection(connection);
-  const result = await runPostgresTool('psql', [
+  return runPostgresTool('psql', [
     '--no-psqlrc', '--quiet', '--single-transaction', '--set=ON_ERROR_STOP=1',
     `--command=${DROP_LATCHKEY_TABLES}`, `--file=${dumpPath}`, `--dbname=${dbname}`,
   ], env);
+}
+
+export async function replayPostgresDump(connection: string, dumpPath: string): Promise<void> {
+  const result = await loadPostgresDump(connection, dumpPath);
   if (result.code !== 0) throw new AppError('restore_failed', 400, `psql could not restore into ${redactConnection(connection)} (nothing was changed): ${result.stderr.trim() || `exit ${result.code}`}`);
 }
