@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../core/errors.ts';
+import { linkRefusalForDisabled } from '../identity/one-time-links.ts';
 import { displayName, type User } from '../identity/users.ts';
 import { confirmPage } from '../web/pages/admin/confirm-page.ts';
 import { emptyUserForm, newUserPage, userDetailPage, userLinkPage, userListPage, type UserFormValues } from '../web/pages/admin/users-pages.ts';
@@ -287,18 +288,17 @@ export function userRoutes(scope: FastifyInstance, ctx: AdminContext): void {
       frame: ctx.frame(request, reply, 'users'), user, link, alreadyShown: Boolean(request.query.reveal) && !parked,
       notice: request.query.reset === '1' ? `${user.username}'s passkeys were removed. Create a link so they can register a new one.` : null,
       signOutGaps: request.query.reset === '1' ? await gapsOf(request, request.query.untold) : null,
-      refusal: user.disabled ? `${user.username} is disabled: enable them first, or the link would not let them in.` : null,
+      refusal: user.disabled ? linkRefusalForDisabled(user.username) : null,
     }));
   });
 
   scope.post<Params>('/users/:id/link', async (request, reply) => {
     const user = await identity.users.require(request.params.id);
-    if (user.disabled) throw new AppError('user_disabled', 409, `${user.username} is disabled: enable them first, or the link would not let them in.`);
     const ttlSeconds = Number(field(formBody(request.body), 'ttlSeconds'));
     if (!LINK_TTLS.has(ttlSeconds)) throw new AppError('invalid_ttl', 400, 'Choose how long the link stays valid from the list.');
-    // Only the newest link works: a link sent to the wrong person is withdrawn by making another.
-    await identity.links.revokeUnused('signin', user.id);
-    const { token, expiresAt } = await identity.links.issue('signin', user.id, ttlSeconds);
+    // Refused for a disabled user (409); only the newest link works, so a link sent to the wrong
+    // person is withdrawn by making another. The admin API issues through the same function.
+    const { token, expiresAt } = await identity.links.issueSignIn(user.id, ttlSeconds);
     await ctx.audit(request, 'one_time_link_created', { targetUserId: user.id, ttlSeconds });
     const reveal = await ctx.reveal.park(adminOf(request).id, { url: ctx.deps.linkUrl(token), expiresAt: String(expiresAt) });
     return reply.redirect(`/admin/users/${user.id}/link?reveal=${reveal}`, 303);

@@ -1,5 +1,6 @@
 import { noPositionals, onePositional, parseSubcommand, print } from './args.ts';
 import { withIdContext } from './id-context.ts';
+import type { ListedApiKey } from '../identity/api-keys.ts';
 
 const HELP = `usage: latchkey api-key <create --name NAME | list | revoke ID> [--json]
 
@@ -7,6 +8,11 @@ Admin API keys are sent in the X-API-KEY header. A new key is shown once.
 An ID that starts with "-" (made by an older latchkey) goes after --: latchkey api-key revoke -- -Xy…`;
 
 const ACTIONS = ['create', 'list', 'revoke'] as const;
+
+/** Why the server refuses a listed key (the rule its verify() applies), at the end of its line. */
+const refusalNote = (key: ListedApiKey): string =>
+  key.refusal === 'expired' ? `\tREFUSED: expired ${new Date(key.expiresAt!).toISOString()}`
+    : key.refusal === 'creator_not_active_admin' ? '\tREFUSED: its creator is no longer an active admin' : '';
 
 export async function run(argv: string[]): Promise<number> {
   const command = parseSubcommand(argv, { name: { type: 'string' } }, HELP, ACTIONS);
@@ -24,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (action === 'list') {
       const keys = await identity.apiKeys.list();
-      print(values.json, keys, () => keys.map((k) => `${k.id}\t${k.name}\tby ${k.createdBy ?? 'the command line'}\tlast used ${k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : 'never'}${k.honoured ? '' : '\tREFUSED: its creator is no longer an active admin'}`).join('\n') || 'No API keys.');
+      print(values.json, keys, () => keys.map((k) => `${k.id}\t${k.name}\tby ${k.createdBy ?? 'the command line'}\tlast used ${k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : 'never'}${refusalNote(k)}`).join('\n') || 'No API keys.');
       return 0;
     }
     await identity.apiKeys.revoke(id);

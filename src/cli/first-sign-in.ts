@@ -22,7 +22,10 @@ export async function announceFirstSignIn(services: Pick<IdServices, 'identity' 
   if (withPasskey) return;
   const admin = await enabledAdmins.select(['users.id', 'users.username']).orderBy('users.created_at').limit(1).executeTakeFirst();
   if (!admin) return;
-  const { token } = await identity.links.issue('signin', admin.id, SIGN_IN_LINK_SECONDS);
+  // Every start logs a new link, so the one an earlier start logged is withdrawn (as a new setup
+  // link replaces the old): only the newest, in the newest log lines, works, and a link left in
+  // an old log (a file kept for months, a log shipper) signs nobody in.
+  const { token } = await identity.links.issueSignIn(admin.id, SIGN_IN_LINK_SECONDS);
   log.warn({ event: 'admin_sign_in_link' },
     `No admin has a passkey yet. Sign in as ${admin.username} with this one-time link (valid 24 hours) and add one: ${signInLinkUrl(origin, token)}`);
 }

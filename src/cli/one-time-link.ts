@@ -8,7 +8,8 @@ export const signInLinkUrl = (appOrigin: string, token: string) => `${appOrigin}
 const HELP = `usage: latchkey one-time-link <username|email> [--expires 24h] [--json]
 
 Prints a single-use link that signs the user in so they can register a new passkey
-(for a new user, or to recover one who lost their passkeys).`;
+(for a new user, or to recover one who lost their passkeys). Only the newest link of a user
+works: making one withdraws their earlier unused links. Refused for a disabled user.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { expires: { type: 'string' } });
@@ -19,7 +20,7 @@ export async function run(argv: string[]): Promise<number> {
   return withIdContext(async ({ config, identity }) => {
     const user = await identity.users.findByLogin(login);
     if (!user) throw notFound(`A user "${login}"`);
-    const { token, expiresAt } = await identity.links.issue('signin', user.id, Math.round(ttlMs / 1000));
+    const { token, expiresAt } = await identity.links.issueSignIn(user.id, Math.round(ttlMs / 1000));
     await identity.audit.record({ event: 'one_time_link_created', userId: null, details: { targetUserId: user.id, via: 'cli' } });
     const url = signInLinkUrl(config.origin, token);
     print(values.json, { url, expiresAt: new Date(expiresAt).toISOString(), username: user.username }, () =>

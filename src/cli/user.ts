@@ -10,7 +10,7 @@ const HELP = `usage: latchkey user <add|list|show|update|disable|enable|remove> 
   user list [--search TEXT]
   user show <username|email>
   user update <username|email> [--email E] [--first-name F] [--last-name L] [--admin | --no-admin] [--group G …]
-  user disable <username|email>      ends their sessions; they cannot sign in
+  user disable <username|email>      ends their sessions and withdraws their unused sign-in links; they cannot sign in
   user enable <username|email>
   user remove <username|email>
 

@@ -3,6 +3,7 @@ import { badRequest, conflict, notFound } from '../core/errors.ts';
 import { refuseUnknownIds } from './unknown-ids.ts';
 import { randomId } from '../core/random.ts';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
+import { refusingDuplicates } from './unique-violation.ts';
 import { inTransaction } from './users.ts';
 
 export interface Group {
@@ -15,6 +16,8 @@ export interface Group {
 // Group names travel in the `groups` claim and in nginx's `allowed_groups=` query, so they stay
 // plain: no commas or spaces.
 const GROUP_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+
+const groupTaken = (name: string) => conflict('group_taken', `A group named "${name}" already exists.`);
 
 export function createGroupStore(db: Db, clock: Clock) {
   const toGroup = (row: { id: string; name: string; friendly_name: string; created_at: number }): Group =>
@@ -30,9 +33,10 @@ export function createGroupStore(db: Db, clock: Clock) {
     async create(input: { name: string; friendlyName?: string }): Promise<Group> {
       if (!GROUP_NAME.test(input.name))
         throw badRequest('invalid_group', 'Use 1–64 letters, digits, dots, dashes or underscores for a group name (no spaces or commas).', { fields: { name: 'invalid' } });
-      if (await this.findByName(input.name)) throw conflict('group_taken', `A group named "${input.name}" already exists.`);
+      if (await this.findByName(input.name)) throw groupTaken(input.name);
       const row = { id: randomId(), name: input.name, friendly_name: input.friendlyName?.trim() || input.name, created_at: clock.nowMs() };
-      await db.insertInto('groups').values(row).execute();
+      // Another request may have taken the name since the check: the unique index says so.
+      await refusingDuplicates(() => db.insertInto('groups').values(row).execute(), 'groups', { name: () => groupTaken(input.name) });
       return toGroup(row);
     },
     async get(id: string): Promise<Group> {
@@ -47,9 +51,9 @@ export function createGroupStore(db: Db, clock: Clock) {
       if (!GROUP_NAME.test(name))
         throw badRequest('invalid_group', 'Use 1–64 letters, digits, dots, dashes or underscores for a group name (no spaces or commas).', { fields: { name: 'invalid' } });
       const taken = name === current.name ? null : await this.findByName(name);
-      if (taken) throw conflict('group_taken', `A group named "${name}" already exists.`);
+      if (taken) throw groupTaken(name);
       const friendlyName = changes.friendlyName === undefined ? current.friendlyName : changes.friendlyName.trim() || name;
-      await db.updateTable('groups').set({ name, friendly_name: friendlyName }).where('id', '=', id).execute();
+      await refusingDuplicates(() => db.updateTable('groups').set({ name, friendly_name: friendlyName }).where('id', '=', id).execute(), 'groups', { name: () => groupTaken(name) });
       return { ...current, name, friendlyName };
     },
     async remove(id: string): Promise<void> {

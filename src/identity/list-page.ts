@@ -9,7 +9,7 @@ export interface ListQuery {
   'pagination[page]'?: number;
   'pagination[limit]'?: number;
   'sort[column]'?: string;
-  'sort[direction]'?: 'asc' | 'desc';
+  'sort[direction]'?: string;
 }
 
 export interface Pagination {
@@ -21,17 +21,19 @@ export interface Pagination {
 
 /**
  * Unknown parameters are refused rather than ignored: Pocket ID's `filters[…]` are not supported,
- * and a script relying on one must not get an unfiltered list back as if it had worked.
+ * and a script relying on one must not get an unfiltered list back as if it had worked. A page or
+ * limit out of range, and a sort direction, are read as Pocket ID reads them (pageOf, sortOf):
+ * scripts written for it send them so, and the answer's `pagination` says what it used.
  */
 export const listQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     search: { type: 'string', maxLength: 100 },
-    'pagination[page]': { type: 'integer', minimum: 1 },
-    'pagination[limit]': { type: 'integer', minimum: 1 },
+    'pagination[page]': { type: 'integer' },
+    'pagination[limit]': { type: 'integer' },
     'sort[column]': { type: 'string', maxLength: 50 },
-    'sort[direction]': { type: 'string', enum: ['asc', 'desc'] },
+    'sort[direction]': { type: 'string', maxLength: 20 },
   },
 } as const;
 
@@ -39,15 +41,21 @@ const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 
 /**
- * The page to show, with Pocket ID's rules: 20 per page unless asked, never more than 100 (the
- * answer's `itemsPerPage` says so), and a page past the end shows the last one.
+ * The page to show, with Pocket ID's rules (its utils.Paginate): 20 per page unless asked, also
+ * for a limit below 1 (0, -1); never more than 100 (the answer's `itemsPerPage` says so); a page
+ * below 1 is the first, and a page past the end shows the last one.
  */
 export function pageOf(query: ListQuery, totalItems: number): { offset: number; limit: number; pagination: Pagination } {
-  const limit = Math.min(query['pagination[limit]'] ?? DEFAULT_LIMIT, MAX_LIMIT);
+  const asked = query['pagination[limit]'] ?? DEFAULT_LIMIT;
+  const limit = asked < 1 ? DEFAULT_LIMIT : Math.min(asked, MAX_LIMIT);
   const totalPages = Math.max(1, Math.ceil(totalItems / limit));
-  const currentPage = Math.min(query['pagination[page]'] ?? 1, totalPages);
+  const currentPage = Math.min(Math.max(query['pagination[page]'] ?? 1, 1), totalPages);
   return { offset: (currentPage - 1) * limit, limit, pagination: { totalPages, totalItems, currentPage, itemsPerPage: limit } };
 }
+
+/** Pocket ID's NormalizeSortDirection: `desc` in any case (spaces around allowed), else `asc`. */
+export const sortDirectionOf = (direction: string | undefined): 'asc' | 'desc' =>
+  direction?.trim().toLowerCase() === 'desc' ? 'desc' : 'asc';
 
 /**
  * The sort the query asks for, among the columns this list can sort by (keyed by Pocket ID's field
@@ -59,7 +67,7 @@ export function sortOf<C extends string>(query: ListQuery, columns: Readonly<Rec
   const column = Object.hasOwn(columns, requested) ? columns[requested] : undefined;
   if (!column)
     throw badRequest('invalid_sort', `This list cannot be sorted by "${requested}"; use one of ${Object.keys(columns).join(', ')}.`, { fields: { 'sort[column]': 'invalid' } });
-  return { column, direction: query['sort[direction]'] ?? 'asc' };
+  return { column, direction: sortDirectionOf(query['sort[direction]']) };
 }
 
 /** Searches, sorts and pages a list already in memory (groups and clients: a handful of rows). */

@@ -11,7 +11,7 @@ import type { UserSort } from './users.ts';
 // and answers; docs/configuration-id.md lists where latchkey differs.
 
 const USER_SORT: Record<string, UserSort['column']> = {
-  username: 'username', email: 'email', firstName: 'first_name', lastName: 'last_name',
+  username: 'username', email: 'email', firstName: 'first_name', lastName: 'last_name', displayName: 'display_name',
   isAdmin: 'is_admin', disabled: 'disabled', emailVerified: 'email_verified', createdAt: 'created_at',
 };
 
@@ -113,18 +113,28 @@ export function userApiRoutes(app: FastifyInstance, deps: AdminApiDeps): void {
     return dtos.user(user);
   });
 
+  // Pocket ID 2.0–2.3's own admin page sent `userId` with the ttl (its server took the user from
+  // the body then, not from the path); `expiresAt` is 1.x's. Both are accepted.
   const linkBody = {
     type: ['object', 'null'], additionalProperties: false,
-    properties: { ttl: { anyOf: [{ type: 'number' }, { type: 'string', maxLength: 30 }] }, expiresAt: { type: 'string', maxLength: 40 }, ttlSeconds: { type: 'integer' } },
+    properties: {
+      ttl: { anyOf: [{ type: 'number' }, { type: 'string', maxLength: 30 }] }, expiresAt: { type: 'string', maxLength: 40 }, ttlSeconds: { type: 'integer' },
+      userId: { type: 'string', maxLength: 64 },
+    },
   } as const;
-  type LinkBody = { ttl?: number | string; expiresAt?: string; ttlSeconds?: number } | null | undefined;
+  type LinkBody = { ttl?: number | string; expiresAt?: string; ttlSeconds?: number; userId?: string } | null | undefined;
 
   const issueLink = async (request: FastifyRequest<{ Params: { id: string }; Body: LinkBody }>, defaultTtlSeconds: number) => {
     const actor = await requireAdmin(deps, request);
+    const { userId, ...lifetime }: NonNullable<LinkBody> = request.body ?? {};
+    // Pocket ID before 2.4 made the link for the body's user whatever the path said: a script
+    // written then, sending two different ids, must not get a link for either one by surprise.
+    if (userId !== undefined && userId !== request.params.id)
+      throw badRequest('user_id_mismatch', `"userId" names another user than the path (/api/users/${request.params.id}/…); leave it out, or send the same ID.`, { fields: { userId: 'differs from the path' } });
     const user = await identity.users.require(request.params.id);
-    const hasTtl = request.body && Object.keys(request.body).length > 0;
-    const ttlSeconds = hasTtl ? linkTtlSeconds(request.body, Date.now()) : defaultTtlSeconds;
-    const { token, expiresAt } = await identity.links.issue('signin', user.id, ttlSeconds);
+    const ttlSeconds = Object.keys(lifetime).length > 0 ? linkTtlSeconds(lifetime, Date.now()) : defaultTtlSeconds;
+    // The console's rules too: refused for a disabled user (409), and the user's older unused links withdrawn.
+    const { token, expiresAt } = await identity.links.issueSignIn(user.id, ttlSeconds);
     await audit(request, actor, 'one_time_link_created', { targetUserId: user.id });
     return { token, url: deps.linkUrl(token), expiresAt: new Date(expiresAt).toISOString() };
   };

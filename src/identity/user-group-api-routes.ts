@@ -15,8 +15,10 @@ const groupBody = (required: string[]) => ({
   properties: {
     name: { type: 'string', maxLength: 64 },
     friendlyName: { type: 'string', maxLength: 100 },
-    // What GET answers and a script may send back unchanged; read-only, as in Pocket ID.
+    // What GET answers and a script may send back unchanged; read-only, as in Pocket ID. Some
+    // Pocket ID builds' UserGroupDto carries `ldapAttributes` too (LDAP, which latchkey lacks).
     id: { type: 'string', maxLength: 64 }, customClaims: { type: 'array', maxItems: 100 }, ldapId: { type: 'null' },
+    ldapAttributes: { type: ['array', 'null'], maxItems: 100 },
     createdAt: {}, userCount: {}, users: { type: 'array' }, allowedOidcClients: { type: 'array' },
   },
 }) as const;

@@ -4,6 +4,8 @@ import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
 import { randomId } from '../core/random.ts';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
 import type { Schema, UsersTable } from '../storage/schema.ts';
+import { withdrawUnusedLinks } from './one-time-links.ts';
+import { refusingDuplicates } from './unique-violation.ts';
 
 export interface User {
   id: string;
@@ -72,6 +74,17 @@ function assertValid(input: UserChanges) {
 
 const normaliseEmail = (email: string | null | undefined) => (email ? email.trim().toLowerCase() : null);
 
+const usernameTaken = (username: string) => conflict('username_taken', `The username "${username}" is already taken.`);
+const emailTaken = (email: string) => conflict('email_taken', `Another user already has the email ${email}.`);
+
+/**
+ * Writes a user's username and email: a write that loses a race with another request taking the
+ * same one (both passed assertUnique) is refused by the unique index, and answered as assertUnique
+ * answers (409), not as a database error.
+ */
+const writingNames = <T>(fields: UserChanges, write: () => Promise<T>): Promise<T> =>
+  refusingDuplicates(write, 'users', { username: () => usernameTaken(fields.username ?? ''), email: () => emailTaken(normaliseEmail(fields.email) ?? '') });
+
 /**
  * A username, and an email, each names one person: the CLI, recovery and the audit filter find
  * people by either (findByLogin). So a username may not be another user's email, nor an email
@@ -84,22 +97,26 @@ async function assertUnique(db: DbOrTransaction, input: UserChanges, exceptId?: 
     .filter((row) => row.id !== exceptId);
   if (input.username !== undefined) {
     const other = (await othersNamed(input.username.toLowerCase()))[0];
-    if (other && other.username.toLowerCase() === input.username.toLowerCase()) throw conflict('username_taken', `The username "${input.username}" is already taken.`);
+    if (other && other.username.toLowerCase() === input.username.toLowerCase()) throw usernameTaken(input.username);
     if (other) throw conflict('username_taken', `The username "${input.username}" is another user's email address.`);
   }
   const email = normaliseEmail(input.email);
   if (email) {
     const other = (await othersNamed(email))[0];
-    if (other && other.email === email) throw conflict('email_taken', `Another user already has the email ${email}.`);
+    if (other && other.email === email) throw emailTaken(email);
     if (other) throw conflict('email_taken', `${email} is another user's username.`);
   }
 }
 
-/** A column a user list can be sorted by, as stored. */
+/** A column a user list can be sorted by, as stored; `display_name` is what displayName() shows. */
 export interface UserSort {
-  column: 'username' | 'email' | 'first_name' | 'last_name' | 'is_admin' | 'disabled' | 'email_verified' | 'created_at';
+  column: 'username' | 'email' | 'first_name' | 'last_name' | 'display_name' | 'is_admin' | 'disabled' | 'email_verified' | 'created_at';
   direction: 'asc' | 'desc';
 }
+
+// displayName() in SQL (names are stored trimmed): first and last name, or else the username; in
+// lower case, so "mia" (a username) sorts between "Bob Young" and "Zoe Adams" on SQLite as well.
+const DISPLAY_NAME = sql<string>`lower(coalesce(nullif(trim(first_name || ' ' || last_name), ''), username))`;
 
 /** Narrows a users query to a search term found in the username, email or either name. */
 function matching<Q extends SelectQueryBuilder<Schema, 'users', object>>(query: Q, search: string | undefined): Q {
@@ -138,7 +155,9 @@ export function createUserStore(db: Db, clock: Clock) {
     async list(options: { search?: string; limit?: number; offset?: number; sort?: UserSort } = {}): Promise<User[]> {
       let query = matching(db.selectFrom('users').selectAll(), options.search);
       // The id last, so equal values (two admins, two empty names) page in a stable order.
-      query = options.sort ? query.orderBy(options.sort.column, options.sort.direction).orderBy('id') : query.orderBy('username');
+      const sort = options.sort;
+      if (sort) query = query.orderBy(sort.column === 'display_name' ? DISPLAY_NAME : sort.column, sort.direction).orderBy('id');
+      else query = query.orderBy('username');
       const rows = await query.limit(options.limit ?? 100).offset(options.offset ?? 0).execute();
       return rows.map(toUser);
     },
@@ -172,7 +191,7 @@ export function createUserStore(db: Db, clock: Clock) {
         created_at: now,
         updated_at: now,
       };
-      await conn.insertInto('users').values(row).execute();
+      await writingNames(fields, () => conn.insertInto('users').values(row).execute());
       return toUser(row);
     },
     /** Updates a user; `conn` lets the admin API set their groups in the same transaction. */
@@ -187,7 +206,7 @@ export function createUserStore(db: Db, clock: Clock) {
         const losesAdmin = (fields.isAdmin === false || fields.disabled === true) && current.is_admin === 1 && current.disabled === 0;
         if (losesAdmin && (await countOtherActiveAdmins(trx, id)) === 0)
           throw new AppError('last_admin', 409, 'This is the only active admin. Make someone else an admin first.');
-        await trx.updateTable('users').set({
+        await writingNames(fields, () => trx.updateTable('users').set({
           ...(fields.username !== undefined ? { username: fields.username } : {}),
           ...(fields.email !== undefined ? { email: fields.email } : {}),
           ...(fields.firstName !== undefined ? { first_name: fields.firstName.trim() } : {}),
@@ -196,7 +215,11 @@ export function createUserStore(db: Db, clock: Clock) {
           ...(fields.disabled !== undefined ? { disabled: fields.disabled ? 1 : 0 } : {}),
           ...(fields.emailVerified !== undefined ? { email_verified: fields.emailVerified ? 1 : 0 } : {}),
           updated_at: clock.nowMs(),
-        }).where('id', '=', id).execute();
+        }).where('id', '=', id).execute());
+        // A disabled user's unused sign-in links are withdrawn, not just refused while disabled:
+        // one sent before (to them, or to whoever took over their account) would otherwise work
+        // again the day they are enabled. Whoever enables them makes a new one.
+        if (fields.disabled === true) await withdrawUnusedLinks(trx, 'signin', id);
         return toUser((await findRow(trx, id))!);
       });
     },

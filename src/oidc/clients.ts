@@ -4,6 +4,7 @@ import { badRequest, conflict, notFound } from '../core/errors.ts';
 import { randomId, randomToken } from '../core/random.ts';
 import type { Db, DbOrTransaction } from '../storage/database.ts';
 import type { OidcClientsTable } from '../storage/schema.ts';
+import { refusingDuplicates } from '../identity/unique-violation.ts';
 import { refuseUnknownIds } from '../identity/unknown-ids.ts';
 import { forgetClient } from './logout-user.ts';
 import { validateClientId, validateClientName, validateClientUri, validateUriList } from './validate-client-input.ts';
@@ -108,12 +109,13 @@ export function createClientsService(deps: { db: Db; clock: Clock; managedIds?: 
       const postLogoutRedirectUris = validateUriList(input.postLogoutRedirectUris ?? [], 'postLogoutRedirectUris', { atLeastOne: false });
       const backchannelLogoutUri = input.backchannelLogoutUri ? validateClientUri(input.backchannelLogoutUri, 'backchannelLogoutUri') : null;
       const groupIds = await groupIdsFor(input.allowedGroups ?? []);
-      if (await db.selectFrom('oidc_clients').select('id').where('id', '=', id).executeTakeFirst())
-        throw conflict('client_id_taken', `A client with the ID "${id}" already exists.`);
+      const idTaken = () => conflict('client_id_taken', `A client with the ID "${id}" already exists.`);
+      if (await db.selectFrom('oidc_clients').select('id').where('id', '=', id).executeTakeFirst()) throw idTaken();
       const isPublic = input.isPublic === true;
       const fresh = isPublic ? null : newSecret();
       const now = clock.nowMs();
-      await db.transaction().execute(async (trx) => {
+      // Another request may have taken the id since the check: the primary key says so (409, not 500).
+      await refusingDuplicates(() => db.transaction().execute(async (trx) => {
         await trx.insertInto('oidc_clients').values({
           id, name, secret_hash: fresh?.hash ?? null,
           redirect_uris: JSON.stringify(redirectUris), post_logout_redirect_uris: JSON.stringify(postLogoutRedirectUris),
@@ -122,7 +124,7 @@ export function createClientsService(deps: { db: Db; clock: Clock; managedIds?: 
           created_at: now, updated_at: now,
         }).execute();
         await setGroups(trx, id, groupIds);
-      });
+      }), 'oidc_clients', { id: idTaken });
       return { client: await toClient(await rowOf(id)), secret: fresh?.secret ?? null };
     },
 

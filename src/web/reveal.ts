@@ -41,7 +41,13 @@ export function createReveal<T = Record<string, string>>(deps: { store: Ephemera
       await deps.store.put(storeKey(token), sealed.toString('base64'), TTL_SECONDS);
       return token;
     },
-    take: async (ownerId, token) => (valid(token) ? unseal(ownerId, await deps.store.take(storeKey(token))) : null),
+    async take(ownerId, token) {
+      if (!valid(token)) return null;
+      // Its owner is checked before anything is removed: someone else opening the URL (another
+      // admin given the address) must not use up the one showing its owner has not had yet.
+      if (!unseal(ownerId, await deps.store.get(storeKey(token)))) return null;
+      return unseal(ownerId, await deps.store.take(storeKey(token)));
+    },
     read: async (ownerId, token) => (valid(token) ? unseal(ownerId, await deps.store.get(storeKey(token))) : null),
   };
 }

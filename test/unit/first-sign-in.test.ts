@@ -36,6 +36,14 @@ describe('the first sign-in announced at start', () => {
     assert.deepEqual(await identity.links.peek(match[1], 'signin'), { userId: admin.id });
   });
 
+  it('withdraws the sign-in link an earlier start logged, as a new setup link replaces the old', async () => {
+    const tokenOf = (line: string | undefined) => /\/lc\/([\w-]+)$/.exec(line ?? '')![1];
+    const [earlier] = (await announce()).map(tokenOf);
+    const [later] = (await announce()).map(tokenOf);
+    assert.equal(await identity.links.peek(earlier, 'signin'), null, 'the link in the older log lines no longer works');
+    assert.ok(await identity.links.peek(later, 'signin'));
+  });
+
   it('is nothing once an admin has a passkey', async () => {
     const [admin] = (await database.db.selectFrom('users').select('id').execute());
     await database.db.insertInto('passkeys').values({

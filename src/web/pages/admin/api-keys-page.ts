@@ -4,7 +4,9 @@ import { adminPage, copyable, csrfField, formErrors, notice, problem, textInput,
 
 export interface ApiKeysView {
   frame: AdminFrame;
-  keys: { id: string; name: string; createdAt: number; expiresAt: number | null; lastUsedAt: number | null; createdBy: string | null; honoured: boolean }[];
+  keys: { id: string; name: string; createdAt: number; expiresAt: number | null; lastUsedAt: number | null; createdBy: string | null;
+    /** Why the key is refused (identity/api-keys.ts, the rule verify() applies), or null while it works. */
+    refusal: 'expired' | 'creator_not_active_admin' | null }[];
   /** The new key, on the one visit after it was made. */
   created: { name: string; key: string } | null;
   alreadyShown: boolean;
@@ -25,15 +27,15 @@ ${v.created ? html`<section class="card reveal" aria-labelledby="new-key-heading
   <h${v.created ? '2' : '1'}>API keys</h${v.created ? '2' : '1'}>
   ${notice(v.notice)}
   ${v.alreadyShown ? problem('That key was shown once and is not shown again. If it was lost, revoke it and create a new one.') : ''}
-  <p>Scripts use an API key to call the admin API (<code>/api/users</code>, <code>/api/oidc/clients</code> …) in the <code>X-API-KEY</code> header, as with Pocket ID. A key acts for the admin who created it, and works only while they are an active admin.</p>
+  <p>Scripts use an API key to call the admin API (<code>/api/users</code>, <code>/api/oidc/clients</code> …) in the <code>X-API-KEY</code> header, as with Pocket ID. A key acts for the admin who created it, and works only until it expires and while they are an active admin.</p>
   ${v.keys.length === 0 ? html`<p>No API keys.</p>` : html`
   <table class="stack">
     <thead><tr><th scope="col">Name</th><th scope="col">Created by</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>${v.keys.map((k) => html`<tr>
       <th scope="row" data-label="Name">${k.name}</th>
-      <td data-label="Created by">${k.createdBy ?? 'the command line'}${k.honoured ? '' : html` <strong class="warning">refused: ${k.createdBy ?? 'its creator'} is no longer an active admin</strong>`}</td>
+      <td data-label="Created by">${k.createdBy ?? 'the command line'}${k.refusal === 'creator_not_active_admin' ? html` <strong class="warning">refused: ${k.createdBy ?? 'its creator'} is no longer an active admin</strong>` : ''}</td>
       <td data-label="Created">${when(k.createdAt)}</td>
-      <td data-label="Expires">${when(k.expiresAt)}</td>
+      <td data-label="Expires">${when(k.expiresAt)}${k.refusal === 'expired' ? html` <strong class="warning">expired: refused</strong>` : ''}</td>
       <td data-label="Last used">${when(k.lastUsedAt)}</td>
       <td data-label="Actions"><a href="/admin/api-keys/${k.id}/revoke">Revoke<span class="visually-hidden"> ${k.name}</span>…</a></td>
     </tr>`)}</tbody>
