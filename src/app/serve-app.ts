@@ -17,7 +17,7 @@ import { urlForLog } from '../core/url-secrets.ts';
 import { type HttpListener, startListener } from './http-listener.ts';
 import { ensureServeClient, SERVE_CLIENT_ID } from './serve-client.ts';
 import { serveContextFor } from './serve-context.ts';
-import { createSiteHandler, type RequestHandler } from './site-handler.ts';
+import { acceptingAbsoluteForm, createSiteHandler, type RequestHandler } from './site-handler.ts';
 import { SESSION_RECHECK_MINUTES } from '../config/session-recheck.ts';
 import type { ReloadOutcome } from '../core/file-version.ts';
 import { watchTlsFiles } from '../core/tls-files.ts';
@@ -111,14 +111,14 @@ export async function createServeApp(config: Readonly<ServeConfig>, options: { l
     const idHandler = secure(id.app.routing);
     const siteListener = await startListener({
       ...config.siteListen, tls: config.tls,
-      handler: config.sharedListener ? routeByHost(config.idUrl.hostname, idHandler, secure(siteHandler)) : secure(siteHandler),
+      handler: acceptingAbsoluteForm(config.sharedListener ? routeByHost(config.idUrl.hostname, idHandler, secure(siteHandler)) : secure(siteHandler)),
     });
     started.push(siteListener);
-    const idListener = config.sharedListener ? null : await startListener({ ...config.idListen, tls: config.tls, handler: idHandler });
+    const idListener = config.sharedListener ? null : await startListener({ ...config.idListen, tls: config.tls, handler: acceptingAbsoluteForm(idHandler) });
     if (idListener) started.push(idListener);
     const httpRedirect = config.httpRedirectPort === null ? null : await startListener({
       host: config.siteListen.host, port: config.httpRedirectPort,
-      handler: redirectToHttps([config.siteUrl, config.idUrl], config.siteUrl),
+      handler: acceptingAbsoluteForm(redirectToHttps([config.siteUrl, config.idUrl], config.siteUrl)),
     });
     if (httpRedirect) started.push(httpRedirect);
     const tlsListeners = [siteListener, idListener].filter((listener): listener is HttpListener => listener !== null);

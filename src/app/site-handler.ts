@@ -112,18 +112,7 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
   }
 
   return function handleSite(req, res) {
-    let url = req.url ?? '/';
-    if (url.charCodeAt(0) !== 0x2f /* "/" */) {
-      // Absolute-form (`GET http://host/path`, RFC 9112 §3.2.2): the target's authority replaces
-      // Host and its path is the request's, written back once here so that routing, protection,
-      // the proxy and every redirect after this read one and the same path and host.
-      const absolute = splitAbsoluteForm(url);
-      if (absolute !== null) {
-        if (!absolute.ok) return void send(res, 400, {}, `This address cannot be served: ${absolute.reason}.`, req.method === 'HEAD');
-        req.url = url = absolute.originForm;
-        req.headers.host = absolute.authority;
-      }
-    }
+    const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path === prefix || path.startsWith(underPrefix) || proxyPaths.has(path)) return toProxy(req, res, url, path);
@@ -138,6 +127,28 @@ export function createSiteHandler(deps: SiteHandlerDeps): RequestHandler {
       return;
     }
     void site.serve(req, res, resolution);
+  };
+}
+
+/**
+ * Lets `handler` serve absolute-form requests (`GET http://host/path`, which RFC 9112 §3.2.2 says a
+ * server MUST accept, as nginx does): the target's authority replaces Host and its path becomes
+ * the request's, written back once, in front of everything serve does, so that choosing the
+ * provider or the site by host, protection, the proxy and every redirect read one and the same
+ * path and host. A target that cannot be served (another scheme, userinfo, no host) is 400.
+ */
+export function acceptingAbsoluteForm(handler: RequestHandler): RequestHandler {
+  return (req, res) => {
+    const url = req.url ?? '/';
+    if (url.charCodeAt(0) !== 0x2f /* "/" */) {
+      const absolute = splitAbsoluteForm(url);
+      if (absolute !== null) {
+        if (!absolute.ok) return void send(res, 400, {}, `This address cannot be served: ${absolute.reason}.`, req.method === 'HEAD');
+        req.url = absolute.originForm;
+        req.headers.host = absolute.authority;
+      }
+    }
+    return handler(req, res);
   };
 }
 

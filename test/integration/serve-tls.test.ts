@@ -91,6 +91,24 @@ describe('latchkey serve with --tls-cert: both host names on one https port', ()
     const forged = await redirect('evil.example');
     assert.equal(forged.headers.location, `https://agents.example:${port}/private/?x=1`);
   });
+
+  it('reads the host and path of an absolute-form request (RFC 9112 §3.2.2) before choosing the provider or the site, and before moving to https', async () => {
+    const absolute = (hostname: string, target: string): Promise<Answer> => new Promise((resolve, reject) => {
+      httpsRequest({ host: '127.0.0.1', port, path: target, servername: hostname, ca, headers: { host: `${hostname}:${port}` } }, collect(resolve, reject)).on('error', reject).end();
+    });
+    // Host names the site; the target names the provider, whose answer it gets (and the reverse)
+    const discovery = await absolute('agents.example', `https://id.example:${port}/.well-known/openid-configuration`);
+    assert.equal(discovery.status, 200);
+    assert.equal((JSON.parse(discovery.body) as { issuer: string }).issuer, `https://id.example:${port}`);
+    const page = await absolute('id.example', `https://agents.example:${port}/private/`);
+    assert.equal(page.status, 302);
+    assert.equal(page.headers.location, '/oauth2/start?rd=%2Fprivate%2F');
+
+    const moved = await new Promise<Answer>((resolve, reject) => {
+      httpRequest({ host: '127.0.0.1', port: redirectPort, path: `http://id.example:${redirectPort}/private/?x=1`, headers: { host: 'agents.example' } }, collect(resolve, reject)).on('error', reject).end();
+    });
+    assert.equal(moved.headers.location, `https://id.example:${port}/private/?x=1`);
+  });
 });
 
 // certbot renews every 60 days or so and replaces the files; a serve that read them only at start

@@ -5,7 +5,7 @@ import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createSiteHandler } from '../../src/app/site-handler.ts';
+import { acceptingAbsoluteForm, createSiteHandler } from '../../src/app/site-handler.ts';
 import type { StaticSite } from '../../src/edge/static-site.ts';
 import type { ProxyLogger, ProxyRuntime } from '../../src/proxy/proxy-runtime.ts';
 
@@ -40,7 +40,7 @@ describe('site handler: absolute-form request-targets', () => {
       health: (_req, res) => void res.writeHead(204).end(),
       logger: { error: () => {}, warn: () => {}, info: () => {} } as unknown as ProxyLogger,
     });
-    server = createServer(handler);
+    server = createServer(acceptingAbsoluteForm(handler));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
