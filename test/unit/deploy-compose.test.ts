@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { COMPOSE_SUBNET, generateComposeFile } from '../../src/deploy/compose-file.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
 
@@ -67,6 +69,24 @@ describe('generateComposeFile', () => {
   it('checks health with latchkey healthcheck, the proxy at its /ping', () => {
     assert.deepEqual(id.healthcheck.test, ['CMD', 'node', 'src/main.ts', 'healthcheck']);
     assert.deepEqual(proxy.healthcheck.test, ['CMD', 'node', 'src/main.ts', 'healthcheck', '--url', 'http://127.0.0.1:4180/ping']);
+  });
+
+  it("tells to hand every secret file to the image's user, before any container reads it: Compose mounts files with their own owner and mode", () => {
+    const dockerfile = readFileSync(join(import.meta.dirname, '../../Dockerfile'), 'utf8');
+    assert.match(dockerfile, /^USER node$/m, "the image runs as the official Node image's node (uid 1000)");
+    for (const plan of [makePlan(), makePlan({ single: true })]) {
+      const text = generateComposeFile(plan);
+      const secretNames = Object.keys(parseYaml(text).secrets);
+      const lines = text.split('\n');
+      const handedOver = (name: string) => lines.findIndex((line) => /^#\s+sudo chown 1000:1000 /.test(line) && line.split(' ').includes(name));
+      for (const name of secretNames) {
+        const made = lines.findIndex((line) => line.includes(`> ${name}`) || line.includes(`into ${name}`));
+        assert.ok(made >= 0 && handedOver(name) > made, `${name} is made, then handed over`);
+      }
+      assert.ok(lines.some((line) => line === '#      umask 077'), 'made private from the start');
+      const firstRun = lines.findIndex((line) => line.includes('docker compose run'));
+      if (firstRun >= 0) assert.ok(handedOver('encryption_key') < firstRun, 'encryption_key is readable by the id before it runs');
+    }
   });
 
   it('runs one latchkey serve service with --single, the site mounted read-only', () => {
