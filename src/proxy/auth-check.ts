@@ -30,6 +30,10 @@ export interface AuthCheckResult {
   headers: Record<string, string>;
   /** Set-Cookie lines: a refreshed session, or the deletion of one that ended. */
   setCookies: string[];
+  /**
+   * The allowed session (202); the refused one (403, or 401 when the configured rules refuse the
+   * account and the session is ended: the upstream mode's refusal page names it); else null.
+   */
   session: Session | null;
 }
 
@@ -67,8 +71,12 @@ export async function checkAuth(rt: ProxyRuntime, input: AuthCheckInput): Promis
   }
 
   const decision = decide(session, rt.ruleFor(input.rawQuery), now, rt.revocations, rt.config.cookie.expireSeconds);
-  // An ended session (expired, revoked) is deleted so the browser stops sending it.
-  if (endsSession(decision)) return observed(rt, { status: input.skipAuth ? 202 : 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: null }, decision.reason);
+  // An ended session (expired, revoked, or one the configured rules refuse) is deleted so the
+  // browser stops sending it; a 401, which nginx's error_page turns into a new sign-in.
+  if (endsSession(decision)) {
+    const refused = decision.kind === 'invalid' && input.skipAuth !== true ? decision.session : null;
+    return observed(rt, { status: input.skipAuth ? 202 : 401, headers: NONE, setCookies: await rt.sessions.clear(rt.cookieAttributes(input.host), sent), session: refused }, decision.reason);
+  }
   return settled(rt, decision, session, setCookies, input.skipAuth === true);
 }
 
@@ -131,8 +139,9 @@ const refreshWanted = (rt: ProxyRuntime, session: Session, now: number): boolean
 const checkedBeforeStart = (rt: ProxyRuntime, session: Session): boolean =>
   session.refreshAt > 0 && session.refreshToken !== '' && session.refreshAt - rt.config.cookie.refreshSeconds < rt.startedAtSeconds;
 
-const endsSession = (decision: Decision): decision is Decision & { kind: 'signin' } =>
-  decision.kind === 'signin' && decision.reason !== 'no session';
+// One comparison for an allowed session, as before the configured rules could end one.
+const endsSession = (decision: Decision): decision is Decision & { kind: 'signin' | 'invalid' } =>
+  decision.kind !== 'allow' && (decision.kind === 'invalid' || (decision.kind === 'signin' && decision.reason !== 'no session'));
 
 /** The result of a decision that deletes no cookie: allowed, refused, or no session at all. */
 function settled(rt: ProxyRuntime, decision: Decision, session: Session | null, setCookies: string[], skipAuth: boolean): AuthCheckResult {

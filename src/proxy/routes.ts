@@ -19,6 +19,12 @@ import { sendPage } from '../web/send-page.ts';
 /** How long a logout token's jti is remembered: as long as verifyLogoutToken could still accept it. */
 const LOGOUT_TOKEN_MEMORY_SECONDS = LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * CLOCK_TOLERANCE_SECONDS;
 
+/** A sign-out form's body holds rd and little else; an address longer than this is no use anyway. */
+const SIGN_OUT_FORM_MAX_BYTES = 16 * 1024;
+const ROBOTS_PATH = '/robots.txt';
+/** oauth2-proxy's robots.txt (pkg/app/pagewriter). */
+const ROBOTS_TXT = 'User-agent: *\nDisallow: /\n';
+
 const rawQueryOf = (url: string): string => {
   const q = url.indexOf('?');
   return q < 0 ? '' : url.slice(q + 1);
@@ -126,19 +132,34 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
     // Sec-Fetch-Site nor Origin with a POST (none since 2019). Nor SameSite: the session cookie
     // has none by default (oauth2-proxy's), and only Chrome then treats it as Lax.
     const signOutHandler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const result = await signOut(rt, browserRequest(request));
+      const form = request.body instanceof URLSearchParams ? request.body : undefined;
+      const result = await signOut(rt, { ...browserRequest(request), form });
       if (result.kind === 'signed_out') return redirect(reply, result);
       return sendPage(reply, signOutConfirmPage({ action: `${prefix}/sign_out?rd=${encodeURIComponent(result.target)}` }));
     };
-    app.get(`${prefix}/sign_out`, signOutHandler);
-    app.post(`${prefix}/sign_out`, signOutHandler);
+    // rd may come in a form's body, as oauth2-proxy reads it (req.Form): only a urlencoded body is
+    // read, and only a small one (413 past SIGN_OUT_FORM_MAX_BYTES); any other body is left unread,
+    // as Go's ParseForm leaves it, rather than refused.
+    await app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: SIGN_OUT_FORM_MAX_BYTES },
+        (_request, body, done) => done(null, new URLSearchParams(body as string)));
+      scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+      scope.get(`${prefix}/sign_out`, signOutHandler);
+      scope.post(`${prefix}/sign_out`, signOutHandler);
+    });
 
+    // oauth2-proxy's UserInfo: 401 for whatever getAuthenticatedSession refuses, including an
+    // account the configured rules refuse, whose session (like an expired one) is deleted.
     app.get(`${prefix}/userinfo`, async (request, reply) => {
-      const session = await rt.sessions.read(parseCookieHeader(request.headers.cookie));
+      const sent = parseCookieHeader(request.headers.cookie);
+      const session = await rt.sessions.read(sent);
       const decision = decide(session, rt.ruleFor(''), rt.nowSeconds(), rt.revocations, config.cookie.expireSeconds);
       noStore(reply);
-      if (decision.kind === 'signin') throw new AppError('unauthorized', 401, 'Please sign in first.');
-      if (decision.kind === 'deny') throw new AppError('forbidden', 403, 'This account is not allowed here.');
+      if (decision.kind !== 'allow') {
+        if (session) reply.header('set-cookie', await rt.sessions.clear(rt.cookieAttributes(browserRequest(request).origin.host), sent));
+        throw new AppError('unauthorized', 401, 'Please sign in first.');
+      }
       const s = decision.session;
       return reply.send({ user: s.sub, email: s.email, groups: s.groups, preferredUsername: s.preferredUsername });
     });
@@ -162,6 +183,12 @@ export function proxyRoutes(rt: ProxyRuntime, options: { answerOtherPaths?: bool
       request.log.info({ sid: claims.sid, sub: claims.sub }, 'back-channel logout');
       return reply.code(200).send();
     });
+
+    // As oauth2-proxy, before any sign-in (its router's first route): crawlers keep out of a
+    // private site, and in upstream mode do not index the sign-in page under every address.
+    if (config.pingPath !== ROBOTS_PATH && config.readyPath !== ROBOTS_PATH) {
+      app.get(ROBOTS_PATH, async (_request, reply) => reply.type('text/plain; charset=utf-8').send(ROBOTS_TXT));
+    }
 
     app.get(config.pingPath, async (_request, reply) => noStore(reply).type('text/plain').send('OK'));
     // Ready: the provider's discovery is loaded and, as oauth2-proxy checks, the session store answers.

@@ -18,6 +18,8 @@ export interface BrowserRequest {
   headers: IncomingHttpHeaders;
   sent: ReadonlyMap<string, string>;
   query: URLSearchParams;
+  /** An application/x-www-form-urlencoded body's fields (a POST to sign_out), else undefined. */
+  form?: URLSearchParams;
 }
 
 export interface FlowResult {
@@ -90,8 +92,19 @@ export function findRedirect(rt: ProxyRuntime, request: BrowserRequest): string 
   return '/';
 }
 
-export const callbackUrl = (rt: ProxyRuntime, origin: RequestOrigin): string =>
-  rt.config.redirectUrl ?? `${origin.scheme}://${origin.host}${rt.config.proxyPrefix}/callback`;
+/**
+ * The redirect_uri, as oauth2-proxy's getOAuthRedirectURI builds it: --redirect-url as it is when
+ * it names a host; otherwise (unset, or a path such as /oauth2/callback) that path, or
+ * --proxy-prefix/callback, at the request's host, over https whenever the cookie is Secure
+ * (--cookie-secure, the default). Not every proxy in front sends X-Forwarded-Proto, and a browser
+ * that came back over http would not send the Secure CSRF cookie anyway.
+ */
+export function callbackUrl(rt: ProxyRuntime, origin: RequestOrigin): string {
+  const configured = rt.config.redirectUrl;
+  if (configured !== null && !configured.startsWith('/')) return configured;
+  const scheme = rt.config.cookie.secure ? 'https' : origin.scheme;
+  return `${scheme}://${origin.host}${configured ?? `${rt.config.proxyPrefix}/callback`}`;
+}
 
 /**
  * /oauth2/start: remember this attempt in the CSRF cookie, go to the provider.
@@ -183,13 +196,15 @@ export async function finishSignIn(rt: ProxyRuntime, request: BrowserRequest): P
 export type SignOutResult = ({ kind: 'signed_out' } & FlowResult) | { kind: 'confirm'; target: string };
 
 /**
- * /oauth2/sign_out: delete the session cookies, go to a validated rd (or '/'). Asked from another
+ * /oauth2/sign_out: delete the session cookies, go to a validated rd (or '/'). rd is read as
+ * oauth2-proxy reads req.Form: a form body's first (a sign-out form's hidden field), then the
+ * query's, then X-Auth-Request-Redirect; each passes the same validateRedirect. Asked from another
  * site (cross-site.ts), nothing is deleted: the visitor is asked first, with the same validated
  * target, by a form that posts here from this site's own page (routes.ts).
  */
 export async function signOut(rt: ProxyRuntime, request: BrowserRequest): Promise<SignOutResult> {
   const context = { requestHost: request.origin.host, whitelistDomains: rt.config.whitelistDomains };
-  const rd = request.query.get('rd') ?? (headerRedirect(rt, request.headers) || null);
+  const rd = request.form?.get('rd') || request.query.get('rd') || headerRedirect(rt, request.headers) || null;
   const location = validateRedirect(rd, { ...context, providerLogout: rt.oidc.endSessionEndpoint });
   if (isCrossSite(request.headers, (origin) => isOriginOfSite(origin, context))) return { kind: 'confirm', target: location };
   const attrs = rt.cookieAttributes(request.origin.host);

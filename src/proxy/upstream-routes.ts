@@ -93,10 +93,12 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     return { path, peer, origin, result, setCookies: result?.setCookies ?? [] };
   };
 
-  // Not signed in, or not allowed: never reaches an upstream.
+  // Not signed in, or not allowed: never reaches an upstream. A 401 that names a session is one
+  // the configured rules refuse, now deleted: a 403 page here, as oauth2-proxy's Proxy answers
+  // ErrAccessDenied (its refusal page, after clearing the session).
   const refuse = (request: FastifyRequest, reply: FastifyReply, status: 401 | 403, session: Session | null) => {
     reply.header('cache-control', 'no-store');
-    if (status === 403) {
+    if (status === 403 || session !== null) {
       if (!session) throw forbidden(NOT_ALLOWED); // a 403 always comes with the refused session
       // back to where a sign-in from here would return (validated), with the groups the provider has now
       return helpers.notAllowed(request, reply, forbidden(NOT_ALLOWED), signedInName(session), findRedirect(rt, helpers.browserRequest(request)));
@@ -111,6 +113,27 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     return reply.code(403).type('text/html; charset=utf-8').send(page.value);
   };
 
+  const underPrefix = `${config.proxyPrefix}/`;
+  const staticFolder = `${config.proxyPrefix}/static/`;
+  /**
+   * What the proxy answers itself at a path of its own instead of sending it to the upstream, as
+   * oauth2-proxy's router does: one of its endpoints asked with a method it does not take gets 405
+   * (oauth2-proxy routes its endpoints for every method, so none reaches the application), and its
+   * static folder (--proxy-prefix/static/, oauth2-proxy's stylesheets; latchkey has none) a 404.
+   * Any other path under --proxy-prefix goes on to the sign-in check and the upstream, as in
+   * oauth2-proxy, whose prefix subrouter falls through to its catch-all (gorilla/mux).
+   */
+  const ownPathAnswer = (app: FastifyInstance, path: string): { status: 404 } | { status: 405; allow: string } | null => {
+    if (path.startsWith(staticFolder)) return { status: 404 };
+    if (!path.startsWith(underPrefix) && path !== config.proxyPrefix && path !== config.pingPath && path !== config.readyPath) return null;
+    const allowed = (['GET', 'POST'] as const).filter((method) => {
+      const found = app.findRoute({ method, url: path });
+      return found !== null && !('*' in found.params);
+    });
+    if (allowed.length === 0) return null;
+    return { status: 405, allow: (allowed[0] === 'GET' ? ['GET', 'HEAD', ...allowed.slice(1)] : allowed).join(', ') };
+  };
+
   /** The http(s) upstream a WebSocket upgrade would go to; null makes it an ordinary request. */
   const webSocketUpstream = (app: FastifyInstance, req: IncomingMessage): HttpUpstream | null => {
     if (!isWebSocketUpgrade(req.method, req.headers)) return null;
@@ -118,7 +141,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
     // Only a path fastify would give to the catch-all route below (the one route with a wildcard
     // parameter): the proxy's own endpoints (--proxy-prefix, --ping-path, …) are never upgraded.
     const found = app.findRoute({ method: 'GET', url: path });
-    if (!found || !('*' in found.params)) return null;
+    if (!found || !('*' in found.params) || ownPathAnswer(app, path) !== null) return null;
     const match = route(path);
     return match.kind === 'upstream' ? httpUpstreams.get(match.upstream) ?? null : null;
   };
@@ -134,7 +157,7 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
       if (target.kind !== 'checked') throw badPath(target);
       const { peer, origin, result, setCookies } = await admit(req, target.path, target.matchPath);
       if (result && result.status !== 202) {
-        const refusal = result.status === 403 ? forbidden(NOT_ALLOWED) : unauthorized();
+        const refusal = result.status === 403 || result.session !== null ? forbidden(NOT_ALLOWED) : unauthorized();
         return answerAndClose(socket, refusal.status, refusal.message, setCookies.length ? { 'set-cookie': setCookies } : {});
       }
       const headers = upstreamRequestHeaders(config, req.headers, { remoteAddress: peer.remoteAddress, origin }, result?.session ?? null);
@@ -180,6 +203,12 @@ export function upstreamRoutes(rt: ProxyRuntime, helpers: FlowHelpers) {
       const target = upstreamPathOf(request.url);
       if (target.kind === 'redirect') return reply.header('cache-control', 'no-store').redirect(target.location, 301);
       if (target.kind === 'invalid') throw badPath(target);
+      const own = ownPathAnswer(app, target.path);
+      if (own?.status === 404) throw new AppError('not_found', 404, 'There is nothing at this address.');
+      if (own?.status === 405) {
+        reply.header('allow', own.allow).header('cache-control', 'no-store');
+        throw new AppError('method_not_allowed', 405, 'This address does not take this method.');
+      }
       const { path, peer, origin, result, setCookies } = await admit(request.raw, target.path, target.matchPath);
       if (setCookies.length) reply.header('set-cookie', setCookies);
       if (result && result.status !== 202) return refuse(request, reply, result.status, result.session);

@@ -97,11 +97,15 @@ describe('failure mode 3: a certificate that does not name the id host, and plai
   });
 });
 
-describe('failure mode 5: nginx sends no X-Forwarded-Proto and the proxy has no --redirect-url; the id has no TRUST_PROXY', () => {
+// With --cookie-secure (the default) the proxy builds an https callback whatever nginx says, as
+// oauth2-proxy does (test/integration/proxy-compat-callback-url.test.ts); the guide's failure shows
+// with a proxy that does not set Secure cookies.
+describe('failure mode 5: nginx sends no X-Forwarded-Proto and the proxy has no --redirect-url (nor --cookie-secure); the id has no TRUST_PROXY', () => {
   let deployment: Deployment;
   before(async () => (deployment = await startDeployment({
     editNginx: (config) => config.replace(/^\s*proxy_set_header X-Forwarded-Proto \$scheme;\n/gm, ''),
     dropProxyFlags: ['redirect-url'],
+    extraProxyFlags: ['--cookie-secure=false'],
   })));
   after(() => deployment?.stop());
 

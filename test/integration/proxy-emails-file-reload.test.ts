@@ -1,5 +1,6 @@
 // --authenticated-emails-file is read again when it changes, as oauth2-proxy does (it watches the
-// file): adding a friend lets them in, removing one refuses their next request, without a restart;
+// file): adding a friend lets them in, removing one refuses their next request (401, and the
+// session deleted, as oauth2-proxy answers a session its rules refuse), without a restart;
 // a line that is not an address is left out, and a file that cannot be read keeps the list in use (src/config/authenticated-emails-file.ts).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -60,20 +61,20 @@ describe('--authenticated-emails-file, changed while the proxy runs', () => {
 
   it('lets in an address added to the file, and no longer one taken out of it', async () => {
     assert.equal(await status('ann@example.com'), 202);
-    assert.equal(await status('bob@example.org'), 403);
+    assert.equal(await status('bob@example.org'), 401);
     writeFileSync(emailsFile, '# friends\nann@example.com,Ann\n"Bob@Example.org",Bob\n');
     assert.equal(await statusBecomes('bob@example.org', 202), 202);
     writeFileSync(emailsFile, '# friends\n"bob@example.org",Bob\n');
-    assert.equal(await statusBecomes('ann@example.com', 403), 403);
+    assert.equal(await statusBecomes('ann@example.com', 401), 401);
     assert.equal(await status('bob@example.org'), 202);
     assert.ok(events('emails_file_reloaded').length >= 2);
   });
 
   it('leaves out a line that is not an address and applies the rest at once, including a removal in the same edit, and says which line', async () => {
     writeFileSync(emailsFile, 'carol@example.net\ncarol@example.net dave@example.net\n');
-    assert.equal(await statusBecomes('bob@example.org', 403), 403);
+    assert.equal(await statusBecomes('bob@example.org', 401), 401);
     assert.equal(await status('carol@example.net'), 202);
-    assert.equal(await status('dave@example.net'), 403);
+    assert.equal(await status('dave@example.net'), 401);
     const refused = events('emails_file_lines_refused');
     assert.equal(refused.length, 1);
     assert.match(String(refused[0].msg), /line 2 is not an email address: "carol@example\.net dave@example\.net".*1 address\(es\) may sign in/);
@@ -87,7 +88,7 @@ describe('--authenticated-emails-file, changed while the proxy runs', () => {
     assert.match(String(events('emails_file_refused')[0].msg), /cannot read .* \(ENOENT\).*the 1 address\(es\) read before still apply/);
     assert.equal(await status('bob@example.org'), 202);
     writeFileSync(emailsFile, 'carol@example.net\n');
-    assert.equal(await statusBecomes('bob@example.org', 403), 403);
+    assert.equal(await statusBecomes('bob@example.org', 401), 401);
     assert.equal(await status('carol@example.net'), 202);
   });
 });

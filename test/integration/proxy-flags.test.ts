@@ -87,7 +87,8 @@ describe('--proxy-prefix, --cookie-name, --cookie-secure and --cookie-csrf-expir
   it('moves the endpoints under the prefix, the callback URL included', async () => {
     const start = await fetch(`${h.proxyUrl}/auth2/start`, { headers: PAGE, redirect: 'manual' });
     assert.equal(start.status, 302);
-    assert.equal(new URL(start.headers.get('location')!).searchParams.get('redirect_uri'), `${h.proxyUrl}/auth2/callback`);
+    // https with --cookie-secure, whatever the request's scheme (oauth2-proxy's getOAuthRedirectURI)
+    assert.equal(new URL(start.headers.get('location')!).searchParams.get('redirect_uri'), `${h.proxyUrl.replace('http:', 'https:')}/auth2/callback`);
     assert.equal((await fetch(`${h.proxyUrl}/auth2/auth`)).status, 401);
   });
 

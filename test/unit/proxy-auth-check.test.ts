@@ -89,6 +89,20 @@ describe('checkAuthNow agrees with checkAuth', () => {
     assert.equal(inside.later.status, 202);
   });
 
+  it('leaves a session the configured rules refuse to checkAuth, which deletes it: 401, or 202 without identity on a skip route', async () => {
+    const { rt, seen } = runtimeWith({ ...config, allowedGroups: ['admins'] });
+    const cookie = cookieFor(session());
+    const r = await both(rt, seen, cookie, 'allowed_groups=staff');
+    assert.equal(r.now, undefined, 'checkAuthNow writes no cookie');
+    assert.deepEqual(r.toldNow, []);
+    assert.equal(r.later.status, 401);
+    assert.equal(r.later.session?.sub, 'u1', 'the refused session, for the upstream mode to name');
+    assert.deepEqual(r.toldLater, [[401, 'not in an allowed group', 'u1']]);
+    assert.match(r.later.setCookies[0], /^_oauth2_proxy=; .*Max-Age=0/);
+    const skipped = await checkAuth(rt, { cookieHeader: cookie, rawQuery: '', host: 'example.com', skipAuth: true });
+    assert.deepEqual({ ...skipped, setCookies: skipped.setCookies.length }, { status: 202, headers: {}, setCookies: 1, session: null });
+  });
+
   it('admits until the second before expiry, then leaves the deletion to checkAuth', async () => {
     const { rt, clock, seen } = runtime();
     const cookie = cookieFor(session({ expiresAt: NOW + 1 }));

@@ -65,13 +65,22 @@ describe('decide', () => {
     assert.equal(decide(session(), rule('allowed_groups=staff&allowed_emails=bob@example.com'), NOW, noRevocations, WEEK).kind, 'deny');
   });
 
-  it('denies an email that no longer passes the configured domains, unless it is an authenticated email', () => {
-    assert.equal(decide(session(), rule('', { emailDomains: ['example.org'] }), NOW, noRevocations, WEEK).kind, 'deny');
+  // oauth2-proxy's getAuthenticatedSession: a session the configured rules refuse is invalid, and ended
+  it('finds invalid a session whose email no longer passes the configured domains, unless it is an authenticated email', () => {
+    const s = session();
+    assert.deepEqual(decide(s, rule('', { emailDomains: ['example.org'] }), NOW, noRevocations, WEEK), { kind: 'invalid', session: s, reason: 'email not allowed' });
     assert.equal(decide(session(), rule('', { emailDomains: ['example.org'], authenticatedEmails: new Set(['ada@example.com']) }), NOW, noRevocations, WEEK).kind, 'allow');
   });
 
-  it('denies a user outside the configured allowed groups', () => {
-    assert.equal(decide(session(), rule('', { allowedGroups: ['admins'] }), NOW, noRevocations, WEEK).kind, 'deny');
+  it('finds invalid a session outside the configured allowed groups', () => {
+    assert.equal(decide(session(), rule('', { allowedGroups: ['admins'] }), NOW, noRevocations, WEEK).kind, 'invalid');
+  });
+
+  it('finds invalid a session the configured rules refuse, whatever the query rules say; a query rule alone only denies', () => {
+    assert.equal(decide(session(), rule('allowed_groups=staff', { allowedGroups: ['admins'] }), NOW, noRevocations, WEEK).kind, 'invalid');
+    assert.equal(decide(session(), rule('allowed_groups=admins', { allowedGroups: ['admins'] }), NOW, noRevocations, WEEK).kind, 'invalid');
+    assert.equal(decide(session(), rule('allowed_groups=admins', { allowedGroups: ['staff'] }), NOW, noRevocations, WEEK).kind, 'deny');
+    assert.equal(decide(session(), rule('allowed_emails=bob@example.com', { emailDomains: ['example.com'] }), NOW, noRevocations, WEEK).kind, 'deny');
   });
 });
 
