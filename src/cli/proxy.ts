@@ -9,6 +9,8 @@ export async function run(argv: string[]): Promise<number | void> {
   const config = loadProxyConfig({ argv, env: process.env });
   const server = await createProxyServer(config);
   const log = server.app.log;
+  // options accepted for oauth2-proxy's sake that do nothing here (--https-address without a certificate)
+  for (const warning of config.warnings ?? []) log.warn(warning);
   const address = await server.listen();
   // an inherited TCP socket shows its address; saying where it came from helps reading the logs
   const inherited = 'fd' in config.httpAddress && address.transport === 'tcp' ? ` (inherited as fd:${config.httpAddress.fd})` : '';

@@ -72,7 +72,7 @@ export function buildProxyConfigFromRaw(raw: RawValues, problems: string[]): Pro
     clientSecret: readClientSecret(values),
     oidcIssuerUrl: readIssuerUrl(values),
     oidcInternalUrl: readHttpUrl(values, 'oidc-internal-url'),
-    redirectUrl: readHttpUrl(values, 'redirect-url'),
+    redirectUrl: readRedirectUrl(values),
     scopes,
     prompt,
     codeChallengeMethod: readCodeChallengeMethod(values),
@@ -156,6 +156,27 @@ function readHttpUrl(values: ProxyValues, flag: string): string | null {
   return parseHttpUrl(values, flag, text) ? text : null;
 }
 
+/**
+ * An absolute http(s) URL, or (as oauth2-proxy accepts it, pkg/validation/options.go) an absolute
+ * path such as /oauth2/callback, which sign-in completes with each request's scheme and host. The
+ * path must start with exactly one '/': "//host/x" and "/\\host/x" are other hosts to a browser.
+ * A fragment is refused in both (RFC 6749 §3.1.2).
+ */
+function readRedirectUrl(values: ProxyValues): string | null {
+  const text = values.string('redirect-url');
+  if (text === undefined) return null;
+  if (text.startsWith('/')) {
+    if (/^\/[/\\]/.test(text) || /[\\#\s\u0000-\u001f\u007f]/.test(text)) {
+      values.problem('redirect-url', `must be an absolute URL (https://site.example/oauth2/callback) or a path on this site (/oauth2/callback), got "${text}"`);
+      return null;
+    }
+    return text;
+  }
+  const url = parseHttpUrl(values, 'redirect-url', text);
+  if (url?.hash) values.problem('redirect-url', `must not have a fragment (#…), got "${text}"`);
+  return url ? text : null;
+}
+
 function parseHttpUrl(values: ProxyValues, flag: string, text: string): URL | null {
   let url: URL;
   try {
@@ -183,14 +204,26 @@ function readCodeChallengeMethod(values: ProxyValues): 'S256' {
   return 'S256';
 }
 
+// oauth2-proxy's Helm chart's default upstream, a placeholder for forward-auth deployments.
+const DEV_NULL = '/dev/null';
+
+/**
+ * The --upstream list. file:///dev/null (the oauth2-proxy Helm chart's default) is a file server
+ * that serves nothing: oauth2-proxy answers 404 to every signed-in request it owns, and to every
+ * path no other upstream owns. Left out, it changes nothing beside another upstream; alone, it is
+ * static://404, which answers every signed-in request with that 404, after the same sign-in.
+ */
 function readUpstreams(values: ProxyValues): Upstream[] {
   const upstreams: Upstream[] = [];
+  let devNull = false;
   for (const text of values.list('upstream')) {
     const parsed = parseUpstream(text);
     if ('problem' in parsed) values.problem('upstream', parsed.problem);
+    else if (parsed.kind === 'file' && parsed.directory.replace(/\/+$/, '') === DEV_NULL) devNull = true;
     else if (parsed.kind === 'file' && !isDirectory(parsed.directory)) values.problem('upstream', `"${text}": ${parsed.directory} is not a folder`);
     else upstreams.push(parsed);
   }
+  if (devNull && upstreams.length === 0) upstreams.push({ kind: 'static', statusCode: 404 });
   return upstreams;
 }
 

@@ -1,15 +1,16 @@
 import { unknownFlagProblem } from './closest-name.ts';
 import { labelOf, optionByFlag, PROXY_OPTIONS } from './proxy-options.ts';
 import { rawFromText, type RawValues } from './proxy-raw-value.ts';
-import { unsupportedByFlag, unsupportedProblem, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
+import { judgeUnsupported, unsupportedByFlag, UNSUPPORTED_PROXY_OPTIONS, type UnsupportedGiven } from './proxy-unsupported-options.ts';
 
 /**
  * Reads `latchkey proxy` arguments (everything after the command name) the way oauth2-proxy's
  * pflag does: `--name=value` and `--name value`; booleans as a bare `--name` or `--name=true|false`
  * (never `--name false`, which pflag also reads as true plus a stray argument); list options may
  * repeat and split on commas. A repeated single-value option keeps its last value, as in pflag.
+ * Unsupported oauth2-proxy options are judged as they come, and noted in `given`.
  */
-export function readProxyArgv(argv: readonly string[], problems: string[]): RawValues {
+export function readProxyArgv(argv: readonly string[], problems: string[], given?: UnsupportedGiven): RawValues {
   const values: RawValues = new Map();
   const knownFlags = [...PROXY_OPTIONS.map((option) => option.flag), ...UNSUPPORTED_PROXY_OPTIONS.map((option) => option.flag)];
   for (let i = 0; i < argv.length; i++) {
@@ -35,11 +36,12 @@ export function readProxyArgv(argv: readonly string[], problems: string[]): RawV
     if (!option) {
       const unsupported = unsupportedByFlag(name);
       if (unsupported) {
-        const label = unsupported.alwaysIs !== undefined && inline !== undefined ? `--${name}=${inline}` : `--${name}`;
-        const problem = unsupportedProblem(unsupported, label, inline ?? (unsupported.bool ? 'true' : undefined));
-        if (problem) problems.push(problem);
-        // swallow its value so it is not reported a second time as a stray argument
-        if (inline === undefined && !unsupported.bool && i + 1 < argv.length && !argv[i + 1].startsWith('--')) i++;
+        // its value is judged too, and taken so that it is not reported again as a stray argument
+        let value = inline ?? (unsupported.bool ? 'true' : undefined);
+        if (value === undefined && i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
+        // a refused value is shown when the message says which one would do (never for other options: it may be a password)
+        const showsValue = inline !== undefined && (unsupported.alwaysIs !== undefined || Array.isArray(unsupported.accepts));
+        judgeUnsupported(unsupported, showsValue ? `--${name}=${inline}` : `--${name}`, value, problems, given);
         continue;
       }
       problems.push(unknownFlagProblem(name, knownFlags, 'proxy'));

@@ -3,14 +3,15 @@ import { closestName } from './closest-name.ts';
 import { labelOf, optionByTomlKey, PROXY_OPTIONS, tomlKeyOf } from './proxy-options.ts';
 import { coerceRaw, type RawValues } from './proxy-raw-value.ts';
 import { readTomlFile } from './toml-file.ts';
-import { unsupportedByTomlKey, unsupportedProblem, unsupportedTomlKeysOf, UNSUPPORTED_PROXY_OPTIONS } from './proxy-unsupported-options.ts';
+import { judgeUnsupported, unsupportedByTomlKey, unsupportedTomlKeysOf, UNSUPPORTED_PROXY_OPTIONS, type UnsupportedGiven } from './proxy-unsupported-options.ts';
 
 /**
  * Reads an oauth2-proxy .cfg file (TOML; keys are the flags with underscores, plural for lists).
  * Like oauth2-proxy (viper's UnmarshalExact), a key that means nothing is an error; a list may
- * also be written as one comma-separated string.
+ * also be written as one comma-separated string. Unsupported oauth2-proxy keys are judged as they
+ * come, and noted in `given`.
  */
-export function readProxyConfigFile(path: string, problems: string[]): RawValues {
+export function readProxyConfigFile(path: string, problems: string[], given?: UnsupportedGiven): RawValues {
   const values: RawValues = new Map();
   const table = readTomlFile(path, '--config / OAUTH2_PROXY_CONFIG', problems);
   if (!table) return values;
@@ -21,10 +22,8 @@ export function readProxyConfigFile(path: string, problems: string[]): RawValues
     const option = optionByTomlKey(key);
     if (!option) {
       const unsupported = unsupportedByTomlKey(key);
-      if (unsupported) {
-        const problem = unsupportedProblem(unsupported, `${where} (--${unsupported.flag})`, value);
-        if (problem) problems.push(problem);
-      } else {
+      if (unsupported) judgeUnsupported(unsupported, `${where} (--${unsupported.flag})`, value, problems, given);
+      else {
         const suggestion = closestName(key, known);
         problems.push(`${where}: unknown key${suggestion ? `; did you mean ${suggestion}?` : ''}`);
       }

@@ -7,6 +7,7 @@ import { readProxyEnv } from './proxy-env.ts';
 import { optionByFlag, PROXY_OPTIONS } from './proxy-options.ts';
 import { coerceRaw, type RawValues } from './proxy-raw-value.ts';
 import { ConfigError, type Env } from './problems.ts';
+import { settleUnsupported, type UnsupportedGiven } from './proxy-unsupported-options.ts';
 
 // `latchkey proxy` configuration: oauth2-proxy v7's flags, OAUTH2_PROXY_* variables and TOML
 // keys, with its precedence (flag > environment > config file > default). docs/configuration-proxy.md
@@ -20,13 +21,15 @@ export { proxyHelpText } from './proxy-help.ts';
  */
 export function loadProxyConfig(input: { argv: string[]; env: Env }): Readonly<ProxyConfig> {
   const problems: string[] = [];
-  const flags = readProxyArgv(input.argv, problems);
-  const environment = readProxyEnv(input.env, problems);
+  const unsupported: UnsupportedGiven = new Map();
+  const flags = readProxyArgv(input.argv, problems, unsupported);
+  const environment = readProxyEnv(input.env, problems, unsupported);
   const configPath = pickString(flags, environment, 'config');
-  const file = configPath ? readProxyConfigFile(configPath, problems) : new Map();
+  const file = configPath ? readProxyConfigFile(configPath, problems, unsupported) : new Map();
+  const warnings = settleUnsupported(unsupported, problems);
   // flag > environment > config file; defaults are applied by the builder
   const merged: RawValues = new Map([...file, ...environment, ...flags]);
-  return finish(buildProxyConfigFromRaw(merged, problems), problems);
+  return finish(buildProxyConfigFromRaw(merged, problems), problems, warnings);
 }
 
 /** Option values keyed by flag name, as they would be written in a TOML file. */
@@ -58,10 +61,11 @@ function pickString(flags: RawValues, environment: RawValues, flag: string): str
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-function finish(config: ProxyConfig, problems: string[]): Readonly<ProxyConfig> {
+function finish(config: ProxyConfig, problems: string[], warnings: string[] = []): Readonly<ProxyConfig> {
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     ...config,
+    warnings: Object.freeze(warnings),
     cookie: Object.freeze(config.cookie),
     httpAddress: Object.freeze(config.httpAddress),
     scopes: Object.freeze(config.scopes) as string[],

@@ -54,6 +54,12 @@ const ADDRESS = /^[^@\s]+@([^@\s]+)$/;
  * Whether `email` is at one of the --email-domain `domains`: 'example.com' is that domain only;
  * '.example.com' and '*.example.com' are its subdomains only (oauth2-proxy's validator.go,
  * isEmailValidWithDomains); '*' is anything.
+ *
+ * '*' also passes an account with no email, identified by its subject alone. oauth2-proxy refuses
+ * such a sign-in whatever the rules (providers/oidc.go EnrichSession); latchkey id and Pocket ID
+ * have users without an email, and '*' means any account the provider signs in (`latchkey serve`
+ * relies on it). No email is made up for it, so an application that goes by the email headers
+ * finds none; every rule about emails (a domain, the emails file, the query rules) refuses it.
  */
 export function emailInDomains(email: string, domains: readonly string[]): boolean {
   if (domains.includes('*')) return true;

@@ -27,7 +27,11 @@ export interface ProxyConfig {
   oidcIssuerUrl: string;
   /** Where to fetch discovery, JWKS and tokens when it differs from what the browser uses (tests, containers); null = the issuer. */
   oidcInternalUrl: string | null;
-  /** Absolute callback URL, or null to derive it from the request (scheme/host) + /oauth2/callback. */
+  /**
+   * --redirect-url as written: an absolute http(s) URL, or an absolute path ("/oauth2/callback",
+   * one leading '/') that sign-in completes with the request's scheme and host, as oauth2-proxy
+   * does; null to derive it all from the request (scheme/host + proxyPrefix + /callback).
+   */
   redirectUrl: string | null;
   scopes: string[];
   prompt: string | null;
@@ -88,4 +92,6 @@ export interface ProxyConfig {
   /** Base path of the proxy's own endpoints: "/oauth2". */
   proxyPrefix: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Lines to log at start: oauth2-proxy options accepted but ignored (--https-address without a certificate). */
+  warnings?: readonly string[];
 }

@@ -8,12 +8,13 @@ import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { nodeHttpFetch } from '../core/node-http-fetch.ts';
 import type { ProxyConfig } from './config.ts';
+import { claimAt } from './session-from-tokens.ts';
 
 export interface OidcTokens {
   idToken: string;
   accessToken: string;
   refreshToken: string;
-  /** ID token claims, completed from userinfo when the ID token lacks the email or groups claim. */
+  /** ID token claims, completed from userinfo when the ID token lacks the email or groups claim (claimAt). */
   claims: Record<string, unknown>;
 }
 
@@ -44,6 +45,24 @@ export interface OidcClientDeps {
   clock: Clock;
   /** For tests; defaults to nodeHttpFetch (node:http rather than the global fetch: src/core/node-http-fetch.ts says why). */
   fetch?: typeof fetch;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The ID token's claims over userinfo's, as oauth2-proxy asks the ID token first and the profile
+ * URL for what it lacks, claim by claim: nested objects merge too, so a dotted claim path
+ * (realm_access.roles) missing from the ID token's object is still found in userinfo's.
+ */
+function mergeClaims(userinfo: Record<string, unknown>, idClaims: Record<string, unknown>): Record<string, unknown> {
+  const merged = new Map(Object.entries(userinfo));
+  for (const [name, value] of Object.entries(idClaims)) {
+    const under = merged.get(name);
+    if (value === null && under !== undefined) continue; // a null claim is no claim there either
+    merged.set(name, isObject(value) && isObject(under) ? mergeClaims(under, value) : value);
+  }
+  // fromEntries defines each claim, so one named __proto__ stays a claim
+  return Object.fromEntries(merged);
 }
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -119,11 +138,11 @@ export function createOidcClient(config: ProxyConfig, deps: OidcClientDeps): Oid
     const accessToken = response.access_token;
     let claims: Record<string, unknown> = idClaims;
     const sub = typeof idClaims.sub === 'string' ? idClaims.sub : previousSub;
-    const lacking = idClaims[config.oidcEmailClaim] === undefined || idClaims[config.oidcGroupsClaim] === undefined;
+    const lacking = claimAt(idClaims, config.oidcEmailClaim) === undefined || claimAt(idClaims, config.oidcGroupsClaim) === undefined;
     // Providers that follow OIDC Core §5.4 strictly put scope claims only in userinfo for the code flow.
     if (lacking && accessToken && sub && cfg.serverMetadata().userinfo_endpoint) {
       const userinfo = await client.fetchUserInfo(cfg, accessToken, sub);
-      claims = { ...userinfo, ...idClaims };
+      claims = mergeClaims(userinfo as Record<string, unknown>, idClaims);
     }
     return { idToken: response.id_token ?? '', accessToken: accessToken ?? '', refreshToken: response.refresh_token ?? '', claims };
   };

@@ -22,7 +22,7 @@ describe('doctor: the host and port nginx tells the proxy', () => {
     const check = (await doctorOn(onPort(GUIDE_STEP_4_NGINX, 8443))).byId('nginx-forwarded-host');
     assert.equal(check.status, 'warn');
     assert.match(check.detail, /location \/oauth2\/ \(.*\) on port 8443 sends Host \$host, without :8443: the proxy refuses return addresses on https:\/\/HOST:8443\/ \(visitors land on "\/" after sign-in\)/);
-    assert.match(check.detail, /unless the proxy has --redirect-url, it builds its sign-in callback without :8443 too/);
+    assert.match(check.detail, /unless the proxy has a --redirect-url with its host, it builds its sign-in callback without :8443 too/);
     assert.match(check.fix!, /proxy_set_header Host \$host:8443; \(as latchkey generate nginx writes it\)$/);
   });
 
@@ -32,6 +32,9 @@ describe('doctor: the host and port nginx tells the proxy', () => {
     const told = (await doctorOn(conf, [...PROXY, '--redirect-url=https://agents.example.com:8443/oauth2/callback'])).byId('nginx-forwarded-host');
     assert.equal(told.status, 'warn');
     assert.doesNotMatch(told.detail, /callback/);
+    // a path only (oauth2-proxy's relative --redirect-url) takes the host from the request as well
+    assert.match((await doctorOn(conf, [...PROXY, '--redirect-url=/oauth2/callback'])).byId('nginx-forwarded-host').detail,
+      /with --redirect-url \/oauth2\/callback \(a path only\) it builds its sign-in callback without :8443 too/);
   });
 
   it('finds the location error_page 401 sends visitors to, whatever its path', async () => {

@@ -74,8 +74,9 @@ function checkLocation(ctx: DoctorContext, location: Location): CheckResult {
   if (!wrong.length) return ok(`${name(location)}: the host with :${port}`);
   // without --redirect-url the callback is built from the same host (sign-in.ts callbackUrl)
   const redirectUrl = proxy ? proxy.redirectUrl : undefined;
-  const callback = redirectUrl === undefined ? `; unless the proxy has --redirect-url, it builds its sign-in callback without :${port} too`
-    : redirectUrl === null ? `; with no --redirect-url it builds its sign-in callback without :${port} too, which the provider does not know and the browser cannot reach` : '';
+  // a path-only --redirect-url (/oauth2/callback, as oauth2-proxy allows) takes its host from the request too
+  const callback = redirectUrl === undefined ? `; unless the proxy has a --redirect-url with its host, it builds its sign-in callback without :${port} too`
+    : redirectUrl === null || redirectUrl.startsWith('/') ? `; with ${redirectUrl === null ? 'no --redirect-url' : `--redirect-url ${redirectUrl} (a path only)`} it builds its sign-in callback without :${port} too, which the provider does not know and the browser cannot reach` : '';
   return warn(`${name(location)} on port ${port} ${wrong.join(' and ')}: the proxy refuses return addresses on https://HOST:${port}/ (visitors land on "/" after sign-in)${callback}`,
     `in ${name(location)}: ${fixes.join(' ')} (as latchkey generate nginx writes it)`);
 }
