@@ -3,26 +3,9 @@
 // (its authority replaces Host). What is checked against the protected prefixes, what is served and
 // what every redirect names must stay the one path, whatever the URI's spelling.
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { rawRequest } from '../helpers/raw-request.ts';
 import { startServe, type ServeServer } from '../helpers/serve-server.ts';
-
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
-
-/** One request with `target` sent exactly as written, and the Host header of the site's origin. */
-function rawRequest(origin: string, target: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const { host, port } = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: target, method: options.method ?? 'GET', headers: { host, ...options.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('latchkey serve: absolute-form request-targets', () => {
   let serve: ServeServer;

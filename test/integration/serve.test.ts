@@ -3,24 +3,10 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { parseForm } from '../helpers/browser-jar.ts';
 import { idBrowser } from '../helpers/id-browser.ts';
+import { rawRequest } from '../helpers/raw-request.ts';
 import { startServe, type ServeServer } from '../helpers/serve-server.ts';
 
 type Browser = ReturnType<typeof idBrowser>;
-
-/** One request exactly as written (no URL normalisation), as an attacker's client sends it. */
-function rawRequest(origin: string, path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  const { hostname, port } = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: `${hostname}:${port}`, ...options.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('latchkey serve: site, proxy and identity provider in one process', () => {
   let serve: ServeServer;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadIdConfig } from '../../src/config/id-config.ts';
 import { ConfigError, type Env } from '../../src/config/problems.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-id-config-'));
 const KEY = 'a-production-key-0123456789abcdef';
@@ -17,15 +18,7 @@ const load = (env: Env) => loadIdConfig({ env: { ...base, ...env } });
 const loadAsServer = (env: Env) => loadIdConfig({ env: { ...base, ...env }, createsKey: true });
 
 /** The problems loadIdConfig reports for `env`; fails if it accepts it. */
-function problemsOf(env: Env): readonly string[] {
-  try {
-    load(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error.problems;
-  }
-  assert.fail(`accepted ${JSON.stringify(env)}`);
-}
+const problemsOf = (env: Env) => configProblems(() => load(env), JSON.stringify(env));
 
 const secretFile = (name: string, content: string) => {
   const path = join(dir, name);

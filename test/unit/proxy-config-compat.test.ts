@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, type Env } from '../../src/config/problems.ts';
+import type { Env } from '../../src/config/problems.ts';
 import { loadProxyConfig } from '../../src/config/proxy-config.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-proxy-compat-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,15 +24,7 @@ const required = ['--client-id=site', '--client-secret=s3cret', '--oidc-issuer-u
   `--cookie-secret=${randomBytes(32).toString('base64url')}`, '--email-domain=*'];
 const load = (argv: string[], env: Env = {}) => loadProxyConfig({ argv: [...required, ...argv], env });
 
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    return error.problems;
-  }
-  assert.fail('expected the configuration to be refused');
-}
+const problemsOf = (run: () => unknown) => configProblems(run);
 
 describe('oauth2-proxy configurations that change nothing in latchkey', () => {
   it('accepts the Helm chart\'s placeholder upstream file:///dev/null as a file upstream that serves nothing', () => {

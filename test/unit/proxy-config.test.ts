@@ -4,10 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, type Env } from '../../src/config/problems.ts';
+import type { Env } from '../../src/config/problems.ts';
 import { buildProxyConfig, loadProxyConfig, proxyHelpText } from '../../src/config/proxy-config.ts';
 import { envNameOf, optionByFlag, PROXY_OPTIONS } from '../../src/config/proxy-options.ts';
 import { UNSUPPORTED_PROXY_OPTIONS } from '../../src/config/proxy-unsupported-options.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-proxy-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,16 +26,7 @@ const required = ['--client-id=site', '--client-secret=s3cret', '--oidc-issuer-u
 
 const load = (argv: string[], env: Env = {}) => loadProxyConfig({ argv, env });
 
-/** The problems a failing load reports (fails the test if it does not fail). */
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    return error.problems;
-  }
-  assert.fail('expected the configuration to be refused');
-}
+const problemsOf = (run: () => unknown) => configProblems(run);
 
 describe('loadProxyConfig', () => {
   it('loads the deployment guide\'s Step 3 flags exactly as written, with real secrets', () => {

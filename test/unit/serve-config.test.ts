@@ -4,23 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { serveContextFor } from '../../src/app/serve-context.ts';
-import { ConfigError } from '../../src/config/problems.ts';
 import { loadServeConfig } from '../../src/config/serve-config.ts';
 import { makeLocalCa } from '../helpers/local-ca.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-serve-config-'));
 const KEY = { ENCRYPTION_KEY: 'test-encryption-key-0123456789abcdef' };
 const base = ['--site', dir, '--data', join(dir, 'data')];
 
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  assert.fail('expected a ConfigError');
-}
+const problemsOf = (run: () => unknown) => configProblems(run);
 
 describe('latchkey serve configuration', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
