@@ -12,6 +12,7 @@ import { startOtherSite, type OtherSite } from '../helpers/other-site.ts';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { type ProxyHarness, startProxyHarness } from '../helpers/proxy-harness.ts';
 
 describe('sign-out asked by another website, in Chromium', () => {
@@ -23,7 +24,15 @@ describe('sign-out asked by another website, in Chromium', () => {
 
   before(async () => {
     otherSite = await startOtherSite();
-    [h, browser] = await Promise.all([startProxyHarness({ config: { cookie: { sameSite: 'none', secure: true } } }), launchBrowser()]);
+    // With --cookie-secure the proxy builds an https callback unless --redirect-url names one, as
+    // oauth2-proxy does; this proxy is reached over plain http, so it is given its http callback.
+    const startProxy = async () => {
+      const port = await freePort();
+      return startProxyHarness({ config: {
+        httpAddress: { host: '127.0.0.1', port }, redirectUrl: `http://127.0.0.1:${port}/oauth2/callback`, cookie: { sameSite: 'none', secure: true },
+      } });
+    };
+    [h, browser] = await Promise.all([startProxy(), launchBrowser()]);
     siteOrigin = `http://localhost:${new URL(h.proxyUrl).port}`;
   });
   after(async () => {

@@ -32,8 +32,9 @@ describe('latchkey serve: visitors who leave before a large file is streamed', (
       socket.on('close', () => resolve());
       socket.on('error', () => resolve());
     })));
-    // every request the server saw has been answered or dropped by now
-    for (let i = 0; i < 100 && openFiles() > before + 5; i++) await sleep(20);
+    // every request the server saw is answered or dropped within moments; on a loaded machine (the
+    // whole suite on two cores) closing 300 sockets and their files can take a few seconds
+    for (let i = 0; i < 100 && openFiles() > before + 5; i++) await sleep(100);
     await sleep(200);
     assert.ok(openFiles() <= before + 5, `open files went from ${before} to ${openFiles()}`);
     const errors = logged.filter((line) => line.level >= 50).map((line) => line.msg);
