@@ -1,9 +1,10 @@
 // The nginx side of the benchmark: one server, one location per variant, all serving the same
 // 1 KB file, so the only difference between two figures is what guards the file. The auth-cache
 // variants use the very lines `latchkey generate nginx --auth-cache 30s [--auth-cache-engine lua]`
-// emits, and reach the proxy over its unix socket as `--proxy-socket` sets it up.
+// emits, and reach the proxy over its unix socket as `--proxy-socket` sets it up (the Lua engine
+// connects to it from its check, with no auth location).
 import { authCacheHttpLines, authCacheLines, luaAccessLines } from '../../src/deploy/nginx-config.ts';
-import { authCheckUri, luaLoadModuleLines } from '../../src/deploy/nginx-auth-cache.ts';
+import { luaLoadModuleLines } from '../../src/deploy/nginx-auth-cache.ts';
 import { authCheckRequestHeaders } from '../../src/deploy/nginx-parts.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
 
@@ -23,7 +24,7 @@ export const AUTH_CACHE_SECONDS = 30;
 
 export function benchNginxConfig(dir: string, site: string, to: BenchNginxAddresses): string {
   const filesCache = makePlan({ authCacheSeconds: AUTH_CACHE_SECONDS, authCachePath: `${dir}/auth-cache` });
-  const luaCache = makePlan({ authCacheSeconds: AUTH_CACHE_SECONDS, authCacheEngine: 'lua' });
+  const luaCache = makePlan({ authCacheSeconds: AUTH_CACHE_SECONDS, authCacheEngine: 'lua', proxySocket: to.proxySocket });
   // Keep-alive to the auth upstream, as the generator writes it (nginx-parts.ts).
   const upstreamKeepalive = 'proxy_http_version 1.1; proxy_set_header Connection "";';
   // Every auth location passes on only the cookie, as the generated one does (lever 36), but the
@@ -76,7 +77,6 @@ http {
     ${authLocation('/_auth_proxy_socket_all_headers', 'latchkey_socket', [upstreamKeepalive], [])}
     ${authLocation('/_auth_proxy_no_keepalive', 'latchkey_no_keepalive')}
     ${authLocation('/_auth_cached', 'latchkey_socket', [upstreamKeepalive, ...authCacheLines(filesCache, 1)])}
-    ${authLocation(authCheckUri(1), 'latchkey_socket', [upstreamKeepalive])}
     ${guarded('p-trivial', 'trivial')}
     ${guarded('p-trivial-socket', 'trivial_socket')}
     ${guarded('p-canned-socket', 'canned_socket')}

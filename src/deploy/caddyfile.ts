@@ -95,6 +95,28 @@ function globalOptions(plan: DeploymentPlan): string[] {
   return ['{', ...tab(options, 1), '}', ''];
 }
 
+/**
+ * Dotfiles and dot-folders (.git/, .env) are 404 as in `latchkey serve` and the nginx file, but for
+ * /.well-known/ at the top (RFC 8615). A request-path matcher rather than file_server's `hide .*`,
+ * which compares every part of the file's path on disk and so would hide /.well-known/ too (and
+ * the whole site under a root such as /srv/.sites/). Caddy matches the decoded, cleaned path
+ * (/%2egit/ and //.git/ included). Caddy 2.6 has no setting to stop following symlinks; the
+ * generated file says what to do instead.
+ */
+const hiddenMatcher = (plan: DeploymentPlan): string[] => [
+  '# Dotfiles and dot-folders (.git/, .env) are 404, as latchkey serve does; only /.well-known/ at the',
+  '# top (RFC 8615) is served.',
+  '@hidden {',
+  '\tpath_regexp ^/(?:[^/]*/)*\\.',
+  '\tnot path_regexp ^/\\.well-known(?:/[^./][^/]*)*/?$',
+  '}',
+  '# SYMLINKS: Caddy follows every symlink under the root, to a file outside the site or, from a',
+  '# public folder, to a protected file, which it then serves by its public address without a',
+  `# check; it has no setting against it. Keep none in the site: \`find ${plan.siteRoot} -type l\` must`,
+  '# print nothing (Hugo makes none), or let nginx or latchkey serve serve the files.',
+];
+const refuseHidden = ['error @hidden 404'];
+
 const bindLine = (plan: DeploymentPlan) => (plan.listenAddress ? [`bind ${plan.listenAddress.replace(/^\[|\]$/g, '')}`] : []);
 
 /**
@@ -150,9 +172,9 @@ export function generateCaddyfile(plan: DeploymentPlan): string {
       '',
     );
   }
-  const body = [...siteHead(plan), `root * ${plan.siteRoot}`, 'encode gzip'];
+  const body = [...siteHead(plan), `root * ${plan.siteRoot}`, 'encode gzip', ...hiddenMatcher(plan)];
   if (plan.public) {
-    body.push('# Rollback: no authentication at all; everything under the site root is public.', 'file_server');
+    body.push('# Rollback: no authentication at all; everything under the site root is public (but dotfiles).', 'route {', ...tab([...refuseHidden, 'file_server'], 1), '}');
   } else {
     const rules = plan.protectedPrefixes;
     rules.forEach((rule, i) => body.push(...matcher(rule, i + 1, rules)));
@@ -161,7 +183,7 @@ export function generateCaddyfile(plan: DeploymentPlan): string {
       '',
       '# route {} keeps this order: the proxy\'s endpoints, the auth checks, then the files.',
       'route {',
-      ...tab([`reverse_proxy /oauth2/* ${proxyAddress(plan)}`, ...rules.flatMap((rule, i) => forwardAuth(plan, rule, i + 1)), 'file_server'], 1),
+      ...tab([...refuseHidden, `reverse_proxy /oauth2/* ${proxyAddress(plan)}`, ...rules.flatMap((rule, i) => forwardAuth(plan, rule, i + 1)), 'file_server'], 1),
       '}',
     );
   }

@@ -1,5 +1,5 @@
-import { indent } from './nginx-parts.ts';
-import { luaAuthCacheSource, luaCheckCall, type LuaCacheSettings } from './nginx-lua-auth-cache.ts';
+import { authCheckHeaders, indent } from './nginx-parts.ts';
+import { LUA_POOL, luaAuthCacheSource, luaCheckCall, type LuaCacheSettings } from './nginx-lua-auth-cache.ts';
 import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 
 // The auth-decision cache of `latchkey generate nginx --auth-cache N` (docs/reverse-proxies.md).
@@ -23,6 +23,9 @@ import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 // put behind this cache. Only 202 without Set-Cookie is stored: 401 and 403 reach the proxy
 // again (signing in takes effect at once), and a refreshed session's new cookie is never replayed.
 
+/** Whether the cache files are in memory: under /run, a tmpfs on every systemd machine. */
+const inMemory = (plan: DeploymentPlan): boolean => /^\/(?:var\/)?run\//.test(plan.authCachePath);
+
 /**
  * Cache files whose descriptors each nginx worker keeps open: one per browser and rule in use.
  * Far above a few friends' sessions, far below the 1,024 descriptors a worker has by default.
@@ -43,8 +46,12 @@ export const DEBIAN_LUA_MODULES = ['/usr/lib/nginx/modules/ndk_http_module.so', 
 /** `load_module` lines for an nginx.conf that does not include Debian's modules-enabled. */
 export const luaLoadModuleLines = (): string[] => DEBIAN_LUA_MODULES.map((path) => `load_module ${path};`);
 
-/** The internal location that asks the proxy about rule `index` (1-based, in plan order). */
+/** The internal location that asks the proxy about rule `index` (1-based, in plan order); not with the Lua engine. */
 export const authCheckUri = (index: number): string => `/_latchkey/auth/${index}`;
+
+/** What the auth check of a rule asks the proxy: /oauth2/auth, with the rule's groups as ?allowed_groups=. */
+export const proxyAuthPath = (rule: ProtectedPrefix): string =>
+  `/oauth2/auth${rule.allowedGroups.length ? `?allowed_groups=${rule.allowedGroups.map(encodeURIComponent).join(',')}` : ''}`;
 
 /** Which engine this plan's cache uses; null without --auth-cache. */
 export function authCacheEngineOf(plan: DeploymentPlan): DeploymentPlan['authCacheEngine'] | null {
@@ -86,6 +93,18 @@ export function authCacheHttpLines(plan: DeploymentPlan): string[] {
     `# credentials a browser sent (Cookie and Authorization headers) for ${plan.authCacheSeconds} seconds, instead of`,
     '# asking the proxy on every request.',
     ...revocationDelayLines(plan, '(At most one second more: nginx keeps the validity in whole seconds.)'),
+    '#',
+    "# THE CACHE FILES HOLD EACH VISITOR'S WHOLE Cookie HEADER, THEIR SESSION INCLUDED, in plain text:",
+    "# nginx writes an entry's key into its file, and stock nginx cannot hash it. Whoever can read them",
+    "# (root, and any program running as nginx's user, www-data on Debian, such as a PHP application on",
+    '# this server) can sign in as those visitors for as long as their sessions last (7 days by default),',
+    `# not only for ${plan.authCacheSeconds} seconds. nginx creates the folder mode 0700 for its user (one that`,
+    '# exists already keeps its mode: chmod 700 it), ' + (inMemory(plan) ? 'here under /run: in memory, which no reboot' : 'here where --auth-cache-path says: keep it'),
+    ...(inMemory(plan)
+      ? ['# outlives and no backup copies.']
+      : ['# out of backups, best on a tmpfs such as /run (the default), which no reboot outlives.']),
+    '# The Lua engine (--auth-cache-engine lua, libnginx-mod-http-lua) keeps only an HMAC of the',
+    '# key, in memory: prefer it where you can.',
     `proxy_cache_path ${plan.authCachePath} levels=1:2 keys_zone=latchkey_auth:1m max_size=16m inactive=${Math.max(60, plan.authCacheSeconds * 2)}s use_temp_path=off;`,
     '',
     '# A request without any credentials is neither answered from nor stored in the cache: the',
@@ -99,16 +118,12 @@ export function authCacheHttpLines(plan: DeploymentPlan): string[] {
 }
 
 /**
- * The lines inside the auth location of rule `index` (1-based) for the cache: none without
- * --auth-cache; proxy_cache's; for the Lua engine, whose cache sits in the protected location
- * instead, only what its check must see of the proxy's answer. The bench uses them too.
+ * The proxy_cache lines inside the auth location of rule `index` (1-based); none without
+ * --auth-cache, and none for the Lua engine, which has no auth location (it asks the proxy
+ * itself). The bench uses them too.
  */
 export function authCacheLines(plan: DeploymentPlan, index: number): string[] {
-  const engine = authCacheEngineOf(plan);
-  // nginx hides X-Accel-* answer headers from whoever made the request, the Lua engine's capture
-  // too; it needs this one to tell a skip route's pass from a decision it may keep.
-  if (engine === 'lua') return ['', '# the proxy marks a pass on a --skip-auth-route, which the cache must not keep', 'proxy_pass_header X-Accel-Expires;'];
-  if (engine !== 'proxy_cache') return [];
+  if (authCacheEngineOf(plan) !== 'proxy_cache') return [];
   return [
     '',
     `# Cached ${plan.authCacheSeconds}s; see the revocation delay note at the top.`,
@@ -128,13 +143,23 @@ export function authCacheLines(plan: DeploymentPlan, index: number): string[] {
     // fstat and close on every hit (0.73x -> 0.89x of unprotected nginx in bench/, docs/benchmarks.md).
     // It changes no answer: nginx reuses a descriptor only while it is the file the cache entry
     // names (it compares the inode it stored for the entry), and a hit is still judged by the
-    // validity written in the file. Here only, so the site's own files are not affected.
+    // validity written in the file. Here only: the site's own files are looked at again every
+    // second (nginx-parts.ts staticSiteRoot), cache files whenever the cache says so.
     `open_file_cache max=${OPEN_CACHE_FILES} inactive=60s;`,
     'open_file_cache_valid 60s;',
   ];
 }
 
-const luaSettings = (plan: DeploymentPlan): LuaCacheSettings => ({ dict: LUA_DECISIONS_DICT, ttlSeconds: plan.authCacheSeconds });
+/** Where the Lua check connects: the proxy's socket, or its address ("[::1]:4180" → "[::1]", 4180). */
+function luaProxyAddress(plan: DeploymentPlan): LuaCacheSettings['proxy'] {
+  if (plan.proxySocket) return { socket: plan.proxySocket };
+  const colon = plan.proxyUpstream.lastIndexOf(':');
+  return { host: plan.proxyUpstream.slice(0, colon), port: Number(plan.proxyUpstream.slice(colon + 1)) };
+}
+
+const luaSettings = (plan: DeploymentPlan): LuaCacheSettings => ({
+  dict: LUA_DECISIONS_DICT, ttlSeconds: plan.authCacheSeconds, proxy: luaProxyAddress(plan), headers: authCheckHeaders(plan),
+});
 
 function luaHttpLines(plan: DeploymentPlan): string[] {
   return [
@@ -148,6 +173,11 @@ function luaHttpLines(plan: DeploymentPlan): string[] {
     '# puts its load_module lines (and those of libnginx-mod-http-ndk) into /etc/nginx/modules-enabled/,',
     "# which Debian's nginx.conf includes at its top. load_module cannot go into this file: it belongs",
     '# outside http { }. Without the module, nginx -t fails on the lines below ("unknown directive").',
+    '#',
+    '# On a miss the check asks the proxy itself, in HTTP/1.1 over connections of its own (kept',
+    `# open for reuse, ${LUA_POOL.size} per worker), with the headers an auth_request location would send; not through`,
+    '# an internal location (ngx.location.capture), which lua-nginx-module refuses in HTTP/2 requests,',
+    "# so in every browser's. Any failure to get the proxy's answer is a 500, logged in the error log.",
     '#',
     `# ${LUA_DECISIONS_DICT_SIZE} of shared memory holds about 80,000 decisions (one per browser and protected prefix,`,
     '# kept for the cache time only); when it is full, the least recently used ones are dropped,',
@@ -174,9 +204,9 @@ export function luaAccessLines(plan: DeploymentPlan, index: number): string[] {
     'set $latchkey_user "";',
     'set $latchkey_email "";',
     'set $latchkey_auth_status "";',
-    `# Answers from the auth-decision cache, or asks ${authCheckUri(index)} and caches a plain 202. Every`,
-    "# Set-Cookie of the proxy's answer reaches the browser, split session cookies included. A Lua",
-    '# error or a failing proxy ends the request with 500, never lets it through.',
-    `access_by_lua_block { ${luaCheckCall(ruleCacheKey(ruleAt(plan, index)), authCheckUri(index))} }`,
+    `# Answers from the auth-decision cache, or asks the proxy's ${proxyAuthPath(ruleAt(plan, index))} and caches a plain 202.`,
+    "# Every Set-Cookie of the proxy's answer reaches the browser, split session cookies included.",
+    '# A Lua error or a failing proxy ends the request with 500, never lets it through.',
+    `access_by_lua_block { ${luaCheckCall(ruleCacheKey(ruleAt(plan, index)), proxyAuthPath(ruleAt(plan, index)))} }`,
   ];
 }

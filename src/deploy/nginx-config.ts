@@ -1,5 +1,5 @@
-import { authAnswerBuffers, authCheckRequestHeaders, forwardedHeaders, header, hstsLine, indent, largeCookieBuffers, REDACTED_REFERER_VARIABLE, REDACTED_REQUEST_VARIABLE, redactedRequestLog, redirectToHttpsServer, secretLinkLocations, signInReturnHeader, staticSiteRoot, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
-import { authCacheEngineOf, authCacheHttpLines, authCacheLines, authCheckUri, luaAccessLines } from './nginx-auth-cache.ts';
+import { authAnswerBuffers, authCheckPageLines, authCheckRequestHeaders, forwardedHeaders, header, hstsLine, indent, largeCookieBuffers, REDACTED_REFERER_VARIABLE, REDACTED_REQUEST_VARIABLE, redactedRequestLog, redirectToHttpsServer, secretLinkLocations, signInReturnHeader, staticSiteRoot, tlsServerHead, upstreamBlock } from './nginx-parts.ts';
+import { authCacheEngineOf, authCacheHttpLines, authCacheLines, authCheckUri, luaAccessLines, proxyAuthPath } from './nginx-auth-cache.ts';
 import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 import { RELAYED_COOKIE_LINES, relayedCookieHeader } from '../proxy/relayed-cookies.ts';
 import { providerLogoutUrl, refusedPageHtml } from './refused-page.ts';
@@ -32,22 +32,18 @@ function httpLevel(plan: DeploymentPlan): string[] {
 
 /** The internal location that asks the proxy about one rule; groups travel as ?allowed_groups=. */
 function authCheckLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: number): string[] {
-  const query = rule.allowedGroups.length ? `?allowed_groups=${rule.allowedGroups.map(encodeURIComponent).join(',')}` : '';
   return [
     `# The auth check for ${rule.prefix}${rule.allowedGroups.length ? ` (groups: ${rule.allowedGroups.join(', ')})` : ' (any signed-in user)'}.`,
     `location = ${authLocation(index)} {`,
     ...indent(
       [
         'internal;',
-        `proxy_pass http://latchkey_proxy/oauth2/auth${query};`,
+        `proxy_pass http://latchkey_proxy${proxyAuthPath(rule)};`,
         'proxy_pass_request_body off;',
         'proxy_set_header Content-Length "";',
         ...authCheckRequestHeaders,
         ...forwardedHeaders(plan),
-        'proxy_set_header X-Forwarded-Uri $request_uri;',
-        // auth_request's subrequest is always a GET: the visitor's method, for METHOD= skip-auth
-        // routes, and so that a method the visitor names in their own header is never believed
-        'proxy_set_header X-Forwarded-Method $request_method;',
+        ...authCheckPageLines,
         // a refreshed session comes back as Set-Cookie on this answer
         ...authAnswerBuffers,
         ...authCacheLines(plan, index),
@@ -106,13 +102,29 @@ function authRequestIdentityLines(plan: DeploymentPlan): string[] {
   ];
 }
 
-function protectedLocation(plan: DeploymentPlan, rule: ProtectedPrefix, index: number): string[] {
-  // The Lua engine checks in the access phase itself (nginx-auth-cache.ts), without auth_request.
-  const lua = authCacheEngineOf(plan) === 'lua';
+/**
+ * The locations of a protected prefix: the prefix (/private/), and the same check on its name
+ * without the slash (/private), which nginx would otherwise answer from `location /` with a 301 to
+ * /private/ to anyone, telling them the section exists; latchkey serve and the Caddyfile protect
+ * it too. Once the visitor is let in, nginx sends them on to /private/ as before.
+ */
+function protectedLocations(plan: DeploymentPlan, rule: ProtectedPrefix, index: number): string[] {
   return [
     `# ^~ makes this prefix win over every regex location: without it a location such as`,
     `# "location ~* \\.xml$" (feeds, sitemaps) would serve ${rule.prefix}index.xml without auth.`,
-    `location ^~ ${rule.prefix} {`,
+    ...protectedLocation(plan, index, `^~ ${rule.prefix}`),
+    '',
+    `# ${rule.prefix.slice(0, -1)} without its slash: the same check, so that nobody learns what is there (nginx`,
+    `# would answer with a redirect to ${rule.prefix}) before signing in.`,
+    ...protectedLocation(plan, index, `= ${rule.prefix.slice(0, -1)}`),
+  ];
+}
+
+function protectedLocation(plan: DeploymentPlan, index: number, match: string): string[] {
+  // The Lua engine checks in the access phase itself (nginx-auth-cache.ts), without auth_request.
+  const lua = authCacheEngineOf(plan) === 'lua';
+  return [
+    `location ${match} {`,
     ...indent(
       [
         ...(lua ? [] : [`auth_request ${authLocation(index)};`]),
@@ -182,8 +194,10 @@ function siteServer(plan: DeploymentPlan): string[] {
     ),
     '}',
   ];
+  // The Lua engine asks the proxy from its check itself, over a connection of its own: no auth location.
+  const lua = authCacheEngineOf(plan) === 'lua';
   plan.protectedPrefixes.forEach((rule, i) =>
-    body.push('', ...authCheckLocation(plan, rule, i + 1), '', ...refusedPageLocation(plan, rule, i + 1), '', ...protectedLocation(plan, rule, i + 1)));
+    body.push(...(lua ? [] : ['', ...authCheckLocation(plan, rule, i + 1)]), '', ...refusedPageLocation(plan, rule, i + 1), '', ...protectedLocations(plan, rule, i + 1)));
   body.push('', '# Public content: no auth.', 'location / {', '    try_files $uri $uri/ =404;', '}');
   return ['server {', ...indent(body, 1), '}'];
 }

@@ -130,18 +130,37 @@ export function upstreamBlock(name: string, server: string): string[] {
  * location sets one, so each proxied location carries the full list.
  */
 export function forwardedHeaders(plan: DeploymentPlan): string[] {
-  const host = publicHost(plan);
   return [
     // keep-alive to the upstream (its block has `keepalive`): HTTP/1.1, and no "Connection: close"
     'proxy_http_version 1.1;',
     'proxy_set_header Connection "";',
-    `proxy_set_header Host ${host};`,
-    'proxy_set_header X-Real-IP $remote_addr;',
-    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-    'proxy_set_header X-Forwarded-Proto $scheme;',
-    `proxy_set_header X-Forwarded-Host ${host};`,
+    ...forwardedHeaderValues(plan).map(([name, value]) => `proxy_set_header ${name} ${value};`),
   ];
 }
+
+/** The headers of forwardedHeaders, as [name, nginx value]. */
+function forwardedHeaderValues(plan: DeploymentPlan): [string, string][] {
+  const host = publicHost(plan);
+  return [['Host', host], ['X-Real-IP', '$remote_addr'], ['X-Forwarded-For', '$proxy_add_x_forwarded_for'], ['X-Forwarded-Proto', '$scheme'], ['X-Forwarded-Host', host]];
+}
+
+/**
+ * Every header the auth check sends the proxy, as [name, nginx value]: the cookie
+ * (authCheckRequestHeaders), forwardedHeaders, and the page and method asked for. The auth
+ * location writes them as proxy_set_header lines; the Lua engine, which asks the proxy itself,
+ * sends exactly these.
+ */
+export function authCheckHeaders(plan: DeploymentPlan): [string, string][] {
+  return [['Cookie', '$http_cookie'], ...forwardedHeaderValues(plan), ...authCheckPageHeaders];
+}
+
+/**
+ * The page and the method the visitor asked for. auth_request's subrequest is always a GET: the
+ * visitor's method, for METHOD= skip-auth routes, and so that a method the visitor names in their
+ * own header is never believed.
+ */
+const authCheckPageHeaders: [string, string][] = [['X-Forwarded-Uri', '$request_uri'], ['X-Forwarded-Method', '$request_method']];
+export const authCheckPageLines = authCheckPageHeaders.map(([name, value]) => `proxy_set_header ${name} ${value};`);
 
 /**
  * The host (and port, when not 443) the browser used, as nginx variables. $host drops the port;
@@ -217,5 +236,36 @@ export function header(title: string, plan: DeploymentPlan): string[] {
 /** A `server { … }` block around lines at one level of indentation. */
 export const serverBlock = (lines: string[]): string[] => ['server {', ...indent(lines, 1), '}'];
 
-/** The static-site part of the site's server block: the built site, its index and its 404 page. */
-export const staticSiteRoot = (plan: DeploymentPlan): string[] => [`root ${plan.siteRoot};`, 'index index.html;', 'error_page 404 /404.html;'];
+/** Paths with a segment that starts with ".", but for a leading /.well-known (PCRE, nginx's $uri: decoded, normalised). */
+export const HIDDEN_PATH = '^/\\.(?!well-known(?:/|$))|^/.+/\\.';
+
+/** Site files whose descriptors and look-ups each nginx worker keeps (open_file_cache). */
+const SITE_OPEN_FILES = 1000;
+
+/**
+ * The static-site part of the site's server block: the built site, its index and its 404 page,
+ * and what `latchkey serve` refuses to serve (edge/file-lookup.ts), refused here too.
+ */
+export const staticSiteRoot = (plan: DeploymentPlan): string[] => [
+  `root ${plan.siteRoot};`,
+  'index index.html;',
+  'error_page 404 /404.html;',
+  '',
+  '# No symlink under the site root is followed (404, and a "Too many levels of symbolic links" line',
+  '# in the error log): one could lead out of the site (to /etc), or from a public folder into a',
+  '# protected one, which nginx would then serve by its public address without asking anyone.',
+  '# (latchkey serve follows one only inside the site, and protects it by where it leads; nginx',
+  '# can tell neither.) The root itself may be a symlink (from=$document_root).',
+  'disable_symlinks on from=$document_root;',
+  '# That check opens every folder of a path on its own; nginx keeps what it found for a second,',
+  '# which makes a page cheaper than with no check and no cache at all (docs/reverse-proxies.md).',
+  '# A rebuilt file is served within about a second, as latchkey serve does.',
+  `open_file_cache max=${SITE_OPEN_FILES} inactive=20s;`,
+  'open_file_cache_valid 1s;',
+  '# Dotfiles and dot-folders (.git/, .env, editor droppings) are 404 wherever they are, protected',
+  '# prefixes included (this runs before any location is chosen), as in latchkey serve; only',
+  '# /.well-known/ at the top (RFC 8615: security.txt, app links) is served.',
+  `if ($uri ~ "${HIDDEN_PATH}") {`,
+  '    return 404;',
+  '}',
+];

@@ -33,7 +33,10 @@ export interface DeploymentPlan {
   proxySocket: string | null;
   /** nginx caches 202 answers of /oauth2/auth this long; 0 = ask the proxy every time. */
   authCacheSeconds: number;
-  /** proxy_cache_path folder for that cache. */
+  /**
+   * proxy_cache_path folder for that cache. Its files hold the Cookie headers they were asked for,
+   * sessions included (nginx-auth-cache.ts): by default in memory (/run), which no reboot outlives.
+   */
   authCachePath: string;
   /** What keeps that cache: stock nginx's proxy_cache, or a Lua shared dict (libnginx-mod-http-lua). */
   authCacheEngine: AuthCacheEngine;
@@ -78,7 +81,7 @@ export const DEFAULT_PLAN: Readonly<DeploymentPlan> = Object.freeze({
   serveUpstream: '127.0.0.1:8080',
   proxySocket: null,
   authCacheSeconds: 0,
-  authCachePath: '/var/cache/nginx/latchkey-auth',
+  authCachePath: '/run/nginx-latchkey-auth',
   authCacheEngine: 'proxy_cache',
   accessLogPath: '/var/log/nginx/latchkey-access.log',
   defaultAccessLogPath: '/var/log/nginx/access.log',
@@ -123,6 +126,7 @@ export function makePlan(overrides: Partial<DeploymentPlan> = {}): DeploymentPla
 // characters keeps a flag from injecting directives into any of them.
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const UPSTREAM = /^(?:[a-z0-9.-]+|\[[0-9a-f:]+\]):\d{1,5}$/i;
+const IP_UPSTREAM = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\]):\d{1,5}$/i;
 const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
 const COOKIE_NAME = /^[A-Za-z0-9_]+$/; // nginx can only read such a cookie as $cookie_NAME
 const IMAGE = /^[a-z0-9][a-z0-9._/:@-]*$/i;
@@ -275,6 +279,10 @@ export function planFromArgs(argv: string[]): DeploymentPlan {
   }
 
   const plan = makePlan(overrides);
+  // the Lua check connects to the proxy itself (nginx-lua-auth-cache.ts); a cosocket resolves a
+  // name only through a `resolver` line, which nginx's upstream blocks do not need
+  if (plan.authCacheSeconds && plan.authCacheEngine === 'lua' && !plan.proxySocket && !IP_UPSTREAM.test(plan.proxyUpstream))
+    problems.push(`--proxy-upstream: "${plan.proxyUpstream}" names a host; the Lua auth cache (--auth-cache-engine lua) connects to latchkey proxy itself, and nginx looks up no host name for it: give an IP address (127.0.0.1:4180, [::1]:4180) or --proxy-socket`);
   if (cert !== undefined) plan.tls.certificate = cert;
   if (key !== undefined) plan.tls.key = key;
   // passkeys are bound to the identity provider's host name, and the proxy owns /oauth2/ on the site

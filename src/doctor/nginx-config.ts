@@ -276,7 +276,8 @@ const decodeQuery = (text: string): string => {
 
 /**
  * Where the configuration asks the proxy for group membership: `/oauth2/auth?allowed_groups=…`
- * in a proxy_pass or auth_request (what latchkey generate nginx writes for --protect P=G).
+ * in a proxy_pass or auth_request (what latchkey generate nginx writes for --protect P=G), or in
+ * the Lua of an access_by_lua_block (its Lua auth cache, which asks the proxy itself).
  */
 export function groupRules(config: NginxConfig): { groups: string[]; where: string }[] {
   const found: { groups: string[]; where: string }[] = [];
@@ -286,6 +287,10 @@ export function groupRules(config: NginxConfig): { groups: string[]; where: stri
         const match = /[?&]allowed_groups=([^&#]*)/.exec(arg);
         if (match) found.push({ groups: decodeQuery(match[1]).split(',').filter(Boolean), where: where(d) });
       }
+      // in Lua the query sits inside a string: it ends at the quote
+      if (d.name === 'access_by_lua_block')
+        for (const match of (d.args[0] ?? '').matchAll(/\/oauth2\/auth\?(?:[^"'\s]*&)?allowed_groups=([^&#"'\s]*)/g))
+          found.push({ groups: decodeQuery(match[1]).split(',').filter(Boolean), where: where(d) });
       if (d.block) walk(d.block);
     }
   };

@@ -3,7 +3,7 @@
 // and a signed-in visitor outside the section's group gets a page saying why (not a blank 403).
 // The identity provider's upstream is down here: Caddy's own log of the 502s keeps no token.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, get as httpGet, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,12 @@ describe('the generated Caddyfile with real Caddy', () => {
     writeFileSync(join(root, 'index.html'), 'public home');
     writeFileSync(join(root, 'private', 'index.html'), 'private page');
     writeFileSync(join(root, 'private', 'family', 'index.html'), 'family page');
+    for (const [name, text] of Object.entries({ '.git/config': '[remote "origin"]', '.env': 'SECRET=1', 'private/.env': 'PRIVATE_ENV=1', 'pub/.draft.html': 'draft',
+      '.well-known/security.txt': 'Contact: mailto:x', '.well-known/.hidden': 'hidden', 'private/secret.html': 'private secret' })) {
+      mkdirSync(join(root, name, '..'), { recursive: true });
+      writeFileSync(join(root, name), text);
+    }
+    symlinkSync('../private/secret.html', join(root, 'pub', 'link.html'));
     stub = await startStubProxy();
     ({ port, httpPort, caddy } = await onFreshPorts(3, async () => {
       const [port, httpPort, idDown] = [await freePort(), await freePort(), await freePort()];
@@ -142,6 +148,30 @@ describe('the generated Caddyfile with real Caddy', () => {
       assert.equal(answer.status, 308);
       assert.equal(answer.location, `https://${host}:${port}/private/?a=1&b=2`);
     }
+  });
+
+  it('answers 404 for dotfiles and dot-folders anywhere, protected ones included, without asking the proxy, but serves /.well-known/', async () => {
+    stub.asked.length = 0;
+    for (const path of ['/.git/config', '/%2egit/config', '//.git/config', '/.env', '/pub/.draft.html', '/.well-known/.hidden', '/private/.env']) {
+      for (const cookie of [undefined, 'member']) {
+        const answer = await get(path, cookie);
+        assert.equal(answer.status, 404, `${path} ${cookie ?? ''}`);
+        assert.doesNotMatch(answer.body, /origin|SECRET|PRIVATE_ENV|draft|hidden/, path);
+      }
+    }
+    assert.deepEqual(stub.asked, [], 'refused before any check');
+    assert.equal((await get('/.well-known/security.txt')).body, 'Contact: mailto:x');
+  });
+
+  it('asks for a sign-in on a protected prefix without its slash', async () => {
+    assert.match((await get('/private')).body, /proxy saw \/oauth2\/sign_in; return to https:\/\/agents\.example(:\d+)?\/private$/);
+    assert.equal((await get('/private/family', 'friend')).status, 403);
+  });
+
+  // What the Caddyfile's comment and docs/reverse-proxies.md warn about: Caddy 2.6 has no setting
+  // against it, so the only defence is a site without symlinks (nginx and latchkey serve refuse them).
+  it('still follows a symlink from a public folder into /private/ (Caddy cannot be told not to)', async () => {
+    assert.equal((await get('/pub/link.html')).body, 'private secret');
   });
 
   it('lets a member of the group in', async () => {

@@ -58,6 +58,20 @@ describe('generateCaddyfile', () => {
     assert.match(generateCaddyfile(makePlan({ tls: { certificate: '/etc/ssl/site.pem', key: '/etc/ssl/site.key' } })), /tls \/etc\/ssl\/site\.pem \/etc\/ssl\/site\.key/);
   });
 
+  it('refuses dotfiles first in the route, as latchkey serve does, but for /.well-known/ at the top, and says what to do about symlinks', () => {
+    for (const text of [caddyfile, generateCaddyfile(makePlan({ public: true }))]) {
+      const site = text.slice(text.indexOf('agents.example.com {'));
+      assert.match(site, /@hidden \{\n\t+path_regexp \^\/\(\?:\[\^\/\]\*\/\)\*\\\.\n\t+not path_regexp \^\/\\\.well-known\(\?:\/\[\^\.\/\]\[\^\/\]\*\)\*\/\?\$\n\t+\}/);
+      assert.match(site, /\troute \{\n\t+error @hidden 404\n/);
+      assert.match(site.replace(/\n\t# /g, ' '), /SYMLINKS: Caddy follows every symlink .* `find \/var\/www\/agents -type l` must print nothing/);
+    }
+    // what the two regular expressions (Go's RE2; these read the same in JavaScript) let through
+    const [hidden, wellKnown] = [/^\/(?:[^/]*\/)*\./, /^\/\.well-known(?:\/[^./][^/]*)*\/?$/];
+    const refused = (path: string) => hidden.test(path) && !wellKnown.test(path);
+    for (const path of ['/.git/config', '/.env', '/a/.env', '/.well-known/.x', '/.well-known/a/.b', '/.well-knownx']) assert.ok(refused(path), path);
+    for (const path of ['/', '/a.b', '/a/b.c/d', '/.well-known', '/.well-known/security.txt', '/.well-known/acme-challenge/x.y']) assert.ok(!refused(path), path);
+  });
+
   it('serves everything publicly, and says so, for the rollback', () => {
     const rollback = generateCaddyfile(makePlan({ public: true }));
     assert.doesNotMatch(rollback, /reverse_proxy|oauth2|id\.example\.com \{/);

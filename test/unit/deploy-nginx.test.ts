@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateNginxConfig } from '../../src/deploy/nginx-config.ts';
+import { HIDDEN_PATH } from '../../src/deploy/nginx-parts.ts';
 import { generateNginxPublicConfig } from '../../src/deploy/nginx-public-config.ts';
 import { generateNginxSingleConfig } from '../../src/deploy/nginx-single-config.ts';
 import { makePlan } from '../../src/deploy/plan.ts';
@@ -159,20 +160,55 @@ describe('generateNginxConfig', () => {
     assert.doesNotMatch(cached, /_by_lua|lua_shared_dict/);
   });
 
+  it('keeps the cache files, which hold every visitor\'s Cookie header, in memory by default, and says so', () => {
+    const cached = generateNginxConfig(makePlan({ authCacheSeconds: 30 }));
+    assert.match(cached, /^proxy_cache_path \/run\/nginx-latchkey-auth /m);
+    const note = cached.slice(cached.indexOf('THE CACHE FILES'), cached.indexOf('proxy_cache_path')).replace(/\n# /g, ' ');
+    for (const said of [/WHOLE Cookie HEADER, THEIR SESSION INCLUDED, in plain text/, /www-data/, /as long as their sessions last/, /mode 0700/, /in memory, which no reboot outlives/, /--auth-cache-engine lua.*HMAC/])
+      assert.match(note, said);
+    const elsewhere = generateNginxConfig(makePlan({ authCacheSeconds: 30, authCachePath: '/srv/cache/auth' })).replace(/\n# /g, ' ');
+    assert.match(elsewhere, /keep it out of backups, best on a tmpfs such as \/run/);
+  });
+
   describe('with --auth-cache-engine lua', () => {
     const lua = generateNginxConfig(makePlan({ ...family, authCacheSeconds: 45, authCacheEngine: 'lua' }));
     const luaBlocks = locations(lua);
 
     it('checks protected prefixes in the access phase, without auth_request or proxy_cache', () => {
       const family = luaBlocks.get('^~ /private/family/')!;
-      assert.ok(family.includes('access_by_lua_block { require("latchkey_auth_cache").check("/private/family/=family,admins", "/_latchkey/auth/2") }'));
+      assert.ok(family.includes('access_by_lua_block { require("latchkey_auth_cache").check("/private/family/=family,admins", "/oauth2/auth?allowed_groups=family,admins") }'));
       assert.ok(!family.some((l) => l.startsWith('auth_request')));
       assert.ok(!family.some((l) => l.startsWith('add_header Set-Cookie')), 'the check passes Set-Cookie itself, every line of it');
       for (const name of ['latchkey_user', 'latchkey_email', 'latchkey_auth_status']) assert.ok(family.includes(`set $${name} "";`), name);
       assert.ok(family.includes('error_page 401 = /_latchkey/sign-in;'));
       assert.ok(family.includes('error_page 403 = /_latchkey/refused/2;'));
       assert.doesNotMatch(lua, /proxy_cache/);
-      assert.ok(luaBlocks.get('= /_latchkey/auth/2')!.includes('proxy_pass http://latchkey_proxy/oauth2/auth?allowed_groups=family,admins;'));
+    });
+
+    // lua-nginx-module 0.10.23 refuses ngx.location.capture in HTTP/2 requests, and the server
+    // speaks HTTP/2 (deploy-auth-cache.test.ts asks over HTTP/2 with real nginx)
+    it('asks the proxy over connections of its own, never through a subrequest, with the auth location\'s very headers', () => {
+      assert.doesNotMatch(lua.replace(/^\s*(#|--).*$/gm, ''), /ngx\.location\.capture|_latchkey\/auth\//);
+      assert.ok(![...luaBlocks.keys()].some((head) => head.startsWith('= /_latchkey/auth/')), 'no auth location is left unused');
+      assert.match(lua, /^ {8}return sock:connect\("127\.0\.0\.1", 4180\)$/m);
+      assert.match(lua, /^ {4}local POOL_SIZE, POOL_IDLE = 16, 60000$/m);
+      // the header lines of the proxy_cache engine's auth location, which auth_request sends
+      const auth = blocks.get('= /_latchkey/auth/2')!;
+      const location = auth.filter((l) => l.startsWith('proxy_set_header ') && !/ (Connection|Content-Length) /.test(l)).map((l) => l.split(' ')[1]);
+      const sent = [...lua.matchAll(/^ {8}add\(parts, "([A-Za-z-]+): ", (.+)\)$/gm)];
+      assert.deepEqual(sent.map((m) => m[1]).sort(), location.sort());
+      assert.ok(auth.includes('proxy_pass_request_headers off;'), 'and nothing else of the visitor\'s');
+      const lua8443 = generateNginxConfig(makePlan({ authCacheSeconds: 30, authCacheEngine: 'lua', httpsPort: 8443 }));
+      assert.match(lua8443, /add\(parts, "Host: ", \(var\.host or ""\) \.\. ":8443"\)/);
+      assert.match(lua8443, /add\(parts, "X-Forwarded-For: ", \(\(var\.http_x_forwarded_for and var\.http_x_forwarded_for \.\. ", " or ""\) \.\. var\.remote_addr\)\)/);
+    });
+
+    it('connects to --proxy-socket, or to an IPv6 address, and refuses a host name it could not look up', () => {
+      const onSocket = generateNginxConfig(makePlan({ authCacheSeconds: 30, authCacheEngine: 'lua', proxySocket: '/run/latchkey/proxy.sock' }));
+      assert.match(onSocket, /^ {8}return sock:connect\("unix:\/run\/latchkey\/proxy\.sock"\)$/m);
+      const onIpv6 = generateNginxConfig(makePlan({ authCacheSeconds: 30, authCacheEngine: 'lua', proxyUpstream: '[::1]:4181' }));
+      assert.match(onIpv6, /^ {8}return sock:connect\("\[::1\]", 4181\)$/m);
+      assert.throws(() => generateNginxConfig(makePlan({ authCacheSeconds: 30, authCacheEngine: 'lua', proxyUpstream: 'proxy:4180' })), /IP address/);
     });
 
     it('keeps the decisions in a shared dict for the cache time, and says which package to install and how it is loaded', () => {
@@ -184,6 +220,41 @@ describe('generateNginxConfig', () => {
       assert.match(lua, /REVOCATION DELAY[^\n]*\n#[^\n]*up to 45 seconds/);
       assert.doesNotMatch(lua, /^\s*load_module/m, 'load_module cannot go inside http { }');
     });
+  });
+});
+
+describe('what the generated nginx files serve from the site folder (as latchkey serve: src/edge/file-lookup.ts)', () => {
+  const files = { split: config, 'split, Lua auth cache': generateNginxConfig(makePlan({ ...family, authCacheSeconds: 30, authCacheEngine: 'lua' })), public: generateNginxPublicConfig(makePlan({ public: true })) };
+
+  it('follows no symlink under the site root, the root itself excepted, and keeps the look-ups for a second', () => {
+    for (const [name, text] of Object.entries(files)) {
+      const site = servers(text).find((body) => body.some((l) => l.startsWith('root ')))!;
+      for (const line of ['disable_symlinks on from=$document_root;', 'open_file_cache max=1000 inactive=20s;', 'open_file_cache_valid 1s;']) assert.ok(site.includes(line), `${name}: ${line}`);
+    }
+  });
+
+  it('answers 404 for a dot-path before any location is chosen, /.well-known/ at the top excepted', () => {
+    for (const [name, text] of Object.entries(files)) {
+      const site = servers(text).find((body) => body.some((l) => l.startsWith('root ')))!;
+      const at = site.indexOf(`if ($uri ~ "${HIDDEN_PATH}") {`);
+      assert.ok(at >= 0 && site[at + 1] === 'return 404;', name);
+    }
+    // nginx's PCRE and JavaScript read this pattern alike; the paths are nginx's $uri (decoded, normalised)
+    const hidden = new RegExp(HIDDEN_PATH);
+    for (const path of ['/.git/config', '/.env', '/a/.env', '/private/.env', '/a/b/.c/d.html', '/.well-known/.x', '/.well-known/a/.b', '/.well-knownx/a', '/.well-known-x'])
+      assert.ok(hidden.test(path), path);
+    for (const path of ['/', '/a.b', '/a/b.c/d.html', '/.well-known', '/.well-known/', '/.well-known/security.txt', '/.well-known/acme-challenge/x.y', '/private/'])
+      assert.ok(!hidden.test(path), path);
+  });
+
+  it('checks a protected prefix without its slash as the prefix itself, so nginx\'s redirect to it tells nobody it exists', () => {
+    for (const [name, text] of Object.entries(files).filter(([n]) => n !== 'public')) {
+      const found = locations(text);
+      for (const prefix of ['/private/', '/private/family/']) {
+        const bare = found.get(`= ${prefix.slice(0, -1)}`);
+        assert.deepEqual(bare, found.get(`^~ ${prefix}`), `${name}: ${prefix}`);
+      }
+    }
   });
 });
 

@@ -1,17 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/config/problems.ts';
 import { planFromArgs } from '../../src/deploy/plan.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 
-function problemsOf(argv: string[]): readonly string[] {
-  try {
-    planFromArgs(argv);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  assert.fail(`planFromArgs accepted ${argv.join(' ')}`);
-}
+const problemsOf = (argv: string[]) => configProblems(() => planFromArgs(argv), argv.join(' '));
 
 describe('planFromArgs', () => {
   it('plans the guide\'s deployment when given no flags', () => {
@@ -54,6 +46,14 @@ describe('planFromArgs', () => {
     assert.equal(planFromArgs(['--auth-cache', '30s', '--auth-cache-engine', 'lua']).authCacheEngine, 'lua');
     assert.match(problemsOf(['--auth-cache', '30s', '--auth-cache-engine', 'njs']).join(), /--auth-cache-engine: expected proxy_cache or lua, got "njs"/);
     assert.match(problemsOf(['--auth-cache-engine', 'lua']).join(), /--auth-cache-engine: there is no cache to keep; add --auth-cache/);
+  });
+
+  it('has the Lua engine reach the proxy at an IP address or a socket: its connections resolve no names', () => {
+    const lua = ['--auth-cache', '30s', '--auth-cache-engine', 'lua'];
+    assert.match(problemsOf([...lua, '--proxy-upstream', 'localhost:4180']).join(), /--proxy-upstream: "localhost:4180" names a host; .*IP address .*--proxy-socket/);
+    for (const ok of [['--proxy-upstream', '10.0.0.2:4180'], ['--proxy-upstream', '[::1]:4180'], ['--proxy-socket', '/run/latchkey/proxy.sock']])
+      assert.equal(planFromArgs([...lua, ...ok]).authCacheEngine, 'lua', ok.join(' '));
+    assert.equal(planFromArgs(['--auth-cache', '30s', '--proxy-upstream', 'localhost:4180']).proxyUpstream, 'localhost:4180', 'proxy_cache goes through the upstream block');
   });
 
   it('reports every bad flag at once', () => {

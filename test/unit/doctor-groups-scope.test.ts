@@ -37,6 +37,15 @@ describe('doctor: group rules and the groups scope', () => {
     assert.ok(check.fix!.includes('--scope="openid email profile groups"'), check.fix);
   });
 
+  it("finds the groups the Lua auth cache asks for, which has no auth location (it asks the proxy itself)", async () => {
+    const file = join(dir, 'lua.conf');
+    writeFileSync(file, generateNginxConfig(makePlan({ authCacheSeconds: 30, authCacheEngine: 'lua', protectedPrefixes: [{ prefix: '/private/', allowedGroups: [] }, { prefix: '/private/family/', allowedGroups: ['family', 'x@y'] }] })));
+    const check = await verdict(['--nginx-config', file, '--proxy-args', ...PROXY]);
+    assert.equal(check.status, 'fail');
+    assert.match(check.detail, /nginx asks allowed_groups=family,x@y \(.*lua\.conf:\d+\)/);
+    assert.equal((await verdict(['--nginx-config', file, '--proxy-args', ...PROXY, GROUPS_SCOPE_FLAG])).status, 'ok');
+  });
+
   it('passes with the scope latchkey generate systemd and compose give the proxy', async () => {
     const check = await verdict(['--nginx-config', WITH_GROUPS, '--proxy-args', ...PROXY, GROUPS_SCOPE_FLAG]);
     assert.equal(check.status, 'ok', check.detail);

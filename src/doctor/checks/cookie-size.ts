@@ -80,7 +80,8 @@ export const cookieSize: Check = {
         if (l.path.startsWith('/oauth2') || target.includes('/oauth2')) proxyLocations.push(l);
       }
       for (const l of server.locations.filter(isProtected)) {
-        // a Lua-checked location names its auth location in Lua; that one proxies to /oauth2/ (above)
+        // a Lua-checked location (the Lua auth cache) asks the proxy over a connection of its own,
+        // through none of nginx's proxy buffers: nothing to check there
         const uri = argsOf(l.directive.block, 'auth_request')[0]?.[0];
         if (!uri) continue;
         const landing = matchLocation(server, uri);
