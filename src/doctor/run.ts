@@ -20,6 +20,7 @@ import { nginxAuthRequestSet } from './checks/nginx-auth-request-set.ts';
 import { nginxDeadProxyHeaders } from './checks/nginx-dead-proxy-headers.ts';
 import { nginxForwardedHost } from './checks/nginx-forwarded-host.ts';
 import { nginxForwardedProto } from './checks/nginx-forwarded-proto.ts';
+import { nginxAuthCache } from './checks/nginx-auth-cache.ts';
 import { nginxForwardedUri } from './checks/nginx-forwarded-uri.ts';
 import { nginxPrefixPriority } from './checks/nginx-prefix-priority.ts';
 import { nginxAccessLogSecrets } from './checks/nginx-access-log-secrets.ts';
@@ -41,7 +42,7 @@ import { trustProxy } from './checks/trust-proxy.ts';
 /** In the order they are printed: configuration, the running deployment, data. */
 export const CHECKS: readonly Check[] = [
   appUrlForm, pocketIdVariables, trustProxy, proxyConfig, cookieSecret, composeProxyAddress, composeHealthcheck,
-  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, groupsScope, sessionRecheck, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedHost, nginxForwardedUri, nginxPrivateCaching, nginxAccessLogSecrets, cookieSize,
+  nginxPrefixPriority, nginxSignInOn401, nginxAuthRequestSet, groupsScope, sessionRecheck, nginxDeadProxyHeaders, nginxForwardedProto, nginxForwardedHost, nginxForwardedUri, nginxAuthCache, nginxPrivateCaching, nginxAccessLogSecrets, cookieSize,
   idHealth, discoveryIssuer, rpIdHost, discoveryScheme, tlsCertificate, httpsRedirect, clockSkew,
   proxyAuthEndpoint, protectedPath, signInRedirect, callbackUrl,
   clientRegistration, passkeyRecovery, databaseFileMode, siteLeaks, siteCase, backups,

@@ -1,4 +1,4 @@
-import { type CheckResult, combine, fail, ok, warn } from '../check.ts';
+import { type Check, type CheckResult, combine, fail, ok, skip, warn } from '../check.ts';
 import type { DoctorContext } from '../context.ts';
 import { argsOf, inherited, type NginxConfig, proxiesTo, servers, where, type Directive, type Location } from '../nginx-config.ts';
 
@@ -13,16 +13,23 @@ import { argsOf, inherited, type NginxConfig, proxiesTo, servers, where, type Di
 //   HTTP/2 requests, so behind `listen … http2` every browser gets a 500 (curl and wrk, speaking
 //   HTTP/1.1, pass); its oldest form also cached a skip route's pass, as above.
 //
-// Part of the nginx-forwarded-uri check, whose subject is the same: what the auth check is told
-// about the page, and so what a skip route lets through.
 
 type ProxyOptions = NonNullable<DoctorContext['proxy']>['config'] | undefined;
 
 const nameOf = (l: Location) => `location ${l.modifier ? `${l.modifier} ` : ''}${l.path} (${where(l.directive)})`;
 const REGENERATE = 'generate the file again with the same flags (latchkey generate nginx … --auth-cache …) and reload nginx';
 
+export const nginxAuthCache: Check = {
+  id: 'nginx-auth-cache',
+  title: 'An auth-decision cache keeps only what the credentials earned, and works under HTTP/2',
+  run(ctx) {
+    if (!ctx.nginx) return skip('no nginx configuration given (--nginx-config FILE, or nginx -T | latchkey doctor --nginx-t)');
+    return staleAuthCaches(ctx.nginx, ctx.proxy?.config);
+  },
+};
+
 /** The auth-cache findings of a configuration: ok when there is none, or none generated before the fixes. */
-export function staleAuthCaches(config: NginxConfig, proxy: ProxyOptions): CheckResult {
+function staleAuthCaches(config: NginxConfig, proxy: ProxyOptions): CheckResult {
   return combine([skipRoutePassesCached(config, proxy), ...luaModules(config, proxy)], 'no auth-decision cache of an earlier generate nginx');
 }
 

@@ -1,7 +1,6 @@
 import { type Check, type CheckResult, combine, fail, ok, skip, warn } from '../check.ts';
 import type { DoctorContext } from '../context.ts';
 import { argsOf, inherited, isProtected, matchLocation, proxiesTo, servers, where, type Location } from '../nginx-config.ts';
-import { staleAuthCaches } from './nginx-auth-cache.ts';
 
 // With --reverse-proxy the proxy reads the page a visitor asked for from X-Forwarded-Uri, and
 // /oauth2/auth answers 202 without a session for a --skip-auth-route path (as oauth2-proxy does).
@@ -9,9 +8,7 @@ import { staleAuthCaches } from './nginx-auth-cache.ts';
 // location without `proxy_set_header X-Forwarded-Uri $request_uri;` lets anyone name a public
 // path in the header and read every protected file. The same for X-Forwarded-Method and a
 // METHOD= skip-auth route: auth_request always asks with GET, so without the header a GET= route
-// admits every method, and the visitor's own header names whatever method suits them. An
-// auth-decision cache of an earlier `latchkey generate nginx` that keeps a skip route's pass for
-// the credentials that came with it is reported here too (nginx-auth-cache.ts).
+// admits every method, and the visitor's own header names whatever method suits them.
 export const nginxForwardedUri: Check = {
   id: 'nginx-forwarded-uri',
   title: 'The auth check learns the page and the method from nginx, never from the visitor',
@@ -24,15 +21,12 @@ export const nginxForwardedUri: Check = {
         const target = uri ? matchLocation(server, uri) : null;
         if (target && proxiesTo(target)) authLocations.set(target, location);
       }
-    const proxy = ctx.proxy?.config;
-    // an auth-decision cache that keeps a skip route's pass (nginx-auth-cache.ts), the Lua engine's too
-    const caches = staleAuthCaches(ctx.nginx, proxy);
-    if (!authLocations.size)
-      return caches.status === 'ok' ? skip('no auth_request location proxies to the proxy (the Lua engine asks it from access_by_lua_block)') : caches;
+    if (!authLocations.size) return skip('no auth_request location proxies to the proxy (the Lua engine asks it from access_by_lua_block)');
     const name = (l: Location) => `location ${l.modifier ? `${l.modifier} ` : ''}${l.path} (${where(l.directive)})`;
     const lacking = (header: string) => [...authLocations.keys()]
       .filter((l) => !inherited(l, 'proxy_set_header').args.some((a) => a[0]?.toLowerCase() === header)).map(name);
-    return combine([uriResult(lacking('x-forwarded-uri'), proxy), methodResult(lacking('x-forwarded-method'), proxy), caches],
+    const proxy = ctx.proxy?.config;
+    return combine([uriResult(lacking('x-forwarded-uri'), proxy), methodResult(lacking('x-forwarded-method'), proxy)],
       `${authLocations.size} auth location(s), all set X-Forwarded-Uri and X-Forwarded-Method`);
   },
 };
