@@ -66,7 +66,9 @@ export interface EmailsFileWatch extends FileWatch {
 
 /**
  * Reads the file again whenever it changes (an editor that writes a new file and renames it over
- * the old one counts). A line that is not an address is left out and logged, and the rest of the
+ * the old one counts), once two looks in a row find the same version: a file saved in place is
+ * empty or half-written for a moment, and taken then it would end the session of everyone it
+ * leaves out (a session the list refuses is ended, as oauth2-proxy ends it). A line that is not an address is left out and logged, and the rest of the
  * file applies: nobody on such a line gets in, and an address taken out in the same edit is out
  * at once (keeping the whole old list would keep a removed friend in until the typo is fixed).
  * A file that cannot be read (gone, or mid-rename) keeps the list in use. Either is logged once
@@ -95,6 +97,7 @@ export function watchAuthenticatedEmails(deps: {
       deps.log.info({ event: 'emails_file_reloaded', count: emails.size }, `${deps.path} reloaded: ${emails.size} address(es) may sign in`);
     }
     return 'reloaded';
-  }, (error) => deps.log.error({ err: error, event: 'emails_file_failed' }, `${deps.path} changed but could not be read; the ${emails.size} address(es) read before still apply`));
+  }, (error) => deps.log.error({ err: error, event: 'emails_file_failed' }, `${deps.path} changed but could not be read; the ${emails.size} address(es) read before still apply`),
+  { untilSettled: true });
   return { ...watch, list: { has: (email) => emails.has(email) } };
 }

@@ -29,14 +29,25 @@ export interface FileWatch {
  * and logged again until the files change once more (a half-written renewal is taken at the next
  * look, once both of its files are there). A reload that throws is a refusal told to `failed`:
  * it runs from a timer, where an exception would end the process.
+ *
+ * `untilSettled`: a new version is read only once two looks in a row find it, for a file that is
+ * rewritten in place (an editor that truncates it first, `cat > file`), where one look could find
+ * it empty or half-written and take that for its content.
  */
-export function watchFiles(paths: readonly string[], intervalMs: number, reload: () => 'reloaded' | 'refused', failed: (error: unknown) => void): FileWatch {
+export function watchFiles(paths: readonly string[], intervalMs: number, reload: () => 'reloaded' | 'refused', failed: (error: unknown) => void,
+  options: { untilSettled?: boolean } = {}): FileWatch {
   const versionNow = () => paths.map(fileVersion).join('|');
   let seen = versionNow();
+  let changing: string | null = null;
   const check = (): ReloadOutcome => {
     const version = versionNow();
     if (version === seen) return 'unchanged';
+    if (options.untilSettled && version !== changing) {
+      changing = version;
+      return 'unchanged';
+    }
     seen = version;
+    changing = null;
     try {
       return reload();
     } catch (error) {

@@ -96,7 +96,7 @@ export function createProxyRuntime(config: ProxyConfig, deps: ProxyDeps = {}): P
     identityHeaders: identityHeaderWriter(config),
     usedStates: createExpiringSet(clock),
     baseRule,
-    origin: createOriginReader(config, logger),
+    origin: createOriginReader(config, logger, clock),
     cookieAttributes(host) {
       let attrs = attributesByHost.get(host);
       if (!attrs) {

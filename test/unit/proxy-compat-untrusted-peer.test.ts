@@ -1,9 +1,10 @@
 // With --reverse-proxy, X-Forwarded-* from a peer outside --trusted-proxy-ip (unset: loopback only)
 // are ignored, where oauth2-proxy would believe them: a proxy in front on a Docker bridge or a
 // Kubernetes ingress would silently get the wrong scheme and host. Each such peer is named once in
-// a warning that says which flag to set; a bounded number of them, then the notice stops.
+// a warning that says which flag to set; a bounded number of them, then the notice rests an hour.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { manualClock } from '../../src/core/clock.ts';
 import { createProxyRuntime } from '../../src/proxy/proxy-runtime.ts';
 import { createOriginReader, type RequestFacts } from '../../src/proxy/request-origin.ts';
 import { proxyConfigFixture } from '../helpers/proxy-config-fixture.ts';
@@ -56,15 +57,20 @@ describe('forwarded headers from an untrusted peer', () => {
     assert.deepEqual(lines, []);
   });
 
-  it(`remembers at most ${UNTRUSTED_PEERS_REPORTED} addresses, then says so once and stops`, () => {
+  it(`remembers at most ${UNTRUSTED_PEERS_REPORTED} addresses, then says so once and rests for an hour, not for good`, () => {
     const { lines, logger } = recorder();
-    const read = createOriginReader({ reverseProxy: true, trustedProxyIps: [] }, logger);
+    const clock = manualClock(Date.now());
+    const read = createOriginReader({ reverseProxy: true, trustedProxyIps: [] }, logger, clock);
     for (let i = 0; i < UNTRUSTED_PEERS_REPORTED + 20; i++) read(from(`198.51.100.${i}`));
     assert.equal(lines.length, UNTRUSTED_PEERS_REPORTED + 1);
     assert.equal(lines.at(-1)!.object.event, 'forwarded_headers_untrusted_stopped');
     read(from('198.51.100.0'));
     read(from('203.0.113.200'));
     assert.equal(lines.length, UNTRUSTED_PEERS_REPORTED + 1, 'nothing more, not even for a new address');
+    clock.advanceMs(3_600_000);
+    read(from('203.0.113.200'));
+    assert.equal(lines.length, UNTRUSTED_PEERS_REPORTED + 2, 'an hour later, the real proxy is named again');
+    assert.equal(lines.at(-1)!.object.peer, '203.0.113.200');
   });
 
   it("goes to the proxy's own log", () => {
