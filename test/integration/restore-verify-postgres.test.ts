@@ -99,6 +99,48 @@ describe('latchkey restore --verify of a PostgreSQL backup', () => {
     assert.deepEqual(await scratchDatabases(), []);
   });
 
+  it("drops the scratch databases a stopped --verify left hours ago, keeps a recent one, and names one it cannot drop (doctor warns of it)", async () => {
+    const hoursAgo = (hours: number) => Math.floor(Date.now() / 1000) - hours * 3600;
+    const [left, recent, stuck] = [`latchkey_verify_${hoursAgo(7)}_aaaaaaaaaaaa`, `latchkey_verify_${hoursAgo(0)}_bbbbbbbbbbbb`, `latchkey_verify_${hoursAgo(8)}_cccccccccccc`];
+    for (const name of [left, recent, stuck]) await adminQuery(`create database ${name} owner ${verifier}`);
+    await adminQuery(`alter database ${stuck} is_template true`); // PostgreSQL refuses to drop a template database
+    try {
+      const run = await runLatchkey(['restore', '--verify', archive], envFor(target.url));
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(await scratchDatabases(), [recent, stuck].sort());
+      assert.match(run.stderr + run.stdout, new RegExp(`The scratch database ${stuck}, left by a --verify that was stopped, could not be dropped .*dropdb ${stuck}`));
+      const check = (await runDoctor(['--json', '--offline', '--backup-dir', join(work, 'out')], { env: envFor(target.url) })).byId('backups');
+      assert.equal(check.status, 'warn', check.detail);
+      assert.match(check.detail, new RegExp(`verified as latchkey restore --verify does .*; but The scratch database ${stuck}`));
+    } finally {
+      await adminQuery(`alter database ${stuck} is_template false`);
+      for (const name of [left, recent, stuck]) await adminQuery(`drop database if exists ${name}`);
+    }
+  });
+
+  it('finds the tables of a deployment in a schema of its own, as search_path finds them there', async () => {
+    const schemaSource = await createTestPostgres();
+    const name = new URL(schemaSource.url).pathname.slice(1);
+    try {
+      await adminQuery(`create schema latchkey`, schemaSource.url);
+      await adminQuery(`alter database ${name} set search_path to latchkey`);
+      const database = await openMigratedDatabase(schemaSource.url);
+      try {
+        await ensureSigningKey(database.db, systemClock, Buffer.from(KEY), 'ES256');
+      } finally {
+        await database.close();
+      }
+      const made = await runLatchkey(['backup', '--out', join(work, 'schema-out'), '--json'], envFor(schemaSource.url));
+      assert.equal(made.code, 0, made.stderr);
+      const { path } = JSON.parse(made.stdout) as { path: string };
+      const run = await runLatchkey(['restore', '--verify', path], envFor(target.url));
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(await scratchDatabases(), []);
+    } finally {
+      await schemaSource.drop();
+    }
+  });
+
   it('refuses a dump that does not load, though its checksum matches', async () => {
     const broken = await repacked('broken', { dump: (text) => text.replace(/(COPY public\.users [^\n]*\n)/, '$1not\ta valid row\n') });
     const run = await runLatchkey(['restore', '--verify', broken], envFor(target.url));

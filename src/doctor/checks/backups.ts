@@ -31,13 +31,13 @@ function encryptionKeyOf(ctx: DoctorContext): Buffer | null {
  * signing key opens with the key) when the id's key and database are known here; otherwise the
  * archive's own integrity (manifest first, SHA-256 of the database inside).
  */
-async function verify(ctx: DoctorContext, file: string): Promise<{ manifest: BackupManifest; how: string }> {
+async function verify(ctx: DoctorContext, file: string): Promise<{ manifest: BackupManifest; how: string; warnings?: string[] }> {
   const key = encryptionKeyOf(ctx);
   const connection = ctx.inputs.dbConnectionString;
   if (key && connection) {
     try {
       const result = await restoreBackup({ archivePath: file, dbConnectionString: connection, encryptionKey: key, force: false, verifyOnly: true, keyOpensSigningKey: currentSigningKeyOpensWith });
-      return { manifest: result.manifest, how: 'verified as latchkey restore --verify does (checksum, ENCRYPTION_KEY, the snapshot loads and matches its manifest)' };
+      return { manifest: result.manifest, how: 'verified as latchkey restore --verify does (checksum, ENCRYPTION_KEY, the snapshot loads and matches its manifest)', warnings: result.warnings };
     } catch (error) {
       // A PostgreSQL backup is loaded into a scratch database, which a managed server's role often
       // may not create: that says nothing about the backup, so the archive is still checked.
@@ -74,6 +74,8 @@ export const backups: Check = {
     const ageDays = (ctx.nowMs() - Date.parse(verified.manifest.createdAt)) / DAY_MS;
     const seen = `latest ${latest}, ${ageDays.toFixed(1)} days old; ${verified.how}`;
     if (ageDays > MAX_AGE_DAYS) return warn(`${seen}: older than ${MAX_AGE_DAYS} days`, `check that the scheduled backup runs: ${setUp}`);
+    // what verifying left to do (a scratch database or folder it could not remove: a copy of every account)
+    if (verified.warnings?.length) return warn(`${seen}; but ${verified.warnings.join(' ')}`, verified.warnings.join(' '));
     return ok(seen);
   },
 };

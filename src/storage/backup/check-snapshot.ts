@@ -50,13 +50,23 @@ export async function checkSqliteSnapshot(path: string, manifest: BackupManifest
 export async function checkPostgresDump(dumpPath: string, manifest: BackupManifest, key: SnapshotKey, connection: string, target: string): Promise<string[]> {
   const warnings: string[] = [];
   const schema = await schemaOfDump(dumpPath);
-  await withScratchDatabase(connection, target, warnings, async (scratchUrl) => {
+  await withScratchDatabase(connection, target, warnings, async (scratchUrl, scratchName) => {
+    if (schema) {
+      const setUp = await openDatabase(scratchUrl);
+      try {
+        // The dump names its schema in every statement, and a new database has only public; the
+        // checks' unqualified names must find its tables there, as search_path finds them in the
+        // real database (set for the database, so every later connection has it).
+        await sql`create schema if not exists ${sql.id(schema)}`.execute(setUp.db);
+        await sql`alter database ${sql.id(scratchName)} set search_path to ${sql.id(schema)}`.execute(setUp.db);
+      } finally {
+        await setUp.close();
+      }
+    }
+    const loaded = await loadPostgresDump(scratchUrl, dumpPath);
+    if (loaded.code !== 0) throw damaged(`The database in this backup does not load into PostgreSQL (psql: ${psqlError(loaded.stderr, dumpPath) || `exit ${loaded.code}`})`);
     const database = await openDatabase(scratchUrl);
     try {
-      // The dump names its schema in every statement, and a new database has only public.
-      if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(database.db);
-      const loaded = await loadPostgresDump(scratchUrl, dumpPath);
-      if (loaded.code !== 0) throw damaged(`The database in this backup does not load into PostgreSQL (psql: ${psqlError(loaded.stderr, dumpPath) || `exit ${loaded.code}`})`);
       await checkSnapshotFacts(database.db, manifest, key);
     } finally {
       await database.close();
