@@ -1,5 +1,5 @@
 import { SESSION_RECHECK_FLAG } from '../config/session-recheck.ts';
-import { GROUPS_SCOPE_FLAG, needsGroupsScope, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
+import { GROUPS_SCOPE_FLAG, hostAndPort, needsGroupsScope, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
 
 // The guide's two compose files (Pocket ID, oauth2-proxy) as one, corrected:
 // - latchkey id reads APP_URL (PUBLIC_APP_URL is the old name) and needs no DB_PROVIDER;
@@ -14,7 +14,7 @@ import { GROUPS_SCOPE_FLAG, needsGroupsScope, type DeploymentPlan, type Protecte
 export const COMPOSE_SUBNET = '172.30.80.0/24';
 
 const q = (value: string) => JSON.stringify(value);
-const portOf = (upstream: string) => upstream.slice(upstream.lastIndexOf(':') + 1);
+const portOf = (upstream: string) => hostAndPort(upstream).port;
 
 function healthcheck(url: string | null): string[] {
   const test = ['CMD', 'node', 'src/main.ts', 'healthcheck', ...(url ? ['--url', url] : [])];

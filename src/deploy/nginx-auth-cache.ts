@@ -1,6 +1,6 @@
 import { authCheckHeaders, indent } from './nginx-parts.ts';
 import { LUA_POOL, luaAuthCacheSource, luaCheckCall, type LuaCacheSettings } from './nginx-lua-auth-cache.ts';
-import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
+import { hostAndPort, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
 
 // The auth-decision cache of `latchkey generate nginx --auth-cache N` (docs/reverse-proxies.md).
 // nginx remembers the proxy's "allowed" (202) for exactly the credentials the browser sent, so
@@ -13,15 +13,18 @@ import type { DeploymentPlan, ProtectedPrefix } from './plan.ts';
 //
 // What both key on, and why: the whole Cookie header ($http_cookie: nginx joins several Cookie
 // lines and HTTP/2 cookie crumbs with "; ", as the proxy does), the Authorization header, the host
-// and the rule (prefix and groups). That is everything the proxy decides from, so a cached "yes"
-// is only reused for exactly the credentials it was given for. It is finer than the session
+// and the rule (prefix and groups). That is everything the proxy decides from but a
+// --skip-auth-route (the page asked for), so a cached "yes" is only reused for exactly the
+// credentials it was given for: a pass that only a skip route earned is marked by the proxy
+// (X-Accel-Expires: 0) and never stored. It is finer than the session
 // cookie alone (an unrelated cookie that changes costs one more question to the proxy), and
 // cheaper: nginx reads one header instead of scanning the Cookie header once per `$cookie_NAME`
 // of the split session parts. (The Lua engine stores an HMAC of that key: nginx-lua-auth-cache.ts
 // says why.) It assumes the proxy decides by credentials and rule only, which
 // latchkey proxy does; one that trusts client addresses (oauth2-proxy's --trusted-ip) must not be
-// put behind this cache. Only 202 without Set-Cookie is stored: 401 and 403 reach the proxy
-// again (signing in takes effect at once), and a refreshed session's new cookie is never replayed.
+// put behind this cache. Only a 202 without Set-Cookie and without that mark is stored: 401 and
+// 403 reach the proxy again (signing in takes effect at once), and a refreshed session's new
+// cookie is never replayed.
 
 /** Whether the cache files are in memory: under /run, a tmpfs on every systemd machine. */
 const inMemory = (plan: DeploymentPlan): boolean => /^\/(?:var\/)?run\//.test(plan.authCachePath);
@@ -153,8 +156,8 @@ export function authCacheLines(plan: DeploymentPlan, index: number): string[] {
 /** Where the Lua check connects: the proxy's socket, or its address ("[::1]:4180" → "[::1]", 4180). */
 function luaProxyAddress(plan: DeploymentPlan): LuaCacheSettings['proxy'] {
   if (plan.proxySocket) return { socket: plan.proxySocket };
-  const colon = plan.proxyUpstream.lastIndexOf(':');
-  return { host: plan.proxyUpstream.slice(0, colon), port: Number(plan.proxyUpstream.slice(colon + 1)) };
+  const { host, port } = hostAndPort(plan.proxyUpstream);
+  return { host, port: Number(port) };
 }
 
 const luaSettings = (plan: DeploymentPlan): LuaCacheSettings => ({

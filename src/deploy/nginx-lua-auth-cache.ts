@@ -16,6 +16,8 @@
 // anything but 2xx, 401 or 403 is a 500 too (what auth_request does). Nothing is admitted unless
 // the proxy said 2xx for these very credentials.
 
+import { IP_ADDRESS } from './plan.ts';
+
 export interface LuaCacheSettings {
   /** The lua_shared_dict holding the decisions. */
   dict: string;
@@ -65,8 +67,6 @@ function luaValue(nginxValue: string): string {
   const variable = (name: string) => (Object.hasOwn(COMPUTED_VARIABLES, name) ? `(${COMPUTED_VARIABLES[name]})` : `(var.${name.slice(1)} or "")`);
   return parts.map((part) => (part.startsWith('$') ? variable(part) : luaString(part))).join(' .. ');
 }
-
-const IP_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i;
 
 /** The Lua lines that connect `sock` to the proxy. */
 function connectLines(proxy: LuaCacheSettings['proxy']): string[] {
@@ -181,7 +181,7 @@ export function luaAuthCacheSource(settings: LuaCacheSettings): string[] {
     '    local low = lower(head)',
     '    local answer = {',
     '        status = tonumber(status),',
-    '        reusable = minor == "1" and not find(header_value(head, low, "\\r\\nconnection:", 1) or "", "close", 1, true),',
+    '        reusable = minor == "1" and not find(lower(header_value(head, low, "\\r\\nconnection:", 1) or ""), "close", 1, true),',
     '        user = header_value(head, low, "\\r\\nx-auth-request-user:", 1),',
     '        email = header_value(head, low, "\\r\\nx-auth-request-email:", 1),',
     '        -- the proxy marks a 202 that a --skip-auth-route earned, not the credentials',

@@ -126,7 +126,14 @@ export function makePlan(overrides: Partial<DeploymentPlan> = {}): DeploymentPla
 // characters keeps a flag from injecting directives into any of them.
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const UPSTREAM = /^(?:[a-z0-9.-]+|\[[0-9a-f:]+\]):\d{1,5}$/i;
-const IP_UPSTREAM = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\]):\d{1,5}$/i;
+/** An IPv4 address or a bracketed IPv6 one: what a Lua cosocket can connect to without a resolver. */
+export const IP_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i;
+
+/** An upstream's `host:port` (UPSTREAM, already checked) in its two parts; an IPv6 host keeps its brackets. */
+export function hostAndPort(upstream: string): { host: string; port: string } {
+  const colon = upstream.lastIndexOf(':');
+  return { host: upstream.slice(0, colon), port: upstream.slice(colon + 1) };
+}
 const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
 const COOKIE_NAME = /^[A-Za-z0-9_]+$/; // nginx can only read such a cookie as $cookie_NAME
 const IMAGE = /^[a-z0-9][a-z0-9._/:@-]*$/i;
@@ -281,7 +288,7 @@ export function planFromArgs(argv: string[]): DeploymentPlan {
   const plan = makePlan(overrides);
   // the Lua check connects to the proxy itself (nginx-lua-auth-cache.ts); a cosocket resolves a
   // name only through a `resolver` line, which nginx's upstream blocks do not need
-  if (plan.authCacheSeconds && plan.authCacheEngine === 'lua' && !plan.proxySocket && !IP_UPSTREAM.test(plan.proxyUpstream))
+  if (plan.authCacheSeconds && plan.authCacheEngine === 'lua' && !plan.proxySocket && !IP_ADDRESS.test(hostAndPort(plan.proxyUpstream).host))
     problems.push(`--proxy-upstream: "${plan.proxyUpstream}" names a host; the Lua auth cache (--auth-cache-engine lua) connects to latchkey proxy itself, and nginx looks up no host name for it: give an IP address (127.0.0.1:4180, [::1]:4180) or --proxy-socket`);
   if (cert !== undefined) plan.tls.certificate = cert;
   if (key !== undefined) plan.tls.key = key;

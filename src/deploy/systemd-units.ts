@@ -1,5 +1,5 @@
 import { SESSION_RECHECK_FLAG } from '../config/session-recheck.ts';
-import { GROUPS_SCOPE_FLAG, needsGroupsScope, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
+import { GROUPS_SCOPE_FLAG, hostAndPort, needsGroupsScope, type DeploymentPlan, type ProtectedPrefix } from './plan.ts';
 
 // systemd units for running latchkey without containers. Each unit is printed after a
 // "# file: PATH" line; a unit file accepts # comments, so each part can be saved as it is.
@@ -7,8 +7,6 @@ import { GROUPS_SCOPE_FLAG, needsGroupsScope, type DeploymentPlan, type Protecte
 // Secrets come in through LoadCredential= (readable only by the service, in the folder that the
 // %d specifier names) and are named by *_FILE / --*-secret-file, so they appear neither in
 // `systemctl show` nor in the process list. Settings live in an EnvironmentFile the admin edits.
-
-const split = (host: string) => ({ host: host.slice(0, host.lastIndexOf(':')), port: host.slice(host.lastIndexOf(':') + 1) });
 
 /** Sandboxing shared by every latchkey unit; each line costs nothing to a program that only
  * listens on loopback, writes its StateDirectory and talks HTTP. */
@@ -117,9 +115,9 @@ export function generateSystemdUnits(plan: DeploymentPlan): string {
     `#   systemctl daemon-reload && systemctl enable --now ${plan.single ? 'latchkey-serve' : plan.proxySocket ? 'latchkey-id latchkey-proxy.socket latchkey-proxy' : 'latchkey-id latchkey-proxy'}`,
     '',
   ];
-  const id = split(plan.idUpstream);
+  const id = hostAndPort(plan.idUpstream);
   if (plan.single) {
-    const serve = split(plan.serveUpstream);
+    const serve = hostAndPort(plan.serveUpstream);
     const protect = plan.protectedPrefixes.map((r) => `--protect ${protectArg(r)}`).join(' ');
     return [
       ...intro,
@@ -134,7 +132,7 @@ export function generateSystemdUnits(plan: DeploymentPlan): string {
       }),
     ].join('\n');
   }
-  const proxy = split(plan.proxyUpstream);
+  const proxy = hostAndPort(plan.proxyUpstream);
   const proxyArgs = [
     // fd:3 is the first (here the only) socket systemd passes: latchkey-proxy.socket's
     plan.proxySocket ? '--http-address=fd:3' : `--http-address=${proxy.host}:${proxy.port}`,

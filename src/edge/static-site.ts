@@ -12,9 +12,9 @@
 //   });
 //   site.close();                                            // drops the cache; nothing else runs
 //
-// - resolve(requestTarget) takes `req.url` (origin-form, query included; or absolute-form,
-//   `http://host/path?query`, whose path and query are used: RFC 9112 §3.2.2; a caller that
-//   reads the host takes it from the target's authority, see splitAbsoluteForm) and returns
+// - resolve(requestTarget) takes `req.url` (origin-form, query included: serve rewrites an
+//   absolute-form target, RFC 9112 §3.2.2, before anything looks at it, app/site-handler.ts
+//   acceptingAbsoluteForm) and returns
 //   `{ kind: 'invalid', reason }` (answered 400 by serve) or
 //   `{ kind: 'path', pathname, query, protection }`, where `pathname` is the one normalised path
 //   (request-path.ts) that is both served and matched, and `protection` is the longest matching
@@ -61,7 +61,7 @@ import { builtInPage } from './built-in-page.ts';
 import { createProtectionMatcher } from './protection.ts';
 import type { ProtectedPrefix } from './protection.ts';
 import { parseRange } from './range.ts';
-import { encodePathForLocation, normaliseRequestPath, splitAbsoluteForm } from './request-path.ts';
+import { encodePathForLocation, normaliseRequestPath } from './request-path.ts';
 
 export type { ProtectedPrefix } from './protection.ts';
 
@@ -142,15 +142,7 @@ export function createStaticSite(options: StaticSiteOptions): StaticSite {
   }
 
   function resolve(requestTarget: string): Resolution {
-    let target = requestTarget;
-    if (target.charCodeAt(0) !== 0x2f /* "/" */) {
-      const absolute = splitAbsoluteForm(target);
-      if (absolute !== null) {
-        if (!absolute.ok) return { kind: 'invalid', reason: absolute.reason };
-        target = absolute.originForm;
-      }
-    }
-    const normalised = normaliseRequestPath(target);
+    const normalised = normaliseRequestPath(requestTarget);
     if (!normalised.ok) return { kind: 'invalid', reason: normalised.reason };
     return { kind: 'path', pathname: normalised.pathname, query: normalised.query, protection: matcher(normalised.pathname) };
   }

@@ -1,7 +1,8 @@
 // The /oauth2/auth check as a plain function, so nginx/Caddy (over HTTP) and serve mode
 // (in-process) share one code path. It answers only 202, 401 or 403: nginx's auth_request turns
-// anything else into a 500. For a cookie session it does no I/O unless a refresh is due, and
-// checkAuthNow gives those answers without a promise; a Redis session costs one GET.
+// anything else into a 500. For a cookie session it does no I/O unless a refresh is due or the
+// session ends (expired, revoked, refused by the configured rules: its deletion), and
+// checkAuthNow gives the other answers without a promise; a Redis session costs one GET.
 import { isCountedOutage } from '../core/outage-log.ts';
 import { type Decision, decide } from './decide.ts';
 import { parseCookieHeader } from './cookie-header.ts';

@@ -9,6 +9,7 @@ import { AppError } from '../core/errors.ts';
 import { nodeHttpFetch } from '../core/node-http-fetch.ts';
 import type { ProxyConfig } from './config.ts';
 import { claimAt } from './session-from-tokens.ts';
+import { isJsonObject } from '../core/json-object.ts';
 
 export interface OidcTokens {
   idToken: string;
@@ -47,7 +48,6 @@ export interface OidcClientDeps {
   fetch?: typeof fetch;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The ID token's claims over userinfo's, as oauth2-proxy asks the ID token first and the profile
@@ -59,7 +59,7 @@ function mergeClaims(userinfo: Record<string, unknown>, idClaims: Record<string,
   for (const [name, value] of Object.entries(idClaims)) {
     const under = merged.get(name);
     if (value === null && under !== undefined) continue; // a null claim is no claim there either
-    merged.set(name, isObject(value) && isObject(under) ? mergeClaims(under, value) : value);
+    merged.set(name, isJsonObject(value) && isJsonObject(under) ? mergeClaims(under, value) : value);
   }
   // fromEntries defines each claim, so one named __proto__ stays a claim
   return Object.fromEntries(merged);

@@ -6,10 +6,10 @@ import { AppError } from '../core/errors.ts';
 import type { ProxyConfig } from './config.ts';
 import type { OidcTokens } from './oidc-client.ts';
 import { type Session, sessionEndsAt } from './session.ts';
+import { isJsonObject } from '../core/json-object.ts';
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '');
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The claim `name` names, as oauth2-proxy's claim extractor finds it (getClaimFrom): the claim of
@@ -21,7 +21,7 @@ export function claimAt(claims: Record<string, unknown>, name: string): unknown 
   if (Object.hasOwn(claims, name)) return claims[name] ?? undefined;
   let value: unknown = claims;
   for (const part of name.split('.')) {
-    if (!isObject(value) || !Object.hasOwn(value, part)) return undefined;
+    if (!isJsonObject(value) || !Object.hasOwn(value, part)) return undefined;
     value = value[part];
   }
   return value ?? undefined;

@@ -3,6 +3,7 @@
 // base64url is the client's mistake (400), never a crash inside the library (500).
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { invalidResponse } from './errors.ts';
+import { isJsonObject } from '../core/json-object.ts';
 
 /** Unpadded base64url, as the browser's toJSON() writes it (a length of 4n+1 cannot be base64). */
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -12,19 +13,17 @@ export const isBase64url = (value: unknown): value is string =>
 /** §7.1 step 25: credential IDs longer than 1023 bytes should fail the ceremony. */
 const MAX_CREDENTIAL_ID_BYTES = 1023;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function requireCommonFields(value: unknown): Record<string, unknown> {
-  if (!isObject(value)) throw invalidResponse();
+  if (!isJsonObject(value)) throw invalidResponse();
   const { id, rawId, type, response, clientExtensionResults } = value;
-  if (!isBase64url(id) || rawId !== id || type !== 'public-key' || !isObject(response)) throw invalidResponse();
+  if (!isBase64url(id) || rawId !== id || type !== 'public-key' || !isJsonObject(response)) throw invalidResponse();
   if (Buffer.from(id, 'base64url').length > MAX_CREDENTIAL_ID_BYTES) throw invalidResponse();
-  if (clientExtensionResults !== undefined && !isObject(clientExtensionResults)) throw invalidResponse();
+  if (clientExtensionResults !== undefined && !isJsonObject(clientExtensionResults)) throw invalidResponse();
   if (!isBase64url(response.clientDataJSON)) throw invalidResponse();
   // §7.1 step 5-6 / §7.2 step 8-9: clientDataJSON must be UTF-8 JSON describing an object.
   try {
-    if (!isObject(JSON.parse(Buffer.from(response.clientDataJSON, 'base64url').toString('utf8')))) throw invalidResponse();
+    if (!isJsonObject(JSON.parse(Buffer.from(response.clientDataJSON, 'base64url').toString('utf8')))) throw invalidResponse();
   } catch (error) {
     throw invalidResponse({ cause: error });
   }

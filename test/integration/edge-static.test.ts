@@ -18,6 +18,7 @@ import { manualClock } from '../../src/core/clock.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { createStaticSite } from '../../src/edge/static-site.ts';
 import type { StaticSite, StaticSiteOptions } from '../../src/edge/static-site.ts';
+import { acceptingAbsoluteForm } from '../../src/app/site-handler.ts';
 
 interface Reply { status: number; headers: IncomingHttpHeaders; body: Buffer }
 
@@ -88,14 +89,15 @@ function sameSizeAsCompressed(compress: (input: Buffer) => Buffer): Buffer {
 
 // The test's stand-in for the proxy: protected paths need `x-test-auth: yes`.
 async function startServer(site: StaticSite): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
+  // in front of everything, as in serve: absolute-form targets become origin-form or a 400
+  const server = createServer(acceptingAbsoluteForm((req, res) => {
     const resolution = site.resolve(req.url ?? '/');
     if (resolution.kind === 'path' && resolution.protection && req.headers['x-test-auth'] !== 'yes') {
       res.writeHead(401, { 'content-type': 'text/plain' }).end(`sign in for ${resolution.protection.prefix}`);
       return;
     }
     void site.serve(req, res, resolution);
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }
