@@ -1,4 +1,4 @@
-import { createSoftAuthenticator } from './soft-authenticator.ts';
+import { createSoftAuthenticator, type SoftAlgorithm, type SoftAuthenticatorOptions } from './soft-authenticator.ts';
 import { BrowserJar } from './browser-jar.ts';
 
 /**
@@ -6,7 +6,7 @@ import { BrowserJar } from './browser-jar.ts';
  * the sign-in pages' script makes (Origin, Sec-Fetch-Site and the CSRF token included; the jar
  * carries each passkey ceremony's cookie from its start to its finish, as a browser does).
  */
-export function idBrowser(origin: string, algorithm: 'ES256' | 'EdDSA' | 'RS256' = 'ES256', options: { signCounter?: 'increasing' | 'zero' } = {}) {
+export function idBrowser(origin: string, algorithm: SoftAlgorithm = 'ES256', options: Pick<SoftAuthenticatorOptions, 'signCounter'> = {}) {
   const jar = new BrowserJar();
   const authenticator = createSoftAuthenticator({ origin, rpId: new URL(origin).hostname, algorithm, signCounter: options.signCounter });
   const csrfOf = (html: string) => /name="csrf-token" content="([^"]+)"|name="csrf" value="([^"]+)"/.exec(html)?.slice(1).find(Boolean) ?? '';
