@@ -1,8 +1,8 @@
-import { sql, type SelectQueryBuilder } from 'kysely';
+import { sql, Transaction, type SelectQueryBuilder } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
 import { randomId } from '../core/random.ts';
-import type { Db, DbOrTransaction } from '../storage/database.ts';
+import { lockWrites, type Db, type DbOrTransaction } from '../storage/database.ts';
 import type { Schema, UsersTable } from '../storage/schema.ts';
 import { withdrawUnusedLinks } from './one-time-links.ts';
 import { refusingDuplicates } from './unique-violation.ts';
@@ -78,9 +78,9 @@ const usernameTaken = (username: string) => conflict('username_taken', `The user
 const emailTaken = (email: string) => conflict('email_taken', `Another user already has the email ${email}.`);
 
 /**
- * Writes a user's username and email: a write that loses a race with another request taking the
- * same one (both passed assertUnique) is refused by the unique index, and answered as assertUnique
- * answers (409), not as a database error.
+ * Writes a user's username and email; a refusal by a unique index is answered as assertUnique
+ * answers (409), not as a database error. assertUnique's lock leaves that refusal to writers that
+ * do not take it: an instance of an older latchkey on the same database during a rolling upgrade.
  */
 const writingNames = <T>(fields: UserChanges, write: () => Promise<T>): Promise<T> =>
   refusingDuplicates(write, 'users', { username: () => usernameTaken(fields.username ?? ''), email: () => emailTaken(normaliseEmail(fields.email) ?? '') });
@@ -90,9 +90,17 @@ const writingNames = <T>(fields: UserChanges, write: () => Promise<T>): Promise<
  * people by either (findByLogin). So a username may not be another user's email, nor an email
  * another user's username; otherwise a user who typed an admin's username as their own email
  * could be the account `latchkey user update <that name> --admin` finds.
+ *
+ * The unique indexes cannot say this (username's is case-sensitive, and 0005 could not make
+ * lower(username) unique on data that may break it, nor can an index span the two columns), so
+ * the check is what keeps it, and two requests must not both pass it before either writes: it
+ * first takes the user-names lock, held until `trx` ends, so the caller writes in `trx`.
  */
-async function assertUnique(db: DbOrTransaction, input: UserChanges, exceptId?: string) {
-  const othersNamed = async (text: string) => (await db.selectFrom('users').select(['id', 'username', 'email'])
+async function assertUnique(trx: Transaction<Schema>, input: UserChanges, exceptId?: string) {
+  const email = normaliseEmail(input.email);
+  if (input.username === undefined && !email) return;
+  await lockWrites(trx, 'userNames');
+  const othersNamed = async (text: string) => (await trx.selectFrom('users').select(['id', 'username', 'email'])
     .where((eb) => eb.or([eb(eb.fn('lower', ['username']), '=', text), eb('email', '=', text)])).execute())
     .filter((row) => row.id !== exceptId);
   if (input.username !== undefined) {
@@ -100,7 +108,6 @@ async function assertUnique(db: DbOrTransaction, input: UserChanges, exceptId?: 
     if (other && other.username.toLowerCase() === input.username.toLowerCase()) throw usernameTaken(input.username);
     if (other) throw conflict('username_taken', `The username "${input.username}" is another user's email address.`);
   }
-  const email = normaliseEmail(input.email);
   if (email) {
     const other = (await othersNamed(email))[0];
     if (other && other.email === email) throw emailTaken(email);
@@ -175,7 +182,6 @@ export function createUserStore(db: Db, clock: Clock) {
     async create(input: NewUser, conn: DbOrTransaction = db): Promise<User> {
       const fields = { ...input, email: normaliseEmail(input.email) };
       assertValid(fields);
-      await assertUnique(conn, fields);
       const now = clock.nowMs();
       const row: UsersTable = {
         id: randomId(),
@@ -191,7 +197,10 @@ export function createUserStore(db: Db, clock: Clock) {
         created_at: now,
         updated_at: now,
       };
-      await writingNames(fields, () => conn.insertInto('users').values(row).execute());
+      await inTransaction(conn, async (trx) => {
+        await assertUnique(trx, fields);
+        await writingNames(fields, () => trx.insertInto('users').values(row).execute());
+      });
       return toUser(row);
     },
     /** Updates a user; `conn` lets the admin API set their groups in the same transaction. */
@@ -239,8 +248,8 @@ export function createUserStore(db: Db, clock: Clock) {
 }
 
 /** Runs `work` in `conn` when it is already a transaction (kysely cannot nest them), else in a new one. */
-export const inTransaction = <T>(conn: DbOrTransaction, work: (trx: DbOrTransaction) => Promise<T>): Promise<T> =>
-  conn.isTransaction ? work(conn) : conn.transaction().execute(work);
+export const inTransaction = <T>(conn: DbOrTransaction, work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> =>
+  conn instanceof Transaction ? work(conn) : conn.transaction().execute(work);
 
 async function countOtherActiveAdmins(conn: DbOrTransaction, exceptId: string): Promise<number> {
   // Lock the active admins' rows first (a no-op UPDATE, which both databases accept): on PostgreSQL

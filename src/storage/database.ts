@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, type MigrationProvider, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, sql, type MigrationProvider, type Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { LATCHKEY_APPLICATION_NAME } from './backup/database-facts.ts';
 import { redactConnection } from './backup/snapshot.ts';
@@ -104,6 +104,28 @@ export async function openDatabase(connection: string, options: OpenOptions = {}
   if (path !== ':memory:') createPrivately(path);
   const db = new Kysely<Schema>({ dialect: createSqliteDialect(openSqlite(path)) });
   return { db, kind: 'sqlite', sqlitePath: path === ':memory:' ? null : path, close: () => db.destroy() };
+}
+
+/**
+ * The keys of the PostgreSQL advisory locks that lockWrites takes, one per kind of write that must
+ * not interleave with another of its kind. Fixed forever: every instance on one database, of any
+ * version, must wait on the same key. Not kysely's migration lock, 3853314791062309107.
+ */
+const WRITE_LOCK_KEYS = {
+  /** A username or email written (users.ts, assertUnique): no two users may share one in any case. */
+  userNames: 7_316_340_125,
+} as const;
+
+/**
+ * Holds `lock` from now until `trx` ends, waiting while another transaction holds it: for a check
+ * and the write it allows, which no unique index can make one step. PostgreSQL: an advisory
+ * transaction lock (after it, each statement of a READ COMMITTED transaction sees what the last
+ * holder committed). SQLite needs none: every transaction begins with BEGIN IMMEDIATE
+ * (sqlite-dialect.ts), which holds the file's write lock against other processes and kysely's one
+ * connection against every other query of this process until it ends.
+ */
+export async function lockWrites(trx: Transaction<Schema>, lock: keyof typeof WRITE_LOCK_KEYS): Promise<void> {
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) await sql`select pg_advisory_xact_lock(${sql.lit(WRITE_LOCK_KEYS[lock])})`.execute(trx);
 }
 
 /**
