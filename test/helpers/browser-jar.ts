@@ -46,8 +46,19 @@ export class BrowserJar {
     if (cookie) headers.cookie = cookie;
     const body = init.body === undefined ? undefined : String(init.body);
     if (init.body instanceof URLSearchParams) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const response = await new Promise<Response>((resolve, reject) => {
-      const req = httpRequest(target, { method: init.method ?? 'GET', headers, family: target.hostname === 'localhost' ? 4 : undefined }, (res) => {
+    const response = await this.send(target, init.method ?? 'GET', headers, body);
+    this.store(target, response);
+    return response;
+  }
+
+  /**
+   * One exchange over the global keep-alive agent. A server may close an idle connection just as
+   * the request goes out on it; a browser then sends the request again on a new connection, and so
+   * does this, once (node:http's documented pattern: reusedSocket and ECONNRESET).
+   */
+  private send(target: URL, method: string, headers: Record<string, string>, body: string | undefined, retried = false): Promise<Response> {
+    return new Promise<Response>((resolve, reject) => {
+      const req = httpRequest(target, { method, headers, family: target.hostname === 'localhost' ? 4 : undefined }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
@@ -58,11 +69,12 @@ export class BrowserJar {
         });
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (!retried && req.reusedSocket && error.code === 'ECONNRESET') resolve(this.send(target, method, headers, body, true));
+        else reject(error);
+      });
       req.end(body);
     });
-    this.store(target, response);
-    return response;
   }
 
   /** GETs and follows redirects while `keepGoing(url)` allows; returns the hops and the last response. */
