@@ -229,7 +229,10 @@ export function createUserStore(db: Db, clock: Clock) {
         // one sent before (to them, or to whoever took over their account) would otherwise work
         // again the day they are enabled. Whoever enables them makes a new one.
         if (fields.disabled === true) await withdrawUnusedLinks(trx, 'signin', id);
-        return toUser((await findRow(trx, id))!);
+        // Removed by another request while this one waited for the names lock: nothing was written.
+        const updated = await findRow(trx, id);
+        if (!updated) throw notFound('This user');
+        return toUser(updated);
       });
     },
     async remove(id: string): Promise<void> {

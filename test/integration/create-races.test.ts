@@ -120,6 +120,13 @@ function createRaces(name: string, backend: Backend) {
         const outcome = await race((identity, i) => identity.users.update(ids[i], i % 2 ? { email: 'carol@example.com' } : { username: 'Carol@example.com' }));
         await assertOneOfCrossRace('carol@example.com', outcome);
       });
+
+      it('answers 404, never a 500, to renames of a user another request removes meanwhile', async () => {
+        // A rename reads the user, then waits for the names lock; the removal may land in between.
+        const outcome = await race((identity, i) => i % 4 === 1 ? identity.users.remove(ids[0]) : identity.users.update(ids[0], { username: `moved${i}` }));
+        assert.deepEqual(Object.keys(outcome).filter((key) => key !== 'ok' && key !== '404 not_found'), []);
+        assert.equal((await instances[0].db.selectFrom('users').select('id').where('id', '=', ids[0]).execute()).length, 0);
+      });
     });
 
     it('creates one client with a chosen id and refuses the others with 409 client_id_taken', async () => {
